@@ -1,0 +1,252 @@
+"""The on-disk format: event types, and the frames that carry them in segment files.
+
+A segment file is `HEADER` followed by frames. A frame is
+`MARKER (2 bytes) | payload length (u32 LE) | CRC32 of payload (u32 LE) | payload`, where the
+payload is one msgpack-encoded event. 0xC1 is the one byte msgpack never emits, so a marker
+is easy to resynchronise on after damage.
+
+Events are array-like msgspec Structs in one tagged union. Schema evolution: fields are only
+ever appended, with defaults, never renamed or reordered; a new event kind gets a new tag.
+Readers of an older version skip frames whose tag they do not know.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from typing import Any, Union
+
+import msgspec
+
+FORMAT_VERSION = 1
+SEGMENT_SUFFIX = ".rws"
+HEADER_PREFIX = b"RWSEG"
+HEADER = HEADER_PREFIX + bytes([0, FORMAT_VERSION]) + b"\n"
+HEADER_SIZE = len(HEADER)
+MARKER = b"\xc1\x52"
+FRAME_HEAD = struct.Struct("<2sII")
+FRAME_HEAD_SIZE = FRAME_HEAD.size
+MAX_FRAME = 256 * 1024 * 1024  # a longer length field is damage, not data
+
+
+class Event(msgspec.Struct, array_like=True, tag_field="k", omit_defaults=False):
+    """Base of every event; `time` is the writer's wall clock (seconds since the epoch)."""
+
+
+class SegmentStart(Event, tag="seg"):
+    """First event of every segment: who writes this file."""
+
+    version: int
+    run_id: str
+    role: str  # "script", "rank N", "editor"
+    host: str
+    pid: int
+    proc_start: int  # the pid's start time in clock ticks since boot (Linux), else 0
+    boot_id: str
+    time: float
+
+
+class RunStart(Event, tag="run"):
+    project: str
+    name: str
+    notes: str | None
+    tags: list[str]
+    group: str | None
+    job_type: str | None
+    config: dict[str, Any]
+    command: list[str]
+    python: str
+    cwd: str
+    git_commit: str | None
+    git_branch: str | None
+    resumed: bool
+    time: float
+
+
+class ConfigUpdate(Event, tag="config"):
+    values: dict[str, Any]  # nested, merged into the run's config
+    time: float
+
+
+class Log(Event, tag="log"):
+    step: int
+    time: float
+    values: dict[str, Any]  # as logged: nested dicts are flattened by the reader
+
+
+class SummaryUpdate(Event, tag="summary"):
+    values: dict[str, Any]
+    removed: list[str]
+    time: float
+
+
+class DefineMetric(Event, tag="metric"):
+    name: str
+    step_metric: str | None
+    summary: str | None  # "min", "max", "mean", "first", "last", "none"; comma lists allowed
+    hidden: bool
+    time: float
+
+
+class SetTags(Event, tag="tags"):
+    """The script set run.tags (replace), or an editor added/removed tags (a delta)."""
+
+    tags: list[str] | None  # replace with this set, when not None
+    add: list[str]
+    remove: list[str]
+    time: float
+
+
+class SetNotes(Event, tag="notes"):
+    notes: str
+    time: float
+
+
+class SetName(Event, tag="name"):
+    name: str
+    time: float
+
+
+class ArtifactLogged(Event, tag="artifact"):
+    name: str
+    type: str
+    version: int
+    digest: str
+    size: int
+    aliases: list[str]
+    time: float
+
+
+class FileSaved(Event, tag="file"):
+    path: str  # relative to the run's files/ directory
+    policy: str
+    size: int
+    time: float
+
+
+class Heartbeat(Event, tag="hb"):
+    """Written when a live writer has been quiet for a while: liveness across hosts."""
+
+    time: float
+
+
+class Finish(Event, tag="finish"):
+    time: float
+    exit_code: int
+    state: str  # "finished", "failed", "killed"
+    error: str | None
+
+
+AnyEvent = Union[  # noqa: UP007 - msgspec needs a real Union object here
+    SegmentStart,
+    RunStart,
+    ConfigUpdate,
+    Log,
+    SummaryUpdate,
+    DefineMetric,
+    SetTags,
+    SetNotes,
+    SetName,
+    ArtifactLogged,
+    FileSaved,
+    Heartbeat,
+    Finish,
+]
+
+_encoder = msgspec.msgpack.Encoder()
+_decoder: msgspec.msgpack.Decoder[Any] = msgspec.msgpack.Decoder(AnyEvent)
+_crc32 = zlib.crc32
+_pack_head = FRAME_HEAD.pack
+
+
+def encode(event: Event) -> bytes:
+    """One event as one whole frame (marker, length, checksum, payload)."""
+    payload = _encoder.encode(event)
+    return _pack_head(MARKER, len(payload), _crc32(payload)) + payload
+
+
+def decode_payload(payload: bytes | memoryview) -> Any:
+    return _decoder.decode(payload)
+
+
+class NewerFormatError(Exception):
+    """A segment written by a newer runwatch than this one."""
+
+
+def check_header(head: bytes, path: str) -> None:
+    """Raise a clear error for a segment from a newer or unknown format."""
+    if not head.startswith(HEADER_PREFIX) or len(head) < HEADER_SIZE or head[-1:] != b"\n":
+        raise NewerFormatError(f"{path}: not a runwatch segment (bad header {head[:8]!r})")
+    version = int.from_bytes(head[len(HEADER_PREFIX) : len(HEADER_PREFIX) + 2], "big")
+    if version > FORMAT_VERSION:
+        raise NewerFormatError(
+            f"{path}: written by a newer runwatch (format {version}; this one reads up to "
+            f"{FORMAT_VERSION}). Upgrade runwatch to read it: pip install -U runwatch"
+        )
+
+
+def scan_frames(buf: bytes | bytearray | memoryview, start: int = 0) -> tuple[list[Any], int, int]:
+    """Decode every whole frame in `buf` from `start`.
+
+    Returns (events, consumed, skipped_frames): `consumed` is where the next read continues
+    (an incomplete last frame is left for later); damaged frames are skipped by searching for
+    the next marker, and counted. A frame is only ever returned if its checksum matches.
+    """
+    view = memoryview(buf)
+    n = len(buf)
+    pos = start
+    events: list[Any] = []
+    skipped = 0
+    damaged = False  # inside a damaged stretch: count it once
+    while pos < n:
+        if n - pos < FRAME_HEAD_SIZE:
+            break
+        marker, length, crc = FRAME_HEAD.unpack_from(buf, pos)
+        if marker == MARKER and length <= MAX_FRAME:
+            end = pos + FRAME_HEAD_SIZE + length
+            if end > n:
+                # Incomplete: a torn tail (wait for more), unless a whole valid frame follows,
+                # which means this length field is damaged.
+                if _valid_frame_after(buf, pos + 1) is None:
+                    break
+            else:
+                payload = view[pos + FRAME_HEAD_SIZE : end]
+                if _crc32(payload) == crc:
+                    try:
+                        event = _decoder.decode(payload)
+                    except msgspec.ValidationError:
+                        event = None  # a kind from a newer version: skip quietly
+                    except msgspec.DecodeError:
+                        event = None
+                        if not damaged:
+                            skipped += 1
+                    if event is not None:
+                        events.append(event)
+                    damaged = False
+                    pos = end
+                    continue
+        if not damaged:
+            skipped += 1
+            damaged = True
+        nxt = buf.find(MARKER, pos + 1) if not isinstance(buf, memoryview) else bytes(buf).find(MARKER, pos + 1)
+        if nxt < 0:
+            # Keep the last byte: it may be the first half of a marker still being written.
+            pos = max(pos + 1, n - 1)
+            break
+        pos = nxt
+    return events, pos, skipped
+
+
+def _valid_frame_after(buf: bytes | bytearray | memoryview, pos: int) -> int | None:
+    """Offset of the first whole frame with a good checksum at or after `pos`, if any."""
+    data = buf if not isinstance(buf, memoryview) else bytes(buf)
+    n = len(data)
+    while True:
+        pos = data.find(MARKER, pos)
+        if pos < 0 or n - pos < FRAME_HEAD_SIZE:
+            return None
+        _, length, crc = FRAME_HEAD.unpack_from(data, pos)
+        end = pos + FRAME_HEAD_SIZE + length
+        if end <= n and _crc32(memoryview(data)[pos + FRAME_HEAD_SIZE : end]) == crc:
+            return pos
+        pos += 1

@@ -1,0 +1,162 @@
+"""Reading a whole root incrementally: discover runs, follow every segment by offset.
+
+    reader = RootReader("runs")
+    updates = reader.scan()                 # everything on disk (or a bounded first pass)
+    updates = reader.read_paths(changed)    # only what watchfiles said changed
+    changed = reader.refresh_states()       # liveness: a SIGKILLed writer reads "crashed"
+
+The layout is ROOT/<project>/<run-id>/*.rws. Anything else under the root (TensorBoard's
+directories, stray files, artifact stores) is ignored.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from . import events as ev
+from .rundata import RunData
+from .segment import SegmentReader
+
+
+class Update(NamedTuple):
+    """New events of one run from one read, and whether the run was new or changed state."""
+
+    run: RunData
+    events: list[Any]
+    new: bool
+    state_changed: bool
+
+
+class RootReader:
+    """Every run under a root, each followed incrementally."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+        self.runs: dict[str, RunData] = {}
+        self._segments: dict[Path, tuple[RunData, SegmentReader]] = {}
+
+    # -- discovery --------------------------------------------------------------------------
+    def _segment_paths(self) -> Iterable[Path]:
+        try:
+            projects = list(os.scandir(self.root))
+        except OSError:
+            return
+        for project in projects:
+            if not _is_dir(project) or project.name.startswith("."):
+                continue
+            try:
+                run_dirs = list(os.scandir(project.path))
+            except OSError:
+                continue
+            for run_dir in run_dirs:
+                if not _is_dir(run_dir):
+                    continue
+                try:
+                    files = list(os.scandir(run_dir.path))
+                except OSError:
+                    continue
+                for f in files:
+                    if f.name.endswith(ev.SEGMENT_SUFFIX):
+                        yield Path(f.path)
+
+    def _follow(self, path: Path) -> tuple[RunData, SegmentReader, bool] | None:
+        known = self._segments.get(path)
+        if known is not None:
+            return known[0], known[1], False
+        try:
+            rel = path.relative_to(self.root)
+        except ValueError:
+            return None
+        if len(rel.parts) != 3 or not rel.name.endswith(ev.SEGMENT_SUFFIX):
+            return None
+        project, run_id, _ = rel.parts
+        key = f"{project}/{run_id}"
+        run = self.runs.get(key)
+        new = run is None
+        if run is None:
+            run = self.runs[key] = RunData(path.parent, project, run_id)
+        seg = SegmentReader(path)
+        run.segments[path.name] = seg
+        self._segments[path] = (run, seg)
+        return run, seg, new
+
+    # -- reading ----------------------------------------------------------------------------
+    def scan(self, limit: int | None = None) -> list[Update]:
+        """Find new segments and read what every segment gained (at most `limit` bytes each).
+
+        With a limit, call again while `pending()` is non-zero: a first pass with a small
+        limit gives every run's metadata fast; later passes fill in the histories.
+        """
+        paths = list(self._segment_paths())
+        return self._read(paths, limit, stat_first=True)
+
+    def read_paths(self, paths: Iterable[str | os.PathLike[str]], limit: int | None = None) -> list[Update]:
+        """Read only these files (as reported by a file watcher); other paths are ignored."""
+        segs: list[Path] = []
+        for p in paths:
+            path = Path(p)
+            if path.name.endswith(ev.SEGMENT_SUFFIX):
+                segs.append(path)
+            elif path.is_dir():
+                # A new run directory, or one that came in whole (rsync, mv): take its segments.
+                segs.extend(x for x in path.glob("*" + ev.SEGMENT_SUFFIX))
+                segs.extend(x for x in path.glob("*/*" + ev.SEGMENT_SUFFIX))
+        return self._read(segs, limit, stat_first=False)
+
+    def _read(self, paths: list[Path], limit: int | None, stat_first: bool) -> list[Update]:
+        by_run: dict[str, tuple[RunData, list[Any], bool]] = {}
+        for path in paths:
+            found = self._follow(path)
+            if found is None:
+                continue
+            run, seg, new = found
+            if stat_first and not new and not seg.stat():
+                continue
+            events = seg.read_new(limit)
+            entry = by_run.get(run.path)
+            if entry is None:
+                entry = by_run[run.path] = (run, [], new)
+            elif new:
+                by_run[run.path] = entry = (run, entry[1], True)
+            if events:
+                run.apply(seg, events)
+                entry[1].extend(events)
+        updates = []
+        for run, events, new in by_run.values():
+            changed = run.refresh_state()
+            if events or new or changed:
+                updates.append(Update(run, events, new, changed))
+        return updates
+
+    def pending(self) -> int:
+        """Bytes known to be on disk and not read yet."""
+        return sum(seg.pending for _, seg in self._segments.values())
+
+    def refresh_states(self) -> list[RunData]:
+        """Re-check the writers of running runs; the runs whose state changed."""
+        changed = []
+        for run in self.runs.values():
+            if run.state == "running" and run.refresh_state():
+                changed.append(run)
+        return changed
+
+    def get(self, ref: str) -> RunData | None:
+        """A run by "project/id", by id, or by name (the newest of that name)."""
+        if ref in self.runs:
+            return self.runs[ref]
+        matches = [r for r in self.runs.values() if r.id == ref]
+        if not matches:
+            matches = [r for r in self.runs.values() if r.name == ref]
+        if not matches:
+            return None
+        return max(matches, key=lambda r: r.created_at)
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False

@@ -1,0 +1,272 @@
+"""What a reader knows about one run, derived from the events of all its segments.
+
+Nothing here is a guess written by a writer: the state comes from the segments' finish events
+and whether their writers are alive; tags, notes, name and config from every segment's edits
+ordered by (time, segment, position), so every reader arrives at the same result.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+import socket
+import time as _time
+from pathlib import Path
+from typing import Any
+
+from . import events as ev
+from .history import History
+from .host import boot_id, process_alive
+from .segment import SegmentReader
+from .values import deep_merge, flatten_into, unflatten
+
+HEARTBEAT_WINDOW = 30.0  # another host's writer is alive while its file moved this recently
+STATES = ("running", "finished", "failed", "killed", "crashed")
+_AGGREGATES = ("min", "max", "mean", "first", "last", "best")
+_META = (ev.RunStart, ev.ConfigUpdate, ev.SetTags, ev.SetNotes, ev.SetName, ev.SummaryUpdate,
+         ev.DefineMetric)
+
+
+class RunData:
+    """One run directory as read so far. `version` grows with every change."""
+
+    def __init__(self, run_dir: Path, project: str, run_id: str) -> None:
+        self.dir = run_dir
+        self.project = project
+        self.id = run_id
+        self.path = f"{project}/{run_id}"
+        self.segments: dict[str, SegmentReader] = {}
+        self.history = History()
+        self.artifacts: list[ev.ArtifactLogged] = []
+        self.files: list[ev.FileSaved] = []
+        self.version = 0
+        self.state = "crashed"
+        self.exit_code: int | None = None
+        self.error: str | None = None
+        self.finished_at: float | None = None
+        self.updated_at = 0.0
+        self._meta: list[tuple[float, str, int, Any]] = []
+        self._meta_dirty = True
+        self._seq: dict[str, int] = {}
+        self._paths: dict[str, tuple[str, ...]] = {}  # flat key -> path, for nested dicts
+        self._summary_cache: tuple[int, dict[str, Any]] | None = None
+        self._derived: dict[str, Any] = {}
+
+    # -- applying events -------------------------------------------------------------------
+    def apply(self, seg: SegmentReader, events: list[Any]) -> None:
+        name = seg.path.name
+        seq = self._seq.get(name, 0)
+        add_row = self.history.add
+        paths = self._paths
+        for event in events:
+            seq += 1
+            kind = type(event)
+            if kind is ev.Log:
+                values = event.values
+                flat: dict[str, Any] = {}
+                flatten_into(flat, values, "", paths)
+                add_row(event.step, event.time, flat)
+            elif kind in _META:
+                self._meta.append((event.time, name, seq, event))
+                self._meta_dirty = True
+            elif kind is ev.ArtifactLogged:
+                self.artifacts.append(event)
+            elif kind is ev.FileSaved:
+                self.files.append(event)
+        self._seq[name] = seq
+        if events:
+            self.updated_at = max(self.updated_at, seg.last_time)
+            self.version += 1
+
+    # -- metadata ---------------------------------------------------------------------------
+    def _meta_state(self) -> dict[str, Any]:
+        if not self._meta_dirty:
+            return self._derived
+        d: dict[str, Any] = {
+            "name": self.id, "notes": None, "tags": (), "group": None, "job_type": None,
+            "config": {}, "start": None, "metrics": {}, "summary_set": {}, "summary_removed": {},
+        }
+        tags: list[str] = []
+        for _t, _n, _s, e in sorted(self._meta, key=lambda m: m[:3]):
+            kind = type(e)
+            if kind is ev.RunStart:
+                if d["start"] is None:
+                    d["start"] = e
+                d.update(name=e.name, notes=e.notes, group=e.group, job_type=e.job_type)
+                tags = list(e.tags)
+                d["config"] = deep_merge(d["config"], e.config)
+            elif kind is ev.ConfigUpdate:
+                d["config"] = deep_merge(d["config"], e.values)
+            elif kind is ev.SetTags:
+                if e.tags is not None:
+                    tags = list(e.tags)
+                tags = [t for t in tags if t not in e.remove]
+                tags += [t for t in e.add if t not in tags]
+            elif kind is ev.SetNotes:
+                d["notes"] = e.notes
+            elif kind is ev.SetName:
+                d["name"] = e.name
+            elif kind is ev.SummaryUpdate:
+                flat: dict[str, Any] = {}
+                flatten_into(flat, e.values, "", self._paths)
+                for key, value in flat.items():
+                    d["summary_set"][key] = (e.time, value)
+                for key in e.removed:
+                    d["summary_removed"][key] = e.time
+            elif kind is ev.DefineMetric:
+                d["metrics"][e.name] = e
+        d["tags"] = tuple(tags)
+        self._derived = d
+        self._meta_dirty = False
+        return d
+
+    name = property(lambda self: self._meta_state()["name"])
+    notes = property(lambda self: self._meta_state()["notes"])
+    tags = property(lambda self: self._meta_state()["tags"])
+    group = property(lambda self: self._meta_state()["group"])
+    job_type = property(lambda self: self._meta_state()["job_type"])
+    config = property(lambda self: self._meta_state()["config"])
+    metrics = property(lambda self: self._meta_state()["metrics"])
+
+    @property
+    def start(self) -> ev.RunStart | None:
+        return self._meta_state()["start"]
+
+    @property
+    def created_at(self) -> float:
+        times = [s.start.time for s in self.segments.values() if s.start and s.role != "editor"]
+        if times:
+            return min(times)
+        start = self.start
+        return start.time if start else self.updated_at
+
+    @property
+    def first_segment(self) -> ev.SegmentStart | None:
+        starts = [s.start for s in self.segments.values() if s.start and s.role != "editor"]
+        return min(starts, key=lambda s: s.time) if starts else None
+
+    @property
+    def step(self) -> int | None:
+        return self.history.last_step
+
+    @property
+    def runtime(self) -> float:
+        end = self.finished_at if self.state != "running" and self.finished_at else None
+        if end is None:
+            end = _time.time() if self.state == "running" else max(self.updated_at, self.created_at)
+        return max(0.0, end - self.created_at)
+
+    @property
+    def skipped_frames(self) -> int:
+        return sum(s.skipped for s in self.segments.values())
+
+    @property
+    def errors(self) -> list[str]:
+        return [s.error for s in self.segments.values() if s.error]
+
+    # -- summary ----------------------------------------------------------------------------
+    def summary_flat(self) -> dict[str, Any]:
+        """Last value of every key, W&B-style, with define_metric aggregates and hand-set keys."""
+        cache = self._summary_cache
+        if cache is not None and cache[0] == self.version and not self._meta_dirty:
+            return cache[1]
+        meta = self._meta_state()
+        out: dict[str, Any] = {}
+        metrics: dict[str, ev.DefineMetric] = meta["metrics"]
+        explicit: dict[str, tuple[float, Any]] = meta["summary_set"]
+        removed: dict[str, float] = meta["summary_removed"]
+        for key, col in self.history.columns.items():
+            t, value = col.last_time, col.last_value
+            hand = explicit.get(key)
+            if hand is not None and hand[0] >= t:
+                out[key] = hand[1]
+                continue
+            if removed.get(key, -math.inf) >= t:
+                continue
+            agg = _aggregation(metrics, key)
+            if agg is None:
+                out[key] = value
+            elif agg != "none":
+                out[key] = _aggregate(col, agg, value)
+        for key, (t, value) in explicit.items():
+            if key not in out and key not in self.history.columns:
+                if removed.get(key, -math.inf) < t:
+                    out[key] = value
+        h = self.history
+        if len(h):
+            out["_step"] = h.last_step
+            out["_timestamp"] = h.times[-1]
+            out["_runtime"] = h.times[-1] - self.created_at
+        self._summary_cache = (self.version, out)
+        return out
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """The summary nested as W&B shows it: keys logged as nested dicts nest again."""
+        return unflatten(self.summary_flat(), self._paths)
+
+    # -- state ------------------------------------------------------------------------------
+    def refresh_state(self, now: float | None = None) -> bool:
+        """Derive the run's state from its segments; True when it changed."""
+        now = _time.time() if now is None else now
+        scripts = [s for s in self.segments.values() if s.role != "editor" and s.start]
+        before = (self.state, self.exit_code, self.error)
+        if any(s.finish is None and _writer_alive(s, now) for s in scripts):
+            self.state, self.exit_code, self.error, self.finished_at = "running", None, None, None
+        elif scripts:
+            last = max(scripts, key=lambda s: (s.start.time if s.start else 0.0, s.path.name))
+            fin = last.finish
+            if fin is None:
+                self.state, self.exit_code, self.error = "crashed", None, None
+                self.finished_at = max(last.last_time, last.start.time if last.start else 0.0)
+            else:
+                self.state, self.exit_code, self.error = fin.state, fin.exit_code, fin.error
+                self.finished_at = fin.time
+        changed = before != (self.state, self.exit_code, self.error)
+        if changed:
+            self.version += 1
+        return changed
+
+
+def _writer_alive(seg: SegmentReader, now: float) -> bool:
+    start = seg.start
+    if start is None:
+        return False
+    if start.host == _HOST and start.boot_id == boot_id():
+        alive = process_alive(start.pid, start.proc_start)
+        if alive is not None:
+            return alive
+    return now - max(seg.mtime, seg.last_time) < HEARTBEAT_WINDOW
+
+
+_HOST = socket.gethostname()
+
+
+def _aggregation(metrics: dict[str, ev.DefineMetric], key: str) -> str | None:
+    metric = metrics.get(key)
+    if metric is None:
+        for pattern, m in metrics.items():
+            if "*" in pattern and fnmatch.fnmatchcase(key, pattern):
+                metric = m
+                break
+    return metric.summary if metric is not None and metric.summary else None
+
+
+def _aggregate(col: Any, agg: str, last: Any) -> Any:
+    if agg == "none":
+        return None
+    values = [v for v in col.float_values() if not math.isnan(v)] if col.numeric else []
+    out: dict[str, Any] = {}
+    for part in agg.split(","):
+        part = part.strip()
+        if part == "last":
+            out["last"] = last
+        elif part == "first":
+            out["first"] = col.values[0]
+        elif values and part == "min":
+            out["min"] = min(values)
+        elif values and part == "max":
+            out["max"] = max(values)
+        elif values and part == "mean":
+            out["mean"] = sum(values) / len(values)
+    return out

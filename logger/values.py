@@ -1,0 +1,113 @@
+"""Turning what scripts log into what msgspec can store, and nested dicts into flat keys.
+
+NumPy and PyTorch values are converted without importing either: a scalar has `.item()`, an
+array has `.tolist()`. What still cannot be stored is kept as its `repr`, with one warning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def convert(value: Any, depth: int = 0) -> Any:
+    """A value msgspec can encode, as close to the original as it can be."""
+    if isinstance(value, _PLAIN):
+        return value
+    if depth > 64:
+        return repr(value)
+    if isinstance(value, Mapping):
+        return {str(k): convert(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [convert(v, depth + 1) for v in value]
+    item = getattr(value, "item", None)
+    shape = getattr(value, "shape", None)
+    if item is not None and (shape is None or shape == () or _numel(value) == 1):
+        try:
+            return convert(item(), depth + 1)
+        except Exception:  # noqa: BLE001 - anything a foreign .item() raises
+            pass
+    tolist = getattr(value, "tolist", None)
+    if tolist is not None:
+        try:
+            return convert(tolist(), depth + 1)
+        except Exception:  # noqa: BLE001
+            pass
+    for cast in (float, int):
+        if hasattr(value, f"__{cast.__name__}__"):
+            try:
+                return cast(value)
+            except Exception:  # noqa: BLE001
+                pass
+    if isinstance(value, (set, frozenset)):
+        return [convert(v, depth + 1) for v in sorted(value, key=repr)]
+    return repr(value)
+
+
+def _numel(value: Any) -> int:
+    size = getattr(value, "size", None)
+    if isinstance(size, int):
+        return size
+    numel = getattr(value, "numel", None)
+    try:
+        return int(numel()) if callable(numel) else -1
+    except Exception:  # noqa: BLE001
+        return -1
+
+
+def flatten_into(
+    out: dict[str, Any], values: Mapping[str, Any], prefix: str, paths: dict[str, tuple[str, ...]]
+) -> None:
+    """Flatten nested dicts into "a.b" keys (W&B's history keys), remembering each path."""
+    for key, value in values.items():
+        if type(value) is dict:
+            _flatten_nested(out, value, (key,), paths)
+        else:
+            out[prefix + key if prefix else key] = value
+
+
+def _flatten_nested(
+    out: dict[str, Any], values: dict[str, Any], path: tuple[str, ...], paths: dict[str, tuple[str, ...]]
+) -> None:
+    if not values:
+        return
+    for key, value in values.items():
+        sub = (*path, key)
+        if type(value) is dict:
+            _flatten_nested(out, value, sub, paths)
+        else:
+            flat = ".".join(sub)
+            out[flat] = value
+            paths[flat] = sub
+
+
+def unflatten(flat: Mapping[str, Any], paths: Mapping[str, tuple[str, ...]]) -> dict[str, Any]:
+    """Nest again the keys that were logged as nested dicts; leave literal dotted keys alone."""
+    out: dict[str, Any] = {}
+    for key, value in flat.items():
+        path = paths.get(key)
+        if path is None:
+            out[key] = value
+            continue
+        node = out
+        for part in path[:-1]:
+            nxt = node.get(part)
+            if not isinstance(nxt, dict):
+                nxt = node[part] = {}
+            node = nxt
+        node[path[-1]] = value
+    return out
+
+
+def deep_merge(base: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+    """A new dict: `base` with `update` merged in, nested dicts merged key by key."""
+    out = dict(base)
+    for key, value in update.items():
+        old = out.get(key)
+        if isinstance(old, dict) and isinstance(value, Mapping):
+            out[key] = deep_merge(old, value)
+        else:
+            out[key] = value
+    return out

@@ -1,0 +1,216 @@
+"""The writer side of a segment: an in-memory buffer and a thread that appends it to disk.
+
+`append()` is the hot path of every `log()` call: it only extends a bytearray under a lock.
+A daemon thread writes the buffer about every 100 ms (one `write` of whole frames), so a
+SIGKILL loses at most that interval. Disk errors never propagate to the caller: the first
+one warns, naming the path; later frames are kept in a bounded buffer and retried, and what
+overflows is counted and dropped.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+from . import events as ev
+from .host import boot_id, process_start_ticks
+
+FLUSH_INTERVAL = 0.1
+HEARTBEAT_INTERVAL = 10.0  # a live writer touches its file at least this often
+MAX_BUFFER = 64 * 1024 * 1024  # what is kept while the disk refuses writes
+
+
+class RunwatchWarning(UserWarning):
+    """Logging went wrong in a way the training run should survive."""
+
+
+def warn(message: str) -> None:
+    warnings.warn(message, RunwatchWarning, stacklevel=3)
+
+
+def segment_name(role: str) -> str:
+    """A name no other writer will pick: time, role, host, pid and random bits."""
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    tag = role.replace(" ", "")
+    return f"{stamp}-{tag}-{os.getpid()}-{os.urandom(3).hex()}{ev.SEGMENT_SUFFIX}"
+
+
+def segment_start(run_id: str, role: str) -> ev.SegmentStart:
+    pid = os.getpid()
+    return ev.SegmentStart(
+        version=ev.FORMAT_VERSION,
+        run_id=run_id,
+        role=role,
+        host=socket.gethostname(),
+        pid=pid,
+        proc_start=process_start_ticks(pid),
+        boot_id=boot_id(),
+        time=time.time(),
+    )
+
+
+def write_segment(run_dir: Path, run_id: str, role: str, events: list[ev.Event]) -> Path:
+    """Write a whole, short segment at once (editors): no thread, fsynced before returning."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path = run_dir / segment_name(role)
+    data = bytearray(ev.HEADER)
+    data += ev.encode(segment_start(run_id, role))
+    for event in events:
+        data += ev.encode(event)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o666)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return path
+
+
+class SegmentWriter:
+    """Owns one segment file: created here, appended to by this process only."""
+
+    def __init__(self, run_dir: Path, run_id: str, role: str = "script") -> None:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        self.path = run_dir / segment_name(role)
+        self._fd: int | None = os.open(
+            self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o666
+        )
+        # The header and the segment start go out at once: the run is visible from init on.
+        os.write(self._fd, ev.HEADER + ev.encode(segment_start(run_id, role)))
+        self._run_id, self._role = run_id, role
+        self.reopen_events: Callable[[], list[ev.Event]] = list
+        self._last_check = time.monotonic()
+        self._buf = bytearray()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._closed = False
+        self._failed = False
+        self.dropped_bytes = 0
+        self.last_write = time.monotonic()
+        self._thread = threading.Thread(target=self._run, name="runwatch-flusher", daemon=True)
+        self._thread.start()
+
+    # -- hot path -------------------------------------------------------------------------
+    def append(self, frame: bytes) -> None:
+        with self._lock:
+            if len(self._buf) < MAX_BUFFER:
+                self._buf += frame
+            else:
+                self.dropped_bytes += len(frame)
+
+    # -- the flusher ----------------------------------------------------------------------
+    def _run(self) -> None:
+        while not self._closed:
+            self._wake.wait(FLUSH_INTERVAL)
+            self._wake.clear()
+            if self._closed:
+                break
+            self.flush()
+            now = time.monotonic()
+            if now - self._last_check > 1.0:
+                self._last_check = now
+                self._check_file()
+            if now - self.last_write > HEARTBEAT_INTERVAL:
+                self.append(ev.encode(ev.Heartbeat(time=time.time())))
+
+    def _check_file(self) -> None:
+        """A segment deleted under us (its run directory removed) takes writes into nothing:
+        notice, warn once, and go on in a new segment that repeats what a reader needs."""
+        fd = self._fd
+        if fd is None:
+            return
+        try:
+            if os.fstat(fd).st_nlink > 0:
+                return
+        except OSError:
+            return
+        warn(
+            f"runwatch: {self.path} was deleted while the run was writing it; "
+            "continuing in a new segment (steps before this point are gone with the file)"
+        )
+        try:
+            run_dir = self.path.parent
+            run_dir.mkdir(parents=True, exist_ok=True)
+            path = run_dir / segment_name(self._role)
+            new_fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o666)
+            head = ev.HEADER + ev.encode(segment_start(self._run_id, self._role))
+            for event in self.reopen_events():
+                head += ev.encode(event)
+            os.write(new_fd, head)
+        except OSError as exc:
+            warn(f"runwatch: cannot recreate {self.path.parent}: {exc.strerror or exc}")
+            return
+        self.path, self._fd = path, new_fd
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+    def flush(self, fsync: bool = False) -> bool:
+        """Write what is buffered; True when everything reached the file."""
+        with self._lock:
+            if not self._buf:
+                data = b""
+            else:
+                data = bytes(self._buf)
+                self._buf.clear()
+        fd = self._fd
+        if fd is None:
+            return not data
+        written = 0
+        try:
+            if data:
+                while written < len(data):
+                    written += os.write(fd, data[written:] if written else data)
+                self.last_write = time.monotonic()
+            if fsync:
+                os.fsync(fd)
+        except OSError as exc:
+            if data:
+                unwritten = data[written:]
+                with self._lock:
+                    keep = max(0, MAX_BUFFER - len(self._buf))
+                    self._buf[:0] = unwritten[:keep]
+                    self.dropped_bytes += max(0, len(unwritten) - keep)
+            if not self._failed:
+                self._failed = True
+                warn(
+                    f"runwatch: cannot write {self.path}: {exc.strerror or exc}. "
+                    "Training continues; logged data is kept in memory (up to 64 MB) and "
+                    "retried."
+                )
+            return False
+        if self._failed:
+            self._failed = False
+            print(f"runwatch: writing {self.path} works again", file=sys.stderr)
+        return True
+
+    def close(self) -> None:
+        """Flush, fsync and close. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        self._wake.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout=2.0)
+        self.flush(fsync=True)
+        if self._fd is not None:
+            try:
+                os.close(self._fd)
+            except OSError:
+                pass
+            self._fd = None
+        if self.dropped_bytes:
+            warn(f"runwatch: {self.dropped_bytes} bytes of events could not be written to {self.path}")
+
+    def abandon_in_child(self) -> None:
+        """After fork: the child must never write the parent's file."""
+        self._closed = True
+        self._fd = None
+        self._buf = bytearray()
