@@ -165,7 +165,7 @@ class History:
         wanted = self.columns if keys is None else {k: self.columns[k] for k in keys if k in self.columns}
         merged: dict[int, dict[str, Any]] = {}
         start = self.times[0] if self.times else 0.0
-        for row, (step, time) in enumerate(zip(self.steps, self.times)):
+        for step, time in zip(self.steps, self.times):
             if (min_step is not None and step < min_step) or (max_step is not None and step >= max_step):
                 continue
             entry = merged.get(step)

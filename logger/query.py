@@ -1,0 +1,241 @@
+"""Selecting runs: W&B's MongoDB-style filters, and the short text syntax of the TUI and CLI.
+
+    matches(run, {"$and": [{"config.lr": {"$lte": 1e-3}}, {"state": "running"}]})
+    parse_filter("lr<=1e-3 state:running tag:baseline resnet")   # the same, as a dict
+
+Both work on any object with the reader's run attributes (`RunData`, the Api's `Run`).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Callable
+from typing import Any
+
+_MISSING = object()
+
+
+class FilterError(ValueError):
+    """A filter that cannot be understood; the message names the part at fault."""
+
+
+# -- field access ---------------------------------------------------------------------------
+_ALIASES = {
+    "display_name": "name", "displayName": "name", "createdAt": "created_at",
+    "jobType": "job_type", "summary_metrics": "summary", "tag": "tags",
+}
+
+
+def field(run: Any, key: str) -> Any:
+    """The value a filter key names on a run, or _MISSING."""
+    head, _, rest = key.partition(".")
+    head = _ALIASES.get(head, head)
+    if head == "config":
+        if rest.endswith(".value"):  # W&B's server-side form: config.lr.value
+            value = _lookup(run.config, rest[: -len(".value")])
+            if value is not _MISSING:
+                return value
+        return _lookup(run.config, rest)
+    if head == "summary":
+        flat = run.summary_flat() if hasattr(run, "summary_flat") else None
+        if flat is not None and rest in flat:
+            return flat[rest]
+        return _lookup(run.summary, rest)
+    if rest:
+        return _MISSING
+    if head in ("name", "state", "group", "job_type", "notes", "id", "project", "created_at"):
+        return getattr(run, head, _MISSING)
+    if head == "tags":
+        return list(run.tags)
+    return _MISSING
+
+
+def _lookup(d: Any, dotted: str) -> Any:
+    if not dotted:
+        return d
+    if isinstance(d, dict) and dotted in d:
+        return d[dotted]
+    node = d
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return _MISSING
+        node = node[part]
+    return node
+
+
+# -- MongoDB-style evaluation ---------------------------------------------------------------
+def _cmp(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
+    def test(value: Any, arg: Any) -> bool:
+        if value is _MISSING or value is None:
+            return False
+        try:
+            return bool(op(value, arg))
+        except TypeError:
+            return False
+
+    return test
+
+
+def _eq(value: Any, arg: Any) -> bool:
+    if isinstance(value, list) and not isinstance(arg, list):
+        return arg in value  # Mongo: an array field matches if it contains the value
+    return value is not _MISSING and value == arg
+
+
+def _in(value: Any, arg: Any) -> bool:
+    if not isinstance(arg, (list, tuple)):
+        raise FilterError(f"$in and $nin take a list, not {arg!r}")
+    if isinstance(value, list):
+        return any(v in arg for v in value)
+    return value is not _MISSING and value in arg
+
+
+def _regex(value: Any, arg: Any) -> bool:
+    if value is _MISSING or value is None:
+        return False
+    try:
+        pattern = re.compile(arg)
+    except (re.error, TypeError) as exc:
+        raise FilterError(f"$regex {arg!r} is not a valid regular expression: {exc}") from exc
+    if isinstance(value, list):
+        return any(pattern.search(str(v)) for v in value)
+    return pattern.search(str(value)) is not None
+
+
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "$eq": _eq,
+    "$ne": lambda v, a: not _eq(v, a),
+    "$gt": _cmp(lambda v, a: v > a),
+    "$gte": _cmp(lambda v, a: v >= a),
+    "$lt": _cmp(lambda v, a: v < a),
+    "$lte": _cmp(lambda v, a: v <= a),
+    "$in": _in,
+    "$nin": lambda v, a: not _in(v, a),
+    "$exists": lambda v, a: (v is not _MISSING) == bool(a),
+    "$regex": _regex,
+}
+
+
+def matches(run: Any, filters: dict[str, Any] | None) -> bool:
+    """Whether `run` passes a MongoDB-style filter, as W&B's `Api.runs(filters=...)` takes."""
+    if not filters:
+        return True
+    if not isinstance(filters, dict):
+        raise FilterError(f"filters must be a dict like {{'state': 'finished'}}, not {type(filters).__name__}")
+    for key, cond in filters.items():
+        if key in ("$and", "$or", "$nor"):
+            if not isinstance(cond, list):
+                raise FilterError(f"{key} takes a list of filters, not {cond!r}")
+            results = (matches(run, c) for c in cond)
+            ok = all(results) if key == "$and" else any(results)
+            if (key == "$nor") == ok:
+                return False
+            continue
+        if key == "$not":
+            if matches(run, cond):
+                return False
+            continue
+        if key.startswith("$"):
+            raise FilterError(f"unknown operator {key!r}; use one of $and $or $nor $not")
+        value = field(run, key)
+        if isinstance(cond, dict) and cond and all(k.startswith("$") for k in cond):
+            for op, arg in cond.items():
+                test = _OPS.get(op)
+                if test is None:
+                    raise FilterError(f"unknown operator {op!r} on {key!r}; use one of {' '.join(_OPS)}")
+                if not test(value, arg):
+                    return False
+        elif not _eq(value, cond):
+            return False
+    return True
+
+
+# -- the text syntax ------------------------------------------------------------------------
+_TERM = re.compile(r"^([A-Za-z_][\w./\-]*?)\s*(<=|>=|!=|==|=|<|>|~|:)\s*(.*)$")
+_TEXT_OPS = {"<=": "$lte", ">=": "$gte", "!=": "$ne", "==": "$eq", "=": "$eq", "<": "$lt",
+             ">": "$gt", "~": "$regex", ":": "$eq"}
+_PLAIN_FIELDS = ("state", "name", "group", "job_type", "project", "id", "notes")
+
+
+def parse_value(text: str) -> Any:
+    """"1e-3" -> 0.001, "42" -> 42, "true" -> True, "none" -> None, anything else a string."""
+    low = text.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if low in ("none", "null"):
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def parse_filter(text: str, config_keys: set[str] | None = None) -> dict[str, Any]:
+    """Turn `lr<=1e-3 state:running tag:baseline word` into a MongoDB-style filter.
+
+    A bare key means a config key when a run has it in its config (`config_keys`), else a
+    summary key; `config.x` and `summary.x` say which. Bare words match the name, tags and
+    notes (case-insensitive substring). Quote values with spaces: `notes:"first try"`.
+    """
+    try:
+        tokens = shlex.split(text)
+    except ValueError as exc:
+        raise FilterError(f"cannot read filter {text!r}: {exc}") from exc
+    terms: list[dict[str, Any]] = []
+    for token in tokens:
+        m = _TERM.match(token)
+        if m is None:
+            pattern = re.escape(token)
+            terms.append({"$or": [{"name": {"$regex": f"(?i){pattern}"}},
+                                  {"tags": {"$regex": f"(?i){pattern}"}},
+                                  {"notes": {"$regex": f"(?i){pattern}"}}]})
+            continue
+        key, op, raw = m.groups()
+        if raw == "":
+            raise FilterError(f"{token!r}: no value after {op!r} (try {key}{op}VALUE)")
+        mongo_op = _TEXT_OPS[op]
+        value: Any = raw if mongo_op == "$regex" else parse_value(raw)
+        if key in ("tag", "tags"):
+            key = "tags"
+        elif key not in _PLAIN_FIELDS and not key.startswith(("config.", "summary.")):
+            if config_keys is None or key in config_keys:
+                key = f"config.{key}"
+            else:
+                key = f"summary.{key}"
+        if op == ":" and isinstance(value, str) and key in ("name", "notes", "group"):
+            terms.append({key: {"$regex": f"(?i){re.escape(value)}"}})
+        else:
+            terms.append({key: {mongo_op: value}})
+    if not terms:
+        return {}
+    return terms[0] if len(terms) == 1 else {"$and": terms}
+
+
+def compile_filter(text: str) -> Callable[[Any], bool]:
+    """A predicate over runs for a text filter; raises FilterError on a bad one.
+
+    Bare keys resolve per run: config when that run's config has the key, else summary.
+    """
+    parse_filter(text)  # report errors now, not per run
+    if not text.strip():
+        return lambda run: True
+
+    def predicate(run: Any) -> bool:
+        keys = set(_flat_keys(run.config))
+        return matches(run, parse_filter(text, keys))
+
+    return predicate
+
+
+def _flat_keys(d: dict[str, Any], prefix: str = "") -> list[str]:
+    out = []
+    for k, v in d.items():
+        out.append(prefix + k)
+        if isinstance(v, dict):
+            out.extend(_flat_keys(v, prefix + k + "."))
+    return out
