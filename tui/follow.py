@@ -1,0 +1,135 @@
+"""Following a root live, for the TUI and for `runwatch tail` alike (no Textual here).
+
+watchfiles reports appends (inotify; debounce tuned to 50 ms: its default batches for 1.6 s).
+Where change events do not arrive — network filesystems (NFS, CIFS, FUSE) — or when asked,
+every followed file is re-read on a timer instead. Either way, each second the writers of
+running runs are checked, so a SIGKILLed run reads "crashed" within about a second.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from logger.reader import RootReader, Update
+
+NETWORK_FILESYSTEMS = {
+    "nfs", "nfs4", "cifs", "smb", "smbfs", "smb3", "fuse", "fuseblk", "sshfs", "fuse.sshfs",
+    "lustre", "gpfs", "beegfs", "ceph", "glusterfs", "fuse.glusterfs", "9p", "afs", "panfs",
+    "fuse.s3fs", "fuse.gcsfuse", "fuse.rclone", "fuse.juicefs", "wekafs",
+}
+DEBOUNCE_MS = 50
+STATE_INTERVAL = 1.0  # liveness checks of running runs
+POLL_INTERVAL = 0.5  # re-reads when events cannot be trusted
+
+
+def filesystem_type(path: Path) -> str:
+    """The type of the filesystem holding `path` (Linux /proc/mounts), or ""."""
+    try:
+        target = os.path.realpath(path)
+        with open("/proc/mounts") as f:
+            mounts = [line.split() for line in f]
+    except OSError:
+        return ""
+    best, kind = "", ""
+    for fields in mounts:
+        if len(fields) < 3:
+            continue
+        mnt = fields[1].replace("\\040", " ")
+        if (target == mnt or target.startswith(mnt.rstrip("/") + "/")) and len(mnt) >= len(best):
+            best, kind = mnt, fields[2]
+    return kind
+
+
+def needs_polling(root: Path) -> bool:
+    probe = root if root.exists() else root.parent
+    kind = filesystem_type(probe)
+    return kind in NETWORK_FILESYSTEMS or kind.startswith("fuse.")
+
+
+class Follower:
+    """A RootReader kept up to date from file events, polling and liveness checks."""
+
+    def __init__(self, root: str | os.PathLike[str], force_polling: bool | None = None) -> None:
+        self.root = Path(root)
+        self.reader = RootReader(self.root)
+        self.lock = threading.Lock()
+        env = os.environ.get("RUNWATCH_POLL", "")
+        if force_polling is None and env:
+            force_polling = env not in ("0", "false", "no")
+        self.polling = force_polling if force_polling is not None else needs_polling(self.root)
+
+    def initial(self, limit: int | None = None) -> list[Update]:
+        """Read what is on disk now (with a limit, call again while `pending()` says so)."""
+        with self.lock:
+            return self.reader.scan(limit)
+
+    def pending(self) -> int:
+        return self.reader.pending()
+
+    def refresh(self) -> list[Update]:
+        """Rescan everything, then re-check liveness: what polling does on each tick."""
+        with self.lock:
+            updates = self.reader.scan()
+            seen = {u.run.path for u in updates}
+            for run in self.reader.refresh_states():
+                if run.path not in seen:
+                    updates.append(Update(run, [], False, True))
+        return updates
+
+    def _states(self) -> list[Update]:
+        with self.lock:
+            return [Update(run, [], False, True) for run in self.reader.refresh_states()]
+
+    def _read(self, paths: set[str]) -> list[Update]:
+        with self.lock:
+            return self.reader.read_paths(sorted(paths))
+
+    def follow(self, stop: threading.Event) -> Iterator[list[Update]]:
+        """Yield batches of updates until `stop` is set. Blocking: run it in a thread."""
+        while not self.root.is_dir():
+            if stop.wait(POLL_INTERVAL):
+                return
+            if self.root.exists() and not self.root.is_dir():
+                raise NotADirectoryError(f"{self.root} is not a directory")
+        # Anything that appeared between `initial()` and the watch starting:
+        first = self.refresh()
+        if first:
+            yield first
+        if self.polling:
+            yield from self._poll(stop)
+        else:
+            yield from self._watch(stop)
+
+    def _poll(self, stop: threading.Event) -> Iterator[list[Update]]:
+        while not stop.wait(POLL_INTERVAL):
+            updates = self.refresh()
+            if updates:
+                yield updates
+
+    def _watch(self, stop: threading.Event) -> Iterator[list[Update]]:
+        from watchfiles import watch  # imported here: costs ~40 ms, and polling needs none
+
+        last_states = time.monotonic()
+        for changes in watch(
+            self.root,
+            debounce=DEBOUNCE_MS,
+            step=10,
+            rust_timeout=int(STATE_INTERVAL * 1000),
+            yield_on_timeout=True,
+            stop_event=stop,
+            raise_interrupt=False,
+        ):
+            updates = self._read({path for _, path in changes}) if changes else []
+            now = time.monotonic()
+            if now - last_states >= STATE_INTERVAL:
+                last_states = now
+                seen = {u.run.path for u in updates}
+                updates += [u for u in self._states() if u.run.path not in seen]
+            if updates:
+                yield updates
+            if stop.is_set():
+                return
