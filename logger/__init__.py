@@ -1,1 +1,56 @@
-"""runwatch's logger: W&B's calls, written to local append-only event files."""
+"""runwatch's logger: W&B's calls, written to local append-only event files.
+
+    import logger as wandb
+    run = wandb.init(project="cat-classification", config={"lr": 1e-3})
+    wandb.log({"loss": 0.3})
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from typing import Any
+
+from .api import Api
+from .artifacts import Artifact
+from .config import Config, ConfigError, Summary
+from .disabled import DisabledRun
+from .run import Run, RunFinishedError
+from .sdk import (
+    RunwatchError,
+    _Unavailable,
+    define_metric,
+    finish,
+    init,
+    log,
+    log_artifact,
+    save,
+    set_module_config,
+)
+from .writer import RunwatchWarning
+
+__version__ = "0.1.0"
+
+run: Run | DisabledRun | None = None
+config: Any = _Unavailable("config")
+summary: Any = _Unavailable("summary")
+
+__all__ = [
+    "Api", "Artifact", "Config", "ConfigError", "DisabledRun", "Run", "RunFinishedError",
+    "RunwatchError", "RunwatchWarning", "Summary", "config", "define_metric", "finish", "init",
+    "log", "log_artifact", "run", "save", "summary",
+]
+
+
+class _LoggerModule(types.ModuleType):
+    """`logger.config = {...}` (as in W&B's docs) merges into the run's config instead of
+    replacing the Config object, so `logger.config.epochs` keeps working."""
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        if key == "config":
+            set_module_config(value)
+            return
+        super().__setattr__(key, value)
+
+
+sys.modules[__name__].__class__ = _LoggerModule

@@ -1,0 +1,250 @@
+"""The Public API, offline: W&B's `wandb.Api()` shape over a local root.
+
+    api = logger.Api()                      # root: argument > $RUNWATCH_DIR > ./runs
+    for run in api.runs("cat-classification", filters={"config.lr": {"$lte": 1e-3}}):
+        print(run.name, run.state, run.summary.get("loss"))
+    df = api.run("cat-classification/abc123").history()
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import random
+import warnings
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from .artifacts import Artifact, ArtifactError, list_artifact_names, load_artifact
+from .edit import edit_name, edit_notes, set_tags
+from .paths import resolve_root
+from .query import matches
+from .reader import RootReader
+from .rundata import RunData
+from .writer import RunwatchWarning
+
+
+class Project:
+    def __init__(self, name: str, root: str) -> None:
+        self.name = name
+        self.path = f"{root}/{name}"
+
+    def __repr__(self) -> str:
+        return f"<Project {self.name}>"
+
+
+class Run:
+    """A run read back: W&B's `Run` attributes, history as columns underneath."""
+
+    def __init__(self, data: RunData, root: Any) -> None:
+        self._data = data
+        self._root = root
+        self.id = data.id
+        self.project = data.project
+        self.path = [data.project, data.id]
+        self.name = data.name
+        self.notes = data.notes
+        self.tags = list(data.tags)
+        self._saved = (self.name, self.notes, tuple(self.tags))
+        if data.skipped_frames:
+            warnings.warn(
+                f"run {data.path}: {data.skipped_frames} damaged frame(s) in its segment files were "
+                "skipped; the rest of the run reads normally", RunwatchWarning, stacklevel=3)
+        for error in data.errors:
+            warnings.warn(f"run {data.path}: {error}", RunwatchWarning, stacklevel=3)
+
+    state = property(lambda self: self._data.state)
+    config = property(lambda self: self._data.config)
+    summary = property(lambda self: self._data.summary)
+    group = property(lambda self: self._data.group)
+    job_type = property(lambda self: self._data.job_type)
+    exit_code = property(lambda self: self._data.exit_code)
+    error = property(lambda self: self._data.error)
+    display_name = property(lambda self: self.name)
+
+    def summary_flat(self) -> dict[str, Any]:
+        return self._data.summary_flat()
+
+    @property
+    def host(self) -> str | None:
+        seg = self._data.first_segment
+        return seg.host if seg else None
+
+    @property
+    def created_at(self) -> str:
+        """ISO 8601 in UTC, as W&B gives it."""
+        stamp = _dt.datetime.fromtimestamp(self._data.created_at, _dt.timezone.utc)
+        return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    @property
+    def lastHistoryStep(self) -> int:  # noqa: N802 - W&B's name
+        step = self._data.step
+        return -1 if step is None else step
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        start, seg = self._data.start, self._data.first_segment
+        return {
+            "host": seg.host if seg else None, "pid": seg.pid if seg else None,
+            "args": start.command[1:] if start else [], "program": start.command[0] if start and start.command else None,
+            "python": start.python if start else None, "cwd": start.cwd if start else None,
+            "git": {"commit": start.git_commit, "branch": start.git_branch} if start else {},
+        }
+
+    # -- history ----------------------------------------------------------------------------
+    def scan_history(self, keys: Sequence[str] | None = None, page_size: int = 1000,
+                     min_step: int | None = None, max_step: int | None = None) -> Iterator[dict[str, Any]]:
+        """Every row, in step order, with `_step`, `_timestamp`, `_runtime` (W&B's scan_history)."""
+        rows = self._data.history.rows(list(keys) if keys is not None else None, min_step, max_step)
+        for row in rows:
+            if keys is not None and not all(k in row for k in keys):
+                continue
+            yield row
+
+    def history(self, samples: int = 500, keys: Sequence[str] | None = None, x_axis: str = "_step",
+                pandas: bool = True, stream: str = "default") -> Any:
+        """Up to `samples` rows spread evenly over the run (W&B samples too); a DataFrame by
+        default (needs pandas), or a list of dicts with `pandas=False`."""
+        if pandas:
+            try:
+                import pandas as pd  # type: ignore[import-untyped, unused-ignore]
+            except ImportError:
+                raise ImportError(
+                    "history() returns a pandas DataFrame, and pandas is not installed: "
+                    "pip install 'runwatch[pandas]', or call history(pandas=False) for a list of dicts"
+                ) from None
+        wanted = None if keys is None else [*keys, *([x_axis] if x_axis not in ("_step",) else [])]
+        rows = list(self.scan_history(keys=wanted))
+        if samples and len(rows) > samples:
+            picks = sorted(random.Random(0).sample(range(1, len(rows) - 1), samples - 2))
+            rows = [rows[0], *(rows[i] for i in picks), rows[-1]]
+        if keys is not None:
+            rows = [{k: r[k] for k in ("_step", x_axis, *keys) if k in r} for r in rows]
+        if pandas:
+            return pd.DataFrame(rows)
+        return rows
+
+    # -- files and artifacts ----------------------------------------------------------------
+    def files(self) -> list[dict[str, Any]]:
+        """What save() stored: name, size, and the path on disk."""
+        files_dir = self._data.dir / "files"
+        found: dict[str, dict[str, Any]] = {}
+        for f in self._data.files:
+            found[f.path] = {"name": f.path, "size": f.size, "policy": f.policy}
+        if files_dir.is_dir():  # what the script wrote into run.dir itself
+            for p in files_dir.rglob("*"):
+                name = p.relative_to(files_dir).as_posix()
+                if p.is_file() and not p.name.startswith("."):
+                    entry = found.setdefault(name, {"name": name, "policy": "dir"})
+                    entry["size"] = p.stat().st_size
+        return [{**e, "path": str(files_dir / n)} for n, e in sorted(found.items())]
+
+    def logged_artifacts(self) -> list[Artifact]:
+        out = []
+        for a in self._data.artifacts:
+            try:
+                out.append(load_artifact(self._root, self.project, a.name, f"v{a.version}"))
+            except ArtifactError as exc:
+                warnings.warn(str(exc), RunwatchWarning, stacklevel=2)
+        return out
+
+    # -- edits ------------------------------------------------------------------------------
+    def update(self) -> None:
+        """Save changes to `name`, `notes` and `tags` (as editor segments: W&B's run.update())."""
+        name, notes, tags = self._saved
+        if self.name != name:
+            edit_name(self._data.dir, self.id, self.name)
+        if self.notes != notes and self.notes is not None:
+            edit_notes(self._data.dir, self.id, self.notes)
+        if tuple(self.tags) != tags:
+            set_tags(self._data.dir, self.id, tags, self.tags)
+        self._saved = (self.name, self.notes, tuple(self.tags))
+
+    def __repr__(self) -> str:
+        return f"<Run {self.project}/{self.id} ({self.state})>"
+
+
+class Runs(Sequence[Run]):
+    """A list of runs (W&B pages these from a server; here they are all read at once)."""
+
+    def __init__(self, runs: list[Run]) -> None:
+        self._runs = runs
+
+    def __getitem__(self, i: Any) -> Any:
+        return self._runs[i]
+
+    def __len__(self) -> int:
+        return len(self._runs)
+
+    def __repr__(self) -> str:
+        return f"<Runs {len(self._runs)}>"
+
+
+class Api:
+    """Read every run under a root: `projects()`, `runs()`, `run()`, `artifact()`."""
+
+    def __init__(self, root: str | os.PathLike[str] | None = None, overrides: dict[str, Any] | None = None,
+                 timeout: int | None = None, api_key: str | None = None) -> None:
+        self.root = resolve_root(root)
+        if self.root.exists() and not self.root.is_dir():
+            raise NotADirectoryError(f"Api root {self.root} is a file, not a run directory")
+
+    def _reader(self) -> RootReader:
+        reader = RootReader(self.root)
+        reader.scan()
+        return reader
+
+    def projects(self, entity: str | None = None) -> list[Project]:
+        names = sorted({r.project for r in self._reader().runs.values()})
+        return [Project(n, str(self.root)) for n in names]
+
+    def runs(self, path: str | None = None, filters: dict[str, Any] | None = None,
+             order: str = "-created_at", per_page: int = 50, include_sweeps: bool = True) -> Runs:
+        """Runs of a project ("project" or "entity/project"), or of every project."""
+        project = path.strip("/").split("/")[-1] if path else None
+        selected = [d for d in self._reader().runs.values() if project is None or d.project == project]
+        selected = [d for d in selected if matches(d, filters)]
+        key, reverse = (order[1:], True) if order.startswith("-") else (order.lstrip("+"), False)
+        selected.sort(key=lambda d: _order_key(d, key), reverse=reverse)
+        return Runs([Run(d, self.root) for d in selected])
+
+    def run(self, path: str) -> Run:
+        """One run: "project/id", "entity/project/id" or "project/runs/id"."""
+        parts = [p for p in path.strip("/").split("/") if p and p != "runs"]
+        if len(parts) < 2:
+            raise ValueError(f"run path {path!r}: use 'project/run_id'")
+        project, run_id = parts[-2], parts[-1]
+        run_dir = self.root / project / run_id
+        reader = RootReader(self.root)
+        reader.read_paths([run_dir])
+        data = reader.runs.get(f"{project}/{run_id}")
+        if data is None:
+            raise ValueError(f"no run {project}/{run_id} under {self.root}")
+        return Run(data, self.root)
+
+    def artifact(self, name: str, type: str | None = None) -> Artifact:
+        """ "project/name:alias" (alias defaults to latest; "v3" names a version)."""
+        parts = name.strip("/").split("/")
+        if len(parts) < 2:
+            raise ValueError(f"artifact {name!r}: use 'project/name:alias', like 'mnist/model:latest'")
+        project, rest = parts[-2], parts[-1]
+        art_name, _, alias = rest.partition(":")
+        art = load_artifact(self.root, project, art_name, alias or "latest")
+        if type is not None and art.type != type:
+            raise ArtifactError(f"artifact {name!r} has type {art.type!r}, not {type!r}")
+        return art
+
+    def artifact_names(self, project: str) -> list[str]:
+        return list_artifact_names(self.root, project)
+
+
+def _order_key(d: RunData, key: str) -> Any:
+    if key in ("created_at", "createdAt"):
+        return d.created_at
+    if key.startswith("summary_metrics.") or key.startswith("summary."):
+        value = d.summary_flat().get(key.split(".", 1)[1])
+    elif key.startswith("config."):
+        value = d.config.get(key.split(".", 1)[1])
+    else:
+        value = getattr(d, key, None)
+    return (value is None, value if isinstance(value, (int, float)) else str(value))

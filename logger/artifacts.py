@@ -1,0 +1,359 @@
+"""Versioned artifacts, stored once by content.
+
+    ROOT/<project>/artifacts/objects/<sha[:2]>/<sha256>     each file's content, once
+    ROOT/<project>/artifacts/<name>/v<N>.json               a version's manifest
+    ROOT/<project>/artifacts/<name>/aliases/<alias>         the version an alias names
+
+A version appears only when its manifest is hard-linked into place (after every object it
+lists is on disk), and `link` fails if another process took that number first: versions are
+allocated without races and never appear half-written. Readers list and copy artifacts; they
+never load or unpickle them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import events as ev
+from .paths import check_component
+
+if TYPE_CHECKING:
+    from .run import Run
+
+_VERSION_FILE = re.compile(r"^v(\d+)\.json$")
+
+
+class ArtifactError(Exception):
+    """An artifact that cannot be found or stored; the message says which and why."""
+
+
+class Artifact:
+    """A named, typed set of files: W&B's `wandb.Artifact`, stored locally."""
+
+    def __init__(self, name: str, type: str, description: str | None = None,
+                 metadata: dict[str, Any] | None = None) -> None:
+        self.name = check_component("artifact name", name)
+        self.type = check_component("artifact type", type)
+        self.description = description
+        self.metadata = dict(metadata or {})
+        self._entries: dict[str, Path] = {}
+        self.version: str | None = None  # "v3" once logged or read back
+        self.digest: str | None = None
+        self.size = 0
+        self.aliases: list[str] = []
+        self.project: str | None = None
+        self._manifest: dict[str, Any] | None = None
+        self._store: Path | None = None
+
+    # -- building ---------------------------------------------------------------------------
+    def add_file(self, local_path: str | os.PathLike[str], name: str | None = None) -> Artifact:
+        path = Path(local_path)
+        if not path.is_file():
+            raise FileNotFoundError(f"Artifact.add_file: {path} is not a file")
+        self._entries[_entry_name(name or path.name)] = path
+        return self
+
+    def add_dir(self, local_path: str | os.PathLike[str], name: str | None = None) -> Artifact:
+        path = Path(local_path)
+        if not path.is_dir():
+            raise NotADirectoryError(f"Artifact.add_dir: {path} is not a directory")
+        prefix = _entry_name(name) + "/" if name else ""
+        for file in sorted(p for p in path.rglob("*") if p.is_file()):
+            self._entries[prefix + file.relative_to(path).as_posix()] = file
+        return self
+
+    # -- reading (an artifact from Api.artifact or logged_artifacts) --------------------------
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.project}/{self.name}:{self.version}"
+
+    def files(self) -> list[dict[str, Any]]:
+        """The files this version holds: name, size and SHA-256."""
+        if self._manifest is None:
+            return [{"name": n, "size": p.stat().st_size, "digest": None} for n, p in self._entries.items()]
+        return [{"name": n, **e} for n, e in sorted(self._manifest["files"].items())]
+
+    def download(self, root: str | os.PathLike[str] | None = None) -> str:
+        """Copy this version's files into `root` (default ./artifacts/<name>:<version>)."""
+        if self._manifest is None or self._store is None:
+            raise ArtifactError(f"artifact {self.name!r} has not been logged; nothing to download")
+        dest = Path(root) if root is not None else Path("artifacts") / f"{self.name}:{self.version}"
+        dest = dest.resolve()
+        for name, entry in self._manifest["files"].items():
+            target = (dest / name).resolve()
+            if dest not in target.parents:
+                raise ArtifactError(f"artifact file name {name!r} would land outside {dest}")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(_object_path(self._store, entry["digest"]), target)
+        return str(dest)
+
+    def __repr__(self) -> str:
+        return f"<Artifact {self.name}:{self.version or 'unlogged'} type={self.type}>"
+
+
+def _entry_name(name: str) -> str:
+    clean = name.replace("\\", "/").strip("/")
+    if not clean or any(part in ("", ".", "..") for part in clean.split("/")) or "\x00" in clean:
+        raise ValueError(f"artifact entry name {name!r} must be a relative path without '..'")
+    return clean
+
+
+def store_dir(root: Path, project: str) -> Path:
+    return root / project / "artifacts"
+
+
+def _object_path(store: Path, digest: str) -> Path:
+    return store / "objects" / digest[:2] / digest
+
+
+# -- logging ----------------------------------------------------------------------------------
+def log_artifact(run: Run, obj: Any, name: str | None, type: str | None,
+                 aliases: Sequence[str] | None) -> Artifact | None:
+    alias_list = _check_aliases(aliases)
+    with tempfile.TemporaryDirectory(prefix="runwatch-artifact-") as scratch:
+        artifact = _as_artifact(run, obj, name, type, Path(scratch))
+        if artifact is None:
+            return None
+        try:
+            _store(run._root, run.project, artifact, alias_list, run.id)
+        except OSError as exc:
+            run._warn_once(f"artifact:{artifact.name}",
+                           f"runwatch: could not store artifact {artifact.name!r}: {exc.strerror or exc}")
+            return artifact
+    run._emit(ev.ArtifactLogged(name=artifact.name, type=artifact.type,
+                                version=int((artifact.version or "v0")[1:]),
+                                digest=artifact.digest or "", size=artifact.size,
+                                aliases=list(artifact.aliases), time=time.time()))
+    return artifact
+
+
+def _check_aliases(aliases: Sequence[str] | None) -> list[str]:
+    if aliases is None:
+        return []
+    if isinstance(aliases, str):
+        raise TypeError("aliases must be a list of strings, like ['best'], not one string")
+    out = []
+    for alias in aliases:
+        check_component("artifact alias", alias)
+        if re.fullmatch(r"v\d+", alias):
+            raise ValueError(f"alias {alias!r} looks like a version; versions are numbered for you")
+        if alias != "latest" and alias not in out:
+            out.append(alias)
+    return out
+
+
+def _as_artifact(run: Run, obj: Any, name: str | None, type: str | None, scratch: Path) -> Artifact | None:
+    if isinstance(obj, Artifact):
+        return obj
+    if isinstance(obj, (str, os.PathLike)):
+        path = Path(obj)
+        if not path.exists():
+            raise FileNotFoundError(f"log_artifact: {path} does not exist")
+        art = Artifact(name or _safe_name(path.resolve().name), type or "unspecified")
+        return art.add_dir(path) if path.is_dir() else art.add_file(path)
+    art = Artifact(name or _safe_name(obj.__class__.__name__.lower()), type or "model")
+    try:
+        art.add_file(_serialize(obj, scratch))
+    except Exception as exc:  # noqa: BLE001 - a model that cannot be saved must not end training
+        run._warn_once(f"artifact-obj:{art.name}",
+                       f"runwatch: log_artifact could not save the {obj.__class__.__name__} "
+                       f"object ({exc}); pass a path to the saved model instead")
+        return None
+    return art
+
+
+def _serialize(obj: Any, scratch: Path) -> Path:
+    """Save a Python object with its framework's own saver where it has one, else pickle."""
+    module = type(obj).__module__ or ""
+    if module.startswith("torch") or hasattr(obj, "state_dict") and "torch" in _mro_modules(obj):
+        import torch  # type: ignore[import-not-found, unused-ignore]  # only when the object is PyTorch's: it is imported already
+
+        path = scratch / "model.pt"
+        torch.save(obj.state_dict(), path)
+        return path
+    if hasattr(obj, "save_pretrained"):
+        target = scratch / "model"
+        obj.save_pretrained(target)
+        return _single_or_dir(target)
+    if module.startswith(("keras", "tensorflow")) and hasattr(obj, "save"):
+        path = scratch / "model.keras"
+        obj.save(path)
+        return path
+    path = scratch / "model.pkl"
+    with open(path, "wb") as f:
+        pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
+    return path
+
+
+def _mro_modules(obj: Any) -> set[str]:
+    return {(c.__module__ or "").split(".")[0] for c in type(obj).__mro__}
+
+
+def _single_or_dir(path: Path) -> Path:
+    files = [p for p in path.rglob("*") if p.is_file()]
+    return files[0] if len(files) == 1 else path
+
+
+def _safe_name(name: str) -> str:
+    clean = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-") or "artifact"
+    return clean[:128]
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _store(root: Path, project: str, art: Artifact, aliases: list[str], run_id: str) -> None:
+    store = store_dir(root, project)
+    files: dict[str, dict[str, Any]] = {}
+    for entry, src in sorted(art._entries.items()):
+        digest = _sha256(src)
+        dest = _object_path(store, digest)
+        if not dest.exists():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dest.with_name(f".{digest}.{os.getpid()}.tmp")
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, dest)
+        files[entry] = {"digest": digest, "size": dest.stat().st_size}
+    digest = hashlib.sha256(
+        "".join(f"{n}:{e['digest']}\n" for n, e in sorted(files.items())).encode()
+    ).hexdigest()
+    art_dir = store / art.name
+    art_dir.mkdir(parents=True, exist_ok=True)
+    existing = _read_versions(art_dir)
+    same = [m for m in existing if m["digest"] == digest and m.get("type") == art.type]
+    if same:
+        manifest = max(same, key=lambda m: m["version"])
+    else:
+        manifest = {
+            "name": art.name, "type": art.type, "digest": digest, "files": files,
+            "size": sum(e["size"] for e in files.values()), "aliases": aliases,
+            "description": art.description, "metadata": art.metadata, "run": run_id,
+            "created_at": time.time(), "version": 0,
+        }
+        manifest["version"] = _link_new_version(art_dir, manifest, existing)
+    for alias in aliases:
+        _set_alias(art_dir, alias, manifest["version"])
+    art.version = f"v{manifest['version']}"
+    art.digest, art.size, art.project = digest, manifest["size"], project
+    art.aliases = sorted({*aliases, "latest"} if _latest_version(art_dir) == manifest["version"] else set(aliases))
+    art._manifest, art._store = manifest, store
+
+
+def _link_new_version(art_dir: Path, manifest: dict[str, Any], existing: list[dict[str, Any]]) -> int:
+    number = max((m["version"] for m in existing), default=-1) + 1
+    fd, tmp = tempfile.mkstemp(prefix=".manifest-", dir=art_dir)
+    try:
+        while True:
+            manifest["version"] = number
+            os.ftruncate(fd, 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.write(fd, json.dumps(manifest, indent=1).encode())
+            os.fsync(fd)
+            try:
+                os.link(tmp, art_dir / f"v{number}.json")  # fails if another process has it
+                return number
+            except FileExistsError:
+                number += 1
+    finally:
+        os.close(fd)
+        os.unlink(tmp)
+
+
+def _set_alias(art_dir: Path, alias: str, version: int) -> None:
+    alias_dir = art_dir / "aliases"
+    alias_dir.mkdir(exist_ok=True)
+    tmp = alias_dir / f".{alias}.{os.getpid()}.tmp"
+    tmp.write_text(f"v{version}\n")
+    os.replace(tmp, alias_dir / alias)
+
+
+def _read_versions(art_dir: Path) -> list[dict[str, Any]]:
+    out = []
+    for entry in _version_files(art_dir):
+        try:
+            out.append(json.loads(entry.read_text()))
+        except (OSError, ValueError):
+            continue  # a damaged manifest is not a version
+    return out
+
+
+def _version_files(art_dir: Path) -> Iterable[Path]:
+    try:
+        return [p for p in art_dir.iterdir() if _VERSION_FILE.match(p.name)]
+    except OSError:
+        return []
+
+
+def _latest_version(art_dir: Path) -> int | None:
+    numbers = [int(m.group(1)) for p in _version_files(art_dir) if (m := _VERSION_FILE.match(p.name))]
+    return max(numbers) if numbers else None
+
+
+# -- reading ----------------------------------------------------------------------------------
+def load_artifact(root: Path, project: str, name: str, alias: str = "latest") -> Artifact:
+    """The version of `name` that `alias` ("latest", "v3", "best") names."""
+    store = store_dir(root, project)
+    art_dir = store / name
+    latest = _latest_version(art_dir)
+    if latest is None:
+        known = list_artifact_names(root, project)
+        hint = f"; this project has: {', '.join(known)}" if known else ""
+        raise ArtifactError(f"no artifact {name!r} in project {project!r} under {root}{hint}")
+    if alias == "latest":
+        number = latest
+    elif re.fullmatch(r"v\d+", alias):
+        number = int(alias[1:])
+    else:
+        try:
+            number = int((art_dir / "aliases" / alias).read_text().strip()[1:])
+        except (OSError, ValueError):
+            raise ArtifactError(f"artifact {project}/{name} has no alias {alias!r}") from None
+    try:
+        manifest = json.loads((art_dir / f"v{number}.json").read_text())
+    except (OSError, ValueError):
+        raise ArtifactError(f"artifact {project}/{name} has no version v{number}") from None
+    art = Artifact(manifest["name"], manifest["type"], manifest.get("description"), manifest.get("metadata"))
+    art.version, art.digest, art.size, art.project = f"v{number}", manifest["digest"], manifest["size"], project
+    names = {alias for alias, version in _aliases_of(art_dir) if version == number}
+    art.aliases = sorted(names | ({"latest"} if number == latest else set()))
+    art._manifest, art._store = manifest, store
+    return art
+
+
+def _aliases_of(art_dir: Path) -> list[tuple[str, int]]:
+    out: list[tuple[str, int]] = []
+    try:
+        entries = list((art_dir / "aliases").iterdir())
+    except OSError:
+        return out
+    for p in entries:
+        if p.name.startswith("."):
+            continue
+        try:
+            out.append((p.name, int(p.read_text().strip()[1:])))
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+def list_artifact_names(root: Path, project: str) -> list[str]:
+    store = store_dir(root, project)
+    try:
+        return sorted(p.name for p in store.iterdir() if p.is_dir() and p.name != "objects")
+    except OSError:
+        return []

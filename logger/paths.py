@@ -1,0 +1,159 @@
+"""Where runs live, what they are called, and what the script's checkout is at."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+DEFAULT_ROOT = "runs"
+DEFAULT_PROJECT = "uncategorized"
+RESERVED_IDS = {"artifacts"}
+_ID_OK = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+_ADJECTIVES = (
+    "brisk amber bold calm clever cosmic crisp dainty dapper eager fancy fearless fluent gentle "
+    "glad golden grand happy hardy honest jolly keen lively lucid lunar mellow merry misty noble "
+    "polar proud quiet rapid royal rustic serene sharp silent sleek smooth snowy solar spry stellar "
+    "sunny swift tidy vivid warm wild wise witty young zesty"
+).split()
+_NOUNS = (
+    "otter falcon maple river comet badger cedar dune ember fern fjord glade harbor heron lake "
+    "lark lynx meadow mesa moon moss nebula oak orbit owl panda pine planet prairie puffin quartz "
+    "raven reef sea sky snow sparrow spruce star stream sun thunder tiger valley violet wave "
+    "willow wind wolf"
+).split()
+
+
+def resolve_root(dir: str | os.PathLike[str] | None = None) -> Path:
+    """The run root: the argument, else $RUNWATCH_DIR, else ./runs (resolved now, not at import)."""
+    if dir is not None and str(dir) != "":
+        return Path(dir).expanduser()
+    env = os.environ.get("RUNWATCH_DIR")
+    if env:
+        return Path(env).expanduser()
+    return Path(DEFAULT_ROOT)
+
+
+def new_run_id() -> str:
+    """Eight random lowercase letters and digits: short, URL- and path-safe."""
+    raw = int.from_bytes(os.urandom(6), "big")
+    out = []
+    for _ in range(8):
+        raw, i = divmod(raw, 36)
+        out.append(_ID_ALPHABET[i])
+    return "".join(out)
+
+
+def human_name(project_dir: Path) -> str:
+    """W&B-style "brisk-otter-7": random words, numbered by how many runs the project has."""
+    seed = int.from_bytes(os.urandom(4), "big")
+    adjective = _ADJECTIVES[seed % len(_ADJECTIVES)]
+    noun = _NOUNS[(seed // len(_ADJECTIVES)) % len(_NOUNS)]
+    try:
+        number = sum(1 for e in os.scandir(project_dir) if e.name != "artifacts") + 1
+    except OSError:
+        number = 1
+    return f"{adjective}-{noun}-{number}"
+
+
+def check_project(project: object) -> str:
+    """A project name that is safe as one directory name, or a ValueError saying why not."""
+    if project is None:
+        return DEFAULT_PROJECT
+    if not isinstance(project, str):
+        raise TypeError(f"project must be a str, not {type(project).__name__}")
+    name = project.strip()
+    problem = _path_component_problem(name)
+    if problem:
+        raise ValueError(f"invalid project {project!r}: {problem}")
+    return name
+
+
+def check_run_id(run_id: object) -> str:
+    if not isinstance(run_id, str):
+        raise TypeError(f"id must be a str, not {type(run_id).__name__}")
+    if not _ID_OK.match(run_id) or run_id in RESERVED_IDS:
+        raise ValueError(
+            f"invalid run id {run_id!r}: use 1-64 letters, digits, '-' or '_' "
+            f"(and not {', '.join(sorted(RESERVED_IDS))})"
+        )
+    return run_id
+
+
+def check_name(kind: str, value: object, limit: int = 256) -> str:
+    """A display string (run name, group, job type): any text but control characters."""
+    if not isinstance(value, str):
+        raise TypeError(f"{kind} must be a str, not {type(value).__name__}")
+    if "\x00" in value:
+        raise ValueError(f"invalid {kind} {value[:40]!r}: NUL characters are not allowed")
+    if len(value) > limit:
+        raise ValueError(f"{kind} is {len(value)} characters long; the limit is {limit}")
+    return value
+
+
+def _path_component_problem(name: str) -> str | None:
+    if not name:
+        return "it is empty"
+    if len(name) > 128:
+        return f"it is {len(name)} characters long; the limit is 128"
+    if "/" in name or "\\" in name:
+        return "'/' and '\\' are not allowed (a project is one directory)"
+    if "\x00" in name or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return "control characters are not allowed"
+    if name in (".", "..") or name.startswith("."):
+        return "it may not start with '.'"
+    return None
+
+
+def check_component(kind: str, name: object) -> str:
+    """An artifact name or similar that becomes one directory name."""
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} must be a str, not {type(name).__name__}")
+    problem = _path_component_problem(name) or (
+        "':' is not allowed (it separates the alias)" if ":" in name else None
+    )
+    if problem:
+        raise ValueError(f"invalid {kind} {name!r}: {problem}")
+    return name
+
+
+def git_info(start: Path) -> tuple[str | None, str | None]:
+    """(commit, branch) of the checkout holding `start`, read from files: no subprocess."""
+    path = start.resolve()
+    for _ in range(40):
+        dot_git = path / ".git"
+        if dot_git.exists():
+            break
+        if path.parent == path:
+            return None, None
+        path = path.parent
+    else:
+        return None, None
+    try:
+        git_dir = dot_git
+        if dot_git.is_file():  # a worktree or submodule: "gitdir: <path>"
+            target = dot_git.read_text().strip().removeprefix("gitdir:").strip()
+            git_dir = (path / target).resolve()
+        head = (git_dir / "HEAD").read_text().strip()
+        if not head.startswith("ref:"):
+            return head or None, None
+        ref = head[4:].strip()
+        branch = ref.removeprefix("refs/heads/")
+        common = git_dir
+        commondir = git_dir / "commondir"
+        if commondir.exists():
+            common = (git_dir / commondir.read_text().strip()).resolve()
+        for base in (git_dir, common):
+            ref_file = base / ref
+            if ref_file.exists():
+                return ref_file.read_text().strip() or None, branch
+        packed = common / "packed-refs"
+        if packed.exists():
+            for line in packed.read_text().splitlines():
+                if line.endswith(" " + ref):
+                    return line.split(" ", 1)[0], branch
+        return None, branch
+    except (OSError, UnicodeDecodeError):
+        return None, None
