@@ -85,17 +85,21 @@ class Column:
 class History:
     """Every logged row of a run: its step and time, and a column per key."""
 
-    __slots__ = ("steps", "times", "columns", "rewritten")
+    __slots__ = ("steps", "times", "columns", "rewritten", "max_step")
 
     def __init__(self) -> None:
         self.steps = array("q")
         self.times = array("d")
         self.columns: dict[str, Column] = {}
-        self.rewritten = 0  # rows whose step was not past the previous row's
+        self.rewritten = 0  # rows whose step was not past every earlier row's
+        self.max_step: int | None = None
 
     def add(self, step: int, time: float, flat: dict[str, Any]) -> None:
         row = len(self.steps)
-        if row and step <= self.steps[-1]:
+        top = self.max_step
+        if top is None or step > top:
+            self.max_step = step
+        else:
             self.rewritten += 1
         self.steps.append(step)
         self.times.append(time)
@@ -118,9 +122,7 @@ class History:
     @property
     def last_step(self) -> int | None:
         """The highest step logged (not the last written: steps may go backwards)."""
-        if not self.steps:
-            return None
-        return self.steps[-1] if not self.rewritten else max(self.steps)
+        return self.max_step
 
     def series(self, key: str, x: str = "_step") -> tuple[list[float], list[float]]:
         """(x, y) for one numeric key, one point per step (the last written), in x order.

@@ -197,7 +197,16 @@ class Run:
                 )
             values[key if isinstance(key, str) else str(key)] = converted
         self._last.update(values)
-        return _encode(_Log(step, _now(), values))
+        try:
+            return _encode(_Log(step, _now(), values))
+        except (TypeError, OverflowError, ValueError):
+            # Something convert() let through (a float or str subclass msgspec refuses).
+            for key, value in values.items():
+                try:
+                    _encode(value)
+                except (TypeError, OverflowError, ValueError):
+                    values[key] = repr(value)
+            return _encode(_Log(step, _now(), values))
 
     def define_metric(self, name: str, step_metric: str | None = None, summary: str | None = None,
                       hidden: bool = False, **_ignored: Any) -> None:

@@ -10,11 +10,21 @@ from collections.abc import Mapping
 from typing import Any
 
 _PLAIN = (str, int, float, bool, type(None))
+_INT_LIMIT = 2**63
 
 
 def convert(value: Any, depth: int = 0) -> Any:
     """A value msgspec can encode, as close to the original as it can be."""
     if isinstance(value, _PLAIN):
+        tv = type(value)
+        if tv not in _PLAIN:  # subclasses: numpy.float64, IntEnum, str enums
+            base = next(t for t in (bool, int, float, str) if isinstance(value, t))
+            value = base(value)
+        if type(value) is int and not -_INT_LIMIT <= value < 2 * _INT_LIMIT:
+            try:
+                return float(value)  # msgpack holds 64-bit integers; larger ones as floats
+            except OverflowError:
+                return repr(value)
         return value
     if depth > 64:
         return repr(value)

@@ -1,0 +1,53 @@
+"""Shared fixtures: a fresh run root per test, and scripts run as real subprocesses."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty run root, also set as $RUNWATCH_DIR for code that resolves it itself."""
+    path = tmp_path / "runs"
+    monkeypatch.setenv("RUNWATCH_DIR", str(path))
+    monkeypatch.delenv("RUNWATCH_MODE", raising=False)
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_runs():
+    """A test that leaves a run open must not leak it into the next one."""
+    yield
+    from logger import sdk
+
+    for run in list(sdk._active):
+        run.finish()
+    sdk._pending_config.clear()
+
+
+def script_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env.update(extra)
+    return env
+
+
+def run_script(tmp_path: Path, code: str, *, timeout: float = 60, check: bool = True,
+               **env: str) -> subprocess.CompletedProcess[str]:
+    """Run `code` as a real training script (python file in tmp_path)."""
+    script = tmp_path / "train.py"
+    script.write_text(textwrap.dedent(code))
+    proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=script_env(**env),
+                          capture_output=True, text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"script failed ({proc.returncode}):\n{proc.stderr}")
+    return proc
