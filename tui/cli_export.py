@@ -1,0 +1,177 @@
+"""`runwatch export`: a run's (or a project's) history as CSV, JSON lines or Parquet.
+
+Columns: `_step, _timestamp, _runtime, <keys...>` in the order the keys were first logged.
+A PROJECT goes into one file with two more columns first, `run` (project/id) and `name`,
+and the union of every run's keys. Rows come from the reader's history (one per step, the
+last write winning where a resumed run rewrote steps), never from a parser of our own.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+from logger.reader import RootReader
+from logger.rundata import RunData
+from logger.textsafe import safe_text
+
+from .cli_common import (
+    CliError,
+    json_line,
+    match_runs,
+    pick_run,
+    root_path,
+    split_run_path,
+    to_json,
+)
+
+FORMATS = ("csv", "jsonl", "parquet")
+_SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
+             ".parquet": "parquet", ".pq": "parquet"}
+BASE = ("_step", "_timestamp", "_runtime")
+PARQUET_HINT = "pip install 'runwatch[parquet]' (or: pip install pyarrow)"
+
+
+def cmd_export(ref: str, root_arg: str | None, fmt: str | None, output: str | None,
+               metrics: list[str], out: TextIO) -> int:
+    if fmt is None:
+        fmt = _SUFFIXES.get(Path(output).suffix.lower(), "csv") if output else "csv"
+    if fmt == "parquet":
+        _need_pyarrow()
+        if output is None and out.isatty():
+            raise CliError("parquet is binary and stdout is a terminal: give -o FILE.parquet")
+    runs, project = find_target(ref, root_arg)
+    keys = _keys(runs, metrics)
+    if metrics and not keys:
+        raise CliError(f"--metrics: none of {', '.join(safe_text(m) for m in metrics)} was logged "
+                       f"by {safe_text(ref)}")
+    rows = _rows(runs, keys, project)
+    columns = (["run", "name"] if project else []) + list(BASE) + keys
+    to_tty = output is None and out.isatty()
+    if fmt == "parquet":
+        count = _write_parquet(rows, columns, output)
+    elif output is None:
+        count = _write_text(fmt, rows, columns, out, to_tty)
+    else:
+        try:
+            with open(output, "w", newline="", encoding="utf-8") as f:
+                count = _write_text(fmt, rows, columns, f, False)
+        except OSError as exc:
+            raise CliError(f"cannot write {safe_text(output)}: {exc.strerror or exc}") from None
+    if output is not None:
+        what = f"project {safe_text(ref)} ({len(runs)} runs)" if project else safe_text(runs[0].path)
+        print(f"runwatch: wrote {count} rows of {what} to {safe_text(output)}", file=sys.stderr)
+    return 0
+
+
+def find_target(ref: str, root_arg: str | None) -> tuple[list[RunData], bool]:
+    """The runs to export, and whether `ref` named a whole project."""
+    ref, root_arg = split_run_path(ref, root_arg)
+    reader = RootReader(root_path(root_arg))
+    reader.scan()
+    projects = {r.project for r in reader.runs.values()}
+    found = match_runs(reader.runs, ref)
+    if ref in projects and "/" not in ref:
+        if found:
+            raise CliError(f"{safe_text(ref)!r} is both a project and a run; name the run as "
+                           f"project/id ({', '.join(safe_text(r.path) for r in found[:5])})")
+        runs = sorted((r for r in reader.runs.values() if r.project == ref),
+                      key=lambda r: r.created_at)
+        return runs, True
+    return [pick_run(reader, ref)], False
+
+
+def _keys(runs: list[RunData], metrics: list[str]) -> list[str]:
+    keys: dict[str, None] = {}
+    for run in runs:
+        for key in run.history.columns:
+            if key not in BASE:
+                keys.setdefault(key)
+    if metrics:
+        return [m for m in metrics if m in keys]
+    return list(keys)
+
+
+def _rows(runs: list[RunData], keys: list[str], project: bool) -> Iterator[dict[str, Any]]:
+    for run in runs:
+        wanted = [k for k in keys if k in run.history.columns]
+        for row in run.history.rows(wanted if len(wanted) < len(run.history.columns) else None):
+            if project:
+                row = {"run": run.path, "name": run.name, **row}
+            yield row
+
+
+def _cell(value: Any, to_tty: bool) -> Any:
+    if value is None:
+        return ""
+    kind = type(value)
+    if kind is float:
+        if math.isnan(value) or math.isinf(value):
+            return str(value)
+        return repr(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is str:
+        return safe_text(value) if to_tty else value
+    if kind is int:
+        return value
+    text = to_json(value).decode()
+    return safe_text(text) if to_tty else text
+
+
+def _write_text(fmt: str, rows: Iterator[dict[str, Any]], columns: list[str], f: TextIO,
+                to_tty: bool) -> int:
+    count = 0
+    if fmt == "jsonl":
+        for row in rows:
+            f.write(json_line(row))
+            count += 1
+        return count
+    writer = csv.writer(f, lineterminator="\n")
+    writer.writerow([safe_text(c) if to_tty else c for c in columns])
+    for row in rows:
+        writer.writerow([_cell(row.get(c), to_tty) for c in columns])
+        count += 1
+    return count
+
+
+def _need_pyarrow() -> None:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise CliError(f"parquet export needs pyarrow, which is not installed: {PARQUET_HINT}") from None
+
+
+def _write_parquet(rows: Iterator[dict[str, Any]], columns: list[str], output: str | None) -> int:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    data: dict[str, list[Any]] = {c: [] for c in columns}
+    count = 0
+    for row in rows:
+        for c in columns:
+            data[c].append(row.get(c))
+        count += 1
+    arrays = {}
+    for name, values in data.items():
+        try:
+            arrays[name] = pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed types: keep them as text
+            arrays[name] = pa.array([None if v is None else v if isinstance(v, str)
+                                     else to_json(v).decode() for v in values])
+    table = pa.table(arrays)
+    if output is None:
+        buf = io.BytesIO()
+        pq.write_table(table, buf)
+        sys.stdout.buffer.write(buf.getvalue())
+        return count
+    try:
+        pq.write_table(table, output)
+    except OSError as exc:
+        raise CliError(f"cannot write {safe_text(output)}: {exc}") from None
+    return count

@@ -1,0 +1,247 @@
+"""`runwatch ls`, `show`, `tag` and `note`: one-shot commands over a root's runs."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any, TextIO
+
+from logger.edit import EditError, edit_notes, edit_tags
+from logger.query import FilterError, compile_filter
+from logger.rundata import RunData
+from logger.textsafe import safe_text
+from logger.values import flatten_into
+
+from .cli_common import (
+    CliError,
+    fmt_duration,
+    fmt_value,
+    iso_time,
+    json_line,
+    no_runs_message,
+    open_run,
+    read_all,
+    short,
+)
+
+LS_METRICS = 4
+
+
+# -- ls -------------------------------------------------------------------------------------
+def cmd_ls(root: Path, filter_text: str, projects: list[str], metrics: list[str], as_json: bool,
+           out: TextIO) -> int:
+    try:
+        predicate = compile_filter(filter_text)
+    except FilterError as exc:
+        raise CliError(f"--filter: {exc}") from None
+    reader = read_all(root)
+    if not reader.runs:
+        print(no_runs_message(root), file=sys.stderr)
+        return 0
+    runs = [r for r in reader.runs.values() if not projects or r.project in projects]
+    try:
+        runs = [r for r in runs if predicate(r)]
+    except FilterError as exc:
+        raise CliError(f"--filter: {exc}") from None
+    runs.sort(key=lambda r: r.created_at)
+    if not runs:
+        print(f"runwatch: none of the {len(reader.runs)} runs under {safe_text(root)} match",
+              file=sys.stderr)
+        return 0
+    if as_json:
+        out.write("".join(json_line(run_record(r)) for r in runs))
+        return 0
+    keys = metrics or default_metrics(runs)
+    rows = [["STATE", "RUN", "ID", "STEP", "RUNTIME", *(short(k, 24) for k in keys)]]
+    for r in runs:
+        summary = r.summary_flat()
+        rows.append([
+            r.state, short(f"{r.project}/{r.name}", 40), short(r.id, 20),
+            "" if r.step is None else str(r.step), fmt_duration(r.runtime),
+            *(fmt_value(summary[k], 16) if k in summary else "-" for k in keys),
+        ])
+    out.write(table(rows))
+    return 0
+
+
+def default_metrics(runs: list[RunData]) -> list[str]:
+    """The numeric keys most of these runs have, in the order they were first logged."""
+    counts: Counter[str] = Counter()
+    order: dict[str, int] = {}
+    for r in runs:
+        for key in r.history.numeric_keys():
+            counts[key] += 1
+            order.setdefault(key, len(order))
+    best = sorted(counts, key=lambda k: (-counts[k], order[k]))[:LS_METRICS]
+    return sorted(best, key=lambda k: order[k])
+
+
+def table(rows: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        cells = [c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))]
+        lines.append("  ".join(cells).rstrip() + "\n")
+    return "".join(lines)
+
+
+def run_record(r: RunData) -> dict[str, Any]:
+    return {
+        "run": r.path, "project": r.project, "id": r.id, "name": r.name, "state": r.state,
+        "exit_code": r.exit_code, "error": r.error, "step": r.step,
+        "runtime": round(r.runtime, 3), "created": iso_time(r.created_at),
+        "updated": iso_time(r.updated_at or None), "tags": list(r.tags), "notes": r.notes,
+        "group": r.group, "job_type": r.job_type, "config": r.config,
+        "summary": r.summary_flat(), "path": str(r.dir),
+    }
+
+
+# -- show -----------------------------------------------------------------------------------
+def cmd_show(ref: str, root_arg: str | None, as_json: bool, out: TextIO) -> int:
+    _reader, r = open_run(ref, root_arg)
+    if as_json:
+        record = run_record(r)
+        record["artifacts"] = [
+            {"name": a.name, "type": a.type, "version": a.version, "digest": a.digest,
+             "size": a.size, "aliases": a.aliases} for a in r.artifacts]
+        record["files"] = [{"path": f.path, "policy": f.policy, "size": f.size} for f in r.files]
+        record["start"] = _start_fields(r)
+        out.write(json_line(record))
+        return 0
+    out.write("".join(show_lines(r)))
+    return 0
+
+
+def _start_fields(r: RunData) -> dict[str, Any]:
+    s, seg = r.start, r.first_segment
+    return {
+        "host": seg.host if seg else None, "pid": seg.pid if seg else None,
+        "command": s.command if s else None, "python": s.python if s else None,
+        "cwd": s.cwd if s else None, "git_commit": s.git_commit if s else None,
+        "git_branch": s.git_branch if s else None,
+    }
+
+
+def show_lines(r: RunData) -> list[str]:
+    meta: list[tuple[str, Any]] = [
+        ("run", r.path), ("name", r.name), ("state", r.state),
+    ]
+    if r.exit_code is not None:
+        meta.append(("exit code", r.exit_code))
+    meta += [("created", time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.created_at))), ("runtime", fmt_duration(r.runtime)),
+             ("step", "-" if r.step is None else r.step)]
+    if r.group:
+        meta.append(("group", r.group))
+    if r.job_type:
+        meta.append(("job type", r.job_type))
+    for key, value in _start_fields(r).items():
+        if value is not None:
+            meta.append((key.replace("_", " "), " ".join(value) if key == "command" else value))
+    meta.append(("directory", str(r.dir)))
+    if r.skipped_frames:
+        meta.append(("damaged frames", f"{r.skipped_frames} skipped while reading"))
+    for err in r.errors:
+        meta.append(("unreadable", err))
+    lines = [f"{k:<15} {short(v, 200)}\n" for k, v in meta]
+    if r.error:
+        lines.append(_section("error"))
+        lines += [f"  {safe_text(line)}\n" for line in r.error.rstrip().splitlines()]
+    lines.append(_section("tags"))
+    lines.append("  " + (", ".join(short(t, 60) for t in r.tags) or "(none)") + "\n")
+    lines.append(_section("notes"))
+    notes = (r.notes or "").rstrip()
+    lines += [f"  {safe_text(line)}\n" for line in notes.splitlines()] or ["  (none)\n"]
+    lines += _mapping("config", r.config)
+    summary = {k: v for k, v in r.summary_flat().items() if not k.startswith("_")}
+    lines += _mapping("summary", summary)
+    lines.append(_section("artifacts"))
+    for a in r.artifacts:
+        aliases = f"  [{', '.join(short(x, 30) for x in a.aliases)}]" if a.aliases else ""
+        lines.append(f"  {short(a.name, 60)}:v{a.version}  {short(a.type, 30)}  "
+                     f"{a.size} bytes  sha256:{short(a.digest, 16)}{aliases}\n")
+    if not r.artifacts:
+        lines.append("  (none)\n")
+    lines.append(_section("files"))
+    for f in r.files:
+        lines.append(f"  {short(f.path, 120)}  {f.size} bytes  ({short(f.policy, 10)})\n")
+    if not r.files:
+        lines.append("  (none)\n")
+    return lines
+
+
+def _section(title: str) -> str:
+    return f"\n{title}\n"
+
+
+def _mapping(title: str, values: dict[str, Any]) -> list[str]:
+    flat: dict[str, Any] = {}
+    flatten_into(flat, values, "", {})
+    # nested config dicts are flattened one more level: W&B shows "optimizer.lr"
+    flat = _flatten_all(flat)
+    lines = [_section(title)]
+    if not flat:
+        return [*lines, "  (none)\n"]
+    width = min(40, max(len(short(k, 40)) for k in flat))
+    lines += [f"  {short(k, 40):<{width}}  {fmt_value(v, 120, fixed=False)}\n" for k, v in flat.items()]
+    return lines
+
+
+def _flatten_all(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in values.items():
+        if isinstance(v, dict) and v:
+            out.update(_flatten_all(v, f"{prefix}{k}."))
+        else:
+            out[prefix + k] = v
+    return out
+
+
+# -- tag and note ---------------------------------------------------------------------------
+def parse_tag_changes(changes: list[str]) -> tuple[list[str], list[str]]:
+    """`+a b -c` -> (["a", "b"], ["c"])."""
+    add: list[str] = []
+    remove: list[str] = []
+    for change in changes:
+        if change.startswith("-"):
+            target, tag = remove, change[1:]
+        else:
+            target, tag = add, change[1:] if change.startswith("+") else change
+        if not tag.strip():
+            raise CliError(f"tag change {safe_text(change)!r} names no tag: write +TAG or -TAG")
+        target.append(tag)
+    return add, remove
+
+
+def cmd_tag(ref: str, root_arg: str | None, changes: list[str], out: TextIO) -> int:
+    add, remove = parse_tag_changes(changes)
+    _reader, r = open_run(ref, root_arg)
+    tags = list(r.tags)
+    if add or remove:
+        try:
+            edit_tags(r.dir, r.id, add, remove)
+        except (EditError, ValueError, TypeError) as exc:
+            raise CliError(str(exc)) from None
+        tags = [t for t in tags if t not in remove]
+        tags += [t.strip() for t in add if t.strip() not in tags]
+    shown = ", ".join(short(t, 60) for t in tags) or "(none)"
+    out.write(f"{short(r.project + '/' + r.name, 60)} ({r.id}): tags {shown}\n")
+    return 0
+
+
+def cmd_note(ref: str, root_arg: str | None, words: list[str], append: bool, out: TextIO) -> int:
+    if words == ["-"]:
+        text = sys.stdin.read()
+    else:
+        text = " ".join(words)
+    _reader, r = open_run(ref, root_arg)
+    if append and r.notes:
+        text = r.notes.rstrip("\n") + "\n" + text
+    try:
+        edit_notes(r.dir, r.id, text)
+    except (EditError, ValueError, TypeError) as exc:
+        raise CliError(str(exc)) from None
+    what = "notes cleared" if not text else f"notes saved ({len(text)} characters)"
+    out.write(f"{short(r.project + '/' + r.name, 60)} ({r.id}): {what}\n")
+    return 0

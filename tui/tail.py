@@ -1,0 +1,479 @@
+"""`runwatch tail`: a root's events as lines, for pipes, CI logs, `nohup` and other programs.
+
+Human lines (default), one event per line, every string from a file escaped (no raw control
+characters or escape sequences ever reach the terminal):
+
+    12:03:04  cat-classification/brisk-otter-7  started  lr=0.001 batch_size=64
+    12:03:05  cat-classification/brisk-otter-7  step 1200  loss 0.2310  accuracy 0.9120
+    12:09:41  cat-classification/brisk-otter-7  failed  exit 1  ValueError: loss is nan
+
+`--json` prints one JSON object per line instead. Every object has
+
+    kind     "start" | "log" | "state" | "tags" | "notes" | "name" | "artifact" | "file"
+             | "config" | "summary" | "latest"
+    run      "project/id" (stable: names can change, ids cannot)
+    project, id, name      the run's project, id and current display name
+    time     ISO 8601 in UTC with milliseconds, "2026-11-27T12:03:04.512+00:00"
+    ts       the same instant in seconds since the epoch (float)
+
+and, by kind:
+
+    start     config (nested), tags, notes, group, job_type, resumed, host, pid, command
+    log       step (int), values {"loss": 0.23, "val/acc": 0.91, ...} with nested dicts
+              flattened to "a.b" keys as W&B's history does
+    state     state ("running" | "finished" | "failed" | "killed" | "crashed"), exit_code
+              (int or null), error (the full error text or null), runtime (seconds)
+    tags      tags (the run's tags now), add, remove (what this edit changed)
+    notes     notes
+    name      name (the new name)
+    artifact  artifact, type, version (int), digest, size (bytes), aliases
+    file      path (under the run's files/), policy, size
+    config    values (nested keys set or changed)
+    summary   values, removed
+    latest    state, exit_code, error, step, runtime, created (ISO), values (last value of
+              every key): one per run after `--no-follow`'s events and at the start of a
+              live tail
+
+Values are JSON as logged; NaN and infinities are the strings "nan", "inf", "-inf". JSON
+escapes control characters itself (ESC is "\\u001b"); DEL, C1 controls and bidi overrides
+are escaped too. `runwatch ls --json` prints one object per run: run, project, id, name,
+state, exit_code, error, step, runtime, created, updated, tags, notes, group, job_type,
+config (nested), summary (flat keys), path (the run directory).
+
+Which runs `--until-done` waits for: those running when tail starts, those that start while it
+runs, those named with `--run`, and with `--since` those active since then. It waits for at
+least one; it exits 0 when all have ended, 1 when any failed, crashed or was killed.
+"""
+
+from __future__ import annotations
+
+import bisect
+import fnmatch
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from logger import events as ev
+from logger.reader import Update
+from logger.rundata import RunData
+from logger.textsafe import one_line, safe_text
+from logger.values import flatten_into
+
+from .cli_common import (
+    ENDED_BADLY,
+    EXIT_OK,
+    EXIT_RUN_FAILED,
+    fmt_clock,
+    fmt_duration,
+    fmt_value,
+    iso_time,
+    json_line,
+    last_line,
+    short,
+)
+
+LABEL_MAX = 48
+
+
+@dataclass
+class TailOptions:
+    projects: tuple[str, ...] = ()
+    runs: tuple[str, ...] = ()
+    metrics: tuple[str, ...] = ()  # names or globs; empty: every key not starting with "_"
+    json: bool = False
+    follow: bool = True
+    until_done: bool = False
+    every: float | None = None
+    since: float | None = None
+
+
+def run_matches(run: RunData, ref: str) -> bool:
+    return ref in (run.path, run.id, run.name, f"{run.project}/{run.name}")
+
+
+class Tail:
+    """Turns reader updates into lines. Not thread-safe: callers hold `lock`."""
+
+    def __init__(self, options: TailOptions, out: TextIO) -> None:
+        self.o = options
+        self.out = out
+        self.lock = threading.Lock()
+        self._lines: list[str] = []
+        self._label: dict[str, tuple[str, str]] = {}  # path -> (name, label)
+        self._width = 0
+        self._selected: dict[str, tuple[str, bool]] = {}
+        self._keys: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._clock = (-1, "")
+        self.state: dict[str, str] = {}  # path -> last state shown
+        self.followed: set[str] = set()
+        self.matched_refs: set[str] = set()
+        self._pending: dict[str, tuple[RunData, int, float, dict[str, Any]]] = {}
+        self._last_emit: dict[str, float] = {}
+
+    # -- selection ------------------------------------------------------------------------
+    def selected(self, run: RunData) -> bool:
+        name = run.name
+        hit = self._selected.get(run.path)
+        if hit is not None and hit[0] == name:
+            return hit[1]
+        o = self.o
+        ok = (not o.projects or run.project in o.projects) and (
+            not o.runs or any(run_matches(run, ref) for ref in o.runs)
+        )
+        self._selected[run.path] = (name, ok)
+        return ok
+
+    def _follow_run(self, run: RunData) -> None:
+        self.followed.add(run.path)
+        self.matched_refs.update(ref for ref in self.o.runs if run_matches(run, ref))
+
+    def keys_for(self, keys: tuple[str, ...]) -> tuple[str, ...]:
+        """Which of a row's keys to print, in `--metrics` order (cached per key set)."""
+        shown = self._keys.get(keys)
+        if shown is None:
+            patterns = self.o.metrics
+            if not patterns:
+                shown = tuple(k for k in keys if not k.startswith("_"))
+            else:
+                out: list[str] = []
+                for pattern in patterns:
+                    out += [k for k in keys if k not in out and (k == pattern or fnmatch.fnmatchcase(k, pattern))]
+                shown = tuple(out)
+            self._keys[keys] = shown
+        return shown
+
+    # -- the start, and live updates ------------------------------------------------------
+    def initial(self, updates: list[Update]) -> None:
+        """What was on disk: replayed with `--no-follow` or `--since`, else a line per live run."""
+        o = self.o
+        runs = sorted((u for u in updates if self.selected(u.run)), key=lambda u: u.run.created_at)
+        replay = not o.follow or o.since is not None
+        for u in runs:
+            run = u.run
+            self.state[run.path] = run.state
+            recent = o.since is not None and run.updated_at >= o.since
+            named = any(run_matches(run, ref) for ref in o.runs)
+            if run.state == "running" or named or recent:
+                self._follow_run(run)
+            if replay and (o.since is None or recent):
+                self._replay(run, u.events)
+        if not o.follow:
+            for u in runs:
+                if o.since is None or u.run.updated_at >= o.since:
+                    self._latest(u.run)
+        elif o.since is None:
+            for u in runs:
+                if u.run.path in self.followed:
+                    self._latest(u.run)
+        self.emit()
+
+    def _replay(self, run: RunData, events: list[Any]) -> None:
+        """A run's events merged across its segments by time, its end in its place."""
+        events = sorted(events, key=_time_of)
+        ended = run.state != "running"
+        cut = bisect.bisect_right(events, run.finished_at or 0.0, key=_time_of) if ended else len(events)
+        self._events(run, events[:cut])
+        self._flush_run(run.path)
+        if ended:
+            self._state_line(run)
+            self._events(run, events[cut:])
+            self._flush_run(run.path)
+
+    def live(self, updates: list[Update]) -> None:
+        """A batch from the follower: events, then any state change, per run."""
+        for u in updates:
+            run = u.run
+            if not self.selected(run):
+                continue
+            path = run.path
+            if path not in self.state:
+                self.state[path] = "running"
+                self._follow_run(run)
+            elif run.state == "running" and path not in self.followed:
+                self._follow_run(run)  # an ended run resumed
+            if u.events:
+                self._events(run, u.events)
+            if run.state != self.state[path]:
+                self._flush_run(path)
+                self.state[path] = run.state
+                self._state_line(run)
+        self.emit()
+
+    def flush_due(self) -> None:
+        """With `--every`: print the rows that have waited out their interval."""
+        every = self.o.every
+        if every is None or not self._pending:
+            return
+        now = time.time()
+        for path in [p for p in self._pending if now - self._last_emit.get(p, 0.0) >= every]:
+            self._flush_run(path, now)
+        self.emit()
+
+    def next_wait(self) -> float:
+        if self.o.every is None or not self._pending:
+            return 0.5
+        now = time.time()
+        due = min(self._last_emit.get(p, 0.0) + self.o.every for p in self._pending)
+        return min(0.5, max(0.01, due - now))
+
+    def done(self) -> bool:
+        """`--until-done`: every followed run has ended (and every `--run` was seen)."""
+        if not self.followed or any(self.state.get(p) == "running" for p in self.followed):
+            return False
+        return all(ref in self.matched_refs for ref in self.o.runs)
+
+    def exit_code(self) -> int:
+        bad = any(self.state.get(p) in ENDED_BADLY for p in self.followed)
+        return EXIT_RUN_FAILED if bad else EXIT_OK
+
+    def emit(self) -> None:
+        if self._lines:
+            self.out.write("".join(self._lines))
+            self._lines.clear()
+            self.out.flush()
+
+    # -- events ---------------------------------------------------------------------------
+    def _events(self, run: RunData, events: list[Any]) -> None:
+        since = self.o.since
+        every = self.o.every
+        for event in events:
+            kind = type(event)
+            t = getattr(event, "time", 0.0)
+            if since is not None and t < since:
+                continue
+            if kind is ev.Log:
+                flat: dict[str, Any] = {}
+                flatten_into(flat, event.values, "", {})
+                if every is None:
+                    self._log_line(run, event.step, t, flat)
+                else:
+                    self._throttle(run, event.step, t, flat)
+            elif kind is ev.RunStart:
+                self._start_line(run, event)
+            else:
+                render = _RENDER.get(kind)
+                if render is not None:
+                    self._line(run, t, *render(self, run, event))
+
+    def _throttle(self, run: RunData, step: int, t: float, flat: dict[str, Any]) -> None:
+        path = run.path
+        pending = self._pending.get(path)
+        if pending is None:
+            self._pending[path] = (run, step, t, flat)
+        else:
+            pending[3].update(flat)
+            self._pending[path] = (run, max(step, pending[1]), t, pending[3])
+        if t - self._last_emit.get(path, 0.0) >= (self.o.every or 0.0):
+            self._flush_run(path, t)
+
+    def _flush_run(self, path: str, now: float | None = None) -> None:
+        pending = self._pending.pop(path, None)
+        if pending is not None:
+            run, step, t, values = pending
+            self._last_emit[path] = t if now is None else max(now, t)
+            self._log_line(run, step, t, values)
+
+    # -- lines ----------------------------------------------------------------------------
+    def _label_of(self, run: RunData) -> str:
+        name = run.name
+        cached = self._label.get(run.path)
+        if cached is None or cached[0] != name:
+            label = short(f"{run.project}/{name}", LABEL_MAX)
+            self._label[run.path] = cached = (name, label)
+            self._width = max(self._width, len(label))
+        return cached[1]
+
+    def _stamp(self, t: float) -> str:
+        sec = int(t)
+        if sec != self._clock[0]:
+            self._clock = (sec, fmt_clock(t))
+        return self._clock[1]
+
+    def _line(self, run: RunData, t: float, kind: str, text: str, fields: dict[str, Any]) -> None:
+        if self.o.json:
+            obj = {"kind": kind, "run": run.path, "project": run.project, "id": run.id,
+                   "name": run.name, "time": iso_time(t), "ts": t}
+            obj.update(fields)
+            self._lines.append(json_line(obj))
+        else:
+            label = self._label_of(run)
+            self._lines.append(f"{self._stamp(t)}  {label:<{self._width}}  {text}\n")
+
+    def _log_line(self, run: RunData, step: int, t: float, flat: dict[str, Any]) -> None:
+        keys = self.keys_for(tuple(flat))
+        if not keys:
+            return
+        if self.o.json:
+            self._line(run, t, "log", "", {"step": step, "values": {k: flat[k] for k in keys}})
+            return
+        parts = "  ".join(f"{short(k, 40)} {fmt_value(flat[k])}" for k in keys)
+        self._line(run, t, "log", f"step {step}  {parts}", {})
+
+    def _start_line(self, run: RunData, e: ev.RunStart) -> None:
+        seg = run.first_segment
+        fields = {
+            "config": e.config, "tags": list(e.tags), "notes": e.notes, "group": e.group,
+            "job_type": e.job_type, "resumed": e.resumed, "host": seg.host if seg else None,
+            "pid": seg.pid if seg else None, "command": e.command,
+        }
+        flat: dict[str, Any] = {}
+        flatten_into(flat, e.config, "", {})
+        text = "resumed" if e.resumed else "started"
+        if e.tags:
+            text += "  tags " + ",".join(short(t, 30) for t in e.tags)
+        items = list(flat.items())
+        if items:
+            text += "  " + " ".join(f"{short(k, 30)}={fmt_value(v, 30, fixed=False)}" for k, v in items[:8])
+            if len(items) > 8:
+                text += f" (+{len(items) - 8} more)"
+        self._line(run, e.time, "start", text, fields)
+
+    def _state_line(self, run: RunData) -> None:
+        t = run.finished_at or time.time()
+        fields = {"state": run.state, "exit_code": run.exit_code, "error": run.error,
+                  "runtime": round(run.runtime, 3)}
+        text = run.state
+        if run.exit_code is not None and run.state != "finished":
+            text += f"  exit {run.exit_code}"
+        text += f"  after {fmt_duration(run.runtime)}"
+        if run.error:
+            text += "  " + one_line(last_line(run.error), 200)
+        elif run.state == "crashed":
+            text += "  (its process ended without finishing the run)"
+        self._line(run, t, "state", text, fields)
+
+    def _latest(self, run: RunData) -> None:
+        values = {k: c.last_value for k, c in run.history.columns.items()}
+        keys = self.keys_for(tuple(values))
+        fields = {"state": run.state, "exit_code": run.exit_code, "error": run.error,
+                  "step": run.step, "runtime": round(run.runtime, 3),
+                  "created": iso_time(run.created_at), "values": {k: values[k] for k in keys}}
+        text = run.state
+        if run.step is not None:
+            text += f"  step {run.step}"
+        text += f"  {fmt_duration(run.runtime)}"
+        if keys:
+            text += "  " + "  ".join(f"{short(k, 40)} {fmt_value(values[k])}" for k in keys)
+        if run.error:
+            text += "  " + one_line(last_line(run.error), 120)
+        self._line(run, run.updated_at or run.created_at, "latest", text, fields)
+
+
+# -- the other event kinds: (kind, human text, JSON fields) ----------------------------------
+def _tags(tail: Tail, run: RunData, e: ev.SetTags) -> tuple[str, str, dict[str, Any]]:
+    now = list(run.tags)
+    change = " ".join([f"+{t}" for t in e.add] + [f"-{t}" for t in e.remove])
+    if e.tags is not None:
+        change = "set " + ",".join(e.tags) + (f" {change}" if change else "")
+    text = f"tags  {short(change, 120)}  now: {short(', '.join(now), 120) or '(none)'}"
+    return "tags", text, {"tags": now, "add": e.add, "remove": e.remove}
+
+
+def _notes(tail: Tail, run: RunData, e: ev.SetNotes) -> tuple[str, str, dict[str, Any]]:
+    return "notes", f"notes  {short(e.notes, 120) or '(cleared)'}", {"notes": e.notes}
+
+
+def _name(tail: Tail, run: RunData, e: ev.SetName) -> tuple[str, str, dict[str, Any]]:
+    return "name", f"renamed  {short(e.name, 60)}", {"name": e.name}
+
+
+def _artifact(tail: Tail, run: RunData, e: ev.ArtifactLogged) -> tuple[str, str, dict[str, Any]]:
+    text = f"artifact  {short(e.name, 60)}:v{e.version}  {short(e.type, 30)}  {fmt_size(e.size)}"
+    if e.aliases:
+        text += "  " + ",".join(short(a, 30) for a in e.aliases)
+    fields = {"artifact": e.name, "type": e.type, "version": e.version, "digest": e.digest,
+              "size": e.size, "aliases": e.aliases}
+    return "artifact", text, fields
+
+
+def _file(tail: Tail, run: RunData, e: ev.FileSaved) -> tuple[str, str, dict[str, Any]]:
+    text = f"file  {short(e.path, 100)}  {fmt_size(e.size)}  ({short(e.policy, 10)})"
+    return "file", text, {"path": e.path, "policy": e.policy, "size": e.size}
+
+
+def _config(tail: Tail, run: RunData, e: ev.ConfigUpdate) -> tuple[str, str, dict[str, Any]]:
+    flat: dict[str, Any] = {}
+    flatten_into(flat, e.values, "", {})
+    text = "config  " + " ".join(f"{short(k, 30)}={fmt_value(v, 30, fixed=False)}" for k, v in flat.items())
+    return "config", text, {"values": e.values}
+
+
+def _summary(tail: Tail, run: RunData, e: ev.SummaryUpdate) -> tuple[str, str, dict[str, Any]]:
+    flat: dict[str, Any] = {}
+    flatten_into(flat, e.values, "", {})
+    text = "summary  " + "  ".join(f"{short(k, 40)} {fmt_value(v)}" for k, v in flat.items())
+    if e.removed:
+        text += "  removed " + ",".join(short(k, 40) for k in e.removed)
+    return "summary", text, {"values": e.values, "removed": e.removed}
+
+
+_RENDER: dict[type, Any] = {
+    ev.SetTags: _tags, ev.SetNotes: _notes, ev.SetName: _name, ev.ArtifactLogged: _artifact,
+    ev.FileSaved: _file, ev.ConfigUpdate: _config, ev.SummaryUpdate: _summary,
+}
+
+
+def _time_of(event: Any) -> float:
+    return getattr(event, "time", 0.0)
+
+
+def fmt_size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{n} B"
+
+
+# -- running it ------------------------------------------------------------------------------
+def run_tail(root: Path, options: TailOptions, force_polling: bool | None = None,
+             out: TextIO | None = None) -> int:
+    """Print the root's events; follow unless `--no-follow`. Returns the exit code."""
+    from .follow import Follower  # watchfiles is imported only once it is needed
+
+    out = out if out is not None else sys.stdout
+    tail = Tail(options, out)
+    follower = Follower(root, force_polling)
+    if options.follow and not root.exists():
+        print(f"runwatch: waiting for {safe_text(str(root))} to be created", file=sys.stderr, flush=True)
+    tail.initial(follower.initial())
+    if not options.follow or (options.until_done and tail.done()):
+        return tail.exit_code() if options.until_done else EXIT_OK
+    return _follow(follower, tail, options)
+
+
+def _follow(follower: Any, tail: Tail, options: TailOptions) -> int:
+    stop, finished = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def pump() -> None:
+        try:
+            for batch in follower.follow(stop):
+                with tail.lock:
+                    tail.live(batch)
+                    if options.until_done and tail.done():
+                        return
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+            errors.append(exc)
+        finally:
+            finished.set()
+
+    thread = threading.Thread(target=pump, name="runwatch-tail", daemon=True)
+    thread.start()
+    try:
+        while not finished.wait(tail.next_wait()):
+            with tail.lock:
+                tail.flush_due()
+    finally:
+        stop.set()
+    if errors:
+        raise errors[0]
+    with tail.lock:
+        for path in list(tail._pending):
+            tail._flush_run(path)
+        tail.emit()
+    return tail.exit_code() if options.until_done else EXIT_OK
