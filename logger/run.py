@@ -25,6 +25,9 @@ from .writer import SegmentWriter, warn
 
 _Log = ev.Log
 _now = time.time
+_pack = ev.FRAME_HEAD.pack
+_crc = ev._crc32
+_MARKER = ev.MARKER
 _encode = msgspec.msgpack.Encoder().encode
 
 
@@ -140,7 +143,7 @@ class Run:
                 payload = _encode(_Log(row_step, _now(), data))
             except (TypeError, OverflowError, ValueError):
                 payload = self._encode_converted(row_step, data)
-            self._append(_frame(payload))
+            self._append(_pack(_MARKER, len(payload), _crc(payload)) + payload)
             return
         self._log_slow(data, step, commit)
 

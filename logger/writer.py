@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 import warnings
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,7 +32,14 @@ class RunwatchWarning(UserWarning):
 
 
 def warn(message: str) -> None:
-    warnings.warn(message, RunwatchWarning, stacklevel=3)
+    """Warn without ever raising: under `-W error` a warning is an exception, and one raised in
+    the flusher thread would stop it for good."""
+    try:
+        warnings.warn(message, RunwatchWarning, stacklevel=3)
+    except Exception:  # noqa: BLE001
+        if threading.current_thread() is threading.main_thread():
+            raise
+        print(f"RunwatchWarning: {message}", file=sys.stderr)
 
 
 def segment_name(role: str) -> str:
@@ -86,8 +94,11 @@ class SegmentWriter:
         self._run_id, self._role = run_id, role
         self.reopen_events: Callable[[], list[ev.Event]] = list
         self._last_check = time.monotonic()
-        self._buf = bytearray()
-        self._lock = threading.Lock()
+        # The hot path appends whole frames to a deque (atomic, no lock); the flusher drains it.
+        self._frames: deque[bytes] = deque()
+        self.append = self._frames.append
+        self._retry = bytearray()  # what the disk refused, kept (bounded) for the next try
+        self._lock = threading.Lock()  # one flush at a time (the thread, or close())
         self._wake = threading.Event()
         self._closed = False
         self._failed = False
@@ -95,14 +106,6 @@ class SegmentWriter:
         self.last_write = time.monotonic()
         self._thread = threading.Thread(target=self._run, name="runwatch-flusher", daemon=True)
         self._thread.start()
-
-    # -- hot path -------------------------------------------------------------------------
-    def append(self, frame: bytes) -> None:
-        with self._lock:
-            if len(self._buf) < MAX_BUFFER:
-                self._buf += frame
-            else:
-                self.dropped_bytes += len(frame)
 
     # -- the flusher ----------------------------------------------------------------------
     def _run(self) -> None:
@@ -155,11 +158,15 @@ class SegmentWriter:
     def flush(self, fsync: bool = False) -> bool:
         """Write what is buffered; True when everything reached the file."""
         with self._lock:
-            if not self._buf:
-                data = b""
-            else:
-                data = bytes(self._buf)
-                self._buf.clear()
+            return self._flush_locked(fsync)
+
+    def _flush_locked(self, fsync: bool) -> bool:
+        frames, popleft = self._frames, self._frames.popleft
+        chunks = [popleft() for _ in range(len(frames))]
+        if self._retry:
+            chunks.insert(0, bytes(self._retry))
+            self._retry.clear()
+        data = b"".join(chunks)
         fd = self._fd
         if fd is None:
             return not data
@@ -172,12 +179,12 @@ class SegmentWriter:
             if fsync:
                 os.fsync(fd)
         except OSError as exc:
-            if data:
-                unwritten = data[written:]
-                with self._lock:
-                    keep = max(0, MAX_BUFFER - len(self._buf))
-                    self._buf[:0] = unwritten[:keep]
-                    self.dropped_bytes += max(0, len(unwritten) - keep)
+            unwritten = data[written:]
+            keep = min(len(unwritten), MAX_BUFFER)
+            # Keep the oldest whole frames; a frame cut at the bound is simply dropped bytes
+            # that the reader resynchronises past.
+            self._retry += unwritten[:keep]
+            self.dropped_bytes += len(unwritten) - keep
             if not self._failed:
                 self._failed = True
                 warn(
@@ -213,4 +220,5 @@ class SegmentWriter:
         """After fork: the child must never write the parent's file."""
         self._closed = True
         self._fd = None
-        self._buf = bytearray()
+        self._frames.clear()
+        self._retry.clear()
