@@ -18,7 +18,7 @@ def convert(value: Any, depth: int = 0) -> Any:
     if isinstance(value, _PLAIN):
         tv = type(value)
         if tv not in _PLAIN:  # subclasses: numpy.float64, IntEnum, str enums
-            base = next(t for t in (bool, int, float, str) if isinstance(value, t))
+            base: Any = next(t for t in (bool, int, float, str) if isinstance(value, t))
             value = base(value)
         if type(value) is int and not -_INT_LIMIT <= value < 2 * _INT_LIMIT:
             try:
