@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import sys
 import types
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .api import Api
-from .artifacts import Artifact
 from .config import Config, ConfigError, Summary
 from .disabled import DisabledRun
 from .run import Run, RunFinishedError
@@ -40,6 +38,25 @@ __all__ = [
     "RunwatchError", "RunwatchWarning", "Summary", "config", "define_metric", "finish", "init",
     "log", "log_artifact", "run", "save", "summary",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The reading side loads on first use: a training script that only logs never pays for it
+    (`import logger` stays within 2.5x of `import msgspec`)."""
+    if name == "Api":
+        from .api import Api
+
+        return Api
+    if name == "Artifact":
+        from .artifacts import Artifact
+
+        return Artifact
+    raise AttributeError(f"module 'logger' has no attribute {name!r}")
+
+
+if TYPE_CHECKING:
+    from .api import Api
+    from .artifacts import Artifact
 
 
 class _LoggerModule(types.ModuleType):
