@@ -1,0 +1,146 @@
+"""Helpers shared by the TUI tests (imported as `test_tui_support`), and tests of the pure parts.
+
+Runs are written frame by frame with `logger.events`, as a training script's writer would,
+so a test can make any state: a dead pid reads "crashed", our own pid reads "running".
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from logger import events as ev
+from logger.host import boot_id, process_start_ticks
+from tui.widgets.stats import Decimator, band, ema, importance, rebucket, sparkline
+
+
+def run_events(
+    run_id: str, *, project: str = "proj", name: str | None = None, config: dict[str, Any] | None = None,
+    tags: list[str] | None = None, notes: str | None = None, steps: int = 10,
+    metrics: Callable[[int], dict[str, Any]] | None = None, state: str | None = "finished",
+    pid: int | None = None, t0: float = 1_700_000_000.0, group: str | None = None,
+) -> list[ev.Event]:
+    """The events of one script segment. state None: no finish (running or crashed by pid)."""
+    pid = os.getpid() if pid is None else pid
+    out: list[ev.Event] = [
+        ev.SegmentStart(version=ev.FORMAT_VERSION, run_id=run_id, role="script",
+                        host=socket.gethostname(), pid=pid,
+                        proc_start=process_start_ticks(pid) if pid > 0 else 0,
+                        boot_id=boot_id(), time=t0),
+        ev.RunStart(project=project, name=name or run_id, notes=notes, tags=list(tags or []),
+                    group=group, job_type=None, config=config or {}, command=["train.py"],
+                    python="3.11", cwd="/tmp", git_commit="abc123", git_branch="main",
+                    resumed=False, time=t0),
+    ]
+    metrics = metrics or (lambda i: {"loss": 1.0 / (i + 1), "acc": i / max(1, steps)})
+    for i in range(steps):
+        out.append(ev.Log(step=i, time=t0 + i, values=metrics(i)))
+    if state is not None:
+        code = {"finished": 0, "failed": 1, "killed": 143}[state]
+        out.append(ev.Finish(time=t0 + steps, exit_code=code, state=state,
+                             error="Traceback: boom" if state == "failed" else None))
+    return out
+
+
+def write_run(root: Path, run_id: str, project: str = "proj", **kw: Any) -> Path:
+    """Write one run's segment under root/project/run_id; returns the run directory."""
+    run_dir = root / project / run_id
+    run_dir.mkdir(parents=True, exist_ok=True)
+    data = bytearray(ev.HEADER)
+    for event in run_events(run_id, project=project, **kw):
+        data += ev.encode(event)
+    (run_dir / f"20240101T000000-script-1-{run_id[:6]}{ev.SEGMENT_SUFFIX}").write_bytes(bytes(data))
+    return run_dir
+
+
+def append_events(run_dir: Path, events: list[ev.Event]) -> None:
+    seg = sorted(p for p in run_dir.glob("*" + ev.SEGMENT_SUFFIX) if "script" in p.name)[0]
+    with open(seg, "ab") as f:
+        for event in events:
+            f.write(ev.encode(event))
+
+
+def sweep(root: Path, n: int = 6) -> list[Path]:
+    """A small sweep: lr x seed, one failed, one crashed (dead pid), the rest finished."""
+    dirs = []
+    for i in range(n):
+        lr = [1e-3, 1e-2, 1e-1][i % 3]
+        state: str | None = "finished"
+        pid = None
+        if i == 1:
+            state = "failed"
+        if i == 2:
+            state, pid = None, 0
+        dirs.append(write_run(
+            root, f"run{i:03d}", name=f"run-{i}", config={"lr": lr, "seed": i // 3, "bs": 32},
+            tags=["sweep"] + (["baseline"] if i == 0 else []), notes=f"note {i}", state=state,
+            pid=pid, steps=20, t0=1_700_000_000.0 + i * 100,
+            metrics=lambda s, lr=lr: {"loss": lr * 10 / (s + 1), "acc": 1 - lr / (s + 1)}))
+    return dirs
+
+
+async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Let the app run until `condition()` holds (or fail after `timeout` seconds)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.02)
+
+
+# -- tests of the pure parts -----------------------------------------------------------------
+def test_decimator_keeps_extremes_and_counts():
+    d = Decimator(cap=16)
+    xs = list(range(1000))
+    ys = [math.sin(i / 50) for i in xs]
+    ys[500] = 10.0
+    d.extend(xs[:300], ys[:300])
+    d.extend(xs[300:], ys[300:])
+    assert d.fed == 1000 and len(d) <= 16
+    x, mean, lo, hi = d.points()
+    assert max(hi) == 10.0 and min(lo) == min(ys)
+    assert sum(d.n) == 1000
+    assert x == sorted(x)
+
+
+def test_decimator_skips_nan():
+    d = Decimator(cap=8)
+    d.extend([0, 1, 2, 3], [1.0, math.nan, 3.0, math.inf])
+    x, mean, lo, hi = d.points()
+    assert x == [0.0, 2.0] and lo == [1.0, 3.0] and mean == [1.0, 3.0]  # NaN, inf dropped
+
+
+def test_rebucket_and_ema():
+    x, m, lo, hi = rebucket(list(range(100)), [float(i) for i in range(100)], list(range(100)),
+                            list(range(100)), 10)
+    assert len(x) == 10 and lo[0] == 0 and hi[-1] == 99
+    assert ema([1.0, 1.0, 1.0], 0.9) == [1.0, 1.0, 1.0]
+    smoothed = ema([0.0, 10.0], 0.5)
+    assert 0 < smoothed[1] < 10
+
+
+def test_sparkline_shape():
+    assert sparkline([0, 1, 2, 3], 4) == "▁▃▆█"
+    assert sparkline([], 3) == "   "
+    assert len(sparkline(list(range(100)), 10)) == 10
+
+
+def test_band_mean_std():
+    g, m, s, lo, hi = band([([0, 10], [0.0, 10.0]), ([0, 10], [2.0, 12.0])], 3)
+    assert g == [0, 5, 10] and m == [1.0, 6.0, 11.0] and s == [1.0, 1.0, 1.0]
+
+
+def test_importance_ranks_the_key_that_matters():
+    configs = [{"lr": lr, "seed": s, "opt": o} for lr in (1e-3, 1e-2, 1e-1) for s in range(4)
+               for o in ("adam", "sgd")]
+    metric = [c["lr"] * 10 + (c["seed"] % 2) * 0.001 for c in configs]
+    rows = importance(configs, metric)
+    assert rows[0][0] == "lr" and rows[0][1] > 0.9
+    assert rows[0][2] > 0.9  # rank correlation
+    opt = [r for r in rows if r[0] == "opt"][0]
+    assert math.isnan(opt[2])

@@ -1,0 +1,73 @@
+"""The runwatch app: one screen per view, the theme, app-wide keys. Reading lives in MainScreen."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+from functools import partial
+from pathlib import Path
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from .screens.help import HelpScreen
+from .screens.main import MainScreen
+
+
+class RunwatchApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "runwatch"
+    BINDINGS = [Binding("question_mark", "help", "help", show=False)]
+
+    def __init__(self, root: Path, force_polling: bool | None = None) -> None:
+        super().__init__()
+        self.root = root
+        self.force_polling = force_polling
+
+    def on_mount(self) -> None:
+        self.push_screen(MainScreen(self.root, self.force_polling))
+
+    def screen_keys(self, screen: Screen[object]) -> list[tuple[str, str]]:
+        keys: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        for _node, binding, _enabled, _tip in screen.active_bindings.values():
+            if binding.description and binding.action not in seen:
+                seen.add(binding.action)
+                keys.append((self.get_key_display(binding), binding.description))
+        return keys
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        title = type(self.screen).__name__.removesuffix("Screen")
+        self.push_screen(HelpScreen(title, self.screen_keys(self.screen)))
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """The palette lists every action of the screen (with its key), then Textual's own."""
+        seen: set[str] = set()
+        for node, binding, enabled, _tip in screen.active_bindings.values():
+            if not binding.description or not enabled or binding.action in seen:
+                continue
+            seen.add(binding.action)
+            key = self.get_key_display(binding)
+            yield SystemCommand(binding.description.capitalize(), f"key: {key}",
+                                partial(self.call_later, self.run_action, binding.action, node))
+        yield from super().get_system_commands(screen)
+
+
+def run_app(root: Path, force_polling: bool | None = None) -> int:
+    """Open the app on `root` (watched until runs appear). Returns the process exit status."""
+    root = Path(root)
+    if root.exists() and not root.is_dir():
+        print(f"runwatch: {root} is a file, not a directory of runs; "
+              "pass the directory that holds <project>/<run-id>/", file=sys.stderr)
+        return 2
+    if root.exists() and not os.access(root, os.R_OK | os.X_OK):
+        print(f"runwatch: cannot read {root} (permission denied); "
+              "check its permissions or pass another directory", file=sys.stderr)
+        return 2
+    app = RunwatchApp(root, force_polling)
+    result = app.run()
+    return result if isinstance(result, int) else 0

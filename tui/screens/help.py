@@ -1,0 +1,56 @@
+"""HelpScreen: every key of the screen it was opened from, and the filter syntax."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+FILTER_HELP = """\
+Filter (/): words match name, tags and notes; terms match fields:
+  lr<=1e-3  batch_size=32  optimizer:adam   config keys (or summary keys)
+  loss<0.5  summary.val/acc>=0.9            summary keys
+  state:running  tag:baseline  name~^resnet  group:sweep-1
+  notes:"first try"                         quote values with spaces
+Operators: = == != < <= > >= : (equals, or contains for name/notes) ~ (regex)"""
+
+CHART_HELP = """\
+Charts: the run under the cursor, plus every marked run (space) overlaid;
+a group row draws the group's mean with a ±std band (b: min-max instead)."""
+
+
+class HelpScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 90%; max-width: 100; height: 90%; border: thick $primary;
+        background: $surface; padding: 0 1;
+    }
+    """
+    BINDINGS = [
+        Binding("escape,q,question_mark", "close", "close"),
+    ]
+
+    def __init__(self, title: str, keys: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.keys = keys
+
+    def compose(self) -> ComposeResult:
+        text = Text()
+        text.append(f"{self.title_text}: keys\n\n", style="bold")
+        width = max((len(k) for k, _ in self.keys), default=4)
+        for key, description in self.keys:
+            text.append(f"  {key:<{width}}  ", style="bold")
+            text.append(f"{description}\n")
+        text.append("\n" + FILTER_HELP + "\n\n" + CHART_HELP + "\n")
+        text.append("\nctrl+p opens the command palette (every action, searchable); "
+                    "the mouse works: click a row, a header to sort, a key below.\n")
+        with VerticalScroll():
+            yield Static(text)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

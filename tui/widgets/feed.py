@@ -1,0 +1,84 @@
+"""Feed: the thread that owns the Follower and hands RunView snapshots to the UI.
+
+The UI thread never reads files and never waits on `follower.lock`: this thread reads,
+snapshots under the lock, and leaves the snapshots in `take()` with a folded message.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from logger.reader import Update
+from tui.follow import Follower
+
+from .runview import RunView, Snapshotter
+
+FIRST_LIMIT = 2048  # bytes per segment in the first pass: metadata, config, a few steps
+CHUNK = 256 * 1024  # bytes per segment in each later pass while histories load
+
+
+class Feed:
+    """Reads a root in a thread; `notify()` is called (from that thread) when views wait."""
+
+    def __init__(self, root: Path, force_polling: bool | None, notify: Callable[[], None]) -> None:
+        self.follower = Follower(root, force_polling=force_polling)
+        self.snapshots = Snapshotter()
+        self.notify = notify
+        self.stop = threading.Event()
+        self.loaded = False  # every byte on disk at start has been read
+        self.loaded_bytes = 0
+        self.total_bytes = 0
+        self._pending: dict[str, RunView] = {}
+        self._plock = threading.Lock()
+
+    @property
+    def lock(self) -> threading.Lock:
+        return self.follower.lock
+
+    def run(self) -> None:
+        """The thread's body: a fast metadata pass, the histories, then follow changes."""
+        f = self.follower
+        self._publish(f.initial(limit=FIRST_LIMIT))
+        left = f.pending()
+        self.total_bytes = left
+        while left and not self.stop.is_set():
+            self._publish(f.initial(limit=CHUNK))
+            left = f.pending()
+            self.loaded_bytes = max(0, self.total_bytes - left)
+        self.loaded = True
+        self.notify()
+        for batch in f.follow(self.stop):
+            self._publish(batch)
+
+    def take(self) -> dict[str, RunView]:
+        with self._plock:
+            views, self._pending = self._pending, {}
+        return views
+
+    def _publish(self, updates: Iterable[Update]) -> None:
+        runs = {u.run.path: u.run for u in updates}
+        if not runs:
+            return
+        with self.follower.lock:
+            views = {path: self.snapshots.view(run) for path, run in runs.items()}
+        with self._plock:
+            self._pending.update(views)
+        self.notify()
+
+    def set_metrics(self, metrics: tuple[str, ...]) -> None:
+        """Sparkline keys changed: re-snapshot every run (call from a worker thread)."""
+        with self.follower.lock:
+            self.snapshots.metrics = metrics
+            runs = list(self.follower.reader.runs.values())
+            views = {run.path: self.snapshots.view(run) for run in runs}
+        with self._plock:
+            self._pending.update(views)
+        self.notify()
+
+    def ingest(self, paths: Iterable[Path]) -> None:
+        """Read files this process just wrote (an edit), without waiting for the watcher."""
+        with self.follower.lock:
+            updates = self.follower.reader.read_paths(list(paths))
+        self._publish(updates)

@@ -1,0 +1,158 @@
+"""RunView: an immutable snapshot of one run, taken by the reading thread under the follower's lock.
+
+The UI thread renders, filters, groups and sorts these snapshots and never touches a RunData
+that the reader may be mutating. A snapshot is cheap (references to dicts the reader replaces
+rather than mutates, plus a few numbers); sparkline data for the table's metric columns comes
+from incremental sketches, so following a long run costs O(new points) per update.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from logger.rundata import RunData
+
+from .stats import Decimator
+
+clock = time.time  # the one clock the table reads; snapshot tests replace it
+
+SPARK_BUCKETS = 64  # points kept per sparkline; resampled to the column width when drawn
+
+STATE_GLYPHS = {
+    "running": "▶",
+    "finished": "✓",
+    "failed": "✗",
+    "killed": "■",
+    "crashed": "!",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class RunView:
+    """What the screens show of one run at one moment. `version` is RunData.version."""
+
+    path: str
+    id: str
+    project: str
+    dir: Path
+    name: str
+    notes: str
+    tags: tuple[str, ...]
+    group: str | None
+    job_type: str | None
+    config: dict[str, Any]
+    config_flat: dict[str, Any]
+    summary: dict[str, Any]
+    state: str
+    exit_code: int | None
+    error: str | None
+    step: int | None
+    created_at: float
+    updated_at: float
+    finished_at: float | None
+    version: int
+    numeric_keys: tuple[str, ...]
+    sparks: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    skipped_frames: int = 0
+    errors: tuple[str, ...] = ()
+    serial: int = field(default_factory=itertools.count().__next__)  # unique per snapshot
+
+    def summary_flat(self) -> dict[str, Any]:
+        """The reader's flat summary (what `logger.query` filters look at)."""
+        return self.summary
+
+    @property
+    def runtime(self) -> float:
+        if self.state == "running":
+            end = clock()
+        else:
+            end = self.finished_at or max(self.updated_at, self.created_at)
+        return max(0.0, end - self.created_at)
+
+    def metric(self, key: str) -> float:
+        """The last value of a summary key as a float, NaN when absent or not a number."""
+        value = self.summary.get(key)
+        if isinstance(value, dict):  # define_metric(summary="min") and friends
+            value = next(iter(value.values()), None)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return math.nan
+        return float(value)
+
+
+def flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested config as "a.b" keys; W&B's {"value": x} wrappers unwrap."""
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        key = prefix + str(k)
+        if isinstance(v, dict):
+            if set(v) == {"value"}:
+                out[key] = v["value"]
+            elif v:
+                out.update(flatten(v, key + "."))
+            else:
+                out[key] = v
+        else:
+            out[key] = v
+    return out
+
+
+class Snapshotter:
+    """Takes RunViews; keeps the flat configs and sparkline sketches between snapshots.
+
+    Call only with the follower's lock held (it reads RunData and history columns).
+    """
+
+    def __init__(self) -> None:
+        self.metrics: tuple[str, ...] = ()
+        self._flat: dict[str, tuple[int, dict[str, Any]]] = {}
+        self._sketches: dict[tuple[str, str], Decimator] = {}
+
+    def view(self, run: RunData) -> RunView:
+        config = run.config
+        cached = self._flat.get(run.path)
+        if cached is None or cached[0] != id(config):
+            cached = self._flat[run.path] = (id(config), flatten(config))
+        return RunView(
+            path=run.path,
+            id=run.id,
+            project=run.project,
+            dir=run.dir,
+            name=run.name or run.id,
+            notes=run.notes or "",
+            tags=tuple(run.tags),
+            group=run.group,
+            job_type=run.job_type,
+            config=config,
+            config_flat=cached[1],
+            summary=run.summary_flat(),
+            state=run.state,
+            exit_code=run.exit_code,
+            error=run.error,
+            step=run.step,
+            created_at=run.created_at,
+            updated_at=run.updated_at,
+            finished_at=run.finished_at,
+            version=run.version,
+            numeric_keys=tuple(run.history.numeric_keys()),
+            sparks={key: self._spark(run, key) for key in self.metrics},
+            skipped_frames=run.skipped_frames,
+            errors=tuple(run.errors),
+        )
+
+    def _spark(self, run: RunData, key: str) -> tuple[float, ...]:
+        col = run.history.columns.get(key)
+        if col is None or not col.numeric:
+            return ()
+        sk = self._sketches.get((run.path, key))
+        if sk is None or sk.fed > len(col):
+            sk = self._sketches[(run.path, key)] = Decimator(SPARK_BUCKETS)
+        fed = sk.fed
+        if fed < len(col):
+            values = col.values[fed:]
+            sk.extend(range(fed, fed + len(values)), values)
+        return tuple(sk.points()[1])

@@ -1,0 +1,359 @@
+"""Numbers for the screens, in pure Python: decimation, smoothing, group statistics, importance.
+
+Nothing here imports Textual; everything is sized so that a redraw costs tens of ms with a
+million points (STACK.md: plotext takes ~170 ms for 2x10k raw points, 8-12 ms decimated).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+_isfinite = math.isfinite
+
+
+class Decimator:
+    """An incremental summary of a series: consecutive points folded into at most `cap` buckets.
+
+    Each bucket keeps its first/last x, min/max/sum/count of y and its last y. Appending is
+    O(new points); past `cap` buckets, neighbours merge and the bucket size doubles, so a
+    million points cost ~2,000 buckets and re-bucketing to a chart's width is cheap.
+    """
+
+    __slots__ = ("cap", "size", "x0", "x1", "lo", "hi", "sum", "n", "fed", "_open")
+
+    def __init__(self, cap: int = 2048) -> None:
+        self.cap = max(8, cap)
+        self.size = 1
+        self.x0: list[float] = []
+        self.x1: list[float] = []
+        self.lo: list[float] = []
+        self.hi: list[float] = []
+        self.sum: list[float] = []
+        self.n: list[int] = []
+        self.fed = 0  # points consumed so far (non-finite ones included)
+        self._open = 0  # points in the last bucket, which is still filling
+
+    def __len__(self) -> int:
+        return len(self.x0)
+
+    def extend(self, xs: Sequence[float], ys: Sequence[float]) -> None:
+        """Append points in x order. Non-finite y values are counted but not drawn."""
+        self.fed += len(ys)
+        i, total = 0, len(ys)
+        while i < total:
+            if not self.x0 or self._open >= self.size:
+                self.x0.append(math.nan)
+                self.x1.append(math.nan)
+                self.lo.append(math.inf)
+                self.hi.append(-math.inf)
+                self.sum.append(0.0)
+                self.n.append(0)
+                self._open = 0
+            take = min(self.size - self._open, total - i)
+            self._fold(xs[i : i + take], ys[i : i + take])
+            self._open += take
+            i += take
+            if len(self.x0) > self.cap:
+                self._halve()
+
+    def _fold(self, xs: Sequence[float], ys: Sequence[float]) -> None:
+        total = sum(ys)
+        if _isfinite(total):
+            lo, hi, count = min(ys), max(ys), len(ys)
+        else:  # a NaN or inf somewhere in the chunk: take the slow path
+            ys = [y for y in ys if _isfinite(y)]
+            if not ys:
+                if math.isnan(self.x0[-1]):
+                    self.x0[-1] = float(xs[0])
+                self.x1[-1] = float(xs[-1])
+                return
+            total, lo, hi, count = sum(ys), min(ys), max(ys), len(ys)
+        if math.isnan(self.x0[-1]):
+            self.x0[-1] = float(xs[0])
+        self.x1[-1] = float(xs[-1])
+        if lo < self.lo[-1]:
+            self.lo[-1] = lo
+        if hi > self.hi[-1]:
+            self.hi[-1] = hi
+        self.sum[-1] += total
+        self.n[-1] += count
+
+    def _halve(self) -> None:
+        m = len(self.x0)
+        x0, x1, lo, hi, sm, n = [], [], [], [], [], []
+        for a in range(0, m, 2):
+            b = a + 1 if a + 1 < m else a
+            x0.append(self.x0[a] if not math.isnan(self.x0[a]) else self.x0[b])
+            x1.append(self.x1[b] if not math.isnan(self.x1[b]) else self.x1[a])
+            lo.append(min(self.lo[a], self.lo[b]))
+            hi.append(max(self.hi[a], self.hi[b]))
+            sm.append(self.sum[a] + (self.sum[b] if b != a else 0.0))
+            n.append(self.n[a] + (self.n[b] if b != a else 0))
+        last_full = m % 2 == 0
+        self.x0, self.x1, self.lo, self.hi, self.sum, self.n = x0, x1, lo, hi, sm, n
+        self._open = (self._open + (self.size if last_full else 0))
+        self.size *= 2
+
+    def points(self) -> tuple[list[float], list[float], list[float], list[float]]:
+        """(x, mean, min, max) of every bucket that holds a finite value."""
+        xs, mean, lo, hi = [], [], [], []
+        for x0, x1, a, b, s, n in zip(self.x0, self.x1, self.lo, self.hi, self.sum, self.n):
+            if n:
+                xs.append((x0 + x1) / 2)
+                mean.append(s / n)
+                lo.append(a)
+                hi.append(b)
+        return xs, mean, lo, hi
+
+
+def rebucket(
+    xs: Sequence[float], mean: Sequence[float], lo: Sequence[float], hi: Sequence[float],
+    columns: int, log_x: bool = False,
+) -> tuple[list[float], list[float], list[float], list[float]]:
+    """Merge buckets into at most `columns` equal-width x columns (mean weighted equally)."""
+    if len(xs) <= columns or columns <= 0:
+        return list(xs), list(mean), list(lo), list(hi)
+    x_lo, x_hi = xs[0], xs[-1]
+    span = (x_hi - x_lo) or 1.0
+    out: dict[int, list[float]] = {}
+    for x, m, a, b in zip(xs, mean, lo, hi):
+        c = min(columns - 1, int((x - x_lo) / span * columns))
+        acc = out.get(c)
+        if acc is None:
+            out[c] = [x, m, a, b, 1.0]
+        else:
+            acc[0] += x
+            acc[1] += m
+            acc[4] += 1
+            if a < acc[2]:
+                acc[2] = a
+            if b > acc[3]:
+                acc[3] = b
+    rx, rm, rl, rh = [], [], [], []
+    for c in sorted(out):
+        x, m, a, b, k = out[c]
+        rx.append(x / k)
+        rm.append(m / k)
+        rl.append(a)
+        rh.append(b)
+    return rx, rm, rl, rh
+
+
+def ema(ys: Sequence[float], weight: float) -> list[float]:
+    """Exponential moving average with TensorBoard's debiasing (weight 0 = raw, 0.99 = heavy)."""
+    if weight <= 0:
+        return list(ys)
+    out: list[float] = []
+    last, debias = 0.0, 0.0
+    for y in ys:
+        last = last * weight + (1 - weight) * y
+        debias = debias * weight + (1 - weight)
+        out.append(last / debias)
+    return out
+
+
+def spark_levels(values: Sequence[float], width: int) -> list[float]:
+    """`values` resampled to `width` points (means of equal slices), for a sparkline."""
+    n = len(values)
+    if n <= width:
+        return list(values)
+    out = []
+    for c in range(width):
+        a, b = c * n // width, (c + 1) * n // width
+        chunk = values[a:b]
+        out.append(sum(chunk) / len(chunk))
+    return out
+
+
+_BLOCKS = " ▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: Sequence[float], width: int) -> str:
+    """A text sparkline of `values` in `width` cells (blocks; blank for no data)."""
+    finite = [v for v in values if _isfinite(v)]
+    if width <= 0 or not finite:
+        return " " * max(0, width)
+    levels = spark_levels(finite, width)
+    lo, hi = min(levels), max(levels)
+    span = hi - lo
+    if span <= 0:
+        text = "▄" * len(levels)
+    else:
+        text = "".join(_BLOCKS[1 + round((v - lo) / span * 7)] for v in levels)
+    return text.rjust(width)
+
+
+def mean_std(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and (population) standard deviation of the finite values; NaN when there are none."""
+    vs = [v for v in values if isinstance(v, (int, float)) and _isfinite(v)]
+    if not vs:
+        return math.nan, math.nan
+    m = sum(vs) / len(vs)
+    return m, math.sqrt(sum((v - m) ** 2 for v in vs) / len(vs))
+
+
+def interpolate(xs: Sequence[float], ys: Sequence[float], grid: Sequence[float]) -> list[float]:
+    """ys at each grid x by linear interpolation, NaN outside [xs[0], xs[-1]]. xs ascending."""
+    out: list[float] = []
+    n = len(xs)
+    if not n:
+        return [math.nan] * len(grid)
+    j = 0
+    for g in grid:
+        if g < xs[0] or g > xs[-1]:
+            out.append(math.nan)
+            continue
+        while j + 1 < n and xs[j + 1] < g:
+            j += 1
+        if j + 1 >= n or xs[j] >= g:
+            out.append(ys[j])
+            continue
+        x0, x1 = xs[j], xs[j + 1]
+        t = (g - x0) / (x1 - x0) if x1 != x0 else 0.0
+        out.append(ys[j] + (ys[j + 1] - ys[j]) * t)
+    return out
+
+
+def band(
+    series: list[tuple[list[float], list[float]]], points: int
+) -> tuple[list[float], list[float], list[float], list[float], list[float]]:
+    """Mean, std, min and max of several series on a common x grid of `points` points.
+
+    Returns (grid, mean, std, min, max); a grid point that no series covers is dropped.
+    """
+    ranges = [(xs[0], xs[-1]) for xs, _ in series if xs]
+    if not ranges:
+        return [], [], [], [], []
+    lo, hi = min(r[0] for r in ranges), max(r[1] for r in ranges)
+    points = max(2, points)
+    grid = [lo + (hi - lo) * i / (points - 1) for i in range(points)] if hi > lo else [lo]
+    columns = [interpolate(xs, ys, grid) for xs, ys in series if xs]
+    gx, gm, gs, gl, gh = [], [], [], [], []
+    for i, g in enumerate(grid):
+        vals = [c[i] for c in columns if _isfinite(c[i])]
+        if not vals:
+            continue
+        m = sum(vals) / len(vals)
+        gx.append(g)
+        gm.append(m)
+        gs.append(math.sqrt(sum((v - m) ** 2 for v in vals) / len(vals)))
+        gl.append(min(vals))
+        gh.append(max(vals))
+    return gx, gm, gs, gl, gh
+
+
+# -- parameter importance --------------------------------------------------------------------
+def _ranks(values: Sequence[float]) -> list[float]:
+    order = sorted(range(len(values)), key=values.__getitem__)
+    ranks = [0.0] * len(values)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            ranks[order[k]] = (i + j) / 2
+        i = j + 1
+    return ranks
+
+
+def pearson(xs: Sequence[float], ys: Sequence[float]) -> float:
+    n = len(xs)
+    if n < 2:
+        return math.nan
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys))
+    sxx = sum((x - mx) ** 2 for x in xs)
+    syy = sum((y - my) ** 2 for y in ys)
+    if sxx <= 0 or syy <= 0:
+        return math.nan
+    return sxy / math.sqrt(sxx * syy)
+
+
+def spearman(xs: Sequence[float], ys: Sequence[float]) -> float:
+    """Rank correlation: learning rates spread over decades correlate as well as linear ones."""
+    return pearson(_ranks(xs), _ranks(ys))
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and _isfinite(v)
+
+
+def eta_squared(groups: list[Any], ys: Sequence[float]) -> float:
+    """Share of the metric's variance explained by `groups`, adjusted for the number of groups.
+
+    Adjusted like R² (1 - (1-η²)(n-1)/(n-k)) so a key with one value per run is not "important".
+    """
+    n = len(ys)
+    by: dict[Any, list[float]] = {}
+    for g, y in zip(groups, ys):
+        by.setdefault(g, []).append(y)
+    k = len(by)
+    if n < 3 or k < 2 or k >= n:
+        return 0.0
+    m = sum(ys) / n
+    total = sum((y - m) ** 2 for y in ys)
+    if total <= 0:
+        return 0.0
+    between = sum(len(v) * (sum(v) / len(v) - m) ** 2 for v in by.values())
+    eta2 = between / total
+    return max(0.0, 1 - (1 - eta2) * (n - 1) / (n - k))
+
+
+def _bins(values: list[float], count: int) -> list[int]:
+    """Quantile bin of each value (values with few distinct levels keep one bin each)."""
+    distinct = sorted(set(values))
+    if len(distinct) <= count:
+        index = {v: i for i, v in enumerate(distinct)}
+        return [index[v] for v in values]
+    ranks = _ranks(values)
+    n = len(values)
+    return [min(count - 1, int(r * count / n)) for r in ranks]
+
+
+def importance(
+    configs: list[dict[str, Any]], metric: list[float]
+) -> list[tuple[str, float, float, int]]:
+    """Per config key: (key, importance share, rank correlation or NaN, runs), most important first.
+
+    `configs` are flat config dicts, `metric` the metric of each run (NaN where missing).
+    Importance is the adjusted η² of the metric over the key's values (quantile bins for
+    numbers), normalised to sum to 1: a simple, explainable stand-in for W&B's forest.
+    """
+    rows = [(c, y) for c, y in zip(configs, metric) if _isfinite(y)]
+    keys: list[str] = []
+    for c, _ in rows:
+        keys.extend(k for k in c if k not in keys)
+    out: list[tuple[str, float, float, int]] = []
+    for key in keys:
+        pairs = [(c[key], y) for c, y in rows if key in c]
+        values = [p[0] for p in pairs]
+        ys = [p[1] for p in pairs]
+        try:
+            if len(set(map(_hashable, values))) < 2:
+                continue
+        except TypeError:
+            continue
+        if all(_is_number(v) for v in values):
+            xs = [float(v) for v in values]
+            corr = spearman(xs, ys)
+            groups: list[Any] = _bins(xs, max(2, min(8, len(xs) // 3)))
+        else:
+            corr = math.nan
+            groups = [_hashable(v) for v in values]
+        out.append((key, eta_squared(groups, ys), corr, len(pairs)))
+    total = sum(r[1] for r in out)
+    if total > 0:
+        out = [(k, v / total, c, n) for k, v, c, n in out]
+    out.sort(key=lambda r: (-r[1], -abs(r[2]) if _isfinite(r[2]) else 0.0, r[0]))
+    return out
+
+
+def _hashable(v: Any) -> Any:
+    if isinstance(v, list):
+        return tuple(_hashable(x) for x in v)
+    if isinstance(v, dict):
+        return tuple(sorted((k, _hashable(x)) for k, x in v.items()))
+    return v

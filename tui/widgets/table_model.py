@@ -1,0 +1,383 @@
+"""The run table's model: which rows (filtered, grouped, sorted) and what each cell says.
+
+Pure Python over RunView snapshots; the RunTable widget only draws what this returns. Every
+string that came from a file goes through `logger.textsafe` here, before it is drawn.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from logger.query import FilterError, compile_filter
+from logger.textsafe import one_line
+
+from .runview import STATE_GLYPHS, RunView
+from .stats import _hashable, mean_std, sparkline
+
+ALL_BUT_SEED = ("*",)  # group_keys value: every config key except seeds
+AUTO_CONFIG_COLUMNS = 3  # config columns shown, when not grouping, for keys that vary
+SPARK_WIDTH = 8
+VALUE_WIDTH = 9
+
+
+def is_seed(key: str) -> bool:
+    return "seed" in key.rsplit(".", 1)[-1].lower()
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # "state", "name", ..., "config:lr", "metric:loss"
+    label: str
+    width: int
+    right: bool = False
+
+    @property
+    def arg(self) -> str:
+        return self.key.partition(":")[2]
+
+
+@dataclass
+class Group:
+    key: Any
+    label: str
+    runs: list[RunView] = field(default_factory=list)
+    values: dict[str, Any] = field(default_factory=dict)  # group-by key -> value
+
+
+@dataclass(frozen=True)
+class Row:
+    kind: str  # "run" | "group"
+    key: str  # run path, or "group:<label>"
+    run: RunView | None = None
+    group: Group | None = None
+
+
+def fmt_number(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return str(value) if abs(value) < 10**7 else f"{value:.3g}"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return f"{value:.4g}"
+    return one_line(value)
+
+
+def fmt_duration(seconds: float) -> str:
+    s = int(seconds)
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h{s % 3600 // 60:02d}m"
+    return f"{s // 86400}d{s % 86400 // 3600:02d}h"
+
+
+def fmt_ago(t: float, now: float) -> str:
+    if not t:
+        return ""
+    if now - t < 86400 * 2:
+        return fmt_duration(max(0.0, now - t))
+    return time.strftime("%y-%m-%d", time.localtime(t))
+
+
+class TableModel:
+    """Runs in, rows and cells out. The screen sets the options; `rebuild()` applies them."""
+
+    def __init__(self) -> None:
+        self.views: dict[str, RunView] = {}
+        self.rows: list[Row] = []
+        self.groups: dict[Any, Group] = {}
+        self.filter_text = ""
+        self._predicate: Callable[[Any], bool] = lambda run: True
+        self._matched: dict[str, tuple[int, bool]] = {}
+        self.group_keys: tuple[str, ...] = ()
+        self.collapsed: set[str] = set()
+        self.sort_key = "created"
+        self.sort_reverse = True
+        self.metrics: tuple[str, ...] = ()
+        self.marked: set[str] = set()
+        self._config_cols: tuple[str, ...] = ()
+        self._config_epoch = -1
+        self._epoch = 0  # grows when a run arrives or its config changes
+        self.visible_runs: list[RunView] = []
+        self.cols: list[Column] = []
+
+    # -- input -------------------------------------------------------------------------------
+    def update(self, views: dict[str, RunView]) -> None:
+        for path, view in views.items():
+            old = self.views.get(path)
+            if old is None or old.config_flat is not view.config_flat:
+                self._epoch += 1
+            self.views[path] = view
+
+    def set_filter(self, text: str) -> None:
+        """Raises FilterError (with the part at fault) and keeps the old filter on a bad one."""
+        predicate = compile_filter(text)
+        self.filter_text = text.strip()
+        self._predicate = predicate
+        self._matched.clear()
+
+    def matches(self, view: RunView) -> bool:
+        hit = self._matched.get(view.path)
+        if hit is not None and hit[0] == view.version:
+            return hit[1]
+        try:
+            ok = bool(self._predicate(view))
+        except FilterError:
+            ok = False
+        self._matched[view.path] = (view.version, ok)
+        return ok
+
+    # -- columns -----------------------------------------------------------------------------
+    def config_columns(self) -> tuple[str, ...]:
+        if self.group_keys and self.group_keys != ALL_BUT_SEED:
+            return self.group_keys
+        if self._config_epoch != self._epoch:
+            self._config_epoch = self._epoch
+            self._config_cols = self.varying_keys(AUTO_CONFIG_COLUMNS if not self.group_keys else 6)
+        return self._config_cols
+
+    def varying_keys(self, limit: int | None = None) -> tuple[str, ...]:
+        """Config keys whose value differs between runs (seeds left out), in first-seen order."""
+        first: dict[str, Any] = {}
+        varying: list[str] = []
+        for view in self.views.values():
+            for k, v in view.config_flat.items():
+                if k in varying or is_seed(k):
+                    continue
+                try:
+                    hv = _hashable(v)
+                except TypeError:
+                    continue
+                if k not in first:
+                    first[k] = hv
+                elif first[k] != hv:
+                    varying.append(k)
+            for k in first:
+                if k not in view.config_flat and k not in varying and not is_seed(k):
+                    varying.append(k)
+        return tuple(varying[:limit] if limit else varying)
+
+    def all_config_keys(self) -> list[str]:
+        keys: dict[str, None] = {}
+        for view in self.views.values():
+            keys.update(dict.fromkeys(view.config_flat))
+        return sorted(keys)
+
+    def all_metric_keys(self) -> list[str]:
+        keys: dict[str, None] = {}
+        for view in self.views.values():
+            keys.update(dict.fromkeys(view.numeric_keys))
+        return sorted(keys)
+
+    def columns(self) -> list[Column]:
+        # Most telling first: at 120 columns, state, name, config and metrics are in view.
+        cols = [Column("state", "state", 10), Column("name", "name", 22)]
+        for key in self.config_columns():
+            cols.append(Column(f"config:{key}", one_line(key), min(16, max(6, len(key) + 1)), True))
+        for key in self.metrics:
+            cols.append(Column(f"metric:{key}", one_line(key), VALUE_WIDTH + 1 + SPARK_WIDTH, True))
+        cols += [Column("step", "step", 7, True), Column("runtime", "runtime", 8, True)]
+        cols.append(Column("updated", "updated", 8, True))
+        cols += [Column("tags", "tags", 16), Column("notes", "notes", 24)]
+        cols.append(Column("project", "project", 12))
+        return cols
+
+    def sort_options(self) -> list[tuple[str, str]]:
+        """(column key, label) of everything the table can sort by."""
+        opts = [("created", "created (newest first)")]
+        opts += [(c.key, c.label) for c in self.columns()]
+        return opts
+
+    # -- rows --------------------------------------------------------------------------------
+    def rebuild(self) -> list[Row]:
+        self.cols = self.columns()
+        visible = [v for v in self.views.values() if self.matches(v)]
+        self.visible_runs = visible
+        if not self.group_keys:
+            self.groups = {}
+            self.rows = [Row("run", v.path, run=v) for v in self._sorted(visible)]
+            return self.rows
+        groups: dict[Any, Group] = {}
+        for view in visible:
+            gkey, values = self._group_of(view)
+            group = groups.get(gkey)
+            if group is None:
+                group = groups[gkey] = Group(gkey, self._group_label(values), values=values)
+            group.runs.append(view)
+        self.groups = groups
+        rows: list[Row] = []
+        for group in self._sorted_groups(list(groups.values())):
+            rows.append(Row("group", "group:" + group.label, group=group))
+            if rows[-1].key not in self.collapsed:
+                rows.extend(Row("run", v.path, run=v) for v in self._sorted(group.runs))
+        self.rows = rows
+        return rows
+
+    def _group_of(self, view: RunView) -> tuple[Any, dict[str, Any]]:
+        flat = view.config_flat
+        if self.group_keys == ALL_BUT_SEED:
+            items = {k: v for k, v in flat.items() if not is_seed(k)}
+            gkey = tuple(sorted((k, repr(_hashable(v))) for k, v in items.items()))
+            shown = {k: items.get(k) for k in self.config_columns()}
+            return gkey, shown
+        values = {k: flat.get(k) for k in self.group_keys}
+        return tuple(repr(_hashable(v)) for v in values.values()), values
+
+    @staticmethod
+    def _group_label(values: dict[str, Any]) -> str:
+        if not values:
+            return "(same config)"
+        return " ".join(f"{k}={fmt_number(v) if v is not None else '-'}" for k, v in values.items())
+
+    def _value(self, view: RunView, key: str) -> Any:
+        if key == "created":
+            return view.created_at
+        if key in ("state", "name", "project", "notes"):
+            return getattr(view, key)
+        if key == "tags":
+            return ",".join(view.tags)
+        if key == "step":
+            return view.step
+        if key == "runtime":
+            return view.runtime
+        if key == "updated":
+            return view.updated_at
+        kind, _, arg = key.partition(":")
+        if kind == "config":
+            return view.config_flat.get(arg)
+        if kind == "metric":
+            v = view.metric(arg)
+            return None if math.isnan(v) else v
+        return None
+
+    def _sorted(self, views: list[RunView]) -> list[RunView]:
+        key = self.sort_key
+        present, missing = [], []
+        for v in views:
+            value = self._value(v, key)
+            (missing if value is None or value == "" else present).append((_sortable(value), v))
+        present.sort(key=lambda p: p[0], reverse=self.sort_reverse)
+        return [v for _, v in present] + [v for _, v in missing]
+
+    def _sorted_groups(self, groups: list[Group]) -> list[Group]:
+        key = self.sort_key
+
+        def group_value(g: Group) -> Any:
+            if key.startswith("config:"):
+                return g.values.get(key[7:], g.runs[0].config_flat.get(key[7:]))
+            vals = [self._value(v, key) for v in g.runs]
+            vals = [v for v in vals if v is not None and v != ""]
+            if not vals:
+                return None
+            if all(isinstance(v, (int, float)) for v in vals):
+                return sum(vals) / len(vals) if key.startswith("metric:") else max(vals)
+            return min(vals, key=_sortable)
+
+        present = [(group_value(g), g) for g in groups]
+        have = [(_sortable(v), g) for v, g in present if v is not None]
+        none = [g for v, g in present if v is None]
+        have.sort(key=lambda p: p[0], reverse=self.sort_reverse)
+        return [g for _, g in have] + sorted(none, key=lambda g: g.label)
+
+    # -- cells -------------------------------------------------------------------------------
+    def run_cells(self, view: RunView, now: float) -> list[tuple[str, str]]:
+        """(text, style name) per column for a run row."""
+        out: list[tuple[str, str]] = []
+        for col in self.cols:
+            out.append(self._run_cell(view, col, now))
+        return out
+
+    def _run_cell(self, view: RunView, col: Column, now: float) -> tuple[str, str]:
+        key = col.key
+        if key == "state":
+            return f"{STATE_GLYPHS.get(view.state, '?')} {view.state}", f"state-{view.state}"
+        if key == "name":
+            return one_line(view.name), "name"
+        if key == "project":
+            return one_line(view.project), "dim"
+        if key == "tags":
+            return one_line(",".join(view.tags)), "tags"
+        if key == "notes":
+            return one_line(view.notes), "notes"
+        if key == "step":
+            return ("" if view.step is None else str(view.step)), ""
+        if key == "runtime":
+            return fmt_duration(view.runtime), ""
+        if key == "updated":
+            return fmt_ago(view.updated_at, now), "dim"
+        kind, _, arg = key.partition(":")
+        if kind == "config":
+            value = view.config_flat.get(arg)
+            return ("" if value is None and arg not in view.config_flat else fmt_number(value)), ""
+        if kind == "metric":
+            value = view.metric(arg)
+            text = fmt_number(value)
+            spark = sparkline(view.sparks.get(arg, ()), SPARK_WIDTH)
+            return f"{text:>{VALUE_WIDTH}} {spark}", "metric"
+        return "", ""
+
+    def group_cells(self, row: Row, now: float) -> list[tuple[str, str]]:
+        group = row.group
+        assert group is not None
+        out: list[tuple[str, str]] = []
+        counts: dict[str, int] = {}
+        for v in group.runs:
+            counts[v.state] = counts.get(v.state, 0) + 1
+        for col in self.cols:
+            key = col.key
+            kind, _, arg = key.partition(":")
+            if key == "state":
+                text = " ".join(f"{n}{STATE_GLYPHS[s]}" for s, n in counts.items() if s in STATE_GLYPHS)
+                out.append((text, "group"))
+            elif key == "name":
+                arrow = "▸" if row.key in self.collapsed else "▾"
+                n = len(group.runs)
+                out.append((f"{arrow} {n} run{'s' if n != 1 else ''} {group.label}", "group"))
+            elif kind == "config":
+                value = group.values.get(arg, group.runs[0].config_flat.get(arg))
+                out.append((fmt_number(value) if value is not None else "", "group"))
+            elif key == "step":
+                steps = [v.step for v in group.runs if v.step is not None]
+                out.append((str(max(steps)) if steps else "", "group"))
+            elif key == "updated":
+                out.append((fmt_ago(max(v.updated_at for v in group.runs), now), "dim"))
+            elif kind == "metric":
+                m, s = mean_std([v.metric(arg) for v in group.runs])
+                text = "" if math.isnan(m) else f"{m:.4g}±{s:.2g}"
+                out.append((text, "group"))
+            else:
+                out.append(("", ""))
+        return out
+
+    def row_signature(self, row: Row, now: float) -> Any:
+        """What a cached rendering of this row depends on (besides the columns)."""
+        if row.kind == "run":
+            v = row.run
+            assert v is not None
+            ago = fmt_ago(v.updated_at, now)
+            runtime = int(v.runtime) if v.state == "running" else 0
+            return (v.serial, row.key in self.marked, ago, runtime)
+        group = row.group
+        assert group is not None
+        return (tuple(v.serial for v in group.runs), row.key in self.collapsed,
+                fmt_ago(max(v.updated_at for v in group.runs), now),
+                all(v.path in self.marked for v in group.runs))
+
+
+def _sortable(value: Any) -> tuple[int, Any]:
+    """Mixed types sort without TypeError: numbers, then strings, then the rest by repr."""
+    if isinstance(value, bool):
+        return (0, float(value))
+    if isinstance(value, (int, float)):
+        return (0, value if not math.isnan(value) else -math.inf)
+    if isinstance(value, str):
+        return (1, value.lower())
+    return (2, repr(value))
