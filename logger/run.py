@@ -25,9 +25,6 @@ from .writer import SegmentWriter, warn
 
 _Log = ev.Log
 _now = time.time
-_pack = ev.FRAME_HEAD.pack
-_crc = ev._crc32
-_MARKER = ev.MARKER
 _encode = msgspec.msgpack.Encoder().encode
 
 
@@ -143,7 +140,7 @@ class Run:
                 payload = _encode(_Log(row_step, _now(), data))
             except (TypeError, OverflowError, ValueError):
                 payload = self._encode_converted(row_step, data)
-            self._append(_pack(_MARKER, len(payload), _crc(payload)) + payload)
+            self._append(payload)
             return
         self._log_slow(data, step, commit)
 
@@ -185,7 +182,7 @@ class Run:
             payload = _encode(_Log(self._step, _now(), data))
         except (TypeError, OverflowError, ValueError):
             payload = self._encode_converted(self._step, data)
-        self._append(_frame(payload))
+        self._append(payload)
 
     def _encode_converted(self, step: int, data: dict[str, Any]) -> bytes:
         """The slow path: NumPy/PyTorch values, non-str keys, objects kept as repr."""
@@ -279,7 +276,7 @@ class Run:
     # -- internals --------------------------------------------------------------------------
     def _emit(self, event: ev.Event) -> None:
         try:
-            self._append(ev.encode(event))
+            self._append(_encode(event))
         except (TypeError, OverflowError, ValueError) as exc:
             self._warn_once(f"emit:{type(event).__name__}",
                             f"runwatch: could not record {type(event).__name__}: {exc}")
@@ -310,11 +307,6 @@ class Run:
 
     def __repr__(self) -> str:
         return f"<Run {self.path} name={self._name!r}{' finished' if self._finished else ''}>"
-
-
-def _frame(payload: bytes, _pack: Any = ev.FRAME_HEAD.pack, _crc: Any = ev._crc32,
-           _marker: bytes = ev.MARKER) -> bytes:
-    return _pack(_marker, len(payload), _crc(payload)) + payload
 
 
 def _check_tags(value: Any) -> tuple[str, ...]:

@@ -67,10 +67,7 @@ def write_segment(run_dir: Path, run_id: str, role: str, events: list[ev.Event])
     """Write a whole, short segment at once (editors): no thread, fsynced before returning."""
     run_dir.mkdir(parents=True, exist_ok=True)
     path = run_dir / segment_name(role)
-    data = bytearray(ev.HEADER)
-    data += ev.encode(segment_start(run_id, role))
-    for event in events:
-        data += ev.encode(event)
+    data = ev.HEADER + ev.frame([ev.encode_event(e) for e in [segment_start(run_id, role), *events]])
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o666)
     try:
         os.write(fd, data)
@@ -94,7 +91,8 @@ class SegmentWriter:
         self._run_id, self._role = run_id, role
         self.reopen_events: Callable[[], list[ev.Event]] = list
         self._last_check = time.monotonic()
-        # The hot path appends whole frames to a deque (atomic, no lock); the flusher drains it.
+        # The hot path appends event payloads (or whole frames) to a deque: atomic, no lock.
+        # The flusher drains it into frames, one per batch.
         self._frames: deque[bytes] = deque()
         self.append = self._frames.append
         self._retry = bytearray()  # what the disk refused, kept (bounded) for the next try
@@ -120,7 +118,7 @@ class SegmentWriter:
                 self._last_check = now
                 self._check_file()
             if now - self.last_write > HEARTBEAT_INTERVAL:
-                self.append(ev.encode(ev.Heartbeat(time=time.time())))
+                self.append(ev.encode_event(ev.Heartbeat(time=time.time())))
 
     def _check_file(self) -> None:
         """A segment deleted under us (its run directory removed) takes writes into nothing:
@@ -163,10 +161,10 @@ class SegmentWriter:
     def _flush_locked(self, fsync: bool) -> bool:
         frames, popleft = self._frames, self._frames.popleft
         chunks = [popleft() for _ in range(len(frames))]
+        data = ev.frames_from(chunks) if chunks else b""
         if self._retry:
-            chunks.insert(0, bytes(self._retry))
+            data = bytes(self._retry) + data
             self._retry.clear()
-        data = b"".join(chunks)
         fd = self._fd
         if fd is None:
             return not data
