@@ -180,6 +180,12 @@ def encode(event: Event) -> bytes:
 
 def frames_from(chunks: list[bytes]) -> bytes:
     """What a writer appended — event payloads and whole frames, in order — as frames."""
+    if max(chunks) < MARKER[:1]:
+        # Only event payloads (each a msgpack fixarray, 0x90-0x9F): frame them with C-level
+        # loops, in slices that keep each frame near MAX_BATCH_BYTES.
+        total = sum(map(len, chunks))
+        per_frame = max(1, len(chunks) * MAX_BATCH_BYTES // max(total, 1))
+        return b"".join(frame(chunks[i : i + per_frame]) for i in range(0, len(chunks), per_frame))
     out: list[bytes] = []
     batch: list[bytes] = []
     size = 0

@@ -1,9 +1,12 @@
 """A run's metric history held as compact columns, not a list of dicts.
 
-Numbers go into `array` columns (8 bytes a value, plus 8 for its step and 4 for its row);
-anything else (strings, bools, lists, None, ints past 64 bits) into a plain list for that key.
-Steps may go backwards (a job resumed from an older checkpoint): every write is stored, and
-reads take the last value written for each step.
+Reading is the hot path of the reader: a row is first parked as one tuple in a buffer for its
+key set (a few hundred nanoseconds), and buffers are compacted into columns in bulk, with
+C-level loops, the first time anything reads the history. Numbers go into `array` columns
+(8 bytes a value, plus 8 for its step and 4 for its row); anything else (strings, bools, lists,
+None, ints past 64 bits) into a plain list for that key. Steps may go backwards (a job resumed
+from an older checkpoint): every write is stored, and reads take the last value written for
+each step.
 """
 
 from __future__ import annotations
@@ -11,10 +14,18 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Iterator
+from itertools import chain, compress, islice
+from operator import itemgetter, lt
 from typing import Any
 
-_NUMBER = (int, float)
 _INT64 = 2**63
+_NUMERIC_TYPES = frozenset((int, float))
+_FLOAT = frozenset((float,))
+_INT = frozenset((int,))
+
+
+def _increasing(steps: list[int]) -> bool:
+    return all(map(lt, steps, islice(steps, 1, None)))
 
 
 class Column:
@@ -31,30 +42,35 @@ class Column:
         self.last_time = -math.inf
         self.last_value: Any = None
 
-    def append(self, step: int, row: int, value: Any, time: float) -> None:
-        steps = self.steps
-        if steps and step <= steps[-1]:
-            self.ordered = False
-        kind = self.kind
-        tv = type(value)
-        if kind == "d" and (tv is float or tv is int):
-            self.values.append(value)
-        elif kind == "q" and tv is int and -_INT64 <= value < _INT64:
-            self.values.append(value)
-        elif kind == "q" and tv is float:
+    def extend(self, steps: list[int], rows: list[int], values: list[Any], times: list[float],
+               ordered: bool | None = None) -> None:
+        """Append many values at once (what compaction calls); `ordered`: steps increase."""
+        if not values:
+            return
+        if self.ordered:
+            if ordered is None:
+                ordered = _increasing(steps)
+            if not ordered or (self.steps and steps[0] <= self.steps[-1]):
+                self.ordered = False
+        kinds = set(map(type, values))
+        if self.kind == "d" and (kinds == _FLOAT or kinds <= _NUMERIC_TYPES):
+            self.values.extend(values)
+        elif self.kind == "q" and kinds == _INT and -_INT64 <= min(values) and max(values) < _INT64:
+            self.values.extend(values)
+        elif self.kind == "q" and (kinds == _FLOAT or kinds <= _NUMERIC_TYPES and _fits_double(values)):
             self.values = array("d", self.values)
+            self.values.extend(values)
             self.kind = "d"
-            self.values.append(value)
         else:
-            if kind != "o":
+            if self.kind != "o":
                 self.values = list(self.values)
                 self.kind = "o"
-            self.values.append(value)
-        steps.append(step)
-        self.rows.append(row)
-        if time >= self.last_time:
-            self.last_time = time
-            self.last_value = value
+            self.values.extend(values)
+        self.steps.extend(steps)
+        self.rows.extend(rows)
+        # The last value read, not the latest by clock: a clock that steps back mid-run must
+        # not make an older value the summary's.
+        self.last_time, self.last_value = times[-1], values[-1]
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -74,41 +90,148 @@ class Column:
         return steps, [last[s] for s in steps]
 
     def float_values(self) -> list[float]:
-        """Numeric values in write order as floats (NaN for what is not a number)."""
+        """Values in write order as floats (NaN for what is not a number)."""
         if self.kind == "d":
             return self.values.tolist()
         if self.kind == "q":
             return [float(v) for v in self.values]
-        return [float(v) if type(v) in _NUMBER else math.nan for v in self.values]
+        return [float(v) if type(v) in _NUMERIC_TYPES else math.nan for v in self.values]
+
+
+def _fits_double(values: list[Any]) -> bool:
+    """Ints up to 2**53 are exact as doubles; larger ones keep their own list."""
+    ints = [v for v in values if type(v) is int]
+    return not ints or (-(2**53) <= min(ints) and max(ints) <= 2**53)
 
 
 class History:
     """Every logged row of a run: its step and time, and a column per key."""
 
-    __slots__ = ("steps", "times", "columns", "rewritten", "max_step")
+    __slots__ = ("steps", "times", "_columns", "rewritten", "max_step", "dropped", "_pending",
+                 "_paths")
 
-    def __init__(self) -> None:
+    def __init__(self, paths: dict[str, tuple[str, ...]] | None = None) -> None:
         self.steps = array("q")
         self.times = array("d")
-        self.columns: dict[str, Column] = {}
+        self._columns: dict[str, Column] = {}
         self.rewritten = 0  # rows whose step was not past every earlier row's
         self.max_step: int | None = None
+        self.dropped = 0  # rows that cannot be held (a step outside 64 bits)
+        self._pending: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        self._paths = paths if paths is not None else {}  # flat key -> path, for nested dicts
 
-    def add(self, step: int, time: float, flat: dict[str, Any]) -> None:
+    def add(self, step: int, time: float, values: dict[str, Any]) -> None:
+        """Park one row for compaction; O(1) and allocation-light on the reader's hot path."""
         row = len(self.steps)
+        try:
+            self.steps.append(step)
+        except OverflowError:
+            self.dropped += 1
+            return
+        self.times.append(time)
         top = self.max_step
         if top is None or step > top:
             self.max_step = step
         else:
             self.rewritten += 1
-        self.steps.append(step)
-        self.times.append(time)
-        columns = self.columns
-        for key, value in flat.items():
-            col = columns.get(key)
-            if col is None:
-                col = columns[key] = Column()
-            col.append(step, row, value, time)
+        keys = tuple(values)
+        pending = self._pending.get(keys)
+        if pending is None:
+            pending = self._pending[keys] = []
+        pending.append((row, step, time, *values.values()))
+
+    def add_logs(self, logs: list[Any]) -> None:
+        """`add` for many Log events: the reader's inner loop, with everything in locals."""
+        steps, times, pending = self.steps, self.times, self._pending
+        append_step, append_time, get = steps.append, times.append, pending.get
+        top = self.max_step
+        rewritten = 0
+        row = len(steps)
+        for log in logs:
+            step = log.step
+            try:
+                append_step(step)
+            except OverflowError:
+                self.dropped += 1
+                continue
+            time = log.time
+            append_time(time)
+            if top is None or step > top:
+                top = step
+            else:
+                rewritten += 1
+            values = log.values
+            keys = tuple(values)
+            chunk = get(keys)
+            if chunk is None:
+                chunk = pending[keys] = []
+            chunk.append((row, step, time, *values.values()))
+            row += 1
+        self.max_step = top
+        self.rewritten += rewritten
+
+    # -- compaction -------------------------------------------------------------------------
+    def _compact(self) -> None:
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, {}
+        parts: dict[str, list[tuple[Any, ...]]] = {}
+        for keys, rows in pending.items():
+            if not all(type(k) is str for k in keys):
+                keys = tuple(k if type(k) is str else str(k) for k in keys)
+            row_ids = list(map(itemgetter(0), rows))
+            steps = list(map(itemgetter(1), rows))
+            times = list(map(itemgetter(2), rows))
+            ordered = _increasing(steps)
+            # Arrays built once per key set: each column's extend is then a memcpy.
+            steps_a, rows_a = array("q", steps), array("I", row_ids)
+            for j, key in enumerate(keys, start=3):
+                values = list(map(itemgetter(j), rows))
+                if dict in set(map(type, values)):
+                    self._add_nested(key, row_ids, steps, times, values, parts)
+                else:
+                    parts.setdefault(key, []).append((rows_a, steps_a, times, values, ordered))
+        self._extend_parts(parts)
+
+    def _extend_parts(self, parts: dict[str, list[tuple[Any, ...]]]) -> None:
+        for key, chunks in parts.items():
+            if len(chunks) == 1:
+                rows_, steps_, times_, values_, ordered_ = chunks[0]
+                self._column(key).extend(steps_, rows_, values_, times_, ordered_)
+                continue
+            # The key came in rows of several key sets: put its values back in row order.
+            fields = [list(chain.from_iterable(c[i] for c in chunks)) for i in range(4)]
+            merged = sorted(zip(*fields), key=itemgetter(0))
+            rows_, steps_, times_, values_ = (list(map(itemgetter(i), merged)) for i in range(4))
+            self._column(key).extend(steps_, rows_, values_, times_)
+
+    def _add_nested(self, key: str, rows: list[int], steps: list[int], times: list[float],
+                    values: list[Any], parts: dict[str, list[Any]]) -> None:
+        """A key logged as a nested dict: W&B's "a.b" history keys."""
+        from .values import flatten_into
+
+        plain = [type(v) is not dict for v in values]
+        if any(plain):
+            parts.setdefault(key, []).append(
+                (*(list(compress(x, plain)) for x in (rows, steps, times, values)), None))
+        for row, step, time, value in zip(rows, steps, times, values):
+            if type(value) is dict:
+                flat: dict[str, Any] = {}
+                flatten_into(flat, {key: value}, "", self._paths)
+                for k, v in flat.items():
+                    parts.setdefault(k, []).append(([row], [step], [time], [v], True))
+
+    def _column(self, key: str) -> Column:
+        col = self._columns.get(key)
+        if col is None:
+            col = self._columns[key] = Column()
+        return col
+
+    # -- reading ----------------------------------------------------------------------------
+    @property
+    def columns(self) -> dict[str, Column]:
+        self._compact()
+        return self._columns
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -141,7 +264,7 @@ class History:
             base = times[0] if (x == "_runtime" and times) else 0.0
             xs = [times[r] - base for r in col.rows]
         else:
-            xcol = self.columns.get(x)
+            xcol = self._columns.get(x)
             if xcol is None:
                 return [], []
             by_row = dict(zip(xcol.rows, xcol.float_values()))
@@ -164,7 +287,8 @@ class History:
         Rows that share a step (rewritten after a resume, or split by `commit=False` across
         segments) merge, later writes winning.
         """
-        wanted = self.columns if keys is None else {k: self.columns[k] for k in keys if k in self.columns}
+        columns = self.columns
+        wanted = columns if keys is None else {k: columns[k] for k in keys if k in columns}
         merged: dict[int, dict[str, Any]] = {}
         start = self.times[0] if self.times else 0.0
         for step, time in zip(self.steps, self.times):

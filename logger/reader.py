@@ -55,12 +55,12 @@ class RootReader:
                 if not _is_dir(run_dir):
                     continue
                 try:
-                    files = list(os.scandir(run_dir.path))
+                    names = sorted(os.listdir(run_dir.path))  # segment names start with a time
                 except OSError:
                     continue
-                for f in files:
-                    if f.name.endswith(ev.SEGMENT_SUFFIX):
-                        yield Path(f.path)
+                for name in names:
+                    if name.endswith(ev.SEGMENT_SUFFIX):
+                        yield Path(run_dir.path, name)
 
     def _follow(self, path: Path) -> tuple[RunData, SegmentReader, bool] | None:
         known = self._segments.get(path)
@@ -102,8 +102,8 @@ class RootReader:
                 segs.append(path)
             elif path.is_dir():
                 # A new run directory, or one that came in whole (rsync, mv): take its segments.
-                segs.extend(x for x in path.glob("*" + ev.SEGMENT_SUFFIX))
-                segs.extend(x for x in path.glob("*/*" + ev.SEGMENT_SUFFIX))
+                segs.extend(sorted(path.glob("*" + ev.SEGMENT_SUFFIX)))
+                segs.extend(sorted(path.glob("*/*" + ev.SEGMENT_SUFFIX)))
         return self._read(segs, limit, stat_first=False)
 
     def _read(self, paths: list[Path], limit: int | None, stat_first: bool) -> list[Update]:

@@ -25,6 +25,7 @@ from .writer import SegmentWriter, warn
 
 _Log = ev.Log
 _now = time.time
+_HURRY = 20_000  # queued events past which log() lets the flusher run (memory stays bounded)
 _encode = msgspec.msgpack.Encoder().encode
 
 
@@ -58,6 +59,7 @@ class Run:
         self._last: dict[str, Any] = dict(last_values or {})
         self._writer = SegmentWriter(self._dir, run_id, role)
         self._append = self._writer.append
+        self._queue = self._writer._frames
         self.config = Config(self._record_config, allow_val_change)
         object.__setattr__(self.config, "_items", dict(config))
         self.summary = Summary(self._last, self._record_summary)
@@ -141,6 +143,8 @@ class Run:
             except (TypeError, OverflowError, ValueError):
                 payload = self._encode_converted(row_step, data)
             self._append(payload)
+            if len(self._queue) > _HURRY:
+                self._writer.hurry()
             return
         self._log_slow(data, step, commit)
 

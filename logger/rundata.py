@@ -36,7 +36,8 @@ class RunData:
         self.id = run_id
         self.path = f"{project}/{run_id}"
         self.segments: dict[str, SegmentReader] = {}
-        self.history = History()
+        self._paths: dict[str, tuple[str, ...]] = {}  # flat key -> path, for nested dicts
+        self.history = History(self._paths)
         self.artifacts: list[ev.ArtifactLogged] = []
         self.files: list[ev.FileSaved] = []
         self.version = 0
@@ -48,7 +49,6 @@ class RunData:
         self._meta: list[tuple[float, str, int, Any]] = []
         self._meta_dirty = True
         self._seq: dict[str, int] = {}
-        self._paths: dict[str, tuple[str, ...]] = {}  # flat key -> path, for nested dicts
         self._summary_cache: tuple[int, dict[str, Any]] | None = None
         self._derived: dict[str, Any] = {}
 
@@ -56,17 +56,14 @@ class RunData:
     def apply(self, seg: SegmentReader, events: list[Any]) -> None:
         name = seg.path.name
         seq = self._seq.get(name, 0)
-        add_row = self.history.add
-        paths = self._paths
+        log = ev.Log
+        self.history.add_logs([e for e in events if type(e) is log])
         for event in events:
             seq += 1
             kind = type(event)
-            if kind is ev.Log:
-                values = event.values
-                flat: dict[str, Any] = {}
-                flatten_into(flat, values, "", paths)
-                add_row(event.step, event.time, flat)
-            elif kind in _META:
+            if kind is log:
+                continue
+            if kind in _META:
                 self._meta.append((event.time, name, seq, event))
                 self._meta_dirty = True
             elif kind is ev.ArtifactLogged:
