@@ -46,9 +46,8 @@ class DisabledRun:
     def finish(self, exit_code: int | None = None, quiet: bool | None = None) -> None:
         from . import sdk
 
-        module = sdk._module()
-        if module.run is self:
-            object.__setattr__(module, "run", None)
+        if sdk._module().run is self:
+            sdk._reset_module()
 
     def __enter__(self) -> DisabledRun:
         return self

@@ -227,7 +227,17 @@ def _on_finish(run: Run) -> None:
             _active.remove(run)
         module = _module()
         if module.run is run:
-            object.__setattr__(module, "run", _active[-1] if _active else None)
+            if _active:
+                _publish(_active[-1])
+            else:  # as W&B: after the last finish, module-level calls need a new init
+                _reset_module()
+
+
+def _reset_module() -> None:
+    module = _module()
+    object.__setattr__(module, "run", None)
+    object.__setattr__(module, "config", _Unavailable("config"))
+    object.__setattr__(module, "summary", _Unavailable("summary"))
 
 
 # -- process hooks --------------------------------------------------------------------------
