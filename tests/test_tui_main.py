@@ -300,3 +300,16 @@ async def test_command_palette_lists_screen_actions(root):
         titles = [c.title for c in app.get_system_commands(screen)]
         for title in ("Filter", "Sort", "Group", "Mark", "Tags", "Notes", "Chart", "Help"):
             assert title in titles, title
+
+
+async def test_keys_typed_in_one_burst_after_slash_land_in_the_filter(root):
+    from textual import events
+
+    app = RunwatchApp(root)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await started(pilot)
+        # A terminal delivers "/lr<=1e-3" at once: all keys are queued before "/" is handled.
+        for ch in "/lr<=1e-3":
+            app.post_message(events.Key("slash" if ch == "/" else ch, ch))
+        await wait_for(pilot, lambda: screen.model.filter_text == "lr<=1e-3")
+        assert sorted(names(screen)) == ["run-0", "run-3"]

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -228,7 +228,8 @@ class MainScreen(Screen[None]):
         box = self.query_one("#filter", Input)
         box.display = True
         box.value = self.model.filter_text
-        box.focus()
+        # Focus now, not after the keys already queued: "/big" typed fast must all land here.
+        self.set_focus(box)
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -247,13 +248,26 @@ class MainScreen(Screen[None]):
     def _close_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.display = False
-        self.query_one(RunTable).focus()
+        self.set_focus(self.query_one(RunTable))
 
-    def on_key(self, event: object) -> None:
-        key = getattr(event, "key", "")
+    def on_key(self, event: events.Key) -> None:
+        """Keys typed right after "/" were queued for the table before the box took focus
+        (Textual routes a key to the widget focused when it arrived): they go in the box."""
         box = self.query_one("#filter", Input)
-        if key == "escape" and box.display and box.has_focus:
+        if event.key == "slash" and not box.display:
+            self.action_filter()
+        elif not (box.display and self.focused is box):
+            return
+        elif event.key == "escape":
             self._close_filter()
+        elif event.key == "enter":
+            self._close_filter()
+        elif event.is_printable and event.character:
+            box.insert_text_at_cursor(event.character)
+        else:
+            return
+        event.stop()
+        event.prevent_default()
 
     # -- sort, group, metrics ----------------------------------------------------------------
     def action_sort(self) -> None:
@@ -351,7 +365,13 @@ class MainScreen(Screen[None]):
 
     # -- edits -------------------------------------------------------------------------------
     def action_tags(self) -> None:
-        views = self.targets()
+        self.edit_tags(self.targets())
+
+    def action_notes(self) -> None:
+        self.edit_notes(self.targets())
+
+    def edit_tags(self, views: list[RunView]) -> None:
+        """Open the tag editor for `views`; saving writes one editor segment per run."""
         if not views:
             return
         old = shared_tags(views)
@@ -365,8 +385,7 @@ class MainScreen(Screen[None]):
 
         self.app.push_screen(TagsScreen(title, old, known), done)
 
-    def action_notes(self) -> None:
-        views = self.targets()
+    def edit_notes(self, views: list[RunView]) -> None:
         if not views:
             return
         base = views[0].notes

@@ -98,14 +98,22 @@ class Decimator:
 
     def points(self) -> tuple[list[float], list[float], list[float], list[float]]:
         """(x, mean, min, max) of every bucket that holds a finite value."""
-        xs, mean, lo, hi = [], [], [], []
+        xs, mean, lo, hi, _n = self.points_counted()
+        return xs, mean, lo, hi
+
+    def points_counted(
+        self,
+    ) -> tuple[list[float], list[float], list[float], list[float], list[int]]:
+        """points() plus how many values each bucket holds (for count-aware smoothing)."""
+        xs, mean, lo, hi, counts = [], [], [], [], []
         for x0, x1, a, b, s, n in zip(self.x0, self.x1, self.lo, self.hi, self.sum, self.n):
             if n:
                 xs.append((x0 + x1) / 2)
                 mean.append(s / n)
                 lo.append(a)
                 hi.append(b)
-        return xs, mean, lo, hi
+                counts.append(n)
+        return xs, mean, lo, hi, counts
 
 
 def rebucket(
@@ -150,6 +158,21 @@ def ema(ys: Sequence[float], weight: float) -> list[float]:
     for y in ys:
         last = last * weight + (1 - weight) * y
         debias = debias * weight + (1 - weight)
+        out.append(last / debias)
+    return out
+
+
+def ema_counted(ys: Sequence[float], counts: Sequence[int], weight: float) -> list[float]:
+    """ema() over bucket means, a bucket of k values counting as k steps, so the smoothing of
+    a decimated series matches the raw one's however many points each bucket holds."""
+    if weight <= 0:
+        return list(ys)
+    out: list[float] = []
+    last, debias = 0.0, 0.0
+    for y, k in zip(ys, counts):
+        w = weight**k
+        last = last * w + (1 - w) * y
+        debias = debias * w + (1 - w)
         out.append(last / debias)
     return out
 

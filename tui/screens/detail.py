@@ -1,0 +1,240 @@
+"""DetailScreen: charts of one run (with the marked runs overlaid) or of a group, and the
+run's metadata, config, summary, artifacts and files.
+
+History is read in a worker thread under the follower's lock (decimated incrementally);
+the charts redraw on a 4 Hz timer, and only when a run's version or an option changed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Static, TabbedContent, TabPane
+
+from logger.textsafe import one_line
+
+from ..widgets import run_info
+from ..widgets.chart import Chart
+from ..widgets.keybar import KeyBar
+from ..widgets.series import SMOOTHING, X_AXES, X_NAMES, ChartOptions, SeriesCache, build_plots
+from .pick import PickScreen
+
+if TYPE_CHECKING:
+    from .main import MainScreen
+
+MAX_CHARTS = 4
+REDRAW_INTERVAL = 0.25
+
+
+class DetailScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape,backspace", "back", "back"),
+        Binding("m", "metrics", "metrics"),
+        Binding("plus,equals_sign", "smooth(1)", "smooth+"),
+        Binding("minus", "smooth(-1)", "smooth-"),
+        Binding("l", "log_y", "log y"),
+        Binding("x", "x_axis", "x axis"),
+        Binding("b", "band", "std/min-max"),
+        Binding("t", "tags", "tags"),
+        Binding("n", "notes", "notes"),
+        Binding("1", "tab('charts')", "charts"),
+        Binding("2", "tab('run')", "run"),
+        Binding("3", "tab('config')", "config"),
+        Binding("4", "tab('summary')", "summary"),
+        Binding("5", "tab('files')", "files"),
+        Binding("question_mark", "app.help", "help"),
+        Binding("q", "app.quit", "quit"),
+    ]
+
+    def __init__(self, main: MainScreen, paths: list[str], title: str, group: bool = False) -> None:
+        super().__init__()
+        self.main = main
+        self.paths = paths
+        self.title_text = title
+        self.group = group
+        self.cache = SeriesCache()
+        keys = [k for k in main.model.metrics]
+        if not keys:
+            views = [main.model.views[p] for p in paths if p in main.model.views]
+            keys = sorted({k for v in views for k in v.numeric_keys})
+        self.opts = ChartOptions(metrics=tuple(keys[:MAX_CHARTS]), group=group)
+        self._drawn: object = None
+        self._info_version: object = None
+        self.draws = 0  # chart data updates shown (tests wait on it)
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="detail-title")
+        with TabbedContent(id="detail-tabs"):
+            with TabPane("Charts", id="charts"):
+                yield Grid(*[Chart(id=f"chart-{i}") for i in range(MAX_CHARTS)], id="chart-grid")
+            if self.group:
+                with TabPane("Runs", id="run"):
+                    yield VerticalScroll(Static(id="info-run"))
+            else:
+                with TabPane("Run", id="run"):
+                    yield VerticalScroll(Static(id="info-run"))
+                with TabPane("Config", id="config"):
+                    yield VerticalScroll(Static(id="info-config"))
+                with TabPane("Summary", id="summary"):
+                    yield VerticalScroll(Static(id="info-summary"))
+                with TabPane("Files", id="files"):
+                    yield VerticalScroll(Static(id="info-files"))
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        self._layout_charts()
+        self._title()
+        self.set_interval(REDRAW_INTERVAL, self._tick)
+        self.call_after_refresh(self._tick)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "band":
+            return self.group
+        if action in ("tab",) and self.group and parameters and parameters[0] not in (
+                "charts", "run"):
+            return False
+        return True
+
+    # -- layout ------------------------------------------------------------------------------
+    def _layout_charts(self) -> None:
+        n = max(1, len(self.opts.metrics))
+        grid = self.query_one("#chart-grid", Grid)
+        grid.styles.grid_size_columns = 1 if n == 1 else 2
+        grid.styles.grid_size_rows = 1 if n <= 2 else 2
+        if n == 2 and self.size.width < 100:
+            grid.styles.grid_size_columns, grid.styles.grid_size_rows = 1, 2
+        for i, chart in enumerate(self.query(Chart)):
+            chart.display = i < n
+
+    def _title(self) -> None:
+        text = Text()
+        text.append(one_line(self.title_text), style="bold")
+        others = len(self.paths) - 1
+        if others > 0 and not self.group:
+            text.append(f"  + {others} marked run{'s' if others != 1 else ''} overlaid")
+        o = self.opts
+        text.append(f"   x: {X_NAMES[o.x_axis]} · smoothing {o.smoothing:g} · "
+                    f"{'log' if o.log_y else 'linear'} y")
+        if self.group:
+            text.append(f" · band {'min-max' if o.band == 'minmax' else '±std'}")
+        self.query_one("#detail-title", Static).update(text)
+
+    # -- redraw ------------------------------------------------------------------------------
+    def _versions(self) -> tuple[int, ...]:
+        views = self.main.model.views
+        return tuple(views[p].version if p in views else -1 for p in self.paths)
+
+    def _tick(self) -> None:
+        versions = self._versions()
+        tabs = self.query_one("#detail-tabs", TabbedContent)
+        if tabs.active == "charts":
+            charts = [c for c in self.query(Chart) if c.display]
+            width = charts[0].size.width if charts else 80
+            opts = ChartOptions(**{**self.opts.__dict__, "columns": max(16, (width - 10) * 2)})
+            key = (versions, opts)
+            if key != self._drawn:
+                self._drawn = key
+                self._prepare(opts)
+        elif versions != self._info_version:
+            self._info_version = versions
+            self._load_info()
+
+    @work(thread=True, exclusive=True, group="chart-data")
+    def _prepare(self, opts: ChartOptions) -> None:
+        feed = self.main.feed
+        with feed.lock:
+            runs = [feed.follower.reader.runs.get(p) for p in self.paths]
+            runs = [r for r in runs if r is not None]
+            names = [r.name for r in runs]
+            collected = self.cache.collect(runs, opts)
+        plots = build_plots(collected, names, opts)
+        self.app.call_from_thread(self._show, plots)
+
+    def _show(self, plots: list) -> None:  # type: ignore[type-arg]
+        for chart, plot in zip(self.query(Chart), plots):
+            chart.plot = plot
+        self.draws += 1
+
+    @work(thread=True, exclusive=True, group="info")
+    def _load_info(self) -> None:
+        feed = self.main.feed
+        with feed.lock:
+            runs = [feed.follower.reader.runs.get(p) for p in self.paths]
+            runs = [r for r in runs if r is not None]
+            if not runs:
+                return
+            if self.group:
+                texts = {"info-run": run_info.members_text(runs)}
+            else:
+                run = runs[0]
+                texts = {
+                    "info-run": run_info.overview(run),
+                    "info-config": run_info.config_text(run),
+                    "info-summary": run_info.summary_text(run),
+                    "info-files": run_info.files_text(run),
+                }
+        self.app.call_from_thread(self._show_info, texts)
+
+    def _show_info(self, texts: dict[str, Text]) -> None:
+        for wid, text in texts.items():
+            self.query_one(f"#{wid}", Static).update(text)
+
+    def _set(self, **changes: object) -> None:
+        self.opts = ChartOptions(**{**self.opts.__dict__, **changes})
+        self._title()
+        self._layout_charts()
+        self._tick()
+
+    # -- actions -----------------------------------------------------------------------------
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one("#detail-tabs", TabbedContent).active = tab
+        self._info_version = None
+        self._drawn = None
+        self._tick()
+
+    def action_smooth(self, step: int) -> None:
+        levels = list(SMOOTHING)
+        i = min(range(len(levels)), key=lambda j: abs(levels[j] - self.opts.smoothing))
+        self._set(smoothing=levels[max(0, min(len(levels) - 1, i + step))])
+
+    def action_log_y(self) -> None:
+        self._set(log_y=not self.opts.log_y)
+
+    def action_x_axis(self) -> None:
+        self._set(x_axis=X_AXES[(X_AXES.index(self.opts.x_axis) + 1) % len(X_AXES)])
+
+    def action_band(self) -> None:
+        self._set(band="minmax" if self.opts.band == "std" else "std")
+
+    def action_metrics(self) -> None:
+        views = [self.main.model.views[p] for p in self.paths if p in self.main.model.views]
+        keys = sorted({k for v in views for k in v.numeric_keys})
+
+        def done(picked: list[str] | None) -> None:
+            if picked is not None:
+                if len(picked) > MAX_CHARTS:
+                    self.notify(f"showing the first {MAX_CHARTS} of {len(picked)} metrics")
+                self._set(metrics=tuple(picked[:MAX_CHARTS]))
+
+        self.app.push_screen(PickScreen(f"Metrics to chart (up to {MAX_CHARTS})",
+                                        [(k, k) for k in keys], list(self.opts.metrics),
+                                        multi=True), done)
+
+    def _views(self):  # type: ignore[no-untyped-def]
+        views = self.main.model.views
+        return [views[p] for p in self.paths if p in views]
+
+    def action_tags(self) -> None:
+        self.main.edit_tags(self._views())
+
+    def action_notes(self) -> None:
+        self.main.edit_notes(self._views())
