@@ -16,14 +16,18 @@ from .disabled import DisabledRun
 from .run import Run, RunFinishedError
 from .sdk import (
     RunwatchError,
+    Settings,
     _Unavailable,
     define_metric,
     finish,
     init,
     log,
     log_artifact,
+    login,
     save,
     set_module_config,
+    unwatch,
+    watch,
 )
 from .writer import RunwatchWarning
 
@@ -35,8 +39,8 @@ summary: Any = _Unavailable("summary")
 
 __all__ = [
     "Api", "Artifact", "Config", "ConfigError", "DisabledRun", "Run", "RunFinishedError",
-    "RunwatchError", "RunwatchWarning", "Summary", "config", "define_metric", "finish", "init",
-    "log", "log_artifact", "run", "save", "summary",
+    "RunwatchError", "RunwatchWarning", "Settings", "Summary", "config", "define_metric",
+    "finish", "init", "log", "log_artifact", "login", "run", "save", "summary", "unwatch", "watch",
 ]
 
 

@@ -61,6 +61,12 @@ class Run:
     exit_code = property(lambda self: self._data.exit_code)
     error = property(lambda self: self._data.error)
     display_name = property(lambda self: self.name)
+    skipped_frames = property(lambda self: self._data.skipped_frames)
+
+    @property
+    def rewritten_steps(self) -> int:
+        """Rows logged at a step already logged (steps went backwards): history keeps the last."""
+        return self._data.history.rewritten
 
     def summary_flat(self) -> dict[str, Any]:
         return self._data.summary_flat()

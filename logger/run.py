@@ -85,6 +85,12 @@ class Run:
         files = self._dir / "files"
         files.mkdir(parents=True, exist_ok=True)
         return str(files)
+    resumed = property(lambda self: self._start_event.resumed)
+    start_time = property(lambda self: self._start_event.time)
+    entity = None  # no accounts: W&B scripts that print it get None
+    url = None  # no server: there is no page to link to; `runwatch` shows the run
+    offline = True
+
     @property
     def name(self) -> str:
         return self._name

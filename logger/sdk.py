@@ -178,6 +178,29 @@ def finish(exit_code: int | None = None, quiet: bool | None = None) -> None:
         run.finish(exit_code=exit_code)
 
 
+def watch(models: Any = None, criterion: Any = None, log: str | None = "gradients",
+          log_freq: int = 1000, *args: Any, **kwargs: Any) -> None:
+    """W&B's gradient/parameter hooks. runwatch logs what you log: a no-op, so scripts that
+    call it run unchanged."""
+    return None
+
+
+def unwatch(models: Any = None) -> None:
+    return None
+
+
+def login(*args: Any, **kwargs: Any) -> bool:
+    """Nothing to log in to: runwatch has no server. Always True."""
+    return True
+
+
+class Settings(dict):  # type: ignore[type-arg]
+    """Accepted (and ignored) where W&B takes `settings=wandb.Settings(...)`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+
+
 class _Unavailable:
     """What `logger.config` and `logger.summary` are before init: every use says why."""
 

@@ -381,3 +381,13 @@ def test_a_forked_child_never_writes_the_parents_segment(tmp_path, root):
     (data,) = Api(root).runs("p")
     assert data.state == "finished"
     assert "child" not in data.summary and data.summary["parent"] == 2
+
+
+def test_wandb_calls_with_no_local_meaning_are_harmless(root):
+    assert logger.login(key="x") is True
+    run = logger.init(project="p", settings=logger.Settings(silent=True), entity="me",
+                      save_code=True)
+    logger.watch(object(), log="all", log_freq=10)
+    logger.unwatch()
+    assert run.url is None and run.entity is None and run.resumed is False
+    run.finish()
