@@ -194,7 +194,7 @@ def login(*args: Any, **kwargs: Any) -> bool:
     return True
 
 
-class Settings(dict):  # type: ignore[type-arg]
+class Settings(dict[str, Any]):
     """Accepted (and ignored) where W&B takes `settings=wandb.Settings(...)`."""
 
     def __init__(self, **kwargs: Any) -> None:
