@@ -41,8 +41,10 @@ state, exit_code, error, step, runtime, created, updated, tags, notes, group, jo
 config (nested), summary (flat keys), path (the run directory).
 
 Which runs `--until-done` waits for: those running when tail starts, those that start while it
-runs, those named with `--run`, and with `--since` those active since then. It waits for at
-least one; it exits 0 when all have ended, 1 when any failed, crashed or was killed.
+runs, those named with `--run`, and with `--since` those active since then; when none of the
+runs already there is running, all of them (they may have ended before tail started). It
+waits for at least one run; it exits 0 when all have ended, 1 when any failed, crashed or was
+killed. Narrow it with --project, --run or --since on a root shared with older runs.
 """
 
 from __future__ import annotations
@@ -76,6 +78,7 @@ from .cli_common import (
 )
 
 LABEL_MAX = 48
+_LOG_BLOCK = getattr(ev, "LogBlock", None)  # steps stored by column (newer writers)
 
 
 @dataclass
@@ -152,6 +155,8 @@ class Tail:
         runs = sorted((u for u in updates if self.selected(u.run)), key=lambda u: u.run.created_at)
         replay = not o.follow or o.since is not None
         for u in runs:
+            self._label_of(u.run)  # every label known now: the columns line up from the start
+        for u in runs:
             run = u.run
             self.state[run.path] = run.state
             recent = o.since is not None and run.updated_at >= o.since
@@ -160,6 +165,11 @@ class Tail:
                 self._follow_run(run)
             if replay and (o.since is None or recent):
                 self._replay(run, u.events)
+        if o.until_done and not self.followed:
+            # Nothing running: the runs may have ended before tail started (a short CI job).
+            # Report on them rather than wait for a run that may never come.
+            for u in runs:
+                self._follow_run(u.run)
         if not o.follow:
             for u in runs:
                 if o.since is None or u.run.updated_at >= o.since:
@@ -177,7 +187,7 @@ class Tail:
         cut = bisect.bisect_right(events, run.finished_at or 0.0, key=_time_of) if ended else len(events)
         self._events(run, events[:cut])
         self._flush_run(run.path)
-        if ended:
+        if ended and (self.o.since is None or (run.finished_at or 0.0) >= self.o.since):
             self._state_line(run)
             self._events(run, events[cut:])
             self._flush_run(run.path)
@@ -251,12 +261,28 @@ class Tail:
                     self._log_line(run, event.step, t, flat)
                 else:
                     self._throttle(run, event.step, t, flat)
+            elif kind is _LOG_BLOCK:
+                self._block(run, event)
             elif kind is ev.RunStart:
                 self._start_line(run, event)
             else:
                 render = _RENDER.get(kind)
                 if render is not None:
+                    if every is not None:
+                        self._flush_run(run.path)  # the rows before it come before it
                     self._line(run, t, *render(self, run, event))
+
+    def _block(self, run: RunData, block: Any) -> None:
+        """Steps stored by column (one per row of the block), each printed as a log row."""
+        keys, columns, since = block.keys, block.columns, self.o.since
+        for j, (step, t) in enumerate(zip(block.steps, block.times)):
+            if since is not None and t < since:
+                continue
+            row = {k: col[j] for k, col in zip(keys, columns)}
+            if self.o.every is None:
+                self._log_line(run, step, t, row)
+            else:
+                self._throttle(run, step, t, row)
 
     def _throttle(self, run: RunData, step: int, t: float, flat: dict[str, Any]) -> None:
         path = run.path
@@ -431,8 +457,11 @@ def fmt_size(n: int) -> str:
 
 # -- running it ------------------------------------------------------------------------------
 def run_tail(root: Path, options: TailOptions, force_polling: bool | None = None,
-             out: TextIO | None = None) -> int:
-    """Print the root's events; follow unless `--no-follow`. Returns the exit code."""
+             out: TextIO | None = None, stop: threading.Event | None = None) -> int:
+    """Print the root's events; follow unless `--no-follow` (or until `stop` is set).
+
+    Returns the exit code: 1 when `--until-done` saw a followed run fail, else 0.
+    """
     from .follow import Follower  # watchfiles is imported only once it is needed
 
     out = out if out is not None else sys.stdout
@@ -443,11 +472,16 @@ def run_tail(root: Path, options: TailOptions, force_polling: bool | None = None
     tail.initial(follower.initial())
     if not options.follow or (options.until_done and tail.done()):
         return tail.exit_code() if options.until_done else EXIT_OK
-    return _follow(follower, tail, options)
+    if root.exists():
+        running = sum(1 for state in tail.state.values() if state == "running")
+        hint = "; what they logged before: --since 10m or --no-follow" if tail.state and options.since is None else ""
+        print(f"runwatch: following {safe_text(str(root))}: {len(tail.state)} runs, {running} running{hint}",
+              file=sys.stderr, flush=True)
+    return _follow(follower, tail, options, stop or threading.Event())
 
 
-def _follow(follower: Any, tail: Tail, options: TailOptions) -> int:
-    stop, finished = threading.Event(), threading.Event()
+def _follow(follower: Any, tail: Tail, options: TailOptions, stop: threading.Event) -> int:
+    finished = threading.Event()
     errors: list[BaseException] = []
 
     def pump() -> None:
@@ -465,7 +499,7 @@ def _follow(follower: Any, tail: Tail, options: TailOptions) -> int:
     thread = threading.Thread(target=pump, name="runwatch-tail", daemon=True)
     thread.start()
     try:
-        while not finished.wait(tail.next_wait()):
+        while not finished.wait(tail.next_wait()) and not stop.is_set():
             with tail.lock:
                 tail.flush_due()
     finally:
