@@ -76,9 +76,9 @@ from .cli_common import (
     last_line,
     short,
 )
+from .cli_events import RENDER
 
 LABEL_MAX = 48
-_LOG_BLOCK = getattr(ev, "LogBlock", None)  # steps stored by column (newer writers)
 
 
 @dataclass
@@ -189,8 +189,8 @@ class Tail:
         self._flush_run(run.path)
         if ended and (self.o.since is None or (run.finished_at or 0.0) >= self.o.since):
             self._state_line(run)
-            self._events(run, events[cut:])
-            self._flush_run(run.path)
+        self._events(run, events[cut:])  # edits after the end (tags, notes)
+        self._flush_run(run.path)
 
     def live(self, updates: list[Update]) -> None:
         """A batch from the follower: events, then any state change, per run."""
@@ -261,28 +261,14 @@ class Tail:
                     self._log_line(run, event.step, t, flat)
                 else:
                     self._throttle(run, event.step, t, flat)
-            elif kind is _LOG_BLOCK:
-                self._block(run, event)
             elif kind is ev.RunStart:
                 self._start_line(run, event)
             else:
-                render = _RENDER.get(kind)
+                render = RENDER.get(kind)
                 if render is not None:
                     if every is not None:
                         self._flush_run(run.path)  # the rows before it come before it
-                    self._line(run, t, *render(self, run, event))
-
-    def _block(self, run: RunData, block: Any) -> None:
-        """Steps stored by column (one per row of the block), each printed as a log row."""
-        keys, columns, since = block.keys, block.columns, self.o.since
-        for j, (step, t) in enumerate(zip(block.steps, block.times)):
-            if since is not None and t < since:
-                continue
-            row = {k: col[j] for k, col in zip(keys, columns)}
-            if self.o.every is None:
-                self._log_line(run, step, t, row)
-            else:
-                self._throttle(run, step, t, row)
+                    self._line(run, t, *render(run, event))
 
     def _throttle(self, run: RunData, step: int, t: float, flat: dict[str, Any]) -> None:
         path = run.path
@@ -388,71 +374,8 @@ class Tail:
         self._line(run, run.updated_at or run.created_at, "latest", text, fields)
 
 
-# -- the other event kinds: (kind, human text, JSON fields) ----------------------------------
-def _tags(tail: Tail, run: RunData, e: ev.SetTags) -> tuple[str, str, dict[str, Any]]:
-    now = list(run.tags)
-    change = " ".join([f"+{t}" for t in e.add] + [f"-{t}" for t in e.remove])
-    if e.tags is not None:
-        change = "set " + ",".join(e.tags) + (f" {change}" if change else "")
-    text = f"tags  {short(change, 120)}  now: {short(', '.join(now), 120) or '(none)'}"
-    return "tags", text, {"tags": now, "add": e.add, "remove": e.remove}
-
-
-def _notes(tail: Tail, run: RunData, e: ev.SetNotes) -> tuple[str, str, dict[str, Any]]:
-    return "notes", f"notes  {short(e.notes, 120) or '(cleared)'}", {"notes": e.notes}
-
-
-def _name(tail: Tail, run: RunData, e: ev.SetName) -> tuple[str, str, dict[str, Any]]:
-    return "name", f"renamed  {short(e.name, 60)}", {"name": e.name}
-
-
-def _artifact(tail: Tail, run: RunData, e: ev.ArtifactLogged) -> tuple[str, str, dict[str, Any]]:
-    text = f"artifact  {short(e.name, 60)}:v{e.version}  {short(e.type, 30)}  {fmt_size(e.size)}"
-    if e.aliases:
-        text += "  " + ",".join(short(a, 30) for a in e.aliases)
-    fields = {"artifact": e.name, "type": e.type, "version": e.version, "digest": e.digest,
-              "size": e.size, "aliases": e.aliases}
-    return "artifact", text, fields
-
-
-def _file(tail: Tail, run: RunData, e: ev.FileSaved) -> tuple[str, str, dict[str, Any]]:
-    text = f"file  {short(e.path, 100)}  {fmt_size(e.size)}  ({short(e.policy, 10)})"
-    return "file", text, {"path": e.path, "policy": e.policy, "size": e.size}
-
-
-def _config(tail: Tail, run: RunData, e: ev.ConfigUpdate) -> tuple[str, str, dict[str, Any]]:
-    flat: dict[str, Any] = {}
-    flatten_into(flat, e.values, "", {})
-    text = "config  " + " ".join(f"{short(k, 30)}={fmt_value(v, 30, fixed=False)}" for k, v in flat.items())
-    return "config", text, {"values": e.values}
-
-
-def _summary(tail: Tail, run: RunData, e: ev.SummaryUpdate) -> tuple[str, str, dict[str, Any]]:
-    flat: dict[str, Any] = {}
-    flatten_into(flat, e.values, "", {})
-    text = "summary  " + "  ".join(f"{short(k, 40)} {fmt_value(v)}" for k, v in flat.items())
-    if e.removed:
-        text += "  removed " + ",".join(short(k, 40) for k in e.removed)
-    return "summary", text, {"values": e.values, "removed": e.removed}
-
-
-_RENDER: dict[type, Any] = {
-    ev.SetTags: _tags, ev.SetNotes: _notes, ev.SetName: _name, ev.ArtifactLogged: _artifact,
-    ev.FileSaved: _file, ev.ConfigUpdate: _config, ev.SummaryUpdate: _summary,
-}
-
-
 def _time_of(event: Any) -> float:
     return getattr(event, "time", 0.0)
-
-
-def fmt_size(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if size < 1000 or unit == "TB":
-            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{n} B"
 
 
 # -- running it ------------------------------------------------------------------------------
