@@ -145,9 +145,10 @@ def test_since_skips_older_events(tmp_path: Path) -> None:
 
 
 # -- following ------------------------------------------------------------------------------
-def test_follows_a_run_written_by_another_process(tmp_path: Path) -> None:
+@pytest.mark.parametrize("poll", [False, True], ids=["watch", "poll"])
+def test_follows_a_run_written_by_another_process(tmp_path: Path, poll: bool) -> None:
     root = tmp_path / "runs"
-    tail = spawn("tail", str(root))  # the root does not exist yet: tail waits for it
+    tail = spawn("tail", str(root), *(["--poll"] if poll else []))  # waits for the root
     lines = Lines(tail)
     try:
         assert "waiting for" in tail.stderr.readline()

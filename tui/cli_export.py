@@ -64,9 +64,13 @@ def cmd_export(ref: str, root_arg: str | None, fmt: str | None, output: str | No
         except OSError as exc:
             raise CliError(f"cannot write {safe_text(output)}: {exc.strerror or exc}") from None
     if output is not None:
-        what = f"project {safe_text(ref)} ({len(runs)} runs)" if project else safe_text(runs[0].path)
-        print(f"runwatch: wrote {count} rows of {what} to {safe_text(output)}", file=sys.stderr)
+        what = f"project {safe_text(ref)} ({_plural(len(runs), 'run')})" if project else safe_text(runs[0].path)
+        print(f"runwatch: wrote {_plural(count, 'row')} of {what} to {safe_text(output)}", file=sys.stderr)
     return 0
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def find_target(ref: str, root_arg: str | None) -> tuple[list[RunData], bool]:

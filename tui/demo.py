@@ -53,6 +53,8 @@ def run_demo(root_arg: str | None, headless: bool, speed: float = 1.0,
         raise CliError(f"cannot create demo root {root}: {exc.strerror or exc}") from None
     workers = start_sweep(root, speed)
     print(f"runwatch demo: {len(workers)} runs writing under {root}", file=sys.stderr, flush=True)
+    # SIGTERM (`timeout`, a closing terminal's job control) unwinds through the cleanup below.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
         if headless:
             return _show_headless(root, stop_after, force_polling)
