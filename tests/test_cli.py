@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from logger import events as ev
 from logger.reader import RootReader
 from tui.cli import main, parse_since
 
@@ -308,3 +309,17 @@ def test_parse_since() -> None:
     assert parse_since("2026-11-27T12:00:00+00:00", now) == 1795780800.0
     at = parse_since("00:00", now)
     assert now - 86400 < at <= now
+
+
+def test_a_torn_last_frame_is_read_up_to_the_tear(editable: Path) -> None:
+    """A writer killed mid-write leaves half a frame: every command reads what is whole."""
+    run_dir = editable / ids(editable)["failing-heron-2"]
+    (seg,) = run_dir.glob("*.rws")
+    frame = ev.encode(ev.Log(step=3, time=0.0, values={"loss": 9.0}))
+    with open(seg, "ab") as f:
+        f.write(frame[: len(frame) // 2])
+    proc = rw("show", "failing-heron-2", "--root", str(editable), "--json", timeout=20)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["step"] == 2
+    proc = rw("export", "failing-heron-2", "--root", str(editable), timeout=20)
+    assert proc.returncode == 0 and len(proc.stdout.splitlines()) == 4

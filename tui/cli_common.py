@@ -129,12 +129,10 @@ def open_run(ref: str, root_arg: str | None) -> tuple[RootReader, RunData]:
     reader = RootReader(root)
     reader.scan(limit=64 * 1024)  # metadata comes first in a segment: enough to find names
     if len(match_runs(reader.runs, ref)) != 1 and reader.pending():
-        while reader.pending():  # a rename far into a long segment: read everything
-            reader.scan()
+        reader.scan()  # a rename far into a long segment: read everything
     run = pick_run(reader, ref)
-    paths = [seg.path for seg in run.segments.values()]
-    while any(seg.pending for seg in run.segments.values()):
-        reader.read_paths(paths)
+    # One read to the end (not "until nothing is pending": a torn last frame stays pending).
+    reader.read_paths([seg.path for seg in run.segments.values()])
     run.refresh_state()
     return reader, run
 
