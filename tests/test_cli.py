@@ -323,3 +323,10 @@ def test_a_torn_last_frame_is_read_up_to_the_tear(editable: Path) -> None:
     assert json.loads(proc.stdout)["step"] == 2
     proc = rw("export", "failing-heron-2", "--root", str(editable), timeout=20)
     assert proc.returncode == 0 and len(proc.stdout.splitlines()) == 4
+
+
+def test_main_returns_exit_codes_instead_of_raising(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ls", "--help"]) == 0
+    assert "examples:" in capsys.readouterr().out
+    assert main(["show"]) == 2
+    assert "RUN" in capsys.readouterr().err

@@ -16,6 +16,7 @@ from datetime import datetime
 from .cli_common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
+    EXIT_USAGE,
     CliError,
     root_path,
     setup_stdout,
@@ -255,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as exc:
         print(f"runwatch: {exc}", file=sys.stderr)
         return exc.code
+    except SystemExit as exc:  # argparse after --help or a usage error; the demo on SIGTERM
+        return exc.code if isinstance(exc.code, int) else (EXIT_OK if exc.code is None else EXIT_USAGE)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except BrokenPipeError:

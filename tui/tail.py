@@ -68,6 +68,7 @@ from .cli_common import (
     ENDED_BADLY,
     EXIT_OK,
     EXIT_RUN_FAILED,
+    CliError,
     fmt_clock,
     fmt_duration,
     fmt_value,
@@ -428,7 +429,11 @@ def _follow(follower: Any, tail: Tail, options: TailOptions, stop: threading.Eve
     finally:
         stop.set()
     if errors:
-        raise errors[0]
+        exc = errors[0]
+        if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
+            # The root went away or became unreadable while followed.
+            raise CliError(f"stopped following {safe_text(str(follower.root))}: {exc}") from None
+        raise exc
     with tail.lock:
         for path in list(tail._pending):
             tail._flush_run(path)
