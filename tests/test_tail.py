@@ -169,7 +169,8 @@ def test_follows_a_run_written_by_another_process(tmp_path: Path, poll: bool) ->
 def test_until_done_exits_1_when_a_run_fails(tmp_path: Path) -> None:
     root = tmp_path / "runs"
     ok, bad = train(root, "good", steps=5), train(root, "bad", steps=8, how="fail")
-    proc = rw("tail", str(root), "--until-done", "-m", "loss", timeout=30)
+    # Both named: without -r, tail could see "good" end before "bad" had even started.
+    proc = rw("tail", str(root), "--until-done", "-r", "good", "-r", "bad", "-m", "loss", timeout=30)
     assert reap(ok) == 0 and reap(bad) == 1
     assert proc.returncode == 1, proc.stderr
     assert re.search(r"live/bad\s+failed  exit 1  after \S+  RuntimeError: CUDA out of memory \\x1b\[2J",
