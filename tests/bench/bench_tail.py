@@ -84,7 +84,7 @@ def bench(writers: int, rate: int, seconds: float, mode: str, every: float | Non
                     if rec["kind"] == "log":
                         lags.append(now - rec["values"]["t"])
                         last_seen[rec["run"]] = now
-                elif "  step " in line:
+                elif " step " in line:
                     last_seen[line.split()[1]] = now
             done.set()
 
@@ -100,9 +100,10 @@ def bench(writers: int, rate: int, seconds: float, mode: str, every: float | Non
         deadline = end + 30
         expected = writers * rate * seconds
         while time.time() < deadline:
-            if mode == "json" and len(lags) >= expected:
+            if mode == "json" and not every and len(lags) >= expected:
                 break
-            if mode == "human" and len(last_seen) >= writers and time.time() - max(last_seen.values()) > 1.0:
+            quiet = len(last_seen) >= writers and time.time() - max(last_seen.values()) > 1.5
+            if (mode == "human" or every) and quiet:
                 break
             time.sleep(0.05)
         caught_up = max(last_seen.values(), default=float("nan")) - end
@@ -119,7 +120,7 @@ def bench(writers: int, rate: int, seconds: float, mode: str, every: float | Non
         q = statistics.quantiles(lags, n=100)
         print(f"  lag log() -> line: median {1000 * statistics.median(lags):.0f} ms, "
               f"p95 {1000 * q[94]:.0f} ms, p99 {1000 * q[98]:.0f} ms, max {1000 * max(lags):.0f} ms "
-              f"({len(lags):,} of {expected:,.0f} steps seen)")
+              f"({len(lags):,} log lines for {expected:,.0f} steps)")
     print(f"  last line arrived {1000 * caught_up:.0f} ms after the last write "
           "(negative: before the writers exited)")
 
