@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="runwatch", usage="runwatch [ROOT] [--poll]\n       runwatch COMMAND ...",
         description=MAIN_DESCRIPTION, epilog=MAIN_EXAMPLES, formatter_class=_Formatter)
-    parser.add_argument("--version", action="version", version=f"runwatch {_version()}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands", prog="runwatch")
 
     p = _sub(sub, "tail", "print events as lines (headless; for pipes, CI, other programs)", """\
@@ -184,6 +184,14 @@ def build_app_parser() -> argparse.ArgumentParser:
 
 
 # -- argument helpers ----------------------------------------------------------------------
+class _Version(argparse.Action):
+    """--version, looked up only when asked (importlib.metadata costs ~10 ms at every start)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object) -> None:
+        print(f"runwatch {_version()}")
+        parser.exit()
+
+
 def _seconds(text: str) -> float:
     try:
         value = float(text)
