@@ -24,6 +24,7 @@ NETWORK_FILESYSTEMS = {
 DEBOUNCE_MS = 50
 STATE_INTERVAL = 1.0  # liveness checks of running runs
 POLL_INTERVAL = 0.5  # re-reads when events cannot be trusted
+RESCAN_INTERVAL = 30.0  # a full rescan even when watching: costs a stat per segment
 
 
 def filesystem_type(path: Path) -> str:
@@ -113,7 +114,8 @@ class Follower:
     def _watch(self, stop: threading.Event) -> Iterator[list[Update]]:
         from watchfiles import watch  # imported here: costs ~40 ms, and polling needs none
 
-        last_states = time.monotonic()
+        last_states = last_rescan = time.monotonic()
+        watching = False
         for changes in watch(
             self.root,
             debounce=DEBOUNCE_MS,
@@ -123,8 +125,17 @@ class Follower:
             stop_event=stop,
             raise_interrupt=False,
         ):
-            updates = self._read({path for _, path in changes}) if changes else []
             now = time.monotonic()
+            if not watching or now - last_rescan >= RESCAN_INTERVAL:
+                # The first yield means the watch is in place: rescan once for what appeared
+                # between the initial scan and now. Later, now and then, as a safety net
+                # for filesystems whose events can get lost (overlays, bind mounts).
+                watching, last_rescan = True, now
+                updates = self.refresh()
+                if updates:
+                    yield updates
+                continue
+            updates = self._read({path for _, path in changes}) if changes else []
             if now - last_states >= STATE_INTERVAL:
                 last_states = now
                 seen = {u.run.path for u in updates}
