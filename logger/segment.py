@@ -17,7 +17,7 @@ class SegmentReader:
     """
 
     __slots__ = ("path", "offset", "size", "mtime", "skipped", "error", "start", "finish",
-                 "last_time", "_header_ok")
+                 "last_time", "_header_ok", "_waiting_at")
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -30,6 +30,7 @@ class SegmentReader:
         self.finish: ev.Finish | None = None
         self.last_time = 0.0
         self._header_ok = False
+        self._waiting_at = -1  # file size at which only an incomplete frame was left
 
     @property
     def role(self) -> str:
@@ -37,8 +38,11 @@ class SegmentReader:
 
     @property
     def pending(self) -> int:
-        """Bytes on disk (at the last stat) not read yet."""
-        return max(0, self.size - self.offset) if self.error is None else 0
+        """Bytes on disk (at the last stat) not read yet; 0 while what is left is an incomplete
+        frame (a write in progress, or the torn tail of a killed writer) and nothing grew."""
+        if self.error is not None or self.size == self._waiting_at:
+            return 0
+        return max(0, self.size - self.offset)
 
     def stat(self) -> bool:
         """Refresh size and mtime; True when the file grew past what was read."""
@@ -65,6 +69,7 @@ class SegmentReader:
                 if not self._header_ok:
                     head = f.read(ev.HEADER_SIZE)
                     if len(head) < ev.HEADER_SIZE:
+                        self._waiting_at = self.size
                         return []
                     try:
                         ev.check_header(head, str(self.path))
@@ -85,6 +90,8 @@ class SegmentReader:
             return self.read_new(None)
         self.offset += consumed
         self.skipped += skipped
+        if self.offset + len(data) - consumed >= self.size and consumed < len(data):
+            self._waiting_at = self.size  # read to the end; the rest waits for more bytes
         for event in events:
             kind = type(event)
             if kind is ev.SegmentStart and self.start is None:
