@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from logger import events as ev
@@ -313,3 +315,16 @@ async def test_keys_typed_in_one_burst_after_slash_land_in_the_filter(root):
             app.post_message(events.Key("slash" if ch == "/" else ch, ch))
         await wait_for(pilot, lambda: screen.model.filter_text == "lr<=1e-3")
         assert sorted(names(screen)) == ["run-0", "run-3"]
+
+
+async def test_a_relative_root_follows_live_changes(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "runs").mkdir()
+    async with RunwatchApp(Path("runs")).run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, MainScreen))
+        screen = pilot.app.screen
+        await wait_for(pilot, lambda: screen.feed.loaded)
+        run_dir = write_run(tmp_path / "runs", "rel001", state=None, steps=2)
+        await wait_for(pilot, lambda: "proj/rel001" in screen.model.views)
+        append_events(run_dir, [ev.Log(step=2, time=1_700_000_010.0, values={"loss": 0.1})])
+        await wait_for(pilot, lambda: screen.model.views["proj/rel001"].step == 2)

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from logger import events as ev
 from logger.host import boot_id, process_start_ticks
 from tui.widgets.stats import Decimator, band, ema, importance, rebucket, sparkline
@@ -24,14 +26,15 @@ def run_events(
     tags: list[str] | None = None, notes: str | None = None, steps: int = 10,
     metrics: Callable[[int], dict[str, Any]] | None = None, state: str | None = "finished",
     pid: int | None = None, t0: float = 1_700_000_000.0, group: str | None = None,
+    host: str | None = None, dt: float = 1.0,
 ) -> list[ev.Event]:
     """The events of one script segment. state None: no finish (running or crashed by pid)."""
     pid = os.getpid() if pid is None else pid
     out: list[ev.Event] = [
         ev.SegmentStart(version=ev.FORMAT_VERSION, run_id=run_id, role="script",
-                        host=socket.gethostname(), pid=pid,
-                        proc_start=process_start_ticks(pid) if pid > 0 else 0,
-                        boot_id=boot_id(), time=t0),
+                        host=host or socket.gethostname(), pid=pid,
+                        proc_start=process_start_ticks(pid) if pid > 0 and not host else 0,
+                        boot_id="sample-boot" if host else boot_id(), time=t0),
         ev.RunStart(project=project, name=name or run_id, notes=notes, tags=list(tags or []),
                     group=group, job_type=None, config=config or {}, command=["train.py"],
                     python="3.11", cwd="/tmp", git_commit="abc123", git_branch="main",
@@ -39,10 +42,10 @@ def run_events(
     ]
     metrics = metrics or (lambda i: {"loss": 1.0 / (i + 1), "acc": i / max(1, steps)})
     for i in range(steps):
-        out.append(ev.Log(step=i, time=t0 + i, values=metrics(i)))
+        out.append(ev.Log(step=i, time=t0 + i * dt, values=metrics(i)))
     if state is not None:
         code = {"finished": 0, "failed": 1, "killed": 143}[state]
-        out.append(ev.Finish(time=t0 + steps, exit_code=code, state=state,
+        out.append(ev.Finish(time=t0 + steps * dt, exit_code=code, state=state,
                              error="Traceback: boom" if state == "failed" else None))
     return out
 
@@ -144,3 +147,51 @@ def test_importance_ranks_the_key_that_matters():
     assert rows[0][2] > 0.9  # rank correlation
     opt = [r for r in rows if r[0] == "opt"][0]
     assert math.isnan(opt[2])
+
+
+def test_decimator_in_random_chunks_keeps_counts_extremes_and_order():
+    import random
+
+    rng = random.Random(1)
+    for cap in (8, 16, 64):
+        d = Decimator(cap=cap)
+        ys = [rng.gauss(0, 1) if rng.random() > 0.05 else math.nan for _ in range(3000)]
+        i = 0
+        while i < len(ys):
+            k = rng.choice([1, 2, 5, 17, 100])
+            d.extend(range(i, i + len(ys[i:i + k])), ys[i:i + k])
+            i += k
+        finite = [y for y in ys if not math.isnan(y)]
+        x, mean, lo, hi = d.points()
+        assert d.fed == 3000 and len(d) <= cap
+        assert sum(d.n) == len(finite)
+        assert min(lo) == min(finite) and max(hi) == max(finite)
+        assert x == sorted(x)
+        assert sum(m * n for m, n in zip(mean, [c for c in d.n if c])) == pytest.approx(sum(finite))
+
+
+def test_decimator_takes_int_arrays_and_ranges():
+    from array import array
+
+    d = Decimator(cap=8)
+    d.extend(array("q", range(100)), array("q", range(100)))
+    d.extend(range(100, 164), [1.5] * 64)
+    x, mean, lo, hi = d.points()
+    assert d.fed == 164 and len(d) <= 8 and lo[0] == 0 and hi[-1] == 1.5
+    assert sum(d.n) == 164
+
+
+def test_first_pass_reads_every_run_start_even_a_long_one(tmp_path):
+    from tui.widgets.feed import Feed
+
+    root = tmp_path / "runs"
+    big = {f"key_{i}": "x" * 40 for i in range(200)}  # ~9 KB of config
+    write_run(root, "big001", name="big-config", config=big, steps=500)
+    write_run(root, "small1", name="small", steps=500)
+    feed = Feed(root, None, lambda: None)
+    feed.first_pass()
+    views = {v.name: v for v in feed.take().values()}
+    assert set(views) == {"big-config", "small"}
+    assert views["big-config"].config_flat["key_199"] == "x" * 40
+    assert views["small"].step is not None and views["small"].step < 100  # histories later
+    assert feed.follower.pending() > 0

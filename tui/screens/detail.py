@@ -7,6 +7,7 @@ the charts redraw on a 4 Hz timer, and only when a run's version or an option ch
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -29,7 +30,8 @@ if TYPE_CHECKING:
     from .main import MainScreen
 
 MAX_CHARTS = 4
-REDRAW_INTERVAL = 0.25
+REDRAW_INTERVAL = 0.25  # how often to look for changes
+LIVE_INTERVAL = 1.0  # how often a live run's charts redraw
 
 
 class DetailScreen(Screen[None]):
@@ -65,6 +67,7 @@ class DetailScreen(Screen[None]):
             keys = sorted({k for v in views for k in v.numeric_keys})
         self.opts = ChartOptions(metrics=tuple(keys[:MAX_CHARTS]), group=group)
         self._drawn: object = None
+        self._drawn_at = 0.0
         self._info_version: object = None
         self.draws = 0  # chart data updates shown (tests wait on it)
 
@@ -137,9 +140,13 @@ class DetailScreen(Screen[None]):
             charts = [c for c in self.query(Chart) if c.display]
             width = charts[0].size.width if charts else 80
             opts = ChartOptions(**{**self.opts.__dict__, "columns": max(16, (width - 10) * 2)})
-            key = (versions, opts)
-            if key != self._drawn:
-                self._drawn = key
+            drawn = self._drawn if isinstance(self._drawn, tuple) else (None, None)
+            now = time.monotonic()
+            # An option changed: redraw now. Only data changed: at most once a second, since
+            # plotext costs ~10 ms a chart and a live run would otherwise redraw 4x a second.
+            if opts != drawn[1] or (versions != drawn[0] and now - self._drawn_at >= LIVE_INTERVAL):
+                self._drawn = (versions, opts)
+                self._drawn_at = now
                 self._prepare(opts)
         elif versions != self._info_version:
             self._info_version = versions

@@ -79,8 +79,12 @@ class MainScreen(Screen[None]):
         super().__init__()
         self.root = root
         self.model = TableModel()
-        self.feed = Feed(root, force_polling, lambda: self.post_message(RunsChanged()))
+        # Read through the absolute path: watchfiles reports absolute paths, which the reader
+        # matches against its root. The status line shows the root as the user gave it.
+        self.feed = Feed(root.expanduser().absolute(), force_polling,
+                         lambda: self.post_message(RunsChanged()))
         self._last_apply = 0.0
+        self._apply_cost = 0.0
         self._timer: Timer | None = None
         self._auto_metrics = True
         self.applied = 0  # table updates so far (tests wait on it)
@@ -111,7 +115,10 @@ class MainScreen(Screen[None]):
 
     # -- live updates ------------------------------------------------------------------------
     def on_runs_changed(self, _message: RunsChanged) -> None:
-        wait = self._last_apply + MIN_INTERVAL - time.monotonic()
+        # At most one update per MIN_INTERVAL, and at most a quarter of the time: a 10k-run
+        # table takes ~50 ms to re-sort, and the reading thread needs the GIL meanwhile.
+        interval = max(MIN_INTERVAL, 4 * self._apply_cost)
+        wait = self._last_apply + interval - time.monotonic()
         if wait > 0:
             if self._timer is None:
                 self._timer = self.set_timer(wait, self._apply)
@@ -124,7 +131,7 @@ class MainScreen(Screen[None]):
 
     def _apply(self) -> None:
         self._timer = None
-        self._last_apply = time.monotonic()
+        start = self._last_apply = time.monotonic()
         views = self.feed.take()
         if views:
             self.model.update(views)
@@ -132,6 +139,7 @@ class MainScreen(Screen[None]):
                 self._pick_default_metrics()
         self.refresh_table()
         self.applied += 1
+        self._apply_cost = time.monotonic() - start
 
     def _pick_default_metrics(self) -> None:
         counts: dict[str, int] = {}

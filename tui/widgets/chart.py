@@ -91,6 +91,9 @@ class Chart(Widget):
         self.builds = 0
         self.last_build_ms = 0.0
 
+    def on_mount(self) -> None:
+        plotext()  # 130 ms of import, paid when the screen opens rather than in a redraw
+
     def render(self) -> RenderableType:
         plot = self.plot
         width, height = self.size

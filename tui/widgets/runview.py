@@ -155,4 +155,4 @@ class Snapshotter:
         if fed < len(col):
             values = col.values[fed:]
             sk.extend(range(fed, fed + len(values)), values)
-        return tuple(sk.points()[1])
+        return tuple(sk.means())

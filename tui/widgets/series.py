@@ -21,6 +21,7 @@ X_AXES = ("_step", "_runtime", "_timestamp")
 X_NAMES = {"_step": "step", "_runtime": "relative time", "_timestamp": "wall time"}
 SMOOTHING = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)
 DECIMATOR_CAP = 2048  # buckets per series: a million points redraw from 2k buckets
+GROUP_CAP = 256  # per run in a group band: the band's grid is coarser than one run's line
 
 
 @dataclass(frozen=True)
@@ -41,31 +42,32 @@ class SeriesCache:
     """Decimators kept between redraws, so following a live run costs O(new points)."""
 
     def __init__(self) -> None:
-        self._dec: dict[tuple[str, str, str], tuple[Decimator, int]] = {}
+        self._dec: dict[tuple[str, str, str, int], tuple[Decimator, int]] = {}
 
     def collect(self, runs: list[RunData], opts: ChartOptions) -> dict[str, list[Points]]:
         """metric -> one Points per run (empty where the run lacks it). Hold the lock."""
         out: dict[str, list[Points]] = {}
         for key in opts.metrics:
-            out[key] = [self._points(run, key, opts.x_axis) for run in runs]
+            cap = GROUP_CAP if opts.group else DECIMATOR_CAP
+            out[key] = [self._points(run, key, opts.x_axis, cap) for run in runs]
         return out
 
-    def _points(self, run: RunData, key: str, x: str) -> Points:
+    def _points(self, run: RunData, key: str, x: str, cap: int) -> Points:
         col = run.history.columns.get(key)
         if col is None or not col.numeric or not len(col):
             return [], [], [], [], []
-        ident = (run.path, key, x)
+        ident = (run.path, key, x, cap)
         cached = self._dec.get(ident)
         if not col.ordered:
             # Steps were rewritten (a resumed run): rebuild from the reader's merged series.
             if cached is None or cached[1] != run.version:
-                dec = Decimator(DECIMATOR_CAP)
+                dec = Decimator(cap)
                 xs, ys = run.history.series(key, x)
                 dec.extend(xs, ys)
                 self._dec[ident] = cached = (dec, run.version)
             return cached[0].points_counted()
         if cached is None or cached[0].fed > len(col):
-            cached = self._dec[ident] = (Decimator(DECIMATOR_CAP), 0)
+            cached = self._dec[ident] = (Decimator(cap), 0)
         dec = cached[0]
         fed = dec.fed
         if fed < len(col):

@@ -7,7 +7,10 @@ million points (STACK.md: plotext takes ~170 ms for 2x10k raw points, 8-12 ms de
 from __future__ import annotations
 
 import math
+from array import array
+from bisect import bisect_left
 from collections.abc import Sequence
+from operator import add, truediv
 from typing import Any
 
 _isfinite = math.isfinite
@@ -26,12 +29,14 @@ class Decimator:
     def __init__(self, cap: int = 2048) -> None:
         self.cap = max(8, cap)
         self.size = 1
-        self.x0: list[float] = []
-        self.x1: list[float] = []
-        self.lo: list[float] = []
-        self.hi: list[float] = []
-        self.sum: list[float] = []
-        self.n: list[int] = []
+        # Arrays, not lists: 8 bytes a bucket field instead of ~32 (a group of 1,000 runs
+        # keeps 3 metrics x 1,000 decimators alive).
+        self.x0 = array("d")
+        self.x1 = array("d")
+        self.lo = array("d")
+        self.hi = array("d")
+        self.sum = array("d")
+        self.n = array("q")
         self.fed = 0  # points consumed so far (non-finite ones included)
         self._open = 0  # points in the last bucket, which is still filling
 
@@ -42,7 +47,38 @@ class Decimator:
         """Append points in x order. Non-finite y values are counted but not drawn."""
         self.fed += len(ys)
         i, total = 0, len(ys)
+        if not self.x0:
+            # A first batch larger than cap buckets: start with the bucket size it needs,
+            # rather than folding one point per bucket and halving repeatedly.
+            while total > self.cap * self.size:
+                self.size *= 2
+        if self.size == 1 and total:
+            # One point per bucket: append whole columns at once (C loops, not per point).
+            xs_f = [float(x) for x in xs]
+            ys_l = list(ys)
+            if not _isfinite(sum(ys_l)):
+                keep = [j for j, y in enumerate(ys_l) if _isfinite(y)]
+                xs_f = [xs_f[j] for j in keep]
+                ys_l = [ys_l[j] for j in keep]
+            room = self.cap - len(self.x0)
+            head = min(room, len(ys_l))
+            self._append_singles(xs_f[:head], ys_l[:head])
+            if head == len(ys_l):
+                return
+            self._halve()
+            xs, ys, total = xs_f[head:], ys_l[head:], len(ys_l) - head
         while i < total:
+            size = self.size
+            if (not self.x0 or self._open >= size) and total - i >= size:
+                room = self.cap - len(self.x0)
+                if room <= 0:
+                    self._halve()
+                    continue
+                count = min((total - i) // size, room)
+                end = i + count * size
+                if self._bulk(xs[i:end], ys[i:end], count):
+                    i = end
+                    continue
             if not self.x0 or self._open >= self.size:
                 self.x0.append(math.nan)
                 self.x1.append(math.nan)
@@ -57,6 +93,42 @@ class Decimator:
             i += take
             if len(self.x0) > self.cap:
                 self._halve()
+
+    def _bulk(self, xs: Sequence[float], ys: Sequence[float], count: int) -> bool:
+        """Fold `count` whole buckets at once with C-level loops; False if a value is not
+        finite (the caller then folds bucket by bucket, skipping it)."""
+        size = self.size
+        if size <= 32:
+            cols = [ys[k::size] for k in range(size)]
+            sums = list(cols[0])
+            for col in cols[1:]:
+                sums = list(map(add, sums, col))
+            lo = list(map(min, *cols)) if size > 1 else list(cols[0])
+            hi = list(map(max, *cols)) if size > 1 else list(cols[0])
+        else:
+            starts = range(0, count * size, size)
+            sums = [sum(ys[a : a + size]) for a in starts]
+            lo = [min(ys[a : a + size]) for a in starts]
+            hi = [max(ys[a : a + size]) for a in starts]
+        if not _isfinite(sum(sums)):
+            return False
+        self.x0.extend(list(xs[0::size]))  # a list: array.extend wants the same typecode
+        self.x1.extend(list(xs[size - 1 :: size]))
+        self.lo.extend(lo)
+        self.hi.extend(hi)
+        self.sum.extend(sums)
+        self.n.extend([size] * count)
+        self._open = size
+        return True
+
+    def _append_singles(self, xs: list[float], ys: list[Any]) -> None:
+        self.x0.extend(xs)
+        self.x1.extend(xs)
+        self.lo.extend(ys)
+        self.hi.extend(ys)
+        self.sum.extend(ys)
+        self.n.extend([1] * len(ys))
+        self._open = 1
 
     def _fold(self, xs: Sequence[float], ys: Sequence[float]) -> None:
         total = sum(ys)
@@ -92,7 +164,9 @@ class Decimator:
             sm.append(self.sum[a] + (self.sum[b] if b != a else 0.0))
             n.append(self.n[a] + (self.n[b] if b != a else 0))
         last_full = m % 2 == 0
-        self.x0, self.x1, self.lo, self.hi, self.sum, self.n = x0, x1, lo, hi, sm, n
+        self.x0, self.x1 = array("d", x0), array("d", x1)
+        self.lo, self.hi, self.sum = array("d", lo), array("d", hi), array("d", sm)
+        self.n = array("q", n)
         self._open = (self._open + (self.size if last_full else 0))
         self.size *= 2
 
@@ -105,15 +179,20 @@ class Decimator:
         self,
     ) -> tuple[list[float], list[float], list[float], list[float], list[int]]:
         """points() plus how many values each bucket holds (for count-aware smoothing)."""
-        xs, mean, lo, hi, counts = [], [], [], [], []
-        for x0, x1, a, b, s, n in zip(self.x0, self.x1, self.lo, self.hi, self.sum, self.n):
-            if n:
-                xs.append((x0 + x1) / 2)
-                mean.append(s / n)
-                lo.append(a)
-                hi.append(b)
-                counts.append(n)
-        return xs, mean, lo, hi, counts
+        if 0 in self.n:  # buckets that only saw NaNs: leave them out
+            keep = [i for i, n in enumerate(self.n) if n]
+            pick = [self.x0, self.x1, self.lo, self.hi, self.sum, self.n]
+            x0, x1, lo, hi, sm, n = ([col[i] for i in keep] for col in pick)
+        else:
+            x0, x1, lo, hi, sm, n = self.x0, self.x1, self.lo, self.hi, self.sum, self.n
+        xs = [(a + b) / 2 for a, b in zip(x0, x1)]
+        return xs, list(map(truediv, sm, n)), list(lo), list(hi), list(n)
+
+    def means(self) -> list[float]:
+        """The mean of every bucket that holds a finite value (what a sparkline draws)."""
+        if 0 in self.n:
+            return [s / n for s, n in zip(self.sum, self.n) if n]
+        return list(map(truediv, self.sum, self.n))
 
 
 def rebucket(
@@ -219,23 +298,21 @@ def mean_std(values: Sequence[float]) -> tuple[float, float]:
 
 def interpolate(xs: Sequence[float], ys: Sequence[float], grid: Sequence[float]) -> list[float]:
     """ys at each grid x by linear interpolation, NaN outside [xs[0], xs[-1]]. xs ascending."""
-    out: list[float] = []
     n = len(xs)
     if not n:
         return [math.nan] * len(grid)
-    j = 0
+    first, last = xs[0], xs[-1]
+    out: list[float] = []
     for g in grid:
-        if g < xs[0] or g > xs[-1]:
+        if g < first or g > last:
             out.append(math.nan)
             continue
-        while j + 1 < n and xs[j + 1] < g:
-            j += 1
-        if j + 1 >= n or xs[j] >= g:
+        j = bisect_left(xs, g)  # xs[j-1] < g <= xs[j]
+        if j == 0 or xs[j] == g:
             out.append(ys[j])
             continue
-        x0, x1 = xs[j], xs[j + 1]
-        t = (g - x0) / (x1 - x0) if x1 != x0 else 0.0
-        out.append(ys[j] + (ys[j + 1] - ys[j]) * t)
+        x0, x1 = xs[j - 1], xs[j]
+        out.append(ys[j - 1] + (ys[j] - ys[j - 1]) * (g - x0) / (x1 - x0))
     return out
 
 

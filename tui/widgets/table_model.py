@@ -21,6 +21,7 @@ from .stats import _hashable, mean_std, sparkline
 ALL_BUT_SEED = ("*",)  # group_keys value: every config key except seeds
 AUTO_CONFIG_COLUMNS = 3  # config columns shown, when not grouping, for keys that vary
 SPARK_WIDTH = 8
+_UNSEEN = object()
 VALUE_WIDTH = 9
 
 
@@ -108,6 +109,10 @@ class TableModel:
         self._epoch = 0  # grows when a run arrives or its config changes
         self.visible_runs: list[RunView] = []
         self.cols: list[Column] = []
+        self._first_value: dict[str, Any] = {}
+        self._varying: set[str] = set()
+        self._key_runs: dict[str, int] = {}
+        self._config_runs = 0
 
     # -- input -------------------------------------------------------------------------------
     def update(self, views: dict[str, RunView]) -> None:
@@ -115,7 +120,29 @@ class TableModel:
             old = self.views.get(path)
             if old is None or old.config_flat is not view.config_flat:
                 self._epoch += 1
+                self._note_config(view.config_flat, new_run=old is None)
             self.views[path] = view
+
+    def _note_config(self, flat: dict[str, Any], new_run: bool) -> None:
+        """Track which config keys vary, incrementally (10k runs: O(new), not O(all))."""
+        if new_run:
+            self._config_runs += 1
+        for k, v in flat.items():
+            if is_seed(k):
+                continue
+            try:
+                hv = _hashable(v)
+                hash(hv)
+            except TypeError:
+                continue
+            first = self._first_value.get(k, _UNSEEN)
+            if first is _UNSEEN:
+                self._first_value[k] = hv
+                self._key_runs[k] = 0
+            elif first != hv:
+                self._varying.add(k)
+            if new_run:
+                self._key_runs[k] += 1
 
     def set_filter(self, text: str) -> None:
         """Raises FilterError (with the part at fault) and keeps the old filter on a bad one."""
@@ -145,24 +172,11 @@ class TableModel:
         return self._config_cols
 
     def varying_keys(self, limit: int | None = None) -> tuple[str, ...]:
-        """Config keys whose value differs between runs (seeds left out), in first-seen order."""
-        first: dict[str, Any] = {}
-        varying: list[str] = []
-        for view in self.views.values():
-            for k, v in view.config_flat.items():
-                if k in varying or is_seed(k):
-                    continue
-                try:
-                    hv = _hashable(v)
-                except TypeError:
-                    continue
-                if k not in first:
-                    first[k] = hv
-                elif first[k] != hv:
-                    varying.append(k)
-            for k in first:
-                if k not in view.config_flat and k not in varying and not is_seed(k):
-                    varying.append(k)
+        """Config keys whose value differs between runs, or that some runs lack (seeds left
+        out), in first-seen order."""
+        runs = self._config_runs
+        varying = [k for k in self._first_value
+                   if k in self._varying or self._key_runs[k] < runs]
         return tuple(varying[:limit] if limit else varying)
 
     def all_config_keys(self) -> list[str]:
@@ -300,6 +314,8 @@ class TableModel:
         if key == "state":
             return f"{STATE_GLYPHS.get(view.state, '?')} {view.state}", f"state-{view.state}"
         if key == "name":
+            if view.skipped_frames or view.errors:  # damaged frames or an unreadable segment
+                return "⚠ " + one_line(view.name), "state-failed"
             return one_line(view.name), "name"
         if key == "project":
             return one_line(view.project), "dim"
@@ -340,7 +356,10 @@ class TableModel:
             elif key == "name":
                 arrow = "▸" if row.key in self.collapsed else "▾"
                 n = len(group.runs)
-                out.append((f"{arrow} {n} run{'s' if n != 1 else ''} {group.label}", "group"))
+                label = f"{arrow} {n} run{'s' if n != 1 else ''}"
+                if not self.cols or not any(c.key.startswith("config:") for c in self.cols):
+                    label += f" {group.label}"  # else the config columns say it
+                out.append((label, "group"))
             elif kind == "config":
                 value = group.values.get(arg, group.runs[0].config_flat.get(arg))
                 out.append((fmt_number(value) if value is not None else "", "group"))

@@ -1,0 +1,98 @@
+"""End to end in a real terminal (tmux): the app open on a root while a separate training
+process logs into it through `logger`; the run appears, its step advances, and a SIGKILL
+shows it crashed."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+
+
+def capture(session: str) -> str:
+    return subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True,
+                          text=True, check=False).stdout
+
+
+def wait_screen(session: str, predicate, timeout: float = 15.0) -> str:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    screen = ""
+    while time.monotonic() < deadline:
+        screen = capture(session)
+        if predicate(screen):
+            return screen
+        time.sleep(0.1)
+    raise AssertionError(f"screen never matched; last screen:\n{screen}")
+
+
+def row(screen: str, name: str) -> str:
+    return next((line for line in screen.splitlines() if name in line), "")
+
+
+def step_of(line: str) -> int | None:
+    # state, name, lr, loss value + sparkline, then step: the first bare integer after "loss"
+    m = re.search(r"(\d+)\s+\d+s\b", line)  # "<step>  <runtime>s"
+    return int(m.group(1)) if m else None
+
+
+@pytest.fixture
+def session(tmp_path):
+    name = f"rw-e2e-{os.getpid()}"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TERM": "xterm-256color"}
+    env.pop("NO_COLOR", None)
+    root = tmp_path / "runs"
+    app = (f"{sys.executable} -c 'import sys; from tui.app import run_app; "
+           f"sys.exit(run_app(sys.argv[1]))' {root}")
+    subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True, check=False)
+    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "30", app],
+                   check=True, env=env, cwd=REPO)
+    try:
+        yield name, root
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True, check=False)
+
+
+def test_new_run_appears_advances_and_crashes(session, tmp_path):
+    name, root = session
+    wait_screen(name, lambda s: "does not exist yet" in s or "No runs" in s)
+    script = tmp_path / "train.py"
+    script.write_text(textwrap.dedent(f"""
+        import time, logger
+        run = logger.init(project="e2e", name="e2e-run", dir={str(root)!r}, config={{"lr": 0.1}})
+        step = 0
+        while True:
+            run.log({{"loss": 1.0 / (step + 1)}})
+            step += 1
+            time.sleep(0.02)
+    """))
+    proc = subprocess.Popen([sys.executable, str(script)], cwd=tmp_path,
+                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    try:
+        screen = wait_screen(name, lambda s: "e2e-run" in s and "running" in row(s, "e2e-run"))
+        first = wait_screen(name, lambda s: step_of(row(s, "e2e-run")) is not None)
+        step0 = step_of(row(first, "e2e-run"))
+        assert step0 is not None
+        later = wait_screen(name, lambda s: (step_of(row(s, "e2e-run")) or 0) > step0 + 5)
+        assert "▶ running" in row(later, "e2e-run")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        t0 = time.monotonic()
+        screen = wait_screen(name, lambda s: "crashed" in row(s, "e2e-run"), timeout=10)
+        print(f"SIGKILL to 'crashed' on screen: {time.monotonic() - t0:.2f} s")
+        assert "! crashed" in row(screen, "e2e-run")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
