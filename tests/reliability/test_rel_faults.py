@@ -159,3 +159,36 @@ def test_a_clock_stepping_back_keeps_the_latest_edits(field: str, clock_run: obj
 def test_a_clock_stepping_back_keeps_the_last_logged_value_as_summary(clock_run: object) -> None:
     assert clock_run.summary_flat()["loss"] == 99.0
     assert clock_run.summary_flat()["i"] == 99
+
+
+SKEWED = r"""
+import os, signal, sys, time
+_real = time.time
+offset = float(sys.argv[3])
+time.time = lambda: _real() + offset
+import logger
+root, how = sys.argv[1], sys.argv[2]
+run = logger.init(project="p", id="skew", dir=root, resume="allow", config={"lr": float(sys.argv[4])},
+                  allow_val_change=True)
+for i in range(5):
+    logger.log({"loss": 1.0 / (run.step + 1)})
+if how == "crash":
+    run._writer.flush()
+    os.kill(os.getpid(), signal.SIGKILL)
+logger.finish()
+"""
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: rundata takes the state (and config) from the segment "
+                   "with the latest start *time*, so a resume on a clock behind the crashed run's "
+                   "(NTP step, or another host's skew) reads crashed, with the old config")
+def test_a_resume_on_a_clock_behind_the_crash_reads_finished(tmp_path: Path) -> None:
+    script = relkit.write_script(tmp_path, "skewed.py", SKEWED)
+    root = tmp_path / "runs"
+    crashed = relkit.run_script(script, root, "crash", 0, 0.1)
+    assert crashed.returncode == -9
+    resumed = relkit.run_script(script, root, "finish", -3600, 0.2)  # an hour behind
+    assert resumed.returncode == 0, resumed.stderr
+    run = relkit.read_root(root).runs["p/skew"]
+    relkit.assert_contiguous(sorted(run.history.steps))
+    assert (run.state, run.config) == ("finished", {"lr": 0.2})
