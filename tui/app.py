@@ -13,6 +13,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from .messages import RunsChanged
 from .screens.help import HelpScreen
 from .screens.main import MainScreen
 
@@ -28,7 +29,11 @@ class RunwatchApp(App[int]):
         self.force_polling = force_polling
 
     def on_mount(self) -> None:
-        self.push_screen(MainScreen(self.root, self.force_polling))
+        self.main = MainScreen(self.root, self.force_polling)
+        self.push_screen(self.main)
+
+    def on_runs_changed(self, _message: RunsChanged) -> None:
+        self.main.runs_changed()
 
     def screen_keys(self, screen: Screen[object]) -> list[tuple[str, str]]:
         keys: list[tuple[str, str]] = []

@@ -81,10 +81,11 @@ class MainScreen(Screen[None]):
         self.model = TableModel()
         # Read through the absolute path: watchfiles reports absolute paths, which the reader
         # matches against its root. The status line shows the root as the user gave it.
-        self.feed = Feed(root.expanduser().absolute(), force_polling,
-                         lambda: self.post_message(RunsChanged()))
+        self.feed = Feed(root.expanduser().absolute(), force_polling, lambda: None)
         self._last_apply = 0.0
         self._apply_cost = 0.0
+        self._status = ""
+        self._stale = False
         self._timer: Timer | None = None
         self._auto_metrics = True
         self.applied = 0  # table updates so far (tests wait on it)
@@ -101,8 +102,12 @@ class MainScreen(Screen[None]):
         self.query_one("#filter").display = False
         self.query_one(RunTable).display = False
         self._update_status()
+        # The reading thread's news goes to the App, which hands it to runs_changed(): a
+        # message to this screen while it is hidden would make Textual repaint the top screen.
+        app = self.app
+        self.feed.notify = lambda: app.post_message(RunsChanged())
         self.run_worker(self._read, thread=True, name="feed", group="feed")
-        self.set_interval(1.0, self._tick)
+        self._ticker = self.set_interval(1.0, self._tick)
 
     def on_unmount(self) -> None:
         self.feed.stop.set()
@@ -114,14 +119,19 @@ class MainScreen(Screen[None]):
             self.post_message(FeedStopped(f"{type(exc).__name__}: {exc}"))
 
     # -- live updates ------------------------------------------------------------------------
-    def on_runs_changed(self, _message: RunsChanged) -> None:
+    def runs_changed(self) -> None:
+        """New snapshots wait in the feed (called by the App for each folded RunsChanged)."""
+        if not self._visible():
+            self._take()  # keep the model current for the screen on top; draw on return
+            self._stale = True
+            return
         # At most one update per MIN_INTERVAL, and at most a quarter of the time: a 10k-run
         # table takes ~50 ms to re-sort, and the reading thread needs the GIL meanwhile.
         interval = max(MIN_INTERVAL, 4 * self._apply_cost)
         wait = self._last_apply + interval - time.monotonic()
         if wait > 0:
             if self._timer is None:
-                self._timer = self.set_timer(wait, self._apply)
+                self._timer = self.app.set_timer(wait, self._apply)
             return
         self._apply()
 
@@ -129,14 +139,17 @@ class MainScreen(Screen[None]):
         self.notify(safe_text(message.error), title="reading stopped", severity="error",
                     markup=False, timeout=30)
 
-    def _apply(self) -> None:
-        self._timer = None
-        start = self._last_apply = time.monotonic()
+    def _take(self) -> None:
         views = self.feed.take()
         if views:
             self.model.update(views)
             if self._auto_metrics:
                 self._pick_default_metrics()
+
+    def _apply(self) -> None:
+        self._timer = None
+        start = self._last_apply = time.monotonic()
+        self._take()
         self.refresh_table()
         self.applied += 1
         self._apply_cost = time.monotonic() - start
@@ -160,18 +173,40 @@ class MainScreen(Screen[None]):
     def _resnapshot(self, metrics: tuple[str, ...]) -> None:
         self.feed.set_metrics(metrics)
 
+    def on_screen_suspend(self) -> None:
+        self._ticker.pause()
+
+    def on_screen_resume(self) -> None:
+        self._ticker.resume()
+        if self._stale:
+            self._apply()
+
     def refresh_table(self) -> None:
+        if not self._visible():
+            # Under another screen: Textual repaints the top screen whole for any dirty region
+            # of a background one (a live run under its charts: 25 full repaints a second).
+            self._stale = True
+            return
+        self._stale = False
         self.model.rebuild()
         table = self.query_one(RunTable)
         has_runs = bool(self.model.views)
-        table.display = has_runs
-        self.query_one("#empty").display = not has_runs
+        if table.display != has_runs:  # setting display at all costs a full layout
+            table.display = has_runs
+            self.query_one("#empty").display = not has_runs
         table.refresh_rows()
         if has_runs and self.focused is None:
             table.focus()
         self._update_status()
 
+    def _visible(self) -> bool:
+        """Shown: on top, or under a see-through modal (not under the detail screen)."""
+        top = self.app.screen
+        return top is self or (self.is_current and top.styles.background.a < 1)
+
     def _tick(self) -> None:
+        if not self._visible():
+            return
         if not self.feed.loaded:
             self._update_status()
         self.query_one(RunTable).refresh_time_cells()
@@ -197,7 +232,9 @@ class MainScreen(Screen[None]):
         if not self.feed.loaded and self.feed.total_bytes:
             pct = 100 * self.feed.loaded_bytes / self.feed.total_bytes
             text.append(f"  loading histories {pct:.0f}%")
-        self.query_one("#status", Static).update(text)
+        if text.plain != self._status:  # Static.update re-lays out the screen: only on change
+            self._status = text.plain
+            self.query_one("#status", Static).update(text)
 
     # -- the cursor --------------------------------------------------------------------------
     def current_row(self) -> Row | None:

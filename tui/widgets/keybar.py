@@ -32,7 +32,11 @@ class KeyBar(Widget):
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
 
     def _bindings_changed(self, _screen: object) -> None:
-        self.refresh(layout=True)
+        # Not while another screen covers ours: a layout of a hidden screen sets Textual
+        # repainting the top screen whole, ~20 times a second, while anything there is live.
+        # A screen lays itself out again when it comes back on top.
+        if self.screen is self.app.screen:
+            self.refresh(layout=True)
 
     def _items(self) -> list[tuple[str, str, str]]:
         seen: set[str] = set()

@@ -90,6 +90,8 @@ class RunTable(ScrollView, can_focus=True):
         self._widths: list[int] = []
         self._fixed = 0
         self._styles: dict[str, Style] = {}
+        self._keys: list[str] = []
+        self._header_state: tuple[Any, ...] = ()
         self.renders = 0  # rows rendered (not served from cache): for tests and benchmarks
 
     # -- data --------------------------------------------------------------------------------
@@ -104,30 +106,48 @@ class RunTable(ScrollView, can_focus=True):
         rows = self.model.rows
         self._index = {row.key: i for i, row in enumerate(rows)}
         layout = tuple((c.key, c.width) for c in self.model.cols)
+        layout_changed = layout != self._layout or (self.model.sort_key, self.model.sort_reverse,
+                                                    len(self.model.marked)) != self._header_state
+        self._header_state = (self.model.sort_key, self.model.sort_reverse, len(self.model.marked))
         if layout != self._layout:
             self._layout = layout
             self._cache.clear()
             self._widths = [c.width for c in self.model.cols]
             self._fixed = GUTTER + sum(w + 1 for w in self._widths[:FIXED_COLUMNS])
         width = GUTTER + sum(w + 1 for w in self._widths)
-        self.virtual_size = Size(width, len(rows) + 1)
+        size = Size(width, len(rows) + 1)
+        if size != self.virtual_size:
+            self.virtual_size = size
+        cursor = self.cursor
         if before is not None and before.key in self._index:
-            self.set_reactive(RunTable.cursor, self._index[before.key])
-        self.set_reactive(RunTable.cursor, max(0, min(self.cursor, len(rows) - 1)))
-        self.refresh()
+            cursor = self._index[before.key]
+        cursor = max(0, min(cursor, len(rows) - 1))
+        keys = [row.key for row in rows]
+        if cursor != self.cursor or keys != self._keys or layout_changed:
+            self.set_reactive(RunTable.cursor, cursor)
+            self._keys = keys
+            self.refresh()
+            return
+        # Same rows in the same order (a live run logged a step): repaint only visible rows
+        # whose signature moved on; a 10k-row table costs one line, not a screen.
+        self._refresh_changed()
+
+    def _refresh_changed(self) -> None:
+        now = runview.clock()
+        top = int(self.scroll_y)
+        rows = self.model.rows
+        for y in range(top, min(len(rows), top + self.size.height)):
+            row = rows[y]
+            cached = self._cache.get(row.key)
+            if cached is None or cached[0] != self.model.row_signature(row, now):
+                self.refresh_line(y + 1)
 
     def index_of(self, key: str) -> int | None:
         return self._index.get(key)
 
     def refresh_time_cells(self) -> None:
         """Once a second: repaint the visible rows whose "ago" or runtime text moved on."""
-        now = runview.clock()
-        top = int(self.scroll_y)
-        for y in range(top, min(len(self.model.rows), top + self.size.height)):
-            row = self.model.rows[y]
-            cached = self._cache.get(row.key)
-            if cached is None or cached[0] != self.model.row_signature(row, now):
-                self.refresh_line(y + 1)
+        self._refresh_changed()
 
     # -- cursor ------------------------------------------------------------------------------
     def watch_cursor(self, old: int, new: int) -> None:
