@@ -36,13 +36,16 @@ class RunwatchApp(App[int]):
         self.main.runs_changed()
 
     def screen_keys(self, screen: Screen[object]) -> list[tuple[str, str]]:
-        keys: list[tuple[str, str]] = []
+        """The screen's own keys first, then the app's, then the focused widget's."""
+        keys: list[tuple[int, str, str]] = []
         seen: set[str] = set()
-        for _node, binding, _enabled, _tip in screen.active_bindings.values():
+        for node, binding, _enabled, _tip in screen.active_bindings.values():
             if binding.description and binding.action not in seen:
                 seen.add(binding.action)
-                keys.append((self.get_key_display(binding), binding.description))
-        return keys
+                rank = 0 if node is screen else 1 if node is self else 2
+                keys.append((rank, self.get_key_display(binding), binding.description))
+        keys.sort(key=lambda k: k[0])
+        return [(key, description) for _rank, key, description in keys]
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
