@@ -328,3 +328,21 @@ async def test_a_relative_root_follows_live_changes(tmp_path, monkeypatch):
         await wait_for(pilot, lambda: "proj/rel001" in screen.model.views)
         append_events(run_dir, [ev.Log(step=2, time=1_700_000_010.0, values={"loss": 0.1})])
         await wait_for(pilot, lambda: screen.model.views["proj/rel001"].step == 2)
+
+
+async def test_default_metric_columns_follow_keys_that_appear_later(tmp_path):
+    root = tmp_path / "runs"
+    run_dir = write_run(root, "late01", state=None, steps=5,
+                        metrics=lambda i: {"loss": 1.0 / (i + 1), "acc": i / 5, "epoch": 0})
+    async with RunwatchApp(root).run_test(size=(120, 30)) as pilot:
+        screen = await started(pilot, runs=1)
+        assert screen.model.metrics == ("loss", "acc", "epoch")
+        append_events(run_dir, [ev.Log(step=5, time=1_700_000_010.0, values={"val/loss": 0.5})])
+        await wait_for(pilot, lambda: screen.model.metrics == ("loss", "val/loss", "acc"))
+        # Once the user picks, the columns stay as picked.
+        await pilot.press("m", *"epoch", "enter", "enter")
+        picked = screen.model.metrics
+        assert picked == ("acc", "epoch", "loss", "val/loss")  # in the picker's order
+        append_events(run_dir, [ev.Log(step=6, time=1_700_000_011.0, values={"val/acc": 0.5})])
+        await wait_for(pilot, lambda: "val/acc" in screen.model.all_metric_keys())
+        assert screen.model.metrics == picked

@@ -88,6 +88,7 @@ class MainScreen(Screen[None]):
         self._stale = False
         self._timer: Timer | None = None
         self._auto_metrics = True
+        self._seen_keys: set[str] = set()
         self.applied = 0  # table updates so far (tests wait on it)
 
     def compose(self) -> ComposeResult:
@@ -144,7 +145,10 @@ class MainScreen(Screen[None]):
         if views:
             self.model.update(views)
             if self._auto_metrics:
-                self._pick_default_metrics()
+                new_keys = {k for v in views.values() for k in v.numeric_keys} - self._seen_keys
+                if new_keys:  # until the user picks, the default follows the keys that appear
+                    self._seen_keys |= new_keys
+                    self._pick_default_metrics()
 
     def _apply(self) -> None:
         self._timer = None
@@ -162,8 +166,6 @@ class MainScreen(Screen[None]):
         metrics = default_metrics(counts)
         if metrics and metrics != self.model.metrics:
             self._set_metrics(metrics)
-        if len(metrics) >= DEFAULT_METRICS:
-            self._auto_metrics = False
 
     def _set_metrics(self, metrics: tuple[str, ...]) -> None:
         self.model.metrics = metrics
