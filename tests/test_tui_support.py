@@ -18,7 +18,8 @@ import pytest
 
 from logger import events as ev
 from logger.host import boot_id, process_start_ticks
-from tui.widgets.stats import Decimator, band, ema, importance, rebucket, sparkline
+from tui.widgets.param_importance import importance
+from tui.widgets.stats import Decimator, band, ema, rebucket, sparkline
 
 
 def run_events(

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -17,10 +18,12 @@ from textual.screen import ModalScreen
 from textual.suggester import Suggester
 from textual.widgets import Input, Label, TextArea
 
-from logger.edit import edit_notes, set_tags
-from logger.textsafe import one_line
+from logger.edit import EditError, edit_notes, set_tags
+from logger.textsafe import one_line, safe_text
 
+from ..widgets.feed import Feed
 from ..widgets.runview import RunView
+from ..widgets.table_model import TableModel
 
 CONFLICT_MARK = "--- notes saved elsewhere while this edit was open ---"
 
@@ -155,3 +158,61 @@ class NotesScreen(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class EditActions:
+    """The run table's tag and notes actions (MainScreen mixes this in; the detail screen
+    calls edit_tags/edit_notes on it). Needs `model`, `feed` and `targets()`."""
+
+    model: TableModel
+    feed: Feed
+
+    def action_tags(self) -> None:
+        self.edit_tags(self.targets())  # type: ignore[attr-defined]
+
+    def action_notes(self) -> None:
+        self.edit_notes(self.targets())  # type: ignore[attr-defined]
+
+    def edit_tags(self, views: list[RunView]) -> None:
+        """Open the tag editor for `views`; saving writes one editor segment per run."""
+        if not views:
+            return
+        old = shared_tags(views)
+        title = (f"Tags of {one_line(views[0].name)}" if len(views) == 1 else
+                 f"Tags of {len(views)} runs (shared tags shown; changes apply to each)")
+        known = {t for v in self.model.views.values() for t in v.tags}
+
+        def done(new: list[str] | None) -> None:
+            if new is not None and new != old:
+                self._save(lambda: save_tags(views, old, new))
+
+        self.app.push_screen(TagsScreen(title, old, known), done)
+
+    def edit_notes(self, views: list[RunView]) -> None:
+        if not views:
+            return
+        base = views[0].notes
+        title = (f"Notes of {one_line(views[0].name)}" if len(views) == 1 else
+                 f"Notes of {len(views)} runs (the first run's notes shown; saved to each)")
+
+        def done(text: str | None) -> None:
+            if text is None or text == base:
+                return
+            theirs = self.model.views.get(views[0].path, views[0]).notes
+            notes = merge_notes(base, theirs, text)
+            if notes != text:
+                self.notify("Notes were changed elsewhere meanwhile; both versions are kept.",
+                            severity="warning")
+            self._save(lambda: save_notes(views, notes))
+
+        self.app.push_screen(NotesScreen(title, base), done)
+
+    @work(thread=True, group="edit")
+    def _save(self, write: object) -> None:
+        try:
+            paths = write()  # type: ignore[operator]
+        except (EditError, OSError, ValueError, TypeError) as exc:
+            self.app.call_from_thread(self.notify, safe_text(str(exc)), title="not saved",
+                                      severity="error", markup=False)
+            return
+        self.feed.ingest(paths)

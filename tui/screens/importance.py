@@ -19,8 +19,9 @@ from logger.textsafe import one_line
 
 from ..widgets.chart import Chart, Line, Plot
 from ..widgets.keybar import KeyBar
+from ..widgets.param_importance import importance
 from ..widgets.runview import RunView
-from ..widgets.stats import _hashable, importance
+from ..widgets.stats import hashable
 from ..widgets.table_model import fmt_number
 from .pick import PickScreen
 
@@ -56,11 +57,11 @@ def axis(values: list[Any]) -> tuple[list[float], str]:
                     f"{fmt_number(lo)} … {fmt_number(hi)} (log)")
         span = (hi - lo) or 1.0
         return [(v - lo) / span for v in nums], f"{fmt_number(lo)} … {fmt_number(hi)}"
-    keys = sorted({repr(_hashable(v)) for v in values})
+    keys = sorted({repr(hashable(v)) for v in values})
     index = {k: i for i, k in enumerate(keys)}
     top = max(1, len(keys) - 1)
     cats = sorted({"-" if v is None else fmt_number(v) for v in values})
-    return [index[repr(_hashable(v))] / top for v in values], " | ".join(cats[:6])
+    return [index[repr(hashable(v))] / top for v in values], " | ".join(cats[:6])
 
 
 class ImportanceScreen(Screen[None]):

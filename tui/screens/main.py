@@ -13,7 +13,6 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
-from logger.edit import EditError
 from logger.query import FilterError
 from logger.textsafe import one_line, safe_text
 
@@ -23,7 +22,7 @@ from ..widgets.keybar import KeyBar
 from ..widgets.run_table import RunTable
 from ..widgets.runview import RunView
 from ..widgets.table_model import ALL_BUT_SEED, Row, TableModel
-from .edit import NotesScreen, TagsScreen, merge_notes, save_notes, save_tags, shared_tags
+from .edit import EditActions
 from .pick import PickScreen
 
 MIN_INTERVAL = 0.1  # seconds between table updates: coalesces bursts, keeps p95 latency low
@@ -55,7 +54,7 @@ def empty_message(root: Path) -> str:
     )
 
 
-class MainScreen(Screen[None]):
+class MainScreen(EditActions, Screen[None]):
     AUTO_FOCUS = "#runs"
     BINDINGS = [
         Binding("enter", "open", "chart"),
@@ -409,54 +408,3 @@ class MainScreen(Screen[None]):
         from .importance import ImportanceScreen
 
         self.app.push_screen(ImportanceScreen(self))
-
-    # -- edits -------------------------------------------------------------------------------
-    def action_tags(self) -> None:
-        self.edit_tags(self.targets())
-
-    def action_notes(self) -> None:
-        self.edit_notes(self.targets())
-
-    def edit_tags(self, views: list[RunView]) -> None:
-        """Open the tag editor for `views`; saving writes one editor segment per run."""
-        if not views:
-            return
-        old = shared_tags(views)
-        title = (f"Tags of {one_line(views[0].name)}" if len(views) == 1 else
-                 f"Tags of {len(views)} runs (shared tags shown; changes apply to each)")
-        known = {t for v in self.model.views.values() for t in v.tags}
-
-        def done(new: list[str] | None) -> None:
-            if new is not None and new != old:
-                self._save(lambda: save_tags(views, old, new))
-
-        self.app.push_screen(TagsScreen(title, old, known), done)
-
-    def edit_notes(self, views: list[RunView]) -> None:
-        if not views:
-            return
-        base = views[0].notes
-        title = (f"Notes of {one_line(views[0].name)}" if len(views) == 1 else
-                 f"Notes of {len(views)} runs (the first run's notes shown; saved to each)")
-
-        def done(text: str | None) -> None:
-            if text is None or text == base:
-                return
-            theirs = self.model.views.get(views[0].path, views[0]).notes
-            notes = merge_notes(base, theirs, text)
-            if notes != text:
-                self.notify("Notes were changed elsewhere meanwhile; both versions are kept.",
-                            severity="warning")
-            self._save(lambda: save_notes(views, notes))
-
-        self.app.push_screen(NotesScreen(title, base), done)
-
-    @work(thread=True, group="edit")
-    def _save(self, write: object) -> None:
-        try:
-            paths = write()  # type: ignore[operator]
-        except (EditError, OSError, ValueError, TypeError) as exc:
-            self.app.call_from_thread(self.notify, safe_text(str(exc)), title="not saved",
-                                      severity="error", markup=False)
-            return
-        self.feed.ingest(paths)

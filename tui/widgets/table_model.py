@@ -16,7 +16,7 @@ from logger.query import FilterError, compile_filter
 from logger.textsafe import one_line
 
 from .runview import STATE_GLYPHS, RunView
-from .stats import _hashable, mean_std, sparkline
+from .stats import hashable, mean_std, sparkline
 
 ALL_BUT_SEED = ("*",)  # group_keys value: every config key except seeds
 AUTO_CONFIG_COLUMNS = 3  # config columns shown, when not grouping, for keys that vary
@@ -131,7 +131,7 @@ class TableModel:
             if is_seed(k):
                 continue
             try:
-                hv = _hashable(v)
+                hv = hashable(v)
                 hash(hv)
             except TypeError:
                 continue
@@ -239,11 +239,11 @@ class TableModel:
         flat = view.config_flat
         if self.group_keys == ALL_BUT_SEED:
             items = {k: v for k, v in flat.items() if not is_seed(k)}
-            gkey = tuple(sorted((k, repr(_hashable(v))) for k, v in items.items()))
+            gkey = tuple(sorted((k, repr(hashable(v))) for k, v in items.items()))
             shown = {k: items.get(k) for k in self.config_columns()}
             return gkey, shown
         values = {k: flat.get(k) for k in self.group_keys}
-        return tuple(repr(_hashable(v)) for v in values.values()), values
+        return tuple(repr(hashable(v)) for v in values.values()), values
 
     @staticmethod
     def _group_label(values: dict[str, Any]) -> str:
