@@ -346,3 +346,22 @@ async def test_default_metric_columns_follow_keys_that_appear_later(tmp_path):
         append_events(run_dir, [ev.Log(step=6, time=1_700_000_011.0, values={"val/acc": 0.5})])
         await wait_for(pilot, lambda: "val/acc" in screen.model.all_metric_keys())
         assert screen.model.metrics == picked
+
+
+async def test_mouse_rows_groups_and_keys(root):
+    from tui.widgets.keybar import KeyBar
+
+    async with RunwatchApp(root).run_test(size=(120, 30)) as pilot:
+        screen = await started(pilot)
+        table = screen.query_one(RunTable)
+        await pilot.click(RunTable, offset=(5, 3))  # the third row
+        assert table.cursor == 2
+        await pilot.click(RunTable, offset=(5, 3), times=2)  # double click opens its charts
+        from tui.screens.detail import DetailScreen
+
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, DetailScreen))
+        await pilot.press("escape")
+        bar = screen.query_one(KeyBar)
+        x = next(x0 for y, x0, _x1, key in bar._hits if key == "s" and y == 0)
+        await pilot.click(KeyBar, offset=(x, 0))  # a key in the bar runs its action
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, PickScreen))
