@@ -18,6 +18,7 @@ from itertools import chain, compress, islice
 from operator import itemgetter, lt
 from typing import Any
 
+MAX_PARKED = 4096  # rows parked before compaction runs anyway: parked rows cost ~5x columns
 _INT64 = 2**63
 _NUMERIC_TYPES = frozenset((int, float))
 _FLOAT = frozenset((float,))
@@ -108,7 +109,7 @@ class History:
     """Every logged row of a run: its step and time, and a column per key."""
 
     __slots__ = ("steps", "times", "_columns", "rewritten", "max_step", "dropped", "_pending",
-                 "_paths")
+                 "_paths", "_parked")
 
     def __init__(self, paths: dict[str, tuple[str, ...]] | None = None) -> None:
         self.steps = array("q")
@@ -118,6 +119,7 @@ class History:
         self.max_step: int | None = None
         self.dropped = 0  # rows that cannot be held (a step outside 64 bits)
         self._pending: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        self._parked = 0
         self._paths = paths if paths is not None else {}  # flat key -> path, for nested dicts
 
     def add(self, step: int, time: float, values: dict[str, Any]) -> None:
@@ -139,6 +141,9 @@ class History:
         if pending is None:
             pending = self._pending[keys] = []
         pending.append((row, step, time, *values.values()))
+        self._parked += 1
+        if self._parked > MAX_PARKED:
+            self._compact()
 
     def add_logs(self, logs: list[Any]) -> None:
         """`add` for many Log events: the reader's inner loop, with everything in locals."""
@@ -169,12 +174,16 @@ class History:
             row += 1
         self.max_step = top
         self.rewritten += rewritten
+        self._parked += len(logs)
+        if self._parked > MAX_PARKED:
+            self._compact()
 
     # -- compaction -------------------------------------------------------------------------
     def _compact(self) -> None:
         if not self._pending:
             return
         pending, self._pending = self._pending, {}
+        self._parked = 0
         parts: dict[str, list[tuple[Any, ...]]] = {}
         for keys, rows in pending.items():
             if not all(type(k) is str for k in keys):

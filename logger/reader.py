@@ -34,7 +34,9 @@ class RootReader:
     """Every run under a root, each followed incrementally."""
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
-        self.root = Path(root)
+        # Absolute: file watchers report absolute paths, and they must match the root's.
+        self.root = Path(os.path.abspath(root))
+        self._real_root = Path(os.path.realpath(root))
         self.runs: dict[str, RunData] = {}
         self._segments: dict[Path, tuple[RunData, SegmentReader]] = {}
 
@@ -69,7 +71,14 @@ class RootReader:
         try:
             rel = path.relative_to(self.root)
         except ValueError:
-            return None
+            try:  # a watcher that reports the root through its resolved (symlink-free) path
+                rel = path.relative_to(self._real_root)
+            except ValueError:
+                return None
+            path = self.root / rel
+            known = self._segments.get(path)
+            if known is not None:
+                return known[0], known[1], False
         if len(rel.parts) != 3 or not rel.name.endswith(ev.SEGMENT_SUFFIX):
             return None
         project, run_id, _ = rel.parts
@@ -97,7 +106,7 @@ class RootReader:
         """Read only these files (as reported by a file watcher); other paths are ignored."""
         segs: list[Path] = []
         for p in paths:
-            path = Path(p)
+            path = Path(os.path.abspath(p))
             if path.name.endswith(ev.SEGMENT_SUFFIX):
                 segs.append(path)
             elif path.is_dir():

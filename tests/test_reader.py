@@ -64,3 +64,33 @@ def test_stray_files_and_foreign_directories_are_ignored(root):
     (root / "p" / "abc" / "stray.log").write_text("x")
     reader = RootReader(root)
     assert reader.scan() == [] and reader.runs == {}
+
+
+def test_a_relative_root_matches_the_absolute_paths_watchers_report(root, monkeypatch):
+    run = logger.init(project="p")
+    run.log({"a": 1})
+    run.finish()
+    monkeypatch.chdir(root.parent)
+    reader = RootReader(root.name)  # "runs", relative
+    seg = next(run.run_dir.glob("*.rws")).resolve()
+    (update,) = reader.read_paths([str(seg)])
+    assert update.run.path == run.path and update.run.summary["a"] == 1
+    link = root.parent / "link"
+    link.symlink_to(root)
+    via_link = RootReader(link)
+    (update,) = via_link.read_paths([str(seg)])  # reported through the resolved path
+    assert update.run.dir == link / "p" / run.id
+
+
+def test_parked_rows_are_compacted_as_they_pile_up(root):
+    from logger.history import MAX_PARKED
+
+    run = logger.init(project="p")
+    for i in range(MAX_PARKED * 3):
+        run.log({"a": i, "b": float(i)})
+    run.finish()
+    reader = RootReader(root)
+    reader.scan()
+    history = reader.runs[run.path].history
+    assert sum(map(len, history._pending.values())) <= MAX_PARKED
+    assert history.columns["a"].series()[1][-1] == MAX_PARKED * 3 - 1
