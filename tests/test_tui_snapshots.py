@@ -16,9 +16,9 @@ from pytest_textual_snapshot import SVGImageExtension
 
 from tests.test_tui_support import wait_for
 from tui.app import RunwatchApp
+from tui.model import runview
 from tui.screens.detail import DetailScreen
 from tui.screens.main import MainScreen
-from tui.widgets import runview
 from tui.widgets.chart import Chart
 from tui.widgets.run_table import RunTable
 

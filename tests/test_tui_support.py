@@ -18,8 +18,8 @@ import pytest
 
 from logger import events as ev
 from logger.host import boot_id, process_start_ticks
-from tui.widgets.param_importance import importance
-from tui.widgets.stats import Decimator, band, ema, rebucket, sparkline
+from tui.model.param_importance import importance
+from tui.model.stats import Decimator, band, ema, rebucket, sparkline
 
 
 def run_events(
@@ -183,7 +183,7 @@ def test_decimator_takes_int_arrays_and_ranges():
 
 
 def test_first_pass_reads_every_run_start_even_a_long_one(tmp_path):
-    from tui.widgets.feed import Feed
+    from tui.model.feed import Feed
 
     root = tmp_path / "runs"
     big = {f"key_{i}": "x" * 40 for i in range(200)}  # ~9 KB of config

@@ -16,7 +16,6 @@ from logger.values import flatten_into
 
 from .cli_common import (
     CliError,
-    fmt_duration,
     fmt_value,
     iso_time,
     json_line,
@@ -25,6 +24,7 @@ from .cli_common import (
     read_all,
     short,
 )
+from .fmt import fmt_duration
 
 LS_METRICS = 4
 

@@ -70,7 +70,6 @@ from .cli_common import (
     EXIT_RUN_FAILED,
     CliError,
     fmt_clock,
-    fmt_duration,
     fmt_value,
     iso_time,
     json_line,
@@ -78,6 +77,7 @@ from .cli_common import (
     short,
 )
 from .cli_events import RENDER
+from .fmt import fmt_duration
 
 LABEL_MAX = 48
 

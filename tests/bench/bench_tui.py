@@ -137,10 +137,10 @@ async def _paint(root: Path, runs: int) -> dict[str, float]:
 
 async def _group(root: Path, runs: int) -> dict[str, float]:
     from tui.app import RunwatchApp
+    from tui.model.table_model import ALL_BUT_SEED
     from tui.screens.detail import DetailScreen
     from tui.screens.main import MainScreen
     from tui.widgets.chart import Chart
-    from tui.widgets.table_model import ALL_BUT_SEED
 
     app = RunwatchApp(root)
     async with app.run_test(size=(160, 50)) as pilot:

@@ -20,10 +20,10 @@ from textual.widgets import Static, TabbedContent, TabPane
 
 from logger.textsafe import one_line
 
-from ..widgets import run_info
+from ..model import run_info
+from ..model.series import SMOOTHING, X_AXES, X_NAMES, ChartOptions, SeriesCache, build_plots
 from ..widgets.chart import Chart
 from ..widgets.keybar import KeyBar
-from ..widgets.series import SMOOTHING, X_AXES, X_NAMES, ChartOptions, SeriesCache, build_plots
 from .pick import PickScreen
 
 if TYPE_CHECKING:

@@ -21,9 +21,9 @@ from textual.widgets import Input, Label, TextArea
 from logger.edit import EditError, edit_notes, set_tags
 from logger.textsafe import one_line, safe_text
 
-from ..widgets.feed import Feed
-from ..widgets.runview import RunView
-from ..widgets.table_model import TableModel
+from ..model.feed import Feed
+from ..model.runview import RunView
+from ..model.table_model import TableModel
 
 CONFLICT_MARK = "--- notes saved elsewhere while this edit was open ---"
 

@@ -17,12 +17,12 @@ from textual.widgets import DataTable, Static
 
 from logger.textsafe import one_line
 
+from ..model.param_importance import importance
+from ..model.runview import RunView
+from ..model.stats import hashable
+from ..model.table_model import fmt_number
 from ..widgets.chart import Chart, Line, Plot
 from ..widgets.keybar import KeyBar
-from ..widgets.param_importance import importance
-from ..widgets.runview import RunView
-from ..widgets.stats import hashable
-from ..widgets.table_model import fmt_number
 from .pick import PickScreen
 
 if TYPE_CHECKING:

@@ -17,11 +17,11 @@ from logger.query import FilterError
 from logger.textsafe import one_line, safe_text
 
 from ..messages import FeedStopped, RunsChanged
-from ..widgets.feed import Feed
+from ..model.feed import Feed
+from ..model.runview import RunView
+from ..model.table_model import ALL_BUT_SEED, Row, TableModel
 from ..widgets.keybar import KeyBar
 from ..widgets.run_table import RunTable
-from ..widgets.runview import RunView
-from ..widgets.table_model import ALL_BUT_SEED, Row, TableModel
 from .edit import EditActions
 from .pick import PickScreen
 

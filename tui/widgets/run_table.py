@@ -22,8 +22,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from . import runview
-from .table_model import Row, TableModel
+from ..model import runview
+from ..model.table_model import Row, TableModel
 
 FIXED_COLUMNS = 2  # state and name stay in view when scrolling sideways
 GUTTER = 2  # the mark column

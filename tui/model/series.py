@@ -14,7 +14,7 @@ from typing import Any
 from logger.rundata import RunData
 from logger.textsafe import one_line
 
-from .chart import DIM, PALETTE, Line, Plot
+from ..widgets.chart import DIM, PALETTE, Line, Plot
 from .stats import Decimator, band, ema_counted, rebucket
 
 X_AXES = ("_step", "_runtime", "_timestamp")

@@ -15,6 +15,7 @@ from typing import Any
 from logger.query import FilterError, compile_filter
 from logger.textsafe import one_line
 
+from ..fmt import fmt_duration
 from .runview import STATE_GLYPHS, RunView
 from .stats import hashable, mean_std, sparkline
 
@@ -63,21 +64,8 @@ def fmt_number(value: Any) -> str:
     if isinstance(value, int):
         return str(value) if abs(value) < 10**7 else f"{value:.3g}"
     if isinstance(value, float):
-        if math.isnan(value):
-            return ""
-        return f"{value:.4g}"
+        return f"{value:.4g}"  # nan and inf show as such: a loss that diverged must be seen
     return one_line(value)
-
-
-def fmt_duration(seconds: float) -> str:
-    s = int(seconds)
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    if s < 86400:
-        return f"{s // 3600}h{s % 3600 // 60:02d}m"
-    return f"{s // 86400}d{s % 86400 // 3600:02d}h"
 
 
 def fmt_ago(t: float, now: float) -> str:

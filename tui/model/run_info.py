@@ -14,8 +14,9 @@ from rich.text import Text
 from logger.rundata import RunData
 from logger.textsafe import safe_text
 
+from ..fmt import fmt_duration
 from .runview import STATE_GLYPHS, flatten
-from .table_model import fmt_duration, fmt_number
+from .table_model import fmt_number
 
 
 def _when(t: float | None) -> str:
