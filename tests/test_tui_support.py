@@ -196,3 +196,12 @@ def test_first_pass_reads_every_run_start_even_a_long_one(tmp_path):
     assert views["big-config"].config_flat["key_199"] == "x" * 40
     assert views["small"].step is not None and views["small"].step < 100  # histories later
     assert feed.follower.pending() > 0
+
+
+def test_step_axis_ticks_are_round_integers():
+    from tui.widgets.chart import step_ticks
+
+    assert step_ticks(0, 119) == ([0, 25, 50, 75, 100], ["0", "25", "50", "75", "100"])
+    assert step_ticks(0, 100_000)[1] == ["0", "20k", "40k", "60k", "80k", "100k"]
+    assert step_ticks(0, 3)[0] == [0, 1, 2, 3]
+    assert step_ticks(7, 7) == ([7], ["7"])

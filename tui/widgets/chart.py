@@ -77,6 +77,35 @@ def time_ticks(lo: float, hi: float, wall: bool, count: int = 5) -> tuple[list[f
     return pos, [time.strftime(fmt, time.localtime(p)) for p in pos]
 
 
+def step_ticks(lo: float, hi: float, count: int = 6) -> tuple[list[float], list[str]]:
+    """Round numbers across [lo, hi] (0, 250, 500, ... or 1.2k, 1.4k): steps are integers, and
+    plotext's own ticks (0.5, 26.0, 51.5) read like fractions of a step."""
+    span = hi - lo
+    if span <= 0:
+        return [lo], [_short_number(lo)]
+    raw = span / max(1, count - 1)
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    if step < 1:
+        step = 1.0
+    first = math.ceil(lo / step) * step
+    pos = []
+    x = first
+    while x <= hi + 1e-9 and len(pos) < 2 * count:
+        pos.append(x)
+        x += step
+    return pos, [_short_number(p) for p in pos]
+
+
+def _short_number(value: float) -> str:
+    a = abs(value)
+    if a >= 1e6:
+        return f"{value / 1e6:.4g}M"
+    if a >= 1e4:
+        return f"{value / 1e3:.4g}k"
+    return f"{value:.0f}" if value == int(value) else f"{value:.3g}"
+
+
 class Chart(Widget):
     """Draws a Plot. Set `plot` to a new Plot to redraw; nothing redraws on its own."""
 
@@ -158,6 +187,9 @@ class Chart(Widget):
             f.ruler("x").ticks([t[0] for t in plot.x_ticks], [t[1] for t in plot.x_ticks])
         elif plot.x_axis in ("_runtime", "_timestamp"):
             pos, labels = time_ticks(min(xs_all), max(xs_all), plot.x_axis == "_timestamp")
+            f.ruler("x").ticks(pos, labels)
+        elif all(x == int(x) for x in xs_all):
+            pos, labels = step_ticks(min(xs_all), max(xs_all))
             f.ruler("x").ticks(pos, labels)
         if plot.y_ticks:
             f.ruler("y").ticks([t[0] for t in plot.y_ticks], [t[1] for t in plot.y_ticks])
