@@ -17,6 +17,8 @@ from textual.widgets.selection_list import Selection
 
 from logger.textsafe import one_line
 
+from ..widgets.checklist import CheckList
+
 
 class PickScreen(ModalScreen[list[str] | None]):
     """Pick one (`multi=False`) or several values; type to narrow the list."""
@@ -52,7 +54,7 @@ class PickScreen(ModalScreen[list[str] | None]):
             yield Label(Text(self.title_text))
             yield Input(placeholder="type to search", id="pick-search")
             if self.multi:
-                yield SelectionList[str](id="pick-list")
+                yield CheckList(id="pick-list")
             else:
                 yield OptionList(id="pick-list")
             hint = ("type to search, enter adds the match; tab then space toggles; "
