@@ -66,6 +66,7 @@ class RunStart(Event, tag="run"):
     git_branch: str | None
     resumed: bool
     time: float
+    follows: list[str] = []  # a resume: the segment files that were there when it started
 
 
 class ConfigUpdate(Event, tag="config"):

@@ -49,6 +49,8 @@ class RunData:
         self._meta: list[tuple[float, str, int, Any]] = []
         self._meta_dirty = True
         self._seq: dict[str, int] = {}
+        self._clock: dict[str, float] = {}  # per segment: the latest event time seen so far
+        self._follows: dict[str, list[str]] = {}  # a resumed segment -> the segments before it
         self._summary_cache: tuple[int, dict[str, Any]] | None = None
         self._derived: dict[str, Any] = {}
 
@@ -56,6 +58,7 @@ class RunData:
     def apply(self, seg: SegmentReader, events: list[Any]) -> None:
         name = seg.path.name
         seq = self._seq.get(name, 0)
+        clock = self._clock.get(name, -math.inf)
         log = ev.Log
         self.history.add_logs([e for e in events if type(e) is log])
         for event in events:
@@ -64,13 +67,19 @@ class RunData:
             if kind is log:
                 continue
             if kind in _META:
-                self._meta.append((event.time, name, seq, event))
+                # A segment's own events keep their order even if its wall clock steps back.
+                t = event.time if event.time == event.time else clock  # NaN: keep the order
+                clock = t if t > clock else clock
+                self._meta.append((clock, name, seq, event))
                 self._meta_dirty = True
+                if kind is ev.RunStart and event.follows:
+                    self._follows[name] = list(event.follows)
             elif kind is ev.ArtifactLogged:
                 self.artifacts.append(event)
             elif kind is ev.FileSaved:
                 self.files.append(event)
         self._seq[name] = seq
+        self._clock[name] = clock
         if events:
             self.updated_at = max(self.updated_at, seg.last_time)
             self.version += 1
@@ -83,26 +92,19 @@ class RunData:
             "name": self.id, "notes": None, "tags": (), "group": None, "job_type": None,
             "config": {}, "start": None, "metrics": {}, "summary_set": {}, "summary_removed": {},
         }
-        tags: list[str] = []
-        for _t, _n, _s, e in sorted(self._meta, key=lambda m: m[:3]):
+        generation = self._generations()
+        # What only scripts write (config, summary, metrics) in the order the segments ran:
+        # a resume comes after what it resumed, whatever the two machines' clocks said.
+        originals = [m for m in self._meta if type(m[3]) is ev.RunStart and not m[3].resumed]
+        for _t, _n, _s, e in sorted(self._meta, key=lambda m: (generation.get(m[1], 0), *m[:3])):
             kind = type(e)
             if kind is ev.RunStart:
-                if d["start"] is None:
+                if d["start"] is None or (d["start"].resumed and not e.resumed):
                     d["start"] = e
-                d.update(name=e.name, notes=e.notes, group=e.group, job_type=e.job_type)
-                tags = list(e.tags)
+                d.update(group=e.group, job_type=e.job_type)
                 d["config"] = deep_merge(d["config"], e.config)
             elif kind is ev.ConfigUpdate:
                 d["config"] = deep_merge(d["config"], e.values)
-            elif kind is ev.SetTags:
-                if e.tags is not None:
-                    tags = list(e.tags)
-                tags = [t for t in tags if t not in e.remove]
-                tags += [t for t in e.add if t not in tags]
-            elif kind is ev.SetNotes:
-                d["notes"] = e.notes
-            elif kind is ev.SetName:
-                d["name"] = e.name
             elif kind is ev.SummaryUpdate:
                 flat: dict[str, Any] = {}
                 flatten_into(flat, e.values, "", self._paths)
@@ -112,10 +114,44 @@ class RunData:
                     d["summary_removed"][key] = e.time
             elif kind is ev.DefineMetric:
                 d["metrics"][e.name] = e
+        # Name, notes and tags, which editors change too: by time, each segment's in its order.
+        # A resumed RunStart restates what it read at init; it names the run only where the
+        # original start is missing, so an edit made meanwhile is not undone.
+        tags: list[str] = []
+        for _t, _n, _s, e in sorted(self._meta, key=lambda m: m[:3]):
+            kind = type(e)
+            if kind is ev.RunStart:
+                if not e.resumed or not originals:
+                    d.update(name=e.name, notes=e.notes)
+                    tags = list(e.tags)
+            elif kind is ev.SetTags:
+                if e.tags is not None:
+                    tags = list(e.tags)
+                tags = [t for t in tags if t not in e.remove]
+                tags += [t for t in e.add if t not in tags]
+            elif kind is ev.SetNotes:
+                d["notes"] = e.notes
+            elif kind is ev.SetName:
+                d["name"] = e.name
         d["tags"] = tuple(tags)
         self._derived = d
         self._meta_dirty = False
         return d
+
+    def _generations(self) -> dict[str, int]:
+        """0 for a segment that resumed nothing; 1 + the latest it resumed otherwise."""
+        out: dict[str, int] = {}
+
+        def gen(name: str, depth: int = 0) -> int:
+            if name not in out:
+                before = self._follows.get(name, ())
+                out[name] = 0 if depth > 64 or not before else 1 + max(
+                    (gen(b, depth + 1) for b in before if b != name), default=-1)
+            return out[name]
+
+        for name in self._follows:
+            gen(name)
+        return out
 
     name = property(lambda self: self._meta_state()["name"])
     notes = property(lambda self: self._meta_state()["notes"])
@@ -211,7 +247,11 @@ class RunData:
         if any(s.finish is None and _writer_alive(s, now) for s in scripts):
             self.state, self.exit_code, self.error, self.finished_at = "running", None, None, None
         elif scripts:
-            last = max(scripts, key=lambda s: (s.start.time if s.start else 0.0, s.path.name))
+            # The segment that ran last: the latest generation (a resume follows what it
+            # resumed, however its clock is set), then the latest start.
+            generation = self._generations()
+            last = max(scripts, key=lambda s: (generation.get(s.path.name, 0),
+                                               s.start.time if s.start else 0.0, s.path.name))
             fin = last.finish
             if fin is None:
                 self.state, self.exit_code, self.error = "crashed", None, None

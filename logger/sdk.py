@@ -84,26 +84,42 @@ def _start(project: Any, name: Any, notes: Any, tags: Any, config: dict[str, Any
         raise ValueError(
             f"run {project}/{run_id} already exists under {root}; pass resume='allow' to continue it"
         )
+    given: dict[str, Any] = {
+        "name": check_name("name", name) if name is not None else None,
+        "notes": check_name("notes", notes, 1_000_000) if notes is not None else None,
+        "tags": _check_tags(tags) if tags is not None else None,
+        "group": check_name("group", group) if group is not None else None,
+        "job_type": check_name("job_type", job_type) if job_type is not None else None,
+    }
+    labels = {k: v for k, v in given.items() if v is not None}
     values: dict[str, Any] = {}
     if previous is not None:
         config = {**previous.config, **config}
         values = previous.summary_flat()
-    tags_t = _check_tags(tags) if tags is not None else (previous.tags if previous else ())
+        labels = {"name": previous.name, "notes": previous.notes, "tags": previous.tags,
+                  "group": previous.group, "job_type": previous.job_type, **labels}
     cwd = os.getcwd()
     commit, branch = git_info(Path(cwd))
+    follows = sorted(previous.segments) if previous is not None else []
     run = Run(
         root=root, project=project, run_id=run_id,
-        name=check_name("name", name) if name is not None else (previous.name if previous else human_name(root / project)),
-        notes=check_name("notes", notes, 1_000_000) if notes is not None else (previous.notes if previous else None),
-        tags=tags_t,
-        group=check_name("group", group) if group is not None else (previous.group if previous else None),
-        job_type=check_name("job_type", job_type) if job_type is not None else (previous.job_type if previous else None),
+        name=labels.get("name") or human_name(root / project), notes=labels.get("notes"),
+        tags=labels.get("tags", ()), group=labels.get("group"), job_type=labels.get("job_type"),
         config=config, allow_val_change=allow_val_change, resumed=previous is not None,
         start_step=(previous.step + 1) if previous is not None and previous.step is not None else 0,
         last_values={k: v for k, v in values.items() if not k.startswith("_")},
         meta={"command": list(sys.argv), "python": sys.version.split()[0], "cwd": cwd,
-              "git_commit": commit, "git_branch": branch},
+              "git_commit": commit, "git_branch": branch, "follows": follows},
     )
+    if previous is not None:
+        # A resume restates the labels it read; readers take only what init was given (as
+        # edits), so a tag added in the TUI while this script started is not undone.
+        if given["name"] is not None:
+            run.name = given["name"]
+        if given["notes"] is not None:
+            run.notes = given["notes"]
+        if given["tags"] is not None:
+            run.tags = given["tags"]
     _active.append(run)
     _install_hooks()
     _publish(run)

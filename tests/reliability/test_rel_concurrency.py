@@ -7,7 +7,6 @@ import random
 from collections import Counter
 from pathlib import Path
 
-import pytest
 import relkit
 
 from logger.api import Api
@@ -146,8 +145,6 @@ logger.finish()
 """
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a resumed run's RunStart restates tags/notes read at "
-                   "init, replacing an editor's tags/notes saved between that read and the RunStart")
 def test_an_edit_racing_a_resume_is_kept(tmp_path: Path) -> None:
     root = tmp_path / "runs"
     start_run(tmp_path, root, "res", 3)

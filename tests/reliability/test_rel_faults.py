@@ -147,8 +147,6 @@ def test_a_clock_stepping_back_keeps_every_step_in_order(clock_run: object) -> N
     assert run.summary_flat()["best"] == 99.0
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: rundata orders a segment's own edits by wall time, "
-                   "so edits made after the clock stepped back sort before RunStart and are lost")
 @pytest.mark.parametrize("field", ["tags", "notes", "name", "config"])
 def test_a_clock_stepping_back_keeps_the_latest_edits(field: str, clock_run: object) -> None:
     expected = {"tags": ("after",), "notes": "after", "name": "renamed-after",
@@ -179,9 +177,6 @@ logger.finish()
 """
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: rundata takes the state (and config) from the segment "
-                   "with the latest start *time*, so a resume on a clock behind the crashed run's "
-                   "(NTP step, or another host's skew) reads crashed, with the old config")
 def test_a_resume_on_a_clock_behind_the_crash_reads_finished(tmp_path: Path) -> None:
     script = relkit.write_script(tmp_path, "skewed.py", SKEWED)
     root = tmp_path / "runs"
