@@ -79,7 +79,10 @@ class Run:
     @property
     def created_at(self) -> str:
         """ISO 8601 in UTC, as W&B gives it."""
-        stamp = _dt.datetime.fromtimestamp(self._data.created_at, _dt.timezone.utc)
+        try:
+            stamp = _dt.datetime.fromtimestamp(self._data.created_at, _dt.timezone.utc)
+        except (ValueError, OverflowError, OSError):  # a time no clock could have written
+            return ""
         return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
 
     @property

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .run import Run
 
 _VERSION_FILE = re.compile(r"^v(\d+)\.json$")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class ArtifactError(Exception):
@@ -256,7 +257,9 @@ def _store(root: Path, project: str, art: Artifact, aliases: list[str], run_id: 
 
 def _link_new_version(art_dir: Path, manifest: dict[str, Any], existing: list[dict[str, Any]]) -> int:
     number = max((m["version"] for m in existing), default=-1) + 1
-    fd, tmp = tempfile.mkstemp(prefix=".manifest-", dir=art_dir)
+    # Created like every other file (0666 less the umask); mkstemp would make it 0600.
+    tmp = str(art_dir / f".manifest-{os.getpid()}-{os.urandom(4).hex()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         while True:
             manifest["version"] = number
@@ -306,7 +309,17 @@ def _latest_version(art_dir: Path) -> int | None:
 
 # -- reading ----------------------------------------------------------------------------------
 def load_artifact(root: Path, project: str, name: str, alias: str = "latest") -> Artifact:
-    """The version of `name` that `alias` ("latest", "v3", "best") names."""
+    """The version of `name` that `alias` ("latest", "v3", "best") names.
+
+    Names, aliases and digests may come from files someone else wrote: each is checked to be
+    one plain path component (or a SHA-256) before it is used in a path.
+    """
+    try:
+        check_component("project", project)
+        check_component("artifact name", name)
+        check_component("artifact alias", alias)
+    except (TypeError, ValueError) as exc:
+        raise ArtifactError(str(exc)) from None
     store = store_dir(root, project)
     art_dir = store / name
     latest = _latest_version(art_dir)
@@ -325,8 +338,14 @@ def load_artifact(root: Path, project: str, name: str, alias: str = "latest") ->
             raise ArtifactError(f"artifact {project}/{name} has no alias {alias!r}") from None
     try:
         manifest = json.loads((art_dir / f"v{number}.json").read_text())
-    except (OSError, ValueError):
-        raise ArtifactError(f"artifact {project}/{name} has no version v{number}") from None
+        files = manifest["files"]
+        if not isinstance(files, dict) or not all(
+            isinstance(e, dict) and isinstance(e.get("digest"), str) and _SHA256.fullmatch(e["digest"])
+            for e in files.values()
+        ):
+            raise ValueError("a file entry without a SHA-256 digest")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ArtifactError(f"artifact {project}/{name} has no readable version v{number}: {exc}") from None
     art = Artifact(manifest["name"], manifest["type"], manifest.get("description"), manifest.get("metadata"))
     art.version, art.digest, art.size, art.project = f"v{number}", manifest["digest"], manifest["size"], project
     names = {alias for alias, version in _aliases_of(art_dir) if version == number}

@@ -241,41 +241,47 @@ def scan_frames(buf: bytes | bytearray | memoryview, start: int = 0) -> tuple[li
     """Decode every whole frame in `buf` from `start`.
 
     Returns (events, consumed, skipped_frames): `consumed` is where the next read continues
-    (an incomplete last frame is left for later); damaged frames are skipped by searching for
-    the next marker, and counted. A frame is only ever returned if its checksum matches.
+    (an incomplete last frame is left for later); damaged frames are skipped and counted. A
+    frame is only ever returned if its checksum matches. After damage, the reader takes the
+    damaged frame's own length when it lands on a frame boundary; otherwise it searches for
+    the next marker, and accepts a frame found that way only if another frame (or the end of
+    the data) follows it, so a frame that was logged as a bytes value inside a damaged frame
+    never surfaces as an event.
     """
-    view = memoryview(buf)
-    n = len(buf)
+    data = bytes(buf) if isinstance(buf, memoryview) else buf
+    view = memoryview(data)
+    n = len(data)
     pos = start
     events: list[Any] = []
     skipped = 0
-    damaged = False  # inside a damaged stretch: count it once
+    resync = False  # searching for a frame after damage: count the stretch once
     while pos < n:
         if n - pos < FRAME_HEAD_SIZE:
             break
-        marker, length, crc = FRAME_HEAD.unpack_from(buf, pos)
+        marker, length, crc = FRAME_HEAD.unpack_from(data, pos)
         if marker == MARKER and length <= MAX_FRAME:
             end = pos + FRAME_HEAD_SIZE + length
-            if end > n:
-                # Incomplete: a torn tail (wait for more), unless a whole valid frame follows,
-                # which means this length field is damaged.
-                if _valid_frame_after(buf, pos + 1) is None:
-                    break
-            else:
-                payload = view[pos + FRAME_HEAD_SIZE : end]
-                if _crc32(payload) == crc:
-                    try:
-                        events += decode_batch(payload)
-                    except msgspec.DecodeError:
-                        if not damaged:
-                            skipped += 1
-                    damaged = False
-                    pos = end
-                    continue
-        if not damaged:
+            if end <= n and _crc32(view[pos + FRAME_HEAD_SIZE : end]) == crc and (
+                not resync or _at_boundary(data, end)
+            ):
+                try:
+                    events += decode_batch(view[pos + FRAME_HEAD_SIZE : end])
+                except (msgspec.DecodeError, RecursionError):
+                    skipped += 1  # well framed, but not msgpack we can read (or nested absurdly deep)
+                resync = False
+                pos = end
+                continue
+            if end > n and not resync and _valid_frame_after(data, pos + 1) is None:
+                break  # a torn tail: wait for the rest
+            if not resync:
+                skipped += 1
+            if end <= n and _at_boundary(data, end) and end > pos + FRAME_HEAD_SIZE:
+                pos, resync = end, False  # the length was right: skip exactly this frame
+                continue
+        elif not resync:
             skipped += 1
-            damaged = True
-        nxt = buf.find(MARKER, pos + 1) if not isinstance(buf, memoryview) else bytes(buf).find(MARKER, pos + 1)
+        resync = True
+        nxt = data.find(MARKER, pos + 1)
         if nxt < 0:
             # Keep the last byte: it may be the first half of a marker still being written.
             pos = max(pos + 1, n - 1)
@@ -284,9 +290,15 @@ def scan_frames(buf: bytes | bytearray | memoryview, start: int = 0) -> tuple[li
     return events, pos, skipped
 
 
-def _valid_frame_after(buf: bytes | bytearray | memoryview, pos: int) -> int | None:
-    """Offset of the first whole frame with a good checksum at or after `pos`, if any."""
-    data = buf if not isinstance(buf, memoryview) else bytes(buf)
+def _at_boundary(data: bytes | bytearray, end: int) -> bool:
+    """Whether a frame could start at `end`: the end of the data, or a marker (or its start)."""
+    rest = len(data) - end
+    return rest == 0 or data.startswith(MARKER[: min(rest, 2)], end)
+
+
+def _valid_frame_after(data: bytes | bytearray, pos: int) -> int | None:
+    """Offset of the first whole, checksummed frame at or after `pos` that ends on a frame
+    boundary, if any: proof that what came before it is damage, not a write in progress."""
     n = len(data)
     while True:
         pos = data.find(MARKER, pos)
@@ -294,6 +306,6 @@ def _valid_frame_after(buf: bytes | bytearray | memoryview, pos: int) -> int | N
             return None
         _, length, crc = FRAME_HEAD.unpack_from(data, pos)
         end = pos + FRAME_HEAD_SIZE + length
-        if end <= n and _crc32(memoryview(data)[pos + FRAME_HEAD_SIZE : end]) == crc:
+        if end <= n and _crc32(memoryview(data)[pos + FRAME_HEAD_SIZE : end]) == crc and _at_boundary(data, end):
             return pos
         pos += 1

@@ -26,9 +26,16 @@ def save_files(run: Run, glob_str: str | os.PathLike[str], base_path: str | os.P
     """
     if policy not in POLICIES:
         raise ValueError(f"save(policy={policy!r}): use one of {', '.join(POLICIES)}")
+    if not isinstance(glob_str, (str, os.PathLike)):
+        raise TypeError(f"save() takes a file name or glob (str), not {type(glob_str).__name__}")
     pattern = os.fspath(glob_str)
     if not isinstance(pattern, str) or not pattern or "\x00" in pattern:
         raise ValueError(f"save() needs a file name or glob, like save('model.pt'), not {glob_str!r}")
+    if base_path is None and ".." in pattern.replace("\\", "/").split("/"):
+        raise ValueError(
+            f"save({pattern!r}): the glob walks above its own directory; pass base_path= to say "
+            "what the stored names are relative to (as W&B requires)"
+        )
     base = os.fspath(base_path) if base_path is not None else (os.path.dirname(pattern) or ".")
     names = [name for _, name in _matches(pattern, base)]  # refuses escapes before anything else
     if policy in ("live", "end"):

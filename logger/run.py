@@ -8,6 +8,7 @@ frame and appends it to the writer's buffer, nothing more. Everything that can f
 
 from __future__ import annotations
 
+import operator
 import os
 import threading
 import time
@@ -146,7 +147,7 @@ class Run:
             self._last.update(data)
             try:
                 payload = _encode(_Log(row_step, _now(), data))
-            except (TypeError, OverflowError, ValueError):
+            except (TypeError, OverflowError, ValueError, RecursionError):
                 payload = self._encode_converted(row_step, data)
             self._append(payload)
             if len(self._queue) > _HURRY:
@@ -157,11 +158,7 @@ class Run:
     def _log_slow(self, data: dict[str, Any], step: int | None, commit: bool | None) -> None:
         with self._lock:
             if step is not None:
-                if isinstance(step, bool) or not isinstance(step, int):
-                    try:
-                        step = int(step)  # NumPy/PyTorch integers
-                    except (TypeError, ValueError):
-                        raise TypeError(f"step must be an int, not {type(step).__name__}") from None
+                step = _check_step(step)
                 if step != self._step:
                     self._commit_pending()
                     if step < self._step:
@@ -190,7 +187,7 @@ class Run:
         self._pending = None
         try:
             payload = _encode(_Log(self._step, _now(), data))
-        except (TypeError, OverflowError, ValueError):
+        except (TypeError, OverflowError, ValueError, RecursionError):
             payload = self._encode_converted(self._step, data)
         self._append(payload)
 
@@ -209,12 +206,12 @@ class Run:
         self._last.update(values)
         try:
             return _encode(_Log(step, _now(), values))
-        except (TypeError, OverflowError, ValueError):
+        except (TypeError, OverflowError, ValueError, RecursionError):
             # Something convert() let through (a float or str subclass msgspec refuses).
             for key, value in values.items():
                 try:
                     _encode(value)
-                except (TypeError, OverflowError, ValueError):
+                except (TypeError, OverflowError, ValueError, RecursionError):
                     values[key] = repr(value)
             return _encode(_Log(step, _now(), values))
 
@@ -223,6 +220,10 @@ class Run:
         """How a metric is summarised (`summary="min"`...) and charted (`step_metric`)."""
         if not isinstance(name, str) or not name:
             raise TypeError("define_metric needs a metric name (a non-empty str), like 'val/loss'")
+        if step_metric is not None and not isinstance(step_metric, str):
+            raise TypeError(f"define_metric step_metric must be a metric name (str), not {type(step_metric).__name__}")
+        if summary is not None and not isinstance(summary, str):
+            raise TypeError(f"define_metric summary must be a str like 'min', not {type(summary).__name__}")
         if summary is not None:
             for part in summary.split(","):
                 if part.strip() not in ("min", "max", "mean", "first", "last", "none", "best", ""):
@@ -317,6 +318,19 @@ class Run:
 
     def __repr__(self) -> str:
         return f"<Run {self.path} name={self._name!r}{' finished' if self._finished else ''}>"
+
+
+def _check_step(step: Any) -> int:
+    """An int step (NumPy and PyTorch integers too, through __index__) that a reader can hold."""
+    if isinstance(step, bool):
+        raise TypeError("step must be an int, not bool")
+    try:
+        value = operator.index(step)
+    except TypeError:
+        raise TypeError(f"step must be an int, not {type(step).__name__}") from None
+    if not -(2**63) <= value < 2**63:
+        raise ValueError(f"step {value} is outside the 64-bit range runwatch stores")
+    return value
 
 
 def _check_tags(value: Any) -> tuple[str, ...]:

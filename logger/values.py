@@ -11,6 +11,7 @@ from typing import Any
 
 _PLAIN = (str, int, float, bool, type(None))
 _INT_LIMIT = 2**63
+MAX_DEPTH = 64
 
 
 def convert(value: Any, depth: int = 0) -> Any:
@@ -26,8 +27,9 @@ def convert(value: Any, depth: int = 0) -> Any:
             except OverflowError:
                 return repr(value)
         return value
-    if depth > 64:
-        return repr(value)
+    if depth > MAX_DEPTH:
+        # Not repr(): that recurses as deep as the value does, and can overflow the stack.
+        return f"<{type(value).__name__} nested deeper than {MAX_DEPTH} levels>"
     if isinstance(value, Mapping):
         return {str(k): convert(v, depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
