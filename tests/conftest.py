@@ -13,6 +13,14 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # Here, not in tests/reliability/: an option must be known when pytest starts from the root.
+    parser.addoption(
+        "--long", action="store_true", default=False,
+        help="reliability suite: kill torture x500, a 30-minute 1 kHz soak, more hypothesis examples",
+    )
+
+
 @pytest.fixture
 def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty run root, also set as $RUNWATCH_DIR for code that resolves it itself."""

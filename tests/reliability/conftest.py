@@ -12,12 +12,5 @@ import pytest
 import relkit
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption(
-        "--long", action="store_true", default=False,
-        help="reliability suite: kill torture x500, a 30-minute 1 kHz soak, more hypothesis examples",
-    )
-
-
 def pytest_configure(config: pytest.Config) -> None:
     relkit.LONG = bool(config.getoption("--long", default=False)) or os.environ.get("RUNWATCH_LONG") == "1"
