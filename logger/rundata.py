@@ -92,10 +92,16 @@ class RunData:
             "name": self.id, "notes": None, "tags": (), "group": None, "job_type": None,
             "config": {}, "start": None, "metrics": {}, "summary_set": {}, "summary_removed": {},
         }
+        self._apply_script_events(d)
+        self._apply_labels(d)
+        self._derived = d
+        self._meta_dirty = False
+        return d
+
+    def _apply_script_events(self, d: dict[str, Any]) -> None:
+        """What only scripts write (config, summary, metrics) in the order the segments ran:
+        a resume comes after what it resumed, whatever the two machines' clocks said."""
         generation = self._generations()
-        # What only scripts write (config, summary, metrics) in the order the segments ran:
-        # a resume comes after what it resumed, whatever the two machines' clocks said.
-        originals = [m for m in self._meta if type(m[3]) is ev.RunStart and not m[3].resumed]
         for _t, _n, _s, e in sorted(self._meta, key=lambda m: (generation.get(m[1], 0), *m[:3])):
             kind = type(e)
             if kind is ev.RunStart:
@@ -114,9 +120,12 @@ class RunData:
                     d["summary_removed"][key] = e.time
             elif kind is ev.DefineMetric:
                 d["metrics"][e.name] = e
-        # Name, notes and tags, which editors change too: by time, each segment's in its order.
-        # A resumed RunStart restates what it read at init; it names the run only where the
-        # original start is missing, so an edit made meanwhile is not undone.
+
+    def _apply_labels(self, d: dict[str, Any]) -> None:
+        """Name, notes and tags, which editors change too: by time, each segment's in its order.
+        A resumed RunStart restates what it read at init; it names the run only where the
+        original start is missing, so an edit made meanwhile is not undone."""
+        originals = [m for m in self._meta if type(m[3]) is ev.RunStart and not m[3].resumed]
         tags: list[str] = []
         for _t, _n, _s, e in sorted(self._meta, key=lambda m: m[:3]):
             kind = type(e)
@@ -134,9 +143,6 @@ class RunData:
             elif kind is ev.SetName:
                 d["name"] = e.name
         d["tags"] = tuple(tags)
-        self._derived = d
-        self._meta_dirty = False
-        return d
 
     def _generations(self) -> dict[str, int]:
         """0 for a segment that resumed nothing; 1 + the latest it resumed otherwise."""

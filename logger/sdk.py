@@ -70,20 +70,8 @@ def _start(project: Any, name: Any, notes: Any, tags: Any, config: dict[str, Any
     root = resolve_root(dir)
     if root.exists() and not root.is_dir():
         raise NotADirectoryError(f"run root {root} is a file; pass dir= a directory (or set RUNWATCH_DIR)")
-    if resume not in (None, False, True, "allow", "must", "never", "auto"):
-        raise ValueError(f"resume={resume!r}: use 'allow', 'must' or 'never'")
-    if resume is True or resume == "auto":
-        resume = "allow"
     run_id = check_run_id(run_id) if run_id is not None else new_run_id()
-    run_dir = root / project / run_id
-    previous = _read_previous(run_dir) if resume in ("allow", "must") else None
-    exists = run_dir.is_dir() and any(p.suffix == ".rws" for p in run_dir.iterdir())
-    if resume == "must" and previous is None:
-        raise ValueError(f"resume='must' but run {project}/{run_id} does not exist under {root}")
-    if exists and previous is None:
-        raise ValueError(
-            f"run {project}/{run_id} already exists under {root}; pass resume='allow' to continue it"
-        )
+    previous = _previous_run(root, project, run_id, resume)
     given: dict[str, Any] = {
         "name": check_name("name", name) if name is not None else None,
         "notes": check_name("notes", notes, 1_000_000) if notes is not None else None,
@@ -124,6 +112,24 @@ def _start(project: Any, name: Any, notes: Any, tags: Any, config: dict[str, Any
     _install_hooks()
     _publish(run)
     return run
+
+
+def _previous_run(root: Path, project: str, run_id: str, resume: Any) -> Any:
+    """The run to continue (resume="allow"/"must" and it exists), or None for a new one."""
+    if resume not in (None, False, True, "allow", "must", "never", "auto"):
+        raise ValueError(f"resume={resume!r}: use 'allow', 'must' or 'never'")
+    if resume is True or resume == "auto":
+        resume = "allow"
+    run_dir = root / project / run_id
+    previous = _read_previous(run_dir) if resume in ("allow", "must") else None
+    if resume == "must" and previous is None:
+        raise ValueError(f"resume='must' but run {project}/{run_id} does not exist under {root}")
+    exists = run_dir.is_dir() and any(p.suffix == ".rws" for p in run_dir.iterdir())
+    if exists and previous is None:
+        raise ValueError(
+            f"run {project}/{run_id} already exists under {root}; pass resume='allow' to continue it"
+        )
+    return previous
 
 
 def _read_previous(run_dir: Path) -> Any:
