@@ -22,7 +22,6 @@ from .values import deep_merge, flatten_into, unflatten
 
 HEARTBEAT_WINDOW = 30.0  # another host's writer is alive while its file moved this recently
 STATES = ("running", "finished", "failed", "killed", "crashed")
-_AGGREGATES = ("min", "max", "mean", "first", "last", "best")
 _META = (ev.RunStart, ev.ConfigUpdate, ev.SetTags, ev.SetNotes, ev.SetName, ev.SummaryUpdate,
          ev.DefineMetric)
 

@@ -157,12 +157,6 @@ def _seed_config(config: Any) -> dict[str, Any]:
 
 
 # -- module-level functions -----------------------------------------------------------------
-def _current(what: str) -> Run:
-    if not _active:
-        raise RunwatchError(f"logger.{what}() needs a run: call logger.init(...) first")
-    return _active[-1]
-
-
 def log(data: dict[str, Any], step: int | None = None, commit: bool | None = None) -> None:
     run = _module().run
     if run is None:

@@ -4,7 +4,6 @@ escapes, so a run named "\\x1b]52;..." can never drive the terminal that shows i
 from __future__ import annotations
 
 import re
-import unicodedata
 
 # C0 and C1 controls, DEL, and the bidi overrides/isolates that reorder what follows them.
 _UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
@@ -41,8 +40,3 @@ def one_line(value: object, width: int | None = None) -> str:
     if width is not None and len(out) > width:
         out = out[: max(0, width - 1)] + "…"
     return out
-
-
-def display_width(text: str) -> int:
-    """Cells `text` takes in a terminal (wide East Asian characters take two)."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
