@@ -223,7 +223,9 @@ async def follow_in_app(root: Path, writer: relkit.Child, steps: int, force_poll
         seen_running = False
         import time
 
-        deadline = time.monotonic() + 15  # under the 30 s rescan: only following counts
+        # The writer takes ~3 ms a step; the deadline stays under the watcher's 30 s rescan, so
+        # a root whose events never arrive is only followed by polling.
+        deadline = time.monotonic() + 10 + steps * 0.003
         while not ("p/live" in views and views["p/live"].state == "finished"
                    and views["p/live"].step == steps - 1):
             seen_running |= "p/live" in views and views["p/live"].state == "running"
@@ -244,7 +246,7 @@ async def test_forced_polling_follows_a_root_whose_change_events_never_arrive(
     monkeypatch.setattr(watchfiles, "watch", dead_watch)
     root = tmp_path / "runs"
     root.mkdir()
-    steps = relkit.scale(300, 5000)
+    steps = relkit.scale(300, 3000)
     tail_script = relkit.write_script(tmp_path, "tail.py", DEAD_WATCH_TAIL)
     tail = live.TailProc(root, "--json", argv=[sys.executable, str(tail_script), "tail", str(root), "--json"],
                          RUNWATCH_POLL="1")
@@ -266,7 +268,7 @@ async def test_forced_polling_follows_a_root_whose_change_events_never_arrive(
 async def test_the_wall_clock_stepping_back_during_a_followed_run(tmp_path: Path) -> None:
     root = tmp_path / "runs"
     root.mkdir()
-    steps = relkit.scale(300, 5000)
+    steps = relkit.scale(300, 3000)
     tails = {"plain": live.TailProc(root, "--json"),
              "every": live.TailProc(root, "--json", "--every", "0.1")}
     writer = relkit.Child(relkit.write_script(tmp_path, "writer.py", LIVE_WRITER), root, steps, 3600)

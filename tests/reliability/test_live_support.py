@@ -12,6 +12,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -160,13 +161,15 @@ class Tmux:
         environment.pop("NO_COLOR", None)
         environment.pop("TMUX", None)
         self._env = environment
-        self.tmux("new-session", "-d", "-s", "app", "-x", str(size[0]), "-y", str(size[1]),
+        # Let what the app prints set the title and the clipboard, so that a leak shows; keep
+        # the pane after the app exits, so that its last screen can be read.
+        fd, conf = tempfile.mkstemp(prefix="rw-live-tmux-", suffix=".conf")
+        os.write(fd, b"set-option -g set-clipboard on\nset-option -g allow-rename on\n"
+                     b"set-window-option -g remain-on-exit on\n")
+        os.close(fd)
+        self._conf = conf
+        self.tmux("-f", conf, "new-session", "-d", "-s", "app", "-x", str(size[0]), "-y", str(size[1]),
                   "-c", str(cwd), *argv, check=True)
-        # The app's own output may try to set the title or the clipboard: let it, so that a
-        # leak shows (tmux ignores both by default).
-        self.tmux("set-option", "-g", "set-clipboard", "on")
-        self.tmux("set-option", "-g", "allow-rename", "on")
-        self.tmux("set-window-option", "-g", "remain-on-exit", "on")
         self.tmux("select-pane", "-t", "app", "-T", "clean")
         self.pid = int(self.tmux("display-message", "-p", "-t", "app", "#{pane_pid}").strip())
 
@@ -209,6 +212,7 @@ class Tmux:
 
     def close(self) -> None:
         self.tmux("kill-server")
+        os.unlink(self._conf)
 
 
 def row_of(screen: str, needle: str) -> str:
@@ -328,8 +332,6 @@ def user_python(user: int = 65534) -> tuple[list[str], dict[str, str]] | None:
 
 def world_readable_dir(prefix: str) -> Path:
     """A fresh directory under /tmp that another user can enter (pytest's tmp_path is 0700)."""
-    import tempfile
-
     path = Path(tempfile.mkdtemp(prefix=prefix))
     path.chmod(0o755)
     return path
