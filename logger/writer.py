@@ -65,16 +65,31 @@ def segment_start(run_id: str, role: str) -> ev.SegmentStart:
 
 
 def write_segment(run_dir: Path, run_id: str, role: str, events: list[ev.Event]) -> Path:
-    """Write a whole, short segment at once (editors): no thread, fsynced before returning."""
+    """Write a whole, short segment at once (editors): no thread, fsynced before returning.
+
+    It is written under a temporary name and renamed into place, so a reader sees all of it
+    or none of it, and a write that fails (a full disk, a read-only root) leaves nothing.
+    """
     run_dir.mkdir(parents=True, exist_ok=True)
     path = run_dir / segment_name(role)
+    tmp = run_dir / f".{path.name}.tmp"
     data = ev.HEADER + ev.frame([ev.encode_event(e) for e in [segment_start(run_id, role), *events]])
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o666)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.rename(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
     return path
 
 

@@ -365,3 +365,24 @@ async def test_mouse_rows_groups_and_keys(root):
         x = next(x0 for y, x0, _x1, key in bar._hits if key == "s" and y == 0)
         await pilot.click(KeyBar, offset=(x, 0))  # a key in the bar runs its action
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, PickScreen))
+
+
+async def test_a_hostile_tag_is_edited_as_its_escape_and_kept_as_stored(root):
+    from logger.edit import edit_tags
+
+    async with RunwatchApp(root).run_test(size=(120, 30)) as pilot:
+        screen = await started(pilot)
+        run = screen.query_one(RunTable).current.run
+        hostile = "evil\x1b]2;PWNED\x07"
+        edit_tags(run.dir, run.id, add=[hostile])
+        await wait_for(pilot, lambda: hostile in screen.model.views[run.path].tags)
+        await pilot.press("t")
+        shown = pilot.app.screen.query_one("#tags-input").value
+        assert "\x1b" not in shown and "evil\\x1b]2;PWNED\\x07" in shown
+        await pilot.press("end", *", fresh", "enter")  # add one tag, leave the hostile one be
+        await wait_for(pilot, lambda: "fresh" in screen.model.views[run.path].tags)
+        back = RootReader(root)
+        back.scan()
+        tags = back.get(run.path).tags
+        assert hostile in tags and "fresh" in tags
+        assert not any("\\x1b" in t for t in tags)  # the escape was not saved as text

@@ -11,6 +11,7 @@ import os
 import re
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime
 
 from .cli_common import (
@@ -168,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
              "real logger processes, and opens the app on it. Quitting stops the sweep.")
     p.add_argument("root", nargs="?", metavar="ROOT", help="where to write (default: a fresh temporary directory)")
     p.add_argument("--headless", action="store_true", help="print with tail instead of the app")
-    p.add_argument("--speed", type=_seconds, default=1.0, help="run the sweep this many times faster")
+    p.add_argument("--speed", type=_factor, default=1.0, help="run the sweep this many times faster")
     p.add_argument("--stop-after", type=_seconds, metavar="SECONDS", help="stop the demo after this long")
     p.add_argument("--poll", action="store_true", help=argparse.SUPPRESS)
     return parser
@@ -192,14 +193,21 @@ class _Version(argparse.Action):
         parser.exit()
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be more than 0")
-    return value
+def _positive(what: str) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if not value > 0 or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"{text!r}: must be more than 0")
+        return value
+
+    return parse
+
+
+_seconds = _positive("a number of seconds")
+_factor = _positive("a number")  # how many times faster: 2, 0.5
 
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
@@ -210,6 +218,9 @@ def parse_since(text: str, now: float | None = None) -> float:
     """`--since`: a duration ago (90, 90s, 10m, 1h30m, 2d) or a local time or date."""
     now = time.time() if now is None else now
     s = text.strip().lower()
+    if not s:
+        raise CliError("--since '': use a duration (90s, 10m, 2h, 1d) or a time "
+                       "(14:30, 2026-11-27, 2026-11-27T14:30)")
     if re.fullmatch(r"\d+(\.\d+)?", s):
         return now - float(s)
     if s and _DURATION.sub("", s).strip() == "":
@@ -330,7 +341,7 @@ def cmd_tail(args: argparse.Namespace) -> int:
     options = TailOptions(
         projects=tuple(args.project), runs=tuple(args.run), metrics=tuple(_split(args.metrics)),
         json=args.json, follow=not args.no_follow, until_done=args.until_done, every=args.every,
-        since=parse_since(args.since) if args.since else None,
+        since=parse_since(args.since) if args.since is not None else None,
     )
     return run_tail(root_path(args.root), options, force_polling=args.poll or None)
 

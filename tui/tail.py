@@ -186,11 +186,12 @@ class Tail:
         events = sorted(events, key=_time_of)
         ended = run.state != "running"
         cut = bisect.bisect_right(events, run.finished_at or 0.0, key=_time_of) if ended else len(events)
-        self._events(run, events[:cut])
+        since = self.o.since
+        self._events(run, events[:cut], since)
         self._flush_run(run.path)
-        if ended and (self.o.since is None or (run.finished_at or 0.0) >= self.o.since):
+        if ended and (since is None or (run.finished_at or 0.0) >= since):
             self._state_line(run)
-        self._events(run, events[cut:])  # edits after the end (tags, notes)
+        self._events(run, events[cut:], since)  # edits after the end (tags, notes)
         self._flush_run(run.path)
 
     def live(self, updates: list[Update]) -> None:
@@ -206,7 +207,10 @@ class Tail:
             elif run.state == "running" and path not in self.followed:
                 self._follow_run(run)  # an ended run resumed
             if u.events:
-                self._events(run, u.events)
+                # Live events print whatever their time says (--since picks what to replay, and
+                # a writer's clock may step back); edits in one batch in time order, as every
+                # reader orders them, so the last notes line is the notes the run has.
+                self._events(run, _edits_in_time_order(u.events))
             if run.state != self.state[path]:
                 self._flush_run(path)
                 self.state[path] = run.state
@@ -247,8 +251,7 @@ class Tail:
             self.out.flush()
 
     # -- events ---------------------------------------------------------------------------
-    def _events(self, run: RunData, events: list[Any]) -> None:
-        since = self.o.since
+    def _events(self, run: RunData, events: list[Any], since: float | None = None) -> None:
         every = self.o.every
         for event in events:
             kind = type(event)
@@ -373,6 +376,20 @@ class Tail:
         if run.error:
             text += "  " + one_line(last_line(run.error), 120)
         self._line(run, run.updated_at or run.created_at, "latest", text, fields)
+
+
+_EDITS = (ev.SetTags, ev.SetNotes, ev.SetName)
+
+
+def _edits_in_time_order(events: list[Any]) -> list[Any]:
+    """Events with the edits among them sorted by time (stable), everything else in place."""
+    slots = [i for i, e in enumerate(events) if type(e) in _EDITS]
+    if len(slots) < 2:
+        return events
+    out = list(events)
+    for i, edit in zip(slots, sorted((events[i] for i in slots), key=_time_of)):
+        out[i] = edit
+    return out
 
 
 def _time_of(event: Any) -> float:

@@ -147,10 +147,6 @@ def test_a_full_disk_refuses_a_cli_edit_plainly(command: list[str], tmp_path: Pa
     assert "Traceback" not in proc.stderr and proc.stdout == ""
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: logger/writer.py write_segment() (lines 72-77) creates "
-                   "the editor segment (O_CREAT) before write() fails and never removes it: a refused edit "
-                   "leaves an empty (or, on ENOSPC, torn) *-editor-*.rws behind, though the "
-                   "message says 'nothing was changed'")
 def test_a_refused_edit_leaves_no_file_behind(tmp_path: Path) -> None:
     root = tmp_path / "runs"
     make_two_runs(tmp_path, root)
@@ -296,9 +292,6 @@ async def test_the_wall_clock_stepping_back_during_a_followed_run(tmp_path: Path
     assert [line["state"] for line in every.of_kind("state")] == ["finished"]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: tui/tail.py Tail._events (line 256) applies --since to "
-                   "live events as well as to the replay: once the writer's clock steps back past "
-                   "the --since point, `tail --since 10m` silently drops every later step")
 def test_tail_since_keeps_following_a_run_whose_clock_stepped_back(tmp_path: Path) -> None:
     root = tmp_path / "runs"
     root.mkdir()

@@ -59,8 +59,6 @@ USAGE_CASES = [
     ("tail-since-words", "tail runs --no-follow --since yesterday-ish",
      r"--since 'yesterday-ish': use a duration \(90s, 10m, 2h, 1d\) or a time \(14:30, "),
     pytest.param(["tail", "runs", "--no-follow", "--since", ""], r"--since '': use a duration",
-                 marks=bug("tui/cli.py cmd_tail: `if args.since` treats --since '' as no --since; "
-                           "the empty value is accepted silently (and tail replays everything)"),
                  id="tail-since-empty"),
     ("tail-every-negative", "tail runs --no-follow --every -1", r"argument --every: '-1': must be more than 0"),
     ("tail-every-zero", "tail runs --no-follow --every 0", r"argument --every: '0': must be more than 0"),
@@ -95,8 +93,6 @@ USAGE_CASES = [
     ("note-unknown-run", "note --root runs nope text", r"no run 'nope' under \S*runs; `runwatch ls` lists them"),
     ("demo-speed-zero", "demo --speed 0", r"argument --speed: '0': must be more than 0"),
     pytest.param(["demo", "--speed", "fast"], r"argument --speed: 'fast' is not a number$",
-                 marks=bug("tui/cli.py: --speed (a factor) is parsed by _seconds, so its error says "
-                           "\"'fast' is not a number of seconds\""),
                  id="demo-speed-word"),
     ("demo-stop-after-negative", "demo --stop-after -5", r"argument --stop-after: '-5': must be more than 0"),
     ("app-root-is-a-file", "afile", r"root afile is a file, not a directory of runs"),
@@ -190,10 +186,6 @@ def test_hostile_text_shows_literally_in_the_app(hostile_root: Path) -> None:
 
 
 @pytest.mark.parametrize(("key", "editor"), [("t", "Tags of"), ("n", "Notes of")], ids=["tags", "notes"])
-@bug("tui/screens/edit.py TagsScreen.compose / NotesScreen.compose put the raw tags and notes "
-     "into Input / TextArea, which draw them unescaped: a tag or note holding ESC ] 2 ; ... BEL "
-     "retitles the user's terminal (and can set its clipboard, clear the screen) when the "
-     "editor opens")
 def test_hostile_text_in_an_editor_never_reaches_the_terminal(key: str, editor: str, hostile_root: Path) -> None:
     app = live.Tmux(live.rw_argv(hostile_root), size=(220, 50))
     try:

@@ -202,10 +202,6 @@ async def test_an_app_edit_and_a_cli_edit_racing_on_one_run(tmp_path: Path) -> N
 
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: tui/tail.py Tail.live prints a batch's edits in the "
-                   "order the reader read the files (by name: time to the second, then pid), not in "
-                   "the order readers apply them (event time), so tail's last notes line can be an "
-                   "older note than the one the app, show and the API hold")
 def test_tails_last_notes_line_is_the_notes_every_reader_ends_with(tmp_path: Path) -> None:
     root = tmp_path / "runs"
     proc = relkit.run_script(relkit.write_script(tmp_path, "first.py", FIRST_RUN), root)

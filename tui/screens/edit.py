@@ -2,6 +2,10 @@
 
 Tags are saved as deltas (added, removed), so two apps tagging the same run lose neither
 edit; notes are saved whole, and an edit made elsewhere meanwhile is kept, not overwritten.
+
+Input and TextArea draw their text as it is, so what goes into them is made safe first:
+a tag holding an escape sequence is edited as its visible escape ("\\x1b]2;..."), and maps
+back to the stored tag when it is left as it was.
 """
 
 from __future__ import annotations
@@ -181,22 +185,27 @@ class EditActions:
         title = (f"Tags of {one_line(views[0].name)}" if len(views) == 1 else
                  f"Tags of {len(views)} runs (shared tags shown; changes apply to each)")
         known = {t for v in self.model.views.values() for t in v.tags}
+        stored = {safe_text(t): t for t in (*known, *old)}  # what is shown -> what is stored
 
-        def done(new: list[str] | None) -> None:
+        def done(shown: list[str] | None) -> None:
+            new = None if shown is None else [stored.get(t, t) for t in shown]
             if new is not None and new != old:
                 self._save(lambda: save_tags(views, old, new))
 
-        self.app.push_screen(TagsScreen(title, old, known), done)
+        self.app.push_screen(TagsScreen(title, [safe_text(t) for t in old], stored), done)
 
     def edit_notes(self, views: list[RunView]) -> None:
         if not views:
             return
         base = views[0].notes
+        shown = safe_text(base, newlines=True)
         title = (f"Notes of {one_line(views[0].name)}" if len(views) == 1 else
                  f"Notes of {len(views)} runs (the first run's notes shown; saved to each)")
+        if shown != base:
+            title += " (control characters shown as \\xNN are saved as shown)"
 
         def done(text: str | None) -> None:
-            if text is None or text == base:
+            if text is None or text == shown:
                 return
             theirs = self.model.views.get(views[0].path, views[0]).notes
             notes = merge_notes(base, theirs, text)
@@ -205,7 +214,7 @@ class EditActions:
                             severity="warning")
             self._save(lambda: save_notes(views, notes))
 
-        self.app.push_screen(NotesScreen(title, base), done)
+        self.app.push_screen(NotesScreen(title, shown), done)
 
     @work(thread=True, group="edit")
     def _save(self, write: object) -> None:
