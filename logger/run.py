@@ -25,7 +25,15 @@ from .values import convert
 from .writer import SegmentWriter, warn
 
 _Log = ev.Log
-_now = time.time
+_mono = time.monotonic
+# Event times are the wall clock at init plus monotonic time since: a clock that NTP or a
+# user steps back mid-run cannot reorder a run's events or make its runtime negative.
+_base = time.time() - _mono()
+
+
+def _now() -> float:
+    return _base + _mono()
+
 _HURRY = 20_000  # queued events past which log() lets the flusher run (memory stays bounded)
 _encode = msgspec.msgpack.Encoder().encode
 
@@ -42,6 +50,8 @@ class Run:
                  config: dict[str, Any], allow_val_change: bool, resumed: bool,
                  start_step: int = 0, last_values: dict[str, Any] | None = None,
                  role: str = "script", meta: dict[str, Any] | None = None) -> None:
+        global _base
+        _base = time.time() - _mono()
         self._root = root
         self._project = project
         self._id = run_id
@@ -146,7 +156,7 @@ class Run:
             self._step = row_step + 1
             self._last.update(data)
             try:
-                payload = _encode(_Log(row_step, _now(), data))
+                payload = _encode(_Log(row_step, _base + _mono(), data))
             except (TypeError, OverflowError, ValueError, RecursionError):
                 payload = self._encode_converted(row_step, data)
             self._append(payload)

@@ -283,7 +283,8 @@ async def test_the_wall_clock_stepping_back_during_a_followed_run(tmp_path: Path
     plain, every = tails["plain"], tails["every"]
     assert tail_steps(plain) == list(range(steps)), Counter(tail_steps(plain)).most_common(3)
     times = [line["ts"] for line in plain.of_kind("log")]
-    assert times[steps // 2] < times[steps // 2 - 1] - 3000, "the writer's clock did not step back"
+    # Event times are the wall clock at init plus monotonic time: the step back never shows.
+    assert times == sorted(times) and times[-1] - times[0] < 60, (times[0], times[-1])
     assert [line["state"] for line in plain.of_kind("state")] == ["finished"]
     # --every keeps printing after the step back, in step order, and ends on the last step.
     shown = tail_steps(every)
@@ -311,10 +312,6 @@ def test_tail_since_keeps_following_a_run_whose_clock_stepped_back(tmp_path: Pat
     assert tail_steps(tail) == list(range(steps))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: runtime comes from wall-clock event times "
-                   "(logger/rundata.py RunData.runtime line 191, summary _runtime line 237, "
-                   "logger/history.py rows() line 310): a clock stepped back an hour mid-run makes "
-                   "_runtime go negative (-3599 s) and the runtime 0 s in the app, tail and show")
 def test_runtime_survives_the_clock_stepping_back(tmp_path: Path) -> None:
     root = tmp_path / "runs"
     writer = relkit.Child(relkit.write_script(tmp_path, "writer.py", LIVE_WRITER), root, 100, 3600)
