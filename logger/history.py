@@ -109,9 +109,10 @@ class History:
     """Every logged row of a run: its step and time, and a column per key."""
 
     __slots__ = ("steps", "times", "_columns", "rewritten", "max_step", "dropped", "_pending",
-                 "_paths", "_parked")
+                 "_paths", "_parked", "keep")
 
-    def __init__(self, paths: dict[str, tuple[str, ...]] | None = None) -> None:
+    def __init__(self, paths: dict[str, tuple[str, ...]] | None = None, keep: bool = True) -> None:
+        self.keep = keep  # False: only each key's last value (a follower that prints, like tail)
         self.steps = array("q")
         self.times = array("d")
         self._columns: dict[str, Column] = {}
@@ -175,7 +176,7 @@ class History:
         self.max_step = top
         self.rewritten += rewritten
         self._parked += len(logs)
-        if self._parked > MAX_PARKED:
+        if self._parked > MAX_PARKED or not self.keep:
             self._compact()
 
     # -- compaction -------------------------------------------------------------------------
@@ -201,6 +202,16 @@ class History:
                 else:
                     parts.setdefault(key, []).append((rows_a, steps_a, times, values, ordered))
         self._extend_parts(parts)
+        if not self.keep:
+            self._forget()
+
+    def _forget(self) -> None:
+        """Keep only the last row of every column: memory stays flat however long a run logs."""
+        for col in self._columns.values():
+            if len(col) > 1:
+                del col.steps[:-1], col.rows[:-1], col.values[:-1]
+        if len(self.steps) > 1:
+            del self.steps[:-1], self.times[:-1]
 
     def _extend_parts(self, parts: dict[str, list[tuple[Any, ...]]]) -> None:
         for key, chunks in parts.items():

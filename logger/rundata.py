@@ -29,14 +29,14 @@ _META = (ev.RunStart, ev.ConfigUpdate, ev.SetTags, ev.SetNotes, ev.SetName, ev.S
 class RunData:
     """One run directory as read so far. `version` grows with every change."""
 
-    def __init__(self, run_dir: Path, project: str, run_id: str) -> None:
+    def __init__(self, run_dir: Path, project: str, run_id: str, keep_history: bool = True) -> None:
         self.dir = run_dir
         self.project = project
         self.id = run_id
         self.path = f"{project}/{run_id}"
         self.segments: dict[str, SegmentReader] = {}
         self._paths: dict[str, tuple[str, ...]] = {}  # flat key -> path, for nested dicts
-        self.history = History(self._paths)
+        self.history = History(self._paths, keep=keep_history)
         self.artifacts: list[ev.ArtifactLogged] = []
         self.files: list[ev.FileSaved] = []
         self.version = 0

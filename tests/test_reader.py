@@ -94,3 +94,19 @@ def test_parked_rows_are_compacted_as_they_pile_up(root):
     history = reader.runs[run.path].history
     assert sum(map(len, history._pending.values())) <= MAX_PARKED
     assert history.columns["a"].series()[1][-1] == MAX_PARKED * 3 - 1
+
+
+def test_a_reader_that_keeps_no_history_holds_only_last_values(root):
+    from logger.history import MAX_PARKED
+
+    run = logger.init(project="p")
+    for i in range(MAX_PARKED * 3):
+        run.log({"a": i, "b": float(i)} if i % 2 else {"a": i})
+    run.finish()
+    light = RootReader(root, keep_history=False)
+    light.scan()
+    data = light.runs[run.path]
+    assert data.step == MAX_PARKED * 3 - 1
+    assert {k: len(c) for k, c in data.history.columns.items()} == {"a": 1, "b": 1}
+    assert data.history.columns["a"].last_value == MAX_PARKED * 3 - 1
+    assert data.history.columns["b"].last_value == float(MAX_PARKED * 3 - 1)  # the last odd step

@@ -54,9 +54,10 @@ def needs_polling(root: Path) -> bool:
 class Follower:
     """A RootReader kept up to date from file events, polling and liveness checks."""
 
-    def __init__(self, root: str | os.PathLike[str], force_polling: bool | None = None) -> None:
+    def __init__(self, root: str | os.PathLike[str], force_polling: bool | None = None,
+                 keep_history: bool = True) -> None:
         self.root = Path(root)
-        self.reader = RootReader(self.root)
+        self.reader = RootReader(self.root, keep_history)
         self.lock = threading.Lock()
         env = os.environ.get("RUNWATCH_POLL", "")
         if force_polling is None and env:

@@ -78,6 +78,7 @@ from .cli_common import (
 )
 from .cli_events import RENDER
 from .fmt import fmt_duration
+from .follow import Follower
 
 LABEL_MAX = 48
 
@@ -397,17 +398,22 @@ def _time_of(event: Any) -> float:
 
 
 # -- running it ------------------------------------------------------------------------------
+def follower_for(root: Path, force_polling: bool | None = None) -> Follower:
+    """tail's view of a root: it prints each step once and never charts, so it keeps only each
+    metric's last value and its memory stays flat however long runs log."""
+    return Follower(root, force_polling, keep_history=False)
+
+
 def run_tail(root: Path, options: TailOptions, force_polling: bool | None = None,
              out: TextIO | None = None, stop: threading.Event | None = None) -> int:
     """Print the root's events; follow unless `--no-follow` (or until `stop` is set).
 
     Returns the exit code: 1 when `--until-done` saw a followed run fail, else 0.
     """
-    from .follow import Follower  # watchfiles is imported only once it is needed
 
     out = out if out is not None else sys.stdout
     tail = Tail(options, out)
-    follower = Follower(root, force_polling)
+    follower = follower_for(root, force_polling)
     if options.follow and not root.exists():
         print(f"runwatch: waiting for {safe_text(str(root))} to be created", file=sys.stderr, flush=True)
     tail.initial(follower.initial())
