@@ -330,3 +330,18 @@ def test_main_returns_exit_codes_instead_of_raising(capsys: pytest.CaptureFixtur
     assert "examples:" in capsys.readouterr().out
     assert main(["show"]) == 2
     assert "RUN" in capsys.readouterr().err
+
+
+def test_a_mistyped_command_is_not_taken_for_a_root(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "tui", "lss"], cwd=tmp_path, env=env(),
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2
+    assert "did you mean `runwatch ls`?" in proc.stderr
+
+
+def test_export_refuses_a_file_name_whose_format_it_cannot_tell(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "tui", "export", "x", "-o", "out.xml"],
+                          cwd=tmp_path, env=env(), capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2
+    assert "cannot tell the format from 'out.xml'" in proc.stderr
+    assert not (tmp_path / "out.xml").exists()

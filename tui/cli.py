@@ -7,6 +7,7 @@ Only `runwatch [ROOT]` and `runwatch demo` import Textual (lazily); `tail`, `ls`
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import re
 import sys
@@ -290,6 +291,17 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
 
 
+def _not_a_typo(root: str | None) -> None:
+    """`runwatch lss` would wait forever for a directory named lss: say what was meant."""
+    if root is None or os.path.exists(root) or os.sep in root:
+        return
+    close = difflib.get_close_matches(root, COMMANDS, n=1, cutoff=0.6)
+    if close:
+        raise CliError(f"{root!r} is neither a command nor a directory; did you mean "
+                       f"`runwatch {close[0]}`? (`runwatch ./{root}` watches a directory of "
+                       "that name once it exists)")
+
+
 def _dispatch(argv: list[str]) -> int:
     first = next((a for a in argv if not a.startswith("-")), None)
     wants_help = any(a in ("-h", "--help", "--version") for a in argv)
@@ -297,6 +309,7 @@ def _dispatch(argv: list[str]) -> int:
         if wants_help:
             build_parser().parse_args(argv)  # prints help or version, exits 0
         app_args = build_app_parser().parse_args(argv)
+        _not_a_typo(app_args.root)
         return run_app_or_tail(app_args.root, app_args.poll)
     if first == "tag":
         argv = _protect(argv, "tag", (), ("--root",))

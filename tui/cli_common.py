@@ -108,7 +108,9 @@ def pick_run(reader: RootReader, ref: str) -> RunData:
         raise CliError(f"run {shown!r} is ambiguous; it matches {len(found)} runs:\n{lines}\n"
                        "name one as project/id")
     if not reader.runs:
-        raise CliError(f"no run {shown!r}: {safe_text(reader.root)} holds no runs")
+        where = "does not exist" if not reader.root.exists() else "holds no runs"
+        raise CliError(f"no run {shown!r}: {safe_text(reader.root)} {where} "
+                       "(pass --root, or set RUNWATCH_DIR)")
     words: dict[str, RunData] = {}
     for run in reader.runs.values():
         for word in (run.path, run.id, run.name, f"{run.project}/{run.name}"):

@@ -40,7 +40,11 @@ PARQUET_HINT = "pip install 'runwatch[parquet]' (or: pip install pyarrow)"
 def cmd_export(ref: str, root_arg: str | None, fmt: str | None, output: str | None,
                metrics: list[str], out: TextIO) -> int:
     if fmt is None:
-        fmt = _SUFFIXES.get(Path(output).suffix.lower(), "csv") if output else "csv"
+        suffix = Path(output).suffix.lower() if output else ""
+        if suffix and suffix not in _SUFFIXES:
+            raise CliError(f"cannot tell the format from {safe_text(output)!r}: pass "
+                           "--format csv, jsonl or parquet (or name the file .csv, .jsonl, .parquet)")
+        fmt = _SUFFIXES.get(suffix, "csv")
     if fmt == "parquet":
         _need_pyarrow()
         if output is None and out.isatty():

@@ -75,7 +75,7 @@ USAGE_CASES = [
     ("show-unknown-run", "show nope --root runs", r"no run 'nope' under \S*runs; `runwatch ls` lists them"),
     ("show-root-is-a-file", "show brisk --root afile", r"root afile is a file, not a directory of runs"),
     ("show-root-without-value", "show brisk --root", r"argument --root: expected one argument"),
-    ("show-root-missing", "show brisk --root nowhere", r"no run 'brisk': \S*nowhere holds no runs"),
+    ("show-root-missing", "show brisk --root nowhere", r"no run 'brisk': \S*nowhere does not exist \(pass --root"),
     ("export-missing-run", "export", r"the following arguments are required: RUN\|PROJECT"),
     ("export-unknown-format", "export brisk --root runs --format xml",
      r"argument -f/--format: invalid choice: 'xml' \(choose from 'csv', 'jsonl', 'parquet'\)"),
