@@ -375,4 +375,6 @@ def test_tails_memory_stays_flat_while_it_prints_steps(tmp_path: Path) -> None:
         tracemalloc.stop()
     assert base is not None and printed == steps - 1
     per_step = (end - base[1]) / (printed - base[0])
-    assert per_step < 10, f"tail holds {per_step:.0f} bytes per step printed"
+    # Keeping history costs 120-180 bytes a step; what is left is allocator and cache noise
+    # (<10 alone, up to ~13 after the rest of the suite has run in this process).
+    assert per_step < 40, f"tail holds {per_step:.0f} bytes per step printed"
