@@ -3,7 +3,7 @@
     reader = RootReader("runs")
     updates = reader.scan()                 # everything on disk (or a bounded first pass)
     updates = reader.read_paths(changed)    # only what watchfiles said changed
-    changed = reader.refresh_states()       # liveness: a SIGKILLed writer reads "crashed"
+    updates = reader.refresh_states()       # liveness: a SIGKILLed writer reads "crashed"
 
 The layout is ROOT/<project>/<run-id>/*.rws. Anything else under the root (TensorBoard's
 directories, stray files, artifact stores) is ignored.
@@ -147,13 +147,23 @@ class RootReader:
         """Bytes known to be on disk and not read yet."""
         return sum(seg.pending for _, seg in self._segments.values())
 
-    def refresh_states(self) -> list[RunData]:
-        """Re-check the writers of running runs; the runs whose state changed."""
-        changed = []
-        for run in self.runs.values():
-            if run.state == "running" and run.refresh_state():
-                changed.append(run)
-        return changed
+    def refresh_states(self) -> list[Update]:
+        """Re-check the writers of running runs; an update for each run whose state changed.
+
+        A run whose writer has gone is first read to its end: what the writer wrote last (its
+        finish, often) decides between finished and crashed, even if no file event for that
+        last write has arrived yet.
+        """
+        updates: list[Update] = []
+        for run in list(self.runs.values()):
+            if run.state != "running" or run.writer_alive():
+                continue
+            read = self._read([seg.path for seg in run.segments.values()], None, stat_first=True)
+            if read:
+                updates += read
+            elif run.refresh_state():
+                updates.append(Update(run, [], False, True))
+        return updates
 
     def get(self, ref: str) -> RunData | None:
         """A run by "project/id", by id, or by name (the newest of that name)."""

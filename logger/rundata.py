@@ -244,12 +244,17 @@ class RunData:
         return unflatten(self.summary_flat(), self._paths)
 
     # -- state ------------------------------------------------------------------------------
+    def writer_alive(self, now: float | None = None) -> bool:
+        """Whether a script segment without a finish still has a live writer."""
+        now = _time.time() if now is None else now
+        return any(s.finish is None and _writer_alive(s, now)
+                   for s in self.segments.values() if s.role != "editor" and s.start)
+
     def refresh_state(self, now: float | None = None) -> bool:
         """Derive the run's state from its segments; True when it changed."""
-        now = _time.time() if now is None else now
         scripts = [s for s in self.segments.values() if s.role != "editor" and s.start]
         before = (self.state, self.exit_code, self.error)
-        if any(s.finish is None and _writer_alive(s, now) for s in scripts):
+        if self.writer_alive(now):
             self.state, self.exit_code, self.error, self.finished_at = "running", None, None, None
         elif scripts:
             # The segment that ran last: the latest generation (a resume follows what it

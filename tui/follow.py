@@ -76,15 +76,11 @@ class Follower:
         """Rescan everything, then re-check liveness: what polling does on each tick."""
         with self.lock:
             updates = self.reader.scan()
-            seen = {u.run.path for u in updates}
-            for run in self.reader.refresh_states():
-                if run.path not in seen:
-                    updates.append(Update(run, [], False, True))
-        return updates
+            return updates + self.reader.refresh_states()
 
     def _states(self) -> list[Update]:
         with self.lock:
-            return [Update(run, [], False, True) for run in self.reader.refresh_states()]
+            return self.reader.refresh_states()
 
     def _read(self, paths: set[str]) -> list[Update]:
         with self.lock:
@@ -144,8 +140,7 @@ class Follower:
             updates = self._read({path for _, path in changes}) if changes else []
             if now - last_states >= STATE_INTERVAL:
                 last_states = now
-                seen = {u.run.path for u in updates}
-                updates += [u for u in self._states() if u.run.path not in seen]
+                updates += self._states()  # may carry events too: a gone writer's last write
             if updates:
                 yield updates
             if stop.is_set():
