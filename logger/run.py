@@ -78,8 +78,7 @@ class Run:
             project=project, name=name, notes=notes, tags=list(self._tags), group=group,
             job_type=job_type, config=config, resumed=resumed, time=_now(), **(meta or {}))
         self._writer.reopen_events = self._reopen_events
-        self._emit(self._start_event)
-        self._writer.flush()
+        self._emit(self._start_event)  # written by init once the run can be finished
 
     # -- W&B's read-only properties ---------------------------------------------------------
     id = property(lambda self: self._id)

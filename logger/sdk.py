@@ -88,6 +88,7 @@ def _start(project: Any, name: Any, notes: Any, tags: Any, config: dict[str, Any
                   "group": previous.group, "job_type": previous.job_type, **labels}
     cwd = os.getcwd()
     commit, branch = git_info(Path(cwd))
+    _install_hooks()  # before the run exists on disk, so no signal finds it unhandled
     follows = sorted(previous.segments) if previous is not None else []
     run = Run(
         root=root, project=project, run_id=run_id,
@@ -109,8 +110,10 @@ def _start(project: Any, name: Any, notes: Any, tags: Any, config: dict[str, Any
         if given["tags"] is not None:
             run.tags = given["tags"]
     _active.append(run)
-    _install_hooks()
     _publish(run)
+    # Only now does the run become visible (its start reaches the file): a SIGTERM from here
+    # on finds it in _active and records it as killed.
+    run._writer.flush()
     return run
 
 
