@@ -209,3 +209,24 @@ def exercise_api(root: Path) -> None:
             run.history(pandas=False)
             run.files()
             run.logged_artifacts()
+
+
+# The body of a 1 kHz soak writer (after `logger.init`), shared by the logger's soak and the
+# live soak with the app and tail open: one step a millisecond, 6 values, then DONE.
+SOAK_LOOP = r"""clock = time.perf_counter
+start = clock()
+due, end, i = start, start + seconds, 0
+while True:
+    now = clock()
+    if now >= end:
+        break
+    logger.log({"loss": 1.0 / (i + 1), "acc": i * 1e-6, "lr": 3e-4, "epoch": i // 1000,
+                "grad": {"norm": 0.5, "max": 2.0}})
+    i += 1
+    due += 0.001
+    if due > now:
+        time.sleep(due - now)
+took = clock() - start
+logger.finish()
+print("DONE", i, took, flush=True)
+"""

@@ -244,23 +244,7 @@ root, seconds = sys.argv[1], float(sys.argv[2])
 print("READY", flush=True)
 sys.stdin.readline()
 logger.init(project="soak", id="soak", name="oven-7", dir=root, config={"rate_hz": 1000})
-clock = time.perf_counter
-start = clock()
-due, end, i = start, start + seconds, 0
-while True:
-    now = clock()
-    if now >= end:
-        break
-    logger.log({"loss": 1.0 / (i + 1), "acc": i * 1e-6, "lr": 3e-4, "epoch": i // 1000,
-                "grad": {"norm": 0.5, "max": 2.0}})
-    i += 1
-    due += 0.001
-    if due > now:
-        time.sleep(due - now)
-took = clock() - start
-logger.finish()
-print("DONE", i, took, flush=True)
-"""
+""" + relkit.SOAK_LOOP
 
 
 def test_soak_at_1khz_with_the_app_and_tail_open(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
