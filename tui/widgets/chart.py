@@ -188,7 +188,8 @@ class Chart(Widget):
         elif plot.x_axis in ("_runtime", "_timestamp"):
             pos, labels = time_ticks(min(xs_all), max(xs_all), plot.x_axis == "_timestamp")
             f.ruler("x").ticks(pos, labels)
-        elif all(x == int(x) for x in xs_all):
+        elif plot.x_axis == "_step" or all(x == int(x) for x in xs_all):
+            # Decimated lines put points between steps (bucket centres): label whole steps.
             pos, labels = step_ticks(min(xs_all), max(xs_all))
             f.ruler("x").ticks(pos, labels)
         if plot.y_ticks:
