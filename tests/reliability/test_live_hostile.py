@@ -31,10 +31,6 @@ H = live.HOSTILE
 H_SAFE = safe_text(H)  # the whole of it as every reader must show it
 
 
-def bug(reason: str) -> Any:
-    return pytest.mark.xfail(strict=True, reason=f"BUG: {reason}")
-
-
 # -- wrong values on the command line ---------------------------------------------------------
 @pytest.fixture(scope="module")
 def cli_work(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -103,7 +103,7 @@ def test_a_resumed_run_writing_while_an_editor_tags_it(tmp_path: Path) -> None:
     try:
         assert resumer.expect("RESUMED") == "RESUMED 100"
         # The editor starts once the resume is on disk (an edit racing the resume's own init
-        # is the xfail below) and tags while the resumed script logs.
+        # has its own test below) and tags while the resumed script logs.
         editor = relkit.Child(relkit.write_script(tmp_path, "editor.py", EDITOR), root / "p" / "res",
                               "res", "ed", edits)
         (rc_e, _, err_e), (rc_r, _, err_r) = editor.finish(), resumer.finish()

@@ -45,7 +45,7 @@ text_lists = st.lists(texts, max_size=4)
 
 
 def _for_type(tp: Any) -> st.SearchStrategy[Any]:
-    if tp is float:  # a wall clock: finite (NaN and inf times: see the xfail test below)
+    if tp is float:  # a wall clock: finite (NaN and inf times have a test of their own below)
         return st.floats(min_value=0, max_value=4e9)
     if tp is int:
         return INT64
@@ -65,7 +65,7 @@ def _for_type(tp: Any) -> st.SearchStrategy[Any]:
     raise AssertionError(f"no strategy for {tp!r}")
 
 
-# An artifact event names a directory of the store: odd names there are the xfails below.
+# An artifact event names a directory of the store: hostile names have tests of their own below.
 artifact_names = st.from_regex(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,20}", fullmatch=True)
 
 
@@ -389,7 +389,7 @@ def test_any_well_framed_events_read_without_raising(segments: list[list[Any]], 
         path.unlink()
 
 
-# -- bugs found here (xfail until fixed in logger/) ---------------------------------------------
+# -- bugs this suite found in logger/ (each fixed; the test stays) ------------------------------
 def test_a_frame_inside_a_logged_bytes_value_never_surfaces(tmp_path: Path) -> None:
     inner = ev.encode(ev.Log(step=999, time=1.0, values={"phantom": 1}))
     outer = ev.encode(ev.Log(step=0, time=1.0, values={"blob": inner, "pad": b"x" * 20}))
