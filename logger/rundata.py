@@ -21,7 +21,6 @@ from .segment import SegmentReader
 from .values import deep_merge, flatten_into, unflatten
 
 HEARTBEAT_WINDOW = 30.0  # another host's writer is alive while its file moved this recently
-STATES = ("running", "finished", "failed", "killed", "crashed")
 _META = (ev.RunStart, ev.ConfigUpdate, ev.SetTags, ev.SetNotes, ev.SetName, ev.SummaryUpdate,
          ev.DefineMetric)
 
