@@ -43,7 +43,7 @@ SWEEP: list[dict[str, Any]] = [
 def run_demo(root_arg: str | None, headless: bool, speed: float = 1.0,
              stop_after: float | None = None, force_polling: bool | None = None) -> int:
     """Start the sweep, show it (app, or tail when headless), then stop every worker."""
-    from .cli_common import CliError, root_path
+    from .cli.common import CliError, root_path
 
     temporary = root_arg is None
     root = Path(tempfile.mkdtemp(prefix="runwatch-demo-")) if temporary else root_path(root_arg)

@@ -1,8 +1,23 @@
-"""Formatting shared by the app and the headless commands (no Textual here)."""
+"""How runwatch writes values for people and for programs: durations, ages, clock times,
+numbers, sizes, states, and JSON. One place for the app and the headless commands alike (no
+Textual here); every string from a file goes through `logger.textsafe` in these functions.
+"""
 
 from __future__ import annotations
 
+import math
+import time
+from datetime import datetime, timezone
+from typing import Any
 
+import msgspec
+
+from logger.textsafe import escape_json, one_line, safe_text, without_surrogates
+
+STATE_GLYPHS = {"running": "▶", "finished": "✓", "failed": "✗", "killed": "■", "crashed": "!"}
+
+
+# -- time -----------------------------------------------------------------------------------
 def fmt_duration(seconds: float) -> str:
     """12s, 3m05s, 4h02m, 2d03h: compact, and sortable by eye."""
     s = int(max(0.0, seconds))
@@ -13,3 +28,154 @@ def fmt_duration(seconds: float) -> str:
     if s < 86400:
         return f"{s // 3600}h{s % 3600 // 60:02d}m"
     return f"{s // 86400}d{s % 86400 // 3600:02d}h"
+
+
+def fmt_ago(t: float, now: float) -> str:
+    """How long ago `t` was (a duration) within two days, else its date; "" for no time."""
+    if not t:
+        return ""
+    if now - t < 86400 * 2:
+        return fmt_duration(max(0.0, now - t))
+    return time.strftime("%y-%m-%d", time.localtime(t))
+
+
+def duration_label(seconds: float) -> str:
+    """A chart tick on a time axis: 90s, 12m, 3.5h, 2.0d."""
+    s = abs(seconds)
+    if s < 120:
+        return f"{seconds:.0f}s"
+    if s < 7200:
+        return f"{seconds / 60:.0f}m"
+    if s < 172800:
+        return f"{seconds / 3600:.1f}h"
+    return f"{seconds / 86400:.1f}d"
+
+
+def fmt_clock(t: float, today: str | None = None) -> str:
+    """HH:MM:SS local time; older days get their date in front."""
+    lt = time.localtime(t)
+    day = time.strftime("%Y-%m-%d", lt)
+    if day == (today or time.strftime("%Y-%m-%d")):
+        return time.strftime("%H:%M:%S", lt)
+    return f"{day} {time.strftime('%H:%M:%S', lt)}"
+
+
+def iso_time(t: float | None) -> str | None:
+    """ISO 8601 in UTC with milliseconds (what JSON output carries), or None."""
+    if t is None:
+        return None
+    return datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="milliseconds")
+
+
+# -- numbers, sizes, states -------------------------------------------------------------------
+def fmt_value(value: Any, width: int = 40, fixed: bool = True) -> str:
+    """A value, short: 0.2310 (fixed) or 0.9, 3e-05, 1200, nan; strings made safe, cut to `width`.
+
+    Metrics print with four decimals so that columns line up; config values (`fixed=False`)
+    print as written.
+    """
+    kind = type(value)
+    if kind is float:
+        if value != value or value in (math.inf, -math.inf):
+            return str(value)
+        a = abs(value)
+        if a == 0:
+            return "0"
+        if not fixed:
+            return f"{value:.6g}"
+        if a < 0.01 or a >= 1e6:
+            return f"{value:.4g}"
+        return f"{value:.4f}"
+    if kind is int or kind is bool:
+        return str(value)
+    if value is None:
+        return "none"
+    if kind is str:
+        return short(value, width)
+    return short(to_json(value).decode(), width)
+
+
+def fmt_number(value: Any) -> str:
+    """A table cell: 4 significant digits, big integers in e-notation, text made safe."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return str(value) if abs(value) < 10**7 else f"{value:.3g}"
+    if isinstance(value, float):
+        return f"{value:.4g}"  # nan and inf show as such: a loss that diverged must be seen
+    return one_line(value)
+
+
+def short_number(value: float) -> str:
+    """A chart tick: 250, 1.2k, 3.4M."""
+    a = abs(value)
+    if a >= 1e6:
+        return f"{value / 1e6:.4g}M"
+    if a >= 1e4:
+        return f"{value / 1e3:.4g}k"
+    return f"{value:.0f}" if value == int(value) else f"{value:.3g}"
+
+
+def fmt_size(n: int) -> str:
+    """Bytes in decimal units: 512 B, 1.5 KB, 3.2 GB."""
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{int(size)} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{n} B"
+
+
+def fmt_state(state: str) -> str:
+    """A run's state as a word. It is read from a file (a Finish event), so it is escaped too."""
+    return state if state in STATE_GLYPHS else short(state, 20)
+
+
+# -- text -----------------------------------------------------------------------------------
+def short(value: object, width: int) -> str:
+    """`value` made safe (newlines shown as \\n), cut to `width` characters with an ellipsis."""
+    text = safe_text(value)
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
+def last_line(text: str | None) -> str:
+    """The last non-empty line of an error: what a traceback says went wrong."""
+    if not text:
+        return ""
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    return lines[-1].strip() if lines else ""
+
+
+# -- JSON -----------------------------------------------------------------------------------
+_encode_json = msgspec.json.Encoder().encode
+
+
+def jsonable(value: Any) -> Any:
+    """Values as JSON can carry them: NaN and infinities become the strings "nan", "inf"."""
+    kind = type(value)
+    if kind is float:
+        if value != value:
+            return "nan"
+        if value in (math.inf, -math.inf):
+            return "inf" if value > 0 else "-inf"
+        return value
+    if kind is dict:
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [jsonable(v) for v in value]
+    return value
+
+
+def to_json(value: Any) -> bytes:
+    """`value` as UTF-8 JSON that is safe to print: JSON escapes C0 controls, `escape_json` the
+    rest; a name that is not UTF-8 (a lone surrogate) is written as its escape, "p\\xff"."""
+    data = jsonable(value)
+    try:
+        out = _encode_json(data)
+    except UnicodeEncodeError:  # rare: only file names carry surrogates, so check only then
+        out = _encode_json(without_surrogates(data))
+    return escape_json(out)
+
+
+def json_line(obj: dict[str, Any]) -> str:
+    return to_json(obj).decode() + "\n"

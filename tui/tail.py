@@ -61,24 +61,21 @@ from typing import Any, TextIO
 from logger import events as ev
 from logger.reader import Update
 from logger.rundata import RunData
-from logger.textsafe import one_line, safe_text
+from logger.textsafe import safe_text, terminal_safe
 from logger.values import flatten_into
 
-from .cli_common import (
-    ENDED_BADLY,
-    EXIT_OK,
-    EXIT_RUN_FAILED,
-    CliError,
-    fmt_clock,
-    fmt_value,
-    iso_time,
-    json_line,
-    last_line,
-    short,
-)
-from .cli_events import RENDER
-from .fmt import fmt_duration
+from .cli.common import ENDED_BADLY, EXIT_OK, EXIT_RUN_FAILED, CliError
+from .fmt import fmt_clock, fmt_value, iso_time, json_line, short
 from .follow import Follower
+from .tail_lines import (
+    RENDER,
+    edits_in_time_order,
+    latest_line,
+    run_matches,
+    start_line,
+    state_line,
+    time_of,
+)
 
 LABEL_MAX = 48
 
@@ -95,16 +92,12 @@ class TailOptions:
     since: float | None = None
 
 
-def run_matches(run: RunData, ref: str) -> bool:
-    return ref in (run.path, run.id, run.name, f"{run.project}/{run.name}")
-
-
 class Tail:
     """Turns reader updates into lines. Not thread-safe: callers hold `lock`."""
 
     def __init__(self, options: TailOptions, out: TextIO) -> None:
         self.o = options
-        self.out = out
+        self.out = terminal_safe(out)  # escapes what a line forgot, whoever calls Tail
         self.lock = threading.Lock()
         self._lines: list[str] = []
         self._label: dict[str, tuple[str, str]] = {}  # path -> (name, label)
@@ -184,9 +177,9 @@ class Tail:
 
     def _replay(self, run: RunData, events: list[Any]) -> None:
         """A run's events merged across its segments by time, its end in its place."""
-        events = sorted(events, key=_time_of)
+        events = sorted(events, key=time_of)
         ended = run.state != "running"
-        cut = bisect.bisect_right(events, run.finished_at or 0.0, key=_time_of) if ended else len(events)
+        cut = bisect.bisect_right(events, run.finished_at or 0.0, key=time_of) if ended else len(events)
         since = self.o.since
         self._events(run, events[:cut], since)
         self._flush_run(run.path)
@@ -211,7 +204,7 @@ class Tail:
                 # Live events print whatever their time says (--since picks what to replay, and
                 # a writer's clock may step back); edits in one batch in time order, as every
                 # reader orders them, so the last notes line is the notes the run has.
-                self._events(run, _edits_in_time_order(u.events))
+                self._events(run, edits_in_time_order(u.events))
             if run.state != self.state[path]:
                 self._flush_run(path)
                 self.state[path] = run.state
@@ -330,71 +323,15 @@ class Tail:
         self._line(run, t, "log", f"step {step}  {parts}", {})
 
     def _start_line(self, run: RunData, e: ev.RunStart) -> None:
-        seg = run.first_segment
-        fields = {
-            "config": e.config, "tags": list(e.tags), "notes": e.notes, "group": e.group,
-            "job_type": e.job_type, "resumed": e.resumed, "host": seg.host if seg else None,
-            "pid": seg.pid if seg else None, "command": e.command,
-        }
-        flat: dict[str, Any] = {}
-        flatten_into(flat, e.config, "", {})
-        text = "resumed" if e.resumed else "started"
-        if e.tags:
-            text += "  tags " + ",".join(short(t, 30) for t in e.tags)
-        items = list(flat.items())
-        if items:
-            text += "  " + " ".join(f"{short(k, 30)}={fmt_value(v, 30, fixed=False)}" for k, v in items[:8])
-            if len(items) > 8:
-                text += f" (+{len(items) - 8} more)"
-        self._line(run, e.time, "start", text, fields)
+        self._line(run, e.time, *start_line(run, e))
 
     def _state_line(self, run: RunData) -> None:
-        t = run.finished_at or time.time()
-        fields = {"state": run.state, "exit_code": run.exit_code, "error": run.error,
-                  "runtime": round(run.runtime, 3)}
-        text = run.state
-        if run.exit_code is not None and run.state != "finished":
-            text += f"  exit {run.exit_code}"
-        text += f"  after {fmt_duration(run.runtime)}"
-        if run.error:
-            text += "  " + one_line(last_line(run.error), 200)
-        elif run.state == "crashed":
-            text += "  (its process ended without finishing the run)"
-        self._line(run, t, "state", text, fields)
+        self._line(run, run.finished_at or time.time(), *state_line(run))
 
     def _latest(self, run: RunData) -> None:
         values = {k: c.last_value for k, c in run.history.columns.items()}
         keys = self.keys_for(tuple(values))
-        fields = {"state": run.state, "exit_code": run.exit_code, "error": run.error,
-                  "step": run.step, "runtime": round(run.runtime, 3),
-                  "created": iso_time(run.created_at), "values": {k: values[k] for k in keys}}
-        text = run.state
-        if run.step is not None:
-            text += f"  step {run.step}"
-        text += f"  {fmt_duration(run.runtime)}"
-        if keys:
-            text += "  " + "  ".join(f"{short(k, 40)} {fmt_value(values[k])}" for k in keys)
-        if run.error:
-            text += "  " + one_line(last_line(run.error), 120)
-        self._line(run, run.updated_at or run.created_at, "latest", text, fields)
-
-
-_EDITS = (ev.SetTags, ev.SetNotes, ev.SetName)
-
-
-def _edits_in_time_order(events: list[Any]) -> list[Any]:
-    """Events with the edits among them sorted by time (stable), everything else in place."""
-    slots = [i for i, e in enumerate(events) if type(e) in _EDITS]
-    if len(slots) < 2:
-        return events
-    out = list(events)
-    for i, edit in zip(slots, sorted((events[i] for i in slots), key=_time_of)):
-        out[i] = edit
-    return out
-
-
-def _time_of(event: Any) -> float:
-    return getattr(event, "time", 0.0)
+        self._line(run, run.updated_at or run.created_at, *latest_line(run, keys, values))
 
 
 # -- running it ------------------------------------------------------------------------------
@@ -427,17 +364,35 @@ def run_tail(root: Path, options: TailOptions, force_polling: bool | None = None
     return _follow(follower, tail, options, stop or threading.Event())
 
 
-def _follow(follower: Any, tail: Tail, options: TailOptions, stop: threading.Event) -> int:
+def _pump(follower: Follower, tail: Tail, options: TailOptions, stop: threading.Event) -> bool:
+    """Print what the follower yields; False when its file watcher failed and it must poll.
+
+    watchfiles fails on a name under the root that is not valid UTF-8 ("Unable to decode
+    path"); the reader itself follows such names (os.scandir), so polling still sees it all.
+    """
+    try:
+        for batch in follower.follow(stop):
+            with tail.lock:
+                tail.live(batch)
+                if options.until_done and tail.done():
+                    return True
+    except Exception as exc:
+        if follower.polling or type(exc).__name__ != "WatchfilesRustInternalError":
+            raise
+        print(f"runwatch: the file watcher stopped ({safe_text(exc)}); polling instead",
+              file=sys.stderr, flush=True)
+        return False
+    return True
+
+
+def _follow(follower: Follower, tail: Tail, options: TailOptions, stop: threading.Event) -> int:
     finished = threading.Event()
     errors: list[BaseException] = []
 
     def pump() -> None:
         try:
-            for batch in follower.follow(stop):
-                with tail.lock:
-                    tail.live(batch)
-                    if options.until_done and tail.done():
-                        return
+            while not _pump(follower, tail, options, stop):
+                follower.polling = True  # the watcher gave up: poll instead, from a rescan
         except BaseException as exc:  # noqa: BLE001 - handed to the main thread
             errors.append(exc)
         finally:

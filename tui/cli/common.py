@@ -1,27 +1,23 @@
-"""What every runwatch command shares: the root, finding a run, and printing values safely.
+"""What every runwatch command shares: errors, the root, and finding a run.
 
 No Textual here (nor anywhere the headless commands import): `runwatch ls` must start fast.
+How values print is tui/fmt.py's; how text from files is escaped, logger/textsafe.py's.
 """
 
 from __future__ import annotations
 
 import difflib
-import math
 import os
-import re
 import sys
-import time
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
-
-import msgspec
 
 from logger import events as ev
 from logger.paths import resolve_root
 from logger.reader import RootReader
 from logger.rundata import RunData
 from logger.textsafe import one_line, safe_text
+
+from ..fmt import fmt_state
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 ENDED_BADLY = ("failed", "crashed", "killed")
@@ -93,7 +89,7 @@ def match_runs(runs: dict[str, RunData], ref: str) -> list[RunData]:
 
 
 def describe(run: RunData) -> str:
-    return f"{safe_text(run.path)} ({one_line(run.name, 40)}, {run.state})"
+    return f"{safe_text(run.path)} ({one_line(run.name, 40)}, {fmt_state(run.state)})"
 
 
 def pick_run(reader: RootReader, ref: str) -> RunData:
@@ -137,101 +133,6 @@ def open_run(ref: str, root_arg: str | None) -> tuple[RootReader, RunData]:
     reader.read_paths([seg.path for seg in run.segments.values()])
     run.refresh_state()
     return reader, run
-
-
-# -- printing values ------------------------------------------------------------------------
-def fmt_value(value: Any, width: int = 40, fixed: bool = True) -> str:
-    """A value, short: 0.2310 (fixed) or 0.9, 3e-05, 1200, nan; strings made safe, cut to `width`.
-
-    Metrics print with four decimals so that columns line up; config values (`fixed=False`)
-    print as written.
-    """
-    kind = type(value)
-    if kind is float:
-        if value != value or value in (math.inf, -math.inf):
-            return str(value)
-        a = abs(value)
-        if a == 0:
-            return "0"
-        if not fixed:
-            return f"{value:.6g}"
-        if a < 0.01 or a >= 1e6:
-            return f"{value:.4g}"
-        return f"{value:.4f}"
-    if kind is int or kind is bool:
-        return str(value)
-    if value is None:
-        return "none"
-    if kind is str:
-        return short(value, width)
-    return short(to_json(value).decode(), width)
-
-
-def short(value: object, width: int) -> str:
-    """`value` made safe (newlines shown as \\n), cut to `width` characters with an ellipsis."""
-    text = safe_text(value)
-    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
-
-
-def fmt_clock(t: float, today: str | None = None) -> str:
-    """HH:MM:SS local time; older days get their date in front."""
-    lt = time.localtime(t)
-    day = time.strftime("%Y-%m-%d", lt)
-    if day == (today or time.strftime("%Y-%m-%d")):
-        return time.strftime("%H:%M:%S", lt)
-    return f"{day} {time.strftime('%H:%M:%S', lt)}"
-
-
-def iso_time(t: float | None) -> str | None:
-    if t is None:
-        return None
-    return datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="milliseconds")
-
-
-def last_line(text: str | None) -> str:
-    """The last non-empty line of an error: what a traceback says went wrong."""
-    if not text:
-        return ""
-    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
-    return lines[-1].strip() if lines else ""
-
-
-# -- JSON -----------------------------------------------------------------------------------
-_encode_json = msgspec.json.Encoder().encode
-# JSON escapes C0 controls itself (ESC comes out as \u001b); these it leaves raw, and a
-# terminal showing the JSON could act on them: DEL, C1 controls (0x9b is CSI), bidi overrides.
-_JSON_UNSAFE = re.compile(rb"\x7f|\xc2[\x80-\x9f]|\xe2\x80[\x8e\x8f\xaa-\xae]|\xe2\x81[\xa6-\xa9]|\xd8\x9c")
-
-
-def _json_escape(m: re.Match[bytes]) -> bytes:
-    return b"\\u%04x" % ord(m.group().decode())
-
-
-def jsonable(value: Any) -> Any:
-    """Values as JSON can carry them: NaN and infinities become the strings "nan", "inf"."""
-    kind = type(value)
-    if kind is float:
-        if value != value:
-            return "nan"
-        if value in (math.inf, -math.inf):
-            return "inf" if value > 0 else "-inf"
-        return value
-    if kind is dict:
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if kind is list or kind is tuple:
-        return [jsonable(v) for v in value]
-    return value
-
-
-def to_json(value: Any) -> bytes:
-    out = _encode_json(jsonable(value))
-    if _JSON_UNSAFE.search(out):
-        out = _JSON_UNSAFE.sub(_json_escape, out)
-    return out
-
-
-def json_line(obj: dict[str, Any]) -> str:
-    return to_json(obj).decode() + "\n"
 
 
 def setup_stdout() -> None:

@@ -1,35 +1,50 @@
-"""`runwatch ls`, `show`, `tag` and `note`: one-shot commands over a root's runs."""
+"""`runwatch ls` and `runwatch show`: a root's runs as a table, one run in full (or as JSON)."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any, TextIO
 
-from logger.edit import EditError, edit_notes, edit_tags
 from logger.query import FilterError, compile_filter
 from logger.rundata import RunData
 from logger.textsafe import safe_text
 from logger.values import flatten_into
 
-from .cli_common import (
-    CliError,
-    fmt_value,
-    iso_time,
-    json_line,
-    no_runs_message,
-    open_run,
-    read_all,
-    short,
-)
-from .fmt import fmt_duration
+from ..fmt import fmt_duration, fmt_state, fmt_value, iso_time, json_line, short
+from .common import CliError, no_runs_message, open_run, read_all, root_path
+from .parser import ROOT_HELP, RUN_HELP, Command, split_keys
 
 LS_METRICS = 4
 
 
 # -- ls -------------------------------------------------------------------------------------
+def configure_ls(p: argparse.ArgumentParser) -> None:
+    p.add_argument("root", nargs="?", metavar="ROOT", help=ROOT_HELP)
+    p.add_argument("-f", "--filter", default="", metavar="FILTER",
+                   help="the TUI's filter: lr<=1e-3 state:running tag:x name~re words")
+    p.add_argument("-p", "--project", action="append", default=[], help="only this project (repeatable)")
+    p.add_argument("-m", "--metrics", action="append", default=[], metavar="KEYS",
+                   help="summary keys to show, comma-separated (default: the common ones)")
+    p.add_argument("--json", action="store_true", help="one JSON object per run (schema: tui/tail.py)")
+
+
+def run_ls(args: argparse.Namespace, out: TextIO) -> int:
+    return cmd_ls(root_path(args.root), args.filter, args.project, split_keys(args.metrics),
+                  args.json, out)
+
+
+LS = Command("ls", "list runs: state, name, id, step, runtime, key metrics", """\
+  runwatch ls
+  runwatch ls runs -p cat-classification
+  runwatch ls -f 'state:running'              the TUI's filter syntax
+  runwatch ls -f 'lr<=1e-3 tag:baseline' -m loss,val/acc
+  runwatch ls --json | jq -r .run""", configure_ls, run_ls)
+
+
 def cmd_ls(root: Path, filter_text: str, projects: list[str], metrics: list[str], as_json: bool,
            out: TextIO) -> int:
     try:
@@ -58,7 +73,7 @@ def cmd_ls(root: Path, filter_text: str, projects: list[str], metrics: list[str]
     for r in runs:
         summary = r.summary_flat()
         rows.append([
-            r.state, short(f"{r.project}/{r.name}", 40), short(r.id, 20),
+            fmt_state(r.state), short(f"{r.project}/{r.name}", 40), short(r.id, 20),
             "" if r.step is None else str(r.step), fmt_duration(r.runtime),
             *(fmt_value(summary[k], 16) if k in summary else "-" for k in keys),
         ])
@@ -99,6 +114,20 @@ def run_record(r: RunData) -> dict[str, Any]:
 
 
 # -- show -----------------------------------------------------------------------------------
+def configure_show(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run", metavar="RUN", help=RUN_HELP)
+    p.add_argument("--root", help=ROOT_HELP)
+    p.add_argument("--json", action="store_true", help="one JSON object")
+
+
+SHOW = Command("show", "a run's metadata, config, summary, tags, notes, artifacts, files", """\
+  runwatch show brisk-otter-7
+  runwatch show cat-classification/3kq9x2ab --root /data/runs
+  runwatch show runs/cat-classification/3kq9x2ab
+  runwatch show brisk-otter-7 --json""", configure_show,
+               lambda args, out: cmd_show(args.run, args.root, args.json, out))
+
+
 def cmd_show(ref: str, root_arg: str | None, as_json: bool, out: TextIO) -> int:
     _reader, r = open_run(ref, root_arg)
     if as_json:
@@ -125,26 +154,8 @@ def _start_fields(r: RunData) -> dict[str, Any]:
 
 
 def show_lines(r: RunData) -> list[str]:
-    meta: list[tuple[str, Any]] = [
-        ("run", r.path), ("name", r.name), ("state", r.state),
-    ]
-    if r.exit_code is not None:
-        meta.append(("exit code", r.exit_code))
-    meta += [("created", time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.created_at))), ("runtime", fmt_duration(r.runtime)),
-             ("step", "-" if r.step is None else r.step)]
-    if r.group:
-        meta.append(("group", r.group))
-    if r.job_type:
-        meta.append(("job type", r.job_type))
-    for key, value in _start_fields(r).items():
-        if value is not None:
-            meta.append((key.replace("_", " "), " ".join(value) if key == "command" else value))
-    meta.append(("directory", str(r.dir)))
-    if r.skipped_frames:
-        meta.append(("damaged frames", f"{r.skipped_frames} skipped while reading"))
-    for err in r.errors:
-        meta.append(("unreadable", err))
-    lines = [f"{k:<15} {short(v, 200)}\n" for k, v in meta]
+    """`runwatch show`: the metadata lines, then one section per part of the run."""
+    lines = [f"{k:<15} {short(v, 200)}\n" for k, v in _meta(r)]
     if r.error:
         lines.append(_section("error"))
         lines += [f"  {safe_text(line)}\n" for line in r.error.rstrip().splitlines()]
@@ -156,7 +167,32 @@ def show_lines(r: RunData) -> list[str]:
     lines += _mapping("config", r.config)
     summary = {k: v for k, v in r.summary_flat().items() if not k.startswith("_")}
     lines += _mapping("summary", summary)
-    lines.append(_section("artifacts"))
+    return lines + _stored(r)
+
+
+def _meta(r: RunData) -> list[tuple[str, Any]]:
+    meta: list[tuple[str, Any]] = [("run", r.path), ("name", r.name), ("state", r.state)]
+    if r.exit_code is not None:
+        meta.append(("exit code", r.exit_code))
+    meta += [("created", time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.created_at))),
+             ("runtime", fmt_duration(r.runtime)), ("step", "-" if r.step is None else r.step)]
+    if r.group:
+        meta.append(("group", r.group))
+    if r.job_type:
+        meta.append(("job type", r.job_type))
+    for key, value in _start_fields(r).items():
+        if value is not None:
+            meta.append((key.replace("_", " "), " ".join(value) if key == "command" else value))
+    meta.append(("directory", str(r.dir)))
+    if r.skipped_frames:
+        meta.append(("damaged frames", f"{r.skipped_frames} skipped while reading"))
+    meta += [("unreadable", err) for err in r.errors]
+    return meta
+
+
+def _stored(r: RunData) -> list[str]:
+    """The artifacts and files sections."""
+    lines = [_section("artifacts")]
     for a in r.artifacts:
         aliases = f"  [{', '.join(short(x, 30) for x in a.aliases)}]" if a.aliases else ""
         lines.append(f"  {short(a.name, 60)}:v{a.version}  {short(a.type, 30)}  "
@@ -196,52 +232,3 @@ def _flatten_all(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             out[prefix + k] = v
     return out
-
-
-# -- tag and note ---------------------------------------------------------------------------
-def parse_tag_changes(changes: list[str]) -> tuple[list[str], list[str]]:
-    """`+a b -c` -> (["a", "b"], ["c"])."""
-    add: list[str] = []
-    remove: list[str] = []
-    for change in changes:
-        if change.startswith("-"):
-            target, tag = remove, change[1:]
-        else:
-            target, tag = add, change[1:] if change.startswith("+") else change
-        if not tag.strip():
-            raise CliError(f"tag change {safe_text(change)!r} names no tag: write +TAG or -TAG")
-        target.append(tag)
-    return add, remove
-
-
-def cmd_tag(ref: str, root_arg: str | None, changes: list[str], out: TextIO) -> int:
-    add, remove = parse_tag_changes(changes)
-    _reader, r = open_run(ref, root_arg)
-    tags = list(r.tags)
-    if add or remove:
-        try:
-            edit_tags(r.dir, r.id, add, remove)
-        except (EditError, ValueError, TypeError) as exc:
-            raise CliError(str(exc)) from None
-        tags = [t for t in tags if t not in remove]
-        tags += [t.strip() for t in add if t.strip() not in tags]
-    shown = ", ".join(short(t, 60) for t in tags) or "(none)"
-    out.write(f"{short(r.project + '/' + r.name, 60)} ({r.id}): tags {shown}\n")
-    return 0
-
-
-def cmd_note(ref: str, root_arg: str | None, words: list[str], append: bool, out: TextIO) -> int:
-    if words == ["-"]:
-        text = sys.stdin.read()
-    else:
-        text = " ".join(words)
-    _reader, r = open_run(ref, root_arg)
-    if append and r.notes:
-        text = r.notes.rstrip("\n") + "\n" + text
-    try:
-        edit_notes(r.dir, r.id, text)
-    except (EditError, ValueError, TypeError) as exc:
-        raise CliError(str(exc)) from None
-    what = "notes cleared" if not text else f"notes saved ({len(text)} characters)"
-    out.write(f"{short(r.project + '/' + r.name, 60)} ({r.id}): {what}\n")
-    return 0

@@ -8,6 +8,7 @@ last write winning where a resumed run rewrote steps), never from a parser of ou
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import math
@@ -18,23 +19,42 @@ from typing import Any, TextIO
 
 from logger.reader import RootReader
 from logger.rundata import RunData
-from logger.textsafe import safe_text
+from logger.textsafe import safe_text, terminal_safe
 
-from .cli_common import (
-    CliError,
-    json_line,
-    match_runs,
-    pick_run,
-    root_path,
-    split_run_path,
-    to_json,
-)
+from ..fmt import json_line, to_json
+from .common import CliError, match_runs, pick_run, root_path, split_run_path
+from .parser import ROOT_HELP, RUN_HELP, Command, split_keys
 
 FORMATS = ("csv", "jsonl", "parquet")
 _SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
              ".parquet": "parquet", ".pq": "parquet"}
 BASE = ("_step", "_timestamp", "_runtime")
 PARQUET_HINT = "pip install 'runwatch[parquet]' (or: pip install pyarrow)"
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("target", metavar="RUN|PROJECT", help=RUN_HELP + "; or a project name")
+    p.add_argument("--root", help=ROOT_HELP)
+    p.add_argument("-f", "--format", choices=("csv", "jsonl", "parquet"),
+                   help="default: from -o's suffix, else csv")
+    p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
+    p.add_argument("-m", "--metrics", action="append", default=[], metavar="KEYS",
+                   help="only these keys, comma-separated")
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    return cmd_export(args.target, args.root, args.format, args.output, split_keys(args.metrics), out)
+
+
+EXPORT = Command("export", "a run's or a project's history as csv, jsonl or parquet", """\
+  runwatch export brisk-otter-7                   csv on stdout
+  runwatch export brisk-otter-7 -o run.jsonl      format from the suffix
+  runwatch export cat-classification --format parquet -o cats.parquet
+  runwatch export brisk-otter-7 -m loss,val/acc""", configure, run,
+                 description="Columns: _step,_timestamp,_runtime,<keys...>; one row per step. A "
+                             "PROJECT goes\ninto one file with `run` (project/id) and `name` "
+                             "columns first. parquet needs\npyarrow: pip install 'runwatch[parquet]'.",
+                 output="data")
 
 
 def cmd_export(ref: str, root_arg: str | None, fmt: str | None, output: str | None,
@@ -60,10 +80,13 @@ def cmd_export(ref: str, root_arg: str | None, fmt: str | None, output: str | No
     if fmt == "parquet":
         count = _write_parquet(rows, columns, output)
     elif output is None:
-        count = _write_text(fmt, rows, columns, out, to_tty)
+        # Byte-exact to a pipe, as logged; escaped only for a person at a terminal.
+        count = _write_text(fmt, rows, columns, terminal_safe(out) if to_tty else out, to_tty)
     else:
         try:
-            with open(output, "w", newline="", encoding="utf-8") as f:
+            # surrogateescape: a run directory named in bytes that are not UTF-8 is written
+            # back as those bytes (JSON lines escape it instead: JSON must be UTF-8).
+            with open(output, "w", newline="", encoding="utf-8", errors="surrogateescape") as f:
                 count = _write_text(fmt, rows, columns, f, False)
         except OSError as exc:
             raise CliError(f"cannot write {safe_text(output)}: {exc.strerror or exc}") from None

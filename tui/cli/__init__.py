@@ -1,0 +1,19 @@
+"""The `runwatch` command line (`runwatch = "tui.cli:main"`): one module per command family.
+
+    main.py      dispatch: the app, or a subcommand with its output guarded
+    parser.py    the parser machinery, `Command`, argument types, help texts
+    commands.py  the registry: every subcommand, one line each
+    common.py    errors, the root, finding a run
+    tail.py      tail's options (the engine: tui/tail.py)
+    runs.py      ls, show          edits.py   tag, note
+    export.py    export            demo.py    demo's options (the sweep: tui/demo.py)
+
+None of them imports Textual: only the app (`runwatch [ROOT]`) and the demo load it, lazily.
+"""
+
+from .commands import COMMANDS, build_parser
+from .main import main
+from .parser import Command
+from .tail import parse_since
+
+__all__ = ["COMMANDS", "Command", "build_parser", "main", "parse_since"]

@@ -1,0 +1,28 @@
+"""Every `runwatch` subcommand, in the order `runwatch --help` lists them.
+
+Adding one: write a module in tui/cli/ that declares a `Command` (its name, help, options
+and run function; see tui/cli/parser.py), and add it to COMMANDS below. Nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from . import demo, edits, export, runs, tail
+from .parser import Command
+from .parser import build_parser as _build
+
+COMMANDS: tuple[Command, ...] = (
+    tail.TAIL,
+    runs.LS,
+    runs.SHOW,
+    export.EXPORT,
+    edits.TAG,
+    edits.NOTE,
+    demo.DEMO,
+)
+BY_NAME = {command.name: command for command in COMMANDS}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    return _build(COMMANDS)

@@ -1,0 +1,97 @@
+"""The `runwatch` command: the full-screen app, and the headless commands beside it.
+
+Only `runwatch [ROOT]` and `runwatch demo` import Textual (lazily); `tail`, `ls`, `show`,
+`export`, `tag`, `note` and `--help` never do, so they start fast anywhere.
+
+Every headless command writes through logger.textsafe.TerminalWriter (stdout, and stderr
+while it runs): whatever a renderer forgot to escape, no control character or escape
+sequence from a file can reach the terminal. Exports to a file or pipe stay byte-exact.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import difflib
+import os
+import sys
+from typing import TextIO
+
+from logger.textsafe import terminal_safe
+
+from .commands import BY_NAME, build_parser
+from .common import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CliError, root_path, setup_stdout
+from .parser import Command, build_app_parser, words_last
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The `runwatch` console script. Returns the exit code (see EXIT_CODES)."""
+    setup_stdout()
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _dispatch(args_list)
+    except CliError as exc:
+        print(f"runwatch: {exc}", file=terminal_safe(sys.stderr))
+        return exc.code
+    except SystemExit as exc:  # argparse after --help or a usage error; the demo on SIGTERM
+        return exc.code if isinstance(exc.code, int) else (EXIT_OK if exc.code is None else EXIT_USAGE)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # `runwatch tail | head`: the reader left. Point stdout at /dev/null so the
+        # interpreter's final flush does not complain, and end quietly.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return EXIT_OK
+
+
+def _not_a_typo(root: str | None) -> None:
+    """`runwatch lss` would wait forever for a directory named lss: say what was meant."""
+    if root is None or os.path.exists(root) or os.sep in root:
+        return
+    close = difflib.get_close_matches(root, list(BY_NAME), n=1, cutoff=0.6)
+    if close:
+        raise CliError(f"{root!r} is neither a command nor a directory; did you mean "
+                       f"`runwatch {close[0]}`? (`runwatch ./{root}` watches a directory of "
+                       "that name once it exists)")
+
+
+def _dispatch(argv: list[str]) -> int:
+    first = next((a for a in argv if not a.startswith("-")), None)
+    command = BY_NAME.get(first) if first is not None else None
+    if command is None:
+        if any(a in ("-h", "--help", "--version") for a in argv):
+            build_parser().parse_args(argv)  # prints help or version, exits 0
+        app_args = build_app_parser().parse_args(argv)
+        _not_a_typo(app_args.root)
+        return run_app_or_tail(app_args.root, app_args.poll)
+    if command.words:
+        argv = words_last(argv, command)
+    args = build_parser().parse_args(argv)
+    return run_command(command, args)
+
+
+def run_command(command: Command, args: argparse.Namespace) -> int:
+    """Run `command` with its output guarded as its `output` says (see tui/cli/parser.py)."""
+    if command.output == "app":
+        return command.run(args, sys.stdout)
+    out: TextIO = sys.stdout if command.output == "data" else terminal_safe(sys.stdout)
+    with contextlib.redirect_stderr(terminal_safe(sys.stderr)):
+        return command.run(args, out)
+
+
+def run_app_or_tail(root_arg: str | None, poll: bool) -> int:
+    root = root_path(root_arg)
+    if not sys.stdout.isatty():
+        print("runwatch: stdout is not a terminal; running `runwatch tail` instead "
+              "(say `runwatch tail` to skip this note)", file=sys.stderr, flush=True)
+        from ..tail import TailOptions, run_tail
+
+        with contextlib.redirect_stderr(terminal_safe(sys.stderr)):
+            return run_tail(root, TailOptions(), force_polling=poll or None)
+    from ..app import run_app  # Textual: only here and in the demo
+
+    return run_app(root, force_polling=poll or None)
