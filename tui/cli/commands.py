@@ -21,7 +21,14 @@ COMMANDS: tuple[Command, ...] = (
     edits.NOTE,
     demo.DEMO,
 )
-BY_NAME = {command.name: command for command in COMMANDS}
+
+
+def command_named(name: str | None) -> Command | None:
+    return next((command for command in COMMANDS if command.name == name), None)
+
+
+def names() -> list[str]:
+    return [command.name for command in COMMANDS]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,11 +12,17 @@ from typing import TextIO
 
 from logger.edit import EditError, edit_notes, edit_tags
 from logger.rundata import RunData
-from logger.textsafe import safe_text
+from logger.textsafe import safe_text, without_surrogates
 
 from ..fmt import short
 from .common import CliError, open_run
 from .parser import ROOT_HELP, RUN_HELP, Command
+
+
+def _stored_id(r: RunData) -> str:
+    """The id an editor segment records. A run directory whose name is not UTF-8 has no id
+    msgpack can carry; the reader knows a run by its directory, so its escape will do."""
+    return without_surrogates(r.id)
 
 
 def _who(r: RunData) -> str:
@@ -51,7 +57,7 @@ def cmd_tag(ref: str, root_arg: str | None, changes: list[str], out: TextIO) -> 
     tags = list(r.tags)
     if add or remove:
         try:
-            edit_tags(r.dir, r.id, add, remove)
+            edit_tags(r.dir, _stored_id(r), add, remove)
         except (EditError, ValueError, TypeError) as exc:
             raise CliError(safe_text(exc)) from None
         tags = [t for t in tags if t not in remove]
@@ -85,7 +91,7 @@ def cmd_note(ref: str, root_arg: str | None, words: list[str], append: bool, out
     if append and r.notes:
         text = r.notes.rstrip("\n") + "\n" + text
     try:
-        edit_notes(r.dir, r.id, text)
+        edit_notes(r.dir, _stored_id(r), text)
     except (EditError, ValueError, TypeError) as exc:
         raise CliError(safe_text(exc)) from None
     what = "notes cleared" if not text else f"notes saved ({len(text)} characters)"

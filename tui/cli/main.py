@@ -19,7 +19,7 @@ from typing import TextIO
 
 from logger.textsafe import terminal_safe
 
-from .commands import BY_NAME, build_parser
+from . import commands
 from .common import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CliError, root_path, setup_stdout
 from .parser import Command, build_app_parser, words_last
 
@@ -52,7 +52,7 @@ def _not_a_typo(root: str | None) -> None:
     """`runwatch lss` would wait forever for a directory named lss: say what was meant."""
     if root is None or os.path.exists(root) or os.sep in root:
         return
-    close = difflib.get_close_matches(root, list(BY_NAME), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(root, commands.names(), n=1, cutoff=0.6)
     if close:
         raise CliError(f"{root!r} is neither a command nor a directory; did you mean "
                        f"`runwatch {close[0]}`? (`runwatch ./{root}` watches a directory of "
@@ -61,16 +61,16 @@ def _not_a_typo(root: str | None) -> None:
 
 def _dispatch(argv: list[str]) -> int:
     first = next((a for a in argv if not a.startswith("-")), None)
-    command = BY_NAME.get(first) if first is not None else None
+    command = commands.command_named(first)
     if command is None:
         if any(a in ("-h", "--help", "--version") for a in argv):
-            build_parser().parse_args(argv)  # prints help or version, exits 0
+            commands.build_parser().parse_args(argv)  # prints help or version, exits 0
         app_args = build_app_parser().parse_args(argv)
         _not_a_typo(app_args.root)
         return run_app_or_tail(app_args.root, app_args.poll)
     if command.words:
         argv = words_last(argv, command)
-    args = build_parser().parse_args(argv)
+    args = commands.build_parser().parse_args(argv)
     return run_command(command, args)
 
 
