@@ -9,6 +9,7 @@ valid UTF-8 either: every `--json` and a live `tail` crashed on such a name.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import pty
@@ -25,8 +26,8 @@ import msgspec
 import pytest
 
 from logger import events as ev
-from logger.textsafe import safe_text, without_surrogates
-from tui.fmt import short
+from logger.textsafe import safe_text, terminal_safe, terminal_text, without_surrogates
+from tui.fmt import short, to_json
 
 from .test_cli_support import REPO, Lines, env, stop
 
@@ -234,3 +235,35 @@ def test_a_live_tail_follows_a_name_that_is_not_utf8_and_escapes_it(tmp_path: Pa
         assert "Traceback" not in err, err
         assert_safe("".join(lines[mode].lines), f"live tail ({mode})")
         assert_safe(err, f"live tail ({mode}, stderr)")
+
+
+# -- the escaping functions themselves ----------------------------------------------------------
+def unsafe_code_points() -> list[str]:
+    """Every character a terminal could act on or that reorders text, surrogates included."""
+    import unicodedata
+
+    out = [chr(c) for c in range(0x110000)
+           if unicodedata.category(chr(c)) in ("Cc", "Cs") and chr(c) not in "\n\t"]
+    return out + list("\u061c\u200e\u200f\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def test_terminal_text_leaves_no_control_character_raw() -> None:
+    chars = unsafe_code_points()
+    assert len(chars) > 2000  # C0, DEL, C1 and the 2,048 surrogates
+    text = "".join(chars)
+    assert not UNSAFE.findall(terminal_text(text))
+    assert not UNSAFE.findall(safe_text(text))
+    assert terminal_text("a\nb\tc") == "a\nb\tc"  # the renderer's own layout stays
+    assert safe_text("p\udcff") == "p\\xff"  # a byte that was not UTF-8, as Python shows bytes
+    out = io.StringIO()
+    writer = terminal_safe(out)
+    assert terminal_safe(writer) is writer
+    writer.write(H + "\n")
+    assert out.getvalue() == terminal_text(H) + "\n" and not UNSAFE.findall(out.getvalue())
+
+
+def test_json_is_utf8_and_escapes_what_json_leaves_raw() -> None:
+    data = to_json({"p\udcff": ["\x9b\u202e\u2028\x7f\x1b", 1.5, float("nan")]})
+    text = data.decode("utf-8")
+    assert not UNSAFE.findall(text)
+    assert json.loads(text) == {"p\\xff": ["\x9b\u202e\u2028\x7f\x1b", 1.5, "nan"]}
