@@ -60,6 +60,15 @@ def train(root: Path, name: str, steps: int = 10, how: str = "finish") -> subpro
     return python(TRAIN, str(root), name, str(steps), how, wait=False)
 
 
+def tail_first(*args: str) -> subprocess.Popen[str]:
+    """`runwatch tail ARGS` started before the root exists, once it says it waits for it: a
+    short run cannot end before tail looks (it would print a `latest` line, not its end)."""
+    tail = spawn("tail", *args)
+    assert tail.stderr is not None
+    assert "waiting for" in tail.stderr.readline()
+    return tail
+
+
 # -- replay ---------------------------------------------------------------------------------
 def test_no_follow_prints_every_event_then_a_line_per_run(sample: Path) -> None:
     proc = rw("tail", str(sample), "--no-follow")
@@ -168,23 +177,24 @@ def test_follows_a_run_written_by_another_process(tmp_path: Path, poll: bool) ->
 
 def test_until_done_exits_1_when_a_run_fails(tmp_path: Path) -> None:
     root = tmp_path / "runs"
-    ok, bad = train(root, "good", steps=5), train(root, "bad", steps=8, how="fail")
     # Both named: without -r, tail could see "good" end before "bad" had even started.
-    proc = rw("tail", str(root), "--until-done", "-r", "good", "-r", "bad", "-m", "loss", timeout=30)
+    tail = tail_first(str(root), "--until-done", "-r", "good", "-r", "bad", "-m", "loss")
+    ok, bad = train(root, "good", steps=5), train(root, "bad", steps=8, how="fail")
+    out, err = tail.communicate(timeout=30)
     assert reap(ok) == 0 and reap(bad) == 1
-    assert proc.returncode == 1, proc.stderr
-    assert re.search(r"live/bad\s+failed  exit 1  after \S+  RuntimeError: CUDA out of memory \\x1b\[2J",
-                     proc.stdout)
-    assert_no_raw_controls(proc.stdout)
+    assert tail.returncode == 1, err
+    assert re.search(r"live/bad\s+failed  exit 1  after \S+  RuntimeError: CUDA out of memory \\x1b\[2J", out)
+    assert_no_raw_controls(out)
 
 
 def test_until_done_exits_0_when_every_run_finishes(tmp_path: Path) -> None:
     root = tmp_path / "runs"
+    tail = tail_first(str(root), "--until-done", "--json")
     writer = train(root, "good", steps=5)
-    proc = rw("tail", str(root), "--until-done", "--json", timeout=30)
+    out, err = tail.communicate(timeout=30)
     assert reap(writer) == 0
-    assert proc.returncode == 0, proc.stderr
-    records = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert tail.returncode == 0, err
+    records = [json.loads(line) for line in out.splitlines()]
     assert records[-1]["kind"] == "state" and records[-1]["state"] == "finished"
     assert [r["step"] for r in records if r["kind"] == "log"][-1] == 4
 
