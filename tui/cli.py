@@ -52,7 +52,7 @@ examples:
 
 Run `runwatch COMMAND --help` for a command's options and examples."""
 
-COMMANDS = ("tail", "ls", "show", "export", "tag", "note", "demo")
+COMMANDS = ("tail", "ls", "show", "export", "tag", "note", "demo", "exec")
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
@@ -161,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", metavar="RUN", help=RUN_HELP)
     p.add_argument("text", nargs="*", metavar="TEXT", help="the notes; - reads them from stdin")
 
+    __import__("tui.cli_exec").cli_exec.add_parser(sub)  # `runwatch exec` (no Textual)
     p = _sub(sub, "demo", "a simulated sweep, live in the app (or with tail, --headless)", """\
   runwatch demo                     a sweep in a fresh temporary directory, full-screen
   runwatch demo ./demo-runs         keep the runs afterwards
@@ -340,6 +341,8 @@ def _dispatch(argv: list[str]) -> int:
         from .cli_runs import cmd_note
 
         return cmd_note(args.run, args.root, args.text, args.append, out)
+    if args.command == "exec":
+        return int(__import__("tui.cli_exec").cli_exec.run(args))
     if args.command == "demo":
         from .demo import run_demo
 
