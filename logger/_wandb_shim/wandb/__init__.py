@@ -29,6 +29,7 @@ __runwatch__ = logger.__version__
 _ON_LOGGER = ("config",)  # assigning these on wandb assigns them on logger (config merges)
 
 __all__ = ["CommError", "Error", "UsageError", "errors", "sdk", "util", "wandb_run"]
+__all__ += [name for name in logger.__all__ if name not in __all__]  # `from wandb import *`
 
 
 def __getattr__(name: str) -> Any:
