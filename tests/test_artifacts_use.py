@@ -104,7 +104,8 @@ def test_add_reference_checksums_files_and_records_other_schemes(tmp_path, root)
         Artifact("x", "y").add_reference("no-scheme")
 
 
-def test_link_artifact_log_model_use_model_and_save(tmp_path, root):
+def test_link_artifact_log_model_use_model_and_save(tmp_path, root, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # use_model downloads to ./artifacts/, as W&B does
     weights = tmp_path / "model.pt"
     weights.write_bytes(b"weights")
     with logger.init(project="p") as run:

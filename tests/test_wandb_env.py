@@ -120,3 +120,20 @@ def test_wandb_silent_quiets_termlog_and_wandb_console_is_checked(wandb_env, roo
     wandb_env.setenv("WANDB_CONSOLE", "loud")
     with pytest.raises(ValueError, match=r"\$WANDB_CONSOLE='loud'"):
         logger.init(project="p")
+
+
+def test_disabled_mode_runs_take_what_integrations_call(tmp_path, root):
+    script = """
+        import wandb
+        from wandb.sdk.lib import RunDisabled
+        run = wandb.init(project="off")
+        assert isinstance(run, RunDisabled)
+        run._label(code="transformers_trainer")  # HF Trainer
+        run.watch(object(), log="all", log_freq=10)  # Lightning's WandbLogger.watch
+        run.define_metric("*", step_metric="trainer/global_step", step_sync=True)
+        assert run.use_artifact("data:latest") == "data:latest" and run.url is None
+        run.log({"loss": 1.0})
+        wandb.finish()
+    """
+    ok(run_script(tmp_path, script, RUNWATCH_DIR=str(root), WANDB_MODE="disabled"))
+    assert not root.exists()

@@ -90,7 +90,7 @@ def __getattr__(name: str) -> Any:
     if name not in _BUILDERS:
         raise AttributeError(f"wandb.integration.keras has no {name!r} under runwatch")
     if name not in _built:
-        import keras  # type: ignore[import-not-found, unused-ignore]
+        import keras  # type: ignore[import-not-found, import-untyped, unused-ignore]
 
         _built[name] = _BUILDERS[name](keras)
     return _built[name]
