@@ -11,6 +11,10 @@ import sys
 import types
 from typing import TYPE_CHECKING, Any
 
+from .compat import *  # noqa: F403
+from .compat import (
+    __all__ as _compat_names,  # W&B's smaller calls: errors, termlog, use_artifact, util
+)
 from .config import Config, ConfigError, Summary
 from .disabled import DisabledRun
 from .run import Run, RunFinishedError
@@ -42,6 +46,7 @@ __all__ = [
     "RunwatchError", "RunwatchWarning", "Settings", "Summary", "config", "define_metric",
     "finish", "init", "log", "log_artifact", "login", "run", "save", "summary", "unwatch", "watch",
 ]
+__all__ += _compat_names
 
 
 def __getattr__(name: str) -> Any:

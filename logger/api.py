@@ -68,6 +68,14 @@ class Run:
         """Rows logged at a step already logged (steps went backwards): history keeps the last."""
         return self._data.history.rewritten
 
+    summary_metrics = property(lambda self: self._data.summary, doc="W&B's other name for summary")
+
+    def used_artifacts(self) -> list[Artifact]:
+        """The artifact versions this run used (`run.use_artifact`), in any project of the root."""
+        from .artifact_use import used_by_run
+
+        return used_by_run(self._root, self.project, self.id)
+
     def summary_flat(self) -> dict[str, Any]:
         return self._data.summary_flat()
 

@@ -12,7 +12,6 @@ never load or unpickle them.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import pickle
@@ -20,6 +19,7 @@ import re
 import shutil
 import tempfile
 import time
+import weakref
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,14 +55,55 @@ class Artifact:
         self.project: str | None = None
         self._manifest: dict[str, Any] | None = None
         self._store: Path | None = None
+        self._references: dict[str, dict[str, Any]] = {}
+        self._staging: Path | None = None
 
     # -- building ---------------------------------------------------------------------------
-    def add_file(self, local_path: str | os.PathLike[str], name: str | None = None) -> Artifact:
+    def add_file(self, local_path: str | os.PathLike[str], name: str | None = None,
+                 is_tmp: bool = False, skip_cache: bool = False, policy: str = "mutable",
+                 overwrite: bool = False) -> Artifact:
+        """Add a file. policy="mutable" (W&B's default) copies it now, so later changes to
+        the file do not change the artifact; "immutable" reads it when the artifact is logged."""
         path = Path(local_path)
         if not path.is_file():
             raise FileNotFoundError(f"Artifact.add_file: {path} is not a file")
-        self._entries[_entry_name(name or path.name)] = path
+        if policy not in ("mutable", "immutable"):
+            raise ValueError(f"add_file(policy={policy!r}): use 'mutable' or 'immutable'")
+        entry = _entry_name(name or path.name)
+        if policy == "mutable":
+            staged = self._stage(entry)
+            shutil.copyfile(path, staged)
+            path = staged
+        self._entries[entry] = path
         return self
+
+    def new_file(self, name: str, mode: str = "x", encoding: str | None = None) -> Any:
+        """A file opened for writing inside the artifact (W&B's context manager)."""
+        if not any(c in mode for c in "wxa"):
+            raise ValueError(f"new_file(mode={mode!r}): open it for writing ('w', 'x', 'wb', ...)")
+        entry = _entry_name(name)
+        if "x" in mode and entry in self._entries:
+            raise FileExistsError(f"artifact {self.name!r} already has a file {entry!r}")
+        path = self._stage(entry)
+        self._entries[entry] = path
+        return open(path, mode.replace("x", "w"), encoding=None if "b" in mode else encoding or "utf-8")
+
+    def add_reference(self, uri: str | os.PathLike[str], name: str | None = None,
+                      checksum: bool = True, max_objects: int | None = None) -> Artifact:
+        """Record a reference: file:// paths are checksummed (SHA-256) but not copied;
+        other schemes (s3://, https://, ...) are recorded as given."""
+        from .references import reference_entries
+
+        self._references.update(reference_entries(str(uri), name, checksum, max_objects))
+        return self
+
+    def _stage(self, entry: str) -> Path:
+        if self._staging is None:
+            self._staging = Path(tempfile.mkdtemp(prefix="runwatch-artifact-"))
+            weakref.finalize(self, shutil.rmtree, str(self._staging), True)
+        path = self._staging / entry
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
 
     def add_dir(self, local_path: str | os.PathLike[str], name: str | None = None) -> Artifact:
         path = Path(local_path)
@@ -81,8 +122,10 @@ class Artifact:
     def files(self) -> list[dict[str, Any]]:
         """The files this version holds: name, size and SHA-256."""
         if self._manifest is None:
-            return [{"name": n, "size": p.stat().st_size, "digest": None} for n, p in self._entries.items()]
-        return [{"name": n, **e} for n, e in sorted(self._manifest["files"].items())]
+            stored = [{"name": n, "size": p.stat().st_size, "digest": None} for n, p in self._entries.items()]
+            return stored + [{"name": n, **e} for n, e in sorted(self._references.items())]
+        refs = self._manifest.get("references") or {}
+        return [{"name": n, **e} for n, e in sorted({**self._manifest["files"], **refs}.items())]
 
     def download(self, root: str | os.PathLike[str] | None = None) -> str:
         """Copy this version's files into `root` (default ./artifacts/<name>:<version>)."""
@@ -96,10 +139,67 @@ class Artifact:
                 raise ArtifactError(f"artifact file name {name!r} would land outside {dest}")
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(_object_path(self._store, entry["digest"]), target)
+        for name, entry in (self._manifest.get("references") or {}).items():
+            _download_reference(name, entry, dest)
         return str(dest)
+
+    def file(self, root: str | os.PathLike[str] | None = None) -> str:
+        """Download a one-file artifact and return that file's path."""
+        files = self.files()
+        if len(files) != 1:
+            raise ArtifactError(f"artifact {self.name!r} holds {len(files)} files; file() needs one: use download()")
+        return str(Path(self.download(root)) / files[0]["name"])
+
+    # -- in use (logger/artifact_use.py) ------------------------------------------------------
+    def save(self, project: str | None = None, settings: Any = None) -> None:
+        """Log this artifact with the current run (W&B's `artifact.save()`)."""
+        from .compat import _current
+
+        _current("Artifact.save").log_artifact(self)
+
+    def wait(self, timeout: int | None = None) -> Artifact:
+        """Storing is synchronous here: the artifact is complete when log_artifact returns."""
+        return self
+
+    def used_by(self) -> list[Any]:
+        """The runs (Api runs) that used this version, oldest first."""
+        from .artifact_use import runs_for, users_of
+
+        return runs_for(self._root(), users_of(self))
+
+    def logged_by(self) -> Any:
+        """The run (an Api run) that logged this version, or None if it cannot be read."""
+        from .artifact_use import runs_for
+
+        run_id = (self._manifest or {}).get("run")
+        found = runs_for(self._root(), [(str(self.project), str(run_id))]) if run_id else []
+        return found[0] if found else None
+
+    def _root(self) -> Path:
+        if self._store is None:
+            raise ArtifactError(f"artifact {self.name!r} has not been logged or read back")
+        return self._store.parent.parent
 
     def __repr__(self) -> str:
         return f"<Artifact {self.name}:{self.version or 'unlogged'} type={self.type}>"
+
+
+def _download_reference(name: str, entry: dict[str, Any], dest: Path) -> None:
+    """Copy a file:// reference whose content still matches; other schemes stay references."""
+    from urllib.parse import unquote, urlparse
+
+    ref = str(entry.get("ref", ""))
+    if not ref.startswith("file://"):
+        return
+    source, target = Path(unquote(urlparse(ref).path)), (dest / name).resolve()
+    if dest not in target.parents:
+        raise ArtifactError(f"artifact reference name {name!r} would land outside {dest}")
+    from .artifact_store import sha256_file
+
+    if not source.is_file() or (entry.get("digest") and sha256_file(source) != entry["digest"]):
+        raise ArtifactError(f"reference {name!r} ({ref}) is gone or has changed since it was logged")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
 
 
 def _entry_name(name: str) -> str:
@@ -210,79 +310,10 @@ def _safe_name(name: str) -> str:
     return clean[:128]
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _store(root: Path, project: str, art: Artifact, aliases: list[str], run_id: str) -> None:
-    store = store_dir(root, project)
-    files: dict[str, dict[str, Any]] = {}
-    for entry, src in sorted(art._entries.items()):
-        digest = _sha256(src)
-        dest = _object_path(store, digest)
-        if not dest.exists():
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            tmp = dest.with_name(f".{digest}.{os.getpid()}.tmp")
-            shutil.copyfile(src, tmp)
-            os.replace(tmp, dest)
-        files[entry] = {"digest": digest, "size": dest.stat().st_size}
-    digest = hashlib.sha256(
-        "".join(f"{n}:{e['digest']}\n" for n, e in sorted(files.items())).encode()
-    ).hexdigest()
-    art_dir = store / art.name
-    art_dir.mkdir(parents=True, exist_ok=True)
-    existing = _read_versions(art_dir)
-    same = [m for m in existing if m["digest"] == digest and m.get("type") == art.type]
-    if same:
-        manifest = max(same, key=lambda m: m["version"])
-    else:
-        manifest = {
-            "name": art.name, "type": art.type, "digest": digest, "files": files,
-            "size": sum(e["size"] for e in files.values()), "aliases": aliases,
-            "description": art.description, "metadata": art.metadata, "run": run_id,
-            "created_at": time.time(), "version": 0,
-        }
-        manifest["version"] = _link_new_version(art_dir, manifest, existing)
-    for alias in aliases:
-        _set_alias(art_dir, alias, manifest["version"])
-    art.version = f"v{manifest['version']}"
-    art.digest, art.size, art.project = digest, manifest["size"], project
-    art.aliases = sorted({*aliases, "latest"} if _latest_version(art_dir) == manifest["version"] else set(aliases))
-    art._manifest, art._store = manifest, store
+    from .artifact_store import store_artifact
 
-
-def _link_new_version(art_dir: Path, manifest: dict[str, Any], existing: list[dict[str, Any]]) -> int:
-    number = max((m["version"] for m in existing), default=-1) + 1
-    # Created like every other file (0666 less the umask); mkstemp would make it 0600.
-    tmp = str(art_dir / f".manifest-{os.getpid()}-{os.urandom(4).hex()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        while True:
-            manifest["version"] = number
-            os.ftruncate(fd, 0)
-            os.lseek(fd, 0, os.SEEK_SET)
-            os.write(fd, json.dumps(manifest, indent=1).encode())
-            os.fsync(fd)
-            try:
-                os.link(tmp, art_dir / f"v{number}.json")  # fails if another process has it
-                return number
-            except FileExistsError:
-                number += 1
-    finally:
-        os.close(fd)
-        os.unlink(tmp)
-
-
-def _set_alias(art_dir: Path, alias: str, version: int) -> None:
-    alias_dir = art_dir / "aliases"
-    alias_dir.mkdir(exist_ok=True)
-    tmp = alias_dir / f".{alias}.{os.getpid()}.tmp"
-    tmp.write_text(f"v{version}\n")
-    os.replace(tmp, alias_dir / alias)
+    store_artifact(root, project, art, aliases, run_id)
 
 
 def _read_versions(art_dir: Path) -> list[dict[str, Any]]:

@@ -194,5 +194,7 @@ class Summary:
     def as_dict(self) -> dict[str, Any]:
         return self._merged()
 
+    _json_dict = property(_merged, doc="W&B's name for the summary as a plain dict (scripts read it)")
+
     def __repr__(self) -> str:
         return f"Summary({self._merged()!r})"

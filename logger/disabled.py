@@ -54,3 +54,19 @@ class DisabledRun:
 
     def __exit__(self, *exc: Any) -> None:
         self.finish()
+
+    # -- what integrations call on any run (HF: _label, Lightning: watch): harmless here -----
+    url = entity = sweep_id = None
+
+    def _label(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def watch(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    unwatch = join = get_url = watch
+
+    def use_artifact(self, artifact_or_name: Any, *args: Any, **kwargs: Any) -> Any:
+        return artifact_or_name  # nothing is resolved or recorded, as W&B's disabled mode
+
+    link_artifact = log_model = use_artifact

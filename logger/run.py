@@ -97,8 +97,6 @@ class Run:
         return str(files)
     resumed = property(lambda self: self._start_event.resumed)
     start_time = property(lambda self: self._start_event.time)
-    entity = None  # no accounts: W&B scripts that print it get None
-    url = None  # no server: there is no page to link to; `runwatch` shows the run
     offline = True
 
     @property
@@ -242,12 +240,16 @@ class Run:
         self._emit(ev.DefineMetric(name=name, step_metric=step_metric, summary=summary,
                                    hidden=bool(hidden), time=_now()))
 
-    def save(self, glob_str: str | os.PathLike[str], base_path: str | os.PathLike[str] | None = None,
-             policy: str = "live") -> list[str]:
+    def save(self, glob_str: str | os.PathLike[str] | None = None,
+             base_path: str | os.PathLike[str] | None = None, policy: str = "live") -> Any:
         """Copy files matching a glob into the run's files/ directory (see logger/files.py)."""
         from .files import save_files
 
         self._check_open("save")
+        if glob_str is None:  # W&B's old "persist the run": edits already are (logger/compat.py)
+            from .compat import save_without_arguments
+
+            return save_without_arguments(self)
         return save_files(self, glob_str, base_path, policy)
 
     def log_artifact(self, artifact_or_path: Any, name: str | None = None, type: str | None = None,
@@ -327,6 +329,77 @@ class Run:
 
     def __repr__(self) -> str:
         return f"<Run {self.path} name={self._name!r}{' finished' if self._finished else ''}>"
+
+    # -- W&B's corners and artifacts in use: local answers (logger/compat.py) ----------------
+    @property
+    def sweep_id(self) -> str | None:
+        """The sweep this run belongs to (set by a sweep agent), else None."""
+        return os.environ.get("RUNWATCH_SWEEP_ID") or os.environ.get("WANDB_SWEEP_ID") or None
+
+    @property
+    def entity(self) -> str:
+        """No accounts: the local user's name, so `f"{run.entity}/{run.project}"` still works."""
+        from .compat import local_entity
+
+        return local_entity()
+
+    @property
+    def url(self) -> str:
+        """No server: a file:// URL of the run's directory (what `runwatch show` reads)."""
+        return self._dir.resolve().as_uri()
+
+    def get_url(self) -> str:
+        return self.url
+
+    def get_project_url(self) -> str:
+        return self._dir.parent.resolve().as_uri()
+
+    def get_sweep_url(self) -> str | None:
+        return None
+
+    def join(self, exit_code: int | None = None, quiet: bool | None = None) -> None:
+        """The old name of finish()."""
+        self.finish(exit_code)
+
+    def _label(self, *args: Any, **kwargs: Any) -> None:
+        """W&B tags its telemetry with the integration that started the run: nothing to tag."""
+        return None
+
+    def watch(self, models: Any = None, criterion: Any = None, log: str | None = "gradients",
+              log_freq: int = 1000, idx: int | None = None, log_graph: bool = False) -> None:
+        """W&B's gradient hooks: runwatch records what is logged, so this is a no-op."""
+        return None
+
+    def unwatch(self, models: Any = None) -> None:
+        return None
+
+    def use_artifact(self, artifact_or_name: Any, type: str | None = None,
+                     aliases: Sequence[str] | None = None, use_as: str | None = None) -> Any:
+        """Resolve an artifact ("name:alias", "project/name:alias" or an Artifact) locally
+        and record that this run used it (`Api().run(...).used_artifacts()`)."""
+        from .artifact_use import use_artifact
+
+        self._check_open("use_artifact")
+        return use_artifact(self, artifact_or_name, type=type, aliases=aliases)
+
+    def link_artifact(self, artifact: Any, target_path: str, aliases: Sequence[str] | None = None) -> Any:
+        from .artifact_use import link_artifact
+
+        self._check_open("link_artifact")
+        return link_artifact(self, artifact, target_path, aliases=aliases)
+
+    def log_model(self, path: str | os.PathLike[str], name: str | None = None,
+                  aliases: Sequence[str] | None = None) -> Any:
+        from .artifact_use import log_model
+
+        self._check_open("log_model")
+        return log_model(self, path, name=name, aliases=aliases)
+
+    def use_model(self, name: str) -> str:
+        from .artifact_use import use_model
+
+        self._check_open("use_model")
+        return use_model(self, name)
 
 
 def _check_step(step: Any) -> int:

@@ -47,6 +47,10 @@ def init(project: str | None = None, name: str | None = None, notes: str | None 
          reinit: bool | str | None = None, allow_val_change: bool | None = None,
          **_wandb_only: Any) -> Run | DisabledRun:
     """Start a run (W&B's `wandb.init`). Returns the Run; module-level calls use it too."""
+    from .wandb_env import apply_environment  # W&B's WANDB_* variables fill what was not passed
+
+    project, name, notes, tags, group, job_type, id, resume, dir, mode = apply_environment(
+        project, name, notes, tags, group, job_type, id, resume, dir, mode)
     mode = mode or os.environ.get("RUNWATCH_MODE") or os.environ.get("WANDB_MODE") or "online"
     if mode not in ("online", "offline", "disabled", "shared"):
         raise ValueError(f"mode {mode!r}: use 'online' or 'offline' (both write locally) or 'disabled'")

@@ -389,5 +389,5 @@ def test_wandb_calls_with_no_local_meaning_are_harmless(root):
                       save_code=True)
     logger.watch(object(), log="all", log_freq=10)
     logger.unwatch()
-    assert run.url is None and run.entity is None and run.resumed is False
+    assert run.url == run.run_dir.resolve().as_uri() and run.entity and run.resumed is False
     run.finish()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from . import demo, edits, export, runs, tail
+from . import demo, edits, exec, export, runs, tail
 from .parser import Command
 from .parser import build_parser as _build
 
@@ -20,6 +20,7 @@ COMMANDS: tuple[Command, ...] = (
     edits.TAG,
     edits.NOTE,
     demo.DEMO,
+    exec.EXEC,
 )
 
 
