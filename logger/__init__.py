@@ -41,7 +41,13 @@ __all__ = [
     "Api", "Artifact", "Config", "ConfigError", "DisabledRun", "Run", "RunFinishedError",
     "RunwatchError", "RunwatchWarning", "Settings", "Summary", "config", "define_metric",
     "finish", "init", "log", "log_artifact", "login", "run", "save", "summary", "unwatch", "watch",
+    "AlertLevel", "Audio", "Histogram", "Html", "Image", "Molecule", "Object3D", "Plotly", "Table",
+    "Video", "alert", "plot", "sklearn",
 ]
+
+
+_MEDIA_NAMES = frozenset(("Image", "Table", "Histogram", "Audio", "Video", "Html", "Object3D",
+                          "Molecule", "Plotly", "AlertLevel", "alert", "plot", "sklearn"))
 
 
 def __getattr__(name: str) -> Any:
@@ -55,12 +61,33 @@ def __getattr__(name: str) -> Any:
         from .artifacts import Artifact
 
         return Artifact
+    if name in _MEDIA_NAMES:  # W&B's media types, loaded when a script first names one
+        import importlib
+
+        if name in ("plot", "sklearn"):
+            return importlib.import_module(f".media.{name}", __name__)
+        return getattr(importlib.import_module(".media", __name__), name)
     raise AttributeError(f"module 'logger' has no attribute {name!r}")
 
 
 if TYPE_CHECKING:
     from .api import Api
     from .artifacts import Artifact
+    from .media import (
+        AlertLevel,
+        Audio,
+        Histogram,
+        Html,
+        Image,
+        Molecule,
+        Object3D,
+        Plotly,
+        Table,
+        Video,
+        alert,
+        plot,
+        sklearn,
+    )
 
 
 class _LoggerModule(types.ModuleType):
