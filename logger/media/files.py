@@ -108,7 +108,8 @@ class Video(FileMedia):
             self._load(self._from_path, data_or_path)
         else:
             self._load(self._from_frames, data_or_path, fps or 4)
-        self._extra = {"format": self._ext.lstrip(".")} if self._ext else {}
+        if self._ext:
+            self._extra["format"] = self._ext.lstrip(".")
 
     def _from_frames(self, data: Any, fps: int) -> None:
         np = sys.modules.get("numpy")
@@ -129,10 +130,6 @@ class Video(FileMedia):
         self._data, self._ext = buf.getvalue(), ".gif"
         self._extra = {"width": int(a.shape[2]), "height": int(a.shape[1])}
 
-    def to_ref(self, ctx: Context) -> dict[str, Any]:
-        ref = super().to_ref(ctx)
-        ref.setdefault("format", self._ext.lstrip("."))
-        return ref
 
 
 class Html(FileMedia):
