@@ -42,12 +42,13 @@ __all__ = [
     "RunwatchError", "RunwatchWarning", "Settings", "Summary", "config", "define_metric",
     "finish", "init", "log", "log_artifact", "login", "run", "save", "summary", "unwatch", "watch",
     "AlertLevel", "Audio", "Histogram", "Html", "Image", "Molecule", "Object3D", "Plotly", "Table",
-    "Video", "alert", "plot", "sklearn",
+    "Video", "alert", "plot", "plot_table", "sklearn", "visualize",
 ]
 
 
 _MEDIA_NAMES = frozenset(("Image", "Table", "Histogram", "Audio", "Video", "Html", "Object3D",
-                          "Molecule", "Plotly", "AlertLevel", "alert", "plot", "sklearn"))
+                          "Molecule", "Plotly", "AlertLevel", "alert", "plot", "sklearn",
+                          "plot_table", "visualize"))
 
 
 def __getattr__(name: str) -> Any:
@@ -66,6 +67,8 @@ def __getattr__(name: str) -> Any:
 
         if name in ("plot", "sklearn"):
             return importlib.import_module(f".media.{name}", __name__)
+        if name in ("plot_table", "visualize"):  # W&B's top-level wandb.plot_table, wandb.visualize
+            return getattr(importlib.import_module(".media.plot", __name__), name)
         return getattr(importlib.import_module(".media", __name__), name)
     raise AttributeError(f"module 'logger' has no attribute {name!r}")
 

@@ -128,7 +128,10 @@ def load_table(run_dir: Path, ref: dict[str, Any]) -> Any:
 
     if not isinstance(ref, dict) or "table" not in str(ref.get("_type")) or "path" not in ref:
         raise ValueError(f"not a table ref: {ref!r:.80}; pass a history value whose _type is table-file")
-    body = _json_decode(run_file_path(run_dir, ref["path"]).read_bytes())
+    try:
+        body = _json_decode(run_file_path(run_dir, ref["path"]).read_bytes())
+    except msgspec.DecodeError as exc:
+        raise ValueError(f"table file {ref['path']} is damaged ({exc})") from None
     if not isinstance(body, dict):
         raise ValueError(f"table file {ref['path']} does not hold columns and data")
     return Table.from_json(body)
