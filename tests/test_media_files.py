@@ -103,7 +103,7 @@ def test_describe_names_each_kind_in_a_few_words(root: Path) -> None:
     assert [describe(row[k]) for k in ("img", "imgs", "tbl", "h", "a", "page")] == [
         "Image 64x64 png", "2 Images 6x4 png", "Table 2 rows x 1 cols", "Histogram 8 bins",
         "Audio 2.0s", "Html html"]
-    assert describe(0.5) == "" and describe({"a": 1}) == ""
+    assert describe(0.5) == "" and describe({"a": 1}) == "" and describe({"_type": "adam"}) == ""
     assert describe({"_type": "image-file", "format": "png\x1b[31m", "width": 1, "height": 1}) == \
         "Image 1x1 png\\x1b[31m"
 

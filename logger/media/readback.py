@@ -51,8 +51,8 @@ def describe(value: Any) -> str:
         text = f"{count if isinstance(count, int) else '?'} {_LIST_NAMES[kind]}"
         return one_line(f"{text} {size} {value.get('format') or ''}".strip())
     name = _FILE_NAMES.get(kind)
-    if name is None:
-        return one_line(f"<{kind}>")
+    if name is None:  # a dict of the script's own that happens to hold "_type": shown as data
+        return ""
     if kind == "histogram":
         values = value.get("values")
         return f"Histogram {len(values) if isinstance(values, list) else '?'} bins"
