@@ -10,6 +10,7 @@ from PIL import Image as PILImage
 
 import logger
 from logger.media.png import decode_png
+from logger.media.readback import media_keys, media_steps
 from tui.media_render import cells_to_ansi, half_blocks, heatmap_text, histogram_heatmap
 
 
@@ -86,3 +87,15 @@ def test_alpha_is_drawn_over_the_background() -> None:
     PILImage.fromarray(rgba, mode="RGBA").save(buf, format="PNG")
     assert half_blocks(buf.getvalue(), 1, 1, background=(10, 20, 30)) == [
         [("▀", (10, 20, 30), (255, 255, 255))]]
+
+
+def test_the_panel_finds_media_keys_and_their_steps(root: Path) -> None:
+    img = logger.Image(np.zeros((2, 2), dtype=np.uint8))
+    run = _logged(root, [{"img": img, "loss": 1.0}, {"loss": 0.5, "note": "x"},
+                         {"img": img, "h": logger.Histogram([1, 2]), "cfg": {"_type": "adam"}}])
+    history = run._data.history
+    assert media_keys(history) == {"img": "image-file", "h": "histogram"}
+    assert [s for s, _ in media_steps(history, "img")] == [0, 2]
+    assert media_steps(history, "loss") == [] and media_steps(history, "nope") == []
+    heat = histogram_heatmap(media_steps(history, "h"), rows=2, cols=4)
+    assert heat is not None and heat.steps == [2]

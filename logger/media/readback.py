@@ -66,6 +66,25 @@ def describe(value: Any) -> str:
     return one_line(" ".join(p for p in (name, size, fmt if isinstance(fmt, str) else "") if p))
 
 
+def media_keys(history: Any) -> dict[str, str]:
+    """History keys whose last value is media, with its `_type` (what the media panel lists)."""
+    out = {}
+    for key, col in history.columns.items():
+        last = col.last_value
+        if col.kind == "o" and describe(last):
+            out[key] = last["_type"]
+    return out
+
+
+def media_steps(history: Any, key: str) -> list[tuple[int, dict[str, Any]]]:
+    """(step, media JSON) for each step `key` was logged as media: the panel's step slider."""
+    col = history.columns.get(key)
+    if col is None:
+        return []
+    steps, values = col.series()
+    return [(s, v) for s, v in zip(steps, values) if describe(v)]
+
+
 def _size(value: dict[str, Any]) -> str:
     w, h = value.get("width"), value.get("height")
     return f"{w}x{h}" if isinstance(w, int) and isinstance(h, int) else ""
