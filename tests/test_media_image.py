@@ -187,3 +187,13 @@ def test_image_attribute_gives_a_pil_image() -> None:
     img.image.save(buf, format="PNG")
     assert buf.getvalue()[:4] == b"\x89PNG"
     assert "numpy" in sys.modules  # (imported by this test module, not by logger)
+
+
+def test_torch_tensors_channels_first_and_with_grad(root: Path) -> None:
+    torch = pytest.importorskip("torch")  # not in the test extra (a 192 MB wheel): runs where installed
+    chw = torch.rand(3, 8, 5)
+    grads = torch.randn(500, requires_grad=True) * 2
+    run, row = _log_one(root, {"img": logger.Image(chw), "h": logger.Histogram(grads)})
+    expected = np.clip(chw.permute(1, 2, 0).numpy() * 255, 0, 255).astype(np.uint8)
+    assert np.array_equal(_pixels(run, row["img"]), expected)
+    assert row["h"]["values"] == np.histogram(grads.detach().numpy(), bins=64)[0].tolist()
