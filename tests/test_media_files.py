@@ -129,8 +129,10 @@ def test_lists_of_unstorable_objects_now_warn_once_naming_the_key(root: Path) ->
     logger.init(dir=root, project="p")
     with pytest.warns(RunwatchWarning) as record:
         for _ in range(3):
-            logger.log({"things": [Thing(), Thing()], "ok": [1, 2]})
+            logger.log({"things": [Thing(), Thing()], "ok": [1, 2], "deep": {"a": [{"b": Thing()}]},
+                        "fine": {"a": [np.float32(1), {"b": (2, "x")}]}})
     logger.finish()
     messages = [str(w.message) for w in record]
-    assert len(messages) == 1 and "'things'" in messages[0] and "repr" in messages[0], messages
+    assert len(messages) == 2 and all("repr" in m for m in messages), messages
+    assert "'things'" in messages[0] and "'deep'" in messages[1], messages
     assert _run(root).history(pandas=False)[0]["things"] == ["<thing>", "<thing>"]

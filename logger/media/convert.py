@@ -126,12 +126,26 @@ def _figure(value: Any) -> Media:
     return Image(value)
 
 
-def _unstorable_items(value: Any) -> bool:
-    """A list whose items `values.convert` could only keep as repr (no media among them)."""
-    if not isinstance(value, (list, tuple)) or not value:
+def _unstorable_items(value: Any, depth: int = 0) -> bool:
+    """A list or dict holding something `values.convert` could only keep as repr (a top-level
+    value of that kind is warned about by Run itself)."""
+    if depth >= _MAX_DEPTH:
         return False
-    return any(not isinstance(v, (*_PLAIN, list, tuple, dict)) and not is_media(v)
-               and not _convertible(v) for v in value)
+    if isinstance(value, dict):
+        items: Any = value.values()
+    elif isinstance(value, (list, tuple)):
+        items = value
+    else:
+        return False
+    for v in items:
+        if isinstance(v, _PLAIN):
+            continue
+        if isinstance(v, (list, tuple, dict)):
+            if _unstorable_items(v, depth + 1):
+                return True
+        elif not is_media(v) and not _convertible(v):
+            return True
+    return False
 
 
 def _convertible(v: Any) -> bool:
