@@ -129,3 +129,18 @@ def test_a_script_that_alerts_and_exits_at_once_still_sends_it(tmp_path: Path, w
         wandb.alert(title="finished", text="bye")
     """, RUNWATCH_ALERT_WEBHOOK=url)
     assert [b["title"] for b in received] == ["finished"]
+
+
+def test_the_wait_counts_from_the_last_alert_sent_with_that_title(root: Path) -> None:
+    import time
+
+    run = logger.init(dir=root, project="p")
+    for _ in range(2):
+        run.alert("t", "x", wait_duration=0.3)
+    time.sleep(0.35)
+    run.alert("t", "x", wait_duration=0.3)
+    run.alert("other", "x", wait_duration=0.3)
+    logger.finish()
+    (read,) = logger.Api(root).runs()
+    assert [a["suppressed"] for a in read.alerts] == [False, True, False, False]
+    assert read.alerts[0]["time"] <= read.alerts[2]["time"]

@@ -55,13 +55,15 @@ def check_alert(title: Any, text: Any, level: Any, wait_duration: Any) -> tuple[
 def send_alert(run: Any, title: Any, text: Any = "", level: Any = None, wait_duration: Any = None) -> None:
     """Record an alert on `run` and notify the configured hook unless it came too soon."""
     title, text, level_str, wait = check_alert(title, text, level, wait_duration)
+    from ..run import _now  # the run's event clock: wall time at init plus monotonic time
+
     run._check_open("alert")
-    now = time.time()
+    mono, now = time.monotonic(), _now()  # the limit counts real seconds, whatever NTP does
     sent: dict[str, float] = run.__dict__.setdefault("_alerts_sent", {})
     last = sent.get(title)
-    suppressed = last is not None and now - last < wait
+    suppressed = last is not None and mono - last < wait
     if not suppressed:
-        sent[title] = now
+        sent[title] = mono
     run._emit(ev.Alert(title=title, text=text, level=level_str, wait_duration=wait, time=now,
                        suppressed=suppressed))
     if not suppressed and (os.environ.get(WEBHOOK_ENV) or os.environ.get(COMMAND_ENV)):

@@ -9,7 +9,6 @@ naming the key, and keeps the value's repr: nothing here raises into the trainin
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from .base import Context, Media, module_of
@@ -161,6 +160,7 @@ def _chart_of(value: Any) -> Any:
 
 def _emit_chart(run: Any, key: str, table_key: str, chart: Any) -> None:
     from .. import events as ev
+    from ..run import _now
 
     spec = chart.spec.config_value(table_key)
-    run._emit(ev.Chart(key=key, table_key=table_key, spec=spec, time=time.time()))
+    run._emit(ev.Chart(key=key, table_key=table_key, spec=spec, time=_now()))
