@@ -41,12 +41,12 @@ __all__ = [
     "Api", "Artifact", "Config", "ConfigError", "DisabledRun", "Run", "RunFinishedError",
     "RunwatchError", "RunwatchWarning", "Settings", "Summary", "config", "define_metric",
     "finish", "init", "log", "log_artifact", "login", "run", "save", "summary", "unwatch", "watch",
-    "AlertLevel", "Audio", "Histogram", "Html", "Image", "Molecule", "Object3D", "Plotly", "Table",
+    "AlertLevel", "Audio", "Classes", "Histogram", "Html", "Image", "Molecule", "Object3D", "Plotly", "Table",
     "Video", "alert", "plot", "plot_table", "sklearn", "visualize",
 ]
 
 
-_MEDIA_NAMES = frozenset(("Image", "Table", "Histogram", "Audio", "Video", "Html", "Object3D",
+_MEDIA_NAMES = frozenset(("Image", "Classes", "Table", "Histogram", "Audio", "Video", "Html", "Object3D",
                           "Molecule", "Plotly", "AlertLevel", "alert", "plot", "sklearn",
                           "plot_table", "visualize"))
 
@@ -79,6 +79,7 @@ if TYPE_CHECKING:
     from .media import (
         AlertLevel,
         Audio,
+        Classes,
         Histogram,
         Html,
         Image,

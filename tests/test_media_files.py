@@ -136,3 +136,18 @@ def test_lists_of_unstorable_objects_now_warn_once_naming_the_key(root: Path) ->
     assert len(messages) == 2 and all("repr" in m for m in messages), messages
     assert "'things'" in messages[0] and "'deep'" in messages[1], messages
     assert _run(root).history(pandas=False)[0]["things"] == ["<thing>", "<thing>"]
+
+
+def test_point_cloud_scenes_and_class_sets(root: Path) -> None:
+    points = np.random.default_rng(2).random((4, 3))
+    boxes = [{"corners": [[0, 0, 0]] * 8, "label": "car", "color": [255, 0, 0]}]
+    scene = logger.Object3D.from_point_cloud(points=points, boxes=boxes, vectors=np.array([[0, 0, 1]]))
+    img = logger.Image(np.zeros((2, 2), dtype=np.uint8),
+                       classes=logger.Classes([{"id": 1, "name": "cat"}, {"id": 2, "name": "dog"}]))
+    run, row = _row(root, {"scene": scene, "np": logger.Object3D.from_numpy(points), "img": img})
+    stored = json.loads(Path(run.file(row["scene"]["path"]).path).read_text())
+    assert stored["type"] == "lidar/beta" and stored["points"] == points.tolist()
+    assert stored["boxes"][0]["label"] == "car" and stored["vectors"] == [[0, 0, 1]]
+    assert row["np"]["_type"] == "object3D-file"
+    assert row["img"]["classes"] == {"_type": "classes", "class_set": [{"id": 1, "name": "cat"},
+                                                                       {"id": 2, "name": "dog"}]}

@@ -15,10 +15,10 @@ _WHERE = {
     "AlertLevel": "alerts", "alert": "alerts", "Media": "base", "convert_row": "convert",
     "is_media": "convert", "Audio": "files", "Html": "files", "Molecule": "files",
     "Object3D": "files", "Plotly": "files", "Video": "files", "Histogram": "histogram",
-    "Image": "image", "describe": "readback", "format_alert": "readback", "Table": "table",
+    "Image": "image", "Classes": "image", "describe": "readback", "format_alert": "readback", "Table": "table",
 }
 __all__ = [
-    "AlertLevel", "Audio", "Histogram", "Html", "Image", "Media", "Molecule", "Object3D", "Plotly",
+    "AlertLevel", "Audio", "Classes", "Histogram", "Html", "Image", "Media", "Molecule", "Object3D", "Plotly",
     "Table", "Video", "alert", "convert_row", "describe", "format_alert", "is_media",
 ]
 
@@ -36,6 +36,6 @@ if TYPE_CHECKING:
     from .convert import convert_row, is_media
     from .files import Audio, Html, Molecule, Object3D, Plotly, Video
     from .histogram import Histogram
-    from .image import Image
+    from .image import Classes, Image
     from .readback import describe, format_alert
     from .table import Table

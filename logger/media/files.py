@@ -161,10 +161,27 @@ class Object3D(FileMedia):
         else:
             self._load(self._from_points, data_or_path)
 
+    @classmethod
+    def from_file(cls, data_or_path: Any, file_type: str | None = None) -> Object3D:
+        return cls(data_or_path)
+
+    @classmethod
+    def from_numpy(cls, data: Any) -> Object3D:
+        return cls(data)
+
+    @classmethod
+    def from_point_cloud(cls, points: Any, boxes: Any = (), vectors: Any = None,
+                         point_cloud_type: str = "lidar/beta") -> Object3D:
+        """W&B's lidar scene: points, boxes and vectors in one `.pts.json`."""
+        return cls({"type": point_cloud_type, "points": points, "boxes": list(boxes),
+                    "vectors": vectors if vectors is not None else []})
+
     def _from_points(self, data: Any) -> None:
         points: Any
         if isinstance(data, dict):
-            points = {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in data.items()}
+            from ..values import convert
+
+            points = convert(data)
         else:
             points = to_numpy(data).tolist() if hasattr(data, "tolist") else list(data)
             if not points or not all(len(p) in (3, 4, 6) for p in points):

@@ -87,6 +87,9 @@ class Image(Media):
             ref["caption"] = self._caption
         if self._grouping:
             ref["grouping"] = self._grouping
+        if self._classes is not None:
+            classes = self._classes if isinstance(self._classes, Classes) else Classes(self._classes)
+            ref["classes"] = classes.to_json()
         if self._masks:
             ref["masks"] = {name: _mask_ref(ctx, name, m) for name, m in self._masks.items()}
         if self._boxes:
@@ -95,6 +98,20 @@ class Image(Media):
 
     def __repr__(self) -> str:
         return f"<Image {self.width}x{self.height} {self.format}>"
+
+
+class Classes:
+    """W&B's class set for masks and boxes: `Classes([{"id": 1, "name": "cat"}, ...])`."""
+
+    _log_type = "classes"
+
+    def __init__(self, class_set: Any) -> None:
+        from ..values import convert
+
+        self._class_set = convert(class_set)
+
+    def to_json(self, run_or_artifact: Any = None) -> dict[str, Any]:
+        return {"_type": self._log_type, "class_set": self._class_set}
 
 
 def _sized(image: Image, pixels: tuple[int, int, int, bytes]) -> tuple[int, int, int, bytes]:
