@@ -197,3 +197,17 @@ def test_torch_tensors_channels_first_and_with_grad(root: Path) -> None:
     expected = np.clip(chw.permute(1, 2, 0).numpy() * 255, 0, 255).astype(np.uint8)
     assert np.array_equal(_pixels(run, row["img"]), expected)
     assert row["h"]["values"] == np.histogram(grads.detach().numpy(), bins=64)[0].tolist()
+
+
+def test_a_media_file_that_cannot_be_written_warns_once_and_training_goes_on(root: Path) -> None:
+    run = logger.init(dir=root, project="p")
+    (run.run_dir / "files").write_text("not a directory")  # every media write now fails
+    with pytest.warns(RunwatchWarning) as record:
+        for i in range(4):
+            logger.log({"img": logger.Image(np.zeros((2, 2), dtype=np.uint8)), "loss": float(i)})
+    logger.finish()
+    messages = [str(w.message) for w in record]
+    assert len(messages) == 1 and "'img'" in messages[0], messages
+    rows = _one_run(root).history(pandas=False)
+    assert [r["loss"] for r in rows] == [0.0, 1.0, 2.0, 3.0]
+    assert rows[0]["img"] == "<Image 2x2 png>"
