@@ -98,6 +98,12 @@ class Artifact:
             shutil.copyfile(_object_path(self._store, entry["digest"]), target)
         return str(dest)
 
+    def get(self, name: str) -> Any:
+        """W&B's `artifact.get(name)`: the Table stored as `<name>.table.json` (media/readback.py)."""
+        from .media.readback import artifact_table
+
+        return artifact_table(self, name, _object_path)
+
     def __repr__(self) -> str:
         return f"<Artifact {self.name}:{self.version or 'unlogged'} type={self.type}>"
 

@@ -117,3 +117,22 @@ def test_a_logged_histogram_is_inline_w_and_b_json(root: Path) -> None:
                                 "bins": [2.0, 4.25, 6.5, 8.75, 11.0]}
     assert run.summary["grads"]["_type"] == "histogram"
     assert not list((root).rglob("*.json"))  # no file for a histogram
+
+
+def test_a_logged_table_is_also_w_and_b_s_run_table_artifact(root: Path) -> None:
+    run = logger.init(dir=root, project="p")
+    for epoch in range(2):
+        logger.log({"eval/preds": logger.Table(columns=["epoch", "img"],
+                                               data=[[epoch, logger.Image(np.zeros((2, 2), dtype=np.uint8))]])})
+    logger.finish()
+    api = logger.Api(root)
+    art = api.artifact(f"p/run-{run.id}-eval_preds:latest")
+    assert (art.type, art.version) == ("run_table", "v1")
+    table = art.get("eval/preds")
+    assert table.get_column("epoch") == [1] and table.get_column("img")[0]["_type"] == "image-file"
+    assert api.artifact(f"p/run-{run.id}-eval_preds:v0").get("eval/preds").get_column("epoch") == [0]
+    assert art.get("missing") is None
+    (read,) = api.runs()
+    rows = read.history(pandas=False)
+    assert rows[1]["eval/preds"]["artifact_path"] == f"run-{run.id}-eval_preds:v1"
+    assert [a.name for a in read.logged_artifacts()] == [f"run-{run.id}-eval_preds"] * 2

@@ -34,10 +34,11 @@ class Media:
 class Context:
     """Where one logged value is stored: the run's files/ directory, its history key and step."""
 
-    def __init__(self, files_dir: Path, key: str, step: int) -> None:
+    def __init__(self, files_dir: Path, key: str, step: int, run: Any = None) -> None:
         self.files_dir = files_dir
         self.key = key
         self.step = step
+        self.run = run  # the writing Run, for what goes beyond files/ (a table's run artifact)
 
     def child(self, key: str) -> Context:
         """The same step under another key (a table cell, an item of a list)."""

@@ -156,6 +156,21 @@ def load_table(run_dir: Path, ref: dict[str, Any]) -> Any:
     return Table.from_json(body)
 
 
+def artifact_table(art: Any, name: str, object_path: Any) -> Any:
+    """The Table entry `name` (or `name.table.json`) of a logged artifact, or None as W&B gives."""
+    from .table import Table
+
+    files = (art._manifest or {}).get("files", {})
+    entry = files.get(name) or files.get(f"{name}.table.json")
+    if entry is None or art._store is None:
+        return None
+    try:
+        body = _json_decode(object_path(art._store, entry["digest"]).read_bytes())
+    except msgspec.DecodeError as exc:
+        raise ValueError(f"artifact {art.name}: table {name!r} is damaged ({exc})") from None
+    return Table.from_json(body) if isinstance(body, dict) else None
+
+
 class MediaReads:
     """What `logger.Api().run(...)` gains for media: files, tables, alerts and charts."""
 

@@ -8,12 +8,13 @@ and the cell holds their ref. Every row is kept (W&B's run file stops at 10,000)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import msgspec
 
-from .base import Context, Media, module_of
+from .base import Context, Media, module_of, safe_key
 
 _json = msgspec.json.Encoder()
 _DEFAULT_COLUMNS = ["Input", "Output", "Expected"]  # W&B's, kept "for legacy reasons"
@@ -102,6 +103,10 @@ class Table(Media):
                 "data": [[cell_value(ctx, v) for v in row] for row in self.data]}
         ref = {"_type": self._log_type, **ctx.store("table", _json.encode(body), ".table.json")}
         ref.update(ncols=len(self.columns), nrows=len(self.data), log_mode=self.log_mode)
+        if ctx.run is not None:
+            artifact = _log_run_table(ctx, ref["path"])
+            if artifact is not None:
+                ref["artifact_path"] = artifact
         return ref
 
     @classmethod
@@ -123,6 +128,29 @@ class Table(Media):
 
     def __repr__(self) -> str:
         return f"<Table {len(self.data)} rows x {len(self.columns)} columns>"
+
+
+def run_table_name(run_id: str, key: str) -> str:
+    """W&B's artifact name for a table logged to a run: `run-<id>-<key>`, made name-safe."""
+    return re.sub(r"[^a-zA-Z0-9_\-.]", "_", f"run-{run_id}-{key}")[:128]
+
+
+def _log_run_table(ctx: Context, path: str) -> str | None:
+    """Also log the table as W&B does, as a `run_table` artifact holding `<key>.table.json`,
+    so `api.artifact("project/run-<id>-<key>:latest").get(key)` works. Its failure costs the
+    artifact only (one warning), never the table in the history."""
+    from ..artifacts import Artifact
+
+    run = ctx.run
+    name = run_table_name(run.id, ctx.key)
+    try:
+        art = Artifact(name, "run_table").add_file(ctx.files_dir / path, f"{safe_key(ctx.key)}.table.json")
+        logged = run.log_artifact(art)
+        return f"{name}:{logged.version}" if logged is not None and logged.version else None
+    except Exception as exc:  # noqa: BLE001 - logging never raises into the training loop
+        run._warn_once(f"table-artifact:{name}", f"runwatch: could not log table {ctx.key!r} as "
+                       f"artifact {name!r} ({type(exc).__name__}: {exc}); it is in the history")
+        return None
 
 
 def _is_dataframe(obj: Any) -> bool:
