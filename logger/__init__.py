@@ -45,8 +45,15 @@ __all__ = [
     "Api", "Artifact", "Config", "ConfigError", "DisabledRun", "Run", "RunFinishedError",
     "RunwatchError", "RunwatchWarning", "Settings", "Summary", "config", "define_metric",
     "finish", "init", "log", "log_artifact", "login", "run", "save", "summary", "unwatch", "watch",
+    "AlertLevel", "Audio", "Classes", "Histogram", "Html", "Image", "Molecule", "Object3D", "Plotly", "Table",
+    "Video", "alert", "plot", "plot_table", "sklearn", "visualize",
 ]
 __all__ += _compat_names
+
+
+_MEDIA_NAMES = frozenset(("Image", "Classes", "Table", "Histogram", "Audio", "Video", "Html", "Object3D",
+                          "Molecule", "Plotly", "AlertLevel", "alert", "plot", "sklearn",
+                          "plot_table", "visualize"))
 
 
 def __getattr__(name: str) -> Any:
@@ -60,12 +67,37 @@ def __getattr__(name: str) -> Any:
         from .artifacts import Artifact
 
         return Artifact
+    if name in _MEDIA_NAMES:  # W&B's media types, loaded when a script first names one
+        import importlib
+
+        if name in ("plot", "sklearn"):
+            return importlib.import_module(f".media.{name}", __name__)
+        if name in ("plot_table", "visualize"):  # W&B's top-level wandb.plot_table, wandb.visualize
+            return getattr(importlib.import_module(".media.plot", __name__), name)
+        return getattr(importlib.import_module(".media", __name__), name)
     raise AttributeError(f"module 'logger' has no attribute {name!r}")
 
 
 if TYPE_CHECKING:
     from .api import Api
     from .artifacts import Artifact
+    from .media import (
+        AlertLevel,
+        Audio,
+        Classes,
+        Histogram,
+        Html,
+        Image,
+        Molecule,
+        Object3D,
+        Plotly,
+        Table,
+        Video,
+        alert,
+        plot,
+        sklearn,
+    )
+    from .media.plot import plot_table, visualize
 
 
 class _LoggerModule(types.ModuleType):

@@ -17,6 +17,7 @@ from typing import Any
 
 from .artifacts import Artifact, ArtifactError, list_artifact_names, load_artifact
 from .edit import edit_name, edit_notes, set_tags
+from .media.readback import MediaReads
 from .paths import resolve_root
 from .query import matches
 from .reader import RootReader
@@ -33,7 +34,7 @@ class Project:
         return f"<Project {self.name}>"
 
 
-class Run:
+class Run(MediaReads):  # file(), load_table(), alerts, charts: logger/media/readback.py
     """A run read back: W&B's `Run` attributes, history as columns underneath."""
 
     def __init__(self, data: RunData, root: Any) -> None:

@@ -180,6 +180,12 @@ class Artifact:
             raise ArtifactError(f"artifact {self.name!r} has not been logged or read back")
         return self._store.parent.parent
 
+    def get(self, name: str) -> Any:
+        """W&B's `artifact.get(name)`: the Table stored as `<name>.table.json` (media/readback.py)."""
+        from .media.readback import artifact_table
+
+        return artifact_table(self, name, _object_path)
+
     def __repr__(self) -> str:
         return f"<Artifact {self.name}:{self.version or 'unlogged'} type={self.type}>"
 

@@ -43,6 +43,9 @@ class DisabledRun:
                      aliases: Sequence[str] | None = None) -> Any:
         return artifact_or_path
 
+    def alert(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
     def finish(self, exit_code: int | None = None, quiet: bool | None = None) -> None:
         from . import sdk
 

@@ -143,6 +143,28 @@ class Finish(Event, tag="finish"):
     error: str | None
 
 
+# -- media charts and alerts (logger/media/): appended kinds, every field with a default -----
+class Chart(Event, tag="chart"):
+    """A `plot.*` chart logged under `key`: its table is the history key `table_key`, and
+    `spec` is W&B's `_wandb.visualize` entry (panel type and the Vega spec's field mapping)."""
+
+    key: str = ""
+    table_key: str = ""
+    spec: dict[str, Any] = {}
+    time: float = 0.0
+
+
+class Alert(Event, tag="alert"):
+    """`run.alert()`: `suppressed` when the same title came within `wait_duration` seconds."""
+
+    title: str = ""
+    text: str = ""
+    level: str = "INFO"
+    wait_duration: float = 60.0
+    time: float = 0.0
+    suppressed: bool = False
+
+
 AnyEvent = Union[  # noqa: UP007 - msgspec needs a real Union object here
     SegmentStart,
     RunStart,
@@ -157,6 +179,8 @@ AnyEvent = Union[  # noqa: UP007 - msgspec needs a real Union object here
     FileSaved,
     Heartbeat,
     Finish,
+    Chart,
+    Alert,
 ]
 
 _encoder = msgspec.msgpack.Encoder()

@@ -200,6 +200,9 @@ class Run:
 
     def _encode_converted(self, step: int, data: dict[str, Any]) -> bytes:
         """The slow path: NumPy/PyTorch values, non-str keys, objects kept as repr."""
+        from .media import convert_row  # media (Image, Table, figures...) become files and refs
+
+        data = convert_row(self, step, data)
         values = {}
         for key, value in data.items():
             converted = convert(value)
@@ -259,6 +262,12 @@ class Run:
 
         self._check_open("log_artifact")
         return log_artifact(self, artifact_or_path, name=name, type=type, aliases=aliases)
+
+    def alert(self, title: str, text: str = "", level: Any = None, wait_duration: Any = None) -> None:
+        """W&B's run.alert(): an Alert event, rate-limited per title (see logger/media/alerts.py)."""
+        from .media.alerts import send_alert
+
+        send_alert(self, title, text, level, wait_duration)
 
     # -- finishing --------------------------------------------------------------------------
     def finish(self, exit_code: int | None = None, quiet: bool | None = None,

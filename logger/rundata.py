@@ -17,6 +17,7 @@ from typing import Any
 from . import events as ev
 from .history import History
 from .host import boot_id, process_alive
+from .media.readback import apply_event as apply_media_event
 from .segment import SegmentReader
 from .values import deep_merge, flatten_into, unflatten
 
@@ -38,6 +39,7 @@ class RunData:
         self.history = History(self._paths, keep=keep_history)
         self.artifacts: list[ev.ArtifactLogged] = []
         self.files: list[ev.FileSaved] = []
+        self.extras: dict[str, Any] = {}  # alerts and charts (logger/media/readback.py)
         self.version = 0
         self.state = "crashed"
         self.exit_code: int | None = None
@@ -76,6 +78,8 @@ class RunData:
                 self.artifacts.append(event)
             elif kind is ev.FileSaved:
                 self.files.append(event)
+            elif kind is ev.Alert or kind is ev.Chart:
+                apply_media_event(self.extras, event)
         self._seq[name] = seq
         self._clock[name] = clock
         if events:

@@ -74,7 +74,7 @@ def flatten_into(
 ) -> None:
     """Flatten nested dicts into "a.b" keys (W&B's history keys), remembering each path."""
     for key, value in values.items():
-        if type(value) is dict:
+        if type(value) is dict and "_type" not in value:  # media JSON ({"_type": ...}) is one value
             _flatten_nested(out, value, (key,), paths)
         else:
             out[prefix + key if prefix else key] = value
@@ -87,7 +87,7 @@ def _flatten_nested(
         return
     for key, value in values.items():
         sub = (*path, key)
-        if type(value) is dict:
+        if type(value) is dict and "_type" not in value:
             _flatten_nested(out, value, sub, paths)
         else:
             flat = ".".join(sub)

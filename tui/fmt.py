@@ -92,6 +92,10 @@ def fmt_value(value: Any, width: int = 40, fixed: bool = True) -> str:
         return "none"
     if kind is str:
         return short(value, width)
+    if kind is dict and "_type" in value:  # logged media: "Image 64x64 png"
+        from logger.media.readback import describe
+
+        return short(describe(value) or to_json(value).decode(), width)
     return short(to_json(value).decode(), width)
 
 

@@ -102,6 +102,9 @@ def one_of_each() -> list[Any]:
                           aliases=["best", "latest"], time=1.7e9 + 9),
         ev.FileSaved(path="ckpt/model.pt", policy="end", size=99, time=1.7e9 + 10),
         ev.Heartbeat(time=1.7e9 + 11),
+        ev.Chart(key="roc", table_key="roc_table", spec={"panel_type": "Vega2", "x": [None, "é"]}, time=1.7e9 + 11),
+        ev.Alert(title="loss \x1b[2J", text="nan", level="ERROR", wait_duration=0.5, time=1.7e9 + 11,
+                 suppressed=True),
         ev.Finish(time=1.7e9 + 12, exit_code=3, state="failed", error="Traceback ...\nValueError"),
     ]
 

@@ -227,7 +227,7 @@ def _mapping(title: str, values: dict[str, Any]) -> list[str]:
 def _flatten_all(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in values.items():
-        if isinstance(v, dict) and v:
+        if isinstance(v, dict) and v and "_type" not in v:  # media JSON stays one value
             out.update(_flatten_all(v, f"{prefix}{k}."))
         else:
             out[prefix + k] = v

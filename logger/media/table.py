@@ -1,0 +1,164 @@
+"""`Table`: W&B's table, stored as `files/media/table/<key>_<step>_<sha>.table.json`.
+
+The file holds `{"columns": [...], "data": [[...], ...]}` as W&B's does; the history row holds
+`{"_type": "table-file", "path", "sha256", "size", "ncols", "nrows", "log_mode"}`. Media in
+cells (an Image per row, as W&B's prediction tables have) are stored as files of their own
+and the cell holds their ref. Every row is kept (W&B's run file stops at 10,000).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import msgspec
+
+from .base import Context, Media, module_of, safe_key
+
+_json = msgspec.json.Encoder()
+_DEFAULT_COLUMNS = ["Input", "Output", "Expected"]  # W&B's, kept "for legacy reasons"
+
+
+class Table(Media):
+    """Rows and named columns; cells may be numbers, strings, lists or media."""
+
+    _log_type = "table-file"
+    MAX_ROWS = 10000
+    MAX_ARTIFACT_ROWS = 200000
+
+    def __init__(self, columns: Sequence[Any] | None = None, data: Any = None,
+                 rows: Any = None, dataframe: Any = None, dtype: Any = None,
+                 optional: Any = True, allow_mixed_types: bool = False,
+                 log_mode: str | None = "IMMUTABLE") -> None:
+        if log_mode not in ("IMMUTABLE", "MUTABLE", "INCREMENTAL"):
+            raise ValueError(f"log_mode {log_mode!r}: use 'IMMUTABLE', 'MUTABLE' or 'INCREMENTAL'")
+        self.log_mode = log_mode
+        self.data: list[list[Any]] = []
+        if dataframe is None and _is_dataframe(data):
+            dataframe = data
+        if dataframe is not None:
+            self.columns: list[Any] = _check_columns(list(dataframe.columns))
+            for row in dataframe.itertuples(index=False, name=None):
+                self.add_data(*row)
+            return
+        self.columns = _check_columns(list(columns) if columns is not None else list(_DEFAULT_COLUMNS))
+        source = data if data is not None else rows
+        for row in source if source is not None else ():
+            self.add_data(*row)
+
+    def add_data(self, *data: Any) -> None:
+        """Append one row: one value per column."""
+        if len(data) != len(self.columns):
+            raise ValueError(f"This table expects {len(self.columns)} columns: {self.columns}, found {len(data)}")
+        self.data.append(list(data))
+
+    add_row = add_data
+
+    def add_column(self, name: str, data: Sequence[Any] | Any, optional: bool = False) -> None:
+        """Append a column: one value per existing row (or the rows, for an empty table)."""
+        if not isinstance(name, str) or name in self.columns:
+            raise ValueError(f"column name {name!r} must be a str not already in {self.columns}")
+        values = list(data)
+        if self.columns and len(values) != len(self.data):
+            raise ValueError(f"Expected length {len(self.data)}, found {len(values)}")
+        if not self.columns:
+            self.data = [[] for _ in values]
+        for row, value in zip(self.data, values):
+            row.append(value)
+        self.columns.append(name)
+
+    def get_column(self, name: Any, convert_to: str | None = None) -> Any:
+        """One column's values, as a list or (`convert_to="numpy"`) a NumPy array."""
+        if name not in self.columns:
+            raise KeyError(f"no column {name!r} in this table; columns are {self.columns}")
+        if convert_to not in (None, "numpy"):
+            raise ValueError(f"convert_to={convert_to!r}: use None or 'numpy'")
+        i = self.columns.index(name)
+        col = [row[i] for row in self.data]
+        if convert_to == "numpy":
+            import numpy as np  # asked for by name
+
+            return np.array(col)
+        return col
+
+    def get_index(self) -> list[int]:
+        return list(range(len(self.data)))
+
+    def iterrows(self) -> Iterator[tuple[int, list[Any]]]:
+        yield from enumerate(self.data)
+
+    def get_dataframe(self) -> Any:
+        """The table as a pandas DataFrame (pip install 'runwatch[pandas]')."""
+        try:
+            import pandas as pd  # type: ignore[import-untyped, unused-ignore]
+        except ImportError:
+            raise ImportError("Table.get_dataframe() needs pandas: pip install 'runwatch[pandas]'") from None
+        return pd.DataFrame(self.data, columns=self.columns)
+
+    def to_ref(self, ctx: Context) -> dict[str, Any]:
+        from .convert import cell_value
+
+        body = {"columns": [c if isinstance(c, (str, int)) else str(c) for c in self.columns],
+                "data": [[cell_value(ctx, v) for v in row] for row in self.data]}
+        ref = {"_type": self._log_type, **ctx.store("table", _json.encode(body), ".table.json")}
+        ref.update(ncols=len(self.columns), nrows=len(self.data), log_mode=self.log_mode)
+        if ctx.run is not None:
+            artifact = _log_run_table(ctx, ref["path"])
+            if artifact is not None:
+                ref["artifact_path"] = artifact
+        return ref
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any], source_artifact: Any = None) -> Table:
+        """A table read back from its `.table.json` file (media cells stay as their refs)."""
+        table = cls(columns=list(body.get("columns") or []))
+        for row in body.get("data") or []:
+            if isinstance(row, list) and len(row) == len(table.columns):
+                table.data.append(row)
+        return table
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Table) and self.columns == other.columns and self.data == other.data
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<Table {len(self.data)} rows x {len(self.columns)} columns>"
+
+
+def run_table_name(run_id: str, key: str) -> str:
+    """W&B's artifact name for a table logged to a run: `run-<id>-<key>`, made name-safe."""
+    return re.sub(r"[^a-zA-Z0-9_\-.]", "_", f"run-{run_id}-{key}")[:128]
+
+
+def _log_run_table(ctx: Context, path: str) -> str | None:
+    """Also log the table as W&B does, as a `run_table` artifact holding `<key>.table.json`,
+    so `api.artifact("project/run-<id>-<key>:latest").get(key)` works. Its failure costs the
+    artifact only (one warning), never the table in the history."""
+    from ..artifacts import Artifact
+
+    run = ctx.run
+    name = run_table_name(run.id, ctx.key)
+    try:
+        art = Artifact(name, "run_table").add_file(ctx.files_dir / path, f"{safe_key(ctx.key)}.table.json")
+        logged = run.log_artifact(art)
+        return f"{name}:{logged.version}" if logged is not None and logged.version else None
+    except Exception as exc:  # noqa: BLE001 - logging never raises into the training loop
+        run._warn_once(f"table-artifact:{name}", f"runwatch: could not log table {ctx.key!r} as "
+                       f"artifact {name!r} ({type(exc).__name__}: {exc}); it is in the history")
+        return None
+
+
+def _is_dataframe(obj: Any) -> bool:
+    return module_of(obj) == "pandas" and type(obj).__name__ == "DataFrame"
+
+
+def _check_columns(columns: list[Any]) -> list[Any]:
+    for col in columns:
+        if type(col) not in (str, int):
+            raise TypeError(f"table columns must be strings or ints, not {type(col).__name__}: {col!r}")
+    return columns
