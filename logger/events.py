@@ -143,6 +143,22 @@ class Finish(Event, tag="finish"):
     error: str | None
 
 
+class SystemStats(Event, tag="sys"):
+    """One sample of system metrics (W&B's key names, without the "system." prefix)."""
+
+    time: float
+    values: dict[str, float]
+
+
+class ConsoleChunk(Event, tag="out"):
+    """What the script wrote to a stream ("stdout", "stderr"; "note" for runwatch's own) in
+    one flush interval, progress-bar redraws collapsed, escape sequences kept as written."""
+
+    time: float
+    stream: str
+    text: str
+
+
 AnyEvent = Union[  # noqa: UP007 - msgspec needs a real Union object here
     SegmentStart,
     RunStart,
@@ -157,6 +173,8 @@ AnyEvent = Union[  # noqa: UP007 - msgspec needs a real Union object here
     FileSaved,
     Heartbeat,
     Finish,
+    SystemStats,
+    ConsoleChunk,
 ]
 
 _encoder = msgspec.msgpack.Encoder()

@@ -304,6 +304,8 @@ def _not_a_typo(root: str | None) -> None:
 
 def _dispatch(argv: list[str]) -> int:
     first = next((a for a in argv if not a.startswith("-")), None)
+    if first == "logs":  # tui/cli_logs.py: its own parser and command
+        return __import__("tui.cli_logs", fromlist=["main"]).main(argv)
     wants_help = any(a in ("-h", "--help", "--version") for a in argv)
     if first not in COMMANDS:
         if wants_help:

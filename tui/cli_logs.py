@@ -1,0 +1,88 @@
+"""`runwatch logs RUN [-f] [--grep PATTERN]`: a run's console output, escaped, followed live.
+
+Headless: never imports Textual. Every line is printed through `terminal_text` (colours
+dropped, any other escape sequence shown as text), so a script's output cannot drive the
+terminal that reads it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from typing import TextIO
+
+from logger.reader import RootReader
+from logger.streams import ConsoleFollower, OutputRenderer, terminal_text
+
+from .cli_common import EXIT_OK, CliError, open_run
+
+POLL_INTERVAL = 0.25
+STREAMS = ("stdout", "stderr", "note")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """`logs` under the `runwatch` parser's subcommands."""
+    p = sub.add_parser(
+        "logs", help="a run's console output (stdout and stderr), escaped; -f follows it",
+        description="Print what a run's script wrote to stdout and stderr, as the terminal "
+                    "showed it (progress bars at their last redraw). Colours are dropped and "
+                    "every other escape sequence is printed as text.",
+        epilog="examples:\n  runwatch logs brisk-otter-7\n  runwatch logs brisk-otter-7 -f\n"
+               "  runwatch logs brisk-otter-7 --grep 'Error|Traceback'\n"
+               "  runwatch logs brisk-otter-7 --stream stderr --timestamps",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("run", metavar="RUN", help="a run: project/id, id, name, or its directory")
+    p.add_argument("--root", help="directory of runs (default: $RUNWATCH_DIR, else ./runs)")
+    p.add_argument("-f", "--follow", action="store_true", help="keep printing while the run is live")
+    p.add_argument("--grep", metavar="PATTERN", help="only lines matching this regular expression")
+    p.add_argument("--stream", choices=STREAMS, action="append", default=[],
+                   help="only this stream (repeatable; default: all)")
+    p.add_argument("--timestamps", action="store_true", help="start each line with its local time")
+    return p
+
+
+def main(argv: list[str]) -> int:
+    """`runwatch logs ...` on its own parser (until the CLI package registers `add_parser`)."""
+    parser = argparse.ArgumentParser(prog="runwatch")
+    add_parser(parser.add_subparsers(dest="command"))
+    return run(parser.parse_args(argv))
+
+
+def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    try:
+        pattern = re.compile(args.grep) if args.grep else None
+    except re.error as exc:
+        raise CliError(f"--grep {args.grep!r} is not a regular expression: {exc}") from None
+    _reader, data = open_run(args.run, args.root)
+    reader = RootReader(data.dir.parent.parent, keep_history=False)  # liveness only: flat memory
+    wanted = set(args.stream or STREAMS)
+    follower, renderer = ConsoleFollower(data.dir), OutputRenderer()
+
+    def show(lines: list[tuple[float, str, str]]) -> None:
+        for t, stream, text in lines:
+            if stream not in wanted or (pattern is not None and not pattern.search(text)):
+                continue
+            stamp = time.strftime("%H:%M:%S ", time.localtime(t)) if args.timestamps else ""
+            out.write(f"{stamp}{terminal_text(text)}\n")
+        out.flush()
+
+    while True:
+        for chunk in follower.read_new():
+            show(renderer.feed(chunk))
+        if not args.follow or not _live(reader, data.dir, data.path):
+            break
+        time.sleep(POLL_INTERVAL)
+    for chunk in follower.read_new():  # what came with the run's last write
+        show(renderer.feed(chunk))
+    show(renderer.unfinished())
+    return EXIT_OK
+
+
+def _live(reader: RootReader, run_dir: object, key: str) -> bool:
+    reader.read_paths([str(run_dir)])
+    reader.refresh_states()
+    data = reader.runs.get(key)
+    return data is not None and data.state == "running"
