@@ -120,6 +120,10 @@ class Recorder:
             return
         if self._stored + len(text) > self._limit:
             self._full = True
+            fits = text[: self._limit - self._stored]
+            fits = fits[: fits.rfind("\n") + 1]  # whole lines only
+            if fits:
+                self._emit(ev.ConsoleChunk(time=t, stream=stream, text=fits))
             self._emit(ev.ConsoleChunk(time=t, stream="note", text=(
                 f"\n[runwatch: console output past {self._limit:,} characters is not stored; the "
                 "terminal still showed it. Set RUNWATCH_CONSOLE_LIMIT to store more]\n")))

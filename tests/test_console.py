@@ -305,3 +305,47 @@ def test_console_chunks_follow_the_user_history_apart(root: Path, tmp_path: Path
     (seg,) = run_dir.glob("*.rws")
     kinds = [type(e).__name__ for e in SegmentReader(seg).read_new()]
     assert kinds.index("ConsoleChunk") < kinds.index("Finish")
+
+
+def test_a_traceback_and_a_forked_childs_output_are_captured(root: Path, tmp_path: Path) -> None:
+    proc = run_script(tmp_path, """
+        import os
+        import logger
+        logger.init(project="p")
+        pid = os.fork()
+        if pid == 0:  # a DataLoader worker: its output goes through the parent's capture
+            print("from the forked child", flush=True)
+            os._exit(0)
+        os.waitpid(pid, 0)
+        raise RuntimeError("diverged at step 3")
+    """, check=False, RUNWATCH_SYSTEM_INTERVAL="0")
+    assert proc.returncode == 1 and "diverged" in proc.stderr
+    got = stored(root)
+    assert ("stdout", "from the forked child") in got
+    assert ("stderr", "Traceback (most recent call last):") in got
+    assert got[-1] == ("stderr", "RuntimeError: diverged at step 3")
+    assert only_state(root) == "failed"
+
+
+def test_sigterm_finishes_the_run_with_its_console_and_exits(root: Path, tmp_path: Path) -> None:
+    script = tmp_path / "train.py"
+    script.write_text(textwrap.dedent("""
+        import time
+        import logger
+        logger.init(project="p")
+        print("READY", flush=True)
+        time.sleep(60)
+    """))
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE,
+                            env=script_env(RUNWATCH_SYSTEM_INTERVAL="0"), cwd=tmp_path)
+    assert proc.stdout is not None and proc.stdout.readline() == b"READY\n"
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(10) == -signal.SIGTERM
+    proc.stdout.close()
+    assert stored(root) == [("stdout", "READY")]
+    assert only_state(root) == "killed"
+
+
+def only_state(root: Path) -> str:
+    (run_dir,) = (root / "p").iterdir()
+    return logger.Api(root).run(f"p/{run_dir.name}").state
