@@ -94,14 +94,14 @@ class Capture:
                           "on fd 2; capturing Python's sys.stdout/sys.stderr only")
         return con.Wrap(self.recorder)
 
-    def note(self, text: str) -> None:
-        """One line for the person at the terminal, kept in the run's console too."""
+    def note(self, text: str, loud: bool = True) -> None:
+        """One line kept in the run's console; printed on the terminal too when `loud`."""
         line = text.rstrip("\n") + "\n"
         console = self.console
         try:
-            if isinstance(console, con.Redirect):
+            if loud and isinstance(console, con.Redirect):
                 console.write_terminal(line)  # past the capture: stored once, below
-            else:
+            elif loud:
                 stream = sys.__stderr__ or sys.stderr
                 stream.write(line)
                 stream.flush()

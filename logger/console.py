@@ -15,6 +15,7 @@ import os
 import select
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -163,43 +164,68 @@ class Redirect:
         self.recorder = recorder
         self._streams: dict[int, tuple[str, int, Any]] = {}  # read fd -> (stream, original, decoder)
         self._saved: list[tuple[int, int]] = []  # (fd, saved copy of the original)
-        self._stopping = threading.Event()
+        self._wake_r, self._wake_w = os.pipe()  # stop() wakes the thread at once through this
         self._drained = threading.Event()
         self._recording = True
-        for fd, stream in ((1, "stdout"), (2, "stderr")):
-            _flush_python(fd)
-            saved = os.dup(fd)
-            read_end, write_end = _fd_target(fd)
-            os.dup2(write_end, fd)
-            os.close(write_end)
-            os.set_inheritable(saved, False)
-            self._saved.append((fd, saved))
-            decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-            self._streams[read_end] = (stream, saved, decoder)
+        try:
+            for fd, stream in ((1, "stdout"), (2, "stderr")):
+                self._redirect(fd, stream)
+        except OSError:
+            self._undo()
+            raise
         self._thread = threading.Thread(target=self._pump, name="runwatch-console", daemon=True)
         self._thread.start()
 
+    def _redirect(self, fd: int, stream: str) -> None:
+        _flush_python(fd)
+        saved = os.dup(fd)
+        os.set_inheritable(saved, False)
+        self._saved.append((fd, saved))
+        read_end, write_end = _fd_target(fd)
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._streams[read_end] = (stream, saved, decoder)
+        os.dup2(write_end, fd)
+        os.close(write_end)
+
+    def _undo(self) -> None:
+        """Put back what a failed start changed: the run goes on with the fds as they were."""
+        for fd, saved in self._saved:
+            os.dup2(saved, fd)
+            os.close(saved)
+        for fd in [*self._streams, self._wake_r, self._wake_w]:
+            os.close(fd)
+
     def _pump(self) -> None:
         poller = select.poll()
-        for fd in self._streams:
+        for fd in [*self._streams, self._wake_r]:
             poller.register(fd, select.POLLIN)
         open_fds = set(self._streams)
-        stop_seen = False
+        stopping = False
+        next_flush = time.monotonic() + FLUSH_INTERVAL
         while open_fds:
-            ready = poller.poll(FLUSH_INTERVAL * 1000)
+            wait = 0.0 if stopping and not self._drained.is_set() else next_flush - time.monotonic()
+            ready = poller.poll(max(0.0, wait) * 1000)
+            data = False
             for fd, _mask in ready:
-                if not self._copy(fd):
+                if fd == self._wake_r:
+                    poller.unregister(fd)  # read once: after stop() closes its end it stays ready
+                    stopping = True
+                elif self._copy(fd):
+                    data = True
+                else:
                     poller.unregister(fd)
                     open_fds.discard(fd)
                     os.close(fd)
-            if self._recording:
-                self.recorder.flush()
-            if stop_seen and (not ready or not open_fds):
-                self._drained.set()  # a poll begun after the fds were restored found nothing
-            stop_seen = self._stopping.is_set()
+            if time.monotonic() >= next_flush:
+                if self._recording:
+                    self.recorder.flush()
+                next_flush = time.monotonic() + FLUSH_INTERVAL
+            if stopping and not data:
+                self._drained.set()  # everything written before the fds were restored is read
+        # Every writer has gone: the fds were restored (stop() wrote to the originals first).
         self._drained.set()
-        for _fd, saved in self._saved:
-            os.close(saved)
+        for fd in (self._wake_r, *(saved for _fd, saved in self._saved)):
+            os.close(fd)
 
     def _copy(self, fd: int) -> bool:
         """Copy what `fd` has to its original and record it; False at end of file."""
@@ -221,7 +247,11 @@ class Redirect:
         for fd, saved in self._saved:
             _flush_python(fd)
             os.dup2(saved, fd)
-        self._stopping.set()
+        try:
+            os.write(self._wake_w, b"x")
+        except OSError:  # EPIPE: the thread saw every pipe end and has gone already
+            pass
+        os.close(self._wake_w)  # stop()'s own end: the thread may exit before this is read
         self._drained.wait(DRAIN_TIMEOUT)
         self._recording = False
         self.recorder.flush(final=True)

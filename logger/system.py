@@ -27,13 +27,14 @@ ENV_INTERVAL = "RUNWATCH_SYSTEM_INTERVAL"
 # an hour there. 10 s: half W&B's interval, far below the 1 % CPU budget.
 DEFAULT_INTERVAL = 10.0
 MIN_INTERVAL = 0.1
+_NO_GPU = ("LibraryNotFound", "DriverNotLoaded")  # NVML errors that mean "a machine without GPUs"
 
 
 class SystemSampler:
     """Samples every `interval` seconds until `stop()`, emitting through `emit`."""
 
     def __init__(self, emit: Callable[[ev.Event], None], now: Callable[[], float], interval: float,
-                 note: Callable[[str], None], tree_root: int | None = None,
+                 note: Callable[[str, bool], None], tree_root: int | None = None,
                  nvml: Any = None) -> None:
         self._emit, self._now, self.interval, self._note = emit, now, interval, note
         self._root_pid = tree_root or os.getpid()
@@ -63,7 +64,7 @@ class SystemSampler:
             "psutil is not installed (pip install psutil): no CPU, memory, disk or network metrics"]
         if psutil is not None:
             self._start_counters(psutil)
-        reported = False
+        first = True
         while not self._stop.wait(self.interval if self.samples else min(self.interval, 1.0)):
             started = time.thread_time()
             values = self._psutil_sample(psutil, problems) if psutil is not None else {}
@@ -73,16 +74,23 @@ class SystemSampler:
                 self._emit(ev.SystemStats(time=self._now(), values=values))
             self.samples += 1
             self.cpu_seconds += time.thread_time() - started
-            if not reported:
-                reported = True
-                problems += gpus.failures if gpus is not None else []
-                if problems or self._gpu_problem:
-                    self._note("runwatch: system metrics: " + "; ".join(
-                        [p for p in [self._gpu_problem, *problems] if p]))
+            if first:
+                first = False
+                self._report(problems + (gpus.failures if gpus is not None else []))
         if gpus is not None:
             gpus.close()
 
+    def _report(self, problems: list[str]) -> None:
+        """One line on what is not sampled and why. "No GPU here" is kept in the run's console
+        only; a missing library or a failing call is printed for the person at the terminal."""
+        if problems:
+            parts = [p for p in [*problems, self._gpu_problem] if p]
+            self._note("runwatch: system metrics: " + "; ".join(parts), True)
+        elif self._gpu_problem:
+            self._note(f"runwatch: system metrics: {self._gpu_problem}", self._gpu_loud)
+
     _gpu_problem = ""
+    _gpu_loud = True
 
     def _open_gpus(self) -> Any:
         """NVML's sampler, or None with the reason kept for the one line of explanation."""
@@ -99,6 +107,7 @@ class SystemSampler:
             return GpuSampler(nvml)
         except Exception as exc:  # noqa: BLE001 - NVMLError_LibraryNotFound, DriverNotLoaded...
             self._gpu_problem = f"no GPU metrics (NVML: {exc})"
+            self._gpu_loud = not any(n in type(exc).__name__ for n in _NO_GPU)
             return None
 
     def _pids(self) -> set[int]:

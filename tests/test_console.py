@@ -349,3 +349,24 @@ def test_sigterm_finishes_the_run_with_its_console_and_exits(root: Path, tmp_pat
 def only_state(root: Path) -> str:
     (run_dir,) = (root / "p").iterdir()
     return logger.Api(root).run(f"p/{run_dir.name}").state
+
+
+def test_after_finish_a_child_still_holding_the_pipe_reaches_the_terminal_cheaply(
+        root: Path, tmp_path: Path) -> None:
+    proc = run_script(tmp_path, """
+        import os, subprocess, sys, time
+        import logger
+        logger.init(project="p", console="redirect")
+        child = subprocess.Popen([sys.executable, "-c",
+                                  "import time\\nfor i in range(4):\\n print('child', i, flush=True); time.sleep(0.3)"])
+        time.sleep(0.1)
+        logger.finish()
+        t = os.times()
+        child.wait()
+        time.sleep(0.3)
+        used = os.times()
+        print(f"cpu {used.user + used.system - t.user - t.system:.3f}", flush=True)
+    """, timeout=60, RUNWATCH_SYSTEM_INTERVAL="0")
+    assert [f"child {i}" for i in range(4)] == [s for s in proc.stdout.splitlines() if s.startswith("child")]
+    assert float(proc.stdout.split("cpu ")[1]) < 0.3  # the copying thread waits; it does not spin
+    assert [text for _s, text in stored(root)] == ["child 0"]  # what came before finish

@@ -40,11 +40,13 @@ def test_psutil_metrics_of_the_process_tree_for_real(root: Path, tmp_path: Path)
         import logger
         logger.init(project="p", settings=logger.Settings(x_stats_sampling_interval=0.2))
         held = bytearray(150 * 1024 * 1024)  # touched: resident
-        child = subprocess.Popen([sys.executable, "-c",
-                                  "import time; b = bytearray(100 * 1024 * 1024); time.sleep(30)"])
-        time.sleep(2.0)
+        child = subprocess.Popen([sys.executable, "-c", "import time; b = bytearray(100 * 1024 * 1024); "
+                                  "print('ready', flush=True); time.sleep(30)"], stdout=subprocess.PIPE)
+        assert child.stdout.readline() == b"ready\\n"
+        time.sleep(1.0)  # five samples with the child's memory in it
         logger.finish()
         child.kill()
+        child.stdout.close()
     """)
     rows = only_run(root).history(stream="system", pandas=False)
     assert len(rows) >= 4
@@ -235,10 +237,11 @@ def test_a_failing_nvml_call_is_dropped_for_that_gpu_and_reported_once() -> None
     assert gpus.failures == ["gpu 0 powerWatts: Unknown Error"]
 
 
-def _sample_in_process(nvml: Any) -> tuple[list[ev.Event], list[str]]:
+def _sample_in_process(nvml: Any) -> tuple[list[ev.Event], list[tuple[str, bool]]]:
     events: list[ev.Event] = []
-    notes: list[str] = []
-    sampler = SystemSampler(events.append, time.time, 0.05, notes.append, nvml=nvml)
+    notes: list[tuple[str, bool]] = []
+    sampler = SystemSampler(events.append, time.time, 0.05, lambda text, loud: notes.append((text, loud)),
+                            nvml=nvml)
     sampler.start()
     deadline = time.monotonic() + 10
     while len(events) < 3 and time.monotonic() < deadline:
@@ -254,7 +257,35 @@ def test_sampler_records_gpus_beside_psutil_metrics() -> None:
     assert {"gpu.0.gpu", "cpu", "memory_percent", "proc.memory.rssMB"} <= set(events[-1].values)
 
 
-def test_no_gpu_is_one_note_and_cpu_metrics_go_on() -> None:
-    events, notes = _sample_in_process(fake_nvml([], NVMLError("NVML Shared Library Not Found")))
-    assert notes == ["runwatch: system metrics: no GPU metrics (NVML: NVML Shared Library Not Found)"]
+class NVMLError_LibraryNotFound(NVMLError):  # noqa: N801 - pynvml's name
+    pass
+
+
+def test_no_gpu_is_one_quiet_note_and_cpu_metrics_go_on() -> None:
+    events, notes = _sample_in_process(fake_nvml([], NVMLError_LibraryNotFound("NVML Shared Library Not Found")))
+    # Kept in the run's console; not printed: a machine without GPUs is no problem.
+    assert notes == [("runwatch: system metrics: no GPU metrics (NVML: NVML Shared Library Not Found)", False)]
     assert len(events) >= 3 and not any(k.startswith("gpu.") for k in events[-1].values)
+
+
+def test_a_failing_nvml_call_is_one_line_on_the_terminal() -> None:
+    device = h100(2**30, [])
+    device[("nvmlDeviceGetTemperature", 0)] = NVMLError("GPU is lost")
+    _events, notes = _sample_in_process(fake_nvml([device]))
+    assert notes == [("runwatch: system metrics: gpu 0 temp: GPU is lost", True)]
+
+
+def test_a_cpu_only_run_prints_nothing_about_gpus(root: Path, tmp_path: Path) -> None:
+    proc = run_script(tmp_path, """
+        import time
+        import logger
+        logger.init(project="p", settings=logger.Settings(x_stats_sampling_interval=0.2))
+        time.sleep(1.5)
+        logger.finish()
+    """)
+    assert proc.stderr == ""
+    (run_dir,) = (root / "p").iterdir()
+    from logger.streams import console_lines
+
+    notes = [text for _t, stream, text in console_lines(run_dir) if stream == "note"]
+    assert len(notes) <= 1 and all("system metrics" in n for n in notes)

@@ -34,7 +34,7 @@ def row(name: str, value: str, target: str = "") -> None:
 
 def bench_sample_cost(samples: int) -> float:
     """CPU seconds per sample, measured on the sampler thread itself (thread_time)."""
-    sampler = SystemSampler(lambda e: None, time.time, 0.02, lambda s: None)
+    sampler = SystemSampler(lambda e: None, time.time, 0.02, lambda text, loud: None)
     sampler.start()
     while sampler.samples < samples:
         time.sleep(0.05)
