@@ -147,7 +147,7 @@ class SystemStats(Event, tag="sys"):
     """One sample of system metrics (W&B's key names, without the "system." prefix)."""
 
     time: float
-    values: dict[str, float]
+    values: dict[str, Any]  # floats as written; a reader takes whatever a later writer adds
 
 
 class ConsoleChunk(Event, tag="out"):

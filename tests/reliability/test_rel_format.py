@@ -102,6 +102,8 @@ def one_of_each() -> list[Any]:
                           aliases=["best", "latest"], time=1.7e9 + 9),
         ev.FileSaved(path="ckpt/model.pt", policy="end", size=99, time=1.7e9 + 10),
         ev.Heartbeat(time=1.7e9 + 11),
+        ev.SystemStats(time=1.7e9 + 11.5, values={"cpu": 12.5, "gpu.0.temp": 71.0, "disk./.usageGB": 1.0}),
+        ev.ConsoleChunk(time=1.7e9 + 11.6, stream="stderr", text="\r 50%|█ \x1b]52;c;eA==\x07\n"),
         ev.Finish(time=1.7e9 + 12, exit_code=3, state="failed", error="Traceback ...\nValueError"),
     ]
 
