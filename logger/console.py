@@ -270,9 +270,12 @@ class _Tee:
 
     def __init__(self, inner: Any, stream: str, recorder: Recorder) -> None:
         self._inner, self._stream, self._recorder = inner, stream, recorder
+        self._active = True
 
     def write(self, text: str) -> int:
         n = self._inner.write(text)
+        if not self._active:
+            return n
         try:
             self._recorder.feed(self._stream, text if isinstance(text, str) else str(text))
         except Exception:  # noqa: BLE001 - recording must never break a print()
@@ -314,7 +317,11 @@ class Wrap:
         self.recorder.flush(final=True)
 
     def after_fork(self) -> None:
+        """A forked child only passes writes on: the recorder's lock may have been held by a
+        thread that does not exist in the child."""
         self._stop.set()
+        for tee, _inner in self._tees.values():
+            tee._active = False
 
 
 def _flush_python(fd: int) -> None:

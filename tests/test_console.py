@@ -370,3 +370,51 @@ def test_after_finish_a_child_still_holding_the_pipe_reaches_the_terminal_cheapl
     assert [f"child {i}" for i in range(4)] == [s for s in proc.stdout.splitlines() if s.startswith("child")]
     assert float(proc.stdout.split("cpu ")[1]) < 0.3  # the copying thread waits; it does not spin
     assert [text for _s, text in stored(root)] == ["child 0"]  # what came before finish
+
+
+def test_output_log_downloads_as_wandb_does(root: Path, tmp_path: Path) -> None:
+    run_script(tmp_path, """
+        import logger
+        logger.init(project="p")
+        print("one")
+        print("two")
+        logger.finish()
+    """, RUNWATCH_SYSTEM_INTERVAL="0")
+    run = logger.Api(root).run(f"p/{next((root / 'p').iterdir()).name}")
+    f = run.file("output.log")
+    assert f.size == len("one\ntwo\n")
+    with f.download(tmp_path / "dl") as got:
+        assert got.read() == "one\ntwo\n"
+    with pytest.raises(ValueError, match="replace=True"):
+        f.download(tmp_path / "dl")
+    f.download(tmp_path / "dl", exist_ok=True).close()
+    f.download(tmp_path / "dl", replace=True).close()
+    with pytest.raises(ValueError, match="stream='metrics'.*'default'.*'system'"):
+        run.history(stream="metrics")
+
+
+def test_wrap_capture_in_a_forked_child_passes_writes_on(root: Path, tmp_path: Path) -> None:
+    proc = run_script(tmp_path, """
+        import os, threading, time
+        import logger
+        from logger import capture
+        logger.init(project="p", console="wrap")
+        (cap,) = capture._captures.values()
+        held, done = threading.Event(), threading.Event()
+
+        def hold():  # the flusher thread holding the recorder's lock at the moment of fork
+            with cap.recorder._lock:
+                held.set()
+                done.wait(5)
+
+        threading.Thread(target=hold).start()
+        held.wait()
+        pid = os.fork()
+        if pid == 0:
+            print("child", flush=True)  # a lock held by a thread the child does not have
+            os._exit(0)
+        os.waitpid(pid, 0)
+        done.set()
+        logger.finish()
+    """, timeout=30, RUNWATCH_SYSTEM_INTERVAL="0")
+    assert proc.stdout == "child\n"

@@ -289,3 +289,21 @@ def test_a_cpu_only_run_prints_nothing_about_gpus(root: Path, tmp_path: Path) ->
 
     notes = [text for _t, stream, text in console_lines(run_dir) if stream == "note"]
     assert len(notes) <= 1 and all("system metrics" in n for n in notes)
+
+
+def test_a_dead_claimants_host_claim_is_taken_over_and_a_live_ones_kept(tmp_path: Path) -> None:
+    import os
+    import socket
+
+    from logger.host import process_start_ticks
+    from logger.system import claim_host
+
+    claim = tmp_path / f".system-{socket.gethostname()}.claim"
+    parent = os.getppid()
+    claim.write_text(f"{parent} {process_start_ticks(parent)}\n")
+    assert claim_host(tmp_path) is False  # a live process samples this host already
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)
+    claim.write_text(f"{dead.stdout.strip()} 12345\n")
+    assert claim_host(tmp_path) is True  # its process is gone (a resumed run): taken over
+    assert claim.read_text().split()[0] == str(os.getpid())

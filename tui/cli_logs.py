@@ -61,7 +61,10 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     wanted = set(args.stream or STREAMS)
     follower, renderer = ConsoleFollower(data.dir), OutputRenderer()
 
+    seen = [0]
+
     def show(lines: list[tuple[float, str, str]]) -> None:
+        seen[0] += len(lines)
         for t, stream, text in lines:
             if stream not in wanted or (pattern is not None and not pattern.search(text)):
                 continue
@@ -78,6 +81,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     for chunk in follower.read_new():  # what came with the run's last write
         show(renderer.feed(chunk))
     show(renderer.unfinished())
+    if not seen[0]:
+        print(f"runwatch: run {terminal_text(data.path)} has no console output stored (it ran with "
+              "console='off', or wrote nothing)", file=sys.stderr)
     return EXIT_OK
 
 
