@@ -21,6 +21,12 @@ from typing import Any
 
 from . import events as ev
 
+try:
+    import fcntl
+    import termios
+except ImportError:  # not POSIX: only "wrap" works there
+    fcntl = termios = None  # type: ignore[assignment]
+
 MODES = ("auto", "redirect", "wrap", "wrap_raw", "wrap_emu", "off")  # W&B's console settings
 FLUSH_INTERVAL = 0.1  # whole lines reach the writer this often (the writer's own interval)
 PARTIAL_INTERVAL = 1.0  # an unfinished line (a progress bar redrawn in place) at most this often
@@ -140,11 +146,8 @@ class Recorder:
 
 def _fd_target(fd: int) -> tuple[int, int]:
     """(read end, write end) to put over `fd`: a pty if `fd` is a terminal, else a pipe."""
-    if os.isatty(fd):
+    if termios is not None and os.isatty(fd):
         try:
-            import fcntl
-            import termios
-
             master, slave = os.openpty()
             attrs = termios.tcgetattr(slave)
             attrs[1] &= ~termios.OPOST  # no "\n" -> "\r\n": the bytes pass through as written
@@ -152,7 +155,7 @@ def _fd_target(fd: int) -> tuple[int, int]:
             size = fcntl.ioctl(fd, termios.TIOCGWINSZ, b"\0" * 8)
             fcntl.ioctl(slave, termios.TIOCSWINSZ, size)
             return master, slave
-        except (OSError, ImportError):
+        except OSError:
             pass
     return os.pipe()
 
@@ -219,6 +222,7 @@ class Redirect:
             if time.monotonic() >= next_flush:
                 if self._recording:
                     self.recorder.flush()
+                    self._follow_window_size()
                 next_flush = time.monotonic() + FLUSH_INTERVAL
             if stopping and not data:
                 self._drained.set()  # everything written before the fds were restored is read
@@ -226,6 +230,19 @@ class Redirect:
         self._drained.set()
         for fd in (self._wake_r, *(saved for _fd, saved in self._saved)):
             os.close(fd)
+
+    def _follow_window_size(self) -> None:
+        """A terminal resized: the pty over fd 1/2 takes its size, for tqdm and
+        shutil.get_terminal_size (two ioctls every flush interval)."""
+        if termios is None:
+            return
+        for fd, saved in self._saved:
+            try:
+                size = fcntl.ioctl(saved, termios.TIOCGWINSZ, b"\0" * 8)
+                if size != fcntl.ioctl(fd, termios.TIOCGWINSZ, b"\0" * 8):
+                    fcntl.ioctl(fd, termios.TIOCSWINSZ, size)
+            except OSError:  # not a terminal (a pipe): nothing to follow
+                continue
 
     def _copy(self, fd: int) -> bool:
         """Copy what `fd` has to its original and record it; False at end of file."""

@@ -418,3 +418,39 @@ def test_wrap_capture_in_a_forked_child_passes_writes_on(root: Path, tmp_path: P
         logger.finish()
     """, timeout=30, RUNWATCH_SYSTEM_INTERVAL="0")
     assert proc.stdout == "child\n"
+
+
+def test_a_resized_terminal_is_seen_through_the_capture(root: Path, tmp_path: Path) -> None:
+    import fcntl
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    script = tmp_path / "train.py"
+    script.write_text(textwrap.dedent("""
+        import shutil, sys, time
+        import logger
+        logger.init(project="p")
+        print("size", shutil.get_terminal_size().columns, flush=True)
+        sys.stdin.readline()  # the test resizes the terminal, then says go
+        time.sleep(0.5)
+        print("size", shutil.get_terminal_size().columns, flush=True)
+        logger.finish()
+    """))
+    proc = subprocess.Popen([sys.executable, str(script)], stdin=subprocess.PIPE, stdout=slave,
+                            stderr=slave, env=script_env(RUNWATCH_SYSTEM_INTERVAL="0"), cwd=tmp_path)
+    reads = {master: bytearray()}
+    try:
+        _read_until(reads, b"size 100")
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 132, 0, 0))
+        assert proc.stdin is not None
+        proc.stdin.write(b"go\n")
+        proc.stdin.close()
+        _read_until(reads, b"size 132")
+        assert proc.wait(30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(slave)
+        os.close(master)
