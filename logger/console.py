@@ -52,10 +52,21 @@ class _Line:
         for i, part in enumerate(text.split("\r")):
             if i:
                 self.col = 0
-            if part:
+            if "\b" in part:  # Keras' progress bar steps back over what it drew
+                self._write_slow(part)
+            elif part:
                 end = self.col + len(part)
                 chars[self.col:end] = part
                 self.col = end
+                self.changed = True
+
+    def _write_slow(self, part: str) -> None:
+        for ch in part:
+            if ch == "\b":
+                self.col = max(0, self.col - 1)
+            else:
+                self.chars[self.col:self.col + 1] = ch
+                self.col += 1
                 self.changed = True
 
     def text(self) -> str:

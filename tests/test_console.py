@@ -281,13 +281,15 @@ def test_recorder_collapses_redraws_and_keeps_stream_order() -> None:
     rec = Recorder(out.append, lambda: 1.0)
     rec.feed("stdout", "abcdef\rxy\n")  # a terminal shows "xycdef"
     rec.feed("stderr", "  0%\r 50%\r100%\r\n")
+    rec.feed("stderr", "1/3 [=>  ]\b\b\b\b\b\b\b\b\b\b3/3 [====]\n")  # Keras steps back
     rec.feed("stdout", "no newline yet")
     rec.flush()
     rec.feed("stdout", "\rredrawn\n")
     rec.flush(final=True)
     renderer = OutputRenderer()
     lines = [(s, t) for c in out for _t, s, t in renderer.feed(c)]
-    assert lines == [("stdout", "xycdef"), ("stderr", "100%"), ("stdout", "redrawnine yet")]  # overwritten, as a terminal does
+    assert lines == [("stdout", "xycdef"), ("stderr", "100%"), ("stderr", "3/3 [====]"),
+                     ("stdout", "redrawnine yet")]  # overwritten, as a terminal does
     assert "".join(c.text for c in out).count("50%") == 0  # redraws are not stored
 
 
