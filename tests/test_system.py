@@ -66,11 +66,13 @@ def test_psutil_metrics_of_the_process_tree_for_real(root: Path, tmp_path: Path)
     assert "system.cpu" not in only_run(root).summary_flat()  # apart from the user's history
 
 
-def test_import_logger_loads_neither_psutil_nor_pynvml(tmp_path: Path) -> None:
-    code = ("import sys, logger; bad = {'psutil', 'pynvml'} & set(sys.modules); "
-            "assert not bad, bad; print('ok')")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env=script_env(), timeout=60)
+def test_import_logger_loads_neither_psutil_nor_pynvml_the_sampler_does(tmp_path: Path) -> None:
+    code = ("import sys, time, logger; bad = {'psutil', 'pynvml'} & set(sys.modules); "
+            "assert not bad, bad; logger.init(project='p', dir=sys.argv[1], console='off', "
+            "settings={'x_stats_sampling_interval': 0.2}); time.sleep(1.5); "
+            "assert {'psutil', 'pynvml'} <= set(sys.modules); logger.finish(); print('ok')")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "runs")], capture_output=True,
+                         text=True, env=script_env(), timeout=60)
     assert out.stdout == "ok\n", out.stderr
 
 
