@@ -123,6 +123,10 @@ class Run(MediaReads):  # file(), load_table(), alerts, charts: logger/media/rea
                 pandas: bool = True, stream: str = "default") -> Any:
         """Up to `samples` rows spread evenly over the run (W&B samples too); a DataFrame by
         default (needs pandas), or a list of dicts with `pandas=False`."""
+        if stream != "default":  # system metrics: logger/streams.py
+            from .streams import system_history
+
+            return system_history(self._data.dir, self._data.created_at, samples, keys, pandas, stream)
         if pandas:
             try:
                 import pandas as pd  # type: ignore[import-untyped, unused-ignore]
@@ -143,6 +147,12 @@ class Run(MediaReads):  # file(), load_table(), alerts, charts: logger/media/rea
         return rows
 
     # -- files and artifacts ----------------------------------------------------------------
+    def file(self, name: str) -> Any:
+        """W&B's `run.file(name)`; "output.log" is the console (logger/streams.py)."""
+        from .streams import RunFile
+
+        return RunFile(self._data.dir, name)
+
     def files(self) -> list[dict[str, Any]]:
         """What save() stored: name, size, and the path on disk."""
         files_dir = self._data.dir / "files"

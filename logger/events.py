@@ -165,6 +165,22 @@ class Alert(Event, tag="alert"):
     suppressed: bool = False
 
 
+class SystemStats(Event, tag="sys"):
+    """One sample of system metrics (W&B's key names, without the "system." prefix)."""
+
+    time: float
+    values: dict[str, Any]  # floats as written; a reader takes whatever a later writer adds
+
+
+class ConsoleChunk(Event, tag="out"):
+    """What the script wrote to a stream ("stdout", "stderr"; "note" for runwatch's own) in
+    one flush interval, progress-bar redraws collapsed, escape sequences kept as written."""
+
+    time: float
+    stream: str
+    text: str
+
+
 AnyEvent = Union[  # noqa: UP007 - msgspec needs a real Union object here
     SegmentStart,
     RunStart,
@@ -181,6 +197,8 @@ AnyEvent = Union[  # noqa: UP007 - msgspec needs a real Union object here
     Finish,
     Chart,
     Alert,
+    SystemStats,
+    ConsoleChunk,
 ]
 
 _encoder = msgspec.msgpack.Encoder()

@@ -277,6 +277,9 @@ class Run:
             if self._finished:
                 return
             self._commit_pending()
+            from .capture import stop_capture  # its console and system events go before Finish
+
+            stop_capture(self)
             if self._saves:
                 from .files import save_pending
 

@@ -64,8 +64,13 @@ def init(project: str | None = None, name: str | None = None, notes: str | None 
             return _active[-1]  # W&B's default: a second init returns the active run
         if _active and reinit in (True, "finish_previous"):
             _active[-1].finish()
-        return _start(project, name, notes, tags, seed, group, job_type, id, resume, dir,
-                      bool(allow_val_change))
+        from .capture import prepare  # console and system metrics: logger/capture.py
+
+        capture = prepare(_wandb_only)
+        run = _start(project, name, notes, tags, seed, group, job_type, id, resume, dir,
+                     bool(allow_val_change))
+        capture.start(run)
+        return run
 
 
 def _start(project: Any, name: Any, notes: Any, tags: Any, config: dict[str, Any], group: Any,

@@ -105,6 +105,8 @@ def one_of_each() -> list[Any]:
         ev.Chart(key="roc", table_key="roc_table", spec={"panel_type": "Vega2", "x": [None, "é"]}, time=1.7e9 + 11),
         ev.Alert(title="loss \x1b[2J", text="nan", level="ERROR", wait_duration=0.5, time=1.7e9 + 11,
                  suppressed=True),
+        ev.SystemStats(time=1.7e9 + 11.5, values={"cpu": 12.5, "gpu.0.temp": 71.0, "disk./.usageGB": 1.0}),
+        ev.ConsoleChunk(time=1.7e9 + 11.6, stream="stderr", text="\r 50%|█ \x1b]52;c;eA==\x07\n"),
         ev.Finish(time=1.7e9 + 12, exit_code=3, state="failed", error="Traceback ...\nValueError"),
     ]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from . import demo, edits, exec, export, runs, tail
+from . import demo, edits, exec, export, logs, runs, tail
 from .parser import Command
 from .parser import build_parser as _build
 
@@ -16,6 +16,7 @@ COMMANDS: tuple[Command, ...] = (
     tail.TAIL,
     runs.LS,
     runs.SHOW,
+    logs.LOGS,
     export.EXPORT,
     edits.TAG,
     edits.NOTE,

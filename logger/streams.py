@@ -1,0 +1,204 @@
+"""Reading back the system-metrics and console streams of a run.
+
+    system_rows(run_dir, created_at)   W&B's `history(stream="system")` rows: system.* keys
+    ConsoleFollower(run_dir)           new console chunks, segment by segment, by offset
+    OutputRenderer                     chunks -> lines as the terminal showed them
+    RunFile(run_dir, "output.log")     W&B's `run.file("output.log").download()`
+
+Segments are read in bounded chunks and chunks are turned into lines as they come, so memory
+stays bounded by the longest line, not by the run's output.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+import random
+import re
+import shutil
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from . import events as ev
+from .segment import SegmentReader
+
+READ_CHUNK = 4 * 1024 * 1024
+SYSTEM_PREFIX = "system."
+_SGR = re.compile(r"\x1b\[[0-9;:]*m")  # colour and attribute sequences: they carry no text
+
+
+def _segments(run_dir: Path) -> list[Path]:
+    try:
+        return sorted(p for p in run_dir.iterdir() if p.name.endswith(ev.SEGMENT_SUFFIX))
+    except OSError:
+        return []
+
+
+def _events_of(seg: SegmentReader, kind: type) -> Iterator[Any]:
+    """Every event of `kind` that `seg` has beyond its offset, read a bounded chunk at a time."""
+    while True:
+        before = seg.offset
+        events = seg.read_new(READ_CHUNK)
+        yield from (e for e in events if type(e) is kind)
+        if seg.offset == before:
+            return
+
+
+def _by_time(run_dir: Path, kind: type) -> Iterator[Any]:
+    """Events of `kind` from every segment of the run, merged in time order."""
+    streams = [_events_of(SegmentReader(p), kind) for p in _segments(run_dir)]
+    return heapq.merge(*streams, key=lambda e: e.time)
+
+
+# -- system metrics ---------------------------------------------------------------------------
+def system_rows(run_dir: Path, created_at: float) -> list[dict[str, Any]]:
+    """Every system sample, as W&B's Public API returns them for `stream="system"`."""
+    rows = []
+    for e in _by_time(run_dir, ev.SystemStats):
+        row: dict[str, Any] = {SYSTEM_PREFIX + k: v for k, v in e.values.items()}
+        row.update(_wandb={"runtime": e.time - created_at}, _timestamp=e.time,
+                   _runtime=e.time - created_at)
+        rows.append(row)
+    return rows
+
+
+def system_history(run_dir: Path, created_at: float, samples: int, keys: Any, pandas: bool,
+                   stream: str = "system") -> Any:
+    """`Run.history(stream="system")` (or "events"): up to `samples` rows spread evenly."""
+    if stream not in ("system", "events"):
+        raise ValueError(f"history(stream={stream!r}): use 'default' for logged metrics or "
+                         "'system' for system metrics")
+    rows = system_rows(run_dir, created_at)
+    if keys is not None:
+        wanted = [k if k.startswith(SYSTEM_PREFIX) or k.startswith("_") else SYSTEM_PREFIX + k
+                  for k in keys]
+        rows = [{k: r[k] for k in ("_timestamp", "_runtime", *wanted) if k in r} for r in rows
+                if any(k in r for k in wanted)]
+    if samples and len(rows) > samples > 2:
+        picks = sorted(random.Random(0).sample(range(1, len(rows) - 1), samples - 2))
+        rows = [rows[0], *(rows[i] for i in picks), rows[-1]]
+    if not pandas:
+        return rows
+    try:
+        import pandas as pd  # type: ignore[import-untyped, unused-ignore]
+    except ImportError:
+        raise ImportError("history() returns a pandas DataFrame, and pandas is not installed: "
+                          "pip install 'runwatch[pandas]', or pass pandas=False") from None
+    return pd.DataFrame(rows)
+
+
+# -- console ----------------------------------------------------------------------------------
+class OutputRenderer:
+    """Console chunks in, lines out, each `(time, stream, text)` as the terminal last showed
+    it: a chunk that starts with "\\r" redraws its stream's unfinished line."""
+
+    def __init__(self) -> None:
+        self._open: dict[str, tuple[float, str]] = {}  # stream -> (time, unfinished line)
+
+    def feed(self, chunk: ev.ConsoleChunk) -> list[tuple[float, str, str]]:
+        text, stream = chunk.text, chunk.stream
+        t, line = self._open.pop(stream, (chunk.time, ""))
+        if text.startswith("\r"):
+            text, line, t = text[1:], "", chunk.time
+        parts = text.split("\n")
+        out = []
+        for part in parts[:-1]:
+            out.append((t, stream, line + part))
+            line, t = "", chunk.time
+        line += parts[-1]
+        if line:
+            self._open[stream] = (t, line)
+        return out
+
+    def unfinished(self) -> list[tuple[float, str, str]]:
+        """The lines still open (a progress bar when the run stopped), oldest first."""
+        out = sorted((t, s, line) for s, (t, line) in self._open.items())
+        self._open.clear()
+        return out
+
+
+def console_lines(run_dir: Path) -> Iterator[tuple[float, str, str]]:
+    """Every console line of the run, in order, the unfinished ones last."""
+    renderer = OutputRenderer()
+    for chunk in _by_time(run_dir, ev.ConsoleChunk):
+        yield from renderer.feed(chunk)
+    yield from renderer.unfinished()
+
+
+class ConsoleFollower:
+    """Follows a run directory's console chunks by offset, taking up new segments as they come."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.run_dir = run_dir
+        self._segs: dict[Path, SegmentReader] = {}
+
+    def read_new(self) -> list[ev.ConsoleChunk]:
+        """What was written since the last call, in time order."""
+        for path in _segments(self.run_dir):
+            if path not in self._segs:
+                self._segs[path] = SegmentReader(path)
+        chunks = [c for seg in self._segs.values() for c in _events_of(seg, ev.ConsoleChunk)]
+        chunks.sort(key=lambda c: c.time)
+        return chunks
+
+
+def terminal_text(line: str) -> str:
+    """A stored console line as it may be printed: colours dropped, every other control
+    character and escape sequence shown as an escape (textsafe)."""
+    from .textsafe import safe_text
+
+    return safe_text(_SGR.sub("", line))
+
+
+# -- files ------------------------------------------------------------------------------------
+class RunFile:
+    """W&B's `run.file(name)`: "output.log" is the console; other names are saved files."""
+
+    def __init__(self, run_dir: Path, name: str) -> None:
+        self.run_dir, self.name = run_dir, name
+        self._saved = run_dir / "files" / name
+        if name != "output.log" and not _inside(self._saved, run_dir / "files"):
+            raise ValueError(f"file {name!r} is outside the run's files/ directory")
+
+    @property
+    def size(self) -> int:
+        if self.name == "output.log" and not self._saved.is_file():
+            return sum(len(text.encode()) + 1 for _t, _s, text in console_lines(self.run_dir))
+        return self._saved.stat().st_size if self._saved.is_file() else 0
+
+    def download(self, root: str | os.PathLike[str] = ".", replace: bool = False,
+                 exist_ok: bool = False, api: Any = None) -> Any:
+        """Write the file under `root` (as W&B does) and return it opened for reading."""
+        dest = Path(root) / self.name
+        if dest.exists() and not replace:
+            if exist_ok:
+                return open(dest, encoding="utf-8", errors="replace")
+            raise ValueError(f"{dest} already exists: pass replace=True to overwrite it, or "
+                             "exist_ok=True to keep it")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+        if self._saved.is_file():
+            shutil.copyfile(self._saved, tmp)
+        elif self.name == "output.log":
+            _write_lines(tmp, (text for _t, _s, text in console_lines(self.run_dir)))
+        else:
+            raise FileNotFoundError(f"run {self.run_dir.name} has no file {self.name!r}")
+        os.replace(tmp, dest)
+        return open(dest, encoding="utf-8", errors="replace")
+
+    def __repr__(self) -> str:
+        return f"<File {self.name}>"
+
+
+def _write_lines(path: Path, lines: Iterable[str]) -> None:
+    with open(path, "w", encoding="utf-8", errors="replace", newline="\n") as f:
+        for line in lines:
+            f.write(line + "\n")
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        return os.path.realpath(path).startswith(os.path.realpath(folder) + os.sep)
+    except (OSError, ValueError):
+        return False
