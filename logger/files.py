@@ -45,10 +45,10 @@ def save_files(run: Run, glob_str: str | os.PathLike[str], base_path: str | os.P
         pattern = os.path.join(glob.escape(os.getcwd()), pattern)
     names = [name for _, name in _matches(pattern, base, shown)]  # refuses escapes first
     again = (pattern, base, policy) if policy in ("live", "end") else None
+    if not names and policy == "now":
+        run._warn_once(f"save:{pattern}", f"runwatch: save({glob_str!r}) matched no files")
     if policy in ("live", "now"):
         names = _copy_matches(run, pattern, base, policy)
-        if not names and policy == "now":
-            run._warn_once(f"save:{pattern}", f"runwatch: save({glob_str!r}) matched no files")
     return names, again
 
 

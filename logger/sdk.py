@@ -82,7 +82,7 @@ def _start(project: Any, name: Any, notes: Any, tags: Any, config: dict[str, Any
     values: dict[str, Any] = {}
     if previous is not None:
         config = {**previous.config, **config}
-        values = _last_values(previous)
+        values = previous.last_values()
         labels = {"name": previous.name, "notes": previous.notes, "tags": previous.tags,
                   "group": previous.group, "job_type": previous.job_type, **labels}
     cwd = _cwd()
@@ -147,27 +147,9 @@ def _previous_run(root: Path, project: str, run_id: str, resume: Any) -> Any:
 def _read_previous(run_dir: Path) -> Any:
     if not run_dir.is_dir():
         return None
-    from .reader import RootReader
+    from .resume import read_previous
 
-    root = run_dir.parent.parent
-    # Without history: a resume needs the last step and the summary, and reading every row of
-    # a 1M-step run into columns cost 2.4 s and 586 MB of the training process.
-    reader = RootReader(root, keep_history=False)
-    reader.read_paths([run_dir])
-    return reader.runs.get(f"{run_dir.parent.name}/{run_dir.name}")
-
-
-def _last_values(previous: Any) -> dict[str, Any]:
-    """The summary a resumed script starts from: each key's last value (an aggregate such as
-    {"min": ...} is the reader's to compute from the whole history, not the script's)."""
-    columns = previous.history.columns
-    out = {}
-    for key, value in previous.summary_flat().items():
-        if key.startswith("_"):
-            continue
-        col = columns.get(key)
-        out[key] = col.last_value if col is not None and isinstance(value, dict) else value
-    return out
+    return read_previous(run_dir)
 
 
 def _seed_config(config: Any) -> dict[str, Any]:
