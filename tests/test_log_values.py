@@ -13,7 +13,6 @@ import pytest
 
 import logger
 from logger import Api, RunwatchWarning
-from logger.values import MAX_VALUE_BYTES
 
 from .conftest import script_env
 
@@ -82,6 +81,8 @@ def test_undecodable_argv_and_cwd_keep_the_runs_start(tmp_path):
 
 
 def test_one_value_too_large_is_refused_with_one_warning_and_the_step_kept(root):
+    from logger.values import MAX_VALUE_BYTES
+
     run = logger.init(project="p")
     huge = "x" * (MAX_VALUE_BYTES + 1)
     with pytest.warns(RunwatchWarning, match=r"'blob' is 16\.0 MiB.*at most 16 MiB") as caught:

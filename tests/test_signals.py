@@ -58,7 +58,12 @@ def _start(tmp_path: Path, code: str) -> subprocess.Popen[str]:
 
 def _signal_and_wait(proc: subprocess.Popen[str], sig: int = signal.SIGTERM) -> tuple[int, str]:
     proc.send_signal(sig)
-    _, err = proc.communicate(timeout=30)
+    try:
+        _, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()  # a hung script must not outlive the test
+        proc.communicate()
+        raise
     return proc.returncode, err
 
 
@@ -107,21 +112,17 @@ def test_a_handler_that_raises_system_exit_ends_the_run_killed_with_its_code(tmp
     assert "SIGTERM" in (run.error or "")
 
 
-def test_a_handler_that_raises_keyboard_interrupt_ends_the_run_killed(tmp_path, root):
-    proc = _start(tmp_path, """
-        import signal, time, logger
-        run = logger.init(project="p")
-        def on_term(sig, frame):
-            logger.log({"in_handler": 1})
-            raise KeyboardInterrupt
-        signal.signal(signal.SIGTERM, on_term)
-        print("ready", flush=True)
-        try:
-            time.sleep(60)
-        except KeyboardInterrupt:
-            logger.log({"cleanup": 1})
-            raise
-    """)
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_a_handler_that_raises_keyboard_interrupt_ends_the_run_killed(tmp_path, root, where):
+    handler = "def on_term(sig, frame):\n    logger.log({'in_handler': 1})\n    raise KeyboardInterrupt\n"
+    install = "signal.signal(signal.SIGTERM, on_term)"
+    proc = _start(tmp_path, "import signal, time, logger\n" + handler
+                  + (install + "\n" if where == "before" else "")
+                  + "run = logger.init(project='p')\n"
+                  + (install + "\n" if where == "after" else "")
+                  + "try:\n    print('ready', flush=True)\n    time.sleep(60)\n"
+                  + "except KeyboardInterrupt:\n"
+                  + "    logger.log({'cleanup': 1})\n    raise\n")
     code, err = _signal_and_wait(proc)
     assert code == -signal.SIGINT and "KeyboardInterrupt" in err  # how Python exits on it
     run = _the_run(root)
@@ -269,3 +270,25 @@ def test_chdir_after_init_moves_neither_save_nor_artifacts(tmp_path, root):
     assert (files / "live.txt").read_text() == "v1" and (files / "late.txt").read_text() == "late"
     assert proc.stdout.strip().startswith(str(work / "runs" / "p" / run.id))
     assert Api(work / "runs").artifact("p/notes:latest") is not None
+
+
+def test_sigterm_during_inits_first_write_neither_hangs_nor_loses_the_run(tmp_path, root):
+    # Scaffolding: init's first flush says "ready" and waits, so the signal lands inside it.
+    proc = _start(tmp_path, """
+        import time, logger.writer
+        flush = logger.writer.SegmentWriter.flush
+        def slow_flush(self, fsync=False):
+            with self._lock:
+                print("ready", flush=True)
+                time.sleep(1.0)
+            return flush(self, fsync)
+        logger.writer.SegmentWriter.flush = slow_flush
+        import logger
+        run = logger.init(project="p")
+        logger.writer.SegmentWriter.flush = flush
+        time.sleep(60)
+    """)
+    code, err = _signal_and_wait(proc)
+    assert code == -signal.SIGTERM, err
+    run = _the_run(root)
+    assert (run.state, run.exit_code) == ("killed", SIGTERM_CODE)

@@ -11,7 +11,6 @@ import logger
 from logger import Api, ConfigError
 from logger.edit import edit_tags
 from logger.reader import RootReader
-from logger.values import check_tags
 
 
 def _api_run(root: Path, run: logger.Run):
@@ -130,6 +129,8 @@ def test_disabled_mode_keeps_name_tags_config_and_checks_config_changes(root):
 
 
 def test_one_tag_rule_for_init_run_attributes_and_editors(root):
+    from logger.values import check_tags
+
     assert check_tags([" a ", "a", "", "b\t"]) == ("a", "b")
     with pytest.raises(ValueError, match="NUL"):
         check_tags(["x\x00y"])
