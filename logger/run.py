@@ -40,7 +40,6 @@ def _now() -> float:
 
 _HURRY = 20_000  # queued events past which log() lets the flusher run (memory stays bounded)
 _encode = msgspec.msgpack.Encoder().encode
-_join = "".join  # "".join(d) raises TypeError for a key that is not a str: a C-speed check
 _ENCODE_ERRORS = (TypeError, OverflowError, ValueError, RecursionError)
 
 
@@ -74,6 +73,8 @@ class Run:
         self._forked = False  # True in a forked child: the run is the parent's, not written here
         self._warned: set[str] = set()
         self._lock = threading.RLock()  # reentrant: a signal handler may log() mid-log()
+        self._acquire, self._release = self._lock.acquire, self._lock.release
+        self._str_keys: set[str] = set()
         self._dir = self._root / project / run_id
         self._saves: list[Any] = []  # what save() copies again at finish (logger/files.py)
         self._last: dict[str, Any] = dict(last_values or {})
@@ -159,15 +160,14 @@ class Run:
                     f"log() takes a dict of values, like log({{'loss': 0.1}}), not {type(data).__name__}"
                 )
             data = dict(data)
-        try:
-            _join(data)
-        except TypeError:
-            _refuse_keys(data)
+        if not self._str_keys.issuperset(data):  # keys seen before are known to be str
+            self._check_keys(data)
         if (step is None and commit is None and self._pending is None and self._plain
                 and dict not in map(type, data.values())):
             # The common call: one committed row of plain values, encoded and buffered at once.
             self._last.update(data)
-            with self._lock:  # the step and the order of rows are one atomic step
+            self._acquire()  # the step and the order of rows are one atomic step
+            try:
                 row_step = self._step
                 self._step = row_step + 1
                 try:
@@ -177,10 +177,25 @@ class Run:
                 if len(payload) > MAX_VALUE_BYTES:
                     payload = self._encode_converted(row_step, data)
                 self._append(payload)
+            finally:
+                self._release()
             if len(self._queue) > _HURRY:
                 self._writer.hurry()
             return
         self._log_slow(data, step, commit)
+
+    def _check_keys(self, data: dict[Any, Any]) -> None:
+        """W&B's rule: top-level keys are str (TypeError naming the key, before anything is
+        logged). Keys that pass are remembered, so a loop's next call checks them in C."""
+        for key in data:
+            if not isinstance(key, str):
+                raise TypeError(
+                    f"log() keys must be strings, as in W&B: got {key!r} ({type(key).__name__}); "
+                    f"use str(key), like log({{{str(key)!r}: ...}})"
+                )
+        if len(self._str_keys) > 4096:  # bounded: a script logging ever-new key names
+            self._str_keys.clear()
+        self._str_keys.update(data)
 
     def _log_slow(self, data: dict[str, Any], step: int | None, commit: bool | None) -> None:
         with self._lock:
@@ -410,6 +425,7 @@ class Run:
         self._writer.abandon_in_child()
         self._append = _discard
         self._lock = threading.RLock()  # the parent's may have been held by another thread
+        self._acquire, self._release = self._lock.acquire, self._lock.release
         self._forked = self._finished = True
 
     def _warn_once(self, key: str, message: str) -> None:
@@ -432,15 +448,6 @@ def _check_step(step: Any) -> int:
     if not -(2**63) <= value < 2**63:
         raise ValueError(f"step {value} is outside the 64-bit range runwatch stores")
     return value
-
-
-def _refuse_keys(data: dict[Any, Any]) -> None:
-    for key in data:
-        if not isinstance(key, str):
-            raise TypeError(
-                f"log() keys must be strings, as in W&B: got {key!r} ({type(key).__name__}); "
-                f"use str(key), like log({{{str(key)!r}: ...}})"
-            )
 
 
 def _discard(frame: bytes) -> None:
