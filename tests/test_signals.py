@@ -292,3 +292,16 @@ def test_sigterm_during_inits_first_write_neither_hangs_nor_loses_the_run(tmp_pa
     assert code == -signal.SIGTERM, err
     run = _the_run(root)
     assert (run.state, run.exit_code) == ("killed", SIGTERM_CODE)
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_a_sigint_handler_runs_with_the_run_live_and_the_exit_decides(tmp_path, root, where):
+    install = "signal.signal(signal.SIGINT, on_term)"
+    proc = _start(tmp_path, PREEMPTIBLE.format(
+        before=install if where == "before" else "", after=install if where == "after" else "",
+        exit="sys.exit(1)"))
+    code, err = _signal_and_wait(proc, signal.SIGINT)
+    assert code == 1, err
+    run = _the_run(root)
+    assert (run.state, run.exit_code, run.summary["stopped_by"]) == ("killed", 1, "signal")
+    assert "SIGINT" in (run.error or "")
