@@ -119,6 +119,7 @@ class Metrics:
         self._resolved: dict[str, MetricSpec | None] = {}
         self._aggs: dict[str, Aggregate] = {}
         self._latest_step: dict[str, Any] = {}  # step metric -> its latest number
+        self._plans: dict[tuple[str, ...], tuple[list[tuple[str, Aggregate]], list[str]]] = {}
 
     def define(self, name: str, step_metric: str | None, step_sync: bool | None,
                summary: str | None, hidden: bool, goal: str | None) -> MetricSpec:
@@ -136,6 +137,7 @@ class Metrics:
         spec.hidden = spec.hidden or hidden
         spec.goal = goal or spec.goal
         self._resolved.clear()
+        self._plans.clear()
         return spec
 
     def spec_for(self, key: str) -> MetricSpec | None:
@@ -150,26 +152,46 @@ class Metrics:
         self._resolved[key] = spec
         return spec
 
-    def observe(self, row: dict[str, Any]) -> None:
-        """A row about to be committed: note step metrics, fill them in (step_sync), aggregate."""
-        flat = dict(_flat_items(row))
+    def observed(self, row: dict[str, Any], nested: bool) -> dict[str, Any]:
+        """A row about to be committed, with step metrics filled in (step_sync); its values
+        are noted for the summary. The script's own dict is never changed: a row that gains
+        a step metric is a copy. What to do is planned once per set of keys."""
+        flat = dict(_flat_items(row)) if nested else row
         latest = self._latest_step
         for name in latest:
             value = flat.get(name)
             if type(value) in (int, float):
                 latest[name] = value
-        for key in list(flat):
+        keys = tuple(flat)
+        plan = self._plans.get(keys)
+        if plan is None:
+            plan = self._plan(keys)
+        aggs, fills = plan
+        for key, agg in aggs:
+            agg.add(flat[key])
+        if not fills:
+            return row
+        return {**row, **{sm: latest.get(sm, 0) for sm in fills}}
+
+    def _plan(self, keys: tuple[str, ...]) -> tuple[list[tuple[str, Aggregate]], list[str]]:
+        aggs: list[tuple[str, Aggregate]] = []
+        fills: list[str] = []
+        for key in keys:
             spec = self.spec_for(key)
             if spec is None:
                 continue
             sm = spec.step_metric
-            if sm and spec.step_sync and sm not in flat and sm != key:
-                row[sm] = flat[sm] = latest.get(sm, 0)
+            if sm and spec.step_sync and sm not in keys and sm != key and sm not in fills:
+                fills.append(sm)
             if spec.types or spec.none:
                 agg = self._aggs.get(key)
                 if agg is None:
                     agg = self._aggs[key] = Aggregate()
-                agg.add(flat[key])
+                aggs.append((key, agg))
+        if len(self._plans) > 1024:  # bounded: a script logging ever-new key sets
+            self._plans.clear()
+        plan = self._plans[keys] = (aggs, fills)
+        return plan
 
     def view(self, key: str, last: Any) -> Any:
         """What `run.summary[key]` shows: the value, `{"min": ...}`, or HIDDEN."""

@@ -162,12 +162,13 @@ class Run:
             data = dict(data)
         if not self._str_keys.issuperset(data):  # keys seen before are known to be str
             self._check_keys(data)
-        if (step is None and commit is None and self._pending is None and self._plain
-                and dict not in map(type, data.values())):
+        if step is None and commit is None and self._pending is None and dict not in map(type, data.values()):
             # The common call: one committed row of plain values, encoded and buffered at once.
-            self._last.update(data)
             self._acquire()  # the step and the order of rows are one atomic step
             try:
+                if not self._plain:
+                    data = self._metrics.observed(data, nested=False)
+                self._last.update(data)
                 row_step = self._step
                 self._step = row_step + 1
                 try:
@@ -227,11 +228,12 @@ class Run:
         if data is None:
             return
         self._pending = None
+        nested = dict in map(type, data.values())
         if not self._plain:
-            self._metrics.observe(data)  # W&B's step_sync and summary aggregates
+            data = self._metrics.observed(data, nested)  # W&B's step_sync and aggregates
             self._last.update(data)
         payload = b""
-        if dict not in map(type, data.values()):
+        if not nested:
             try:
                 payload = _encode(_Log(self._step, _now(), data))
             except _ENCODE_ERRORS:
