@@ -25,7 +25,8 @@ from . import events as ev
 from . import hooks
 from .config import Config, Summary
 from .metrics import Metrics, check_define_metric
-from .values import MAX_VALUE_BYTES, check_tags, convert, safe_str
+from .rows import encode_row
+from .values import MAX_VALUE_BYTES, check_tags, convert
 from .writer import SegmentWriter, warn
 
 _Log = ev.Log
@@ -243,55 +244,13 @@ class Run:
         self._append(payload)
 
     def _encode_converted(self, step: int, data: dict[str, Any]) -> bytes:
-        """The slow path: NumPy/PyTorch values, nested dicts (their keys made str), strings
-        with surrogates, objects kept as repr, and values too large to store refused."""
-        values = {}
-        for key, value in data.items():
-            name = safe_str(key if type(key) is str else str.__str__(key))
-            if name is not key:
-                self._last.pop(key, None)  # the summary holds the name as stored
-            if isinstance(value, (str, bytes)) and len(value) > MAX_VALUE_BYTES:
-                self._refuse_value(name, len(value), step)
-                continue
-            converted = convert(value)
-            if isinstance(converted, str) and not isinstance(value, str) and converted == repr(value):
-                self._warn_once(
-                    f"repr:{name}",
-                    f"runwatch: log() value for {name!r} ({type(value).__name__}) is not a number, "
-                    "string, list or dict; storing its repr()",
-                )
-            values[name] = converted
-        self._last.update(values)
-        payload = self._encode_values(step, values)
-        if len(payload) > MAX_VALUE_BYTES:
-            for name in list(values):
-                size = len(_encode(values[name]))
-                if size > MAX_VALUE_BYTES:
-                    del values[name]
-                    self._refuse_value(name, size, step)
-            payload = self._encode_values(step, values)
+        """The slow path (logger/rows.py); the summary then holds each key as it was stored."""
+        payload, stored = encode_row(step, _now(), data, self._warn_once)
+        for key in data:
+            if key not in stored:
+                self._last.pop(key, None)  # refused, or renamed (its text escaped)
+        self._last.update(stored)
         return payload
-
-    def _encode_values(self, step: int, values: dict[str, Any]) -> bytes:
-        try:
-            return _encode(_Log(step, _now(), values))
-        except _ENCODE_ERRORS:
-            # Something convert() let through (a float or str subclass msgspec refuses).
-            for key, value in values.items():
-                try:
-                    _encode(value)
-                except _ENCODE_ERRORS:
-                    values[key] = safe_str(repr(value))
-            return _encode(_Log(step, _now(), values))
-
-    def _refuse_value(self, key: str, size: int, step: int) -> None:
-        self._last.pop(key, None)
-        self._warn_once(
-            f"too-large:{key}",
-            f"runwatch: log() value for {key!r} is {size / 2**20:.1f} MiB; one value may be at most "
-            f"{MAX_VALUE_BYTES // 2**20} MiB, so it was not stored (the rest of step {step} was). "
-            "Save large data as a file or an artifact instead",
-        )
 
     def define_metric(self, name: str, step_metric: str | None = None, step_sync: bool | None = None,
                       hidden: bool | None = None, summary: str | None = None, goal: str | None = None,
