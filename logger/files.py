@@ -97,7 +97,11 @@ def _copy_matches(run: Run, pattern: str, base: str, policy: str) -> list[str]:
     for src, rel in _matches(pattern, base):
         dest = files_dir / rel
         try:
-            dest.parent.mkdir(parents=True, exist_ok=True)
+            existing = dest.parent
+            while not existing.exists() and existing != run.run_dir:
+                existing = existing.parent
+            if _inside(existing, run.run_dir):  # no directory is made through a link out
+                dest.parent.mkdir(parents=True, exist_ok=True)
             if not _inside(dest.parent, run.run_dir):
                 run._warn_once(f"save-link:{rel}", (
                     f"runwatch: not saving {src}: {dest.parent} leads outside the run directory "

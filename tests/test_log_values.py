@@ -123,8 +123,13 @@ def test_save_never_writes_through_a_symlink_leading_outside_the_run(root, tmp_p
     files.mkdir(parents=True)
     (files / "sub").symlink_to(outside)        # a directory link out of the run
     (files / "top.txt").symlink_to(victim)     # a file link out of the run
+    (tmp_path / "sub" / "deep").mkdir()
+    (tmp_path / "sub" / "deep" / "w.pt").write_text("w")
     with pytest.warns(RunwatchWarning, match="leads outside the run directory"):
         assert run.save("sub/model.pt", base_path=".", policy="now") == []
+    with pytest.warns(RunwatchWarning, match="leads outside the run directory"):
+        assert run.save("sub/deep/w.pt", base_path=".", policy="now") == []
+    assert not (outside / "deep").exists()  # not even a directory is made through the link
     assert run.save("top.txt", policy="now") == ["top.txt"]
     run.finish()
     assert not (outside / "model.pt").exists() and victim.read_text() == "precious"
