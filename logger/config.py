@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from .metrics import HIDDEN
 from .values import convert, deep_merge
 
 
@@ -20,8 +21,8 @@ class Config:
     """
 
     def __init__(self, record: Callable[[dict[str, Any]], None] | None = None,
-                 allow_val_change: bool = False) -> None:
-        object.__setattr__(self, "_items", {})
+                 allow_val_change: bool = False, initial: Mapping[str, Any] | None = None) -> None:
+        object.__setattr__(self, "_items", dict(initial or {}))
         object.__setattr__(self, "_record", record)
         object.__setattr__(self, "_allow", allow_val_change)
 
@@ -125,22 +126,41 @@ def _as_dict(d: Any) -> dict[str, Any]:
 class Summary:
     """The last value of every logged key, plus keys set by hand (`summary["best"] = x`).
 
-    A key set by hand stays until a later `log` of that key, as in W&B.
+    A key set by hand stays until a later `log` of that key, as in W&B. `view(key, value)`
+    (the run's define_metric state) turns a logged value into what W&B shows: `{"min": 1}`,
+    or HIDDEN for summary="none".
     """
 
-    def __init__(self, last: dict[str, Any], record: Callable[[dict[str, Any], list[str]], None]) -> None:
+    def __init__(self, last: dict[str, Any], record: Callable[[dict[str, Any], list[str]], None],
+                 view: Callable[[str, Any], Any] | None = None) -> None:
         self._last = last  # updated by Run.log in place: the hot path does no more
         self._set: dict[str, Any] = {}
         self._record = record
+        self._view = view
 
     def _merged(self) -> dict[str, Any]:
         out = dict(self._set)
-        out.update(self._last)
+        view = self._view
+        if view is None:
+            out.update(self._last)
+            return out
+        for key, value in self._last.items():
+            shown = view(key, value)
+            if shown is HIDDEN:
+                out.pop(key, None)
+            else:
+                out[key] = shown
         return out
 
     def __getitem__(self, key: str) -> Any:
         if key in self._last:
-            return self._last[key]
+            value = self._last[key]
+            if self._view is None:
+                return value
+            shown = self._view(key, value)
+            if shown is HIDDEN:
+                raise KeyError(key)
+            return shown
         return self._set[key]
 
     def __getattr__(self, key: str) -> Any:
@@ -183,6 +203,8 @@ class Summary:
         return self._merged().items()
 
     def __contains__(self, key: object) -> bool:
+        if key in self._last and self._view is not None and isinstance(key, str):
+            return self._view(key, self._last[key]) is not HIDDEN or key in self._set
         return key in self._last or key in self._set
 
     def __iter__(self) -> Iterator[str]:

@@ -2,30 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .config import Config, Summary
 
 
 class DisabledRun:
-    """Looks like a Run; records nothing. config and summary still hold values for the script."""
+    """Looks like a Run; records nothing. Its name, tags and config are what init was given,
+    and config changes are checked as a real run checks them (W&B's disabled mode does both)."""
 
-    def __init__(self, project: str, name: str | None, config: dict[str, Any]) -> None:
+    def __init__(self, project: str, name: str | None, config: dict[str, Any],
+                 tags: Sequence[str] = (), notes: str | None = None, group: str | None = None,
+                 job_type: str | None = None, allow_val_change: bool = False,
+                 on_finish: Callable[[DisabledRun], None] | None = None) -> None:
         self.project = project
         self.name = name or "disabled"
         self.id = "disabled"
-        self.notes: str | None = None
-        self.tags: tuple[str, ...] = ()
-        self.group: str | None = None
-        self.job_type: str | None = None
+        self.notes = notes
+        self.tags: tuple[str, ...] = tuple(tags)
+        self.group = group
+        self.job_type = job_type
         self.step = 0
         self.dir = ""
         self.path = f"{project}/disabled"
         self.disabled = True
-        self.config = Config(None, allow_val_change=True)
-        self.config.update(config)
+        self.config = Config(None, allow_val_change=allow_val_change, initial=config)
         self.summary = Summary({}, lambda values, removed: None)
+        self._on_finish = on_finish
 
     def log(self, data: dict[str, Any], step: int | None = None, commit: bool | None = None) -> None:
         if step is not None:
@@ -47,10 +51,8 @@ class DisabledRun:
         return None
 
     def finish(self, exit_code: int | None = None, quiet: bool | None = None) -> None:
-        from . import sdk
-
-        if sdk._module().run is self:
-            sdk._reset_module()
+        if self._on_finish is not None:
+            self._on_finish(self)
 
     def __enter__(self) -> DisabledRun:
         return self

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from . import events as ev
+from .values import check_tags
 from .writer import write_segment
 
 
@@ -58,17 +59,4 @@ def edit_name(run_dir: Path, run_id: str, name: str) -> Path:
 
 
 def _clean_tags(tags: Iterable[str]) -> list[str]:
-    if isinstance(tags, str):
-        raise TypeError("tags must be a list of strings, not one string")
-    out: list[str] = []
-    for tag in tags:
-        if not isinstance(tag, str):
-            raise TypeError(f"a tag must be a str, not {type(tag).__name__}: {tag!r}")
-        tag = tag.strip()
-        if not tag:
-            continue
-        if len(tag) > 256:
-            raise ValueError(f"tag {tag[:20]!r}... is {len(tag)} characters; the limit is 256")
-        if tag not in out:
-            out.append(tag)
-    return out
+    return list(check_tags(tags))  # the one tag rule, shared with init and run.tags

@@ -17,12 +17,15 @@ POLICIES = ("live", "now", "end")
 
 
 def save_files(run: Run, glob_str: str | os.PathLike[str], base_path: str | os.PathLike[str] | None,
-               policy: str) -> list[str]:
-    """Copy what `glob_str` matches now (policy "now"/"live") and again at finish ("live"/"end").
+               policy: str) -> tuple[list[str], tuple[str, str, str] | None]:
+    """Copy what `glob_str` matches now (policy "now"/"live"); also return what to copy again
+    at finish ("live"/"end"), or None.
 
-    Names under files/ are the matches' paths relative to `base_path` (default: the glob's own
-    directory, so `save("ckpt/*.pt")` stores `model.pt`). A match outside `base_path` is
-    refused: nothing is ever written outside the run directory.
+    Names under files/ are the matches' paths relative to `base_path` (default: the glob's
+    directory up to its first wildcard, so `save("ckpt/*.pt")` stores `model.pt` and
+    `save("out/*/model.pt")` stores `a/model.pt`). Pattern and base are made absolute now, so a
+    later `os.chdir` changes nothing. A match outside `base_path` is refused, and nothing is
+    ever written outside the run directory, through a symlink or otherwise.
     """
     if policy not in POLICIES:
         raise ValueError(f"save(policy={policy!r}): use one of {', '.join(POLICIES)}")
@@ -36,34 +39,52 @@ def save_files(run: Run, glob_str: str | os.PathLike[str], base_path: str | os.P
             f"save({pattern!r}): the glob walks above its own directory; pass base_path= to say "
             "what the stored names are relative to (as W&B requires)"
         )
-    base = os.fspath(base_path) if base_path is not None else (os.path.dirname(pattern) or ".")
-    names = [name for _, name in _matches(pattern, base)]  # refuses escapes before anything else
-    if policy in ("live", "end"):
-        run._saves.append((pattern, None if base_path is None else base, policy))
+    shown = (pattern, os.fspath(base_path) if base_path is not None else _fixed_dir(pattern))
+    base = os.path.abspath(shown[1])
+    if not os.path.isabs(pattern):
+        pattern = os.path.join(glob.escape(os.getcwd()), pattern)
+    names = [name for _, name in _matches(pattern, base, shown)]  # refuses escapes first
+    again = (pattern, base, policy) if policy in ("live", "end") else None
+    if not names and policy == "now":
+        run._warn_once(f"save:{pattern}", f"runwatch: save({glob_str!r}) matched no files")
     if policy in ("live", "now"):
         names = _copy_matches(run, pattern, base, policy)
-        if not names and policy == "now":
-            run._warn_once(f"save:{pattern}", f"runwatch: save({pattern!r}) matched no files")
-    return names
+    return names, again
 
 
-def save_pending(run: Run) -> None:
+def save_pending(run: Run, saves: list[tuple[str, str, str]]) -> None:
     """At finish: copy again everything saved with policy "live" or "end"."""
-    for pattern, base, policy in run._saves:
-        _copy_matches(run, pattern, base or (os.path.dirname(pattern) or "."), policy)
-    run._saves.clear()
+    for pattern, base, policy in saves:
+        try:
+            _copy_matches(run, pattern, base, policy)
+        except ValueError as exc:  # a file that appeared since, outside base_path
+            run._warn_once(f"save-end:{pattern}", f"runwatch: {exc}")
 
 
-def _matches(pattern: str, base: str) -> list[tuple[Path, str]]:
-    base_abs = os.path.abspath(base)
+def _fixed_dir(pattern: str) -> str:
+    """The directory part of `pattern` before its first wildcard ("out/*/m.pt" -> "out")."""
+    parts = os.path.dirname(pattern).split(os.sep) if os.path.dirname(pattern) else []
+    fixed: list[str] = []
+    for part in parts:
+        if glob.has_magic(part):
+            break
+        fixed.append(part)
+    if pattern.startswith(os.sep) and not fixed:
+        return os.sep
+    return os.sep.join(fixed) or "."
+
+
+def _matches(pattern: str, base: str, shown: tuple[str, str] | None = None) -> list[tuple[Path, str]]:
     out = []
     for match in sorted(glob.glob(pattern, recursive=True)):
         if not os.path.isfile(match):
             continue
-        rel = os.path.relpath(os.path.abspath(match), base_abs)
+        rel = os.path.relpath(os.path.abspath(match), base)
         if rel == ".." or rel.startswith(".." + os.sep) or os.path.isabs(rel):
+            what, where = shown or (pattern, base)
             raise ValueError(
-                f"save({pattern!r}): {match} is outside base_path {base!r}, so it would be "
+                f"save({what!r}): {os.path.relpath(match) if shown else match} is outside "
+                f"base_path {where!r}, so it would be "
                 "stored outside the run directory; pass a base_path that contains it"
             )
         out.append((Path(match), rel.replace(os.sep, "/")))
@@ -76,10 +97,17 @@ def _copy_matches(run: Run, pattern: str, base: str, policy: str) -> list[str]:
     for src, rel in _matches(pattern, base):
         dest = files_dir / rel
         try:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
-            shutil.copyfile(src, tmp)
-            os.replace(tmp, dest)  # readers never see a half-copied file
+            existing = dest.parent
+            while not existing.exists() and existing != run.run_dir:
+                existing = existing.parent
+            if _inside(existing, run.run_dir):  # no directory is made through a link out
+                dest.parent.mkdir(parents=True, exist_ok=True)
+            if not _inside(dest.parent, run.run_dir):
+                run._warn_once(f"save-link:{rel}", (
+                    f"runwatch: not saving {src}: {dest.parent} leads outside the run directory "
+                    "(a symlink); save() never writes outside it"))
+                continue
+            _copy_into(src, dest)
             size = dest.stat().st_size
         except OSError as exc:
             run._warn_once(f"save-io:{rel}", f"runwatch: could not save {src}: {exc.strerror or exc}")
@@ -87,6 +115,33 @@ def _copy_matches(run: Run, pattern: str, base: str, policy: str) -> list[str]:
         run._emit(ev.FileSaved(path=rel, policy=policy, size=size, time=_time()))
         names.append(rel)
     return names
+
+
+def _inside(path: Path, run_dir: Path) -> bool:
+    real, top = os.path.realpath(path), os.path.realpath(run_dir)
+    return real == top or real.startswith(top.rstrip(os.sep) + os.sep)
+
+
+def _copy_into(src: Path, dest: Path) -> None:
+    """Copy through a new temporary file (never an existing one, never a symlink) renamed over
+    `dest`: readers never see a half-copied file, and a link planted at `dest` is replaced,
+    not written through."""
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{os.urandom(3).hex()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666)
+    try:
+        with open(src, "rb") as fin, open(fd, "wb", closefd=False) as fout:
+            shutil.copyfileobj(fin, fout, 1 << 20)
+        os.close(fd)
+        fd = -1
+        os.replace(tmp, dest)
+    except BaseException:
+        if fd >= 0:
+            os.close(fd)
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 def _time() -> float:

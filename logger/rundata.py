@@ -293,13 +293,21 @@ _HOST = socket.gethostname()
 
 
 def _aggregation(metrics: dict[str, ev.DefineMetric], key: str) -> str | None:
+    """The aggregation W&B's summary shows for `key`: "none", "min,max", ... or None for the
+    last value ("best" and "copy" are deprecated and track nothing, as in wandb-core)."""
     metric = metrics.get(key)
-    if metric is None:
+    if metric is None and not key.startswith("_"):
         for pattern, m in metrics.items():
             if "*" in pattern and fnmatch.fnmatchcase(key, pattern):
                 metric = m
                 break
-    return metric.summary if metric is not None and metric.summary else None
+    if metric is None or not metric.summary:
+        return None
+    words = [w.strip().lower() for w in metric.summary.split(",")]
+    if "none" in words:
+        return "none"
+    kept = [w for w in dict.fromkeys(words) if w in ("min", "max", "mean", "first", "last")]
+    return ",".join(kept) or None
 
 
 def _aggregate(col: Any, agg: str, last: Any) -> Any:
@@ -308,15 +316,14 @@ def _aggregate(col: Any, agg: str, last: Any) -> Any:
     values = [v for v in col.float_values() if not math.isnan(v)] if col.numeric else []
     out: dict[str, Any] = {}
     for part in agg.split(","):
-        part = part.strip()
         if part == "last":
             out["last"] = last
         elif part == "first":
-            out["first"] = col.values[0]
+            out["first"] = col.values[0] if len(col.values) else last
         elif values and part == "min":
             out["min"] = min(values)
         elif values and part == "max":
             out["max"] = max(values)
         elif values and part == "mean":
             out["mean"] = sum(values) / len(values)
-    return out
+    return out if out else last

@@ -3,17 +3,14 @@ run the script forgot to finish, or that died of an exception or a signal."""
 
 from __future__ import annotations
 
-import atexit
 import os
-import signal
 import sys
 import threading
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
+from . import hooks
 from .config import Config
 from .disabled import DisabledRun
 from .paths import (
@@ -25,15 +22,13 @@ from .paths import (
     new_run_id,
     resolve_root,
 )
-from .run import Run, _check_tags
-from .values import convert
+from .run import Run
+from .values import check_tags, convert, safe_str
 
 _state_lock = threading.RLock()
 _active: list[Run] = []  # runs started in this process and not finished, oldest first
-_hooks_installed = False
-_exit_code: int | None = None
-_exception: tuple[str, int, str] | None = None  # (state, exit code, traceback) of an uncaught one
 _pending_config: dict[str, Any] = {}  # `logger.config = {...}` before init
+describe_exception = hooks.describe_exception  # (kept here for callers of the old name)
 
 
 class RunwatchError(RuntimeError):
@@ -56,7 +51,10 @@ def init(project: str | None = None, name: str | None = None, notes: str | None 
         raise ValueError(f"mode {mode!r}: use 'online' or 'offline' (both write locally) or 'disabled'")
     seed = _seed_config(config)
     if mode == "disabled":
-        run_d = DisabledRun(project=check_project(project), name=name, config=seed)
+        run_d = DisabledRun(project=check_project(project), name=name, config=seed,
+                            tags=check_tags(tags) if tags is not None else (), notes=notes,
+                            group=group, job_type=job_type, allow_val_change=bool(allow_val_change),
+                            on_finish=_on_disabled_finish)
         _publish(run_d)
         return run_d
     with _state_lock:
@@ -79,12 +77,13 @@ def _start(project: Any, name: Any, notes: Any, tags: Any, config: dict[str, Any
     root = resolve_root(dir)
     if root.exists() and not root.is_dir():
         raise NotADirectoryError(f"run root {root} is a file; pass dir= a directory (or set RUNWATCH_DIR)")
+    root = Path(os.path.abspath(root))  # fixed at init: a later chdir moves nothing
     run_id = check_run_id(run_id) if run_id is not None else new_run_id()
     previous = _previous_run(root, project, run_id, resume)
     given: dict[str, Any] = {
         "name": check_name("name", name) if name is not None else None,
         "notes": check_name("notes", notes, 1_000_000) if notes is not None else None,
-        "tags": _check_tags(tags) if tags is not None else None,
+        "tags": check_tags(tags) if tags is not None else None,
         "group": check_name("group", group) if group is not None else None,
         "job_type": check_name("job_type", job_type) if job_type is not None else None,
     }
@@ -92,38 +91,48 @@ def _start(project: Any, name: Any, notes: Any, tags: Any, config: dict[str, Any
     values: dict[str, Any] = {}
     if previous is not None:
         config = {**previous.config, **config}
-        values = previous.summary_flat()
+        values = previous.last_values()
         labels = {"name": previous.name, "notes": previous.notes, "tags": previous.tags,
                   "group": previous.group, "job_type": previous.job_type, **labels}
-    cwd = os.getcwd()
+    cwd = _cwd()
     commit, branch = git_info(Path(cwd))
-    _install_hooks()  # before the run exists on disk, so no signal finds it unhandled
+    hooks.install(_finish_all, _after_fork_in_child)  # before the run exists on disk
     follows = sorted(previous.segments) if previous is not None else []
-    run = Run(
-        root=root, project=project, run_id=run_id,
-        name=labels.get("name") or human_name(root / project), notes=labels.get("notes"),
-        tags=labels.get("tags", ()), group=labels.get("group"), job_type=labels.get("job_type"),
-        config=config, allow_val_change=allow_val_change, resumed=previous is not None,
-        start_step=(previous.step + 1) if previous is not None and previous.step is not None else 0,
-        last_values={k: v for k, v in values.items() if not k.startswith("_")},
-        meta={"command": list(sys.argv), "python": sys.version.split()[0], "cwd": cwd,
-              "git_commit": commit, "git_branch": branch, "follows": follows},
-    )
-    if previous is not None:
-        # A resume restates the labels it read; readers take only what init was given (as
-        # edits), so a tag added in the TUI while this script started is not undone.
-        if given["name"] is not None:
-            run.name = given["name"]
-        if given["notes"] is not None:
-            run.notes = given["notes"]
-        if given["tags"] is not None:
-            run.tags = given["tags"]
-    _active.append(run)
-    _publish(run)
-    # Only now does the run become visible (its start reaches the file): a SIGTERM from here
-    # on finds it in _active and records it as killed.
-    run._writer.flush()
+    with hooks.critical():  # a signal now waits until the run is visible and can be finished
+        run = Run(
+            root=root, project=project, run_id=run_id,
+            name=labels.get("name") or human_name(root / project), notes=labels.get("notes"),
+            tags=labels.get("tags", ()), group=labels.get("group"), job_type=labels.get("job_type"),
+            config=config, allow_val_change=allow_val_change, resumed=previous is not None,
+            start_step=(previous.step + 1) if previous is not None and previous.step is not None else 0,
+            last_values=values,
+            meta={"command": [safe_str(a) for a in sys.argv], "python": sys.version.split()[0],
+                  "cwd": safe_str(cwd), "git_commit": commit, "git_branch": branch,
+                  "follows": follows},
+            on_finish=_on_finish,
+        )
+        if previous is not None:
+            # A resume restates the labels it read; readers take only what init was given (as
+            # edits), so a tag added in the TUI while this script started is not undone.
+            if given["name"] is not None:
+                run.name = given["name"]
+            if given["notes"] is not None:
+                run.notes = given["notes"]
+            if given["tags"] is not None:
+                run.tags = given["tags"]
+        _active.append(run)
+        _publish(run)
+        # Only now does the run become visible (its start reaches the file): a SIGTERM from
+        # here on finds it in _active and records it as killed.
+        run._writer.flush()
     return run
+
+
+def _cwd() -> str:
+    try:
+        return os.getcwd()
+    except OSError:  # the directory the script was started in was deleted
+        return os.environ.get("PWD", "")
 
 
 def _previous_run(root: Path, project: str, run_id: str, resume: Any) -> Any:
@@ -147,12 +156,9 @@ def _previous_run(root: Path, project: str, run_id: str, resume: Any) -> Any:
 def _read_previous(run_dir: Path) -> Any:
     if not run_dir.is_dir():
         return None
-    from .reader import RootReader
+    from .resume import read_previous
 
-    root = run_dir.parent.parent
-    reader = RootReader(root)
-    reader.read_paths([run_dir])
-    return reader.runs.get(f"{run_dir.parent.name}/{run_dir.name}")
+    return read_previous(run_dir)
 
 
 def _seed_config(config: Any) -> dict[str, Any]:
@@ -284,6 +290,11 @@ def _on_finish(run: Run) -> None:
                 _reset_module()
 
 
+def _on_disabled_finish(run: DisabledRun) -> None:
+    if _module().run is run:
+        _reset_module()
+
+
 def _reset_module() -> None:
     module = _module()
     object.__setattr__(module, "run", None)
@@ -291,85 +302,19 @@ def _reset_module() -> None:
     object.__setattr__(module, "summary", _Unavailable("summary"))
 
 
-# -- process hooks --------------------------------------------------------------------------
-def describe_exception(exc_type: type[BaseException] | None, exc: BaseException | None,
-                       tb: TracebackType | None) -> tuple[str, int, str]:
-    """(state, exit code, traceback text) for an exception that ended a run."""
-    text = "".join(traceback.format_exception(exc_type, exc, tb)) if exc_type else ""
-    if exc_type is not None and issubclass(exc_type, KeyboardInterrupt):
-        return "killed", 130, text or "KeyboardInterrupt"
-    if exc_type is not None and issubclass(exc_type, SystemExit):
-        code = exc.code if isinstance(exc, SystemExit) else 1
-        code = code if isinstance(code, int) else (0 if code is None else 1)
-        return ("finished" if code == 0 else "failed"), code, ""
-    return "failed", 1, text
-
-
-def _install_hooks() -> None:
-    global _hooks_installed
-    if _hooks_installed:
-        return
-    _hooks_installed = True
-    atexit.register(_at_exit)
-    previous_hook = sys.excepthook
-
-    def excepthook(tp: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
-        global _exception
-        _exception = describe_exception(tp, value, tb)
-        previous_hook(tp, value, tb)
-
-    sys.excepthook = excepthook
-    real_exit = sys.exit
-
-    def exit(code: Any = None) -> Any:  # noqa: A001 - records the code, then exits as before
-        global _exit_code
-        _exit_code = code if isinstance(code, int) else (0 if code is None else 1)
-        return real_exit(code)
-
-    sys.exit = exit
-    if threading.current_thread() is threading.main_thread():
-        _chain_signal(signal.SIGTERM)
-    os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-def _chain_signal(signum: int) -> None:
-    previous = signal.getsignal(signum)
-
-    def handler(sig: int, frame: Any) -> None:
-        for run in list(_active):
-            run.finish(exit_code=128 + sig, state="killed", error=f"{signal.Signals(sig).name} received")
-        if callable(previous):
-            previous(sig, frame)
-        elif previous != signal.SIG_IGN:
-            signal.signal(sig, signal.SIG_DFL)
-            os.kill(os.getpid(), sig)
-
-    try:
-        signal.signal(signum, handler)
-    except (ValueError, OSError):
-        pass
-
-
-def _at_exit() -> None:
+# -- process hooks (logger/hooks.py decides when; this is what is done) ---------------------
+def _finish_all(code: int, state: str, error: str | None) -> None:
+    """End every run still open: at exit, or when a signal is about to end the process."""
     for run in list(reversed(_active)):
         try:
-            if _exception is not None:
-                state, code, text = _exception
-                run.finish(exit_code=code, state=state, error=text)
-            else:
-                run.finish(exit_code=_exit_code or 0)
+            run.finish(exit_code=code, state=state, error=error)
         except Exception as exc:  # noqa: BLE001 - never turn a clean exit into a traceback
             print(f"runwatch: could not finish run {run.path}: {exc}", file=sys.stderr)
 
 
 def _after_fork_in_child() -> None:
-    """A forked child (a DataLoader worker) must never write its parent's segment."""
+    """A forked child (a DataLoader worker) must never write its parent's segment: its runs
+    stay published, so `logger.log` and `run.log` alike warn once and do nothing."""
     for run in _active:
-        run._writer.abandon_in_child()
-        run._append = _discard  # its log() calls cost nothing and write nothing
+        run._after_fork_in_child()
     _active.clear()
-    object.__setattr__(_module(), "run", None)
-
-
-def _discard(frame: bytes) -> None:
-    return None

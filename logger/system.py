@@ -55,6 +55,11 @@ class SystemSampler:
             self._thread.join(2.0)
 
     def _run(self) -> None:
+        # Import nothing until the first sample is due: psutil's import runs namedtuple's
+        # eval(), and any eval() in a thread after the script ended resets CPython's "exit by
+        # SIGINT" flag, so a script stopped at once by Ctrl-C exited 1 instead of -SIGINT.
+        if self._stop.wait(min(self.interval, 1.0)):
+            return
         try:
             import psutil  # type: ignore[import-untyped, unused-ignore]
         except ImportError:

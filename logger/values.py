@@ -6,12 +6,59 @@ array has `.tolist()`. What still cannot be stored is kept as its `repr`, with o
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 _PLAIN = (str, int, float, bool, type(None))
 _INT_LIMIT = 2**63
 MAX_DEPTH = 64
+# One logged value larger than this is refused (with a warning naming its key) and the rest of
+# its step kept: a 270 MB string would otherwise stall the flusher and bloat every reader.
+MAX_VALUE_BYTES = 16 * 1024 * 1024
+MAX_TAG_LENGTH = 256
+
+
+def safe_str(text: str) -> str:
+    """`text` if it encodes as UTF-8, else with the bytes it cannot hold spelled as escapes.
+
+    `os.fsdecode` of a non-UTF-8 name gives lone surrogates ("\\udcff"), which msgspec
+    refuses; they become "\\xff", which every reader and terminal can show.
+    """
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # surrogates surrogateescape does not make (U+D800..U+DC7F)
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def check_tags(value: Any) -> tuple[str, ...]:
+    """The one tag rule (init, `run.tags`, editors, the CLI): a list of strings, each stripped
+    of surrounding whitespace, empty ones dropped, duplicates dropped, no NUL, at most 256
+    characters."""
+    if isinstance(value, str):
+        raise TypeError("tags must be a list of strings, not one string: use ['baseline']")
+    try:
+        tags = list(value) if isinstance(value, Iterable) else None
+    except TypeError:
+        tags = None
+    if tags is None:
+        raise TypeError(f"tags must be a list of strings, not {type(value).__name__}")
+    out: list[str] = []
+    for tag in tags:
+        if not isinstance(tag, str):
+            raise TypeError(f"each tag must be a str, not {type(tag).__name__}: {tag!r}")
+        tag = safe_str(tag.strip())
+        if len(tag) > MAX_TAG_LENGTH:
+            raise ValueError(f"tag {tag[:20]!r}... is {len(tag)} characters; the limit is {MAX_TAG_LENGTH}")
+        if "\x00" in tag:
+            raise ValueError(f"tag {tag!r} holds a NUL character; remove it")
+        if tag and tag not in out:
+            out.append(tag)
+    return tuple(out)
 
 
 def convert(value: Any, depth: int = 0) -> Any:
@@ -21,6 +68,8 @@ def convert(value: Any, depth: int = 0) -> Any:
         if tv not in _PLAIN:  # subclasses: numpy.float64, IntEnum, str enums
             base: Any = next(t for t in (bool, int, float, str) if isinstance(value, t))
             value = base(value)
+        if type(value) is str:
+            return safe_str(value)
         if type(value) is int and not -_INT_LIMIT <= value < 2 * _INT_LIMIT:
             try:
                 return float(value)  # msgpack holds 64-bit integers; larger ones as floats
@@ -31,7 +80,7 @@ def convert(value: Any, depth: int = 0) -> Any:
         # Not repr(): that recurses as deep as the value does, and can overflow the stack.
         return f"<{type(value).__name__} nested deeper than {MAX_DEPTH} levels>"
     if isinstance(value, Mapping):
-        return {str(k): convert(v, depth + 1) for k, v in value.items()}
+        return {safe_str(str(k)): convert(v, depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [convert(v, depth + 1) for v in value]
     item = getattr(value, "item", None)
