@@ -264,6 +264,7 @@ class Run:
         """Flush, record how the run ended, and close the segment. Safe to call twice."""
         with self._lock:
             if self._finished:
+                self._writer.close()  # a signal handler that interrupted close(): let it end
                 return
             self._commit_pending()
             if self._saves:
