@@ -78,3 +78,10 @@ def write_segment(run_dir: Path, run_id: str, role: str, events: list[ev.Event])
             pass
         raise
     return path
+
+
+def human_size(size: int) -> str:
+    """Bytes as people read them in a message."""
+    if size < 1024:
+        return f"{size} bytes"
+    return f"{size / 1024:.1f} KB" if size < 1 << 20 else f"{size / (1 << 20):.1f} MB"

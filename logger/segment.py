@@ -27,7 +27,7 @@ class SegmentReader:
     """
 
     __slots__ = ("path", "offset", "size", "mtime", "skipped", "error", "start", "finish",
-                 "last_time", "_header_ok", "_waiting_at", "_resync", "_credit")
+                 "last_time", "_header_ok", "_waiting_at", "_waiting_mtime", "_resync", "_credit")
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -41,6 +41,7 @@ class SegmentReader:
         self.last_time = 0.0
         self._header_ok = False
         self._waiting_at = -1  # file size at which only an incomplete frame was left
+        self._waiting_mtime = 0.0  # and its mtime then: a cut-back torn frame rewritten changes it
         self._resync = False  # the last read ended inside a damaged stretch
         self._credit = ev.RESYNC_CREDIT
 
@@ -112,8 +113,8 @@ class SegmentReader:
         return fd
 
     def _read(self, fd: int, limit: int | None) -> list[Any]:
-        if self.size == self._waiting_at:
-            return []  # only an incomplete frame, and nothing grew
+        if self.size == self._waiting_at and self.mtime == self._waiting_mtime:
+            return []  # only an incomplete frame, and nothing changed
         if not self._header_ok and not self._read_header(fd):
             return []
         events: list[Any] = []
@@ -132,7 +133,7 @@ class SegmentReader:
             self._take(found.events, events)
             if at_eof:
                 if self.offset < self.size:
-                    self._waiting_at = self.size  # the rest waits for more bytes
+                    self._waiting_at, self._waiting_mtime = self.size, self.mtime  # wait for more
                 break
             if found.need > len(data) - found.consumed:
                 # A frame longer than the window: read it whole (bounded by MAX_FRAME).
@@ -148,7 +149,7 @@ class SegmentReader:
     def _read_header(self, fd: int) -> bool:
         head = os.pread(fd, ev.HEADER_SIZE, 0)
         if len(head) < ev.HEADER_SIZE:
-            self._waiting_at = self.size
+            self._waiting_at, self._waiting_mtime = self.size, self.mtime
             return False
         try:
             ev.check_header(head, str(self.path))

@@ -28,7 +28,7 @@ from operator import methodcaller
 from pathlib import Path
 
 from . import events as ev
-from .segfile import RunwatchWarning, segment_name, segment_start, warn, write_segment
+from .segfile import RunwatchWarning, human_size, segment_name, segment_start, warn, write_segment
 
 __all__ = ["RunwatchWarning", "SegmentWriter", "segment_name", "segment_start", "warn",
            "write_segment"]
@@ -176,12 +176,20 @@ class SegmentWriter:
                 time.sleep(FLUSH_INTERVAL)
             self._poked = False
             # Megabytes a drain: come back sooner, so what is queued stays a few MB.
-            interval = FLUSH_INTERVAL if self._drain() < WRITE_BATCH // 16 else FLUSH_INTERVAL / 20
+            interval = FLUSH_INTERVAL if self._safe_drain() < WRITE_BATCH // 16 else FLUSH_INTERVAL / 20
             now = time.monotonic()
             if now - max(self.last_write, self._last_beat) > HEARTBEAT_INTERVAL:
                 self._last_beat = now
                 self.append(ev.encode_event(ev.Heartbeat(time=time.time())))
-        self._drain()
+        self._safe_drain()
+
+    def _safe_drain(self) -> int:
+        """A drain that cannot stop the framer: a bug here must not grow the queue for ever."""
+        try:
+            return self._drain()
+        except Exception as exc:  # noqa: BLE001
+            warn(f"runwatch: internal error framing events for {self.path}: {exc!r}")
+            return 0
 
     def _drain(self) -> int:
         """Frame what was queued, then pass it and the flush requests on; the bytes framed."""
@@ -386,11 +394,6 @@ class SegmentWriter:
         if not size:
             return
         why = f" ({self._failed})" if self._failed else ""
-        print(f"runwatch: LOST {steps} steps ({_human(size)}) of run {self._run_id}: they could not be "
+        print(f"runwatch: LOST {steps} steps ({human_size(size)}) of run {self._run_id}: they could not be "
               f"written to {self.path}{why}; the file keeps everything before them.", file=sys.stderr)
 
-
-def _human(size: int) -> str:
-    if size < 1024:
-        return f"{size} bytes"
-    return f"{size / 1024:.1f} KB" if size < 1 << 20 else f"{size / (1 << 20):.1f} MB"
