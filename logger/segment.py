@@ -118,7 +118,7 @@ class SegmentReader:
         if not self._header_ok and not self._read_header(fd):
             return []
         events: list[Any] = []
-        step = CHUNK if limit is None else max(4096, min(CHUNK, limit))
+        step = CHUNK if limit is None else max(64, min(CHUNK, limit))
         begin, want = self.offset, step
         while self.offset < self.size:
             data = os.pread(fd, min(want, self.size - self.offset), self.offset)
