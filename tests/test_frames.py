@@ -121,7 +121,8 @@ def test_a_huge_sparse_segment_is_read_in_bounded_memory(tmp_path: Path) -> None
     path = tmp_path / "sparse.rws"
     with open(path, "wb") as f:
         f.write(ev.HEADER + ev.encode(ev.Log(0, 1.0, {"x": 1})))
-        f.truncate(512 * 1024 * 1024)  # a hole of zeros: no disk used
+        f.write(bytes(32 * 1024 * 1024))  # zeros on disk: read, in bounded chunks
+        f.truncate(512 * 1024 * 1024)  # then a hole of zeros: no disk used, jumped over
         f.seek(0, os.SEEK_END)
         f.write(ev.encode(ev.Log(1, 1.0, {"x": 2})))
     seg = SegmentReader(path)
