@@ -27,7 +27,7 @@ def warn(message: str) -> None:
     except Exception:  # noqa: BLE001
         if threading.current_thread() is threading.main_thread():
             raise
-        print(f"RunwatchWarning: {message}", file=sys.stderr)
+        say(f"RunwatchWarning: {message}")
 
 
 def segment_name(role: str) -> str:
@@ -49,6 +49,17 @@ def segment_start(run_id: str, role: str) -> ev.SegmentStart:
         boot_id=boot_id(),
         time=time.time(),
     )
+
+
+def open_segment(run_dir: Path, run_id: str, role: str, events: list[ev.Event]) -> tuple[Path, int, int]:
+    """A new segment for a streaming writer, its header, start and `events` written:
+    (path, fd opened for appending, bytes written)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path = run_dir / segment_name(role)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o666)
+    head = ev.HEADER + b"".join(ev.encode(e) for e in [segment_start(run_id, role), *events])
+    os.write(fd, head)
+    return path, fd, len(head)
 
 
 def write_segment(run_dir: Path, run_id: str, role: str, events: list[ev.Event]) -> Path:
@@ -85,3 +96,12 @@ def human_size(size: int) -> str:
     if size < 1024:
         return f"{size} bytes"
     return f"{size / 1024:.1f} KB" if size < 1 << 20 else f"{size / (1 << 20):.1f} MB"
+
+
+def say(line: str) -> None:
+    """One line on stderr that never raises (stderr closed, a broken pipe): a writer's
+    thread must outlive its messages."""
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except (OSError, ValueError, AttributeError):
+        pass

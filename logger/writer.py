@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import select
-import sys
 import threading
 import time
 from bisect import bisect_right
@@ -28,7 +27,16 @@ from operator import methodcaller
 from pathlib import Path
 
 from . import events as ev
-from .segfile import RunwatchWarning, human_size, segment_name, segment_start, warn, write_segment
+from .segfile import (
+    RunwatchWarning,
+    human_size,
+    open_segment,
+    say,
+    segment_name,
+    segment_start,
+    warn,
+    write_segment,
+)
 
 __all__ = ["RunwatchWarning", "SegmentWriter", "segment_name", "segment_start", "warn",
            "write_segment"]
@@ -58,15 +66,9 @@ class SegmentWriter:
     """Owns one segment file: created here, appended to by this process only."""
 
     def __init__(self, run_dir: Path, run_id: str, role: str = "script") -> None:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        self.path = run_dir / segment_name(role)
-        self._fd: int | None = os.open(
-            self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o666
-        )
         # The header and the segment start go out at once: the run is visible from init on.
-        head = ev.HEADER + ev.encode(segment_start(run_id, role))
-        os.write(self._fd, head)
-        self._good = len(head)  # the file's size after its last whole frame
+        self.path, fd, self._good = open_segment(run_dir, run_id, role, [])  # _good: the size
+        self._fd: int | None = fd  # after the last whole frame
         self._run_id, self._role = run_id, role
         self.reopen_events: Callable[[], list[ev.Event]] = list
         # The hot path appends event payloads (or whole frames) to a deque: atomic, no lock.
@@ -260,7 +262,7 @@ class SegmentWriter:
                     break
                 self._work.wait(1.0)
                 continue
-            if self._write_some():
+            if self._safe_write():
                 delay = 0.0
                 continue
             delay = min(RETRY_MAX, max(0.05, delay * 2))
@@ -271,6 +273,14 @@ class SegmentWriter:
                 os.close(fd)
             except OSError:
                 pass
+
+    def _safe_write(self) -> bool:
+        try:
+            return self._write_some()
+        except Exception as exc:  # noqa: BLE001 - a bug must not stop the writing thread
+            self._inflight.clear()
+            warn(f"runwatch: internal error writing {self.path}: {exc!r}")
+            return False
 
     def _write_some(self) -> bool:
         """Write the frames at the head of the outbox, up to a request or WRITE_BATCH; answer
@@ -330,7 +340,7 @@ class SegmentWriter:
         self.last_write = time.monotonic()
         if self._failed:
             self._failed = None
-            print(f"runwatch: writing {self.path} works again", file=sys.stderr)
+            say(f"runwatch: writing {self.path} works again")
         return len(frames)
 
     def _on_error(self, exc: OSError) -> None:
@@ -367,18 +377,11 @@ class SegmentWriter:
             "continuing in a new segment (steps before this point are gone with the file)"
         )
         try:
-            run_dir = self.path.parent
-            run_dir.mkdir(parents=True, exist_ok=True)
-            path = run_dir / segment_name(self._role)
-            new_fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o666)
-            head = ev.HEADER + ev.encode(segment_start(self._run_id, self._role))
-            for event in self.reopen_events():
-                head += ev.encode(event)
-            os.write(new_fd, head)
+            self.path, self._fd, self._good = open_segment(
+                self.path.parent, self._run_id, self._role, self.reopen_events())
         except OSError as exc:
             warn(f"runwatch: cannot recreate {self.path.parent}: {exc.strerror or exc}")
             return
-        self.path, self._fd, self._good = path, new_fd, len(head)
         try:
             os.close(fd)
         except OSError:
@@ -394,6 +397,6 @@ class SegmentWriter:
         if not size:
             return
         why = f" ({self._failed})" if self._failed else ""
-        print(f"runwatch: LOST {steps} steps ({human_size(size)}) of run {self._run_id}: they could not be "
-              f"written to {self.path}{why}; the file keeps everything before them.", file=sys.stderr)
+        say(f"runwatch: LOST {steps} steps ({human_size(size)}) of run {self._run_id}: they could not be "
+            f"written to {self.path}{why}; the file keeps everything before them.")
 
