@@ -13,10 +13,11 @@ from typing import Any
 
 from . import events as ev
 from .rundata import RunData
-from .segment import SegmentReader
+from .segment import CHUNK, SegmentReader
 
-# More than the writer's largest frame, so each read holds whole frames.
-READ_BYTES = ev.MAX_BATCH_BYTES + (1 << 20)
+# One reader chunk a call (the segment reader completes a larger frame itself): memory is
+# bounded by a chunk plus the largest frame, whatever the length of the run.
+READ_BYTES = CHUNK
 
 
 class Previous:

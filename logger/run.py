@@ -311,7 +311,10 @@ class Run:
         done (logger/hooks.py), so no buffered step and never the finish itself is lost."""
         with hooks.critical():
             with self._lock:
-                if self._finished or self._finishing:
+                if self._finished:
+                    self._writer.close()  # a handler that interrupted close(): let it end
+                    return
+                if self._finishing:
                     return
                 self._finishing = True
                 try:

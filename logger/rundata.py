@@ -179,6 +179,8 @@ class RunData:
         if times:
             return min(times)
         start = self.start
+        if start is None and self.segments:  # nothing readable: when its files were written
+            return min(s.mtime for s in self.segments.values())
         return start.time if start else self.updated_at
 
     @property
@@ -272,6 +274,8 @@ class RunData:
             else:
                 self.state, self.exit_code, self.error = fin.state, fin.exit_code, fin.error
                 self.finished_at = fin.time
+        elif self.segments and all(s.error for s in self.segments.values()):
+            self.state = "unreadable"  # every segment says why in `errors`; nothing to judge by
         changed = before != (self.state, self.exit_code, self.error)
         if changed:
             self.version += 1

@@ -1,23 +1,33 @@
-"""Following one segment file by byte offset."""
+"""Following one segment file by byte offset.
+
+Only regular files are read, opened without blocking (a FIFO or a device named `*.rws` would
+otherwise hang every reader), in bounded chunks: memory is bounded by the largest frame, not
+by the file. A file that cannot be read says why in `error`, once.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
 from . import events as ev
+
+CHUNK = 1024 * 1024  # bytes read per system call: 32 frames, or part of one larger frame
 
 
 class SegmentReader:
     """Reads what was appended to one segment since the last call.
 
     An incomplete last frame is left for the next call; damaged frames are skipped and
-    counted in `skipped`; a segment from a newer format sets `error` and is not read.
+    counted in `skipped`; a segment that cannot be read (a newer format, no permission, not
+    a regular file, shrunk under the reader) sets `error` and is not read further.
     """
 
     __slots__ = ("path", "offset", "size", "mtime", "skipped", "error", "start", "finish",
-                 "last_time", "_header_ok", "_waiting_at")
+                 "last_time", "_header_ok", "_waiting_at", "_waiting_mtime", "_resync", "_credit")
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -31,6 +41,9 @@ class SegmentReader:
         self.last_time = 0.0
         self._header_ok = False
         self._waiting_at = -1  # file size at which only an incomplete frame was left
+        self._waiting_mtime = 0.0  # and its mtime then: a cut-back torn frame rewritten changes it
+        self._resync = False  # the last read ended inside a damaged stretch
+        self._credit = ev.RESYNC_CREDIT
 
     @property
     def role(self) -> str:
@@ -57,42 +70,115 @@ class SegmentReader:
         """Events appended since the last call (at most about `limit` bytes of them)."""
         if self.error is not None:
             return []
+        fd = self._open()
+        if fd is None:
+            return []
         try:
-            with open(self.path, "rb") as f:
-                st = os.fstat(f.fileno())
-                self.size, self.mtime = st.st_size, st.st_mtime
-                if st.st_size < self.offset:
-                    # Shrunk: not something a writer does. Count it and start again.
-                    self.skipped += 1
-                    self.offset = 0
-                    self._header_ok = False
-                if not self._header_ok:
-                    head = f.read(ev.HEADER_SIZE)
-                    if len(head) < ev.HEADER_SIZE:
-                        self._waiting_at = self.size
-                        return []
-                    try:
-                        ev.check_header(head, str(self.path))
-                    except ev.NewerFormatError as exc:
-                        self.error = str(exc)
-                        return []
-                    self._header_ok = True
-                    self.offset = ev.HEADER_SIZE
-                f.seek(self.offset)
-                data = f.read(limit if limit is not None else -1)
+            return self._read(fd, limit)
         except OSError:
             return []
-        if not data:
+        finally:
+            os.close(fd)
+
+    def _open(self) -> int | None:
+        """The file, opened for reading without blocking; None (with `error` set where the
+        reason will not pass) when it cannot be read."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        except OSError as exc:
+            if exc.errno in (errno.EACCES, errno.EPERM):
+                self.error = f"{self.path}: unreadable (permission denied)"
+                self.stat()
+            elif exc.errno == errno.ENXIO:  # a socket, or a FIFO's far end
+                self.error = f"{self.path}: unreadable (not a regular file)"
+            return None
+        try:
+            st = os.fstat(fd)
+        except OSError:
+            os.close(fd)
+            return None
+        if not stat.S_ISREG(st.st_mode):
+            os.close(fd)
+            self.error = f"{self.path}: unreadable (not a regular file)"
+            return None
+        if st.st_size < self.offset:
+            # A writer only cuts back a torn frame of its own, never below what was read.
+            os.close(fd)
+            self.skipped += 1
+            self.error = (f"{self.path}: shrank from {self.offset} to {st.st_size} "
+                          "bytes while being read (writers only append: something else truncated "
+                          "it); events read before stay, the file is not read again")
+            return None
+        self.size, self.mtime = st.st_size, st.st_mtime
+        return fd
+
+    def _read(self, fd: int, limit: int | None) -> list[Any]:
+        if self.size == self._waiting_at and self.mtime == self._waiting_mtime:
+            return []  # only an incomplete frame, and nothing changed
+        if not self._header_ok and not self._read_header(fd):
             return []
-        events, consumed, skipped = ev.scan_frames(data)
-        if limit is not None and consumed == 0 and len(data) >= limit:
-            # One frame larger than the limit: read the rest of it whole.
-            return self.read_new(None)
-        self.offset += consumed
-        self.skipped += skipped
-        if self.offset + len(data) - consumed >= self.size and consumed < len(data):
-            self._waiting_at = self.size  # read to the end; the rest waits for more bytes
-        for event in events:
+        events: list[Any] = []
+        step = CHUNK if limit is None else max(64, min(CHUNK, limit))
+        begin, want = self.offset, step
+        while self.offset < self.size:
+            self._skip_hole(fd)
+            data = os.pread(fd, min(want, self.size - self.offset), self.offset)
+            if not data:
+                break
+            at_eof = self.offset + len(data) >= self.size
+            found = ev.scan(data, 0, at_eof, self._resync, self._credit)
+            self._resync = found.resync
+            self.skipped += found.skipped
+            self._credit = min(ev.RESYNC_CREDIT, found.credit + ev.RESYNC_WORK * found.consumed)
+            self.offset += found.consumed
+            self._take(found.events, events)
+            if at_eof:
+                if self.offset < self.size:
+                    self._waiting_at, self._waiting_mtime = self.size, self.mtime  # wait for more
+                break
+            if found.need > len(data) - found.consumed:
+                # A frame longer than the window: read it whole (bounded by MAX_FRAME).
+                want = min(found.need, ev.MAX_FRAME + ev.FRAME_HEAD_SIZE + len(ev.MARKER))
+                continue
+            if found.consumed == 0:
+                break  # no progress possible (a window shorter than a frame head)
+            want = step
+            if limit is not None and self.offset - begin >= limit:
+                break
+        return events
+
+    def _skip_hole(self, fd: int) -> None:
+        """Jump over a hole of a sparse file (zeros, so no frame): damage, counted once, that
+        costs one system call instead of reading gigabytes of zeros."""
+        try:
+            data = os.lseek(fd, self.offset, os.SEEK_DATA)
+        except OSError as exc:
+            data = self.size if exc.errno == errno.ENXIO else self.offset  # ENXIO: a hole to the end
+        except AttributeError:  # no SEEK_DATA on this platform
+            return
+        if data > self.offset:
+            if not self._resync:
+                self.skipped += 1
+                self._resync = True
+            self.offset = min(data, self.size)
+
+    def _read_header(self, fd: int) -> bool:
+        head = os.pread(fd, ev.HEADER_SIZE, 0)
+        if len(head) < ev.HEADER_SIZE:
+            self._waiting_at, self._waiting_mtime = self.size, self.mtime
+            return False
+        try:
+            ev.check_header(head, str(self.path))
+        except ev.NewerFormatError as exc:
+            self.error = str(exc)
+            return False
+        self._header_ok = True
+        self.offset = ev.HEADER_SIZE
+        return True
+
+    def _take(self, found: list[Any], out: list[Any]) -> None:
+        """Note the segment's start, finish and latest time, and keep the events."""
+        for event in found:
             kind = type(event)
             if kind is ev.SegmentStart and self.start is None:
                 self.start = event
@@ -101,4 +187,4 @@ class SegmentReader:
             t = getattr(event, "time", 0.0)
             if t > self.last_time:
                 self.last_time = t
-        return events
+        out += found

@@ -1,149 +1,365 @@
-"""The writer side of a segment: an in-memory buffer and a thread that appends it to disk.
+"""The writer side of a segment: an in-memory queue, a thread that frames it, and a thread
+that appends the frames to disk.
 
-`append()` is the hot path of every `log()` call: it only extends a bytearray under a lock.
-A daemon thread writes the buffer about every 100 ms (one `write` of whole frames), so a
-SIGKILL loses at most that interval. Disk errors never propagate to the caller: the first
-one warns, naming the path; later frames are kept in a bounded buffer and retried, and what
-overflows is counted and dropped.
+`append()` is the hot path of every `log()` call: one `deque.append`. The framer thread
+turns what was queued into frames (about every 100 ms, so a SIGKILL loses at most that) and
+passes them to the writing thread; the two are apart so that a write that never returns (a
+hard NFS mount whose server went away) cannot stop the queue from draining. What waits for
+the disk is bounded in bytes (MAX_BUFFER); what overflows is counted and reported. After a
+write that failed part-way, the file is cut back to its last whole frame before the retry.
+
+flush() and close() take no lock: they queue a request and poll until the writing thread
+has answered it, so a signal handler that interrupts one of them (SIGTERM during init or
+finish) can call them again without a deadlock, and nothing buffered is lost on the way.
 """
 
 from __future__ import annotations
 
 import os
-import socket
-import sys
+import select
 import threading
 import time
-import warnings
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable
+from itertools import accumulate
+from operator import methodcaller
 from pathlib import Path
 
 from . import events as ev
-from .host import boot_id, process_start_ticks
+from .segfile import (
+    RunwatchWarning,
+    human_size,
+    open_segment,
+    say,
+    segment_name,
+    segment_start,
+    warn,
+    write_segment,
+)
+
+__all__ = ["RunwatchWarning", "SegmentWriter", "segment_name", "segment_start", "warn",
+           "write_segment"]
 
 FLUSH_INTERVAL = 0.1
-BUSY_FRAMES = 10_000  # queued events that make the flusher hurry
 HEARTBEAT_INTERVAL = 10.0  # a live writer touches its file at least this often
-MAX_BUFFER = 64 * 1024 * 1024  # what is kept while the disk refuses writes
+MAX_BUFFER = 64 * 1024 * 1024  # framed bytes kept while the disk does not take them
+WRITE_BATCH = 16 * 1024 * 1024  # bytes per write call: 512 frames, one GIL hand-over
+_IOV_MAX = 1024
+STALL_TIMEOUT = 2.0  # flush() and close() give up on a write that made no progress this long
+STARVED = 40_000  # events queued past which log() lets the framer have the GIL
+RETRY_MAX = 1.0  # seconds between retries of a disk that refuses writes, at most
+_is_log = methodcaller("startswith", b"\xa3log", 1)  # a Log event's payload: [ "log", ...]
 
 
-class RunwatchWarning(UserWarning):
-    """Logging went wrong in a way the training run should survive."""
+class _Flush:
+    """A flush request: answered once everything appended before it was written (`ok`), or
+    could not be. Polled, not waited on with a lock, so a signal handler may make another."""
 
+    __slots__ = ("fsync", "done", "ok")
 
-def warn(message: str) -> None:
-    """Warn without ever raising: under `-W error` a warning is an exception, and one raised in
-    the flusher thread would stop it for good."""
-    try:
-        warnings.warn(message, RunwatchWarning, stacklevel=3)
-    except Exception:  # noqa: BLE001
-        if threading.current_thread() is threading.main_thread():
-            raise
-        print(f"RunwatchWarning: {message}", file=sys.stderr)
-
-
-def segment_name(role: str) -> str:
-    """A name no other writer will pick: time, role, host, pid and random bits."""
-    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-    tag = role.replace(" ", "")
-    return f"{stamp}-{tag}-{os.getpid()}-{os.urandom(3).hex()}{ev.SEGMENT_SUFFIX}"
-
-
-def segment_start(run_id: str, role: str) -> ev.SegmentStart:
-    pid = os.getpid()
-    return ev.SegmentStart(
-        version=ev.FORMAT_VERSION,
-        run_id=run_id,
-        role=role,
-        host=socket.gethostname(),
-        pid=pid,
-        proc_start=process_start_ticks(pid),
-        boot_id=boot_id(),
-        time=time.time(),
-    )
-
-
-def write_segment(run_dir: Path, run_id: str, role: str, events: list[ev.Event]) -> Path:
-    """Write a whole, short segment at once (editors): no thread, fsynced before returning.
-
-    It is written under a temporary name and renamed into place, so a reader sees all of it
-    or none of it, and a write that fails (a full disk, a read-only root) leaves nothing.
-    """
-    run_dir.mkdir(parents=True, exist_ok=True)
-    path = run_dir / segment_name(role)
-    tmp = run_dir / f".{path.name}.tmp"
-    data = ev.HEADER + ev.frame([ev.encode_event(e) for e in [segment_start(run_id, role), *events]])
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.rename(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
+    def __init__(self, fsync: bool) -> None:
+        self.fsync, self.done, self.ok = fsync, False, False
 
 
 class SegmentWriter:
     """Owns one segment file: created here, appended to by this process only."""
 
     def __init__(self, run_dir: Path, run_id: str, role: str = "script") -> None:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        self.path = run_dir / segment_name(role)
-        self._fd: int | None = os.open(
-            self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o666
-        )
         # The header and the segment start go out at once: the run is visible from init on.
-        os.write(self._fd, ev.HEADER + ev.encode(segment_start(run_id, role)))
+        self.path, fd, self._good = open_segment(run_dir, run_id, role, [])  # _good: the size
+        self._fd: int | None = fd  # after the last whole frame
         self._run_id, self._role = run_id, role
         self.reopen_events: Callable[[], list[ev.Event]] = list
-        self._last_check = time.monotonic()
         # The hot path appends event payloads (or whole frames) to a deque: atomic, no lock.
-        # The flusher drains it into frames, one per batch.
         self._frames: deque[bytes] = deque()
         self.append = self._frames.append
-        self._retry = bytearray()  # what the disk refused, kept (bounded) for the next try
-        self._lock = threading.Lock()  # one flush at a time (the thread, or close())
-        self._wake = threading.Event()
-        self._closed = False
-        self._failed = False
-        self.dropped_bytes = 0
-        self.last_write = time.monotonic()
-        self._thread = threading.Thread(target=self._run, name="runwatch-flusher", daemon=True)
-        self._thread.start()
+        self._requests: deque[_Flush] = deque()
+        self._outbox: deque[bytes | _Flush] = deque()  # frames and requests, framer -> writing thread
+        self._inflight: list[bytes] = []  # the frames the writing thread is writing now
+        self._framed = 0  # bytes put in the outbox (framer thread only)
+        self._taken = 0  # bytes taken out of it (writing thread only)
+        self._wake_r, self._wake_w = os.pipe()  # wakes the framer; os.write is signal-safe
+        os.set_blocking(self._wake_w, False)
+        self._poked = False
+        self._work = threading.Event()  # framer -> writing thread (never set by the caller)
+        self._closed = self._stop = self._give_up = False
+        self._failed: str | None = None  # why the last write failed, until one works again
+        self.progress = 0  # writes and answers made by the writing thread: stall detection
+        self.dropped_bytes = self.dropped_steps = 0
+        self._warned_big = self._warned_write = self._warned_full = False
+        self.last_write = self._last_beat = self._last_check = time.monotonic()
+        self._threads = [threading.Thread(target=self._frame_loop, name="runwatch-flusher", daemon=True),
+                         threading.Thread(target=self._write_loop, name="runwatch-writer", daemon=True)]
+        for thread in self._threads:
+            thread.start()
 
-    # -- the flusher ----------------------------------------------------------------------
-    def _run(self) -> None:
-        while not self._closed:
-            # At very high rates (a tight loop logging ~1M steps/s) flush sooner, so what is
-            # queued stays a few MB however long the run logs.
-            busy = len(self._frames) > BUSY_FRAMES
-            self._wake.wait(FLUSH_INTERVAL / 10 if busy else FLUSH_INTERVAL)
-            self._wake.clear()
-            if self._closed:
-                break
-            self.flush()
-            now = time.monotonic()
-            if now - self._last_check > 1.0:
-                self._last_check = now
-                self._check_file()
-            if now - self.last_write > HEARTBEAT_INTERVAL:
-                self.append(ev.encode_event(ev.Heartbeat(time=time.time())))
-
+    # -- what the training process calls ---------------------------------------------------
     def hurry(self) -> None:
-        """Wake the flusher and give it the GIL: a loop logging faster than the flusher gets
-        scheduled would otherwise grow the queue without bound. Waits for CPU, never disk."""
-        self._wake.set()
-        time.sleep(0)
+        """Wake the framer (a loop logging faster than 100 ms of queue allows). If it has not
+        run since, yield the GIL: a wait for CPU, never for the disk (the framer never waits
+        on it), so what is queued stays bounded whatever the disk does."""
+        if not self._poked:
+            self._poke()
+        elif len(self._frames) > STARVED:
+            time.sleep(0)
+
+    def flush(self, fsync: bool = False) -> bool:
+        """Write what is queued; True when everything reached the file. Waits while the disk
+        makes progress, and at most STALL_TIMEOUT for a write that never returns."""
+        if self._closed:
+            return not self._frames
+        request = _Flush(fsync)
+        self._requests.append(request)
+        self._poke()
+        return self._wait(request)
+
+    def close(self) -> None:
+        """Flush, fsync and close; report in one line what could not be written. Safe to call
+        twice, and from a signal handler that interrupted flush() or close()."""
+        if self._closed:
+            return
+        ok = self.flush(fsync=True)
+        if self._closed:
+            return  # a close that interrupted this one (a signal handler) did the rest
+        self._closed = self._stop = True
+        self._give_up = not ok  # the writing thread stops retrying: what is left is reported
+        self._poke()
+        self._work.set()
+        if ok:
+            for thread in self._threads:
+                if thread is not threading.current_thread():
+                    thread.join(timeout=1.0)
+        if not self._threads[0].is_alive():
+            for fd in (self._wake_r, self._wake_w):
+                os.close(fd)
+            self._wake_r = self._wake_w = -1
+        self._report_loss()
+
+    def abandon_in_child(self) -> None:
+        """After fork: the child must never write the parent's file (its threads are gone)."""
+        self._closed = self._stop = True
+        self._fd = None
+        self._frames.clear()
+        self._outbox.clear()
+        for fd in (self._wake_r, self._wake_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._wake_r = self._wake_w = -1
+
+    def _poke(self) -> None:
+        self._poked = True
+        try:
+            os.write(self._wake_w, b"\0")
+        except OSError:
+            pass  # full (the framer is awake anyway) or closed
+
+    def _wait(self, request: _Flush) -> bool:
+        delay, seen, since = 0.0002, self.progress, time.monotonic()
+        while not request.done:
+            time.sleep(delay)
+            delay = min(delay * 2, 0.01)
+            if self.progress != seen:
+                seen, since = self.progress, time.monotonic()
+            elif time.monotonic() - since > STALL_TIMEOUT or not self._threads[1].is_alive():
+                return False
+        return request.ok
+
+    # -- the framer thread: queue -> frames (never touches the disk) -------------------------
+    def _frame_loop(self) -> None:
+        interval = FLUSH_INTERVAL
+        while not self._stop:
+            try:
+                if select.select([self._wake_r], [], [], interval)[0]:
+                    os.read(self._wake_r, 4096)
+            except (OSError, ValueError):
+                time.sleep(FLUSH_INTERVAL)
+            self._poked = False
+            # Megabytes a drain: come back sooner, so what is queued stays a few MB.
+            interval = FLUSH_INTERVAL if self._safe_drain() < WRITE_BATCH // 16 else FLUSH_INTERVAL / 20
+            now = time.monotonic()
+            if now - max(self.last_write, self._last_beat) > HEARTBEAT_INTERVAL:
+                self._last_beat = now
+                self.append(ev.encode_event(ev.Heartbeat(time=time.time())))
+        self._safe_drain()
+
+    def _safe_drain(self) -> int:
+        """A drain that cannot stop the framer: a bug here must not grow the queue for ever."""
+        try:
+            return self._drain()
+        except Exception as exc:  # noqa: BLE001
+            warn(f"runwatch: internal error framing events for {self.path}: {exc!r}")
+            return 0
+
+    def _drain(self) -> int:
+        """Frame what was queued, then pass it and the flush requests on; the bytes framed."""
+        # Requests first: every chunk appended before a request is then in this drain.
+        take = self._requests.popleft
+        requests = [take() for _ in range(len(self._requests))]
+        frames, popleft = self._frames, self._frames.popleft
+        chunks = [popleft() for _ in range(len(frames))]
+        if chunks:
+            chunks = self._admit(chunks)
+        size = 0
+        if chunks:
+            framed = ev.frame_list(chunks)
+            self._outbox.extend(framed)
+            size = sum(map(len, framed))
+            self._framed += size
+        self._outbox.extend(requests)
+        if chunks or requests:
+            self._work.set()
+        return size
+
+    def _admit(self, chunks: list[bytes]) -> list[bytes]:
+        """The chunks that fit: an event over MAX_EVENT_BYTES never does; past MAX_BUFFER
+        waiting for the disk, steps are dropped (counted) and other events kept (a little
+        longer: they are few and small, and the finish is one of them)."""
+        if max(map(len, chunks)) > ev.MAX_EVENT_BYTES:
+            chunks = [c for c in chunks if len(c) <= ev.MAX_EVENT_BYTES or self._drop_big(c)]
+        room = MAX_BUFFER - (self._framed - self._taken)
+        ends = list(accumulate(map(len, chunks)))
+        if not ends or ends[-1] <= room:
+            return chunks
+        fit = bisect_right(ends, room)
+        kept, over = chunks[:fit], chunks[fit:]
+        if room > -MAX_BUFFER // 4:
+            other = [c for c in over if not _is_log(c)]
+            kept += other
+        else:
+            other = []
+        if not self._warned_full:
+            self._warned_full = True
+            warn(f"runwatch: {self.path}: {MAX_BUFFER >> 20} MB of logged data is waiting for a "
+                 "disk that takes nothing; further steps are dropped until it does (counted, and "
+                 "reported when the run ends)")
+        self.dropped_steps += sum(map(_is_log, over))
+        self.dropped_bytes += ends[-1] - ends[fit - 1] if fit else ends[-1]
+        self.dropped_bytes -= sum(map(len, other))
+        return kept
+
+    def _drop_big(self, chunk: bytes) -> bool:
+        self.dropped_bytes += len(chunk)
+        self.dropped_steps += _is_log(chunk)
+        if not self._warned_big:
+            self._warned_big = True
+            warn(f"runwatch: an event of {len(chunk) / 2**20:.0f} MiB for {self.path} is over the "
+                 f"{ev.MAX_EVENT_BYTES >> 20} MiB limit of one event and was dropped; log smaller values")
+        return False
+
+    # -- the writing thread: frames -> disk --------------------------------------------------
+    def _write_loop(self) -> None:
+        delay = 0.0
+        while True:
+            self._work.clear()
+            if time.monotonic() - self._last_check > 1.0:
+                self._last_check = time.monotonic()
+                self._check_file()
+            if not self._outbox or self._give_up:
+                if self._stop:
+                    break
+                self._work.wait(1.0)
+                continue
+            if self._safe_write():
+                delay = 0.0
+                continue
+            delay = min(RETRY_MAX, max(0.05, delay * 2))
+            self._work.wait(delay)  # a new request or more frames: try again sooner
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def _safe_write(self) -> bool:
+        try:
+            return self._write_some()
+        except Exception as exc:  # noqa: BLE001 - a bug must not stop the writing thread
+            self._inflight.clear()
+            warn(f"runwatch: internal error writing {self.path}: {exc!r}")
+            return False
+
+    def _write_some(self) -> bool:
+        """Write the frames at the head of the outbox, up to a request or WRITE_BATCH; answer
+        a request once all before it is written. False when the disk refused."""
+        outbox, batch, size = self._outbox, self._inflight, 0
+        while outbox and size < WRITE_BATCH:
+            item = outbox[0]
+            if type(item) is _Flush:
+                if batch:
+                    break
+                outbox.popleft()
+                self._answer(item)
+                return True
+            batch.append(outbox.popleft())  # type: ignore[arg-type]
+            size += len(item)  # type: ignore[arg-type]
+        written = self._write(batch)
+        self._taken += sum(map(len, batch[:written]))  # what is being written still counts
+        failed = written < len(batch)
+        if failed:
+            outbox.extendleft(reversed(batch[written:]))
+            for item in list(outbox):
+                if type(item) is _Flush and not item.done:
+                    item.done = True  # answered: not written (ok stays False)
+        batch.clear()
+        self.progress += 1
+        return not failed
+
+    def _write(self, frames: list[bytes]) -> int:
+        """Append whole frames; how many landed. After a failure part-way, the file is cut
+        back to its last whole frame: a torn frame is never left between good ones."""
+        fd = self._fd
+        if fd is None:
+            return 0
+        ends = list(accumulate(map(len, frames)))
+        done = 0
+        try:
+            while done < ends[-1]:  # one system call (and one GIL hand-over) per batch
+                first = bisect_right(ends, done)
+                skip = done - (ends[first - 1] if first else 0)
+                parts = frames[first : first + _IOV_MAX]
+                if skip:
+                    parts[0] = memoryview(parts[0])[skip:]  # type: ignore[call-overload]
+                done += os.writev(fd, parts)
+                self.progress += 1
+        except OSError as exc:
+            whole = bisect_right(ends, done)
+            good = self._good + (ends[whole - 1] if whole else 0)
+            if done > good - self._good:
+                try:
+                    os.ftruncate(fd, good)
+                except OSError:
+                    pass  # not a file we can cut (a pipe), or the disk is gone: the reader resyncs
+            self._good = good
+            self._on_error(exc)
+            return whole
+        self._good += ends[-1]
+        self.last_write = time.monotonic()
+        if self._failed:
+            self._failed = None
+            say(f"runwatch: writing {self.path} works again")
+        return len(frames)
+
+    def _on_error(self, exc: OSError) -> None:
+        self._failed = exc.strerror or str(exc)
+        if not self._warned_write:
+            self._warned_write = True
+            warn(f"runwatch: cannot write {self.path}: {self._failed}. Training continues; logged "
+                 f"data is kept in memory (up to {MAX_BUFFER >> 20} MB) and retried.")
+
+    def _answer(self, request: _Flush) -> None:
+        if request.fsync and self._fd is not None:
+            try:
+                os.fsync(self._fd)
+            except OSError as exc:
+                self._on_error(exc)
+                request.done = True
+                return
+        request.ok = request.done = True
+        self.progress += 1
 
     def _check_file(self) -> None:
         """A segment deleted under us (its run directory removed) takes writes into nothing:
@@ -161,87 +377,26 @@ class SegmentWriter:
             "continuing in a new segment (steps before this point are gone with the file)"
         )
         try:
-            run_dir = self.path.parent
-            run_dir.mkdir(parents=True, exist_ok=True)
-            path = run_dir / segment_name(self._role)
-            new_fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o666)
-            head = ev.HEADER + ev.encode(segment_start(self._run_id, self._role))
-            for event in self.reopen_events():
-                head += ev.encode(event)
-            os.write(new_fd, head)
+            self.path, self._fd, self._good = open_segment(
+                self.path.parent, self._run_id, self._role, self.reopen_events())
         except OSError as exc:
             warn(f"runwatch: cannot recreate {self.path.parent}: {exc.strerror or exc}")
             return
-        self.path, self._fd = path, new_fd
         try:
             os.close(fd)
         except OSError:
             pass
 
-    def flush(self, fsync: bool = False) -> bool:
-        """Write what is buffered; True when everything reached the file."""
-        with self._lock:
-            return self._flush_locked(fsync)
-
-    def _flush_locked(self, fsync: bool) -> bool:
-        frames, popleft = self._frames, self._frames.popleft
-        chunks = [popleft() for _ in range(len(frames))]
-        data = ev.frames_from(chunks) if chunks else b""
-        if self._retry:
-            data = bytes(self._retry) + data
-            self._retry.clear()
-        fd = self._fd
-        if fd is None:
-            return not data
-        written = 0
-        try:
-            if data:
-                while written < len(data):
-                    written += os.write(fd, data[written:] if written else data)
-                self.last_write = time.monotonic()
-            if fsync:
-                os.fsync(fd)
-        except OSError as exc:
-            unwritten = data[written:]
-            keep = min(len(unwritten), MAX_BUFFER)
-            # Keep the oldest whole frames; a frame cut at the bound is simply dropped bytes
-            # that the reader resynchronises past.
-            self._retry += unwritten[:keep]
-            self.dropped_bytes += len(unwritten) - keep
-            if not self._failed:
-                self._failed = True
-                warn(
-                    f"runwatch: cannot write {self.path}: {exc.strerror or exc}. "
-                    "Training continues; logged data is kept in memory (up to 64 MB) and "
-                    "retried."
-                )
-            return False
-        if self._failed:
-            self._failed = False
-            print(f"runwatch: writing {self.path} works again", file=sys.stderr)
-        return True
-
-    def close(self) -> None:
-        """Flush, fsync and close. Safe to call twice."""
-        if self._closed:
+    def _report_loss(self) -> None:
+        """One line on stderr, at close, for whatever never reached the file."""
+        unwritten = [f for f in [*self._inflight, *self._outbox] if type(f) is bytes]
+        steps = sum(type(e) is ev.Log for e in ev.scan_frames(b"".join(unwritten))[0])
+        queued = list(self._frames)
+        steps += sum(map(_is_log, queued)) + self.dropped_steps
+        size = sum(map(len, unwritten)) + sum(map(len, queued)) + self.dropped_bytes
+        if not size:
             return
-        self._closed = True
-        self._wake.set()
-        if self._thread is not threading.current_thread():
-            self._thread.join(timeout=2.0)
-        self.flush(fsync=True)
-        if self._fd is not None:
-            try:
-                os.close(self._fd)
-            except OSError:
-                pass
-            self._fd = None
-        if self.dropped_bytes:
-            warn(f"runwatch: {self.dropped_bytes} bytes of events could not be written to {self.path}")
+        why = f" ({self._failed})" if self._failed else ""
+        say(f"runwatch: LOST {steps} steps ({human_size(size)}) of run {self._run_id}: they could not be "
+            f"written to {self.path}{why}; the file keeps everything before them.")
 
-    def abandon_in_child(self) -> None:
-        """After fork: the child must never write the parent's file."""
-        self._closed = True
-        self._fd = None
-        self._frames.clear()
-        self._retry.clear()
