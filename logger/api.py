@@ -9,16 +9,21 @@
 from __future__ import annotations
 
 import datetime as _dt
+import io
+import mimetypes
 import os
 import random
+import re
+import shutil
 import warnings
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from .artifacts import Artifact, ArtifactError, list_artifact_names, load_artifact
 from .edit import edit_name, edit_notes, set_tags
 from .paths import resolve_root
-from .query import matches
+from .query import _MISSING, field, matches
 from .reader import RootReader
 from .rundata import RunData
 from .writer import RunwatchWarning
@@ -52,6 +57,13 @@ class Run:
                 "skipped; the rest of the run reads normally", RunwatchWarning, stacklevel=3)
         for error in data.errors:
             warnings.warn(f"run {data.path}: {error}", RunwatchWarning, stacklevel=3)
+        overlaps = data.history.overlaps
+        if overlaps:
+            warnings.warn(
+                f"run {data.path}: {len(data.writers)} writers logged the same keys at {overlaps} "
+                "step(s); history() shows the last writer's value at each (writers are ordered by "
+                "resume, then segment name); run.writers lists them, and history(writer=...) or "
+                "scan_history(writer=...) reads each one's own rows", RunwatchWarning, stacklevel=3)
 
     state = property(lambda self: self._data.state)
     config = property(lambda self: self._data.config)
@@ -101,17 +113,31 @@ class Run:
         }
 
     # -- history ----------------------------------------------------------------------------
+    @property
+    def writers(self) -> list[str]:
+        """The segments that logged rows (one per process: DDP ranks, resumes), in the order
+        history() applies them; pass one as `writer=` to read only its rows."""
+        return self._data.writers
+
+    @property
+    def overlapping_steps(self) -> int:
+        """Steps at which several writers logged the same key (history shows the last's)."""
+        return self._data.history.overlaps
+
     def scan_history(self, keys: Sequence[str] | None = None, page_size: int = 1000,
-                     min_step: int | None = None, max_step: int | None = None) -> Iterator[dict[str, Any]]:
-        """Every row, in step order, with `_step`, `_timestamp`, `_runtime` (W&B's scan_history)."""
-        rows = self._data.history.rows(list(keys) if keys is not None else None, min_step, max_step)
+                     min_step: int | None = None, max_step: int | None = None,
+                     writer: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every row, in step order, with `_step`, `_timestamp`, `_runtime` (W&B's scan_history).
+        `writer` (a name from `writers`, or a role like "rank 1"): only that writer's rows."""
+        history = self._data.history if writer is None else self._data.writer_history(writer)
+        rows = history.rows(list(keys) if keys is not None else None, min_step, max_step)
         for row in rows:
             if keys is not None and not all(k in row for k in keys):
                 continue
             yield row
 
     def history(self, samples: int = 500, keys: Sequence[str] | None = None, x_axis: str = "_step",
-                pandas: bool = True, stream: str = "default") -> Any:
+                pandas: bool = True, stream: str = "default", writer: str | None = None) -> Any:
         """Up to `samples` rows spread evenly over the run (W&B samples too); a DataFrame by
         default (needs pandas), or a list of dicts with `pandas=False`."""
         if pandas:
@@ -123,7 +149,7 @@ class Run:
                     "pip install 'runwatch[pandas]', or call history(pandas=False) for a list of dicts"
                 ) from None
         wanted = None if keys is None else [*keys, *([x_axis] if x_axis not in ("_step",) else [])]
-        rows = list(self.scan_history(keys=wanted))
+        rows = list(self.scan_history(keys=wanted, writer=writer))
         if samples and len(rows) > samples:
             picks = sorted(random.Random(0).sample(range(1, len(rows) - 1), samples - 2))
             rows = [rows[0], *(rows[i] for i in picks), rows[-1]]
@@ -134,19 +160,28 @@ class Run:
         return rows
 
     # -- files and artifacts ----------------------------------------------------------------
-    def files(self) -> list[dict[str, Any]]:
-        """What save() stored: name, size, and the path on disk."""
+    def files(self, names: Sequence[str] | None = None, pattern: str | None = None,
+              per_page: int = 50) -> list[File]:
+        """What save() stored, as W&B's File objects (`.name`, `.size`, `.download()`).
+        `names` picks exact names; `pattern` is W&B's SQL LIKE form ("%.json")."""
+        if names and pattern:
+            raise ValueError("files(): pass names or pattern, not both")
         files_dir = self._data.dir / "files"
-        found: dict[str, dict[str, Any]] = {}
-        for f in self._data.files:
-            found[f.path] = {"name": f.path, "size": f.size, "policy": f.policy}
+        found: dict[str, tuple[int, str]] = {f.path: (f.size, f.policy) for f in self._data.files}
         if files_dir.is_dir():  # what the script wrote into run.dir itself
             for p in files_dir.rglob("*"):
                 name = p.relative_to(files_dir).as_posix()
                 if p.is_file() and not p.name.startswith("."):
-                    entry = found.setdefault(name, {"name": name, "policy": "dir"})
-                    entry["size"] = p.stat().st_size
-        return [{**e, "path": str(files_dir / n)} for n, e in sorted(found.items())]
+                    found[name] = (p.stat().st_size, found.get(name, (0, "dir"))[1])
+        like = _like(pattern) if pattern else None
+        return [File(n, size, files_dir, policy) for n, (size, policy) in sorted(found.items())
+                if (not names or n in names) and (like is None or like.fullmatch(n))]
+
+    def file(self, name: str) -> File:
+        """One file by name (W&B's run.file)."""
+        for f in self.files([name]):
+            return f
+        raise ValueError(f"run {self._data.path} has no file {name!r}; run.files() lists them")
 
     def logged_artifacts(self) -> list[Artifact]:
         out = []
@@ -213,9 +248,7 @@ class Api:
         project = path.strip("/").split("/")[-1] if path else None
         selected = [d for d in self._reader().runs.values() if project is None or d.project == project]
         selected = [d for d in selected if matches(d, filters)]
-        key, reverse = (order[1:], True) if order.startswith("-") else (order.lstrip("+"), False)
-        selected.sort(key=lambda d: _order_key(d, key), reverse=reverse)
-        return Runs([Run(d, self.root) for d in selected])
+        return Runs([Run(d, self.root) for d in _sorted(selected, order)])
 
     def run(self, path: str) -> Run:
         """One run: "project/id", "entity/project/id" or "project/runs/id"."""
@@ -247,13 +280,77 @@ class Api:
         return list_artifact_names(self.root, project)
 
 
-def _order_key(d: RunData, key: str) -> Any:
+def _sorted(runs: list[RunData], order: str) -> list[RunData]:
+    """W&B's `order`: "+key" ascending, "-key" descending, runs missing the key last either
+    way. Numbers sort before strings; anything else by its repr."""
+    key, reverse = (order[1:], True) if order.startswith("-") else (order.lstrip("+"), False)
     if key in ("created_at", "createdAt"):
-        return d.created_at
-    if key.startswith("summary_metrics.") or key.startswith("summary."):
-        value = d.summary_flat().get(key.split(".", 1)[1])
-    elif key.startswith("config."):
-        value = d.config.get(key.split(".", 1)[1])
-    else:
-        value = getattr(d, key, None)
-    return (value is None, value if isinstance(value, (int, float)) else str(value))
+        return sorted(runs, key=lambda d: d.created_at, reverse=reverse)
+    present, missing = [], []
+    for d in runs:
+        value = field(d, key if "." in key or key in _FIELDS else f"summary_metrics.{key}")
+        if value is _MISSING or value is None:
+            missing.append(d)
+        elif isinstance(value, (int, float)):
+            present.append(((0, value, ""), d))
+        else:
+            present.append(((1, 0, value if isinstance(value, str) else repr(value)), d))
+    present.sort(key=lambda p: p[0], reverse=reverse)
+    return [d for _, d in present] + missing
+
+
+_FIELDS = ("name", "state", "group", "job_type", "notes", "id", "project", "display_name",
+           "displayName", "jobType", "tags")
+
+
+def _like(pattern: str) -> re.Pattern[str]:
+    """SQL LIKE ("%" any run, "_" one character) as a regular expression."""
+    parts = ("." if c == "_" else ".*" if c == "%" else re.escape(c) for c in pattern)
+    return re.compile("".join(parts), re.DOTALL)
+
+
+class File:
+    """A file save() stored, shaped like W&B's public File: `name`, `size`, `download()`."""
+
+    def __init__(self, name: str, size: int, files_dir: Path, policy: str) -> None:
+        self.name = name
+        self.size = size
+        self.policy = policy
+        self._files_dir = files_dir
+        self.path = str(files_dir / name)
+        self.mimetype = mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+    @property
+    def url(self) -> str:
+        return Path(self.path).absolute().as_uri()
+
+    def download(self, root: str | os.PathLike[str] = ".", replace: bool = False,
+                 exist_ok: bool = False, api: Any = None) -> io.TextIOWrapper:
+        """Copy the file to `root`/name and open it, as W&B does; an existing file raises
+        ValueError unless `replace` (overwrite) or `exist_ok` (open it as it is)."""
+        source = _inside(self._files_dir, self.name)
+        target = _inside(Path(root), self.name)
+        if source is None or target is None:
+            raise ValueError(f"file name {self.name!r} leads outside its directory; not copied")
+        if target.exists() and not replace:
+            if exist_ok:
+                return open(target)
+            raise ValueError(f"{target} already exists: pass replace=True to overwrite it, "
+                             "or exist_ok=True to leave it as it is")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        return open(target)
+
+    def __getitem__(self, key: str) -> Any:  # the dicts files() returned before
+        if key in ("name", "size", "path", "policy"):
+            return getattr(self, key)
+        raise KeyError(key)
+
+    def __repr__(self) -> str:
+        return f"<File {self.name} ({self.mimetype}) {self.size} B>"
+
+
+def _inside(base: Path, name: str) -> Path | None:
+    """base/name, or None where the name climbs out of base (.. or an absolute path)."""
+    path = Path(os.path.abspath(base / name))
+    return path if path.is_relative_to(os.path.abspath(base)) and path != Path(os.path.abspath(base)) else None

@@ -49,6 +49,7 @@ class SegmentStart(Event, tag="seg"):
     proc_start: int  # the pid's start time in clock ticks since boot (Linux), else 0
     boot_id: str
     time: float
+    pid_ns: str = ""  # the writer's PID namespace ("pid:[4026531836]"); "" from older writers
 
 
 class RunStart(Event, tag="run"):
@@ -136,6 +137,14 @@ class Heartbeat(Event, tag="hb"):
     time: float
 
 
+class EditSeen(Event, tag="seen"):
+    """First event of an editor's segment: the size of every segment of the run when the edit
+    was made. The edit orders after what those bytes hold, whatever the editor's clock says."""
+
+    segments: dict[str, int]
+    time: float
+
+
 class Finish(Event, tag="finish"):
     time: float
     exit_code: int
@@ -157,6 +166,7 @@ AnyEvent = Union[  # noqa: UP007 - msgspec needs a real Union object here
     FileSaved,
     Heartbeat,
     Finish,
+    EditSeen,
 ]
 
 _encoder = msgspec.msgpack.Encoder()

@@ -18,6 +18,8 @@ from itertools import chain, compress, islice
 from operator import itemgetter, lt
 from typing import Any
 
+from .flat import flatten_into
+
 MAX_PARKED = 4096  # rows parked before compaction runs anyway: parked rows cost ~5x columns
 _INT64 = 2**63
 _NUMERIC_TYPES = frozenset((int, float))
@@ -73,6 +75,13 @@ class Column:
         # not make an older value the summary's.
         self.last_time, self.last_value = times[-1], values[-1]
 
+    def extend_from(self, other: Column, row_base: int) -> None:
+        """Append another writer's column, its rows shifted by `row_base` (see `merge`)."""
+        values = other.values if other.kind == "o" else other.values.tolist()
+        self.extend(other.steps.tolist(), [r + row_base for r in other.rows], values,
+                    [other.last_time], other.ordered)
+        self.last_value = other.last_value
+
     def __len__(self) -> int:
         return len(self.steps)
 
@@ -109,7 +118,7 @@ class History:
     """Every logged row of a run: its step and time, and a column per key."""
 
     __slots__ = ("steps", "times", "_columns", "rewritten", "max_step", "dropped", "_pending",
-                 "_paths", "_parked", "keep")
+                 "_paths", "_parked", "keep", "overlaps")
 
     def __init__(self, paths: dict[str, tuple[str, ...]] | None = None, keep: bool = True) -> None:
         self.keep = keep  # False: only each key's last value (a follower that prints, like tail)
@@ -119,6 +128,7 @@ class History:
         self.rewritten = 0  # rows whose step was not past every earlier row's
         self.max_step: int | None = None
         self.dropped = 0  # rows that cannot be held (a step outside 64 bits)
+        self.overlaps = 0  # steps at which several writers logged the same key (see merge)
         self._pending: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
         self._parked = 0
         self._paths = paths if paths is not None else {}  # flat key -> path, for nested dicts
@@ -228,8 +238,6 @@ class History:
     def _add_nested(self, key: str, rows: list[int], steps: list[int], times: list[float],
                     values: list[Any], parts: dict[str, list[Any]]) -> None:
         """A key logged as a nested dict: W&B's "a.b" history keys."""
-        from .values import flatten_into
-
         plain = [type(v) is not dict for v in values]
         if any(plain):
             parts.setdefault(key, []).append(
@@ -237,7 +245,7 @@ class History:
         for row, step, time, value in zip(rows, steps, times, values):
             if type(value) is dict:
                 flat: dict[str, Any] = {}
-                flatten_into(flat, {key: value}, "", self._paths)
+                flatten_into(flat, {key: value}, self._paths)
                 for k, v in flat.items():
                     parts.setdefault(k, []).append(([row], [step], [time], [v], True))
 
@@ -329,3 +337,39 @@ class History:
             if keys is not None and not any(k in row for k in keys):
                 continue
             yield row
+
+
+def merge(histories: list[History], paths: dict[str, tuple[str, ...]], keep: bool = True) -> History:
+    """One history of several writers' (segments'), in the order given: a total order.
+
+    Rows are laid out writer after writer, so where two writers logged a key at one step,
+    the later writer in that order wins, whichever file a reader happened to read first;
+    every writer's own rows stay readable from its own History. `overlaps` counts the steps
+    at which more than one writer logged the same key.
+    """
+    out = History(paths, keep)
+    base = 0
+    top: int | None = None
+    steps_by_key: dict[str, set[int]] = {}
+    overlapping: set[int] = set()
+    for h in histories:
+        for key, col in h.columns.items():
+            if not len(col):
+                continue
+            out._column(key).extend_from(col, base)
+            seen = steps_by_key.setdefault(key, set())
+            mine = set(col.steps)
+            overlapping |= seen & mine
+            seen |= mine
+        for step in h.steps:
+            if top is None or step > top:
+                top = step
+            else:
+                out.rewritten += 1
+        out.steps.extend(h.steps)
+        out.times.extend(h.times)
+        out.dropped += h.dropped
+        base += len(h.steps)
+    out.max_step = top
+    out.overlaps = len(overlapping)
+    return out

@@ -127,7 +127,9 @@ def _previous_run(root: Path, project: str, run_id: str, resume: Any) -> Any:
     previous = _read_previous(run_dir) if resume in ("allow", "must") else None
     if resume == "must" and previous is None:
         raise ValueError(f"resume='must' but run {project}/{run_id} does not exist under {root}")
-    exists = run_dir.is_dir() and any(p.suffix == ".rws" for p in run_dir.iterdir())
+    from .reader import is_run_dir  # here: `import logger` stays light
+
+    exists = run_dir.is_dir() and is_run_dir(run_dir)
     if exists and previous is None:
         raise ValueError(
             f"run {project}/{run_id} already exists under {root}; pass resume='allow' to continue it"

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import events as ev
-from .host import boot_id, process_start_ticks
+from .host import boot_id, pid_namespace, process_start_ticks
 
 FLUSH_INTERVAL = 0.1
 BUSY_FRAMES = 10_000  # queued events that make the flusher hurry
@@ -61,6 +61,7 @@ def segment_start(run_id: str, role: str) -> ev.SegmentStart:
         proc_start=process_start_ticks(pid),
         boot_id=boot_id(),
         time=time.time(),
+        pid_ns=pid_namespace(),
     )
 
 
