@@ -217,11 +217,18 @@ class History:
 
     def _forget(self) -> None:
         """Keep only the last row of every column: memory stays flat however long a run logs."""
-        for col in self._columns.values():
+        cols = [c for c in self._columns.values() if len(c)]
+        for col in cols:
             if len(col) > 1:
                 del col.steps[:-1], col.rows[:-1], col.values[:-1]
         if len(self.steps) > 1:
-            del self.steps[:-1], self.times[:-1]
+            # Keep the rows the kept values are in (their times), renumbered to match.
+            kept = sorted({c.rows[0] for c in cols} | {len(self.steps) - 1})
+            index = {row: i for i, row in enumerate(kept)}
+            self.steps = array("q", [self.steps[r] for r in kept])
+            self.times = array("d", [self.times[r] for r in kept])
+            for col in cols:
+                col.rows[0] = index[col.rows[0]]
 
     def _extend_parts(self, parts: dict[str, list[tuple[Any, ...]]]) -> None:
         for key, chunks in parts.items():

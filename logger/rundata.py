@@ -17,6 +17,7 @@ from . import events as ev
 from .flat import flatten_into
 from .history import History, merge
 from .liveness import HEARTBEAT_WINDOW, Observations, writer_alive
+from .seen import count_events
 from .segment import SegmentReader
 from .values import deep_merge, unflatten
 
@@ -48,9 +49,9 @@ class RunData:
         self.error: str | None = None
         self.finished_at: float | None = None
         self.updated_at = 0.0
-        self._meta: list[tuple[float, str, int, Any, int]] = []  # time, segment, seq, event, offset
+        self._meta: list[tuple[float, str, int, Any]] = []  # time, segment, seq, event
         self._edit_seen: dict[str, dict[str, int]] = {}  # editor segment -> sizes it saw
-        self._offset: dict[str, int] = {}  # per segment: how far its events were applied
+        self._seen_counts: dict[tuple[str, int], int] = {}  # (segment, size) -> events before
         self._meta_dirty = True
         self._seq: dict[str, int] = {}
         self._clock: dict[str, float] = {}  # per segment: the latest event time seen so far
@@ -70,10 +71,7 @@ class RunData:
             if history is None:
                 history = self._histories[name] = History(self._paths, keep=self._keep)
             history.add_logs(logs)
-        # Where each event ended in its file, spread evenly over this read's bytes: what an
-        # editor's EditSeen sizes are compared with.
-        first, last, n = self._offset.get(name, 0), seg.offset, len(events)
-        for i, event in enumerate(events):
+        for event in events:
             seq += 1
             kind = type(event)
             if kind is log:
@@ -82,8 +80,7 @@ class RunData:
                 # A segment's own events keep their order even if its wall clock steps back.
                 t = event.time if event.time == event.time else clock  # NaN: keep the order
                 clock = t if t > clock else clock
-                offset = first + (last - first) * (i + 1) // n
-                self._meta.append((clock, name, seq, event, offset))
+                self._meta.append((clock, name, seq, event))
                 self._meta_dirty = True
                 if kind is ev.RunStart and event.follows:
                     self._follows[name] = [f for f in event.follows if type(f) is str]
@@ -97,7 +94,6 @@ class RunData:
                 self._meta_dirty = True
         self._seq[name] = seq
         self._clock[name] = clock
-        self._offset[name] = last
         if events:
             self.updated_at = max(self.updated_at, seg.last_time)
             self.version += 1
@@ -160,7 +156,7 @@ class RunData:
         """What only scripts write (config, summary, metrics) in the order the segments ran:
         a resume comes after what it resumed, whatever the two machines' clocks said."""
         generation = self._generations()
-        for *_, e, _o in sorted(self._meta, key=lambda m: (generation.get(m[1], 0), *m[:3])):
+        for _t, _n, _s, e in sorted(self._meta, key=lambda m: (generation.get(m[1], 0), *m[:3])):
             kind = type(e)
             if kind is ev.RunStart:
                 if d["start"] is None or (d["start"].resumed and not e.resumed):
@@ -214,10 +210,23 @@ class RunData:
             seen = seen_by.get(m[1])
             if seen is None or type(m[3]) not in _LABELS:
                 continue
-            after = max((i for i, t in enumerate(timed) if t[4] <= seen.get(t[1], -1)), default=-1)
+            counts = {name: self._events_within(name, size) for name, size in seen.items()}
+            after = max((i for i, t in enumerate(timed) if t[2] <= counts.get(t[1], 0)), default=-1)
             keyed.append(((after, 1, sum(seen.values()), *m[:3]), m[3]))
         keyed.sort(key=lambda k: k[0])
         return [e for _, e in keyed]
+
+    def _events_within(self, name: str, size: int) -> int:
+        """How many events of segment `name` lie in its first `size` bytes."""
+        seg = self.segments.get(name)
+        if seg is None:
+            return 0
+        if size >= seg.offset:
+            return self._seq.get(name, 0)  # all this reader has read of it so far
+        key = (name, size)
+        if key not in self._seen_counts:  # bytes before `size` never change: count them once
+            self._seen_counts[key] = count_events(seg.path, size)
+        return self._seen_counts[key]
 
     def _generations(self) -> dict[str, int]:
         """0 for a segment that resumed nothing; 1 + the latest it resumed otherwise."""
