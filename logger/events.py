@@ -141,7 +141,7 @@ class EditSeen(Event, tag="seen"):
     """First event of an editor's segment: the size of every segment of the run when the edit
     was made. The edit orders after what those bytes hold, whatever the editor's clock says."""
 
-    segments: dict[str, int]
+    segments: dict[str, Any]  # segment name -> size in bytes (other values are ignored)
     time: float
 
 

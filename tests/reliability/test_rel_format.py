@@ -102,6 +102,7 @@ def one_of_each() -> list[Any]:
                           aliases=["best", "latest"], time=1.7e9 + 9),
         ev.FileSaved(path="ckpt/model.pt", policy="end", size=99, time=1.7e9 + 10),
         ev.Heartbeat(time=1.7e9 + 11),
+        ev.EditSeen(segments={"20260101T000000-script-1-abcdef.rws": 4096}, time=1.7e9 + 11),
         ev.Finish(time=1.7e9 + 12, exit_code=3, state="failed", error="Traceback ...\nValueError"),
     ]
 
