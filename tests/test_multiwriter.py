@@ -143,3 +143,29 @@ def test_two_concurrent_processes_sharing_a_run_id(tmp_path):
         warnings.simplefilter("ignore", RunwatchWarning)
         again = [(r["_step"], r["loss"]) for r in reader.runs["p/shared"].history.rows()]
     assert again == merged
+
+
+def test_a_resume_from_an_older_checkpoint_wins_whatever_the_read_order(tmp_path):
+    """A resume (it follows the original) rewinds to step 5; its clock is behind. Readers
+    reading either file first show the resume's values from step 5 on, and count the rewrite."""
+    root = tmp_path / "runs"
+    run_dir = root / "p" / "r"
+    run_dir.mkdir(parents=True)
+    first, resume = run_dir / "20260101T000000-script-1-aaaaaa.rws", run_dir / "20250101T000000-script-2-bbbbbb.rws"
+    start = _start("script", 1000.0)
+    first.write_bytes(ev.HEADER + _frames([*start, *_logs(0, range(10), 1000.0)]))
+    again = _start("script", 10.0)
+    again[1] = ev.RunStart(**{**{f: getattr(again[1], f) for f in again[1].__struct_fields__},
+                              "resumed": True, "follows": [first.name]})
+    resume.write_bytes(ev.HEADER + _frames([*again, *_logs(1, range(5, 15), 10.0)]))
+    views = []
+    for order in ([first, resume], [resume, first]):
+        reader = RootReader(root)
+        for path in order:
+            reader.read_paths([path])
+        h = reader.runs["p/r"].history
+        views.append((h.columns["loss"].series(), h.rewritten, list(h.rows())))
+    assert views[0] == views[1]
+    (steps, values), rewritten, _ = views[0]
+    assert steps == list(range(15)) and rewritten == 5
+    assert values == [float(s) for s in range(5)] + [1000.0 + s for s in range(5, 15)]
