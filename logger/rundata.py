@@ -15,8 +15,9 @@ from typing import Any
 
 from . import events as ev
 from .flat import flatten_into
-from .history import History, merge
+from .history import History
 from .liveness import HEARTBEAT_WINDOW, Observations, writer_alive
+from .multiwriter import merge
 from .seen import count_events
 from .segment import SegmentReader
 from .values import deep_merge, unflatten
@@ -112,7 +113,7 @@ class RunData:
         histories = self._writer_histories()
         if len(histories) == 1:
             return histories[0][1]
-        key = tuple((name, len(h)) for name, h in histories)
+        key = (self.version, tuple(name for name, _ in histories))
         if self._merged is None or self._merged[0] != key:
             self._merged = (key, merge([h for _, h in histories], self._paths, self._keep))
         return self._merged[1]
