@@ -76,13 +76,17 @@ def pid_verdict(start: Any) -> bool | None:
 
 
 def writer_alive(seg: Any, seen: Observations, wall: float, mono: float) -> bool:
-    """Whether the writer of one segment (started, not finished) is alive."""
+    """Whether the writer of one segment (not finished) is alive."""
     start = seg.start
     if start is None:
-        return False
-    verdict = pid_verdict(start)
-    if verdict is not None:
-        return verdict
+        # Created, first write not read yet (the writer opens its file, then writes to it):
+        # alive while the file is fresh, so a new run does not flash "crashed".
+        if seg.error is not None:
+            return False
+    else:
+        verdict = pid_verdict(start)
+        if verdict is not None:
+            return verdict
     quiet = seen.quiet_for(seg.path.name, mono)
     if quiet is None:
         quiet = _age_at_first_sight(seg.mtime, wall) if seg.mtime else HEARTBEAT_WINDOW

@@ -338,7 +338,7 @@ class RunData:
         mono = _time.monotonic() + (0.0 if now is None else now - wall)
         wall = wall if now is None else now
         return any(s.finish is None and writer_alive(s, self._observed, wall, mono)
-                   for s in self.segments.values() if s.role != "editor" and s.start)
+                   for s in self.segments.values() if s.role != "editor")
 
     def refresh_state(self, now: float | None = None) -> bool:
         """Derive the run's state from its segments; True when it changed."""
@@ -359,6 +359,8 @@ class RunData:
             else:
                 self.state, self.exit_code, self.error = fin.state, fin.exit_code, fin.error
                 self.finished_at = fin.time
+        elif self.state == "running":  # a segment that was created and never written
+            self.state, self.exit_code, self.error = "crashed", None, None
         changed = before != (self.state, self.exit_code, self.error)
         if changed:
             self.version += 1

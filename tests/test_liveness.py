@@ -174,3 +174,17 @@ def test_a_future_clock_never_keeps_a_silent_segment_running(tmp_path):
     old = time.time() - 3600
     os.utime(path, (old, old))
     assert _state(RootReader(tmp_path / "runs")) == "crashed"
+
+
+def test_a_segment_created_but_not_yet_written_is_a_starting_run(tmp_path):
+    """A writer creates its file, then writes its first frame: a reader in between must not
+    call the run crashed (tail printed "crashed" then "running" for a healthy run)."""
+    run_dir = tmp_path / "runs" / "p" / "w1"
+    run_dir.mkdir(parents=True)
+    path = run_dir / "20260101T000000-script-1-abcdef.rws"
+    path.write_bytes(b"")
+    reader = RootReader(tmp_path / "runs")
+    assert _state(reader) == "running"
+    assert _state(reader, now=time.time() + HEARTBEAT_WINDOW + 1) == "crashed"  # never written
+    path.write_bytes(ev.HEADER + ev.encode(_start_event(host="elsewhere")))
+    assert _state(reader) == "running"
