@@ -35,11 +35,14 @@ def field(run: Any, key: str) -> Any:
     head, _, rest = key.partition(".")
     head = _ALIASES.get(head, head)
     if head == "config":
-        if rest.endswith(".value"):  # W&B's server-side form: config.lr.value
-            value = _lookup(run.config, rest[: -len(".value")])
+        for dotted in (rest[: -len(".value")], rest) if rest.endswith(".value") else (rest,):
+            # W&B's server-side form first (config.lr.value), then the key as written
+            value = _lookup(run.config, dotted)
+            if value is _MISSING and dotted:
+                value = flatten(run.config).get(dotted, _MISSING)  # logger.flat's keys
             if value is not _MISSING:
                 return value
-        return _lookup(run.config, rest)
+        return _MISSING
     if head == "summary":
         flat = run.summary_flat() if hasattr(run, "summary_flat") else None
         if flat is not None and rest in flat:

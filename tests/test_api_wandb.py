@@ -110,3 +110,4 @@ def test_one_flattening_of_nested_config():
         summary: dict = {}
 
     assert compile_filter("opt.lr<1")(R())  # an old writer's int key does not break filters
+    assert compile_filter("acc.0>0.5")(R())  # and its flat key ("acc.0") is the one to filter on
