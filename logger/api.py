@@ -19,9 +19,10 @@ from .artifacts import Artifact, ArtifactError, list_artifact_names, load_artifa
 from .edit import edit_name, edit_notes, set_tags
 from .media.readback import MediaReads
 from .paths import resolve_root
-from .query import matches
+from .query import _MISSING, field, matches
 from .reader import RootReader
 from .rundata import RunData
+from .runfiles import File, inside, like_pattern
 from .writer import RunwatchWarning
 
 
@@ -53,6 +54,13 @@ class Run(MediaReads):  # file(), load_table(), alerts, charts: logger/media/rea
                 "skipped; the rest of the run reads normally", RunwatchWarning, stacklevel=3)
         for error in data.errors:
             warnings.warn(f"run {data.path}: {error}", RunwatchWarning, stacklevel=3)
+        overlaps = data.history.overlaps
+        if overlaps:
+            warnings.warn(
+                f"run {data.path}: {len(data.writers)} writers logged the same keys at {overlaps} "
+                "step(s); history() shows the last writer's value at each (writers are ordered by "
+                "resume, then segment name); run.writers lists them, and history(writer=...) or "
+                "scan_history(writer=...) reads each one's own rows", RunwatchWarning, stacklevel=3)
 
     state = property(lambda self: self._data.state)
     config = property(lambda self: self._data.config)
@@ -110,17 +118,31 @@ class Run(MediaReads):  # file(), load_table(), alerts, charts: logger/media/rea
         }
 
     # -- history ----------------------------------------------------------------------------
+    @property
+    def writers(self) -> list[str]:
+        """The segments that logged rows (one per process: DDP ranks, resumes), in the order
+        history() applies them; pass one as `writer=` to read only its rows."""
+        return self._data.writers
+
+    @property
+    def overlapping_steps(self) -> int:
+        """Steps at which several writers logged the same key (history shows the last's)."""
+        return self._data.history.overlaps
+
     def scan_history(self, keys: Sequence[str] | None = None, page_size: int = 1000,
-                     min_step: int | None = None, max_step: int | None = None) -> Iterator[dict[str, Any]]:
-        """Every row, in step order, with `_step`, `_timestamp`, `_runtime` (W&B's scan_history)."""
-        rows = self._data.history.rows(list(keys) if keys is not None else None, min_step, max_step)
+                     min_step: int | None = None, max_step: int | None = None,
+                     writer: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every row, in step order, with `_step`, `_timestamp`, `_runtime` (W&B's scan_history).
+        `writer` (a name from `writers`, or a role like "rank 1"): only that writer's rows."""
+        history = self._data.history if writer is None else self._data.writer_history(writer)
+        rows = history.rows(list(keys) if keys is not None else None, min_step, max_step)
         for row in rows:
             if keys is not None and not all(k in row for k in keys):
                 continue
             yield row
 
     def history(self, samples: int = 500, keys: Sequence[str] | None = None, x_axis: str = "_step",
-                pandas: bool = True, stream: str = "default") -> Any:
+                pandas: bool = True, stream: str = "default", writer: str | None = None) -> Any:
         """Up to `samples` rows spread evenly over the run (W&B samples too); a DataFrame by
         default (needs pandas), or a list of dicts with `pandas=False`."""
         if stream != "default":  # system metrics: logger/streams.py
@@ -136,7 +158,7 @@ class Run(MediaReads):  # file(), load_table(), alerts, charts: logger/media/rea
                     "pip install 'runwatch[pandas]', or call history(pandas=False) for a list of dicts"
                 ) from None
         wanted = None if keys is None else [*keys, *([x_axis] if x_axis not in ("_step",) else [])]
-        rows = list(self.scan_history(keys=wanted))
+        rows = list(self.scan_history(keys=wanted, writer=writer))
         if samples and len(rows) > samples:
             picks = sorted(random.Random(0).sample(range(1, len(rows) - 1), samples - 2))
             rows = [rows[0], *(rows[i] for i in picks), rows[-1]]
@@ -147,25 +169,35 @@ class Run(MediaReads):  # file(), load_table(), alerts, charts: logger/media/rea
         return rows
 
     # -- files and artifacts ----------------------------------------------------------------
-    def file(self, name: str) -> Any:
-        """W&B's `run.file(name)`; "output.log" is the console (logger/streams.py)."""
-        from .streams import RunFile
-
-        return RunFile(self._data.dir, name)
-
-    def files(self) -> list[dict[str, Any]]:
-        """What save() stored: name, size, and the path on disk."""
+    def files(self, names: Sequence[str] | None = None, pattern: str | None = None,
+              per_page: int = 50) -> list[File]:
+        """What save() stored, as W&B's File objects (`.name`, `.size`, `.download()`).
+        `names` picks exact names; `pattern` is W&B's SQL LIKE form ("%.json")."""
+        if names and pattern:
+            raise ValueError("files(): pass names or pattern, not both")
         files_dir = self._data.dir / "files"
-        found: dict[str, dict[str, Any]] = {}
-        for f in self._data.files:
-            found[f.path] = {"name": f.path, "size": f.size, "policy": f.policy}
+        found: dict[str, tuple[int, str]] = {f.path: (f.size, f.policy) for f in self._data.files}
         if files_dir.is_dir():  # what the script wrote into run.dir itself
             for p in files_dir.rglob("*"):
                 name = p.relative_to(files_dir).as_posix()
                 if p.is_file() and not p.name.startswith("."):
-                    entry = found.setdefault(name, {"name": name, "policy": "dir"})
-                    entry["size"] = p.stat().st_size
-        return [{**e, "path": str(files_dir / n)} for n, e in sorted(found.items())]
+                    found[name] = (p.stat().st_size, found.get(name, (0, "dir"))[1])
+        like = like_pattern(pattern) if pattern else None
+        return [File(n, size, files_dir, policy) for n, (size, policy) in sorted(found.items())
+                if (not names or n in names) and (like is None or like.fullmatch(n))]
+
+    def file(self, name: str) -> File:
+        """One file by name (W&B's run.file); "output.log" is the console when the script
+        saved no file of that name (logger/streams.py)."""
+        for f in self.files([name]):
+            return f
+        if inside(self._data.dir / "files", name) is None:
+            raise ValueError(f"file name {name!r} leads outside the run's files/ directory")
+        if name == "output.log":
+            from .streams import ConsoleLog
+
+            return ConsoleLog(self._data.dir)
+        raise ValueError(f"run {self._data.path} has no file {name!r}; run.files() lists them")
 
     def logged_artifacts(self) -> list[Artifact]:
         out = []
@@ -232,9 +264,7 @@ class Api:
         project = path.strip("/").split("/")[-1] if path else None
         selected = [d for d in self._reader().runs.values() if project is None or d.project == project]
         selected = [d for d in selected if matches(d, filters)]
-        key, reverse = (order[1:], True) if order.startswith("-") else (order.lstrip("+"), False)
-        selected.sort(key=lambda d: _order_key(d, key), reverse=reverse)
-        return Runs([Run(d, self.root) for d in selected])
+        return Runs([Run(d, self.root) for d in _sorted(selected, order)])
 
     def run(self, path: str) -> Run:
         """One run: "project/id", "entity/project/id" or "project/runs/id"."""
@@ -266,13 +296,24 @@ class Api:
         return list_artifact_names(self.root, project)
 
 
-def _order_key(d: RunData, key: str) -> Any:
+def _sorted(runs: list[RunData], order: str) -> list[RunData]:
+    """W&B's `order`: "+key" ascending, "-key" descending, runs missing the key last either
+    way. Numbers sort before strings; anything else by its repr."""
+    key, reverse = (order[1:], True) if order.startswith("-") else (order.lstrip("+"), False)
     if key in ("created_at", "createdAt"):
-        return d.created_at
-    if key.startswith("summary_metrics.") or key.startswith("summary."):
-        value = d.summary_flat().get(key.split(".", 1)[1])
-    elif key.startswith("config."):
-        value = d.config.get(key.split(".", 1)[1])
-    else:
-        value = getattr(d, key, None)
-    return (value is None, value if isinstance(value, (int, float)) else str(value))
+        return sorted(runs, key=lambda d: d.created_at, reverse=reverse)
+    present, missing = [], []
+    for d in runs:
+        value = field(d, key if "." in key or key in _FIELDS else f"summary_metrics.{key}")
+        if value is _MISSING or value is None:
+            missing.append(d)
+        elif isinstance(value, (int, float)):
+            present.append(((0, value, ""), d))
+        else:
+            present.append(((1, 0, value if isinstance(value, str) else repr(value)), d))
+    present.sort(key=lambda p: p[0], reverse=reverse)
+    return [d for _, d in present] + missing
+
+
+_FIELDS = ("name", "state", "group", "job_type", "notes", "id", "project", "display_name",
+           "displayName", "jobType", "tags")

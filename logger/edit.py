@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from . import events as ev
+from .reader import segment_files
 from .values import check_tags
 from .writer import write_segment
 
@@ -20,12 +21,24 @@ def _save(run_dir: Path, run_id: str, event: ev.Event, what: str) -> Path:
     if not run_dir.is_dir():
         raise EditError(f"cannot save {what}: run directory {run_dir} does not exist")
     try:
-        return write_segment(run_dir, run_id, "editor", [event])
+        return write_segment(run_dir, run_id, "editor", [_seen(run_dir), event])
     except OSError as exc:
         raise EditError(
             f"cannot save {what} for run {run_id}: {run_dir} is not writable "
             f"({exc.strerror or exc}); nothing was changed"
         ) from exc
+
+
+def _seen(run_dir: Path) -> ev.EditSeen:
+    """How far every segment of the run reached as the edit was made: readers order the edit
+    after those bytes, so an editor whose clock is behind still edits the run it read."""
+    sizes: dict[str, int] = {}
+    for path in segment_files(run_dir):
+        try:
+            sizes[path.name] = path.stat().st_size
+        except OSError:
+            continue
+    return ev.EditSeen(segments=sizes, time=time.time())
 
 
 def edit_tags(

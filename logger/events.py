@@ -57,6 +57,7 @@ class SegmentStart(Event, tag="seg"):
     proc_start: int  # the pid's start time in clock ticks since boot (Linux), else 0
     boot_id: str
     time: float
+    pid_ns: str = ""  # the writer's PID namespace ("pid:[4026531836]"); "" from older writers
 
 
 class RunStart(Event, tag="run"):
@@ -144,6 +145,14 @@ class Heartbeat(Event, tag="hb"):
     time: float
 
 
+class EditSeen(Event, tag="seen"):
+    """First event of an editor's segment: the size of every segment of the run when the edit
+    was made. The edit orders after what those bytes hold, whatever the editor's clock says."""
+
+    segments: dict[str, Any]  # segment name -> size in bytes (other values are ignored)
+    time: float
+
+
 class Finish(Event, tag="finish"):
     time: float
     exit_code: int
@@ -207,6 +216,7 @@ AnyEvent = Union[  # noqa: UP007 - msgspec needs a real Union object here
     Alert,
     SystemStats,
     ConsoleChunk,
+    EditSeen,
 ]
 
 _encoder = msgspec.msgpack.Encoder()

@@ -18,6 +18,8 @@ from itertools import chain, compress, islice
 from operator import itemgetter, lt
 from typing import Any
 
+from .flat import flatten_into
+
 MAX_PARKED = 4096  # rows parked before compaction runs anyway: parked rows cost ~5x columns
 _INT64 = 2**63
 _NUMERIC_TYPES = frozenset((int, float))
@@ -73,6 +75,24 @@ class Column:
         # not make an older value the summary's.
         self.last_time, self.last_value = times[-1], values[-1]
 
+    def extend_from(self, other: Column, row_base: int) -> None:
+        """Append another writer's column, its rows shifted by `row_base` (see `merge`)."""
+        if not len(self) or (self.kind == other.kind and other.kind != "o"):
+            if not len(self):
+                self.kind = other.kind
+                self.values = array(other.kind) if other.kind != "o" else []
+            self.ordered = self.ordered and other.ordered and (
+                not self.steps or other.steps[0] > self.steps[-1])
+            self.values.extend(other.values)  # array to array: a copy, no Python objects
+            self.steps.extend(other.steps)
+            self.rows.extend(array("I", map(row_base.__add__, other.rows)))
+            self.last_time, self.last_value = other.last_time, other.last_value
+            return
+        values = other.values if other.kind == "o" else other.values.tolist()
+        self.extend(other.steps.tolist(), [r + row_base for r in other.rows], values,
+                    [other.last_time], other.ordered)
+        self.last_value = other.last_value
+
     def __len__(self) -> int:
         return len(self.steps)
 
@@ -109,7 +129,7 @@ class History:
     """Every logged row of a run: its step and time, and a column per key."""
 
     __slots__ = ("steps", "times", "_columns", "rewritten", "max_step", "dropped", "_pending",
-                 "_paths", "_parked", "keep")
+                 "_paths", "_parked", "keep", "_writers", "_overlaps")
 
     def __init__(self, paths: dict[str, tuple[str, ...]] | None = None, keep: bool = True) -> None:
         self.keep = keep  # False: only each key's last value (a follower that prints, like tail)
@@ -119,6 +139,8 @@ class History:
         self.rewritten = 0  # rows whose step was not past every earlier row's
         self.max_step: int | None = None
         self.dropped = 0  # rows that cannot be held (a step outside 64 bits)
+        self._writers: list[History] = []  # a merged history: the writers' own (see merge)
+        self._overlaps: int | None = None
         self._pending: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
         self._parked = 0
         self._paths = paths if paths is not None else {}  # flat key -> path, for nested dicts
@@ -207,11 +229,18 @@ class History:
 
     def _forget(self) -> None:
         """Keep only the last row of every column: memory stays flat however long a run logs."""
-        for col in self._columns.values():
+        cols = [c for c in self._columns.values() if len(c)]
+        for col in cols:
             if len(col) > 1:
                 del col.steps[:-1], col.rows[:-1], col.values[:-1]
         if len(self.steps) > 1:
-            del self.steps[:-1], self.times[:-1]
+            # Keep the rows the kept values are in (their times), renumbered to match.
+            kept = sorted({c.rows[0] for c in cols} | {len(self.steps) - 1})
+            index = {row: i for i, row in enumerate(kept)}
+            self.steps = array("q", [self.steps[r] for r in kept])
+            self.times = array("d", [self.times[r] for r in kept])
+            for col in cols:
+                col.rows[0] = index[col.rows[0]]
 
     def _extend_parts(self, parts: dict[str, list[tuple[Any, ...]]]) -> None:
         for key, chunks in parts.items():
@@ -228,8 +257,6 @@ class History:
     def _add_nested(self, key: str, rows: list[int], steps: list[int], times: list[float],
                     values: list[Any], parts: dict[str, list[Any]]) -> None:
         """A key logged as a nested dict: W&B's "a.b" history keys."""
-        from .values import flatten_into
-
         plain = [type(v) is not dict for v in values]
         if any(plain):
             parts.setdefault(key, []).append(
@@ -237,7 +264,7 @@ class History:
         for row, step, time, value in zip(rows, steps, times, values):
             if type(value) is dict:
                 flat: dict[str, Any] = {}
-                flatten_into(flat, {key: value}, "", self._paths)
+                flatten_into(flat, {key: value}, self._paths)
                 for k, v in flat.items():
                     parts.setdefault(k, []).append(([row], [step], [time], [v], True))
 
@@ -255,6 +282,16 @@ class History:
 
     def __len__(self) -> int:
         return len(self.steps)
+
+    @property
+    def overlaps(self) -> int:
+        """Steps at which more than one writer logged the same key (0 for one writer):
+        history shows the last writer's value there. Counted on first use."""
+        if self._overlaps is None:
+            from .multiwriter import overlapping_steps
+
+            self._overlaps = overlapping_steps(self._writers)
+        return self._overlaps
 
     def keys(self) -> list[str]:
         return list(self.columns)

@@ -38,6 +38,19 @@ def boot_id() -> str:
         return ""
 
 
+@lru_cache(maxsize=1)
+def pid_namespace() -> str:
+    """This process's PID namespace ("pid:[4026531836]"); "" where that cannot be known."""
+    return pid_namespace_of("self")
+
+
+def pid_namespace_of(pid: int | str) -> str:
+    try:
+        return os.readlink(f"/proc/{pid}/ns/pid")
+    except (OSError, ValueError):
+        return ""
+
+
 def process_alive(pid: int, start_ticks: int) -> bool | None:
     """True/False when it can be told on this machine; None when it cannot."""
     if pid <= 0:

@@ -8,10 +8,13 @@ Both work on any object with the reader's run attributes (`RunData`, the Api's `
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 import shlex
 from collections.abc import Callable
 from typing import Any
+
+from .flat import flatten
 
 _MISSING = object()
 
@@ -32,11 +35,14 @@ def field(run: Any, key: str) -> Any:
     head, _, rest = key.partition(".")
     head = _ALIASES.get(head, head)
     if head == "config":
-        if rest.endswith(".value"):  # W&B's server-side form: config.lr.value
-            value = _lookup(run.config, rest[: -len(".value")])
+        for dotted in (rest[: -len(".value")], rest) if rest.endswith(".value") else (rest,):
+            # W&B's server-side form first (config.lr.value), then the key as written
+            value = _lookup(run.config, dotted)
+            if value is _MISSING and dotted:
+                value = flatten(run.config).get(dotted, _MISSING)  # logger.flat's keys
             if value is not _MISSING:
                 return value
-        return _lookup(run.config, rest)
+        return _MISSING
     if head == "summary":
         flat = run.summary_flat() if hasattr(run, "summary_flat") else None
         if flat is not None and rest in flat:
@@ -139,6 +145,8 @@ def matches(run: Any, filters: dict[str, Any] | None) -> bool:
         if key.startswith("$"):
             raise FilterError(f"unknown operator {key!r}; use one of $and $or $nor $not")
         value = field(run, key)
+        if _ALIASES.get(key, key) in _TIME_FIELDS:
+            value, cond = _as_time(value, key), _times_in(cond, key)
         if isinstance(cond, dict) and cond and all(k.startswith("$") for k in cond):
             for op, arg in cond.items():
                 test = _OPS.get(op)
@@ -149,6 +157,40 @@ def matches(run: Any, filters: dict[str, Any] | None) -> bool:
         elif not _eq(value, cond):
             return False
     return True
+
+
+_TIME_FIELDS = ("created_at",)
+
+
+def _as_time(value: Any, key: str) -> Any:
+    """A time as seconds since the epoch: a number as it is; an ISO 8601 string (W&B's form,
+    "2020-01-01T00:00:00", UTC unless it names a zone) parsed."""
+    if value is _MISSING or value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            stamp = _dt.datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+        except ValueError:
+            raise FilterError(f"{key}: {value!r} is not a time; use ISO 8601 like "
+                              "'2020-01-01T00:00:00' or seconds since the epoch") from None
+        if stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=_dt.timezone.utc)
+        return stamp.timestamp()
+    if isinstance(value, _dt.datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)).timestamp()
+    return value
+
+
+def _times_in(cond: Any, key: str) -> Any:
+    """A condition on a time field with every operand as seconds since the epoch."""
+    if isinstance(cond, dict) and cond and all(k.startswith("$") for k in cond):
+        return {op: ([_as_time(a, key) for a in arg] if isinstance(arg, (list, tuple)) else
+                     arg if op in ("$exists", "$regex") else _as_time(arg, key))
+                for op, arg in cond.items()}
+    return _as_time(cond, key)
 
 
 # -- the text syntax ------------------------------------------------------------------------
@@ -232,10 +274,11 @@ def compile_filter(text: str) -> Callable[[Any], bool]:
     return predicate
 
 
-def _flat_keys(d: dict[str, Any], prefix: str = "") -> list[str]:
-    out = []
-    for k, v in d.items():
-        out.append(prefix + k)
-        if isinstance(v, dict):
-            out.extend(_flat_keys(v, prefix + k + "."))
-    return out
+def _flat_keys(d: dict[str, Any]) -> list[str]:
+    """Every flat config key (logger.flat's rule) and each of its dotted prefixes."""
+    out: dict[str, None] = {}
+    for key in flatten(d):
+        parts = key.split(".")
+        for i in range(1, len(parts) + 1):
+            out[".".join(parts[:i])] = None
+    return list(out)

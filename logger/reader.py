@@ -12,6 +12,7 @@ directories, stray files, artifact stores) is ignored.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -45,27 +46,12 @@ class RootReader:
 
     # -- discovery --------------------------------------------------------------------------
     def _segment_paths(self) -> Iterable[Path]:
-        try:
-            projects = list(os.scandir(self.root))
-        except OSError:
-            return
-        for project in projects:
+        for project in _scandir(self.root):
             if not _is_dir(project) or project.name.startswith("."):
                 continue
-            try:
-                run_dirs = list(os.scandir(project.path))
-            except OSError:
-                continue
-            for run_dir in run_dirs:
-                if not _is_dir(run_dir):
-                    continue
-                try:
-                    names = sorted(os.listdir(run_dir.path))  # segment names start with a time
-                except OSError:
-                    continue
-                for name in names:
-                    if name.endswith(ev.SEGMENT_SUFFIX):
-                        yield Path(run_dir.path, name)
+            for run_dir in _scandir(project.path):
+                if _is_dir(run_dir):
+                    yield from segment_files(run_dir.path)
 
     def _follow(self, path: Path) -> tuple[RunData, SegmentReader, bool] | None:
         known = self._segments.get(path)
@@ -111,11 +97,14 @@ class RootReader:
         for p in paths:
             path = Path(os.path.abspath(p))
             if path.name.endswith(ev.SEGMENT_SUFFIX):
-                segs.append(path)
+                if path in self._segments or _is_regular(path):
+                    segs.append(path)
             elif path.is_dir():
                 # A new run directory, or one that came in whole (rsync, mv): take its segments.
-                segs.extend(sorted(path.glob("*" + ev.SEGMENT_SUFFIX)))
-                segs.extend(sorted(path.glob("*/*" + ev.SEGMENT_SUFFIX)))
+                segs.extend(segment_files(path))
+                for sub in _scandir(path):
+                    if _is_dir(sub):
+                        segs.extend(segment_files(sub.path))
         return self._read(segs, limit, stat_first=False)
 
     def _read(self, paths: list[Path], limit: int | None, stat_first: bool) -> list[Update]:
@@ -126,8 +115,10 @@ class RootReader:
                 continue
             run, seg, new = found
             if stat_first and not new and not seg.stat():
+                run.observe(seg)
                 continue
             events = seg.read_new(limit)
+            run.observe(seg)
             entry = by_run.get(run.path)
             if entry is None:
                 entry = by_run[run.path] = (run, [], new)
@@ -175,6 +166,46 @@ class RootReader:
         if not matches:
             return None
         return max(matches, key=lambda r: r.created_at)
+
+
+def segment_files(run_dir: str | os.PathLike[str]) -> list[Path]:
+    """The segment files of one run directory, by name (names start with a UTC time).
+
+    The one discovery every reader uses: only regular files, never through a symlink, so a
+    FIFO, socket or device named `*.rws` is never opened; a name that is not valid UTF-8
+    comes back surrogate-escaped (as os.fsdecode gives it) and is followed like any other.
+    """
+    out = []
+    for entry in _scandir(run_dir):
+        if entry.name.endswith(ev.SEGMENT_SUFFIX) and not entry.name.startswith("."):
+            try:
+                regular = entry.is_file(follow_symlinks=False)
+            except OSError:
+                continue
+            if regular:
+                out.append(Path(entry.path))
+    out.sort(key=lambda p: p.name)
+    return out
+
+
+def is_run_dir(path: str | os.PathLike[str]) -> bool:
+    """Whether `path` holds at least one segment file: what makes a directory a run."""
+    return bool(segment_files(path))
+
+
+def _scandir(path: str | os.PathLike[str]) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(os.fspath(path)) as it:
+            return list(it)
+    except (OSError, ValueError):  # gone, unreadable, or a name with a NUL in it
+        return []
+
+
+def _is_regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 def _is_dir(entry: os.DirEntry[str]) -> bool:

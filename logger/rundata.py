@@ -9,21 +9,24 @@ from __future__ import annotations
 
 import fnmatch
 import math
-import socket
 import time as _time
 from pathlib import Path
 from typing import Any
 
 from . import events as ev
+from .flat import flatten_into
 from .history import History
-from .host import boot_id, process_alive
+from .liveness import HEARTBEAT_WINDOW, Observations, writer_alive
 from .media.readback import apply_event as apply_media_event
+from .multiwriter import merge
+from .seen import count_events
 from .segment import SegmentReader
-from .values import deep_merge, flatten_into, unflatten
+from .values import deep_merge, unflatten
 
-HEARTBEAT_WINDOW = 30.0  # another host's writer is alive while its file moved this recently
+__all__ = ["HEARTBEAT_WINDOW", "RunData"]
 _META = (ev.RunStart, ev.ConfigUpdate, ev.SetTags, ev.SetNotes, ev.SetName, ev.SummaryUpdate,
          ev.DefineMetric)
+_LABELS = (ev.SetTags, ev.SetNotes, ev.SetName)
 
 
 class RunData:
@@ -36,7 +39,10 @@ class RunData:
         self.path = f"{project}/{run_id}"
         self.segments: dict[str, SegmentReader] = {}
         self._paths: dict[str, tuple[str, ...]] = {}  # flat key -> path, for nested dicts
-        self.history = History(self._paths, keep=keep_history)
+        self._keep = keep_history
+        self._histories: dict[str, History] = {}  # per writer (segment): its own rows
+        self._merged: tuple[Any, History] | None = None
+        self._observed = Observations()
         self.artifacts: list[ev.ArtifactLogged] = []
         self.files: list[ev.FileSaved] = []
         self.extras: dict[str, Any] = {}  # alerts and charts (logger/media/readback.py)
@@ -46,7 +52,9 @@ class RunData:
         self.error: str | None = None
         self.finished_at: float | None = None
         self.updated_at = 0.0
-        self._meta: list[tuple[float, str, int, Any]] = []
+        self._meta: list[tuple[float, str, int, Any]] = []  # time, segment, seq, event
+        self._edit_seen: dict[str, dict[str, int]] = {}  # editor segment -> sizes it saw
+        self._seen_counts: dict[tuple[str, int], int] = {}  # (segment, size) -> events before
         self._meta_dirty = True
         self._seq: dict[str, int] = {}
         self._clock: dict[str, float] = {}  # per segment: the latest event time seen so far
@@ -60,7 +68,12 @@ class RunData:
         seq = self._seq.get(name, 0)
         clock = self._clock.get(name, -math.inf)
         log = ev.Log
-        self.history.add_logs([e for e in events if type(e) is log])
+        logs = [e for e in events if type(e) is log]
+        if logs:
+            history = self._histories.get(name)
+            if history is None:
+                history = self._histories[name] = History(self._paths, keep=self._keep)
+            history.add_logs(logs)
         for event in events:
             seq += 1
             kind = type(event)
@@ -73,18 +86,62 @@ class RunData:
                 self._meta.append((clock, name, seq, event))
                 self._meta_dirty = True
                 if kind is ev.RunStart and event.follows:
-                    self._follows[name] = list(event.follows)
+                    self._follows[name] = [f for f in event.follows if type(f) is str]
             elif kind is ev.ArtifactLogged:
                 self.artifacts.append(event)
             elif kind is ev.FileSaved:
                 self.files.append(event)
             elif kind is ev.Alert or kind is ev.Chart:
                 apply_media_event(self.extras, event)
+            elif kind is ev.EditSeen and seg.role == "editor":
+                self._edit_seen[name] = {k: v for k, v in event.segments.items()
+                                         if type(k) is str and type(v) is int}
+                self._meta_dirty = True
         self._seq[name] = seq
         self._clock[name] = clock
         if events:
             self.updated_at = max(self.updated_at, seg.last_time)
             self.version += 1
+
+    def observe(self, seg: SegmentReader) -> None:
+        """Note a fresh stat of one segment, on this reader's clock (see logger.liveness)."""
+        self._observed.observe(seg.path.name, seg.size, seg.mtime)
+
+    # -- history ----------------------------------------------------------------------------
+    @property
+    def history(self) -> History:
+        """Every writer's rows as one history. With several writers (DDP ranks sharing an id,
+        a resume while the original runs) rows are ordered by (resume generation, segment
+        name, position in the segment), so where two logged a key at one step every reader
+        shows the same value: the later writer's. `writer_history()` has each one's own."""
+        histories = self._writer_histories()
+        if len(histories) == 1:
+            return histories[0][1]
+        key = (self.version, tuple(name for name, _ in histories))
+        if self._merged is None or self._merged[0] != key:
+            self._merged = (key, merge([h for _, h in histories], self._paths, self._keep))
+        return self._merged[1]
+
+    def _writer_histories(self) -> list[tuple[str, History]]:
+        generation = self._generations()
+        names = sorted(self._histories, key=lambda n: (generation.get(n, 0), n))
+        return [(n, self._histories[n]) for n in names if len(self._histories[n])]
+
+    @property
+    def writers(self) -> list[str]:
+        """The segments that logged rows, in the order the merged history applies them."""
+        return [name for name, _ in self._writer_histories()]
+
+    def writer_history(self, writer: str) -> History:
+        """One writer's own rows: its segment's name, or its role ("rank 1") if unique."""
+        if writer in self._histories:
+            return self._histories[writer]
+        named = [n for n in self._histories
+                 if (seg := self.segments.get(n)) is not None and seg.role == writer]
+        if len(named) != 1:
+            known = ", ".join(self.writers) or "none"
+            raise KeyError(f"run {self.path}: no single writer {writer!r} (writers: {known})")
+        return self._histories[named[0]]
 
     # -- metadata ---------------------------------------------------------------------------
     def _meta_state(self) -> dict[str, Any]:
@@ -115,7 +172,7 @@ class RunData:
                 d["config"] = deep_merge(d["config"], e.values)
             elif kind is ev.SummaryUpdate:
                 flat: dict[str, Any] = {}
-                flatten_into(flat, e.values, "", self._paths)
+                flatten_into(flat, e.values, self._paths)
                 for key, value in flat.items():
                     d["summary_set"][key] = (e.time, value)
                 for key in e.removed:
@@ -124,12 +181,12 @@ class RunData:
                 d["metrics"][e.name] = e
 
     def _apply_labels(self, d: dict[str, Any]) -> None:
-        """Name, notes and tags, which editors change too: by time, each segment's in its order.
+        """Name, notes and tags, which editors change too (see _label_order).
         A resumed RunStart restates what it read at init; it names the run only where the
         original start is missing, so an edit made meanwhile is not undone."""
         originals = [m for m in self._meta if type(m[3]) is ev.RunStart and not m[3].resumed]
         tags: list[str] = []
-        for _t, _n, _s, e in sorted(self._meta, key=lambda m: m[:3]):
+        for e in self._label_order():
             kind = type(e)
             if kind is ev.RunStart:
                 if not e.resumed or not originals:
@@ -145,6 +202,36 @@ class RunData:
             elif kind is ev.SetName:
                 d["name"] = e.name
         d["tags"] = tuple(tags)
+
+    def _label_order(self) -> list[Any]:
+        """Label events in the order they apply. Scripts' by (time, segment, position), each
+        segment's in its own order. An editor that recorded what it saw (EditSeen) comes
+        right after the last event it saw, whatever its clock says: a laptop whose clock is
+        behind still edits the run it read. Older editors' edits go by their time."""
+        seen_by = self._edit_seen
+        timed = sorted((m for m in self._meta if m[1] not in seen_by), key=lambda m: m[:3])
+        keyed: list[tuple[tuple[Any, ...], Any]] = [((i, 0), m[3]) for i, m in enumerate(timed)]
+        for m in self._meta:
+            seen = seen_by.get(m[1])
+            if seen is None or type(m[3]) not in _LABELS:
+                continue
+            counts = {name: self._events_within(name, size) for name, size in seen.items()}
+            after = max((i for i, t in enumerate(timed) if t[2] <= counts.get(t[1], 0)), default=-1)
+            keyed.append(((after, 1, sum(seen.values()), *m[:3]), m[3]))
+        keyed.sort(key=lambda k: k[0])
+        return [e for _, e in keyed]
+
+    def _events_within(self, name: str, size: int) -> int:
+        """How many events of segment `name` lie in its first `size` bytes."""
+        seg = self.segments.get(name)
+        if seg is None:
+            return 0
+        if size >= seg.offset:
+            return self._seq.get(name, 0)  # all this reader has read of it so far
+        key = (name, size)
+        if key not in self._seen_counts:  # bytes before `size` never change: count them once
+            self._seen_counts[key] = count_events(seg.path, size)
+        return self._seen_counts[key]
 
     def _generations(self) -> dict[str, int]:
         """0 for a segment that resumed nothing; 1 + the latest it resumed otherwise."""
@@ -190,7 +277,8 @@ class RunData:
 
     @property
     def step(self) -> int | None:
-        return self.history.last_step
+        steps = [h.max_step for h in self._histories.values() if h.max_step is not None]
+        return max(steps) if steps else None
 
     @property
     def runtime(self) -> float:
@@ -250,10 +338,13 @@ class RunData:
 
     # -- state ------------------------------------------------------------------------------
     def writer_alive(self, now: float | None = None) -> bool:
-        """Whether a script segment without a finish still has a live writer."""
-        now = _time.time() if now is None else now
-        return any(s.finish is None and _writer_alive(s, now)
-                   for s in self.segments.values() if s.role != "editor" and s.start)
+        """Whether a script segment without a finish still has a live writer. `now` (wall
+        time) moves this reader's own clock as far, for callers that look ahead."""
+        wall = _time.time()
+        mono = _time.monotonic() + (0.0 if now is None else now - wall)
+        wall = wall if now is None else now
+        return any(s.finish is None and writer_alive(s, self._observed, wall, mono)
+                   for s in self.segments.values() if s.role != "editor")
 
     def refresh_state(self, now: float | None = None) -> bool:
         """Derive the run's state from its segments; True when it changed."""
@@ -276,24 +367,12 @@ class RunData:
                 self.finished_at = fin.time
         elif self.segments and all(s.error for s in self.segments.values()):
             self.state = "unreadable"  # every segment says why in `errors`; nothing to judge by
+        elif self.state == "running":  # a segment that was created and never written
+            self.state, self.exit_code, self.error = "crashed", None, None
         changed = before != (self.state, self.exit_code, self.error)
         if changed:
             self.version += 1
         return changed
-
-
-def _writer_alive(seg: SegmentReader, now: float) -> bool:
-    start = seg.start
-    if start is None:
-        return False
-    if start.host == _HOST and start.boot_id == boot_id():
-        alive = process_alive(start.pid, start.proc_start)
-        if alive is not None:
-            return alive
-    return now - max(seg.mtime, seg.last_time) < HEARTBEAT_WINDOW
-
-
-_HOST = socket.gethostname()
 
 
 def _aggregation(metrics: dict[str, ev.DefineMetric], key: str) -> str | None:

@@ -142,10 +142,14 @@ def _previous_run(root: Path, project: str, run_id: str, resume: Any) -> Any:
     if resume is True or resume == "auto":
         resume = "allow"
     run_dir = root / project / run_id
+    from .reader import is_run_dir  # here: `import logger` stays light
+
+    # Looked at before the run is read: a rank starting beside another one with the same id
+    # must not find no run, then a run (created meanwhile), and refuse its resume="allow".
+    exists = run_dir.is_dir() and is_run_dir(run_dir)
     previous = _read_previous(run_dir) if resume in ("allow", "must") else None
     if resume == "must" and previous is None:
         raise ValueError(f"resume='must' but run {project}/{run_id} does not exist under {root}")
-    exists = run_dir.is_dir() and any(p.suffix == ".rws" for p in run_dir.iterdir())
     if exists and previous is None:
         raise ValueError(
             f"run {project}/{run_id} already exists under {root}; pass resume='allow' to continue it"

@@ -12,7 +12,7 @@ import warnings
 from pathlib import Path
 
 from . import events as ev
-from .host import boot_id, process_start_ticks
+from .host import boot_id, pid_namespace, process_start_ticks
 
 
 class RunwatchWarning(UserWarning):
@@ -48,6 +48,7 @@ def segment_start(run_id: str, role: str) -> ev.SegmentStart:
         proc_start=process_start_ticks(pid),
         boot_id=boot_id(),
         time=time.time(),
+        pid_ns=pid_namespace(),
     )
 
 

@@ -3,7 +3,7 @@
     system_rows(run_dir, created_at)   W&B's `history(stream="system")` rows: system.* keys
     ConsoleFollower(run_dir)           new console chunks, segment by segment, by offset
     OutputRenderer                     chunks -> lines as the terminal showed them
-    RunFile(run_dir, "output.log")     W&B's `run.file("output.log").download()`
+    ConsoleLog(run_dir)                W&B's `run.file("output.log").download()`
 
 Segments are read in bounded chunks and chunks are turned into lines as they come, so memory
 stays bounded by the longest line, not by the run's output.
@@ -15,12 +15,12 @@ import heapq
 import os
 import random
 import re
-import shutil
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from . import events as ev
+from .runfiles import File
 from .segment import SegmentReader
 
 READ_CHUNK = 4 * 1024 * 1024
@@ -152,24 +152,18 @@ def terminal_text(line: str) -> str:
 
 
 # -- files ------------------------------------------------------------------------------------
-class RunFile:
-    """W&B's `run.file(name)`: "output.log" is the console; other names are saved files."""
+class ConsoleLog(File):
+    """W&B's `run.file("output.log")`: the console, rendered from the run's ConsoleChunk
+    events (a run whose script saved a file of that name gets that file instead)."""
 
-    def __init__(self, run_dir: Path, name: str) -> None:
-        self.run_dir, self.name = run_dir, name
-        self._saved = run_dir / "files" / name
-        if name != "output.log" and not _inside(self._saved, run_dir / "files"):
-            raise ValueError(f"file {name!r} is outside the run's files/ directory")
-
-    @property
-    def size(self) -> int:
-        if self.name == "output.log" and not self._saved.is_file():
-            return sum(len(text.encode()) + 1 for _t, _s, text in console_lines(self.run_dir))
-        return self._saved.stat().st_size if self._saved.is_file() else 0
+    def __init__(self, run_dir: Path) -> None:
+        self.run_dir = run_dir
+        size = sum(len(text.encode()) + 1 for _t, _s, text in console_lines(run_dir))
+        super().__init__("output.log", size, run_dir / "files", "end")
 
     def download(self, root: str | os.PathLike[str] = ".", replace: bool = False,
                  exist_ok: bool = False, api: Any = None) -> Any:
-        """Write the file under `root` (as W&B does) and return it opened for reading."""
+        """Write the console under `root` (as W&B does) and return it opened for reading."""
         dest = Path(root) / self.name
         if dest.exists() and not replace:
             if exist_ok:
@@ -178,17 +172,9 @@ class RunFile:
                              "exist_ok=True to keep it")
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
-        if self._saved.is_file():
-            shutil.copyfile(self._saved, tmp)
-        elif self.name == "output.log":
-            _write_lines(tmp, (text for _t, _s, text in console_lines(self.run_dir)))
-        else:
-            raise FileNotFoundError(f"run {self.run_dir.name} has no file {self.name!r}")
+        _write_lines(tmp, (text for _t, _s, text in console_lines(self.run_dir)))
         os.replace(tmp, dest)
         return open(dest, encoding="utf-8", errors="replace")
-
-    def __repr__(self) -> str:
-        return f"<File {self.name}>"
 
 
 def _write_lines(path: Path, lines: Iterable[str]) -> None:
@@ -197,8 +183,3 @@ def _write_lines(path: Path, lines: Iterable[str]) -> None:
             f.write(line + "\n")
 
 
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        return os.path.realpath(path).startswith(os.path.realpath(folder) + os.sep)
-    except (OSError, ValueError):
-        return False

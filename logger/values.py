@@ -121,27 +121,10 @@ def _numel(value: Any) -> int:
 def flatten_into(
     out: dict[str, Any], values: Mapping[str, Any], prefix: str, paths: dict[str, tuple[str, ...]]
 ) -> None:
-    """Flatten nested dicts into "a.b" keys (W&B's history keys), remembering each path."""
-    for key, value in values.items():
-        if type(value) is dict and "_type" not in value:  # media JSON ({"_type": ...}) is one value
-            _flatten_nested(out, value, (key,), paths)
-        else:
-            out[prefix + key if prefix else key] = value
+    """Flatten nested dicts into "a.b" keys (W&B's history keys): logger.flat's one rule."""
+    from .flat import flatten_into as flat_into
 
-
-def _flatten_nested(
-    out: dict[str, Any], values: dict[str, Any], path: tuple[str, ...], paths: dict[str, tuple[str, ...]]
-) -> None:
-    if not values:
-        return
-    for key, value in values.items():
-        sub = (*path, key)
-        if type(value) is dict and "_type" not in value:
-            _flatten_nested(out, value, sub, paths)
-        else:
-            flat = ".".join(sub)
-            out[flat] = value
-            paths[flat] = sub
+    flat_into(out, {prefix + k: v for k, v in values.items()} if prefix else values, paths)
 
 
 def unflatten(flat: Mapping[str, Any], paths: Mapping[str, tuple[str, ...]]) -> dict[str, Any]:

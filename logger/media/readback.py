@@ -8,8 +8,6 @@ the read-back events (`Alert`, `Chart`) into plain dicts.
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -112,35 +110,6 @@ def run_file_path(run_dir: Path, name: str) -> Path:
     return path
 
 
-class File:
-    """A file of a run, as W&B's `public.File`: `name`, `size`, `download()`."""
-
-    def __init__(self, run_dir: Path, name: str) -> None:
-        self.name = name
-        self._path = run_file_path(run_dir, name)
-        self.size = self._path.stat().st_size if self._path.is_file() else 0
-
-    @property
-    def path(self) -> str:
-        return str(self._path)
-
-    def download(self, root: str = ".", replace: bool = False, exist_ok: bool = False) -> Any:
-        """Copy the file to `root/name` and open it for reading, as W&B's File.download does."""
-        if not self._path.is_file():
-            raise ValueError(f"File {self.name} not found in this run")
-        target = Path(root) / self.name
-        if target.exists() and not replace:
-            if not exist_ok:
-                raise ValueError(f"File already exists, pass replace=True to overwrite: {target}")
-            return open(target)  # noqa: SIM115 - W&B returns the open file
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(self._path, target)
-        return open(target)  # noqa: SIM115
-
-    def __repr__(self) -> str:
-        return f"<File {self.name} ({self.size} bytes)>"
-
-
 def load_table(run_dir: Path, ref: dict[str, Any]) -> Any:
     """The `Table` a history value refers to (its `.table.json` read back)."""
     from .table import Table
@@ -172,13 +141,10 @@ def artifact_table(art: Any, name: str, object_path: Any) -> Any:
 
 
 class MediaReads:
-    """What `logger.Api().run(...)` gains for media: files, tables, alerts and charts."""
+    """What `logger.Api().run(...)` gains for media: tables, alerts and charts (their files
+    come through `run.file(path)`, logger/runfiles.py)."""
 
     _data: Any
-
-    def file(self, name: str) -> File:
-        """One file of the run, like `run.file("media/images/img_0_ab12.png").download()`."""
-        return File(self._data.dir, os.fspath(name))
 
     def load_table(self, key_or_ref: Any, step: int | None = None) -> Any:
         """A logged Table: from a history value, or by key (its last value, or at `step`)."""

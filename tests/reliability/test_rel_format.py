@@ -107,6 +107,7 @@ def one_of_each() -> list[Any]:
                  suppressed=True),
         ev.SystemStats(time=1.7e9 + 11.5, values={"cpu": 12.5, "gpu.0.temp": 71.0, "disk./.usageGB": 1.0}),
         ev.ConsoleChunk(time=1.7e9 + 11.6, stream="stderr", text="\r 50%|█ \x1b]52;c;eA==\x07\n"),
+        ev.EditSeen(segments={"20260101T000000-script-1-abcdef.rws": 4096}, time=1.7e9 + 11),
         ev.Finish(time=1.7e9 + 12, exit_code=3, state="failed", error="Traceback ...\nValueError"),
     ]
 
