@@ -11,6 +11,7 @@ import sys
 import types
 from typing import TYPE_CHECKING, Any
 
+from . import clock as _clock  # noqa: F401 - the event clock's base is taken now, beside run.py's
 from .compat import *  # noqa: F403
 from .compat import (
     __all__ as _compat_names,  # W&B's smaller calls: errors, termlog, use_artifact, util

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .artifacts import Artifact, ArtifactError, list_artifact_names, load_artifact
-from .edit import edit_name, edit_notes, set_tags
+from .edit import edit_name, edit_notes, editable, save_field_edits, set_tags
 from .media.readback import MediaReads
 from .paths import resolve_root
 from .query import _MISSING, field, matches
@@ -63,8 +63,8 @@ class Run(MediaReads):  # file(), load_table(), alerts, charts: logger/media/rea
                 "scan_history(writer=...) reads each one's own rows", RunwatchWarning, stacklevel=3)
 
     state = property(lambda self: self._data.state)
-    config = property(lambda self: self._data.config)
-    summary = property(lambda self: self._data.summary)
+    config = property(lambda self: editable(self, "config", lambda: self._data.config))  # update() saves edits
+    summary = property(lambda self: editable(self, "summary", lambda: self._data.summary))
     group = property(lambda self: self._data.group)
     job_type = property(lambda self: self._data.job_type)
     exit_code = property(lambda self: self._data.exit_code)
@@ -210,7 +210,8 @@ class Run(MediaReads):  # file(), load_table(), alerts, charts: logger/media/rea
 
     # -- edits ------------------------------------------------------------------------------
     def update(self) -> None:
-        """Save changes to `name`, `notes` and `tags` (as editor segments: W&B's run.update())."""
+        """Save changes to `name`, `notes`, `tags`, `config` and `summary` (as editor segments:
+        W&B's run.update())."""
         name, notes, tags = self._saved
         if self.name != name:
             edit_name(self._data.dir, self.id, self.name)
@@ -218,6 +219,7 @@ class Run(MediaReads):  # file(), load_table(), alerts, charts: logger/media/rea
             edit_notes(self._data.dir, self.id, self.notes)
         if tuple(self.tags) != tags:
             set_tags(self._data.dir, self.id, tags, self.tags)
+        save_field_edits(self, self._data.dir, self.id)
         self._saved = (self.name, self.notes, tuple(self.tags))
 
     def __repr__(self) -> str:

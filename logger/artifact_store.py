@@ -1,5 +1,11 @@
-"""Storing an artifact version: content once by SHA-256, versions allocated without races,
-and identical content logged by several processes at once making ONE version.
+"""The artifact storage layer: the on-disk layout, content stored once by SHA-256, versions
+allocated without races, identical content logged by several processes at once making ONE
+version, and the per-run use records. It imports nothing above it (Artifact is a type here).
+
+    ROOT/<project>/artifacts/objects/<sha[:2]>/<sha256>     each file's content, once
+    ROOT/<project>/artifacts/<name>/v<N>.json               a version's manifest
+    ROOT/<project>/artifacts/<name>/aliases/<alias>         the version an alias names
+    ROOT/<project>/artifacts/<name>/uses/v<N>/<project>~<run id>.json   a run used v<N>
 
 Identical content is decided by a claim: the first process to create
 `<name>/digests/<type>-<digest>` exclusively allocates the version and writes its number
@@ -16,16 +22,82 @@ import os
 import re
 import shutil
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from .artifacts import _latest_version, _object_path, _read_versions, store_dir
 
 if TYPE_CHECKING:
     from .artifacts import Artifact
 
 CLAIM_WAIT = 10.0  # seconds a process waits for another's claim: a version link takes < 10 ms
 _CLAIMED = re.compile(r"^v(\d+)\n")
+_VERSION_FILE = re.compile(r"^v(\d+)\.json$")
+
+
+class ArtifactError(Exception):
+    """An artifact that cannot be found or stored; the message says which and why."""
+
+
+def store_dir(root: Path, project: str) -> Path:
+    return root / project / "artifacts"
+
+
+def object_path(store: Path, digest: str) -> Path:
+    return store / "objects" / digest[:2] / digest
+
+
+def entry_name(name: str) -> str:
+    """A file's name inside an artifact: a relative path that cannot climb out."""
+    clean = name.replace("\\", "/").strip("/")
+    if not clean or any(part in ("", ".", "..") for part in clean.split("/")) or "\x00" in clean:
+        raise ValueError(f"artifact entry name {name!r} must be a relative path without '..'")
+    return clean
+
+
+def read_versions(art_dir: Path) -> list[dict[str, Any]]:
+    out = []
+    for entry in _version_files(art_dir):
+        try:
+            out.append(json.loads(entry.read_text()))
+        except (OSError, ValueError):
+            continue  # a damaged manifest is not a version
+    return out
+
+
+def _version_files(art_dir: Path) -> Iterable[Path]:
+    try:
+        return [p for p in art_dir.iterdir() if _VERSION_FILE.match(p.name)]
+    except OSError:
+        return []
+
+
+def latest_version(art_dir: Path) -> int | None:
+    numbers = [int(m.group(1)) for p in _version_files(art_dir) if (m := _VERSION_FILE.match(p.name))]
+    return max(numbers) if numbers else None
+
+
+def aliases_of(art_dir: Path) -> list[tuple[str, int]]:
+    out: list[tuple[str, int]] = []
+    try:
+        entries = list((art_dir / "aliases").iterdir())
+    except OSError:
+        return out
+    for p in entries:
+        if p.name.startswith("."):
+            continue
+        try:
+            out.append((p.name, int(p.read_text().strip()[1:])))
+        except (OSError, ValueError):
+            continue
+    return out
+
+
+def list_artifact_names(root: Path, project: str) -> list[str]:
+    store = store_dir(root, project)
+    try:
+        return sorted(p.name for p in store.iterdir() if p.is_dir() and p.name != "objects")
+    except OSError:
+        return []
 
 
 def sha256_file(path: Path) -> str:
@@ -73,13 +145,13 @@ def store_artifact(root: Path, project: str, art: Artifact, aliases: list[str], 
         _set_alias(art_dir, alias, manifest["version"])
     art.version = f"v{manifest['version']}"
     art.digest, art.size, art.project = digest, manifest["size"], project
-    art.aliases = sorted({*aliases, "latest"} if _latest_version(art_dir) == manifest["version"] else set(aliases))
+    art.aliases = sorted({*aliases, "latest"} if latest_version(art_dir) == manifest["version"] else set(aliases))
     art._manifest, art._store = manifest, store
 
 
 def _store_object(store: Path, src: Path) -> dict[str, Any]:
     digest = sha256_file(src)
-    dest = _object_path(store, digest)
+    dest = object_path(store, digest)
     if not dest.exists():
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(f".{digest}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
@@ -89,7 +161,7 @@ def _store_object(store: Path, src: Path) -> dict[str, Any]:
 
 
 def _existing(art_dir: Path, digest: str, type: str) -> dict[str, Any] | None:
-    same = [m for m in _read_versions(art_dir) if m.get("digest") == digest and m.get("type") == type]
+    same = [m for m in read_versions(art_dir) if m.get("digest") == digest and m.get("type") == type]
     return max(same, key=lambda m: m["version"]) if same else None
 
 
@@ -124,7 +196,7 @@ def _claimed(art_dir: Path, digest: str, type: str) -> dict[str, Any] | None:
 
 
 def _new_version(art_dir: Path, manifest: dict[str, Any]) -> dict[str, Any]:
-    number = max((m["version"] for m in _read_versions(art_dir)), default=-1) + 1
+    number = max((m["version"] for m in read_versions(art_dir)), default=-1) + 1
     # Created like every other file (0666 less the umask); mkstemp would make it 0600.
     tmp = str(art_dir / f".manifest-{os.getpid()}-{os.urandom(4).hex()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
@@ -151,3 +223,39 @@ def _set_alias(art_dir: Path, alias: str, version: int) -> None:
     tmp = alias_dir / f".{alias}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
     tmp.write_text(f"v{version}\n")
     os.replace(tmp, alias_dir / alias)
+
+
+# -- uses (one file per version and run, created once by the run that used it) ---------------
+def _uses_dir(art: Artifact) -> Path:
+    if art._store is None or art.version is None:
+        raise ArtifactError(f"artifact {art.name!r} has not been logged or read back")
+    return art._store / art.name / "uses" / str(art.version)
+
+
+def record_use(art: Artifact, project: str, run_id: str) -> None:
+    uses = _uses_dir(art)
+    uses.mkdir(parents=True, exist_ok=True)
+    target = uses / f"{project}~{run_id}.json"
+    if target.exists():
+        return
+    tmp = uses / f".{project}~{run_id}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps({"project": project, "run": run_id, "time": time.time()}))
+    os.replace(tmp, target)
+
+
+def users_of(art: Artifact) -> list[tuple[str, str]]:
+    """(project, run id) of every run that used this version, oldest first."""
+    found = []
+    try:
+        entries = list(_uses_dir(art).iterdir())
+    except OSError:
+        return []
+    for p in entries:
+        if p.name.startswith(".") or p.suffix != ".json":
+            continue
+        try:
+            record = json.loads(p.read_text())
+            found.append((float(record["time"]), str(record["project"]), str(record["run"])))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # a damaged record is not a use
+    return [(project, run) for _, project, run in sorted(found)]

@@ -10,14 +10,21 @@ so `artifact.used_by()` lists a directory and `run.used_artifacts()` looks for i
 
 from __future__ import annotations
 
-import json
 import os
-import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from .artifacts import Artifact, ArtifactError, list_artifact_names, load_artifact, store_dir
+from .artifact_store import (
+    ArtifactError,
+    list_artifact_names,
+    object_path,
+    record_use,
+    store_artifact,
+    store_dir,
+)
+from .artifacts import Artifact, load_artifact
+from .compat import make_artifact_name_safe
 from .paths import check_component
 
 if TYPE_CHECKING:
@@ -64,36 +71,6 @@ def _store_of(art: Artifact) -> Path:
     return art._store
 
 
-def record_use(art: Artifact, project: str, run_id: str) -> None:
-    uses = _store_of(art) / art.name / "uses" / str(art.version)
-    uses.mkdir(parents=True, exist_ok=True)
-    target = uses / f"{project}~{run_id}.json"
-    if target.exists():
-        return
-    tmp = uses / f".{project}~{run_id}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps({"project": project, "run": run_id, "time": time.time()}))
-    os.replace(tmp, target)
-
-
-def users_of(art: Artifact) -> list[tuple[str, str]]:
-    """(project, run id) of every run that used this version, oldest first."""
-    uses = _store_of(art) / art.name / "uses" / str(art.version)
-    found = []
-    try:
-        entries = list(uses.iterdir())
-    except OSError:
-        return []
-    for p in entries:
-        if p.name.startswith(".") or p.suffix != ".json":
-            continue
-        try:
-            record = json.loads(p.read_text())
-            found.append((float(record["time"]), str(record["project"]), str(record["run"])))
-        except (OSError, ValueError, KeyError, TypeError):
-            continue  # a damaged record is not a use
-    return [(project, run) for _, project, run in sorted(found)]
-
-
 def used_by_run(root: Path, project: str, run_id: str) -> list[Artifact]:
     """Every artifact version the run used, in any project under the root."""
     out = []
@@ -131,10 +108,8 @@ def link_artifact(run: Run, art: Artifact, target_path: str,
     copy = Artifact(name, art.type, art.description, dict(art.metadata))
     source = _store_of(art)
     for entry, info in art._manifest["files"].items():  # type: ignore[index]
-        copy._entries[entry] = source / "objects" / info["digest"][:2] / info["digest"]
+        copy._entries[entry] = object_path(source, info["digest"])
     copy._references = dict(art._manifest.get("references", {}))  # type: ignore[union-attr]
-    from .artifact_store import store_artifact
-
     store_artifact(run._root, project, copy, list(aliases or []), run.id)
     return copy
 
@@ -145,8 +120,6 @@ def log_model(run: Run, path: str | os.PathLike[str], name: str | None = None,
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(f"log_model: {p} does not exist")
-    from .compat import make_artifact_name_safe
-
     name = name or make_artifact_name_safe(f"run-{run.id}-{p.resolve().name}")
     return run.log_artifact(p, name=name, type="model", aliases=aliases)
 
@@ -159,17 +132,3 @@ def use_model(run: Run, name: str) -> str:
     dest = art.download()
     files = [p for p in Path(dest).rglob("*") if p.is_file()]
     return str(files[0]) if len(files) == 1 else dest
-
-
-def runs_for(root: Path, pairs: list[tuple[str, str]]) -> list[Any]:
-    """Api runs for (project, run id) pairs that can still be read."""
-    from .api import Api
-
-    api = Api(root)
-    out = []
-    for project, run_id in pairs:
-        try:
-            out.append(api.run(f"{project}/{run_id}"))
-        except ValueError:
-            continue
-    return out

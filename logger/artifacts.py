@@ -1,8 +1,8 @@
-"""Versioned artifacts, stored once by content.
+"""Versioned artifacts: W&B's `Artifact`, logging one with a run, and reading a version back.
 
-    ROOT/<project>/artifacts/objects/<sha[:2]>/<sha256>     each file's content, once
-    ROOT/<project>/artifacts/<name>/v<N>.json               a version's manifest
-    ROOT/<project>/artifacts/<name>/aliases/<alias>         the version an alias names
+Layers: artifact_store.py (layout, content, versions, uses) < references.py < this module
+< artifact_use.py (use, link, models, lineage); each imports only the ones below it. Runs
+(for lineage) are reached through the package's public surface (toplevel.py).
 
 A version appears only when its manifest is hard-linked into place (after every object it
 lists is on disk), and `link` fails if another process took that number first: versions are
@@ -20,22 +20,30 @@ import shutil
 import tempfile
 import time
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import events as ev
+from .artifact_store import (
+    ArtifactError,
+    aliases_of,
+    latest_version,
+    list_artifact_names,
+    object_path,
+    sha256_file,
+    store_artifact,
+    store_dir,
+    users_of,
+)
+from .artifact_store import entry_name as _entry_name
 from .paths import check_component
 
 if TYPE_CHECKING:
     from .run import Run
 
-_VERSION_FILE = re.compile(r"^v(\d+)\.json$")
+__all__ = ["Artifact", "ArtifactError", "list_artifact_names", "load_artifact", "log_artifact", "store_dir"]
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-
-
-class ArtifactError(Exception):
-    """An artifact that cannot be found or stored; the message says which and why."""
 
 
 class Artifact:
@@ -138,7 +146,7 @@ class Artifact:
             if dest not in target.parents:
                 raise ArtifactError(f"artifact file name {name!r} would land outside {dest}")
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(_object_path(self._store, entry["digest"]), target)
+            shutil.copyfile(object_path(self._store, entry["digest"]), target)
         for name, entry in (self._manifest.get("references") or {}).items():
             _download_reference(name, entry, dest)
         return str(dest)
@@ -153,9 +161,9 @@ class Artifact:
     # -- in use (logger/artifact_use.py) ------------------------------------------------------
     def save(self, project: str | None = None, settings: Any = None) -> None:
         """Log this artifact with the current run (W&B's `artifact.save()`)."""
-        from .compat import _current
+        from .toplevel import current_run
 
-        _current("Artifact.save").log_artifact(self)
+        current_run("logger.Artifact.save()").log_artifact(self)
 
     def wait(self, timeout: int | None = None) -> Artifact:
         """Storing is synchronous here: the artifact is complete when log_artifact returns."""
@@ -163,16 +171,16 @@ class Artifact:
 
     def used_by(self) -> list[Any]:
         """The runs (Api runs) that used this version, oldest first."""
-        from .artifact_use import runs_for, users_of
+        from .toplevel import api_runs
 
-        return runs_for(self._root(), users_of(self))
+        return api_runs(self._root(), users_of(self))
 
     def logged_by(self) -> Any:
         """The run (an Api run) that logged this version, or None if it cannot be read."""
-        from .artifact_use import runs_for
+        from .toplevel import api_runs
 
         run_id = (self._manifest or {}).get("run")
-        found = runs_for(self._root(), [(str(self.project), str(run_id))]) if run_id else []
+        found = api_runs(self._root(), [(str(self.project), str(run_id))]) if run_id else []
         return found[0] if found else None
 
     def _root(self) -> Path:
@@ -184,7 +192,7 @@ class Artifact:
         """W&B's `artifact.get(name)`: the Table stored as `<name>.table.json` (media/readback.py)."""
         from .media.readback import artifact_table
 
-        return artifact_table(self, name, _object_path)
+        return artifact_table(self, name, object_path)
 
     def __repr__(self) -> str:
         return f"<Artifact {self.name}:{self.version or 'unlogged'} type={self.type}>"
@@ -200,27 +208,12 @@ def _download_reference(name: str, entry: dict[str, Any], dest: Path) -> None:
     source, target = Path(unquote(urlparse(ref).path)), (dest / name).resolve()
     if dest not in target.parents:
         raise ArtifactError(f"artifact reference name {name!r} would land outside {dest}")
-    from .artifact_store import sha256_file
-
     if not source.is_file() or (entry.get("digest") and sha256_file(source) != entry["digest"]):
         raise ArtifactError(f"reference {name!r} ({ref}) is gone or has changed since it was logged")
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)
 
 
-def _entry_name(name: str) -> str:
-    clean = name.replace("\\", "/").strip("/")
-    if not clean or any(part in ("", ".", "..") for part in clean.split("/")) or "\x00" in clean:
-        raise ValueError(f"artifact entry name {name!r} must be a relative path without '..'")
-    return clean
-
-
-def store_dir(root: Path, project: str) -> Path:
-    return root / project / "artifacts"
-
-
-def _object_path(store: Path, digest: str) -> Path:
-    return store / "objects" / digest[:2] / digest
 
 
 # -- logging ----------------------------------------------------------------------------------
@@ -317,31 +310,8 @@ def _safe_name(name: str) -> str:
 
 
 def _store(root: Path, project: str, art: Artifact, aliases: list[str], run_id: str) -> None:
-    from .artifact_store import store_artifact
-
     store_artifact(root, project, art, aliases, run_id)
 
-
-def _read_versions(art_dir: Path) -> list[dict[str, Any]]:
-    out = []
-    for entry in _version_files(art_dir):
-        try:
-            out.append(json.loads(entry.read_text()))
-        except (OSError, ValueError):
-            continue  # a damaged manifest is not a version
-    return out
-
-
-def _version_files(art_dir: Path) -> Iterable[Path]:
-    try:
-        return [p for p in art_dir.iterdir() if _VERSION_FILE.match(p.name)]
-    except OSError:
-        return []
-
-
-def _latest_version(art_dir: Path) -> int | None:
-    numbers = [int(m.group(1)) for p in _version_files(art_dir) if (m := _VERSION_FILE.match(p.name))]
-    return max(numbers) if numbers else None
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -359,7 +329,7 @@ def load_artifact(root: Path, project: str, name: str, alias: str = "latest") ->
         raise ArtifactError(str(exc)) from None
     store = store_dir(root, project)
     art_dir = store / name
-    latest = _latest_version(art_dir)
+    latest = latest_version(art_dir)
     if latest is None:
         known = list_artifact_names(root, project)
         hint = f"; this project has: {', '.join(known)}" if known else ""
@@ -385,31 +355,7 @@ def load_artifact(root: Path, project: str, name: str, alias: str = "latest") ->
         raise ArtifactError(f"artifact {project}/{name} has no readable version v{number}: {exc}") from None
     art = Artifact(manifest["name"], manifest["type"], manifest.get("description"), manifest.get("metadata"))
     art.version, art.digest, art.size, art.project = f"v{number}", manifest["digest"], manifest["size"], project
-    names = {alias for alias, version in _aliases_of(art_dir) if version == number}
+    names = {alias for alias, version in aliases_of(art_dir) if version == number}
     art.aliases = sorted(names | ({"latest"} if number == latest else set()))
     art._manifest, art._store = manifest, store
     return art
-
-
-def _aliases_of(art_dir: Path) -> list[tuple[str, int]]:
-    out: list[tuple[str, int]] = []
-    try:
-        entries = list((art_dir / "aliases").iterdir())
-    except OSError:
-        return out
-    for p in entries:
-        if p.name.startswith("."):
-            continue
-        try:
-            out.append((p.name, int(p.read_text().strip()[1:])))
-        except (OSError, ValueError):
-            continue
-    return out
-
-
-def list_artifact_names(root: Path, project: str) -> list[str]:
-    store = store_dir(root, project)
-    try:
-        return sorted(p.name for p in store.iterdir() if p.is_dir() and p.name != "objects")
-    except OSError:
-        return []

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import errors
 from .errors import CommError, Error, UsageError
+from .toplevel import current_run, finish
 
 if TYPE_CHECKING:
     from .artifacts import Artifact
@@ -67,16 +68,12 @@ def setup(settings: Any = None) -> None:
 
 
 def teardown(exit_code: int | None = None) -> None:
-    from . import sdk
-
-    sdk.finish(exit_code)
+    finish(exit_code)
 
 
 def join(exit_code: int | None = None, quiet: bool | None = None) -> None:
     """The old name of `finish()`."""
-    from . import sdk
-
-    sdk.finish(exit_code, quiet)
+    finish(exit_code, quiet)
 
 
 def local_entity() -> str:
@@ -96,14 +93,7 @@ def save_without_arguments(run: Any) -> bool:
 
 # -- artifacts in use (module level) --------------------------------------------------------
 def _current(what: str) -> Run:
-    import logger
-
-    run = logger.run
-    if run is None or getattr(run, "disabled", False):
-        from .sdk import RunwatchError
-
-        raise RunwatchError(f"logger.{what}() needs a run: call logger.init(...) first")
-    return run  # type: ignore[return-value]
+    return current_run(f"logger.{what}()")
 
 
 def use_artifact(artifact_or_name: str | Artifact, type: str | None = None,

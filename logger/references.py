@@ -11,14 +11,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from .artifact_store import entry_name as _entry_name
+from .artifact_store import sha256_file
+
 DEFAULT_MAX_OBJECTS = 10_000_000  # W&B's default limit on files under one reference
 
 
 def reference_entries(uri: str, name: str | None, checksum: bool,
                       max_objects: int | None) -> dict[str, dict[str, Any]]:
     """{entry name: {"ref", "digest", "size"}} for what `uri` names."""
-    from .artifacts import _entry_name
-
     if not isinstance(uri, str) or "://" not in uri:
         raise ValueError(f"add_reference({uri!r}): give a URI such as file:///data/train.csv or s3://bucket/key")
     parsed = urlparse(uri)
@@ -39,7 +40,5 @@ def reference_entries(uri: str, name: str | None, checksum: bool,
 
 
 def _file_entry(path: Path, checksum: bool) -> dict[str, Any]:
-    from .artifact_store import sha256_file
-
     return {"ref": path.resolve().as_uri(), "digest": sha256_file(path) if checksum else None,
             "size": path.stat().st_size}

@@ -70,7 +70,8 @@ def run_demo(root_arg: str | None, headless: bool, speed: float = 1.0,
 
 
 def _show_headless(root: Path, stop_after: float | None, force_polling: bool | None) -> int:
-    from .tail import TailOptions, run_tail
+    from .tail import TailOptions
+    from .tail_follow import run_tail
 
     stop = threading.Event()
     timer = None

@@ -10,7 +10,7 @@ characters or escape sequences ever reach the terminal):
 `--json` prints one JSON object per line instead. Every object has
 
     kind     "start" | "log" | "state" | "tags" | "notes" | "name" | "artifact" | "file"
-             | "config" | "summary" | "latest"
+             | "config" | "summary" | "alert" | "latest"
     run      "project/id" (stable: names can change, ids cannot)
     project, id, name      the run's project, id and current display name
     time     ISO 8601 in UTC with milliseconds, "2026-11-27T12:03:04.512+00:00"
@@ -30,6 +30,8 @@ and, by kind:
     file      path (under the run's files/), policy, size
     config    values (nested keys set or changed)
     summary   values, removed
+    alert     title, text, level ("INFO" | "WARN" | "ERROR"), wait_duration (seconds),
+              suppressed (true when the same title came within wait_duration: not notified)
     latest    state, exit_code, error, step, runtime, created (ISO), values (last value of
               every key): one per run after `--no-follow`'s events and at the start of a
               live tail
@@ -45,6 +47,10 @@ runs, those named with `--run`, and with `--since` those active since then; when
 runs already there is running, all of them (they may have ended before tail started). It
 waits for at least one run; it exits 0 when all have ended, 1 when any failed, crashed or was
 killed. Narrow it with --project, --run or --since on a root shared with older runs.
+With `--fail-on-alert LEVEL` it also exits 1 as soon as a run it waits for has an alert at
+LEVEL or above (INFO < WARN < ERROR), including one the run raised before tail started.
+
+Following (`run_tail`) is tui/tail_follow.py; how each event kind reads, tui/tail_lines.py.
 """
 
 from __future__ import annotations
@@ -59,16 +65,18 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from logger import events as ev
+from logger.media.readback import format_alert
 from logger.reader import Update
 from logger.rundata import RunData
 from logger.textsafe import safe_text, terminal_safe
 from logger.values import flatten_into
 
-from .cli.common import ENDED_BADLY, EXIT_OK, EXIT_RUN_FAILED, CliError
+from .cli.common import ENDED_BADLY, EXIT_OK, EXIT_RUN_FAILED
 from .fmt import fmt_clock, fmt_value, iso_time, json_line, short
 from .follow import Follower
 from .tail_lines import (
     RENDER,
+    alert_rank,
     edits_in_time_order,
     latest_line,
     run_matches,
@@ -90,6 +98,7 @@ class TailOptions:
     until_done: bool = False
     every: float | None = None
     since: float | None = None
+    fail_on_alert: str | None = None  # with until_done: an alert at this level or above ends it (1)
 
 
 class Tail:
@@ -110,6 +119,7 @@ class Tail:
         self.matched_refs: set[str] = set()
         self._pending: dict[str, tuple[RunData, int, float, dict[str, Any]]] = {}
         self._last_emit: dict[str, float] = {}
+        self.alerted: str | None = None  # with fail_on_alert: what the first such alert said
 
     # -- selection ------------------------------------------------------------------------
     def selected(self, run: RunData) -> bool:
@@ -165,6 +175,11 @@ class Tail:
             # Report on them rather than wait for a run that may never come.
             for u in runs:
                 self._follow_run(u.run)
+        for u in runs:  # alerts a waited-for run raised before tail started count too
+            if u.run.path in self.followed:
+                for e in u.events:
+                    if type(e) is ev.Alert and (o.since is None or e.time >= o.since):
+                        self._check_alert(u.run, e)
         if not o.follow:
             for u in runs:
                 if o.since is None or u.run.updated_at >= o.since:
@@ -229,13 +244,16 @@ class Tail:
         return min(0.5, max(0.01, due - now))
 
     def done(self) -> bool:
-        """`--until-done`: every followed run has ended (and every `--run` was seen)."""
+        """`--until-done`: every followed run has ended (and every `--run` was seen), or one of
+        them raised an alert at `--fail-on-alert`'s level."""
+        if self.alerted is not None:
+            return True
         if not self.followed or any(self.state.get(p) == "running" for p in self.followed):
             return False
         return all(ref in self.matched_refs for ref in self.o.runs)
 
     def exit_code(self) -> int:
-        bad = any(self.state.get(p) in ENDED_BADLY for p in self.followed)
+        bad = self.alerted is not None or any(self.state.get(p) in ENDED_BADLY for p in self.followed)
         return EXIT_RUN_FAILED if bad else EXIT_OK
 
     def emit(self) -> None:
@@ -267,6 +285,17 @@ class Tail:
                     if every is not None:
                         self._flush_run(run.path)  # the rows before it come before it
                     self._line(run, t, *render(run, event))
+                    if kind is ev.Alert:
+                        self._check_alert(run, event)
+
+    def _check_alert(self, run: RunData, e: ev.Alert) -> None:
+        level = self.o.fail_on_alert
+        if level is None or self.alerted is not None or run.path not in self.followed:
+            return
+        if alert_rank(e.level) >= alert_rank(level):
+            self.alerted = f"{run.project}/{run.name}: {format_alert(e)}"
+            print(f"runwatch: {safe_text(self.alerted)} (--fail-on-alert {level}): exiting 1",
+                  file=sys.stderr, flush=True)
 
     def _throttle(self, run: RunData, step: int, t: float, flat: dict[str, Any]) -> None:
         path = run.path
@@ -339,81 +368,3 @@ def follower_for(root: Path, force_polling: bool | None = None) -> Follower:
     """tail's view of a root: it prints each step once and never charts, so it keeps only each
     metric's last value and its memory stays flat however long runs log."""
     return Follower(root, force_polling, keep_history=False)
-
-
-def run_tail(root: Path, options: TailOptions, force_polling: bool | None = None,
-             out: TextIO | None = None, stop: threading.Event | None = None) -> int:
-    """Print the root's events; follow unless `--no-follow` (or until `stop` is set).
-
-    Returns the exit code: 1 when `--until-done` saw a followed run fail, else 0.
-    """
-
-    out = out if out is not None else sys.stdout
-    tail = Tail(options, out)
-    follower = follower_for(root, force_polling)
-    if options.follow and not root.exists():
-        print(f"runwatch: waiting for {safe_text(str(root))} to be created", file=sys.stderr, flush=True)
-    tail.initial(follower.initial())
-    if not options.follow or (options.until_done and tail.done()):
-        return tail.exit_code() if options.until_done else EXIT_OK
-    if root.exists():
-        running = sum(1 for state in tail.state.values() if state == "running")
-        hint = "; what they logged before: --since 10m or --no-follow" if tail.state and options.since is None else ""
-        print(f"runwatch: following {safe_text(str(root))}: {len(tail.state)} runs, {running} running{hint}",
-              file=sys.stderr, flush=True)
-    return _follow(follower, tail, options, stop or threading.Event())
-
-
-def _pump(follower: Follower, tail: Tail, options: TailOptions, stop: threading.Event) -> bool:
-    """Print what the follower yields; False when its file watcher failed and it must poll.
-
-    watchfiles fails on a name under the root that is not valid UTF-8 ("Unable to decode
-    path"); the reader itself follows such names (os.scandir), so polling still sees it all.
-    """
-    try:
-        for batch in follower.follow(stop):
-            with tail.lock:
-                tail.live(batch)
-                if options.until_done and tail.done():
-                    return True
-    except Exception as exc:
-        if follower.polling or type(exc).__name__ != "WatchfilesRustInternalError":
-            raise
-        print(f"runwatch: the file watcher stopped ({safe_text(exc)}); polling instead",
-              file=sys.stderr, flush=True)
-        return False
-    return True
-
-
-def _follow(follower: Follower, tail: Tail, options: TailOptions, stop: threading.Event) -> int:
-    finished = threading.Event()
-    errors: list[BaseException] = []
-
-    def pump() -> None:
-        try:
-            while not _pump(follower, tail, options, stop):
-                follower.polling = True  # the watcher gave up: poll instead, from a rescan
-        except BaseException as exc:  # noqa: BLE001 - handed to the main thread
-            errors.append(exc)
-        finally:
-            finished.set()
-
-    thread = threading.Thread(target=pump, name="runwatch-tail", daemon=True)
-    thread.start()
-    try:
-        while not finished.wait(tail.next_wait()) and not stop.is_set():
-            with tail.lock:
-                tail.flush_due()
-    finally:
-        stop.set()
-    if errors:
-        exc = errors[0]
-        if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
-            # The root went away or became unreadable while followed.
-            raise CliError(f"stopped following {safe_text(str(follower.root))}: {exc}") from None
-        raise exc
-    with tail.lock:
-        for path in list(tail._pending):
-            tail._flush_run(path)
-        tail.emit()
-    return tail.exit_code() if options.until_done else EXIT_OK

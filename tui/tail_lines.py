@@ -17,6 +17,7 @@ from logger.values import flatten_into
 from .fmt import fmt_duration, fmt_size, fmt_state, fmt_value, iso_time, last_line, short
 
 Line = tuple[str, str, dict[str, Any]]  # kind, human text, JSON fields
+ALERT_LEVELS = ("INFO", "WARN", "ERROR")  # W&B's AlertLevel, lowest first
 
 
 def tags_line(run: RunData, e: ev.SetTags) -> Line:
@@ -45,6 +46,20 @@ def artifact_line(run: RunData, e: ev.ArtifactLogged) -> Line:
     return "artifact", text, fields
 
 
+def alert_line(run: RunData, e: ev.Alert) -> Line:
+    """`run.alert(...)`: "ALERT ERROR loss diverged: lr too high" (logger.media's one line)."""
+    from logger.media.readback import format_alert
+
+    fields = {"title": e.title, "text": e.text, "level": e.level, "wait_duration": e.wait_duration,
+              "suppressed": e.suppressed}
+    return "alert", format_alert(e), fields
+
+
+def alert_rank(level: str) -> int:
+    """Where `level` stands among ALERT_LEVELS; a level written by something else ranks as INFO."""
+    return ALERT_LEVELS.index(level) if level in ALERT_LEVELS else 0
+
+
 def file_line(run: RunData, e: ev.FileSaved) -> Line:
     text = f"file  {short(e.path, 100)}  {fmt_size(e.size)}  ({short(e.policy, 10)})"
     return "file", text, {"path": e.path, "policy": e.policy, "size": e.size}
@@ -69,6 +84,7 @@ def summary_line(run: RunData, e: ev.SummaryUpdate) -> Line:
 RENDER: dict[type, Callable[[RunData, Any], Line]] = {
     ev.SetTags: tags_line, ev.SetNotes: notes_line, ev.SetName: name_line, ev.ArtifactLogged: artifact_line,
     ev.FileSaved: file_line, ev.ConfigUpdate: config_line, ev.SummaryUpdate: summary_line,
+    ev.Alert: alert_line,
 }
 
 

@@ -19,6 +19,7 @@ import threading
 import time
 from typing import Any
 
+from .. import clock
 from .. import events as ev
 
 WEBHOOK_ENV = "RUNWATCH_ALERT_WEBHOOK"
@@ -55,10 +56,8 @@ def check_alert(title: Any, text: Any, level: Any, wait_duration: Any) -> tuple[
 def send_alert(run: Any, title: Any, text: Any = "", level: Any = None, wait_duration: Any = None) -> None:
     """Record an alert on `run` and notify the configured hook unless it came too soon."""
     title, text, level_str, wait = check_alert(title, text, level, wait_duration)
-    from ..run import _now  # the run's event clock: wall time at init plus monotonic time
-
     run._check_open("alert")
-    mono, now = time.monotonic(), _now()  # the limit counts real seconds, whatever NTP does
+    mono, now = time.monotonic(), clock.now()  # the limit counts real seconds, whatever NTP does
     sent: dict[str, float] = run.__dict__.setdefault("_alerts_sent", {})
     last = sent.get(title)
     suppressed = last is not None and mono - last < wait
@@ -114,9 +113,6 @@ def _wait_for_hooks() -> None:
 
 def alert(title: str, text: str = "", level: Any = None, wait_duration: Any = None) -> None:
     """`logger.alert(...)`: an alert on the current run (W&B's `wandb.alert`)."""
-    from ..sdk import RunwatchError, _module
+    from ..toplevel import current_run
 
-    run = _module().run
-    if run is None:
-        raise RunwatchError("logger.alert() needs a run: call logger.init(...) first")
-    run.alert(title, text, level=level, wait_duration=wait_duration)
+    current_run("logger.alert()", allow_disabled=True).alert(title, text, level=level, wait_duration=wait_duration)

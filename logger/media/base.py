@@ -13,6 +13,7 @@ import hashlib
 import os
 import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,15 +35,19 @@ class Media:
 class Context:
     """Where one logged value is stored: the run's files/ directory, its history key and step."""
 
-    def __init__(self, files_dir: Path, key: str, step: int, run: Any = None) -> None:
+    def __init__(self, files_dir: Path, key: str, step: int, run: Any = None,
+                 cell: Callable[[Context, Any], Any] | None = None) -> None:
         self.files_dir = files_dir
         self.key = key
         self.step = step
         self.run = run  # the writing Run, for what goes beyond files/ (a table's run artifact)
+        # How a table cell becomes JSON (convert.cell_value): passed in, so a Table (below
+        # convert, which builds Tables from DataFrames) never imports convert.
+        self.cell = cell or _plain_cell
 
     def child(self, key: str) -> Context:
         """The same step under another key (a table cell, an item of a list)."""
-        return Context(self.files_dir, key, self.step)
+        return Context(self.files_dir, key, self.step, cell=self.cell)
 
     def store(self, subdir: str, data: bytes, ext: str, index: int | None = None) -> dict[str, Any]:
         """Write `data` as W&B names media files; the `path`, `sha256` and `size` of the ref."""
@@ -57,6 +62,10 @@ class Context:
                 f.write(data)
             os.replace(tmp, target)
         return {"path": rel, "sha256": sha, "size": len(data)}
+
+
+def _plain_cell(ctx: Context, value: Any) -> Any:
+    return value
 
 
 def safe_key(key: str) -> str:

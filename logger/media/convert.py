@@ -86,7 +86,7 @@ def media_value(ctx: Context, value: Any, depth: int) -> Any:
 
 def _safe(run: Any, files_dir: Any, key: str, step: int, value: Any) -> Any:
     try:
-        return media_value(Context(files_dir, key, step, run), value, 0)
+        return media_value(Context(files_dir, key, step, run, cell_value), value, 0)
     except Exception as exc:  # noqa: BLE001 - logging never raises into the training loop
         run._warn_once(f"media:{key}", f"runwatch: could not store the {type(value).__name__} "
                        f"logged as {key!r} ({type(exc).__name__}: {exc}); storing its repr() instead")
@@ -159,8 +159,8 @@ def _chart_of(value: Any) -> Any:
 
 
 def _emit_chart(run: Any, key: str, table_key: str, chart: Any) -> None:
+    from .. import clock
     from .. import events as ev
-    from ..run import _now
 
     spec = chart.spec.config_value(table_key)
-    run._emit(ev.Chart(key=key, table_key=table_key, spec=spec, time=_now()))
+    run._emit(ev.Chart(key=key, table_key=table_key, spec=spec, time=clock.now()))

@@ -93,7 +93,8 @@ def format_alert(alert: Any) -> str:
     get = alert.get if isinstance(alert, dict) else lambda k, d=None: getattr(alert, k, d)
     text = get("text") or ""
     line = f"ALERT {get('level', 'INFO'):<5} {get('title', '')}" + (f": {text}" if text else "")
-    return one_line(line + (" (suppressed: within wait_duration)" if get("suppressed") else ""))
+    line += " (suppressed: within wait_duration)" if get("suppressed") else ""
+    return one_line(" ⏎ ".join(str(line).splitlines()))  # a multi-line title or text stays whole
 
 
 def alert_dict(event: ev.Alert) -> dict[str, Any]:

@@ -15,12 +15,9 @@ from .table import Table
 
 
 def _log(key: str, chart: Any) -> None:
-    from .. import sdk
+    from ..toplevel import current_run
 
-    run = sdk._module().run
-    if run is None:
-        raise sdk.RunwatchError(f"logger.sklearn needs a run to log {key!r}: call logger.init(...) first")
-    run.log({key: chart})
+    current_run(f"logger.sklearn, to log {key!r},", allow_disabled=True).log({key: chart})
 
 
 def plot_roc(y_true: Any = None, y_probas: Any = None, labels: Sequence[Any] | None = None,

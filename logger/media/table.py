@@ -9,7 +9,10 @@ and the cell holds their ref. Every row is kept (W&B's run file stops at 10,000)
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -97,10 +100,8 @@ class Table(Media):
         return pd.DataFrame(self.data, columns=self.columns)
 
     def to_ref(self, ctx: Context) -> dict[str, Any]:
-        from .convert import cell_value
-
         body = {"columns": [c if isinstance(c, (str, int)) else str(c) for c in self.columns],
-                "data": [[cell_value(ctx, v) for v in row] for row in self.data]}
+                "data": [[ctx.cell(ctx, v) for v in row] for row in self.data]}
         ref = {"_type": self._log_type, **ctx.store("table", _json.encode(body), ".table.json")}
         ref.update(ncols=len(self.columns), nrows=len(self.data), log_mode=self.log_mode)
         if ctx.run is not None:
@@ -138,14 +139,16 @@ def run_table_name(run_id: str, key: str) -> str:
 def _log_run_table(ctx: Context, path: str) -> str | None:
     """Also log the table as W&B does, as a `run_table` artifact holding `<key>.table.json`,
     so `api.artifact("project/run-<id>-<key>:latest").get(key)` works. Its failure costs the
-    artifact only (one warning), never the table in the history."""
-    from ..artifacts import Artifact
-
+    artifact only (one warning), never the table in the history. A folder holding the file
+    under its entry name goes to `run.log_artifact`, so this layer never imports the artifact one."""
     run = ctx.run
     name = run_table_name(run.id, ctx.key)
     try:
-        art = Artifact(name, "run_table").add_file(ctx.files_dir / path, f"{safe_key(ctx.key)}.table.json")
-        logged = run.log_artifact(art)
+        with tempfile.TemporaryDirectory(prefix="runwatch-table-") as scratch:
+            entry = Path(scratch) / f"{safe_key(ctx.key)}.table.json"  # "eval/preds.table.json"
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(ctx.files_dir / path, entry)
+            logged = run.log_artifact(scratch, name=name, type="run_table")
         return f"{name}:{logged.version}" if logged is not None and logged.version else None
     except Exception as exc:  # noqa: BLE001 - logging never raises into the training loop
         run._warn_once(f"table-artifact:{name}", f"runwatch: could not log table {ctx.key!r} as "

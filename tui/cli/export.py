@@ -4,6 +4,8 @@ Columns: `_step, _timestamp, _runtime, <keys...>` in the order the keys were fir
 A PROJECT goes into one file with two more columns first, `run` (project/id) and `name`,
 and the union of every run's keys. Rows come from the reader's history (one per step, the
 last write winning where a resumed run rewrote steps), never from a parser of our own.
+A media value (an Image, a Table, a list of images, ...) is written as the absolute path of
+its file under the run's files/ (a list of paths for a list of media), as W&B's export does.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+from logger.media.readback import run_file_path
 from logger.reader import RootReader
 from logger.rundata import RunData
 from logger.textsafe import safe_text, terminal_safe
@@ -132,9 +135,27 @@ def _rows(runs: list[RunData], keys: list[str], project: bool) -> Iterator[dict[
     for run in runs:
         wanted = [k for k in keys if k in run.history.columns]
         for row in run.history.rows(wanted if len(wanted) < len(run.history.columns) else None):
+            if any(type(v) is dict for v in row.values()):
+                row = {k: _media_path(run.dir, v) if type(v) is dict else v for k, v in row.items()}
             if project:
                 row = {"run": run.path, "name": run.name, **row}
             yield row
+
+
+def _media_path(run_dir: Path, value: dict[str, Any]) -> Any:
+    """A media ref as the absolute path of its file (paths, for a list of media); any other
+    dict (a histogram, a nested value, a ref naming a file outside files/) as it is."""
+    if "_type" not in value:
+        return value
+    path, names = value.get("path"), value.get("filenames")
+    try:
+        if isinstance(path, str):
+            return str(run_file_path(run_dir, path))
+        if isinstance(names, list) and names and all(isinstance(n, str) for n in names):
+            return [str(run_file_path(run_dir, n)) for n in names]
+    except ValueError:  # a path that would leave files/: written by something else
+        return value
+    return value
 
 
 def _cell(value: Any, to_tty: bool) -> Any:

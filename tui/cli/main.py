@@ -88,7 +88,8 @@ def run_app_or_tail(root_arg: str | None, poll: bool) -> int:
     if not sys.stdout.isatty():
         print("runwatch: stdout is not a terminal; running `runwatch tail` instead "
               "(say `runwatch tail` to skip this note)", file=sys.stderr, flush=True)
-        from ..tail import TailOptions, run_tail
+        from ..tail import TailOptions
+        from ..tail_follow import run_tail
 
         with contextlib.redirect_stderr(terminal_safe(sys.stderr)):
             return run_tail(root, TailOptions(), force_polling=poll or None)

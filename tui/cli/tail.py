@@ -28,6 +28,9 @@ def configure(p: argparse.ArgumentParser) -> None:
                       help="print what is on disk, then a line per run with its state, and exit")
     mode.add_argument("--until-done", action="store_true",
                       help="follow until every followed run has ended; exit 1 if any failed")
+    p.add_argument("--fail-on-alert", type=alert_level, metavar="LEVEL",
+                   help="with --until-done: exit 1 as soon as a run it waits for alerts at LEVEL "
+                        "or above (INFO, WARN, ERROR)")
     p.add_argument("--every", type=seconds, metavar="SECONDS",
                    help="at most one log line per run per interval (latest values win)")
     p.add_argument("--since", metavar="WHEN",
@@ -37,12 +40,16 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
-    from ..tail import TailOptions, run_tail
+    from ..tail import TailOptions
+    from ..tail_follow import run_tail
 
+    if args.fail_on_alert is not None and not args.until_done:
+        raise CliError(f"--fail-on-alert {args.fail_on_alert} needs --until-done: "
+                       f"runwatch tail --until-done --fail-on-alert {args.fail_on_alert}")
     options = TailOptions(
         projects=tuple(args.project), runs=tuple(args.run), metrics=tuple(split_keys(args.metrics)),
         json=args.json, follow=not args.no_follow, until_done=args.until_done, every=args.every,
-        since=parse_since(args.since) if args.since is not None else None,
+        since=parse_since(args.since) if args.since is not None else None, fail_on_alert=args.fail_on_alert,
     )
     return run_tail(root_path(args.root), options, force_polling=args.poll or None, out=out)
 
@@ -52,12 +59,24 @@ TAIL = Command("tail", "print events as lines (headless; for pipes, CI, other pr
   runwatch tail runs -p cats -m loss,val/acc --every 5
   runwatch tail --json | jq .           one JSON object per line (schema: tui/tail.py)
   runwatch tail --no-follow --since 1h  what happened in the last hour, then exit
-  runwatch tail -r brisk-otter-7 --until-done   wait for a run; exit 1 if it fails""",
+  runwatch tail -r brisk-otter-7 --until-done   wait for a run; exit 1 if it fails
+  runwatch tail --until-done --fail-on-alert ERROR   ... or as soon as it alerts ERROR""",
                configure, run,
                description="Print every run start, logged step, state change (finished, failed with its\n"
-                           "error, killed, crashed), tag and note edit and artifact under ROOT, one per line.\n"
+                           "error, killed, crashed), tag and note edit, artifact and alert under ROOT, one per line.\n"
                            "Without --no-follow it keeps following, like tail -f; it waits for a ROOT that\n"
                            "does not exist yet.")
+
+
+_LEVELS = {"INFO": "INFO", "WARN": "WARN", "WARNING": "WARN", "ERROR": "ERROR"}
+
+
+def alert_level(text: str) -> str:
+    """An argparse type: W&B's alert level, any case ("warning" is WARN)."""
+    level = _LEVELS.get(text.strip().upper())
+    if level is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an alert level: use INFO, WARN or ERROR")
+    return level
 
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")

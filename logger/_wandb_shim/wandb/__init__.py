@@ -27,6 +27,7 @@ __version__ = "0.31.0"  # the W&B release whose behaviour runwatch follows
 __runwatch__ = logger.__version__
 
 _ON_LOGGER = ("config",)  # assigning these on wandb assigns them on logger (config merges)
+_SUBMODULES = ("data_types", "plot", "sklearn")  # this package's own, loaded when first named
 
 __all__ = ["CommError", "Error", "UsageError", "errors", "sdk", "util", "wandb_run"]
 __all__ += [name for name in logger.__all__ if name not in __all__]  # `from wandb import *`
@@ -35,6 +36,10 @@ __all__ += [name for name in logger.__all__ if name not in __all__]  # `from wan
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(name)
+    if name in _SUBMODULES:  # `wandb.plot.line(...)` after a bare `import wandb`
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
     try:
         return getattr(logger, name)
     except AttributeError:
