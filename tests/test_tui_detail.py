@@ -10,12 +10,13 @@ import pytest
 from tests.test_tui_main import started
 from tests.test_tui_support import sweep, wait_for, write_run
 from tui.app import RunwatchApp
+from tui.model.plot import DIM
 from tui.screens.detail import DetailScreen
 from tui.screens.edit import TagsScreen
 from tui.screens.help import HelpScreen
 from tui.screens.importance import ImportanceScreen
 from tui.screens.pick import PickScreen
-from tui.widgets.chart import DIM, Chart
+from tui.widgets.chart import Chart
 from tui.widgets.run_table import RunTable
 
 

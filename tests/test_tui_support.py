@@ -199,7 +199,7 @@ def test_first_pass_reads_every_run_start_even_a_long_one(tmp_path):
 
 
 def test_step_axis_ticks_are_round_integers():
-    from tui.widgets.chart import step_ticks
+    from tui.model.plot import step_ticks
 
     assert step_ticks(0, 119) == ([0, 25, 50, 75, 100], ["0", "25", "50", "75", "100"])
     assert step_ticks(0, 100_000)[1] == ["0", "20k", "40k", "60k", "80k", "100k"]
