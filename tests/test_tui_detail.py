@@ -174,7 +174,7 @@ async def test_a_long_history_is_decimated_to_the_chart_width(tmp_path):
               metrics=lambda i: {"loss": math.sin(i / 1000) + (5.0 if i == 31_337 else 0.0)})
     async with RunwatchApp(root).run_test(size=(100, 30)) as pilot:
         screen = await started(pilot, runs=1)
-        await wait_for(pilot, lambda: screen.feed.loaded)
+        await wait_for(pilot, lambda: screen.store.loaded)
         detail = await open_detail(pilot)
         await wait_for(pilot, lambda: plots(detail)[0].lines)
         line = plots(detail)[0].lines[0]

@@ -127,7 +127,7 @@ async def _paint(root: Path, runs: int) -> dict[str, float]:
         marks["filled"] = time.perf_counter()  # the model has every row; painted next frame
         rss_filled = rss_mb()
         deadline = time.perf_counter() + 300
-        while not screen.feed.loaded and time.perf_counter() < deadline:
+        while not screen.store.loaded and time.perf_counter() < deadline:
             await pilot.pause(0.05)
         marks["loaded"] = time.perf_counter()
         await pilot.pause(0.5)
@@ -147,7 +147,7 @@ async def _group(root: Path, runs: int) -> dict[str, float]:
         while not isinstance(app.screen, MainScreen):
             await pilot.pause(0.01)
         screen = app.screen
-        while not screen.feed.loaded or len(screen.model.views) < runs:
+        while not screen.store.loaded or len(screen.model.views) < runs:
             await pilot.pause(0.05)
         screen.model.group_keys = ALL_BUT_SEED
         screen.refresh_table()

@@ -150,7 +150,7 @@ def _group_plot(key: str, per_run: list[Points], opts: ChartOptions) -> Plot:
         high = [m + s for m, s in zip(mean, std)]
         what = "±std"
     n = len(series)
-    lines = (
+    lines: tuple[Line, ...] = (
         Line(grid, low, DIM, what),
         Line(grid, high, DIM),
         Line(grid, mean, PALETTE[0], f"mean of {n} run{'s' if n != 1 else ''}"),

@@ -10,7 +10,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from logger.query import FilterError, compile_filter
 from logger.textsafe import one_line
@@ -30,16 +30,47 @@ def is_seed(key: str) -> bool:
     return "seed" in key.rsplit(".", 1)[-1].lower()
 
 
+NEWEST_FIRST = frozenset({"created", "step", "runtime", "updated"})  # sorted high to low first
+
+
+@dataclass(frozen=True)
+class ColumnKey:
+    """What a column shows: a run field ("state", "name", "step", ...; "created" sorts only),
+    a flat config key, or a metric (the summary's last value, with a sparkline)."""
+
+    kind: Literal["field", "config", "metric"]
+    name: str
+
+    @classmethod
+    def field(cls, name: str) -> ColumnKey:
+        return cls("field", name)
+
+    @classmethod
+    def config(cls, name: str) -> ColumnKey:
+        return cls("config", name)
+
+    @classmethod
+    def metric(cls, name: str) -> ColumnKey:
+        return cls("metric", name)
+
+    @property
+    def newest_first(self) -> bool:
+        """The one sort-direction rule: times and steps sort high to low first, the rest A-Z."""
+        return self.kind == "field" and self.name in NEWEST_FIRST
+
+    def __str__(self) -> str:
+        return self.name if self.kind == "field" else f"{self.kind}:{self.name}"
+
+
+CREATED = ColumnKey.field("created")
+
+
 @dataclass(frozen=True)
 class Column:
-    key: str  # "state", "name", ..., "config:lr", "metric:loss"
+    key: ColumnKey
     label: str
     width: int
     right: bool = False
-
-    @property
-    def arg(self) -> str:
-        return self.key.partition(":")[2]
 
 
 @dataclass
@@ -88,8 +119,8 @@ class TableModel:
         self._matched: dict[str, tuple[int, bool]] = {}
         self.group_keys: tuple[str, ...] = ()
         self.collapsed: set[str] = set()
-        self.sort_key = "created"
-        self.sort_reverse = True
+        self.sort_key = CREATED
+        self.sort_reverse = CREATED.newest_first
         self.metrics: tuple[str, ...] = ()
         self.marked: set[str] = set()
         self._config_cols: tuple[str, ...] = ()
@@ -181,22 +212,58 @@ class TableModel:
 
     def columns(self) -> list[Column]:
         # Most telling first: at 120 columns, state, name, config and metrics are in view.
-        cols = [Column("state", "state", 10), Column("name", "name", 22)]
+        field = ColumnKey.field
+        cols = [Column(field("state"), "state", 10), Column(field("name"), "name", 22)]
         for key in self.config_columns():
-            cols.append(Column(f"config:{key}", one_line(key), min(16, max(6, len(key) + 1)), True))
+            cols.append(Column(ColumnKey.config(key), one_line(key),
+                               min(16, max(6, len(key) + 1)), True))
         for key in self.metrics:
-            cols.append(Column(f"metric:{key}", one_line(key), VALUE_WIDTH + 1 + SPARK_WIDTH, True))
-        cols += [Column("step", "step", 7, True), Column("runtime", "runtime", 8, True)]
-        cols.append(Column("updated", "updated", 8, True))
-        cols += [Column("tags", "tags", 16), Column("notes", "notes", 24)]
-        cols.append(Column("project", "project", 12))
+            cols.append(Column(ColumnKey.metric(key), one_line(key),
+                               VALUE_WIDTH + 1 + SPARK_WIDTH, True))
+        cols += [Column(field("step"), "step", 7, True), Column(field("runtime"), "runtime", 8, True)]
+        cols.append(Column(field("updated"), "updated", 8, True))
+        cols += [Column(field("tags"), "tags", 16), Column(field("notes"), "notes", 24)]
+        cols.append(Column(field("project"), "project", 12))
         return cols
 
-    def sort_options(self) -> list[tuple[str, str]]:
+    def sort_options(self) -> list[tuple[ColumnKey, str]]:
         """(column key, label) of everything the table can sort by."""
-        opts = [("created", "created (newest first)")]
+        opts = [(CREATED, "created (newest first)")]
         opts += [(c.key, c.label) for c in self.columns()]
         return opts
+
+    def sort_by(self, key: ColumnKey) -> None:
+        self.sort_key = key
+        self.sort_reverse = key.newest_first
+
+    def sort_or_reverse(self, key: ColumnKey) -> None:
+        """A header click: sort by that column, or reverse if it is the sort column already."""
+        if key == self.sort_key:
+            self.sort_reverse = not self.sort_reverse
+        else:
+            self.sort_by(key)
+
+    # -- marks -------------------------------------------------------------------------------
+    def toggle_mark(self, row: Row) -> None:
+        """Mark the row's run (or every run of its group), or unmark if all are marked."""
+        paths = {v.path for v in row.group.runs} if row.group else {row.key}
+        if paths <= self.marked:
+            self.marked -= paths
+        else:
+            self.marked |= paths
+
+    def mark_visible(self) -> None:
+        self.marked |= {v.path for v in self.visible_runs}
+
+    def targets(self, row: Row | None) -> list[RunView]:
+        """What an edit applies to: the marked runs, else the row's run or its group's runs."""
+        if self.marked:
+            return [self.views[p] for p in sorted(self.marked) if p in self.views]
+        if row is None:
+            return []
+        if row.kind == "group" and row.group is not None:
+            return list(row.group.runs)
+        return [row.run] if row.run is not None else []
 
     # -- rows --------------------------------------------------------------------------------
     def rebuild(self) -> list[Row]:
@@ -237,32 +304,23 @@ class TableModel:
     def _group_label(values: dict[str, Any]) -> str:
         if not values:
             return "(same config)"
-        return " ".join(f"{k}={fmt_number(v) if v is not None else '-'}" for k, v in values.items())
+        return " ".join(f"{one_line(k)}={fmt_number(v) if v is not None else '-'}"
+                        for k, v in values.items())
 
-    def _value(self, view: RunView, key: str) -> Any:
-        if key == "created":
-            return view.created_at
-        if key in ("state", "name", "project", "notes"):
-            return getattr(view, key)
-        if key == "tags":
-            return ",".join(view.tags)
-        if key == "step":
-            return view.step
-        if key == "runtime":
-            return view.runtime
-        if key == "updated":
-            return view.updated_at
-        kind, _, arg = key.partition(":")
-        if kind == "config":
-            return view.config_flat.get(arg)
-        if kind == "metric":
-            v = view.metric(arg)
+    @staticmethod
+    def _value(view: RunView, key: ColumnKey) -> Any:
+        name = key.name
+        if key.kind == "config":
+            return view.config_flat.get(name)
+        if key.kind == "metric":
+            v = view.metric(name)
             return None if math.isnan(v) else v
-        return None
+        return _FIELD_VALUES[name](view) if name in _FIELD_VALUES else None
 
     def _sorted(self, views: list[RunView]) -> list[RunView]:
         key = self.sort_key
-        present, missing = [], []
+        present: list[tuple[tuple[int, Any], RunView]] = []
+        missing: list[tuple[tuple[int, Any], RunView]] = []
         for v in views:
             value = self._value(v, key)
             (missing if value is None or value == "" else present).append((_sortable(value), v))
@@ -273,14 +331,14 @@ class TableModel:
         key = self.sort_key
 
         def group_value(g: Group) -> Any:
-            if key.startswith("config:"):
-                return g.values.get(key[7:], g.runs[0].config_flat.get(key[7:]))
+            if key.kind == "config":
+                return g.values.get(key.name, g.runs[0].config_flat.get(key.name))
             vals = [self._value(v, key) for v in g.runs]
             vals = [v for v in vals if v is not None and v != ""]
             if not vals:
                 return None
             if all(isinstance(v, (int, float)) for v in vals):
-                return sum(vals) / len(vals) if key.startswith("metric:") else max(vals)
+                return sum(vals) / len(vals) if key.kind == "metric" else max(vals)
             return min(vals, key=_sortable)
 
         present = [(group_value(g), g) for g in groups]
@@ -298,34 +356,28 @@ class TableModel:
         return out
 
     def _run_cell(self, view: RunView, col: Column, now: float) -> tuple[str, str]:
-        key = col.key
-        if key == "state":
-            return f"{STATE_GLYPHS.get(view.state, '?')} {view.state}", f"state-{view.state}"
-        if key == "name":
+        kind, name = col.key.kind, col.key.name
+        if kind == "config":
+            value = view.config_flat.get(name)
+            return ("" if value is None and name not in view.config_flat else fmt_number(value)), ""
+        if kind == "metric":
+            text = fmt_number(view.metric(name))
+            spark = sparkline(view.sparks.get(name, ()), SPARK_WIDTH)
+            return f"{text:>{VALUE_WIDTH}} {spark}", "metric"
+        if name == "state":
+            return f"{STATE_GLYPHS.get(view.state, '?')} {one_line(view.state)}", f"state-{view.state}"
+        if name == "name":
             if view.skipped_frames or view.errors:  # damaged frames or an unreadable segment
                 return "⚠ " + one_line(view.name), "state-failed"
             return one_line(view.name), "name"
-        if key == "project":
-            return one_line(view.project), "dim"
-        if key == "tags":
-            return one_line(",".join(view.tags)), "tags"
-        if key == "notes":
-            return one_line(view.notes), "notes"
-        if key == "step":
+        if name == "step":
             return ("" if view.step is None else str(view.step)), ""
-        if key == "runtime":
+        if name == "runtime":
             return fmt_duration(view.runtime), ""
-        if key == "updated":
+        if name == "updated":
             return fmt_ago(view.updated_at, now), "dim"
-        kind, _, arg = key.partition(":")
-        if kind == "config":
-            value = view.config_flat.get(arg)
-            return ("" if value is None and arg not in view.config_flat else fmt_number(value)), ""
-        if kind == "metric":
-            value = view.metric(arg)
-            text = fmt_number(value)
-            spark = sparkline(view.sparks.get(arg, ()), SPARK_WIDTH)
-            return f"{text:>{VALUE_WIDTH}} {spark}", "metric"
+        if name in _TEXT_FIELDS:
+            return one_line(self._value(view, col.key)), _TEXT_FIELDS[name]
         return "", ""
 
     def group_cells(self, row: Row, now: float) -> list[tuple[str, str]]:
@@ -336,8 +388,8 @@ class TableModel:
         for v in group.runs:
             counts[v.state] = counts.get(v.state, 0) + 1
         for col in self.cols:
-            key = col.key
-            kind, _, arg = key.partition(":")
+            kind, arg = col.key.kind, col.key.name
+            key = arg if kind == "field" else ""
             if key == "state":
                 text = " ".join(f"{n}{STATE_GLYPHS[s]}" for s, n in counts.items() if s in STATE_GLYPHS)
                 out.append((text, "group"))
@@ -345,7 +397,7 @@ class TableModel:
                 arrow = "▸" if row.key in self.collapsed else "▾"
                 n = len(group.runs)
                 label = f"{arrow} {n} run{'s' if n != 1 else ''}"
-                if not self.cols or not any(c.key.startswith("config:") for c in self.cols):
+                if not self.cols or not any(c.key.kind == "config" for c in self.cols):
                     label += f" {group.label}"  # else the config columns say it
                 out.append((label, "group"))
             elif kind == "config":
@@ -377,6 +429,14 @@ class TableModel:
         return (tuple(v.serial for v in group.runs), row.key in self.collapsed,
                 fmt_ago(max(v.updated_at for v in group.runs), now),
                 all(v.path in self.marked for v in group.runs))
+
+
+_FIELD_VALUES: dict[str, Callable[[RunView], Any]] = {
+    "created": lambda v: v.created_at, "state": lambda v: v.state, "name": lambda v: v.name,
+    "project": lambda v: v.project, "notes": lambda v: v.notes, "tags": lambda v: ",".join(v.tags),
+    "step": lambda v: v.step, "runtime": lambda v: v.runtime, "updated": lambda v: v.updated_at,
+}
+_TEXT_FIELDS = {"project": "dim", "tags": "tags", "notes": "notes"}  # field -> cell style
 
 
 def _sortable(value: Any) -> tuple[int, Any]:

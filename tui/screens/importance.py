@@ -7,7 +7,6 @@ important keys against the metric, the two views W&B's docs lead sweep users to.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -20,12 +19,10 @@ from logger.textsafe import one_line
 from ..model.parallel import AXES, bar, parallel_plot, signed_bar
 from ..model.param_importance import importance
 from ..model.runview import RunView
+from ..model.store import RunStore
 from ..widgets.chart import Chart
 from ..widgets.keybar import KeyBar
 from .pick import PickScreen
-
-if TYPE_CHECKING:
-    from .main import MainScreen
 
 
 class ImportanceScreen(Screen[None]):
@@ -36,10 +33,12 @@ class ImportanceScreen(Screen[None]):
         Binding("q", "app.quit", "quit"),
     ]
 
-    def __init__(self, main: MainScreen, metric: str | None = None) -> None:
+    def __init__(self, store: RunStore, paths: list[str], metric: str | None = None) -> None:
+        """Importance over the runs of `paths` (the runs the table shows when it opens)."""
         super().__init__()
-        self.main = main
-        keys = list(main.model.metrics) or main.model.all_metric_keys()
+        self.store = store
+        self.paths = paths
+        keys = list(store.metrics) or store.metric_keys()
         self.metric = metric or (keys[0] if keys else "")
         self.rows: list[tuple[str, float, float, int]] = []
 
@@ -56,7 +55,7 @@ class ImportanceScreen(Screen[None]):
         self.recompute()
 
     def runs(self) -> list[RunView]:
-        return [v for v in self.main.model.visible_runs if not math.isnan(v.metric(self.metric))]
+        return [v for v in self.store.current(self.paths) if not math.isnan(v.metric(self.metric))]
 
     def recompute(self) -> None:
         runs = self.runs()
@@ -88,7 +87,7 @@ class ImportanceScreen(Screen[None]):
         self.query_one("#imp-axes", Static).update(legend)
 
     def action_metric(self) -> None:
-        keys = self.main.model.all_metric_keys()
+        keys = self.store.metric_keys()
 
         def done(picked: list[str] | None) -> None:
             if picked:

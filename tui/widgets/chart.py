@@ -28,7 +28,7 @@ def plotext() -> Any:
     """plotext, imported on first use (130 ms) and told not to clamp to the terminal size."""
     global _plt
     if _plt is None:
-        import plotext as plt
+        import plotext as plt  # type: ignore[import-untyped]
 
         plt.terminal.limit(False, False)  # else a 120x40 widget draws 80x22 (STACK.md)
         _plt = plt
