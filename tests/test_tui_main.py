@@ -10,7 +10,7 @@ from logger import events as ev
 from logger.reader import RootReader
 from tests.test_tui_support import append_events, sweep, wait_for, write_run
 from tui.app import RunwatchApp
-from tui.model.table_model import ColumnKey
+from tui.model.columns import ColumnKey
 from tui.screens.edit import NotesScreen, TagsScreen
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen

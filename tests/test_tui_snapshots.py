@@ -17,7 +17,7 @@ from pytest_textual_snapshot import SVGImageExtension
 from tests.test_tui_support import wait_for
 from tui.app import RunwatchApp
 from tui.model import runview
-from tui.model.table_model import ColumnKey
+from tui.model.columns import ColumnKey
 from tui.screens.detail import DetailScreen
 from tui.screens.main import MainScreen
 from tui.widgets.chart import Chart

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from tests.test_tui_support import sweep, write_run
 from tui.messages import RunsChanged
+from tui.model.columns import ColumnKey
 from tui.model.store import RunStore
-from tui.model.table_model import ColumnKey, TableModel
+from tui.model.table_model import TableModel
 
 
 def test_runs_changed_carries_its_snapshots_and_folds_a_burst(tmp_path):

@@ -8,9 +8,9 @@ from typing import Any
 
 from logger.textsafe import one_line
 
+from .columns import fmt_number
 from .plot import Line, Plot
 from .stats import hashable
-from .table_model import fmt_number
 
 AXES = 5  # config keys in the parallel-coordinates view
 SCALE = (21, 33, 45, 226, 208, 196)  # metric low -> high, six bins

@@ -16,8 +16,8 @@ from logger.rundata import RunData
 from logger.textsafe import safe_text
 
 from ..fmt import fmt_duration
+from .columns import fmt_number
 from .runview import STATE_GLYPHS, flatten
-from .table_model import fmt_number
 
 Pairs = tuple[tuple[str, str], ...]  # (label, value), both already safe
 

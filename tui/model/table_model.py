@@ -7,70 +7,35 @@ string that came from a file goes through `logger.textsafe` here, before it is d
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from logger.query import FilterError, compile_filter
 from logger.textsafe import one_line
 
-from ..fmt import fmt_duration
+from .columns import (
+    CREATED,
+    SPARK_WIDTH,
+    VALUE_WIDTH,
+    Column,
+    ColumnKey,
+    column_value,
+    fmt_ago,
+    fmt_number,
+    run_cell,
+    sortable,
+)
 from .runview import STATE_GLYPHS, RunView
-from .stats import hashable, mean_std, sparkline
+from .stats import hashable, mean_std
 
 ALL_BUT_SEED = ("*",)  # group_keys value: every config key except seeds
 AUTO_CONFIG_COLUMNS = 3  # config columns shown, when not grouping, for keys that vary
-SPARK_WIDTH = 8
 _UNSEEN = object()
-VALUE_WIDTH = 9
 
 
 def is_seed(key: str) -> bool:
     return "seed" in key.rsplit(".", 1)[-1].lower()
-
-
-NEWEST_FIRST = frozenset({"created", "step", "runtime", "updated"})  # sorted high to low first
-
-
-@dataclass(frozen=True)
-class ColumnKey:
-    """What a column shows: a run field ("state", "name", "step", ...; "created" sorts only),
-    a flat config key, or a metric (the summary's last value, with a sparkline)."""
-
-    kind: Literal["field", "config", "metric"]
-    name: str
-
-    @classmethod
-    def field(cls, name: str) -> ColumnKey:
-        return cls("field", name)
-
-    @classmethod
-    def config(cls, name: str) -> ColumnKey:
-        return cls("config", name)
-
-    @classmethod
-    def metric(cls, name: str) -> ColumnKey:
-        return cls("metric", name)
-
-    @property
-    def newest_first(self) -> bool:
-        """The one sort-direction rule: times and steps sort high to low first, the rest A-Z."""
-        return self.kind == "field" and self.name in NEWEST_FIRST
-
-    def __str__(self) -> str:
-        return self.name if self.kind == "field" else f"{self.kind}:{self.name}"
-
-
-CREATED = ColumnKey.field("created")
-
-
-@dataclass(frozen=True)
-class Column:
-    key: ColumnKey
-    label: str
-    width: int
-    right: bool = False
 
 
 @dataclass
@@ -87,24 +52,6 @@ class Row:
     key: str  # run path, or "group:<label>"
     run: RunView | None = None
     group: Group | None = None
-
-
-def fmt_number(value: Any) -> str:
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):
-        return str(value) if abs(value) < 10**7 else f"{value:.3g}"
-    if isinstance(value, float):
-        return f"{value:.4g}"  # nan and inf show as such: a loss that diverged must be seen
-    return one_line(value)
-
-
-def fmt_ago(t: float, now: float) -> str:
-    if not t:
-        return ""
-    if now - t < 86400 * 2:
-        return fmt_duration(max(0.0, now - t))
-    return time.strftime("%y-%m-%d", time.localtime(t))
 
 
 class TableModel:
@@ -307,23 +254,13 @@ class TableModel:
         return " ".join(f"{one_line(k)}={fmt_number(v) if v is not None else '-'}"
                         for k, v in values.items())
 
-    @staticmethod
-    def _value(view: RunView, key: ColumnKey) -> Any:
-        name = key.name
-        if key.kind == "config":
-            return view.config_flat.get(name)
-        if key.kind == "metric":
-            v = view.metric(name)
-            return None if math.isnan(v) else v
-        return _FIELD_VALUES[name](view) if name in _FIELD_VALUES else None
-
     def _sorted(self, views: list[RunView]) -> list[RunView]:
         key = self.sort_key
         present: list[tuple[tuple[int, Any], RunView]] = []
         missing: list[tuple[tuple[int, Any], RunView]] = []
         for v in views:
-            value = self._value(v, key)
-            (missing if value is None or value == "" else present).append((_sortable(value), v))
+            value = column_value(v, key)
+            (missing if value is None or value == "" else present).append((sortable(value), v))
         present.sort(key=lambda p: p[0], reverse=self.sort_reverse)
         return [v for _, v in present] + [v for _, v in missing]
 
@@ -333,16 +270,16 @@ class TableModel:
         def group_value(g: Group) -> Any:
             if key.kind == "config":
                 return g.values.get(key.name, g.runs[0].config_flat.get(key.name))
-            vals = [self._value(v, key) for v in g.runs]
+            vals = [column_value(v, key) for v in g.runs]
             vals = [v for v in vals if v is not None and v != ""]
             if not vals:
                 return None
             if all(isinstance(v, (int, float)) for v in vals):
                 return sum(vals) / len(vals) if key.kind == "metric" else max(vals)
-            return min(vals, key=_sortable)
+            return min(vals, key=sortable)
 
         present = [(group_value(g), g) for g in groups]
-        have = [(_sortable(v), g) for v, g in present if v is not None]
+        have = [(sortable(v), g) for v, g in present if v is not None]
         none = [g for v, g in present if v is None]
         have.sort(key=lambda p: p[0], reverse=self.sort_reverse)
         return [g for _, g in have] + sorted(none, key=lambda g: g.label)
@@ -352,33 +289,8 @@ class TableModel:
         """(text, style name) per column for a run row."""
         out: list[tuple[str, str]] = []
         for col in self.cols:
-            out.append(self._run_cell(view, col, now))
+            out.append(run_cell(view, col, now))
         return out
-
-    def _run_cell(self, view: RunView, col: Column, now: float) -> tuple[str, str]:
-        kind, name = col.key.kind, col.key.name
-        if kind == "config":
-            value = view.config_flat.get(name)
-            return ("" if value is None and name not in view.config_flat else fmt_number(value)), ""
-        if kind == "metric":
-            text = fmt_number(view.metric(name))
-            spark = sparkline(view.sparks.get(name, ()), SPARK_WIDTH)
-            return f"{text:>{VALUE_WIDTH}} {spark}", "metric"
-        if name == "state":
-            return f"{STATE_GLYPHS.get(view.state, '?')} {one_line(view.state)}", f"state-{view.state}"
-        if name == "name":
-            if view.skipped_frames or view.errors:  # damaged frames or an unreadable segment
-                return "⚠ " + one_line(view.name), "state-failed"
-            return one_line(view.name), "name"
-        if name == "step":
-            return ("" if view.step is None else str(view.step)), ""
-        if name == "runtime":
-            return fmt_duration(view.runtime), ""
-        if name == "updated":
-            return fmt_ago(view.updated_at, now), "dim"
-        if name in _TEXT_FIELDS:
-            return one_line(self._value(view, col.key)), _TEXT_FIELDS[name]
-        return "", ""
 
     def group_cells(self, row: Row, now: float) -> list[tuple[str, str]]:
         group = row.group
@@ -429,22 +341,3 @@ class TableModel:
         return (tuple(v.serial for v in group.runs), row.key in self.collapsed,
                 fmt_ago(max(v.updated_at for v in group.runs), now),
                 all(v.path in self.marked for v in group.runs))
-
-
-_FIELD_VALUES: dict[str, Callable[[RunView], Any]] = {
-    "created": lambda v: v.created_at, "state": lambda v: v.state, "name": lambda v: v.name,
-    "project": lambda v: v.project, "notes": lambda v: v.notes, "tags": lambda v: ",".join(v.tags),
-    "step": lambda v: v.step, "runtime": lambda v: v.runtime, "updated": lambda v: v.updated_at,
-}
-_TEXT_FIELDS = {"project": "dim", "tags": "tags", "notes": "notes"}  # field -> cell style
-
-
-def _sortable(value: Any) -> tuple[int, Any]:
-    """Mixed types sort without TypeError: numbers, then strings, then the rest by repr."""
-    if isinstance(value, bool):
-        return (0, float(value))
-    if isinstance(value, (int, float)):
-        return (0, value if not math.isnan(value) else -math.inf)
-    if isinstance(value, str):
-        return (1, value.lower())
-    return (2, repr(value))

@@ -23,7 +23,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..model import runview
-from ..model.table_model import ColumnKey, Row, TableModel
+from ..model.columns import ColumnKey
+from ..model.table_model import Row, TableModel
 
 FIXED_COLUMNS = 2  # state and name stay in view when scrolling sideways
 GUTTER = 2  # the mark column
