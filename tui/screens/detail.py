@@ -15,6 +15,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Static, TabbedContent, TabPane
 
@@ -46,6 +47,7 @@ LIVE_INTERVAL = 1.0  # how often a live run's charts redraw
 
 
 class DetailScreen(Screen[None]):
+    opts: reactive[ChartOptions] = reactive(ChartOptions(()), init=False, repaint=False)
     BINDINGS = [
         Binding("escape,backspace", "back", "back"),
         Binding("m", "metrics", "metrics"),
@@ -75,7 +77,7 @@ class DetailScreen(Screen[None]):
         self.group = group
         self.cache = SeriesCache()
         keys = list(store.metrics) or self._metric_keys()
-        self.opts = ChartOptions(metrics=tuple(keys[:MAX_CHARTS]), group=group)
+        self.set_reactive(DetailScreen.opts, ChartOptions(tuple(keys[:MAX_CHARTS]), group=group))
         self._drawn: object = None
         self._drawn_at = 0.0
         self._info_version: object = None
@@ -198,6 +200,9 @@ class DetailScreen(Screen[None]):
 
     def _set(self, **changes: object) -> None:
         self.opts = ChartOptions(**{**self.opts.__dict__, **changes})
+
+    def watch_opts(self) -> None:
+        """The chart options changed: say so in the title, lay out and redraw."""
         self._title()
         self._layout_charts()
         self._tick()
