@@ -1,11 +1,18 @@
 """RunStore: the runs under a root, read in one thread and offered to every screen.
 
 The App creates one store, runs `read()` in a thread worker and hands the store to each
-screen. The store alone holds the reader (a Follower) and its lock; screens get RunView
-snapshots (`views`, `subscribe`), run functions over RunData with `with_runs()` (in worker
-threads), and call `ingest()` after an edit. No Textual here: `post` is how the reading
-thread's snapshots reach the UI thread (the App posts them as a RunsChanged message and
-hands them back to `apply()`).
+screen it opens. The store alone holds the reader (a Follower) and its lock. No Textual
+here: `post` is how the reading thread's snapshots reach the UI thread (the App posts them
+as a RunsChanged message and gives them back to `apply()`).
+
+A screen (today's, or a new one: media, system metrics, logs, sweeps) takes `store` in its
+constructor and
+- lists runs from `store.views` (path -> RunView, the latest snapshot; UI thread only);
+- hears of new snapshots with `store.subscribe(callback)` while mounted, or compares
+  `views[path].version` on a timer (the detail screen does);
+- copies out what it draws with `store.with_runs(paths, fn)` in a `@work(thread=True)`
+  worker: `fn` gets the RunData under the reader's lock;
+- calls `store.ingest(paths)` after writing files (the Editor does, after an edit).
 """
 
 from __future__ import annotations
