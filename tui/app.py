@@ -36,8 +36,9 @@ class RunwatchApp(App[int]):
         self.store = RunStore(root, force_polling, lambda views: self.post_message(RunsChanged(views)))
         self.editor = Editor(self, self.store)
 
-    def on_mount(self) -> None:
-        self.push_screen(MainScreen(self.store, self.editor))
+    async def on_mount(self) -> None:
+        await self.push_screen(MainScreen(self.store, self.editor))
+        # Reading starts once the table is mounted, so the first batch of runs meets it.
         self.run_worker(self._read, thread=True, name="reader", group="reader")
 
     def on_unmount(self) -> None:
