@@ -95,7 +95,8 @@ class MainScreen(Screen[None]):
         self.query_one(RunTable).display = False
         self._unsubscribe = self.store.subscribe(self._runs_changed)
         self._ticker = self.set_interval(1.0, self._tick)
-        self._runs_changed(dict(self.store.views))  # what was read before this screen opened
+        if self.store.views:  # what was read before this screen opened
+            self._runs_changed(dict(self.store.views))
 
     def on_unmount(self) -> None:
         self._unsubscribe()
