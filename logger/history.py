@@ -366,3 +366,29 @@ class History:
             if keys is not None and not any(k in row for k in keys):
                 continue
             yield row
+
+    # -- what is new since a position (followers that decimate as they read: the TUI) ------
+    def numeric_count(self, key: str) -> int:
+        """Values of `key` written so far, in write order; 0 if absent or not numeric."""
+        col = self.columns.get(key)
+        return len(col) if col is not None and col.numeric else 0
+
+    def in_step_order(self, key: str) -> bool:
+        """True unless a step of `key` was written again or out of order (then read series())."""
+        col = self.columns.get(key)
+        return col is None or col.ordered
+
+    def values_since(self, key: str, start: int, x: str = "_step") -> tuple[Any, Any]:
+        """(x values, values) of numeric `key` written at positions >= `start`, in write order.
+
+        x is "_step", "_timestamp" or "_runtime" (seconds since the first row). Cheap: a
+        follower that remembers how far it read costs O(new values) per call.
+        """
+        col = self.columns.get(key)
+        if col is None or not col.numeric:
+            return [], []
+        if x == "_step":
+            return col.steps[start:], col.values[start:]
+        times = self.times
+        base = times[0] if x == "_runtime" and times else 0.0
+        return [times[r] - base for r in col.rows[start:]], col.values[start:]

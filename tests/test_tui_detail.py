@@ -10,12 +10,13 @@ import pytest
 from tests.test_tui_main import started
 from tests.test_tui_support import sweep, wait_for, write_run
 from tui.app import RunwatchApp
+from tui.model.plot import DIM
 from tui.screens.detail import DetailScreen
 from tui.screens.edit import TagsScreen
 from tui.screens.help import HelpScreen
 from tui.screens.importance import ImportanceScreen
 from tui.screens.pick import PickScreen
-from tui.widgets.chart import DIM, Chart
+from tui.widgets.chart import Chart
 from tui.widgets.run_table import RunTable
 
 
@@ -173,7 +174,7 @@ async def test_a_long_history_is_decimated_to_the_chart_width(tmp_path):
               metrics=lambda i: {"loss": math.sin(i / 1000) + (5.0 if i == 31_337 else 0.0)})
     async with RunwatchApp(root).run_test(size=(100, 30)) as pilot:
         screen = await started(pilot, runs=1)
-        await wait_for(pilot, lambda: screen.feed.loaded)
+        await wait_for(pilot, lambda: screen.store.loaded)
         detail = await open_detail(pilot)
         await wait_for(pilot, lambda: plots(detail)[0].lines)
         line = plots(detail)[0].lines[0]

@@ -10,6 +10,7 @@ from logger import events as ev
 from logger.reader import RootReader
 from tests.test_tui_support import append_events, sweep, wait_for, write_run
 from tui.app import RunwatchApp
+from tui.model.columns import ColumnKey
 from tui.screens.edit import NotesScreen, TagsScreen
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
@@ -81,7 +82,7 @@ async def test_sort_by_picker_header_and_reverse(root):
         await pilot.press("s")
         assert isinstance(pilot.app.screen, PickScreen)
         await pilot.press(*"loss", "enter")
-        assert screen.model.sort_key == "metric:loss"
+        assert screen.model.sort_key == ColumnKey.metric("loss")
         losses = [r.run.metric("loss") for r in screen.model.rows]
         assert losses == sorted(losses)
         await pilot.press("S")
@@ -90,7 +91,7 @@ async def test_sort_by_picker_header_and_reverse(root):
         # Clicking the name header sorts by name.
         table = screen.query_one(RunTable)
         await pilot.click(RunTable, offset=(14, 0))
-        assert screen.model.sort_key == "name"
+        assert screen.model.sort_key == ColumnKey.field("name")
         assert names(screen) == sorted(names(screen)) or names(screen) == sorted(names(screen))[::-1]
         assert "name ▲" in line_text(screen, 0) or "name ▼" in line_text(screen, 0)
         del table
@@ -323,7 +324,7 @@ async def test_a_relative_root_follows_live_changes(tmp_path, monkeypatch):
     async with RunwatchApp(Path("runs")).run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, MainScreen))
         screen = pilot.app.screen
-        await wait_for(pilot, lambda: screen.feed.loaded)
+        await wait_for(pilot, lambda: screen.store.loaded)
         run_dir = write_run(tmp_path / "runs", "rel001", state=None, steps=2)
         await wait_for(pilot, lambda: "proj/rel001" in screen.model.views)
         append_events(run_dir, [ev.Log(step=2, time=1_700_000_010.0, values={"loss": 0.1})])

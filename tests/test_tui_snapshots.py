@@ -17,6 +17,7 @@ from pytest_textual_snapshot import SVGImageExtension
 from tests.test_tui_support import wait_for
 from tui.app import RunwatchApp
 from tui.model import runview
+from tui.model.columns import ColumnKey
 from tui.screens.detail import DetailScreen
 from tui.screens.main import MainScreen
 from tui.widgets.chart import Chart
@@ -56,7 +57,7 @@ def svg(snapshot):
 async def loaded(pilot) -> MainScreen:
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, MainScreen))
     screen = pilot.app.screen
-    await wait_for(pilot, lambda: screen.feed.loaded and len(screen.model.views) == 14
+    await wait_for(pilot, lambda: screen.store.loaded and len(screen.model.views) == 14
                    and screen.model.metrics and all(v.sparks for v in screen.model.views.values()))
     await pilot.pause(0.2)
     return screen
@@ -92,7 +93,7 @@ async def test_filtered_and_sorted(sample, svg):
     async with RunwatchApp(sample).run_test(size=(120, 30)) as pilot:
         screen = await loaded(pilot)
         await pilot.press("slash", *"optimizer:adam lr<=3e-3", "enter", "s", *"loss", "enter")
-        assert screen.model.sort_key == "metric:loss"
+        assert screen.model.sort_key == ColumnKey.metric("loss")
         assert await shot(pilot) == svg
 
 

@@ -183,23 +183,24 @@ def test_decimator_takes_int_arrays_and_ranges():
 
 
 def test_first_pass_reads_every_run_start_even_a_long_one(tmp_path):
-    from tui.model.feed import Feed
+    from tui.model.store import RunStore
 
     root = tmp_path / "runs"
     big = {f"key_{i}": "x" * 40 for i in range(200)}  # ~9 KB of config
     write_run(root, "big001", name="big-config", config=big, steps=500)
     write_run(root, "small1", name="small", steps=500)
-    feed = Feed(root, None, lambda: None)
-    feed.first_pass()
-    views = {v.name: v for v in feed.take().values()}
+    posted: dict = {}
+    store = RunStore(root, None, posted.update)
+    store.first_pass()
+    views = {v.name: v for v in posted.values()}
     assert set(views) == {"big-config", "small"}
     assert views["big-config"].config_flat["key_199"] == "x" * 40
     assert views["small"].step is not None and views["small"].step < 100  # histories later
-    assert feed.follower.pending() > 0
+    assert store.pending_bytes() > 0
 
 
 def test_step_axis_ticks_are_round_integers():
-    from tui.widgets.chart import step_ticks
+    from tui.model.plot import step_ticks
 
     assert step_ticks(0, 119) == ([0, 25, 50, 75, 100], ["0", "25", "50", "75", "100"])
     assert step_ticks(0, 100_000)[1] == ["0", "20k", "40k", "60k", "80k", "100k"]

@@ -1,4 +1,5 @@
-"""The runwatch app: one screen per view, the theme, app-wide keys. Reading lives in MainScreen."""
+"""The runwatch app: app-wide keys, the help and the palette; it owns the RunStore (and runs
+its reading thread) and the Editor, and hands both to the screens it opens."""
 
 from __future__ import annotations
 
@@ -13,7 +14,11 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from .messages import RunsChanged
+from logger.textsafe import safe_text
+
+from .messages import ReadingStopped, RunsChanged
+from .model.store import RunStore
+from .screens.edit import Editor
 from .screens.help import HelpScreen
 from .screens.main import MainScreen
 
@@ -26,14 +31,31 @@ class RunwatchApp(App[int]):
     def __init__(self, root: Path, force_polling: bool | None = None) -> None:
         super().__init__()
         self.root = root
-        self.force_polling = force_polling
+        # The reading thread's news comes to the App, not to a screen: a message to a screen
+        # while it is hidden would make Textual repaint the top screen.
+        self.store = RunStore(root, force_polling, lambda views: self.post_message(RunsChanged(views)))
+        self.editor = Editor(self, self.store)
 
-    def on_mount(self) -> None:
-        self.main = MainScreen(self.root, self.force_polling)
-        self.push_screen(self.main)
+    async def on_mount(self) -> None:
+        await self.push_screen(MainScreen(self.store, self.editor))
+        # Reading starts once the table is mounted, so the first batch of runs meets it.
+        self.run_worker(self._read, thread=True, name="reader", group="reader")
 
-    def on_runs_changed(self, _message: RunsChanged) -> None:
-        self.main.runs_changed()
+    def on_unmount(self) -> None:
+        self.store.stop()
+
+    def _read(self) -> None:
+        try:
+            self.store.read()
+        except Exception as exc:  # noqa: BLE001 - shown on screen, not a traceback
+            self.post_message(ReadingStopped(f"{type(exc).__name__}: {exc}"))
+
+    def on_runs_changed(self, message: RunsChanged) -> None:
+        self.store.apply(message.views)
+
+    def on_reading_stopped(self, message: ReadingStopped) -> None:
+        self.notify(safe_text(message.error), title="reading stopped", severity="error",
+                    markup=False, timeout=30)
 
     def screen_keys(self, screen: Screen[object]) -> list[tuple[str, str]]:
         """The screen's own keys first, then the app's, then the focused widget's."""

@@ -1,19 +1,32 @@
-"""Messages that cross screens: the reading thread's news."""
+"""Messages that cross screens: the reading thread's news, carrying its data."""
 
 from __future__ import annotations
 
 from textual.message import Message
 
+from .model.runview import RunView
+
 
 class RunsChanged(Message):
-    """New snapshots are waiting in the Feed. Bursts fold into one (the data is in the Feed)."""
+    """New snapshots from the reading thread (path -> RunView), for `RunStore.apply`.
+
+    Bursts fold into one message: a newer one takes the older one's snapshots under its own.
+    """
+
+    def __init__(self, views: dict[str, RunView]) -> None:
+        super().__init__()
+        self.views = views
 
     def can_replace(self, message: Message) -> bool:
-        return isinstance(message, RunsChanged)
+        if not isinstance(message, RunsChanged):
+            return False
+        self.views.update(message.views)  # O(new): the older batch is usually the larger
+        message.views = self.views
+        return True
 
 
-class FeedStopped(Message):
-    """The reading thread ended with an error the screen should show."""
+class ReadingStopped(Message):
+    """The reading thread ended with an error the app should show."""
 
     def __init__(self, error: str) -> None:
         super().__init__()

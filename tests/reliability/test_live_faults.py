@@ -213,7 +213,7 @@ async def follow_in_app(root: Path, writer: relkit.Child, steps: int, force_poll
         while not isinstance(pilot.app.screen, MainScreen):
             await pilot.pause(0.05)
         screen = pilot.app.screen
-        assert screen.feed.follower.polling is polling
+        assert pilot.app.store.polling is polling
         writer.send("go")
         views = screen.model.views
         seen_running = False

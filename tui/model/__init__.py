@@ -1,2 +1,3 @@
-"""What the app shows, computed without Textual: run snapshots, the table model, chart series,
-statistics. Screens and widgets render it; tests drive it directly."""
+"""What the app shows, computed without Textual or Rich (tests/test_tui_structure.py checks):
+the RunStore and its RunView snapshots, the table model and its typed columns, chart series
+and plot data, run info, statistics. Screens and widgets render it; tests drive it directly."""

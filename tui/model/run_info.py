@@ -1,7 +1,8 @@
-"""A run's metadata, config, summary, artifacts and files as plain Rich Text (no markup).
+"""A run's metadata, config, summary, artifacts and files as a RunInfo Struct (no Rich here).
 
-Built from RunData in a worker thread with the follower's lock held; every string that came
-from a file goes through `safe_text`, so `[bold]` shows literally and escapes cannot act.
+Built from RunData in a worker thread, inside `RunStore.with_runs`; every string that came
+from a file is made safe here (`safe_text`: control characters shown as escapes), so the
+widget that draws a RunInfo only wraps plain strings in `rich.text.Text`, never markup.
 """
 
 from __future__ import annotations
@@ -9,35 +10,51 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from rich.text import Text
+import msgspec
 
 from logger.rundata import RunData
 from logger.textsafe import safe_text
 
 from ..fmt import fmt_duration
+from .columns import fmt_number
 from .runview import STATE_GLYPHS, flatten
-from .table_model import fmt_number
+
+Pairs = tuple[tuple[str, str], ...]  # (label, value), both already safe
+
+
+class RunInfo(msgspec.Struct, frozen=True):
+    """What the detail screen's Run, Config, Summary and Files tabs say about one run."""
+
+    overview: Pairs
+    warnings: tuple[str, ...]  # damaged frames, unreadable segments
+    rewritten: str  # a note when steps were logged again, or ""
+    notes: str  # may hold newlines
+    error: str | None
+    config: Pairs
+    summary: Pairs
+    artifacts: tuple[str, ...]  # one line each
+    files: tuple[str, ...]
 
 
 def _when(t: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t)) if t else "-"
 
 
-def _pairs(text: Text, pairs: list[tuple[str, Any]]) -> None:
-    width = max((len(k) for k, _ in pairs), default=0)
-    for key, value in pairs:
-        text.append(f"{key:<{width}}  ", style="bold")
-        text.append(value if isinstance(value, Text) else safe_text("-" if value is None else value))
-        text.append("\n")
+def _safe(value: Any) -> str:
+    return safe_text("-" if value is None else value)
 
 
-def overview(run: RunData) -> Text:
-    text = Text()
+def state_label(state: str) -> str:
+    """"▶ running", or a crafted state's escaped text after "?"."""
+    return f"{STATE_GLYPHS.get(state, '?')} {safe_text(state)}"
+
+
+def _overview(run: RunData) -> Pairs:
     seg = run.first_segment
     start = run.start
-    state = f"{STATE_GLYPHS.get(run.state, '?')} {run.state}"
+    state = state_label(run.state)
     if run.exit_code is not None:
-        state += f" (exit code {run.exit_code})"
+        state += f" (exit code {_safe(run.exit_code)})"
     pairs: list[tuple[str, Any]] = [
         ("name", run.name), ("id", run.id), ("project", run.project), ("state", state),
         ("created", _when(run.created_at)), ("updated", _when(run.updated_at)),
@@ -50,69 +67,50 @@ def overview(run: RunData) -> Text:
         ("git", f"{start.git_commit or '-'} ({start.git_branch or '-'})" if start else None),
         ("directory", str(run.dir)), ("segments", len(run.segments)),
     ]
-    _pairs(text, pairs)
+    return tuple((label, _safe(value)) for label, value in pairs)
+
+
+def _flat_pairs(flat: dict[str, Any]) -> Pairs:
+    return tuple((safe_text(k), safe_text(fmt_number(v))) for k, v in sorted(flat.items()))
+
+
+def run_info(run: RunData) -> RunInfo:
+    """Everything the info tabs show of `run`, made safe. Hold the store's lock (with_runs)."""
+    warnings = []
     if run.skipped_frames:
-        text.append(f"\n! {run.skipped_frames} damaged frame(s) skipped while reading\n",
-                    style="bold")
-    for error in run.errors:
-        text.append("\n! " + safe_text(error) + "\n", style="bold")
+        warnings.append(f"{run.skipped_frames} damaged frame(s) skipped while reading")
+    warnings += [safe_text(error) for error in run.errors]
+    rewritten = ""
     if run.history.rewritten:
-        text.append(f"\n{run.history.rewritten} step(s) were logged again (a resumed run); "
-                    "the last value written for a step is shown\n")
-    text.append("\nnotes\n", style="bold")
-    text.append(safe_text(run.notes or "-", newlines=True) + "\n")
-    if run.error:
-        text.append("\nerror\n", style="bold")
-        text.append(safe_text(run.error, newlines=True) + "\n")
-    return text
+        rewritten = (f"{run.history.rewritten} step(s) were logged again (a resumed run); "
+                     "the last value written for a step is shown")
+    artifacts = tuple(
+        f"{safe_text(a.name)}:v{_safe(a.version)}  {safe_text(a.type)}  {_size(a.size)}  "
+        f"{safe_text(a.digest[:12])}  {safe_text(', '.join(a.aliases))}" for a in run.artifacts)
+    files = tuple(f"{safe_text(f.path)}  {_size(f.size)}  policy={safe_text(f.policy)}  "
+                  f"{_when(f.time)}" for f in run.files)
+    return RunInfo(
+        overview=_overview(run), warnings=tuple(warnings), rewritten=rewritten,
+        notes=safe_text(run.notes or "-", newlines=True),
+        error=safe_text(run.error, newlines=True) if run.error else None,
+        config=_flat_pairs(flatten(run.config)), summary=_flat_pairs(run.summary_flat()),
+        artifacts=artifacts, files=files)
 
 
-def config_text(run: RunData) -> Text:
-    text = Text()
-    flat = flatten(run.config)
-    if not flat:
-        return Text("no config")
-    _pairs(text, [(safe_text(k), fmt_number(v)) for k, v in sorted(flat.items())])
-    return text
+def _size(size: Any) -> str:
+    return f"{size:,} bytes" if isinstance(size, int) else f"{_safe(size)} bytes"
 
 
-def summary_text(run: RunData) -> Text:
-    text = Text()
-    flat = run.summary_flat()
-    if not flat:
-        return Text("no summary yet")
-    _pairs(text, [(safe_text(k), fmt_number(v)) for k, v in sorted(flat.items())])
-    return text
-
-
-def files_text(run: RunData) -> Text:
-    text = Text()
-    text.append("artifacts\n", style="bold")
-    if not run.artifacts:
-        text.append("  none\n")
-    for a in run.artifacts:
-        aliases = ", ".join(a.aliases)
-        text.append(f"  {safe_text(a.name)}:v{a.version}  {safe_text(a.type)}  {a.size:,} bytes  "
-                    f"{a.digest[:12]}  {safe_text(aliases)}\n")
-    text.append("\nfiles (saved under files/)\n", style="bold")
-    if not run.files:
-        text.append("  none\n")
-    for f in run.files:
-        text.append(f"  {safe_text(f.path)}  {f.size:,} bytes  policy={safe_text(f.policy)}  "
-                    f"{_when(f.time)}\n")
-    return text
-
-
-def members_text(runs: list[RunData]) -> Text:
+def members(runs: list[RunData]) -> tuple[str, ...]:
     """A group's runs, one line each: state, name, step and the config keys that differ."""
-    text = Text()
     flats = [flatten(r.config) for r in runs]
     keys = sorted({k for f in flats for k in f})
     varying = [k for k in keys if len({repr(f.get(k)) for f in flats}) > 1]
+    lines = []
     for run, flat in zip(runs, flats):
-        text.append(f"{STATE_GLYPHS.get(run.state, '?')} {run.state:<9} ")
-        text.append(safe_text(run.name)[:30].ljust(31))
-        text.append(f"step {run.step if run.step is not None else '-':<8} ")
-        text.append(safe_text(" ".join(f"{k}={fmt_number(flat.get(k))}" for k in varying)))
-        text.append("\n")
-    return text
+        state = f"{STATE_GLYPHS.get(run.state, '?')} {safe_text(run.state):<9} "
+        name = safe_text(run.name)[:30].ljust(31)
+        step = f"step {run.step if run.step is not None else '-':<8} "
+        values = safe_text(" ".join(f"{k}={fmt_number(flat.get(k))}" for k in varying))
+        lines.append(state + name + step + values)
+    return tuple(lines)

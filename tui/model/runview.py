@@ -145,14 +145,14 @@ class Snapshotter:
         )
 
     def _spark(self, run: RunData, key: str) -> tuple[float, ...]:
-        col = run.history.columns.get(key)
-        if col is None or not col.numeric:
+        count = run.history.numeric_count(key)
+        if not count:
             return ()
         sk = self._sketches.get((run.path, key))
-        if sk is None or sk.fed > len(col):
+        if sk is None or sk.fed > count:
             sk = self._sketches[(run.path, key)] = Decimator(SPARK_BUCKETS)
         fed = sk.fed
-        if fed < len(col):
-            values = col.values[fed:]
+        if fed < count:
+            _steps, values = run.history.values_since(key, fed)
             sk.extend(range(fed, fed + len(values)), values)
         return tuple(sk.means())

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 from logger.rundata import RunData
 from logger.textsafe import one_line
 
-from ..widgets.chart import DIM, PALETTE, Line, Plot
+from .plot import DIM, PALETTE, Line, Plot
 from .stats import Decimator, band, ema_counted, rebucket
 
 X_AXES = ("_step", "_runtime", "_timestamp")
@@ -53,32 +52,24 @@ class SeriesCache:
         return out
 
     def _points(self, run: RunData, key: str, x: str, cap: int) -> Points:
-        col = run.history.columns.get(key)
-        if col is None or not col.numeric or not len(col):
+        history = run.history
+        count = history.numeric_count(key)
+        if not count:
             return [], [], [], [], []
         ident = (run.path, key, x, cap)
         cached = self._dec.get(ident)
-        if not col.ordered:
+        if not history.in_step_order(key):
             # Steps were rewritten (a resumed run): rebuild from the reader's merged series.
             if cached is None or cached[1] != run.version:
                 dec = Decimator(cap)
-                xs, ys = run.history.series(key, x)
-                dec.extend(xs, ys)
+                dec.extend(*history.series(key, x))
                 self._dec[ident] = cached = (dec, run.version)
             return cached[0].points_counted()
-        if cached is None or cached[0].fed > len(col):
+        if cached is None or cached[0].fed > count:
             cached = self._dec[ident] = (Decimator(cap), 0)
         dec = cached[0]
-        fed = dec.fed
-        if fed < len(col):
-            ys = col.values[fed:]
-            if x == "_step":
-                xs: Any = col.steps[fed:]
-            else:
-                times = run.history.times
-                base = times[0] if x == "_runtime" and times else 0.0
-                xs = [times[r] - base for r in col.rows[fed:]]
-            dec.extend(xs, ys)
+        if dec.fed < count:
+            dec.extend(*history.values_since(key, dec.fed, x))
         return dec.points_counted()
 
 
@@ -159,7 +150,7 @@ def _group_plot(key: str, per_run: list[Points], opts: ChartOptions) -> Plot:
         high = [m + s for m, s in zip(mean, std)]
         what = "±std"
     n = len(series)
-    lines = (
+    lines: tuple[Line, ...] = (
         Line(grid, low, DIM, what),
         Line(grid, high, DIM),
         Line(grid, mean, PALETTE[0], f"mean of {n} run{'s' if n != 1 else ''}"),

@@ -179,12 +179,11 @@ class Decimator:
         self,
     ) -> tuple[list[float], list[float], list[float], list[float], list[int]]:
         """points() plus how many values each bucket holds (for count-aware smoothing)."""
+        cols: list[Sequence[Any]] = [self.x0, self.x1, self.lo, self.hi, self.sum, self.n]
         if 0 in self.n:  # buckets that only saw NaNs: leave them out
             keep = [i for i, n in enumerate(self.n) if n]
-            pick = [self.x0, self.x1, self.lo, self.hi, self.sum, self.n]
-            x0, x1, lo, hi, sm, n = ([col[i] for i in keep] for col in pick)
-        else:
-            x0, x1, lo, hi, sm, n = self.x0, self.x1, self.lo, self.hi, self.sum, self.n
+            cols = [[col[i] for i in keep] for col in cols]
+        x0, x1, lo, hi, sm, n = cols
         xs = [(a + b) / 2 for a, b in zip(x0, x1)]
         return xs, list(map(truediv, sm, n)), list(lo), list(hi), list(n)
 

@@ -7,7 +7,6 @@ string that came from a file goes through `logger.textsafe` here, before it is d
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,31 +14,28 @@ from typing import Any
 from logger.query import FilterError, compile_filter
 from logger.textsafe import one_line
 
-from ..fmt import fmt_duration
+from .columns import (
+    CREATED,
+    SPARK_WIDTH,
+    VALUE_WIDTH,
+    Column,
+    ColumnKey,
+    column_value,
+    fmt_ago,
+    fmt_number,
+    run_cell,
+    sortable,
+)
 from .runview import STATE_GLYPHS, RunView
-from .stats import hashable, mean_std, sparkline
+from .stats import hashable, mean_std
 
 ALL_BUT_SEED = ("*",)  # group_keys value: every config key except seeds
 AUTO_CONFIG_COLUMNS = 3  # config columns shown, when not grouping, for keys that vary
-SPARK_WIDTH = 8
 _UNSEEN = object()
-VALUE_WIDTH = 9
 
 
 def is_seed(key: str) -> bool:
     return "seed" in key.rsplit(".", 1)[-1].lower()
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str  # "state", "name", ..., "config:lr", "metric:loss"
-    label: str
-    width: int
-    right: bool = False
-
-    @property
-    def arg(self) -> str:
-        return self.key.partition(":")[2]
 
 
 @dataclass
@@ -58,24 +54,6 @@ class Row:
     group: Group | None = None
 
 
-def fmt_number(value: Any) -> str:
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):
-        return str(value) if abs(value) < 10**7 else f"{value:.3g}"
-    if isinstance(value, float):
-        return f"{value:.4g}"  # nan and inf show as such: a loss that diverged must be seen
-    return one_line(value)
-
-
-def fmt_ago(t: float, now: float) -> str:
-    if not t:
-        return ""
-    if now - t < 86400 * 2:
-        return fmt_duration(max(0.0, now - t))
-    return time.strftime("%y-%m-%d", time.localtime(t))
-
-
 class TableModel:
     """Runs in, rows and cells out. The screen sets the options; `rebuild()` applies them."""
 
@@ -88,8 +66,8 @@ class TableModel:
         self._matched: dict[str, tuple[int, bool]] = {}
         self.group_keys: tuple[str, ...] = ()
         self.collapsed: set[str] = set()
-        self.sort_key = "created"
-        self.sort_reverse = True
+        self.sort_key = CREATED
+        self.sort_reverse = CREATED.newest_first
         self.metrics: tuple[str, ...] = ()
         self.marked: set[str] = set()
         self._config_cols: tuple[str, ...] = ()
@@ -181,22 +159,58 @@ class TableModel:
 
     def columns(self) -> list[Column]:
         # Most telling first: at 120 columns, state, name, config and metrics are in view.
-        cols = [Column("state", "state", 10), Column("name", "name", 22)]
+        field = ColumnKey.field
+        cols = [Column(field("state"), "state", 10), Column(field("name"), "name", 22)]
         for key in self.config_columns():
-            cols.append(Column(f"config:{key}", one_line(key), min(16, max(6, len(key) + 1)), True))
+            cols.append(Column(ColumnKey.config(key), one_line(key),
+                               min(16, max(6, len(key) + 1)), True))
         for key in self.metrics:
-            cols.append(Column(f"metric:{key}", one_line(key), VALUE_WIDTH + 1 + SPARK_WIDTH, True))
-        cols += [Column("step", "step", 7, True), Column("runtime", "runtime", 8, True)]
-        cols.append(Column("updated", "updated", 8, True))
-        cols += [Column("tags", "tags", 16), Column("notes", "notes", 24)]
-        cols.append(Column("project", "project", 12))
+            cols.append(Column(ColumnKey.metric(key), one_line(key),
+                               VALUE_WIDTH + 1 + SPARK_WIDTH, True))
+        cols += [Column(field("step"), "step", 7, True), Column(field("runtime"), "runtime", 8, True)]
+        cols.append(Column(field("updated"), "updated", 8, True))
+        cols += [Column(field("tags"), "tags", 16), Column(field("notes"), "notes", 24)]
+        cols.append(Column(field("project"), "project", 12))
         return cols
 
-    def sort_options(self) -> list[tuple[str, str]]:
+    def sort_options(self) -> list[tuple[ColumnKey, str]]:
         """(column key, label) of everything the table can sort by."""
-        opts = [("created", "created (newest first)")]
+        opts = [(CREATED, "created (newest first)")]
         opts += [(c.key, c.label) for c in self.columns()]
         return opts
+
+    def sort_by(self, key: ColumnKey) -> None:
+        self.sort_key = key
+        self.sort_reverse = key.newest_first
+
+    def sort_or_reverse(self, key: ColumnKey) -> None:
+        """A header click: sort by that column, or reverse if it is the sort column already."""
+        if key == self.sort_key:
+            self.sort_reverse = not self.sort_reverse
+        else:
+            self.sort_by(key)
+
+    # -- marks -------------------------------------------------------------------------------
+    def toggle_mark(self, row: Row) -> None:
+        """Mark the row's run (or every run of its group), or unmark if all are marked."""
+        paths = {v.path for v in row.group.runs} if row.group else {row.key}
+        if paths <= self.marked:
+            self.marked -= paths
+        else:
+            self.marked |= paths
+
+    def mark_visible(self) -> None:
+        self.marked |= {v.path for v in self.visible_runs}
+
+    def targets(self, row: Row | None) -> list[RunView]:
+        """What an edit applies to: the marked runs, else the row's run or its group's runs."""
+        if self.marked:
+            return [self.views[p] for p in sorted(self.marked) if p in self.views]
+        if row is None:
+            return []
+        if row.kind == "group" and row.group is not None:
+            return list(row.group.runs)
+        return [row.run] if row.run is not None else []
 
     # -- rows --------------------------------------------------------------------------------
     def rebuild(self) -> list[Row]:
@@ -237,35 +251,16 @@ class TableModel:
     def _group_label(values: dict[str, Any]) -> str:
         if not values:
             return "(same config)"
-        return " ".join(f"{k}={fmt_number(v) if v is not None else '-'}" for k, v in values.items())
-
-    def _value(self, view: RunView, key: str) -> Any:
-        if key == "created":
-            return view.created_at
-        if key in ("state", "name", "project", "notes"):
-            return getattr(view, key)
-        if key == "tags":
-            return ",".join(view.tags)
-        if key == "step":
-            return view.step
-        if key == "runtime":
-            return view.runtime
-        if key == "updated":
-            return view.updated_at
-        kind, _, arg = key.partition(":")
-        if kind == "config":
-            return view.config_flat.get(arg)
-        if kind == "metric":
-            v = view.metric(arg)
-            return None if math.isnan(v) else v
-        return None
+        return " ".join(f"{one_line(k)}={fmt_number(v) if v is not None else '-'}"
+                        for k, v in values.items())
 
     def _sorted(self, views: list[RunView]) -> list[RunView]:
         key = self.sort_key
-        present, missing = [], []
+        present: list[tuple[tuple[int, Any], RunView]] = []
+        missing: list[tuple[tuple[int, Any], RunView]] = []
         for v in views:
-            value = self._value(v, key)
-            (missing if value is None or value == "" else present).append((_sortable(value), v))
+            value = column_value(v, key)
+            (missing if value is None or value == "" else present).append((sortable(value), v))
         present.sort(key=lambda p: p[0], reverse=self.sort_reverse)
         return [v for _, v in present] + [v for _, v in missing]
 
@@ -273,18 +268,18 @@ class TableModel:
         key = self.sort_key
 
         def group_value(g: Group) -> Any:
-            if key.startswith("config:"):
-                return g.values.get(key[7:], g.runs[0].config_flat.get(key[7:]))
-            vals = [self._value(v, key) for v in g.runs]
+            if key.kind == "config":
+                return g.values.get(key.name, g.runs[0].config_flat.get(key.name))
+            vals = [column_value(v, key) for v in g.runs]
             vals = [v for v in vals if v is not None and v != ""]
             if not vals:
                 return None
             if all(isinstance(v, (int, float)) for v in vals):
-                return sum(vals) / len(vals) if key.startswith("metric:") else max(vals)
-            return min(vals, key=_sortable)
+                return sum(vals) / len(vals) if key.kind == "metric" else max(vals)
+            return min(vals, key=sortable)
 
         present = [(group_value(g), g) for g in groups]
-        have = [(_sortable(v), g) for v, g in present if v is not None]
+        have = [(sortable(v), g) for v, g in present if v is not None]
         none = [g for v, g in present if v is None]
         have.sort(key=lambda p: p[0], reverse=self.sort_reverse)
         return [g for _, g in have] + sorted(none, key=lambda g: g.label)
@@ -294,39 +289,8 @@ class TableModel:
         """(text, style name) per column for a run row."""
         out: list[tuple[str, str]] = []
         for col in self.cols:
-            out.append(self._run_cell(view, col, now))
+            out.append(run_cell(view, col, now))
         return out
-
-    def _run_cell(self, view: RunView, col: Column, now: float) -> tuple[str, str]:
-        key = col.key
-        if key == "state":
-            return f"{STATE_GLYPHS.get(view.state, '?')} {view.state}", f"state-{view.state}"
-        if key == "name":
-            if view.skipped_frames or view.errors:  # damaged frames or an unreadable segment
-                return "⚠ " + one_line(view.name), "state-failed"
-            return one_line(view.name), "name"
-        if key == "project":
-            return one_line(view.project), "dim"
-        if key == "tags":
-            return one_line(",".join(view.tags)), "tags"
-        if key == "notes":
-            return one_line(view.notes), "notes"
-        if key == "step":
-            return ("" if view.step is None else str(view.step)), ""
-        if key == "runtime":
-            return fmt_duration(view.runtime), ""
-        if key == "updated":
-            return fmt_ago(view.updated_at, now), "dim"
-        kind, _, arg = key.partition(":")
-        if kind == "config":
-            value = view.config_flat.get(arg)
-            return ("" if value is None and arg not in view.config_flat else fmt_number(value)), ""
-        if kind == "metric":
-            value = view.metric(arg)
-            text = fmt_number(value)
-            spark = sparkline(view.sparks.get(arg, ()), SPARK_WIDTH)
-            return f"{text:>{VALUE_WIDTH}} {spark}", "metric"
-        return "", ""
 
     def group_cells(self, row: Row, now: float) -> list[tuple[str, str]]:
         group = row.group
@@ -336,8 +300,8 @@ class TableModel:
         for v in group.runs:
             counts[v.state] = counts.get(v.state, 0) + 1
         for col in self.cols:
-            key = col.key
-            kind, _, arg = key.partition(":")
+            kind, arg = col.key.kind, col.key.name
+            key = arg if kind == "field" else ""
             if key == "state":
                 text = " ".join(f"{n}{STATE_GLYPHS[s]}" for s, n in counts.items() if s in STATE_GLYPHS)
                 out.append((text, "group"))
@@ -345,7 +309,7 @@ class TableModel:
                 arrow = "▸" if row.key in self.collapsed else "▾"
                 n = len(group.runs)
                 label = f"{arrow} {n} run{'s' if n != 1 else ''}"
-                if not self.cols or not any(c.key.startswith("config:") for c in self.cols):
+                if not self.cols or not any(c.key.kind == "config" for c in self.cols):
                     label += f" {group.label}"  # else the config columns say it
                 out.append((label, "group"))
             elif kind == "config":
@@ -377,14 +341,3 @@ class TableModel:
         return (tuple(v.serial for v in group.runs), row.key in self.collapsed,
                 fmt_ago(max(v.updated_at for v in group.runs), now),
                 all(v.path in self.marked for v in group.runs))
-
-
-def _sortable(value: Any) -> tuple[int, Any]:
-    """Mixed types sort without TypeError: numbers, then strings, then the rest by repr."""
-    if isinstance(value, bool):
-        return (0, float(value))
-    if isinstance(value, (int, float)):
-        return (0, value if not math.isnan(value) else -math.inf)
-    if isinstance(value, str):
-        return (1, value.lower())
-    return (2, repr(value))

@@ -1,33 +1,45 @@
 """DetailScreen: charts of one run (with the marked runs overlaid) or of a group, and the
 run's metadata, config, summary, artifacts and files.
 
-History is read in a worker thread under the follower's lock (decimated incrementally);
-the charts redraw on a 4 Hz timer, and only when a run's version or an option changed.
+It gets the App's RunStore and Editor and the paths of the runs to show; history is read
+in a worker thread through `store.with_runs` (decimated incrementally), and the charts
+redraw on a 4 Hz timer, only when a run's version (in `store.views`) or an option changed.
 """
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Static, TabbedContent, TabPane
 
+from logger.rundata import RunData
 from logger.textsafe import one_line
 
-from ..model import run_info
-from ..model.series import SMOOTHING, X_AXES, X_NAMES, ChartOptions, SeriesCache, build_plots
+from ..model.plot import Plot
+from ..model.run_info import RunInfo, members, run_info
+from ..model.runview import RunView
+from ..model.series import (
+    SMOOTHING,
+    X_AXES,
+    X_NAMES,
+    ChartOptions,
+    Points,
+    SeriesCache,
+    build_plots,
+)
+from ..model.store import RunStore
 from ..widgets.chart import Chart
+from ..widgets.info_text import files_text, members_text, overview_text, pairs_text
 from ..widgets.keybar import KeyBar
+from .edit import Editor
 from .pick import PickScreen
-
-if TYPE_CHECKING:
-    from .main import MainScreen
 
 MAX_CHARTS = 4
 REDRAW_INTERVAL = 0.25  # how often to look for changes
@@ -35,6 +47,7 @@ LIVE_INTERVAL = 1.0  # how often a live run's charts redraw
 
 
 class DetailScreen(Screen[None]):
+    opts: reactive[ChartOptions] = reactive(ChartOptions(()), init=False, repaint=False)
     BINDINGS = [
         Binding("escape,backspace", "back", "back"),
         Binding("m", "metrics", "metrics"),
@@ -54,18 +67,17 @@ class DetailScreen(Screen[None]):
         Binding("q", "app.quit", "quit"),
     ]
 
-    def __init__(self, main: MainScreen, paths: list[str], title: str, group: bool = False) -> None:
+    def __init__(self, store: RunStore, editor: Editor, paths: list[str], title: str,
+                 group: bool = False) -> None:
         super().__init__()
-        self.main = main
+        self.store = store
+        self.editor = editor
         self.paths = paths
         self.title_text = title
         self.group = group
         self.cache = SeriesCache()
-        keys = [k for k in main.model.metrics]
-        if not keys:
-            views = [main.model.views[p] for p in paths if p in main.model.views]
-            keys = sorted({k for v in views for k in v.numeric_keys})
-        self.opts = ChartOptions(metrics=tuple(keys[:MAX_CHARTS]), group=group)
+        keys = list(store.metrics) or self._metric_keys()
+        self.set_reactive(DetailScreen.opts, ChartOptions(tuple(keys[:MAX_CHARTS]), group=group))
         self._drawn: object = None
         self._drawn_at = 0.0
         self._info_version: object = None
@@ -130,7 +142,7 @@ class DetailScreen(Screen[None]):
 
     # -- redraw ------------------------------------------------------------------------------
     def _versions(self) -> tuple[int, ...]:
-        views = self.main.model.views
+        views = self.store.views
         return tuple(views[p].version if p in views else -1 for p in self.paths)
 
     def _tick(self) -> None:
@@ -154,46 +166,43 @@ class DetailScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="chart-data")
     def _prepare(self, opts: ChartOptions) -> None:
-        feed = self.main.feed
-        with feed.lock:
-            runs = [feed.follower.reader.runs.get(p) for p in self.paths]
-            runs = [r for r in runs if r is not None]
-            names = [r.name for r in runs]
-            collected = self.cache.collect(runs, opts)
+        def collect(runs: list[RunData]) -> tuple[dict[str, list[Points]], list[str]]:
+            return self.cache.collect(runs, opts), [r.name for r in runs]
+
+        collected, names = self.store.with_runs(self.paths, collect)
         plots = build_plots(collected, names, opts)
         self.app.call_from_thread(self._show, plots)
 
-    def _show(self, plots: list) -> None:  # type: ignore[type-arg]
+    def _show(self, plots: list[Plot]) -> None:
         for chart, plot in zip(self.query(Chart), plots):
             chart.plot = plot
         self.draws += 1
 
     @work(thread=True, exclusive=True, group="info")
     def _load_info(self) -> None:
-        feed = self.main.feed
-        with feed.lock:
-            runs = [feed.follower.reader.runs.get(p) for p in self.paths]
-            runs = [r for r in runs if r is not None]
-            if not runs:
-                return
-            if self.group:
-                texts = {"info-run": run_info.members_text(runs)}
-            else:
-                run = runs[0]
-                texts = {
-                    "info-run": run_info.overview(run),
-                    "info-config": run_info.config_text(run),
-                    "info-summary": run_info.summary_text(run),
-                    "info-files": run_info.files_text(run),
-                }
-        self.app.call_from_thread(self._show_info, texts)
+        if self.group:
+            lines = self.store.with_runs(self.paths, members)
+            if lines:
+                self.app.call_from_thread(self._show_members, lines)
+            return
+        infos = self.store.with_runs(self.paths[:1], lambda runs: [run_info(r) for r in runs])
+        if infos:
+            self.app.call_from_thread(self._show_info, infos[0])
 
-    def _show_info(self, texts: dict[str, Text]) -> None:
-        for wid, text in texts.items():
-            self.query_one(f"#{wid}", Static).update(text)
+    def _show_members(self, lines: tuple[str, ...]) -> None:
+        self.query_one("#info-run", Static).update(members_text(lines))
+
+    def _show_info(self, info: RunInfo) -> None:
+        self.query_one("#info-run", Static).update(overview_text(info))
+        self.query_one("#info-config", Static).update(pairs_text(info.config, "no config"))
+        self.query_one("#info-summary", Static).update(pairs_text(info.summary, "no summary yet"))
+        self.query_one("#info-files", Static).update(files_text(info))
 
     def _set(self, **changes: object) -> None:
         self.opts = ChartOptions(**{**self.opts.__dict__, **changes})
+
+    def watch_opts(self) -> None:
+        """The chart options changed: say so in the title, lay out and redraw."""
         self._title()
         self._layout_charts()
         self._tick()
@@ -223,8 +232,7 @@ class DetailScreen(Screen[None]):
         self._set(band="minmax" if self.opts.band == "std" else "std")
 
     def action_metrics(self) -> None:
-        views = [self.main.model.views[p] for p in self.paths if p in self.main.model.views]
-        keys = sorted({k for v in views for k in v.numeric_keys})
+        keys = self._metric_keys()
 
         def done(picked: list[str] | None) -> None:
             if picked is not None:
@@ -236,12 +244,14 @@ class DetailScreen(Screen[None]):
                                         [(k, k) for k in keys], list(self.opts.metrics),
                                         multi=True), done)
 
-    def _views(self):  # type: ignore[no-untyped-def]
-        views = self.main.model.views
-        return [views[p] for p in self.paths if p in views]
+    def _views(self) -> list[RunView]:
+        return self.store.current(self.paths)
+
+    def _metric_keys(self) -> list[str]:
+        return sorted({k for v in self._views() for k in v.numeric_keys})
 
     def action_tags(self) -> None:
-        self.main.edit_tags(self._views())
+        self.editor.edit_tags(self._views())
 
     def action_notes(self) -> None:
-        self.main.edit_notes(self._views())
+        self.editor.edit_notes(self._views())

@@ -10,12 +10,13 @@ back to the stored tag when it is left as it was.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
-from textual import work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
@@ -25,9 +26,8 @@ from textual.widgets import Input, Label, TextArea
 from logger.edit import EditError, edit_notes, set_tags
 from logger.textsafe import one_line, safe_text
 
-from ..model.feed import Feed
 from ..model.runview import RunView
-from ..model.table_model import TableModel
+from ..model.store import RunStore
 
 CONFLICT_MARK = "--- notes saved elsewhere while this edit was open ---"
 
@@ -164,18 +164,13 @@ class NotesScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class EditActions:
-    """The run table's tag and notes actions (MainScreen mixes this in; the detail screen
-    calls edit_tags/edit_notes on it). Needs `model`, `feed` and `targets()`."""
+class Editor:
+    """Tag and notes editing for every screen that edits: opens the modal, saves in a worker
+    thread, and has the store read the new editor segment at once. The App makes one."""
 
-    model: TableModel
-    feed: Feed
-
-    def action_tags(self) -> None:
-        self.edit_tags(self.targets())  # type: ignore[attr-defined]
-
-    def action_notes(self) -> None:
-        self.edit_notes(self.targets())  # type: ignore[attr-defined]
+    def __init__(self, app: App[Any], store: RunStore) -> None:
+        self.app = app
+        self.store = store
 
     def edit_tags(self, views: list[RunView]) -> None:
         """Open the tag editor for `views`; saving writes one editor segment per run."""
@@ -184,7 +179,7 @@ class EditActions:
         old = shared_tags(views)
         title = (f"Tags of {one_line(views[0].name)}" if len(views) == 1 else
                  f"Tags of {len(views)} runs (shared tags shown; changes apply to each)")
-        known = {t for v in self.model.views.values() for t in v.tags}
+        known = {t for v in self.store.views.values() for t in v.tags}
         stored = {safe_text(t): t for t in (*known, *old)}  # what is shown -> what is stored
 
         def done(shown: list[str] | None) -> None:
@@ -207,21 +202,24 @@ class EditActions:
         def done(text: str | None) -> None:
             if text is None or text == shown:
                 return
-            theirs = self.model.views.get(views[0].path, views[0]).notes
+            theirs = self.store.views.get(views[0].path, views[0]).notes
             notes = merge_notes(base, theirs, text)
             if notes != text:
-                self.notify("Notes were changed elsewhere meanwhile; both versions are kept.",
-                            severity="warning")
+                self.app.notify("Notes were changed elsewhere meanwhile; both versions are kept.",
+                                severity="warning")
             self._save(lambda: save_notes(views, notes))
 
         self.app.push_screen(NotesScreen(title, shown), done)
 
-    @work(thread=True, group="edit")
-    def _save(self, write: object) -> None:
+    def _save(self, write: Callable[[], list[Path]]) -> None:
+        self.app.run_worker(partial(self._write, write), thread=True, group="edit")
+
+    def _write(self, write: Callable[[], list[Path]]) -> None:
+        """In a worker thread: write the edit, then read it back (or say why it failed)."""
         try:
-            paths = write()  # type: ignore[operator]
+            paths = write()
         except (EditError, OSError, ValueError, TypeError) as exc:
-            self.app.call_from_thread(self.notify, safe_text(str(exc)), title="not saved",
+            self.app.call_from_thread(self.app.notify, safe_text(str(exc)), title="not saved",
                                       severity="error", markup=False)
             return
-        self.feed.ingest(paths)
+        self.store.ingest(paths)

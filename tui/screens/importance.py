@@ -7,7 +7,6 @@ important keys against the metric, the two views W&B's docs lead sweep users to.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -17,51 +16,13 @@ from textual.widgets import DataTable, Static
 
 from logger.textsafe import one_line
 
+from ..model.parallel import AXES, bar, parallel_plot, signed_bar
 from ..model.param_importance import importance
 from ..model.runview import RunView
-from ..model.stats import hashable
-from ..model.table_model import fmt_number
-from ..widgets.chart import Chart, Line, Plot
+from ..model.store import RunStore
+from ..widgets.chart import Chart
 from ..widgets.keybar import KeyBar
 from .pick import PickScreen
-
-if TYPE_CHECKING:
-    from .main import MainScreen
-
-AXES = 5  # config keys in the parallel-coordinates view
-SCALE = (21, 33, 45, 226, 208, 196)  # metric low -> high, six bins
-
-
-def bar(share: float, width: int = 12) -> str:
-    full = max(0, min(width, round(share * width)))
-    return "█" * full + "·" * (width - full)
-
-
-def signed_bar(value: float, width: int = 6) -> str:
-    if math.isnan(value):
-        return " " * width + "│" + " " * width
-    n = max(0, min(width, round(abs(value) * width)))
-    left = " " * (width - n) + "█" * n if value < 0 else " " * width
-    right = "█" * n + " " * (width - n) if value > 0 else " " * width
-    return left + "│" + right
-
-
-def axis(values: list[Any]) -> tuple[list[float], str]:
-    """Values placed on [0, 1], and how the axis reads: numbers (log past 100x), or categories."""
-    nums = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    if len(nums) == len(values) and nums:
-        lo, hi = min(nums), max(nums)
-        if lo > 0 and hi / lo >= 100:
-            llo, lhi = math.log10(lo), math.log10(hi)
-            return ([(math.log10(v) - llo) / (lhi - llo) for v in nums],
-                    f"{fmt_number(lo)} … {fmt_number(hi)} (log)")
-        span = (hi - lo) or 1.0
-        return [(v - lo) / span for v in nums], f"{fmt_number(lo)} … {fmt_number(hi)}"
-    keys = sorted({repr(hashable(v)) for v in values})
-    index = {k: i for i, k in enumerate(keys)}
-    top = max(1, len(keys) - 1)
-    cats = sorted({"-" if v is None else fmt_number(v) for v in values})
-    return [index[repr(hashable(v))] / top for v in values], " | ".join(cats[:6])
 
 
 class ImportanceScreen(Screen[None]):
@@ -72,10 +33,12 @@ class ImportanceScreen(Screen[None]):
         Binding("q", "app.quit", "quit"),
     ]
 
-    def __init__(self, main: MainScreen, metric: str | None = None) -> None:
+    def __init__(self, store: RunStore, paths: list[str], metric: str | None = None) -> None:
+        """Importance over the runs of `paths` (the runs the table shows when it opens)."""
         super().__init__()
-        self.main = main
-        keys = list(main.model.metrics) or main.model.all_metric_keys()
+        self.store = store
+        self.paths = paths
+        keys = list(store.metrics) or store.metric_keys()
         self.metric = metric or (keys[0] if keys else "")
         self.rows: list[tuple[str, float, float, int]] = []
 
@@ -92,7 +55,7 @@ class ImportanceScreen(Screen[None]):
         self.recompute()
 
     def runs(self) -> list[RunView]:
-        return [v for v in self.main.model.visible_runs if not math.isnan(v.metric(self.metric))]
+        return [v for v in self.store.current(self.paths) if not math.isnan(v.metric(self.metric))]
 
     def recompute(self) -> None:
         runs = self.runs()
@@ -115,32 +78,16 @@ class ImportanceScreen(Screen[None]):
 
     def _parallel(self, runs: list[RunView], metric: list[float]) -> None:
         keys = [r[0] for r in self.rows[:AXES]]
-        chart = self.query_one("#imp-parallel", Chart)
-        if not keys or len(runs) < 2:
-            chart.plot = Plot("parallel coordinates", (), message="needs 2+ runs and a varying key")
-            self.query_one("#imp-axes", Static).update("")
-            return
-        columns, legend = [], Text()
-        for i, key in enumerate(keys + [self.metric]):
-            values = ([v.config_flat.get(key) for v in runs] if i < len(keys) else metric)
-            placed, reads = axis(values)
-            columns.append(placed)
-            legend.append(f"{i + 1}:{one_line(key, 20)} ", style="bold")
+        plot, axes = parallel_plot([v.config_flat for v in runs], metric, keys, self.metric)
+        self.query_one("#imp-parallel", Chart).plot = plot
+        legend = Text()
+        for label, reads in axes:
+            legend.append(label + " ", style="bold")
             legend.append(f"{reads}   ")
-        order = sorted(range(len(runs)), key=lambda j: metric[j])
-        bins = len(SCALE)
-        lines = []
-        for rank, j in enumerate(order):
-            color = SCALE[min(bins - 1, rank * bins // len(order))]
-            lines.append(Line(list(range(len(columns))), [c[j] for c in columns], color))
-        ticks = tuple((float(i), str(i + 1)) for i in range(len(columns)))
-        chart.plot = Plot(f"parallel coordinates: {len(keys)} keys and {self.metric}",
-                          tuple(lines), x_ticks=ticks, y_ticks=((0.0, "min"), (1.0, "max")),
-                          note="colour: blue = low metric, red = high")
         self.query_one("#imp-axes", Static).update(legend)
 
     def action_metric(self) -> None:
-        keys = self.main.model.all_metric_keys()
+        keys = self.store.metric_keys()
 
         def done(picked: list[str] | None) -> None:
             if picked:

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.text import Text
@@ -20,90 +19,20 @@ from textual.widget import Widget
 
 from logger.textsafe import one_line
 
-PALETTE = (12, 10, 9, 14, 13, 11, 208, 141, 118, 203)  # 256-colour codes, one per run
-DIM = 8  # the raw curve behind a smoothed one, and a group's band
-_plt = None
+from ..model.plot import Plot
+
+_plt: Any = None
 
 
-def plotext():  # type: ignore[no-untyped-def]
+def plotext() -> Any:
     """plotext, imported on first use (130 ms) and told not to clamp to the terminal size."""
     global _plt
     if _plt is None:
-        import plotext as plt
+        import plotext as plt  # type: ignore[import-untyped]
 
         plt.terminal.limit(False, False)  # else a 120x40 widget draws 80x22 (STACK.md)
         _plt = plt
     return _plt
-
-
-@dataclass(frozen=True)
-class Line:
-    xs: Sequence[float]
-    ys: Sequence[float]
-    color: int
-    label: str | None = None  # shown in the legend; None keeps it out
-
-
-@dataclass(frozen=True)
-class Plot:
-    title: str
-    lines: tuple[Line, ...]
-    log_y: bool = False
-    x_axis: str = "_step"  # "_step", "_runtime" (seconds since start) or "_timestamp"
-    note: str = ""  # e.g. "smoothing 0.6" or "mean ± std of 12 runs"
-    message: str = ""  # shown instead of a plot when there is nothing to draw
-    x_ticks: tuple[tuple[float, str], ...] = ()  # fixed ticks (labels already made safe)
-    y_ticks: tuple[tuple[float, str], ...] = ()
-
-
-def duration_label(seconds: float) -> str:
-    s = abs(seconds)
-    if s < 120:
-        return f"{seconds:.0f}s"
-    if s < 7200:
-        return f"{seconds / 60:.0f}m"
-    if s < 172800:
-        return f"{seconds / 3600:.1f}h"
-    return f"{seconds / 86400:.1f}d"
-
-
-def time_ticks(lo: float, hi: float, wall: bool, count: int = 5) -> tuple[list[float], list[str]]:
-    if hi <= lo:
-        hi = lo + 1
-    pos = [lo + (hi - lo) * i / (count - 1) for i in range(count)]
-    if not wall:
-        return pos, [duration_label(p) for p in pos]
-    fmt = "%H:%M:%S" if hi - lo < 600 else ("%H:%M" if hi - lo < 86400 else "%m-%d %H:%M")
-    return pos, [time.strftime(fmt, time.localtime(p)) for p in pos]
-
-
-def step_ticks(lo: float, hi: float, count: int = 6) -> tuple[list[float], list[str]]:
-    """Round numbers across [lo, hi] (0, 250, 500, ... or 1.2k, 1.4k): steps are integers, and
-    plotext's own ticks (0.5, 26.0, 51.5) read like fractions of a step."""
-    span = hi - lo
-    if span <= 0:
-        return [lo], [_short_number(lo)]
-    raw = span / max(1, count - 1)
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    if step < 1:
-        step = 1.0
-    first = math.ceil(lo / step) * step
-    pos = []
-    x = first
-    while x <= hi + 1e-9 and len(pos) < 2 * count:
-        pos.append(x)
-        x += step
-    return pos, [_short_number(p) for p in pos]
-
-
-def _short_number(value: float) -> str:
-    a = abs(value)
-    if a >= 1e6:
-        return f"{value / 1e6:.4g}M"
-    if a >= 1e4:
-        return f"{value / 1e3:.4g}k"
-    return f"{value:.0f}" if value == int(value) else f"{value:.3g}"
 
 
 class Chart(Widget):
@@ -183,15 +112,9 @@ class Chart(Widget):
             return Text(why, style="dim")
         if plot.log_y:
             f.ruler("y").scale("log")
-        if plot.x_ticks:
-            f.ruler("x").ticks([t[0] for t in plot.x_ticks], [t[1] for t in plot.x_ticks])
-        elif plot.x_axis in ("_runtime", "_timestamp"):
-            pos, labels = time_ticks(min(xs_all), max(xs_all), plot.x_axis == "_timestamp")
-            f.ruler("x").ticks(pos, labels)
-        elif plot.x_axis == "_step" or all(x == int(x) for x in xs_all):
-            # Decimated lines put points between steps (bucket centres): label whole steps.
-            pos, labels = step_ticks(min(xs_all), max(xs_all))
-            f.ruler("x").ticks(pos, labels)
+        ticks = plot.x_ticks_between(min(xs_all), max(xs_all), all(x == int(x) for x in xs_all))
+        if ticks is not None:
+            f.ruler("x").ticks(*ticks)
         if plot.y_ticks:
             f.ruler("y").ticks([t[0] for t in plot.y_ticks], [t[1] for t in plot.y_ticks])
         return Text.from_ansi(str(f.build()), no_wrap=True, end="")

@@ -23,10 +23,12 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..model import runview
+from ..model.columns import ColumnKey
 from ..model.table_model import Row, TableModel
 
 FIXED_COLUMNS = 2  # state and name stay in view when scrolling sideways
 GUTTER = 2  # the mark column
+NAME = ColumnKey.field("name")
 
 
 def fit(text: str, width: int, right: bool = False) -> str:
@@ -74,7 +76,7 @@ class RunTable(ScrollView, can_focus=True):
 
     @dataclass
     class HeaderClicked(Message):
-        column: str
+        column: ColumnKey
 
     @dataclass
     class RowClicked(Message):
@@ -193,7 +195,7 @@ class RunTable(ScrollView, can_focus=True):
             self.cursor = index
             self.post_message(self.RowClicked(index, event.chain >= 2))
 
-    def _column_at(self, x: int) -> str | None:
+    def _column_at(self, x: int) -> ColumnKey | None:
         pos = GUTTER
         for col, width in zip(self.model.cols, self._widths):
             if pos <= x < pos + width + 1:
@@ -269,7 +271,7 @@ class RunTable(ScrollView, can_focus=True):
         segs = [Segment("* " if marked else "  ", mark_style)]
         for (text, style_name), col, width in zip(cells, model.cols, self._widths):
             style = self._style(style_name)
-            if marked and col.key == "name":
+            if marked and col.key == NAME:
                 style = style + mark_style
             segs.append(Segment(fit(text, width, col.right), style))
             segs.append(Segment(" "))

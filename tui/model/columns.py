@@ -1,0 +1,137 @@
+"""The run table's columns: typed keys (a run field, a config key or a metric), one sort
+direction rule, and what each cell of a run row says (pure Python over RunView snapshots)."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from logger.textsafe import one_line
+
+from ..fmt import fmt_duration
+from .runview import STATE_GLYPHS, RunView
+from .stats import sparkline
+
+SPARK_WIDTH = 8
+VALUE_WIDTH = 9
+
+
+NEWEST_FIRST = frozenset({"created", "step", "runtime", "updated"})  # sorted high to low first
+
+
+@dataclass(frozen=True)
+class ColumnKey:
+    """What a column shows: a run field ("state", "name", "step", ...; "created" sorts only),
+    a flat config key, or a metric (the summary's last value, with a sparkline)."""
+
+    kind: Literal["field", "config", "metric"]
+    name: str
+
+    @classmethod
+    def field(cls, name: str) -> ColumnKey:
+        return cls("field", name)
+
+    @classmethod
+    def config(cls, name: str) -> ColumnKey:
+        return cls("config", name)
+
+    @classmethod
+    def metric(cls, name: str) -> ColumnKey:
+        return cls("metric", name)
+
+    @property
+    def newest_first(self) -> bool:
+        """The one sort-direction rule: times and steps sort high to low first, the rest A-Z."""
+        return self.kind == "field" and self.name in NEWEST_FIRST
+
+    def __str__(self) -> str:
+        return self.name if self.kind == "field" else f"{self.kind}:{self.name}"
+
+
+CREATED = ColumnKey.field("created")
+
+
+@dataclass(frozen=True)
+class Column:
+    key: ColumnKey
+    label: str
+    width: int
+    right: bool = False
+
+
+def fmt_number(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return str(value) if abs(value) < 10**7 else f"{value:.3g}"
+    if isinstance(value, float):
+        return f"{value:.4g}"  # nan and inf show as such: a loss that diverged must be seen
+    return one_line(value)
+
+
+def fmt_ago(t: float, now: float) -> str:
+    if not t:
+        return ""
+    if now - t < 86400 * 2:
+        return fmt_duration(max(0.0, now - t))
+    return time.strftime("%y-%m-%d", time.localtime(t))
+
+
+def column_value(view: RunView, key: ColumnKey) -> Any:
+    """What a run sorts by in a column (None: nothing to sort by)."""
+    name = key.name
+    if key.kind == "config":
+        return view.config_flat.get(name)
+    if key.kind == "metric":
+        v = view.metric(name)
+        return None if math.isnan(v) else v
+    return _FIELD_VALUES[name](view) if name in _FIELD_VALUES else None
+
+
+def run_cell(view: RunView, col: Column, now: float) -> tuple[str, str]:
+    """(text, style name) of one cell of a run row; every string from a file made safe."""
+    kind, name = col.key.kind, col.key.name
+    if kind == "config":
+        value = view.config_flat.get(name)
+        return ("" if value is None and name not in view.config_flat else fmt_number(value)), ""
+    if kind == "metric":
+        text = fmt_number(view.metric(name))
+        spark = sparkline(view.sparks.get(name, ()), SPARK_WIDTH)
+        return f"{text:>{VALUE_WIDTH}} {spark}", "metric"
+    if name == "state":
+        return f"{STATE_GLYPHS.get(view.state, '?')} {one_line(view.state)}", f"state-{view.state}"
+    if name == "name":
+        if view.skipped_frames or view.errors:  # damaged frames or an unreadable segment
+            return "⚠ " + one_line(view.name), "state-failed"
+        return one_line(view.name), "name"
+    if name == "step":
+        return ("" if view.step is None else str(view.step)), ""
+    if name == "runtime":
+        return fmt_duration(view.runtime), ""
+    if name == "updated":
+        return fmt_ago(view.updated_at, now), "dim"
+    if name in _TEXT_FIELDS:
+        return one_line(column_value(view, col.key)), _TEXT_FIELDS[name]
+    return "", ""
+
+
+_FIELD_VALUES: dict[str, Callable[[RunView], Any]] = {
+    "created": lambda v: v.created_at, "state": lambda v: v.state, "name": lambda v: v.name,
+    "project": lambda v: v.project, "notes": lambda v: v.notes, "tags": lambda v: ",".join(v.tags),
+    "step": lambda v: v.step, "runtime": lambda v: v.runtime, "updated": lambda v: v.updated_at,
+}
+_TEXT_FIELDS = {"project": "dim", "tags": "tags", "notes": "notes"}  # field -> cell style
+
+
+def sortable(value: Any) -> tuple[int, Any]:
+    """Mixed types sort without TypeError: numbers, then strings, then the rest by repr."""
+    if isinstance(value, bool):
+        return (0, float(value))
+    if isinstance(value, (int, float)):
+        return (0, value if not math.isnan(value) else -math.inf)
+    if isinstance(value, str):
+        return (1, value.lower())
+    return (2, repr(value))

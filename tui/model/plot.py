@@ -1,0 +1,95 @@
+"""Plot data: what a chart draws (lines already decimated, ticks, the palette), built without
+Textual or Rich. The Chart widget only turns a Plot into terminal cells."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+PALETTE = (12, 10, 9, 14, 13, 11, 208, 141, 118, 203)  # 256-colour codes, one per run
+DIM = 8  # the raw curve behind a smoothed one, and a group's band
+Ticks = tuple[list[float], list[str]]
+
+
+@dataclass(frozen=True)
+class Line:
+    xs: Sequence[float]
+    ys: Sequence[float]
+    color: int
+    label: str | None = None  # shown in the legend; None keeps it out
+
+
+@dataclass(frozen=True)
+class Plot:
+    title: str
+    lines: tuple[Line, ...]
+    log_y: bool = False
+    x_axis: str = "_step"  # "_step", "_runtime" (seconds since start) or "_timestamp"
+    note: str = ""  # e.g. "smoothing 0.6" or "mean ± std of 12 runs"
+    message: str = ""  # shown instead of a plot when there is nothing to draw
+    x_ticks: tuple[tuple[float, str], ...] = ()  # fixed ticks (labels already made safe)
+    y_ticks: tuple[tuple[float, str], ...] = ()
+
+    def x_ticks_between(self, lo: float, hi: float, whole: bool) -> Ticks | None:
+        """The x ticks to draw for points spanning [lo, hi] (`whole`: every x is an integer);
+        None leaves them to plotext."""
+        if self.x_ticks:
+            return [t[0] for t in self.x_ticks], [t[1] for t in self.x_ticks]
+        if self.x_axis in ("_runtime", "_timestamp"):
+            return time_ticks(lo, hi, self.x_axis == "_timestamp")
+        if self.x_axis == "_step" or whole:
+            # Decimated lines put points between steps (bucket centres): label whole steps.
+            return step_ticks(lo, hi)
+        return None
+
+
+def duration_label(seconds: float) -> str:
+    s = abs(seconds)
+    if s < 120:
+        return f"{seconds:.0f}s"
+    if s < 7200:
+        return f"{seconds / 60:.0f}m"
+    if s < 172800:
+        return f"{seconds / 3600:.1f}h"
+    return f"{seconds / 86400:.1f}d"
+
+
+def time_ticks(lo: float, hi: float, wall: bool, count: int = 5) -> Ticks:
+    if hi <= lo:
+        hi = lo + 1
+    pos = [lo + (hi - lo) * i / (count - 1) for i in range(count)]
+    if not wall:
+        return pos, [duration_label(p) for p in pos]
+    fmt = "%H:%M:%S" if hi - lo < 600 else ("%H:%M" if hi - lo < 86400 else "%m-%d %H:%M")
+    return pos, [time.strftime(fmt, time.localtime(p)) for p in pos]
+
+
+def step_ticks(lo: float, hi: float, count: int = 6) -> Ticks:
+    """Round numbers across [lo, hi] (0, 250, 500, ... or 1.2k, 1.4k): steps are integers, and
+    plotext's own ticks (0.5, 26.0, 51.5) read like fractions of a step."""
+    span = hi - lo
+    if span <= 0:
+        return [lo], [_short_number(lo)]
+    raw = span / max(1, count - 1)
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    if step < 1:
+        step = 1.0
+    first = math.ceil(lo / step) * step
+    pos: list[float] = []
+    x = first
+    while x <= hi + 1e-9 and len(pos) < 2 * count:
+        pos.append(x)
+        x += step
+    return pos, [_short_number(p) for p in pos]
+
+
+def _short_number(value: float) -> str:
+    a = abs(value)
+    if a >= 1e6:
+        return f"{value / 1e6:.4g}M"
+    if a >= 1e4:
+        return f"{value / 1e3:.4g}k"
+    return f"{value:.0f}" if value == int(value) else f"{value:.3g}"

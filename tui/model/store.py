@@ -1,0 +1,168 @@
+"""RunStore: the runs under a root, read in one thread and offered to every screen.
+
+The App creates one store, runs `read()` in a thread worker and hands the store to each
+screen it opens. The store alone holds the reader (a Follower) and its lock. No Textual
+here: `post` is how the reading thread's snapshots reach the UI thread (the App posts them
+as a RunsChanged message and gives them back to `apply()`).
+
+A screen (today's, or a new one: media, system metrics, logs, sweeps) takes `store` in its
+constructor and
+- lists runs from `store.views` (path -> RunView, the latest snapshot; UI thread only);
+- hears of new snapshots with `store.subscribe(callback)` while mounted, or compares
+  `views[path].version` on a timer (the detail screen does);
+- copies out what it draws with `store.with_runs(paths, fn)` in a `@work(thread=True)`
+  worker: `fn` gets the RunData under the reader's lock;
+- calls `store.ingest(paths)` after writing files (the Editor does, after an edit).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TypeVar
+
+from logger.events import SEGMENT_SUFFIX
+from logger.reader import Update
+from logger.rundata import RunData
+from tui.follow import Follower
+
+from .runview import RunView, Snapshotter
+
+FIRST_LIMIT = 1024  # bytes per segment in the first pass: metadata, config, a few steps
+FIRST_BATCH = 256  # segments per first-pass read: the first screenful shows after one batch
+CHUNK = 16 * 1024  # bytes per segment in each later pass: histories park as tuples until
+# compacted on first read, so small passes keep the peak low (1k runs: 250 MB, not 670 MB)
+
+T = TypeVar("T")
+Views = dict[str, RunView]
+
+
+def segment_paths(root: Path) -> list[Path]:
+    """The segments under root (ROOT/<project>/<run>/*.rws), for the batched first pass."""
+    try:
+        return [p for p in root.glob("*/*/*" + SEGMENT_SUFFIX) if not p.parts[-3].startswith(".")]
+    except OSError:
+        return []
+
+
+class RunStore:
+    """Reads a root in a thread; the UI thread keeps the latest snapshot of every run."""
+
+    def __init__(self, root: Path, force_polling: bool | None = None,
+                 post: Callable[[Views], object] = lambda views: None) -> None:
+        self.root = root  # as the user gave it: what the screens show
+        # Read through the absolute path: watchfiles reports absolute paths, which the reader
+        # matches against its root.
+        self._follower = Follower(root.expanduser().absolute(), force_polling=force_polling)
+        self._snapshots = Snapshotter()
+        self._stop = threading.Event()
+        self.post = post  # called in the reading thread with new snapshots
+        self.loaded = False  # every byte on disk at start has been read
+        self.loaded_bytes = 0
+        self.total_bytes = 0
+        # -- UI thread only --
+        self.views: Views = {}  # path -> the latest snapshot applied
+        self.metrics: tuple[str, ...] = ()  # the metric columns chosen (what sparklines follow)
+        self._subscribers: list[Callable[[Views], None]] = []
+
+    @property
+    def polling(self) -> bool:
+        """Files are re-read on a timer (network filesystems), not followed by events."""
+        return self._follower.polling
+
+    # -- the reading thread ------------------------------------------------------------------
+    def read(self) -> None:
+        """The reading thread's body: a fast metadata pass, the histories, then follow changes
+        until `stop()`. Blocking: run it in a thread worker."""
+        f = self._follower
+        self.first_pass()
+        left = f.pending()
+        self.total_bytes = left
+        while left and not self._stop.is_set():
+            self._publish(f.initial(limit=CHUNK))
+            left = f.pending()
+            self.loaded_bytes = max(0, self.total_bytes - left)
+        self.loaded = True
+        self.post({})  # no new runs, but the screens show "loaded"
+        for batch in f.follow(self._stop):
+            self._publish(batch)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def first_pass(self) -> None:
+        """Every run's metadata and first steps, published a batch of segments at a time."""
+        f = self._follower
+        paths = segment_paths(f.root)
+        for i in range(0, len(paths), FIRST_BATCH):
+            if self._stop.is_set():
+                return
+            with f.lock:
+                updates = f.reader.read_paths(paths[i : i + FIRST_BATCH], limit=FIRST_LIMIT)
+                # A run start (config) longer than the limit: read just that frame, whole.
+                short = [seg.path for u in updates if u.run.start is None
+                         for seg in u.run.segments.values()]
+                if short:
+                    updates += f.reader.read_paths(short, limit=FIRST_LIMIT)
+            self._publish(updates)
+        self._publish(f.initial(limit=FIRST_LIMIT))  # anything that appeared meanwhile
+
+    def pending_bytes(self) -> int:
+        """Bytes on disk not read yet."""
+        return self._follower.pending()
+
+    def _publish(self, updates: Iterable[Update]) -> None:
+        runs = {u.run.path: u.run for u in updates}
+        if not runs:
+            return
+        with self._follower.lock:
+            views = {path: self._snapshots.view(run) for path, run in runs.items()}
+        self.post(views)
+
+    # -- worker threads ----------------------------------------------------------------------
+    def with_runs(self, paths: Iterable[str], fn: Callable[[list[RunData]], T]) -> T:
+        """`fn(runs)` over the RunData of `paths` that exist, with the reader held still.
+        Blocks while the reading thread reads: call it from a worker thread, and keep `fn`
+        to copying out what the screen needs."""
+        with self._follower.lock:
+            runs = self._follower.reader.runs
+            return fn([runs[p] for p in paths if p in runs])
+
+    def snapshot_metrics(self, metrics: tuple[str, ...]) -> None:
+        """Sparkline keys changed: re-snapshot every run (from a worker thread)."""
+        with self._follower.lock:
+            self._snapshots.metrics = metrics
+            runs = list(self._follower.reader.runs.values())
+            views = {run.path: self._snapshots.view(run) for run in runs}
+        self.post(views)
+
+    def ingest(self, paths: Iterable[Path]) -> None:
+        """Read files this process just wrote (an edit), without waiting for the watcher."""
+        with self._follower.lock:
+            updates = self._follower.reader.read_paths(list(paths))
+        self._publish(updates)
+
+    # -- the UI thread -----------------------------------------------------------------------
+    def apply(self, views: Views) -> None:
+        """Take snapshots the reading thread posted, and tell every subscriber."""
+        self.views.update(views)
+        for callback in list(self._subscribers):
+            callback(views)
+
+    def subscribe(self, callback: Callable[[Views], None]) -> Callable[[], None]:
+        """Call `callback(changed views)` after each apply(); returns the unsubscribe."""
+        self._subscribers.append(callback)
+        return lambda: self._subscribers.remove(callback)
+
+    def metric_keys(self) -> list[str]:
+        """Every numeric history key of any run, sorted (what a metric picker offers)."""
+        keys: dict[str, None] = {}
+        for view in self.views.values():
+            keys.update(dict.fromkeys(view.numeric_keys))
+        return sorted(keys)
+
+    def current(self, paths: Iterable[str]) -> list[RunView]:
+        """The latest snapshots of `paths`, in that order, leaving out runs not seen."""
+        views = self.views
+        return [views[p] for p in paths if p in views]

@@ -1,0 +1,42 @@
+"""FilterBox: the run table's filter line. "/" opens it, enter or escape closes it, and every
+keystroke filters live (the screen listens to Input.Changed)."""
+
+from __future__ import annotations
+
+from textual import events
+from textual.widgets import Input
+
+from logger.textsafe import safe_text
+
+
+class FilterBox(Input):
+    def __init__(self, back_to: str, **kwargs: str) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.back_to = back_to  # the selector of what gets focus when the box closes
+
+    def open(self, text: str) -> None:
+        self.display = True
+        self.value = text
+        # Focus now, not after the keys already queued: "/big" typed fast must all land here.
+        self.screen.set_focus(self)
+
+    def close(self) -> None:
+        self.display = False
+        self.screen.set_focus(self.screen.query_one(self.back_to))
+
+    def say(self, problem: str) -> None:
+        """Show why the text does not parse (or nothing, with "")."""
+        self.border_subtitle = safe_text(problem)
+
+    def take_key(self, event: events.Key) -> bool:
+        """Keys typed right after "/" were queued for the table before the box took focus
+        (Textual routes a key to the widget focused when it arrived): True if taken here."""
+        if not (self.display and self.screen.focused is self):
+            return False
+        if event.key in ("escape", "enter"):
+            self.close()
+        elif event.is_printable and event.character:
+            self.insert_text_at_cursor(event.character)
+        else:
+            return False
+        return True

@@ -1,0 +1,47 @@
+"""StatusLine: the run table's one line of state (root, counts, filter, group, marks, loading)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from logger.textsafe import safe_text
+
+from ..model.store import RunStore
+from ..model.table_model import ALL_BUT_SEED, TableModel
+
+
+class StatusLine(Static):
+    def __init__(self, **kwargs: str) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._shown = ""
+
+    def show(self, model: TableModel, store: RunStore) -> None:
+        """Say what the table shows; repaints only when the words changed."""
+        text = status_text(model, store)
+        if text.plain != self._shown:  # Static.update re-lays out the screen: only on change
+            self._shown = text.plain
+            self.update(text)
+
+
+def status_text(m: TableModel, store: RunStore) -> Text:
+    running = sum(1 for v in m.views.values() if v.state == "running")
+    text = Text()
+    text.append("runwatch ", style="bold")
+    text.append(safe_text(str(store.root)))
+    text.append(f"  {len(m.visible_runs)}/{len(m.views)} runs, {running} running")
+    if m.filter_text:
+        text.append("  filter: ", style="bold")
+        text.append(safe_text(m.filter_text))
+    if m.group_keys:
+        keys = "all but seed" if m.group_keys == ALL_BUT_SEED else ",".join(m.group_keys)
+        text.append("  group: ", style="bold")
+        text.append(safe_text(keys))
+    if m.marked:
+        text.append(f"  {len(m.marked)} marked", style="bold")
+    if store.polling:
+        text.append("  (polling)")
+    if not store.loaded and store.total_bytes:
+        pct = 100 * store.loaded_bytes / store.total_bytes
+        text.append(f"  loading histories {pct:.0f}%")
+    return text
