@@ -45,6 +45,8 @@ class RunFinishedError(RuntimeError):
 class Run:
     """One run of a training script, writing its own segment in the run directory."""
 
+    sweep_id: str | None = None  # the sweep whose trial this run is (set by init)
+
     def __init__(self, *, root: Path, project: str, run_id: str, name: str, notes: str | None,
                  tags: Sequence[str], group: str | None, job_type: str | None,
                  config: dict[str, Any], allow_val_change: bool, resumed: bool,

@@ -1,0 +1,90 @@
+"""Sweeps without a server: `sweep()` writes a sweep directory under the root, `agent()` claims
+and runs its trials; any number of agents on any hosts sharing the root work on one sweep.
+
+Loaded only by `logger.sweep` / `logger.agent` and `runwatch sweep` / `runwatch agent`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..paths import check_project, resolve_root
+from .agent import Agent, run_command, run_function
+from .config import SweepConfigError, check_config
+from .store import Sweep, find_sweep
+
+__all__ = ["SweepConfigError", "agent", "control", "load_config", "sweep", "sweep_summary"]
+
+
+def sweep(sweep: dict[str, Any] | Callable[[], dict[str, Any]], entity: str | None = None,
+          project: str | None = None, prior_runs: list[str] | None = None,
+          dir: str | os.PathLike[str] | None = None) -> str:
+    """Create a sweep (W&B's `wandb.sweep`) and return its id."""
+    raw = sweep() if callable(sweep) else sweep
+    config = check_config(raw)
+    project = check_project(project or raw.get("project"))
+    root = resolve_root(dir)
+    return Sweep.create(root, project, config).id
+
+
+def agent(sweep_id: str, function: Callable[[], Any] | None = None, entity: str | None = None,
+          project: str | None = None, count: int | None = None,
+          dir: str | os.PathLike[str] | None = None) -> int:
+    """Run trials of a sweep (W&B's `wandb.agent`): `function` in this process, or the sweep's
+    `program`/`command` as a subprocess per trial. Returns how many trials this agent ran."""
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+        raise ValueError(f"count={count!r}: a whole number of trials, 1 or more (or None for all)")
+    found = find_sweep(resolve_root(dir), sweep_id, project)
+    worker = Agent(found, count)
+    return worker.run(run_function(worker, function) if function is not None else run_command(worker))
+
+
+def control(sweep_id: str, action: str, project: str | None = None,
+            dir: str | os.PathLike[str] | None = None) -> Sweep:
+    """Append a stop / cancel / resume record to a sweep (`runwatch sweep --stop ID`)."""
+    found = find_sweep(resolve_root(dir), sweep_id, project)
+    found.control(action)
+    return found
+
+
+def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A sweep configuration file: YAML (with PyYAML installed) or JSON, checked."""
+    text = Path(path).read_text(encoding="utf-8")
+    if str(path).endswith(".json"):
+        return check_config(_json(path, text))
+    try:
+        import yaml  # type: ignore[import-untyped, unused-ignore]
+    except ImportError:
+        try:
+            return check_config(_json(path, text))
+        except SweepConfigError:
+            raise SweepConfigError(f"{path}: reading YAML needs PyYAML (pip install pyyaml); "
+                                   "or write the configuration as JSON") from None
+    try:
+        return check_config(yaml.safe_load(text))
+    except yaml.YAMLError as exc:
+        raise SweepConfigError(f"{path}: not valid YAML: {exc}") from None
+
+
+def _json(path: Any, text: str) -> Any:
+    import json
+
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise SweepConfigError(f"{path}: not valid JSON: {exc}") from None
+
+
+def sweep_summary(found: Sweep) -> dict[str, Any]:
+    """Counts of trials by state, and the state of the sweep itself."""
+    claims, results = found.claims(), found.results()
+    counts: dict[str, int] = {}
+    for t, c in claims.items():
+        state = results.get(f"{t}.g{c.gen}", {}).get("state", "running")
+        counts[state] = counts.get(state, 0) + 1
+    return {"id": found.id, "project": found.project, "method": found.config["method"],
+            "control": found.state_action(), "trials": counts,
+            "runs": {t: c.data.get("run_id") for t, c in sorted(claims.items())}}
