@@ -175,6 +175,8 @@ def run_command(agent: Agent) -> Callable[[Claim], dict[str, Any] | None]:
 
     def trial(claim: Claim) -> dict[str, Any] | None:
         argv = build_command(agent.sweep, claim)
+        print(f"runwatch agent: trial {claim.trial} (run {claim.data.get('run_id')}): "
+              f"{' '.join(argv)}", file=sys.stderr, flush=True)
         env = {**os.environ, **trial_env(agent.sweep, claim)}
         proc = subprocess.Popen(argv, env=env, preexec_fn=_die_with_parent)
         interrupted: list[int] = []

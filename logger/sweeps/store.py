@@ -232,3 +232,26 @@ def find_sweep(root: Path, sweep_id: str, project: str | None = None) -> Sweep:
     if len(found) > 1:
         raise SweepConfigError(f"sweep id {sid!r} is in several projects: write project/{sid}")
     return Sweep(found[0])
+
+
+def sweep_runs(root: Path, sweep_id: str, project: str | None = None) -> set[tuple[str, str]]:
+    """(project, run id) of every run a sweep's claims name: how runs are grouped by sweep."""
+    found = find_sweep(root, sweep_id, project)
+    return {(found.project, str(c.data.get("run_id"))) for c in _all_claims(found.dir)}
+
+
+def sweep_of_run(root: Path, project: str, run_id: str) -> str | None:
+    """The id of the sweep whose claim names this run, or None (reads the project's claims)."""
+    for directory in sorted((root / project / SWEEPS_DIR).glob("*")):
+        if any(c.data.get("run_id") == run_id for c in _all_claims(directory)):
+            return directory.name
+    return None
+
+
+def _all_claims(directory: Path) -> list[Claim]:
+    """Every generation's claim, not only the latest: a crashed trial's run belongs too."""
+    out = []
+    for name in _names(directory / "claims"):
+        path = directory / "claims" / name
+        out.append(Claim(name, 0, read_json(path) or {}, path))
+    return out
