@@ -256,3 +256,61 @@ def test_cli_creates_a_sweep_from_yaml_and_ls_and_show_name_it(work: Path) -> No
     bad = subprocess.run([*cli, "sweep", "bad.yaml", *root], cwd=work, env=script_env(),
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "'parameters.lr' is 0.1" in bad.stderr
+
+
+CURVE = """\
+import os, time
+import logger
+run = logger.init()
+for i in range(12):
+    logger.log({"loss": run.config["lr"] * (1 + 1 / (i + 1))})
+    time.sleep(0.25)
+"""
+
+
+def test_hyperband_stops_the_trials_that_fall_behind_at_a_band(work: Path) -> None:
+    (work / "train.py").write_text(CURVE)
+    sid = create_sweep({"method": "grid", "program": "train.py", "metric": {"name": "loss"},
+                        "early_terminate": {"type": "hyperband", "min_iter": 2, "eta": 3},
+                        "parameters": {"lr": {"values": [1.0, 5.0, 0.5, 10.0]}}},
+                       project="p", dir=work / "runs")
+    log = finish(start_agent(work, sid, RUNWATCH_SWEEP_HEARTBEAT="0.1"))
+    sweep = find_sweep(work / "runs", sid)
+    results = {r["trial"]: r for r in sweep.results().values()}
+    assert {t: r["state"] for t, r in results.items()} == {
+        "t000000": "finished", "t000001": "stopped", "t000002": "finished", "t000003": "stopped"}
+    assert results["t000001"]["exit_code"] == -signal.SIGTERM
+    assert "behind the band's threshold" in results["t000001"]["reason"] and "stopping run" in log
+    reader = RootReader(work / "runs")
+    reader.scan()
+    for result in results.values():
+        r = reader.runs[f"p/{result['run_id']}"]
+        logged = len(r.history.columns["loss"])
+        if result["state"] == "stopped":
+            assert r.state == "killed" and 3 <= logged < 12  # judged at band 2: the third value
+        else:
+            assert r.state == "finished" and logged == 12
+    show = subprocess.run([sys.executable, "-c", CLI, "show", f"p/{results['t000001']['run_id']}",
+                           "--root", str(work / "runs")], env=script_env(), capture_output=True,
+                          text=True, timeout=60)
+    assert "sweep stopped" in show.stdout and "hyperband" in show.stdout
+
+
+def test_bayes_agent_feeds_each_finished_trials_metric_back(root: Path) -> None:
+    pytest.importorskip("optuna")
+    import logger
+
+    sid = logger.sweep({"method": "bayes", "metric": {"name": "loss", "goal": "minimize"},
+                        "parameters": {"x": {"min": -4.0, "max": 4.0}}}, project="b")
+
+    def train() -> None:
+        run = logger.init()
+        logger.log({"loss": (run.config["x"] - 1) ** 2})
+
+    assert logger.agent(sid, function=train, count=12) == 12
+    sweep = find_sweep(root, sid)
+    results = sweep.results()
+    assert len(results) == 12
+    for t, c in sweep.claims().items():
+        assert -4 <= c.params["x"] <= 4
+        assert results[f"{t}.g0"]["metric"] == pytest.approx((c.params["x"] - 1) ** 2)

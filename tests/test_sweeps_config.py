@@ -15,6 +15,7 @@ import pytest
 from logger.sweeps import SweepConfigError, load_config
 from logger.sweeps.command import build_command
 from logger.sweeps.config import check_config
+from logger.sweeps.hyperband import bands
 from logger.sweeps.search import draw, grid_points, propose_bayes, sample
 from logger.sweeps.store import Claim, Sweep
 
@@ -41,6 +42,10 @@ def config(**params: object) -> dict:
     ({"method": "grid", "parameters": {"lr": {"min": 0.1, "max": 1.0}}}, "'lr': grid search needs"),
     ({**config(lr={"values": [1]}), "command": "python train.py"}, "'command'"),
     ({**config(lr={"values": [1]}), "early_terminate": {"type": "hyperband"}}, "'early_terminate'"),
+    ({**config(lr={"values": [1]}), "early_terminate": {"type": "hyperband", "min_iter": 3}},
+     "'early_terminate' needs 'metric'"),
+    ({**config(lr={"values": [1]}), "metric": {"name": "loss"},
+      "early_terminate": {"type": "hyperband", "max_iter": 27}}, "max_iter needs 's'"),
 ])
 def test_a_bad_configuration_names_the_key_at_fault(raw: dict, fault: str) -> None:
     with pytest.raises(SweepConfigError, match=re.escape(fault)):
@@ -154,3 +159,9 @@ def test_import_logger_loads_no_sweep_code_until_used() -> None:
     out = subprocess.run([sys.executable, "-c", code], env=script_env(), cwd=REPO,
                          capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_hyperband_brackets_are_wandbs() -> None:
+    assert bands({"max_iter": 27, "s": 2, "eta": 3}) == [3, 9]
+    assert bands({"max_iter": 5, "s": 2, "eta": 2}) == [1, 2]  # the sweeps package's docstring
+    assert bands({"min_iter": 3})[:4] == [3, 9, 27, 81]  # eta defaults to 3

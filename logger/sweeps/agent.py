@@ -16,6 +16,7 @@ from typing import Any
 from ..paths import new_run_id
 from .command import ENV_KEYS, build_command, trial_env
 from .config import SweepConfigError
+from .hyperband import Hyperband
 from .search import grid_points, propose_bayes, sample
 from .store import Claim, Liveness, Sweep, heartbeat_interval
 
@@ -182,21 +183,29 @@ def run_command(agent: Agent) -> Callable[[Claim], dict[str, Any] | None]:
         interrupted: list[int] = []
         previous = {s: signal.signal(s, lambda sig, _f: interrupted.append(sig))
                     for s in (signal.SIGINT, signal.SIGTERM)}
+        early = Hyperband(agent.sweep, claim) if agent.sweep.config.get("early_terminate") else None
         try:
-            code = _wait(agent, proc, interrupted)
+            code = _wait(agent, proc, interrupted, early)
         finally:
             for s, handler in previous.items():
                 signal.signal(s, handler)
         if interrupted:
             return None
         state = "finished" if code == 0 else "killed" if code < 0 else "failed"
-        return {"state": state, "exit_code": code, "argv": argv}
+        if early is not None:
+            early.record(early.history())  # a trial that ended still sets later thresholds
+            if early.reason is not None:
+                state = "stopped"
+        return {"state": state, "exit_code": code, "argv": argv,
+                "reason": early.reason if early is not None else None}
 
     return trial
 
 
-def _wait(agent: Agent, proc: subprocess.Popen[bytes], interrupted: list[int]) -> int:
-    """Wait for the trial, beating; SIGTERM it on cancel or when this agent is interrupted."""
+def _wait(agent: Agent, proc: subprocess.Popen[bytes], interrupted: list[int],
+          early: Hyperband | None) -> int:
+    """Wait for the trial, beating; SIGTERM it on cancel, when this agent is interrupted, or
+    when hyperband finds it behind at a band."""
     terminated = False
     while True:
         try:
@@ -204,7 +213,12 @@ def _wait(agent: Agent, proc: subprocess.Popen[bytes], interrupted: list[int]) -
         except subprocess.TimeoutExpired:
             pass
         agent.sweep.beat(agent.agent_id)
-        if not terminated and (interrupted or agent.sweep.state_action() == "cancel"):
+        if terminated:
+            continue
+        if interrupted or agent.sweep.state_action() == "cancel" or (early and early.behind()):
+            if early is not None and early.reason:
+                print(f"runwatch agent: stopping run {early.run_dir.name}: {early.reason}",
+                      file=sys.stderr, flush=True)
             proc.terminate()
             terminated = True
 

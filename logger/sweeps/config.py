@@ -74,6 +74,8 @@ def check_config(raw: Any) -> dict[str, Any]:
         raise SweepConfigError(f"'program' is {raw['program']!r}: the path of the script to run")
     if raw.get("early_terminate") is not None:
         config["early_terminate"] = _check_early(raw["early_terminate"])
+        if config["metric"] is None:
+            raise SweepConfigError("'early_terminate' needs 'metric': {'name': KEY, 'goal': 'minimize'}")
     return config
 
 
@@ -181,8 +183,14 @@ def _check_early(early: Any) -> dict[str, Any]:
         value = early.get(key)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
             raise SweepConfigError(f"'early_terminate.{key}' is {value!r}: a whole number, 1 or more")
+    if "min_iter" not in early and not early.get("s"):
+        raise SweepConfigError("'early_terminate': max_iter needs 's', the number of brackets")
     if early.get("eta", 3) < 2:
         raise SweepConfigError("'early_terminate.eta' must be 2 or more")
+    from .hyperband import bands
+
+    if not bands(early):
+        raise SweepConfigError("'early_terminate' gives no brackets: raise max_iter or s, or lower eta")
     return dict(early)
 
 

@@ -240,11 +240,15 @@ def sweep_runs(root: Path, sweep_id: str, project: str | None = None) -> set[tup
     return {(found.project, str(c.data.get("run_id"))) for c in _all_claims(found.dir)}
 
 
-def sweep_of_run(root: Path, project: str, run_id: str) -> str | None:
-    """The id of the sweep whose claim names this run, or None (reads the project's claims)."""
+def sweep_of_run(root: Path, project: str, run_id: str) -> tuple[str, str | None] | None:
+    """(sweep id, why the sweep stopped the run or None) for the sweep whose claim names this
+    run; None when no sweep in the project does (reads the project's claims)."""
     for directory in sorted((root / project / SWEEPS_DIR).glob("*")):
-        if any(c.data.get("run_id") == run_id for c in _all_claims(directory)):
-            return directory.name
+        for claim in _all_claims(directory):
+            if claim.data.get("run_id") == run_id:
+                result = read_json(directory / "results" / claim.path.name) or {}
+                stopped = result.get("reason") if result.get("state") == "stopped" else None
+                return directory.name, str(stopped) if stopped else None
     return None
 
 

@@ -202,7 +202,9 @@ def _meta(r: RunData) -> list[tuple[str, Any]]:
 
         sweep = sweep_of_run(r.dir.parent.parent, r.project, r.id)
         if sweep is not None:
-            meta.append(("sweep", f"{r.project}/{sweep}"))
+            meta.append(("sweep", f"{r.project}/{sweep[0]}"))
+            if sweep[1]:
+                meta.append(("sweep stopped", sweep[1]))
     if r.skipped_frames:
         meta.append(("damaged frames", f"{r.skipped_frames} skipped while reading"))
     meta += [("unreadable", err) for err in r.errors]
