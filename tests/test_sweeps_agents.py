@@ -314,3 +314,38 @@ def test_bayes_agent_feeds_each_finished_trials_metric_back(root: Path) -> None:
     for t, c in sweep.claims().items():
         assert -4 <= c.params["x"] <= 4
         assert results[f"{t}.g0"]["metric"] == pytest.approx((c.params["x"] - 1) ** 2)
+
+
+def test_an_agent_gives_up_after_five_failed_trials_in_a_row(work: Path) -> None:
+    (work / "train.py").write_text("import logger\nlogger.init()\nraise SystemExit(3)\n")
+    sid = create_sweep({"method": "random", "program": "train.py",
+                        "parameters": {"lr": {"min": 0.0, "max": 1.0}}}, project="p", dir=work / "runs")
+    proc = start_agent(work, sid)
+    _out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1 and "5 trials in a row failed (the last with exit code 3)" in err
+    assert len(find_sweep(work / "runs", sid).results()) == 5
+
+
+def test_no_new_trials_once_a_run_reaches_the_metric_target(root: Path) -> None:
+    import logger
+
+    sid = logger.sweep({"method": "grid", "metric": {"name": "loss", "goal": "maximize", "target": 3},
+                        "parameters": {"v": {"values": [1, 3, 2, 5]}}}, project="t")
+
+    def train() -> None:
+        run = logger.init()
+        logger.log({"loss": run.config["v"]})
+
+    assert logger.agent(sid, function=train) == 2
+
+
+def test_a_sigtermed_agent_stops_its_trial_and_gives_its_claim_back(work: Path) -> None:
+    sid = grid(work, lr={"values": [0.1]})
+    agent, run_id = _held_trial(work, sid, RUNWATCH_SWEEP_HEARTBEAT="0.1")
+    agent.send_signal(signal.SIGTERM)  # SLURM's preemption, or Ctrl-C
+    agent.communicate(timeout=60)
+    assert agent.returncode == 130
+    assert state_of(work, run_id) == "killed" and not find_sweep(work / "runs", sid).results()
+    (work / "out" / "hold").unlink()
+    finish(start_agent(work, sid))
+    assert sorted(find_sweep(work / "runs", sid).results()) == ["t000000.g1"]

@@ -16,7 +16,7 @@ from .agent import Agent, run_command, run_function
 from .config import SweepConfigError, check_config
 from .store import Sweep, find_sweep
 
-__all__ = ["SweepConfigError", "agent", "control", "load_config", "sweep", "sweep_summary"]
+__all__ = ["AgentGaveUp", "SweepConfigError", "agent", "control", "load_config", "sweep", "sweep_summary"]
 
 
 def sweep(sweep: dict[str, Any] | Callable[[], dict[str, Any]], entity: str | None = None,
@@ -39,7 +39,16 @@ def agent(sweep_id: str, function: Callable[[], Any] | None = None, entity: str 
         raise ValueError(f"count={count!r}: a whole number of trials, 1 or more (or None for all)")
     found = find_sweep(resolve_root(dir), sweep_id, project)
     worker = Agent(found, count)
-    return worker.run(run_function(worker, function) if function is not None else run_command(worker))
+    ran = worker.run(run_function(worker, function) if function is not None else run_command(worker))
+    if worker.gave_up:
+        raise AgentGaveUp(f"sweep {found.project}/{found.id}: {worker.gave_up}")
+    if worker.interrupted:
+        raise KeyboardInterrupt  # its trial was stopped; another agent will rerun it
+    return ran
+
+
+class AgentGaveUp(RuntimeError):
+    """Too many trials in a row failed: the program, not the parameters, is likely at fault."""
 
 
 def control(sweep_id: str, action: str, project: str | None = None,

@@ -21,6 +21,7 @@ from .search import grid_points, propose_bayes, sample
 from .store import Claim, Liveness, Sweep, heartbeat_interval
 
 WAIT, DONE = "wait", "done"  # nothing to claim now / nothing left (or stopped)
+MAX_FAILURES = 5  # in a row: W&B's agent also gives up after 5 failed runs at its start
 
 
 class Agent:
@@ -34,6 +35,9 @@ class Agent:
         self.liveness = Liveness(window=6 * self.interval)
         self.rng = random.Random(int.from_bytes(os.urandom(8), "big"))
         self.ran = 0
+        self.failures = 0  # failed trials in a row
+        self.interrupted = False
+        self.gave_up: str | None = None
 
     # -- claiming -------------------------------------------------------------------------------
     def next_trial(self) -> Claim | str:
@@ -41,6 +45,8 @@ class Agent:
         if self.sweep.state_action() in ("stop", "cancel"):
             return DONE
         claims, results = self.sweep.claims(), self.sweep.results()
+        if _target_reached(self.sweep.config.get("metric"), results):
+            return DONE  # W&B: no new runs once a run reaches metric.target
         pending = [c for t, c in sorted(claims.items()) if f"{t}.g{c.gen}" not in results]
         for c in pending:  # a lapsed claim first: its agent died mid-trial
             if not self.liveness.alive(self.sweep, c):
@@ -104,11 +110,27 @@ class Agent:
                 continue
             result = trial(got)
             if result is None:  # the agent itself was interrupted: the claim lapses for another
+                self.interrupted = True
                 break
             result["metric"] = trial_metric(self.sweep, got)
             self.sweep.record_result(got, result)
             self.ran += 1
+            self.failures = self.failures + 1 if result["state"] == "failed" else 0
+            if self.failures >= MAX_FAILURES:
+                self.gave_up = (f"{MAX_FAILURES} trials in a row failed (the last with exit code "
+                                f"{result['exit_code']}); fix the program and start the agent again")
+                break
         return self.ran
+
+
+def _target_reached(metric: dict[str, Any] | None, results: dict[str, Any]) -> bool:
+    if not metric or not isinstance(metric.get("target"), (int, float)):
+        return False
+    values = [r.get("metric") for r in results.values()]
+    numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if metric.get("goal") == "maximize":
+        return any(v >= metric["target"] for v in numbers)
+    return any(v <= metric["target"] for v in numbers)
 
 
 def trial_metric(sweep: Sweep, claim: Claim) -> Any:
@@ -135,15 +157,17 @@ def run_function(agent: Agent, function: Callable[[], Any]) -> Callable[[Claim],
         stop = threading.Event()
         beats = threading.Thread(target=_beat_until, args=(agent, stop), daemon=True)
         beats.start()
-        code, error = 0, None
+        code, error, returned = 0, None, False
         try:
             function()
+            returned = True
         except Exception as exc:  # noqa: BLE001 - W&B's agent logs a failed trial and goes on
-            code, error = 1, f"{type(exc).__name__}: {exc}"
+            code, error, returned = 1, f"{type(exc).__name__}: {exc}", True
             print(f"runwatch agent: trial {claim.trial} failed: {error}", file=sys.stderr)
-        finally:
+        finally:  # Ctrl-C or SystemExit go on up: the run ends as a script's would, the claim lapses
             stop.set()
-            _finish_active_run(code)
+            if returned:
+                _finish_active_run(code)
             for k, v in saved.items():
                 if v is None:
                     os.environ.pop(k, None)

@@ -133,6 +133,7 @@ class Sweep:
         self.project: str = data["project"]
         self.config: dict[str, Any] = data["config"]
         self.root = directory.parent.parent.parent
+        self._read: dict[str, dict[str, Any]] = {}  # claims and results never change once made
 
     @classmethod
     def create(cls, root: Path, project: str, config: dict[str, Any]) -> Sweep:
@@ -157,8 +158,18 @@ class Sweep:
             gen = int(gen_text)
             if trial not in latest or latest[trial].gen < gen:
                 path = self.dir / "claims" / name
-                latest[trial] = Claim(trial, gen, read_json(path) or {}, path)
+                latest[trial] = Claim(trial, gen, self._cached(path), path)
         return latest
+
+    def _cached(self, path: Path) -> dict[str, Any]:
+        """A claim or result, read once: each is written whole, once, by one writer."""
+        key = str(path)
+        if key not in self._read:
+            data = read_json(path)
+            if data is None:
+                return {}  # written without hard links and not finished yet: read it again later
+            self._read[key] = data
+        return self._read[key]
 
     def claim(self, trial: str, gen: int, params: dict[str, Any], agent: str) -> Claim | None:
         """Take generation `gen` of `trial`; None when another agent took it first."""
@@ -170,8 +181,8 @@ class Sweep:
         """How each finished claim ended, keyed "<trial>.g<gen>"."""
         out: dict[str, dict[str, Any]] = {}
         for name in _names(self.dir / "results"):
-            data = read_json(self.dir / "results" / name)
-            if data is not None:
+            data = self._cached(self.dir / "results" / name)
+            if data:
                 out[name[: -len(".json")]] = data
         return out
 

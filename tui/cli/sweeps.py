@@ -106,6 +106,8 @@ def run_agent(args: argparse.Namespace, out: TextIO) -> int:
         ran = sweeps.agent(args.sweep_id, project=args.project, count=args.count, dir=root)
     except (sweeps.SweepConfigError, OSError) as exc:
         raise CliError(safe_text(str(exc))) from None
+    except sweeps.AgentGaveUp as exc:
+        raise CliError(safe_text(str(exc)), code=1) from None
     print(f"runwatch agent: ran {ran} trial{'s' if ran != 1 else ''}", file=sys.stderr)
     return 0
 
