@@ -349,3 +349,24 @@ def test_a_sigtermed_agent_stops_its_trial_and_gives_its_claim_back(work: Path) 
     (work / "out" / "hold").unlink()
     finish(start_agent(work, sid))
     assert sorted(find_sweep(work / "runs", sid).results()) == ["t000000.g1"]
+
+
+def test_api_sweep_reads_a_sweep_back_as_wandbs_public_api(root: Path) -> None:
+    import logger
+
+    sid = logger.sweep({"method": "grid", "metric": {"name": "val.loss"},
+                        "parameters": {"v": {"values": [2, 1, 3]}}}, project="a")
+    api = logger.Api()
+    assert api.sweep(f"a/{sid}").state == "RUNNING" and api.sweep(sid).expected_run_count == 3
+
+    def train() -> None:
+        run = logger.init()
+        logger.log({"val": {"loss": run.config["v"]}})
+
+    logger.agent(sid, function=train)
+    sweep = api.sweep(f"entity/a/{sid}")
+    assert sweep.state == "FINISHED" and len(sweep.runs) == 3
+    assert sweep.best_run().config["v"] == 1
+    assert sweep.best_run(order="-summary_metrics.val.loss").config["v"] == 3
+    logger.sweeps.control(sid, "cancel")
+    assert api.sweep(sid).state == "CANCELED"

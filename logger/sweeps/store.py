@@ -51,8 +51,10 @@ def create_exclusive(path: Path, data: dict[str, Any]) -> bool:
         os.link(tmp, path)
         return True
     except FileExistsError:
-        return False
+        return _linked(tmp)
     except OSError:  # no hard links here (some FUSE and SMB mounts)
+        if _linked(tmp):
+            return True
         try:
             fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
@@ -62,6 +64,15 @@ def create_exclusive(path: Path, data: dict[str, Any]) -> bool:
         return True
     finally:
         os.unlink(tmp)
+
+
+def _linked(tmp: Path) -> bool:
+    """NFS may answer a link that succeeded with an error (a retried RPC): the temporary file's
+    link count says the truth (open(2)'s advice for lock files on NFS)."""
+    try:
+        return os.stat(tmp).st_nlink == 2
+    except OSError:
+        return False
 
 
 def read_json(path: Path) -> dict[str, Any] | None:
