@@ -152,6 +152,7 @@ def run_function(agent: Agent, function: Callable[[], Any]) -> Callable[[Claim],
     """Call `function` in this process with the trial's environment, as W&B's agent does."""
 
     def trial(claim: Claim) -> dict[str, Any]:
+        announce(claim, " ".join(f"{k}={v}" for k, v in claim.params.items()))
         saved = {k: os.environ.get(k) for k in ENV_KEYS}
         os.environ.update(trial_env(agent.sweep, claim))
         stop = threading.Event()
@@ -178,6 +179,15 @@ def run_function(agent: Agent, function: Callable[[], Any]) -> Callable[[Claim],
     return trial
 
 
+def announce(claim: Claim, what: str) -> None:
+    """One stderr line per trial, as W&B's "Agent Starting Run" (escaped: a shared root's
+    sweep.json may hold anything)."""
+    from ..textsafe import safe_text
+
+    print(f"runwatch agent: trial {claim.trial} (run {safe_text(str(claim.data.get('run_id')))}): "
+          f"{safe_text(what)}", file=sys.stderr, flush=True)
+
+
 def _beat_until(agent: Agent, stop: threading.Event) -> None:
     while not stop.wait(agent.interval):
         agent.sweep.beat(agent.agent_id)
@@ -200,8 +210,7 @@ def run_command(agent: Agent) -> Callable[[Claim], dict[str, Any] | None]:
 
     def trial(claim: Claim) -> dict[str, Any] | None:
         argv = build_command(agent.sweep, claim)
-        print(f"runwatch agent: trial {claim.trial} (run {claim.data.get('run_id')}): "
-              f"{' '.join(argv)}", file=sys.stderr, flush=True)
+        announce(claim, " ".join(argv))
         env = {**os.environ, **trial_env(agent.sweep, claim)}
         proc = subprocess.Popen(argv, env=env, preexec_fn=_die_with_parent)
         interrupted: list[int] = []

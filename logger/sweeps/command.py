@@ -26,7 +26,7 @@ _ENVVAR = re.compile(r"\$\{envvar:([A-Za-z0-9_]*)\}")
 def trial_env(sweep: Sweep, claim: Claim) -> dict[str, str]:
     """The variables `logger.init()` reads in a trial: root, sweep, project, run id, parameters."""
     return {
-        "RUNWATCH_DIR": str(sweep.root),
+        "RUNWATCH_DIR": os.path.abspath(sweep.root),  # the same root wherever the trial chdirs
         "RUNWATCH_SWEEP_ID": sweep.id,
         "RUNWATCH_SWEEP_PROJECT": sweep.project,
         "RUNWATCH_RUN_ID": str(claim.data.get("run_id")),

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..host import boot_id, process_alive, process_start_ticks
 from ..paths import new_run_id
-from .config import SweepConfigError
+from .config import SweepConfigError, check_config
 
 SWEEPS_DIR = "sweeps"
 ACTIONS = ("stop", "cancel", "resume")
@@ -119,8 +119,9 @@ class Liveness:
             if verdict is not None:
                 return verdict
         beat = sweep.dir / "beats" / str(d.get("agent", "")) if d else claim.path
-        try:
-            st = beat.stat()
+        try:  # open, not stat: NFS revalidates a file's attributes on open (close-to-open),
+            with open(beat, "rb") as f:  # while a stat may be served from a 60 s cache
+                st = os.fstat(f.fileno())
             mark = (st.st_size, st.st_mtime_ns)
         except OSError:
             mark = (-1, -1)
@@ -137,12 +138,12 @@ class Sweep:
 
     def __init__(self, directory: Path) -> None:
         self.dir = directory
-        data = read_json(directory / "sweep.json")
-        if data is None:
+        data = read_json(directory / "sweep.json") or {}
+        if not all(isinstance(data.get(k), t) for k, t in (("id", str), ("project", str), ("config", dict))):
             raise SweepConfigError(f"{directory} is not a sweep (no readable sweep.json)")
         self.id: str = data["id"]
         self.project: str = data["project"]
-        self.config: dict[str, Any] = data["config"]
+        self.config: dict[str, Any] = check_config(data["config"])  # edited by hand, perhaps
         self.root = directory.parent.parent.parent
         self._read: dict[str, dict[str, Any]] = {}  # claims and results never change once made
 
