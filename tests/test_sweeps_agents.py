@@ -370,3 +370,57 @@ def test_api_sweep_reads_a_sweep_back_as_wandbs_public_api(root: Path) -> None:
     assert sweep.best_run(order="-summary_metrics.val.loss").config["v"] == 3
     logger.sweeps.control(sid, "cancel")
     assert api.sweep(sid).state == "CANCELED"
+
+
+DOCS_YAML = """\
+program: train.py
+name: sweepdemo
+method: bayes
+metric:
+  goal: minimize
+  name: validation_loss
+parameters:
+  learning_rate:
+    min: 0.0001
+    max: 0.1
+  batch_size:
+    values: [16, 32, 64]
+  epochs:
+    values: [5, 10, 15]
+  optimizer:
+    values: ["adam", "sgd"]
+"""
+
+ARGPARSE_TRIAL = """\
+import argparse
+import logger as wandb
+p = argparse.ArgumentParser()
+p.add_argument("--learning_rate", type=float)
+p.add_argument("--batch_size", type=int)
+p.add_argument("--epochs", type=int)
+p.add_argument("--optimizer")
+args = p.parse_args()
+run = wandb.init(config=vars(args))
+wandb.log({"validation_loss": args.learning_rate * args.batch_size})
+"""
+
+
+def test_the_yaml_in_wandbs_docs_runs_with_the_cli(work: Path) -> None:
+    """docs.wandb.ai/models/sweeps/define-sweep-configuration: its YAML, verbatim."""
+    pytest.importorskip("yaml")
+    pytest.importorskip("optuna")
+    (work / "sweep.yaml").write_text(DOCS_YAML)
+    (work / "train.py").write_text(ARGPARSE_TRIAL)
+    made = subprocess.run([sys.executable, "-c", CLI, "sweep", "sweep.yaml", "--root", str(work / "runs")],
+                          cwd=work, env=script_env(), capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0, made.stderr
+    finish(start_agent(work, made.stdout.strip(), "--count", "3"))
+    reader = RootReader(work / "runs")
+    reader.scan()
+    runs = list(reader.runs.values())
+    assert len(runs) == 3 and all(r.state == "finished" for r in runs)
+    for r in runs:
+        c = r.config
+        assert 0.0001 <= c["learning_rate"] <= 0.1 and c["batch_size"] in (16, 32, 64)
+        assert c["optimizer"] in ("adam", "sgd") and c["epochs"] in (5, 10, 15)
+        assert r.summary_flat()["validation_loss"] == pytest.approx(c["learning_rate"] * c["batch_size"])
