@@ -424,3 +424,22 @@ def test_the_yaml_in_wandbs_docs_runs_with_the_cli(work: Path) -> None:
         assert 0.0001 <= c["learning_rate"] <= 0.1 and c["batch_size"] in (16, 32, 64)
         assert c["optimizer"] in ("adam", "sgd") and c["epochs"] in (5, 10, 15)
         assert r.summary_flat()["validation_loss"] == pytest.approx(c["learning_rate"] * c["batch_size"])
+
+
+def test_a_function_agent_says_it_gave_up_and_returns_as_wandbs(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import logger
+
+    sid = logger.sweep({"method": "random", "parameters": {"v": {"min": 0.0, "max": 1.0}}}, project="f")
+
+    def train() -> None:
+        logger.init()
+        raise RuntimeError("bad program")
+
+    assert logger.agent(sid, function=train) == 5
+    err = capsys.readouterr().err
+    assert "RuntimeError: bad program" in err and "5 trials in a row failed" in err
+    sweep = find_sweep(root, sid)
+    assert {r["state"] for r in sweep.results().values()} == {"failed"}
+    reader = RootReader(root)
+    reader.scan()
+    assert {r.state for r in reader.runs.values()} == {"failed"}

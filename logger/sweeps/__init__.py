@@ -7,6 +7,7 @@ Loaded only by `logger.sweep` / `logger.agent` and `runwatch sweep` / `runwatch 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -40,8 +41,10 @@ def agent(sweep_id: str, function: Callable[[], Any] | None = None, entity: str 
     found = find_sweep(resolve_root(dir), sweep_id, project)
     worker = Agent(found, count)
     ran = worker.run(run_function(worker, function) if function is not None else run_command(worker))
-    if worker.gave_up:
+    if worker.gave_up and function is None:
         raise AgentGaveUp(f"sweep {found.project}/{found.id}: {worker.gave_up}")
+    if worker.gave_up:  # W&B's agent says so and returns
+        print(f"runwatch agent: sweep {found.project}/{found.id}: {worker.gave_up}", file=sys.stderr)
     if worker.interrupted:
         raise KeyboardInterrupt  # its trial was stopped; another agent will rerun it
     return ran

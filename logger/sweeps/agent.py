@@ -116,11 +116,18 @@ class Agent:
             self.sweep.record_result(got, result)
             self.ran += 1
             self.failures = self.failures + 1 if result["state"] == "failed" else 0
-            if self.failures >= MAX_FAILURES:
+            if self.failures >= MAX_FAILURES and not _flapping_allowed():
                 self.gave_up = (f"{MAX_FAILURES} trials in a row failed (the last with exit code "
                                 f"{result['exit_code']}); fix the program and start the agent again")
                 break
         return self.ran
+
+
+def _flapping_allowed() -> bool:
+    """W&B's WANDB_AGENT_DISABLE_FLAPPING (or RUNWATCH_AGENT_DISABLE_FLAPPING) turns the
+    failures-in-a-row check off."""
+    names = ("RUNWATCH_AGENT_DISABLE_FLAPPING", "WANDB_AGENT_DISABLE_FLAPPING")
+    return any(os.environ.get(n, "").lower() in ("1", "true", "yes") for n in names)
 
 
 def _target_reached(metric: dict[str, Any] | None, results: dict[str, Any]) -> bool:
