@@ -15,6 +15,7 @@ import pytest
 
 from logger.reader import RootReader
 from logger.sweeps import sweep as create_sweep
+from logger.sweeps import sweep_summary
 from logger.sweeps.store import find_sweep
 
 from .conftest import script_env
@@ -122,6 +123,9 @@ def _rerun_after_kill(work: Path, sid: str, first: dict[str, str], second: dict[
     victim, run_id = _held_trial(work, sid, **first)
     os.kill(victim.pid, signal.SIGKILL)
     victim.communicate(timeout=30)  # EOF only once the orphaned trial has exited too
+    if not first:  # same host: the dead agent's pid tells at once
+        states = [t["state"] for t in sweep_summary(find_sweep(work / "runs", sid))["trials"]]
+        assert states == ["lapsed"]
     (work / "out" / "hold").unlink()
     finish(start_agent(work, sid, **second))
     sweep = find_sweep(work / "runs", sid)
@@ -252,6 +256,10 @@ def test_cli_creates_a_sweep_from_yaml_and_ls_and_show_name_it(work: Path) -> No
     show = subprocess.run([*cli, "show", f"p/{run_id}", *root], env=script_env(),
                           capture_output=True, text=True, timeout=60)
     assert f"sweep           p/{sid}" in show.stdout
+    status = subprocess.run([*cli, "sweep", "--status", sid, *root], env=script_env(),
+                            capture_output=True, text=True, timeout=60)
+    assert "trials    1 finished" in status.stdout
+    assert f"t000000.g0  finished  {run_id}" in status.stdout and "lr=0.5" in status.stdout
     (work / "bad.yaml").write_text("method: grid\nparameters:\n  lr: 0.1\n")
     bad = subprocess.run([*cli, "sweep", "bad.yaml", *root], cwd=work, env=script_env(),
                          capture_output=True, text=True, timeout=60)

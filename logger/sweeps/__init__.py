@@ -15,7 +15,7 @@ from typing import Any
 from ..paths import check_project, resolve_root
 from .agent import Agent, run_command, run_function
 from .config import SweepConfigError, check_config
-from .store import Sweep, find_sweep
+from .store import Liveness, Sweep, find_sweep, heartbeat_interval
 
 __all__ = ["AgentGaveUp", "SweepConfigError", "agent", "control", "load_config", "sweep", "sweep_summary"]
 
@@ -91,12 +91,23 @@ def _json(path: Any, text: str) -> Any:
 
 
 def sweep_summary(found: Sweep) -> dict[str, Any]:
-    """Counts of trials by state, and the state of the sweep itself."""
+    """The sweep's state, its trials (state, run, parameters, metric) and the best so far."""
     claims, results = found.claims(), found.results()
+    liveness = Liveness(window=6 * heartbeat_interval())
+    trials: list[dict[str, Any]] = []
+    for t, c in sorted(claims.items()):
+        result = results.get(f"{t}.g{c.gen}")
+        state = result.get("state", "?") if result else (
+            "running" if liveness.alive(found, c) else "lapsed")
+        trials.append({"trial": t, "gen": c.gen, "state": state, "run_id": c.data.get("run_id"),
+                       "params": c.params, "metric": result.get("metric") if result else None})
     counts: dict[str, int] = {}
-    for t, c in claims.items():
-        state = results.get(f"{t}.g{c.gen}", {}).get("state", "running")
-        counts[state] = counts.get(state, 0) + 1
+    for trial in trials:
+        counts[trial["state"]] = counts.get(trial["state"], 0) + 1
+    metric = found.config.get("metric") or {}
+    scored = [t for t in trials if isinstance(t["metric"], (int, float))]
+    best = (max if metric.get("goal") == "maximize" else min)(
+        scored, key=lambda t: t["metric"]) if scored else None
     return {"id": found.id, "project": found.project, "method": found.config["method"],
-            "control": found.state_action(), "trials": counts,
-            "runs": {t: c.data.get("run_id") for t, c in sorted(claims.items())}}
+            "control": found.state_action(), "counts": counts, "trials": trials,
+            "metric": metric.get("name"), "best": best}

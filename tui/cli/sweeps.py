@@ -8,6 +8,7 @@ from typing import Any, TextIO
 
 from logger.textsafe import safe_text
 
+from ..fmt import fmt_value, short
 from .common import CliError, root_path
 from .parser import ROOT_HELP, Command
 
@@ -63,13 +64,25 @@ def run_sweep(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def status_lines(summary: dict[str, Any]) -> list[str]:
-    trials = ", ".join(f"{n} {s}" for s, n in sorted(summary["trials"].items())) or "no trials yet"
-    lines = [f"sweep     {summary['project']}/{summary['id']}\n",
-             f"method    {summary['method']}\n",
-             f"control   {summary['control']}\n",
-             f"trials    {trials}\n"]
-    lines += [f"  {trial}  {safe_text(str(run))}\n" for trial, run in summary["runs"].items()]
+    """`runwatch sweep --status`: the sweep, counts by state, the best trial, then each trial."""
+    counts = ", ".join(f"{n} {s}" for s, n in sorted(summary["counts"].items())) or "no trials yet"
+    lines = [f"sweep     {safe_text(summary['project'])}/{safe_text(summary['id'])}\n",
+             f"method    {safe_text(summary['method'])}\n",
+             f"control   {safe_text(summary['control'])}\n",
+             f"trials    {counts}\n"]
+    best = summary["best"]
+    if best is not None:
+        lines.append(f"best      {safe_text(summary['metric'])}={fmt_value(best['metric'], 16)}  "
+                     f"run {safe_text(best['run_id'])}  {_params(best['params'])}\n")
+    for t in summary["trials"]:
+        metric = "-" if t["metric"] is None else fmt_value(t["metric"], 16)
+        lines.append(f"  {t['trial']}.g{t['gen']}  {t['state']:<9} {safe_text(t['run_id']):<10} "
+                     f"{metric:>12}  {_params(t['params'])}\n")
     return lines
+
+
+def _params(params: dict[str, Any]) -> str:
+    return short(" ".join(f"{k}={fmt_value(v, 24)}" for k, v in params.items()), 120)
 
 
 SWEEP = Command("sweep", "create a sweep from a W&B sweep configuration; stop, cancel or resume one",
