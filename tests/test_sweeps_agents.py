@@ -451,3 +451,31 @@ def test_a_function_agent_says_it_gave_up_and_returns_as_wandbs(root: Path, caps
     reader = RootReader(root)
     reader.scan()
     assert {r.state for r in reader.runs.values()} == {"failed"}
+
+
+def test_hf_trainers_wandb_search_pattern_gets_a_fresh_run_per_trial(root: Path) -> None:
+    """What transformers' run_hp_search_wandb does with wandb (its default_hp_space_wandb and
+    its _objective's calls), without transformers itself: under `runwatch exec` it is this."""
+    import logger as wandb
+
+    space = {"method": "random", "metric": {"name": "objective", "goal": "minimize"}, "parameters": {
+        "learning_rate": {"distribution": "uniform", "min": 1e-6, "max": 1e-4},
+        "num_train_epochs": {"distribution": "int_uniform", "min": 1, "max": 6},
+        "seed": {"distribution": "int_uniform", "min": 1, "max": 40},
+        "per_device_train_batch_size": {"values": [4, 8, 16, 32, 64]}}}
+    sid = wandb.sweep(space, project=None, entity=None)
+    seen = []
+
+    def _objective() -> None:
+        run = wandb.run if wandb.run else wandb.init()
+        run.config.update({"assignments": {}, "metric": "objective"})
+        items = dict(vars(wandb.config)["_items"])
+        seen.append((run.id, run.sweep_id, items))
+        wandb.log({"objective": items["learning_rate"]})
+
+    wandb.agent(sid, function=_objective, count=3)
+    assert len({run_id for run_id, _, _ in seen}) == 3 and {s for _, s, _ in seen} == {sid}
+    assert all(1 <= items["num_train_epochs"] <= 6 and items["metric"] == "objective"
+               for _, _, items in seen)
+    best = wandb.Api().sweep(sid).best_run()
+    assert best.config["learning_rate"] == min(items["learning_rate"] for _, _, items in seen)
