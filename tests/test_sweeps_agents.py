@@ -479,3 +479,15 @@ def test_hf_trainers_wandb_search_pattern_gets_a_fresh_run_per_trial(root: Path)
                for _, _, items in seen)
     best = wandb.Api().sweep(sid).best_run()
     assert best.config["learning_rate"] == min(items["learning_rate"] for _, _, items in seen)
+
+
+def test_a_command_that_cannot_start_fails_its_trials_until_the_agent_gives_up(root: Path) -> None:
+    import logger
+    from logger.sweeps import AgentGaveUp
+
+    sid = logger.sweep({"method": "grid", "command": ["/nonexistent/trainer", "${args}"],
+                        "parameters": {"v": {"values": list(range(8))}}}, project="c")
+    with pytest.raises(AgentGaveUp, match="5 trials in a row failed .*exit code 127"):
+        logger.agent(sid)
+    results = find_sweep(root, sid).results()
+    assert len(results) == 5 and all("No such file" in r["error"] for r in results.values())

@@ -219,7 +219,12 @@ def run_command(agent: Agent) -> Callable[[Claim], dict[str, Any] | None]:
         argv = build_command(agent.sweep, claim)
         announce(claim, " ".join(argv))
         env = {**os.environ, **trial_env(agent.sweep, claim)}
-        proc = subprocess.Popen(argv, env=env, preexec_fn=_die_with_parent)
+        try:
+            proc = subprocess.Popen(argv, env=env, preexec_fn=_die_with_parent)
+        except OSError as exc:  # no such program: a failed trial, as a shell's 127 would be
+            print(f"runwatch agent: cannot start {argv[0] if argv else 'an empty command'}: {exc}",
+                  file=sys.stderr, flush=True)
+            return {"state": "failed", "exit_code": 127, "argv": argv, "error": str(exc)}
         interrupted: list[int] = []
         previous = {s: signal.signal(s, lambda sig, _f: interrupted.append(sig))
                     for s in (signal.SIGINT, signal.SIGTERM)}
