@@ -64,6 +64,10 @@ def __getattr__(name: str) -> Any:
         from .api import Api
 
         return Api
+    if name in ("sweep", "agent"):  # sweeps load only when used (logger/sweeps/)
+        from . import sweeps
+
+        return getattr(sweeps, name)
     if name == "Artifact":
         from .artifacts import Artifact
 

@@ -282,6 +282,12 @@ class Api:
             raise ValueError(f"no run {project}/{run_id} under {self.root}")
         return Run(data, self.root)
 
+    def sweep(self, path: str) -> Any:
+        """W&B's `api.sweep("project/sweep_id")`: runs, best_run(), state (logger/sweeps/public.py)."""
+        from .sweeps.public import load_sweep
+
+        return load_sweep(self, path)
+
     def artifact(self, name: str, type: str | None = None) -> Artifact:
         """ "project/name:alias" (alias defaults to latest; "v3" names a version)."""
         parts = name.strip("/").split("/")

@@ -12,8 +12,8 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from . import clock, system
 from . import console as con
-from . import system
 
 _SETTINGS = ("console", "system_interval", "x_stats_sampling_interval", "x_disable_stats",
              "_disable_stats")
@@ -58,13 +58,11 @@ class Capture:
 
     def start(self, run: Any) -> None:
         """Begin capturing for `run`; anything that fails is one line on stderr, never raised."""
-        from .run import _now
-
         global _fork_hook
         if not _fork_hook:
             _fork_hook = True
             os.register_at_fork(after_in_child=_after_fork_in_child)
-        self.recorder = con.Recorder(run._emit, _now, self.limit)
+        self.recorder = con.Recorder(run._emit, clock.now, self.limit)
         _captures[id(run)] = self
         if self.mode != "off" and _console_busy.acquire(blocking=False):
             try:
@@ -74,7 +72,7 @@ class Capture:
                 self.note(f"runwatch: console output is not captured: {exc}")
         try:
             if self.interval and system.claim_host(run.run_dir):
-                self.sampler = system.SystemSampler(run._emit, _now, self.interval, self.note,
+                self.sampler = system.SystemSampler(run._emit, clock.now, self.interval, self.note,
                                                     tree_root=system.tree_root())
                 self.sampler.start()
         except Exception as exc:  # noqa: BLE001 - the run goes on without system metrics

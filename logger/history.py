@@ -288,8 +288,6 @@ class History:
         """Steps at which more than one writer logged the same key (0 for one writer):
         history shows the last writer's value there. Counted on first use."""
         if self._overlaps is None:
-            from .multiwriter import overlapping_steps
-
             self._overlaps = overlapping_steps(self._writers)
         return self._overlaps
 
@@ -392,3 +390,20 @@ class History:
         times = self.times
         base = times[0] if x == "_runtime" and times else 0.0
         return [times[r] - base for r in col.rows[start:]], col.values[start:]
+
+
+def overlapping_steps(histories: list[History]) -> int:
+    """Steps at which two or more of these writers logged the same key."""
+    if len(histories) < 2:
+        return 0
+    shared: set[int] = set()
+    for key in {k for h in histories for k in h.columns}:
+        cols = [h.columns[key] for h in histories if key in h.columns]
+        if len(cols) < 2:
+            continue
+        seen: set[int] = set()
+        for col in cols:
+            mine = set(col.steps)
+            shared |= seen & mine
+            seen |= mine
+    return len(shared)

@@ -48,18 +48,3 @@ def merge(histories: list[History], paths: dict[str, tuple[str, ...]], keep: boo
     return out
 
 
-def overlapping_steps(histories: list[History]) -> int:
-    """Steps at which two or more of these writers logged the same key."""
-    if len(histories) < 2:
-        return 0
-    shared: set[int] = set()
-    for key in {k for h in histories for k in h.columns}:
-        cols = [h.columns[key] for h in histories if key in h.columns]
-        if len(cols) < 2:
-            continue
-        seen: set[int] = set()
-        for col in cols:
-            mine = set(col.steps)
-            shared |= seen & mine
-            seen |= mine
-    return len(shared)

@@ -21,8 +21,8 @@ from typing import Any
 
 import msgspec
 
+from . import clock, hooks
 from . import events as ev
-from . import hooks
 from .config import Config, Summary
 from .metrics import Metrics, check_define_metric
 from .rows import encode_row
@@ -31,13 +31,9 @@ from .writer import SegmentWriter, warn
 
 _Log = ev.Log
 _mono = time.monotonic
-# Event times are the wall clock at init plus monotonic time since: a clock that NTP or a
-# user steps back mid-run cannot reorder a run's events or make its runtime negative.
-_base = time.time() - _mono()
-
-
-def _now() -> float:
-    return _base + _mono()
+# Event times are the wall clock at init plus monotonic time since (logger/clock.py): a clock
+# that NTP or a user steps back mid-run cannot reorder a run's events or make its runtime negative.
+_now = clock.now
 
 _HURRY = 20_000  # queued events past which log() lets the flusher run (memory stays bounded)
 _encode = msgspec.msgpack.Encoder().encode
@@ -51,14 +47,15 @@ class RunFinishedError(RuntimeError):
 class Run:
     """One run of a training script, writing its own segment in the run directory."""
 
+    sweep_id: str | None = None  # the sweep whose trial this run is (set by init)
+
     def __init__(self, *, root: Path, project: str, run_id: str, name: str, notes: str | None,
                  tags: Sequence[str], group: str | None, job_type: str | None,
                  config: dict[str, Any], allow_val_change: bool, resumed: bool,
                  start_step: int = 0, last_values: dict[str, Any] | None = None,
                  role: str = "script", meta: dict[str, Any] | None = None,
                  on_finish: Callable[[Run], None] | None = None) -> None:
-        global _base
-        _base = time.time() - _mono()
+        clock.reset()
         self._root = Path(os.path.abspath(root))  # fixed now: a later chdir moves nothing
         self._project = project
         self._id = run_id
@@ -171,7 +168,7 @@ class Run:
                 row_step = self._step
                 self._step = row_step + 1
                 try:
-                    payload = _encode(_Log(row_step, _base + _mono(), data))
+                    payload = _encode(_Log(row_step, clock._base + _mono(), data))
                 except _ENCODE_ERRORS:
                     payload = self._encode_converted(row_step, data)
                 if len(payload) > MAX_VALUE_BYTES:
@@ -416,11 +413,6 @@ class Run:
         return f"<Run {self.path} name={self._name!r}{' finished' if self._finished else ''}>"
 
     # -- W&B's corners and artifacts in use: local answers (logger/compat.py) ----------------
-    @property
-    def sweep_id(self) -> str | None:
-        """The sweep this run belongs to (set by a sweep agent), else None."""
-        return os.environ.get("RUNWATCH_SWEEP_ID") or os.environ.get("WANDB_SWEEP_ID") or None
-
     @property
     def entity(self) -> str:
         """No accounts: the local user's name, so `f"{run.entity}/{run.project}"` still works."""

@@ -50,6 +50,10 @@ def init(project: str | None = None, name: str | None = None, notes: str | None 
     if mode not in ("online", "offline", "disabled", "shared"):
         raise ValueError(f"mode {mode!r}: use 'online' or 'offline' (both write locally) or 'disabled'")
     seed = _seed_config(config)
+    if os.environ.get("RUNWATCH_SWEEP_ID"):  # a sweep's trial: its agent set these (logger/sweeps)
+        from .sweeps.trial import trial_init
+
+        project, id, seed = trial_init(project, id, seed)
     if mode == "disabled":
         run_d = DisabledRun(project=check_project(project), name=name, config=seed,
                             tags=check_tags(tags) if tags is not None else (), notes=notes,
@@ -120,6 +124,7 @@ def _start(project: Any, name: Any, notes: Any, tags: Any, config: dict[str, Any
                 run.notes = given["notes"]
             if given["tags"] is not None:
                 run.tags = given["tags"]
+        run.sweep_id = os.environ.get("RUNWATCH_SWEEP_ID") or os.environ.get("WANDB_SWEEP_ID") or None
         _active.append(run)
         _publish(run)
         # Only now does the run become visible (its start reaches the file): a SIGTERM from

@@ -13,9 +13,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("logger", "tui")
 
-# Modules still allowed to sit on a cycle, until engineer B untangles sdk <-> run <-> disabled.
-# Empty this set once that lands: the test then holds every module to "no cycles".
-ALLOWED_FOR_NOW = frozenset({"logger.sdk", "logger.run", "logger.disabled"})
 
 
 def _modules() -> dict[str, Path]:
@@ -126,8 +123,8 @@ def test_the_graph_counts_function_level_imports_and_skips_type_checking():
     assert "logger.artifacts" not in graph["logger.artifact_store"]  # under TYPE_CHECKING only
 
 
-def test_no_import_cycle_outside_the_modules_allowed_for_now():
-    bad = [sorted(g) for g in cyclic_groups(import_graph()) if not g <= ALLOWED_FOR_NOW]
+def test_no_import_cycle_between_any_modules():
+    bad = [sorted(g) for g in cyclic_groups(import_graph())]
     assert bad == [], f"import cycles among: {bad}"
 
 

@@ -7,6 +7,7 @@
     tail.py      tail's options (the engine: tui/tail.py)
     runs.py      ls, show          edits.py   tag, note
     export.py    export            demo.py    demo's options (the sweep: tui/demo.py)
+    sweeps.py    sweep, agent      (the engine: logger/sweeps/)
 
 None of them imports Textual: only the app (`runwatch [ROOT]`) and the demo load it, lazily.
 """

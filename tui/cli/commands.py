@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from . import demo, edits, exec, export, logs, runs, tail
+from . import demo, edits, exec, export, logs, runs, sweeps, tail
 from .parser import Command
 from .parser import build_parser as _build
 
@@ -20,6 +20,8 @@ COMMANDS: tuple[Command, ...] = (
     export.EXPORT,
     edits.TAG,
     edits.NOTE,
+    sweeps.SWEEP,
+    sweeps.AGENT,
     demo.DEMO,
     exec.EXEC,
 )

@@ -30,11 +30,12 @@ def configure_ls(p: argparse.ArgumentParser) -> None:
     p.add_argument("-m", "--metrics", action="append", default=[], metavar="KEYS",
                    help="summary keys to show, comma-separated (default: the common ones)")
     p.add_argument("--json", action="store_true", help="one JSON object per run (schema: tui/tail.py)")
+    p.add_argument("--sweep", metavar="SWEEP_ID", help="only the runs of this sweep (id or project/id)")
 
 
 def run_ls(args: argparse.Namespace, out: TextIO) -> int:
     return cmd_ls(root_path(args.root), args.filter, args.project, split_keys(args.metrics),
-                  args.json, out)
+                  args.json, out, sweep=args.sweep)
 
 
 LS = Command("ls", "list runs: state, name, id, step, runtime, key metrics", """\
@@ -46,7 +47,7 @@ LS = Command("ls", "list runs: state, name, id, step, runtime, key metrics", """
 
 
 def cmd_ls(root: Path, filter_text: str, projects: list[str], metrics: list[str], as_json: bool,
-           out: TextIO) -> int:
+           out: TextIO, sweep: str | None = None) -> int:
     try:
         predicate = compile_filter(filter_text)
     except FilterError as exc:
@@ -56,6 +57,9 @@ def cmd_ls(root: Path, filter_text: str, projects: list[str], metrics: list[str]
         print(no_runs_message(root), file=sys.stderr)
         return 0
     runs = [r for r in reader.runs.values() if not projects or r.project in projects]
+    if sweep is not None:  # the sweep's claims name its runs (logger/sweeps/store.py)
+        members = _sweep_runs(root, sweep)
+        runs = [r for r in runs if (r.project, r.id) in members]
     try:
         runs = [r for r in runs if predicate(r)]
     except FilterError as exc:
@@ -79,6 +83,15 @@ def cmd_ls(root: Path, filter_text: str, projects: list[str], metrics: list[str]
         ])
     out.write(table(rows))
     return 0
+
+
+def _sweep_runs(root: Path, sweep: str) -> set[tuple[str, str]]:
+    from logger.sweeps.store import SweepConfigError, sweep_runs
+
+    try:
+        return sweep_runs(root, sweep)
+    except SweepConfigError as exc:
+        raise CliError(f"--sweep: {safe_text(str(exc))}") from None
 
 
 def default_metrics(runs: list[RunData]) -> list[str]:
@@ -184,6 +197,14 @@ def _meta(r: RunData) -> list[tuple[str, Any]]:
         if value is not None:
             meta.append((key.replace("_", " "), " ".join(value) if key == "command" else value))
     meta.append(("directory", str(r.dir)))
+    if (r.dir.parent / "sweeps").is_dir():  # a trial of a sweep in its project (logger/sweeps)
+        from logger.sweeps.store import sweep_of_run
+
+        sweep = sweep_of_run(r.dir.parent.parent, r.project, r.id)
+        if sweep is not None:
+            meta.append(("sweep", f"{r.project}/{sweep[0]}"))
+            if sweep[1]:
+                meta.append(("sweep stopped", sweep[1]))
     if r.skipped_frames:
         meta.append(("damaged frames", f"{r.skipped_frames} skipped while reading"))
     meta += [("unreadable", err) for err in r.errors]
