@@ -245,9 +245,24 @@ def record_use(art: Artifact, project: str, run_id: str) -> None:
 
 def users_of(art: Artifact) -> list[tuple[str, str]]:
     """(project, run id) of every run that used this version, oldest first."""
+    return _users_in(_uses_dir(art))
+
+
+def users_of_version(root: Path, project: str, name: str, version: str) -> list[tuple[str, str]]:
+    """`users_of` for a version named by its project, name and "vN" (what an event records)."""
+    if not _is_name(name) or not _is_name(version):
+        return []
+    return _users_in(store_dir(root, project) / name / "uses" / version)
+
+
+def _is_name(part: str) -> bool:
+    return bool(part) and part not in (".", "..") and "/" not in part and "\\" not in part
+
+
+def _users_in(uses: Path) -> list[tuple[str, str]]:
     found = []
     try:
-        entries = list(_uses_dir(art).iterdir())
+        entries = list(uses.iterdir())
     except OSError:
         return []
     for p in entries:

@@ -12,6 +12,9 @@ from typing import Any
 
 import msgspec
 
+from logger import events as ev
+from logger.artifact_store import users_of_version
+from logger.artifact_use import used_by_run
 from logger.rundata import RunData
 from logger.textsafe import safe_text
 
@@ -32,7 +35,8 @@ class RunInfo(msgspec.Struct, frozen=True):
     error: str | None
     config: Pairs
     summary: Pairs
-    artifacts: tuple[str, ...]  # one line each
+    artifacts: tuple[str, ...]  # one line each, with the runs that used each version
+    used: tuple[str, ...]  # the artifact versions this run used (its inputs)
     files: tuple[str, ...]
 
 
@@ -86,7 +90,8 @@ def run_info(run: RunData) -> RunInfo:
                      "the last value written for a step is shown")
     artifacts = tuple(
         f"{safe_text(a.name)}:v{_safe(a.version)}  {safe_text(a.type)}  {_size(a.size)}  "
-        f"{safe_text(a.digest[:12])}  {safe_text(', '.join(a.aliases))}" for a in run.artifacts)
+        f"{safe_text(a.digest[:12])}  {safe_text(', '.join(a.aliases))}{_used_by(run, a)}"
+        for a in run.artifacts)
     files = tuple(f"{safe_text(f.path)}  {_size(f.size)}  policy={safe_text(f.policy)}  "
                   f"{_when(f.time)}" for f in run.files)
     return RunInfo(
@@ -94,7 +99,7 @@ def run_info(run: RunData) -> RunInfo:
         notes=safe_text(run.notes or "-", newlines=True),
         error=safe_text(run.error, newlines=True) if run.error else None,
         config=_flat_pairs(flatten(run.config)), summary=_flat_pairs(run.summary_flat()),
-        artifacts=artifacts, files=files)
+        artifacts=artifacts, used=_used(run), files=files)
 
 
 def _size(size: Any) -> str:
@@ -114,3 +119,19 @@ def members(runs: list[RunData]) -> tuple[str, ...]:
         values = safe_text(" ".join(f"{k}={fmt_number(flat.get(k))}" for k in varying))
         lines.append(state + name + step + values)
     return tuple(lines)
+
+
+# -- lineage: logger/artifact_store.py's use records (a few small files a version) ------------
+def _used_by(run: RunData, art: ev.ArtifactLogged) -> str:
+    users = users_of_version(run.dir.parent.parent, run.project, art.name, f"v{art.version}")
+    if not users:
+        return ""
+    names = [run_id if project == run.project else f"{project}/{run_id}" for project, run_id in users]
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return f"  used by {safe_text(shown)}"
+
+
+def _used(run: RunData) -> tuple[str, ...]:
+    arts = used_by_run(run.dir.parent.parent, run.project, run.id)
+    return tuple(f"{safe_text(a.qualified_name)}  {safe_text(a.type)}  "
+                 f"{safe_text((a.digest or '')[:12])}" for a in arts)

@@ -40,6 +40,7 @@ def overview_text(info: RunInfo) -> Text:
 def files_text(info: RunInfo) -> Text:
     text = Text()
     for title, lines in (("artifacts\n", info.artifacts),
+                         ("\nartifacts used\n", info.used),
                          ("\nfiles (saved under files/)\n", info.files)):
         text.append(title, style="bold")
         if not lines:
