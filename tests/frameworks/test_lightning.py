@@ -28,13 +28,19 @@ def test_wandb_logger_with_log_model_and_watch_lands_in_the_default_root(tmp_pat
     assert sum("train_loss" in r for r in rows) == 12  # 3 epochs of 4 batches, log_every_n_steps=1
     assert sum("val_loss" in r for r in rows) == 4  # each epoch, then validate()
     assert run.summary_flat()["trainer/global_step"] == 12
-    (model,) = run.logged_artifacts()
-    assert model.name == f"model-{run.id}" and model.type == "model"
+    arts = run.logged_artifacts()
+    (model,) = [a for a in arts if a.type == "model"]
+    assert model.name == f"model-{run.id}"
     assert set(model.aliases) == {"best", "latest"}
     assert [f["name"] for f in model.files()] == ["model.ckpt"]
     assert model.metadata["ModelCheckpoint"]["monitor"] == "val_loss"
-    if hasattr(logger, "Table"):  # media types, when logger has them
-        assert "samples" in run.summary_flat() or any("samples" in r for r in rows)
+    # WandbLogger.log_table / log_image: a W&B table and images, read back as W&B shapes
+    table = next(r["samples"] for r in rows if "samples" in r)
+    assert table["_type"] == "table-file" and run.load_table("samples").data == [[1.0, 2.0], [3.0, 4.0]]
+    pictures = next(r["pictures"] for r in rows if "pictures" in r)
+    assert pictures["_type"] == "images/separated" and pictures["count"] == 1, pictures
+    assert (pictures["width"], pictures["height"]) == (8, 8)
+    assert any(a.type == "run_table" for a in arts)
 
 
 def test_runwatch_dir_wins_over_the_loggers_save_dir(tmp_path):
