@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image as PILImage
 from textual.widgets import DataTable, OptionList, TabbedContent
 
@@ -143,5 +142,18 @@ async def test_a_run_without_media_says_so(root: Path) -> None:
         assert empty.display and not panel.query_one("#media-main").display
 
 
-if __name__ == "__main__":
-    pytest.main([__file__])
+async def test_a_live_run_s_new_step_moves_the_slider_to_it(root: Path) -> None:
+    run = logger.init(dir=root, project="p", name="live")
+    run.log({"img": logger.Image(_gradient(0)), "loss": 1.0}, step=0)
+    run.log({"loss": 0.5}, step=1)  # step 0's row is written once the step moves on
+    try:
+        async with RunwatchApp(root).run_test(size=(120, 40)) as pilot:
+            panel = await open_media(pilot)
+            assert panel.key == "img" and panel.step == 0
+            run.log({"img": logger.Image(_gradient(2)), "loss": 0.2}, step=2)
+            run.log({"loss": 0.1}, step=3)
+            await wait_for(pilot, lambda: panel.step == 2 and panel.shown.cells[0][0][1] == (200, 0, 0),
+                           timeout=10)
+            assert panel.current.steps == (0, 2)
+    finally:
+        logger.finish()

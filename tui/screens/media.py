@@ -111,9 +111,10 @@ class MediaPanel(Vertical):
     DEFAULT_CSS = """
     MediaPanel { height: 1fr; }
     MediaPanel #media-slider { height: 1; padding: 0 1; background: $boost; }
-    MediaPanel #media-keys { width: 28; height: 1fr; }
+    MediaPanel #media-keys { width: 24; height: 1fr; }
     MediaPanel #media-body { width: 1fr; height: 1fr; }
     MediaPanel #media-title { height: 1; padding: 0 1; }
+    MediaPanel #media-switch { height: 1fr; }
     MediaPanel #media-empty { padding: 1 2; color: $text-muted; }
     """
     # [ ] home end win over the focused list or table (priority); left/right stay the table's
@@ -191,7 +192,7 @@ class MediaPanel(Vertical):
         options = self.query_one("#media-keys", OptionList)
         if [str(o.id) for o in options.options] != names:
             options.clear_options()
-            options.add_options([Option(Text(f"{one_line(k.key, 18)}  {self._kind(k)}"), id=k.key)
+            options.add_options([Option(Text(f"{one_line(k.key, 14)}  {self._kind(k)}"), id=k.key)
                                  for k in keys])
         options.highlighted = names.index(self.key)
         if not self._focused:  # the first time the tab shows media: keys work at once
@@ -277,7 +278,8 @@ class MediaPanel(Vertical):
             table.add_columns(*[Text(h) for h in shown.header])
             table.add_rows([[Text(c) for c in row] for row in shown.rows])
         elif shown.view == "heatmap" and shown.heatmap is not None:
-            self.query_one("#media-heatmap", Static).update(heatmap_view(shown.heatmap, step))
+            width = self.query_one("#media-body").size.width - 10
+            self.query_one("#media-heatmap", Static).update(heatmap_view(shown.heatmap, step, width))
         elif shown.view == "chart":
             self.query_one("#media-chart", MediaChart).data = shown.chart
         else:

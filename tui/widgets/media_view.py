@@ -33,10 +33,12 @@ def image_text(cells: list[list[Cell]]) -> Text:
     return text
 
 
-def heatmap_view(heatmap: Heatmap, selected: int | None = None) -> Text:
+def heatmap_view(heatmap: Heatmap, selected: int | None = None, width: int = 0) -> Text:
     """The heatmap with its value range on the left and its first and last steps below;
-    the column of `selected` (a step) is marked with "▲" under it."""
-    lines = heatmap_text(heatmap)
+    the column of `selected` (a step) is marked with "▲" under it. With few steps each
+    column is widened (up to 6 cells) to fill about `width` cells."""
+    wide = max(1, min(6, width // max(1, len(heatmap.steps))))
+    lines = ["".join(c * wide for c in line) for line in heatmap_text(heatmap)]
     hi, lo = f"{heatmap.hi:.3g}", f"{heatmap.lo:.3g}"
     pad = max(len(hi), len(lo))
     text = Text(no_wrap=True, end="")
@@ -49,10 +51,10 @@ def heatmap_view(heatmap: Heatmap, selected: int | None = None) -> Text:
     if selected is not None and steps:
         col = min(range(len(steps)), key=lambda c: abs(steps[c] - selected))
         marker[col] = "▲"
-    text.append(" " * (pad + 2) + "".join(marker) + "\n", style="bold")
+    text.append(" " * (pad + 2) + "".join(m.center(wide) for m in marker) + "\n", style="bold")
     if steps:
         first, last = f"step {steps[0]}", f"step {steps[-1]}"
-        gap = max(1, len(steps) - len(first) - len(last))
+        gap = max(1, len(steps) * wide - len(first) - len(last))
         text.append(" " * (pad + 2) + first + " " * gap + last, style="dim")
     return text
 
