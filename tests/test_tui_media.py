@@ -157,3 +157,25 @@ async def test_a_live_run_s_new_step_moves_the_slider_to_it(root: Path) -> None:
             assert panel.current.steps == (0, 2)
     finally:
         logger.finish()
+
+
+async def test_bar_charts_and_confusion_matrices_draw(root: Path) -> None:
+    logger.init(dir=root, project="p", name="charts")
+    table = logger.Table(columns=["cls", "n"], data=[["cat", 3], ["dog\x1b[1m", 5]])
+    logger.log({"counts": logger.plot.bar(table, "cls", "n", title="per class"),
+                "cm": logger.plot.confusion_matrix(y_true=np.array([0, 1, 1, 0]), preds=np.array([0, 1, 0, 0]),
+                                                   class_names=["neg", "pos"]), "loss": 1.0}, step=0)
+    logger.finish()
+    async with RunwatchApp(root).run_test(size=(120, 40)) as pilot:
+        panel = await open_media(pilot)
+        await select(pilot, panel, "counts")
+        data = panel.shown.chart
+        assert data.kind == "bar" and data.labels == ["cat", "dog\\x1b[1m"] and data.values == [3.0, 5.0]
+        chart = panel.query_one(MediaChart)
+        await wait_for(pilot, lambda: chart.builds >= 1)
+        lines = [str(s.text) for s in chart.render_lines(chart.region.reset_offset)]
+        assert "2=dog\\x1b[1m" in lines[-1] or any("2=dog\\x1b[1m" in line for line in lines)
+        await select(pilot, panel, "cm")
+        data = panel.shown.chart
+        assert data.kind == "matrix" and data.labels == ["neg", "pos"]
+        assert data.matrix == [[2.0, 0.0], [1.0, 1.0]]  # actual neg: 2 right; actual pos: 1 missed

@@ -8,6 +8,7 @@ Sixel (textual-image is not installed).
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import ContentSwitcher, DataTable, OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
 
 from logger.media.readback import describe, load_table, media_keys, media_steps, run_file_path
 from logger.rundata import RunData
@@ -31,6 +33,8 @@ from ..widgets.media_view import MediaChart, heatmap_view, image_text
 
 CHECK_INTERVAL = 0.5  # how often the panel looks for a new version of the run
 MAX_TABLE_ROWS = 2000  # rows a table shows (W&B's own panel pages too)
+CACHED_IMAGES = 32  # drawn images kept: a 1024x1024 PNG costs ~3 s of pure-Python decoding
+_images: OrderedDict[tuple[str, int, int], list[list[Cell]]] = OrderedDict()
 
 
 @dataclass(frozen=True)
@@ -98,11 +102,22 @@ def load(item: MediaKey, step: int, run_dir: Path, ref: Any, extra: Any, size: t
             return Shown("table", title, header=header, rows=cells)
         path = ref.get("path") or (ref.get("filenames") or [None])[0]
         if isinstance(path, str) and path.lower().endswith(".png"):
-            png = run_file_path(run_dir, path).read_bytes()
-            return Shown("image", title, cells=half_blocks(png, max(1, cols), max(1, rows - 2)))
+            return Shown("image", title, cells=_image(run_file_path(run_dir, path), cols, rows - 2))
         return Shown("text", title, message=f"{describe(ref)}: not drawn in the terminal")
     except (OSError, ValueError, KeyError) as exc:
         return Shown("text", title, message=f"cannot show this: {one_line(exc, 200)}")
+
+
+def _image(path: Path, cols: int, rows: int) -> list[list[Cell]]:
+    """The PNG at `path` as half-block cells fitted to cols x rows (cached: media files are
+    content-addressed and never rewritten)."""
+    key = (str(path), max(1, cols), max(1, rows))
+    if key not in _images:
+        _images[key] = half_blocks(path.read_bytes(), key[1], key[2])
+        while len(_images) > CACHED_IMAGES:
+            _images.popitem(last=False)
+    _images.move_to_end(key)
+    return _images[key]
 
 
 class MediaPanel(Vertical):
@@ -263,6 +278,8 @@ class MediaPanel(Vertical):
     @work(thread=True, exclusive=True, group="media-body")
     def _load(self, item: MediaKey, step: int, size: tuple[int, int]) -> None:
         got = self.store.with_runs([self.path], lambda runs: [refs(r, item, step) for r in runs])
+        if get_current_worker().is_cancelled:  # a newer step was asked for: skip the decoding
+            return
         shown = load(item, step, *got[0], size) if got else Shown("text", message="run not found")
         self.app.call_from_thread(self._show, shown, step)
 
