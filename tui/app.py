@@ -6,10 +6,12 @@ from __future__ import annotations
 import gc
 import os
 import sys
+import time
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -17,6 +19,7 @@ from textual.screen import Screen
 from logger.textsafe import safe_text
 
 from .messages import ReadingStopped, RunsChanged
+from .model.alerts import AlertTracker, NewAlert
 from .model.store import RunStore
 from .screens.edit import Editor
 from .screens.help import HelpScreen
@@ -35,6 +38,7 @@ class RunwatchApp(App[int]):
         # while it is hidden would make Textual repaint the top screen.
         self.store = RunStore(root, force_polling, lambda views: self.post_message(RunsChanged(views)))
         self.editor = Editor(self, self.store)
+        self.alerts = AlertTracker(time.time())  # alerts already on disk are not news
 
     async def on_mount(self) -> None:
         await self.push_screen(MainScreen(self.store, self.editor))
@@ -52,6 +56,19 @@ class RunwatchApp(App[int]):
 
     def on_runs_changed(self, message: RunsChanged) -> None:
         self.store.apply(message.views)
+        self.alerts.push(message.views, self.store.loaded)
+        self._find_alerts()
+
+    @work(thread=True, group="alerts")
+    def _find_alerts(self) -> None:
+        for alert in self.alerts.drain(self.store.with_runs):
+            self.call_from_thread(self._show_alert, alert)
+
+    def _show_alert(self, alert: NewAlert) -> None:
+        """A run raised an alert: a notification (WARN and ERROR also ring the bell)."""
+        self.notify(alert.text, title=alert.run, severity=alert.severity, markup=False, timeout=10)
+        if alert.rings:
+            self.bell()
 
     def on_reading_stopped(self, message: ReadingStopped) -> None:
         self.notify(safe_text(message.error), title="reading stopped", severity="error",

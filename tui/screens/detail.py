@@ -100,6 +100,9 @@ class DetailScreen(Screen[None]):
                     yield VerticalScroll(Static(id="info-summary"))
                 with TabPane("Files", id="files"):
                     yield VerticalScroll(Static(id="info-files"))
+                with TabPane("Media", id="media"):  # logged images, tables, histograms, charts
+                    from .media import MediaPanel
+                    yield MediaPanel(self.store, self.paths[0])
         yield KeyBar()
 
     def on_mount(self) -> None:
