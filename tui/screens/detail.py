@@ -39,6 +39,7 @@ from ..widgets.chart import Chart
 from ..widgets.info_text import files_text, members_text, overview_text, pairs_text
 from ..widgets.keybar import KeyBar
 from .edit import Editor
+from .logs import LogsPanel, SystemPanel
 from .pick import PickScreen
 
 MAX_CHARTS = 4
@@ -63,6 +64,8 @@ class DetailScreen(Screen[None]):
         Binding("3", "tab('config')", "config"),
         Binding("4", "tab('summary')", "summary"),
         Binding("5", "tab('files')", "files"),
+        Binding("6", "tab('logs')", "logs"),
+        Binding("7", "tab('system')", "system"),
         Binding("question_mark", "app.help", "help"),
         Binding("q", "app.quit", "quit"),
     ]
@@ -100,6 +103,10 @@ class DetailScreen(Screen[None]):
                     yield VerticalScroll(Static(id="info-summary"))
                 with TabPane("Files", id="files"):
                     yield VerticalScroll(Static(id="info-files"))
+                with TabPane("Logs", id="logs"):
+                    yield LogsPanel(self.store, self.paths[0])
+                with TabPane("System", id="system"):
+                    yield SystemPanel(self.store, self.paths[0])
         yield KeyBar()
 
     def on_mount(self) -> None:
