@@ -4,10 +4,11 @@ one line per GPU; then CPU and memory)."""
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from logger import events as ev
 from logger.segment import SegmentReader
@@ -67,7 +68,7 @@ def _series(samples: list[Sample], key: str, t0: float) -> tuple[list[float], li
     ys: list[float] = []
     for t, values in samples[::stride]:
         v = values.get(key)
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
+        if _finite(v):
             xs.append(t - t0)
             ys.append(float(v))
     return xs, ys
@@ -109,7 +110,7 @@ def gpu_cell(values: dict[str, Any] | None) -> str:
     utils, used, total = [], 0.0, 0.0
     for i in gpu_indices([(0.0, values)]):
         u = values.get(f"gpu.{i}.gpu")
-        if isinstance(u, (int, float)):
+        if _finite(u):
             utils.append(float(u))
         used += _num(values.get(f"gpu.{i}.memoryAllocatedBytes"))
         total += _num(values.get(f"gpu.{i}.memoryTotalBytes"))
@@ -122,5 +123,9 @@ def gpu_cell(values: dict[str, Any] | None) -> str:
     return text
 
 
+def _finite(v: Any) -> TypeGuard[float]:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
 def _num(v: Any) -> float:
-    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v else 0.0
+    return float(v) if _finite(v) else 0.0

@@ -131,7 +131,7 @@ class DetailScreen(Screen[None]):
         grid.styles.grid_size_rows = 1 if n <= 2 else 2
         if n == 2 and self.size.width < 100:
             grid.styles.grid_size_columns, grid.styles.grid_size_rows = 1, 2
-        for i, chart in enumerate(self.query(Chart)):
+        for i, chart in enumerate(self.query_one("#chart-grid").query(Chart)):
             chart.display = i < n
 
     def _title(self) -> None:
@@ -156,7 +156,7 @@ class DetailScreen(Screen[None]):
         versions = self._versions()
         tabs = self.query_one("#detail-tabs", TabbedContent)
         if tabs.active == "charts":
-            charts = [c for c in self.query(Chart) if c.display]
+            charts = [c for c in self.query_one("#chart-grid").query(Chart) if c.display]
             width = charts[0].size.width if charts else 80
             opts = ChartOptions(**{**self.opts.__dict__, "columns": max(16, (width - 10) * 2)})
             drawn = self._drawn if isinstance(self._drawn, tuple) else (None, None)
@@ -181,7 +181,7 @@ class DetailScreen(Screen[None]):
         self.app.call_from_thread(self._show, plots)
 
     def _show(self, plots: list[Plot]) -> None:
-        for chart, plot in zip(self.query(Chart), plots):
+        for chart, plot in zip(self.query_one("#chart-grid").query(Chart), plots):
             chart.plot = plot
         self.draws += 1
 

@@ -68,6 +68,7 @@ class LogsPanel(Vertical):
         self.wrap = False
         self.done = False  # the worker has read everything of a run that is no longer live
         self.first_error_line: int | None = None
+        self.started = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="logs-status")
@@ -77,12 +78,14 @@ class LogsPanel(Vertical):
                       max_lines=None)
 
     def on_mount(self) -> None:
-        view = self.store.views.get(self.path)
-        if view is not None:
-            self._follow(view.dir)
         self._status()
 
     def on_show(self) -> None:
+        """The tab opened: start reading (once), and take the keys."""
+        view = self.store.views.get(self.path)
+        if not self.started and view is not None:
+            self.started = True
+            self._follow(view.dir)
         self.query_one("#logs-view", RichLog).focus()
 
     def _live(self) -> bool:
@@ -203,14 +206,20 @@ class SystemPanel(Vertical):
         self.samples = 0
         self.draws = 0
         self.done = False
+        self.started = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="system-status")
-        yield Grid(*[Chart(id=f"system-{i}") for i in range(SYSTEM_CHARTS)], id="system-grid")
+        charts = [Chart(id=f"system-{i}") for i in range(SYSTEM_CHARTS)]
+        for chart in charts:
+            chart.display = False  # until there is something to draw
+        yield Grid(*charts, id="system-grid")
 
-    def on_mount(self) -> None:
+    def on_show(self) -> None:
+        """The tab opened: start reading, once (a detail screen opened for charts reads none)."""
         view = self.store.views.get(self.path)
-        if view is not None:
+        if not self.started and view is not None:
+            self.started = True
             self._follow(view.dir, view.created_at)
 
     def _live(self) -> bool:
