@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import run_script
 from tests.test_tui_support import wait_for
 from tui.app import RunwatchApp
+from tui.model.columns import run_cell
 from tui.model.system_plots import EMPTY, gpu_cell
 from tui.screens.detail import DetailScreen
 from tui.screens.logs import SystemPanel
@@ -86,3 +87,26 @@ def test_gpu_cell_is_compact_and_blank_without_gpus() -> None:
     assert gpu_cell(two) == "GPU 50% 72/160G"
     assert gpu_cell({"cpu": 5.0}) == gpu_cell(None) == gpu_cell({}) == ""
     assert "nan" not in gpu_cell({"gpu.0.gpu": float("nan")})
+
+
+async def test_gpu_column_from_the_column_picker(root: Path, tmp_path: Path) -> None:
+    run_script(tmp_path, GPU_RUN, RUNWATCH_SYSTEM_INTERVAL="0.1")
+    run_script(tmp_path, """
+        import logger
+        logger.init(project="p", name="cpu-run")
+        logger.log({"loss": 1.0})
+        logger.finish()
+    """, RUNWATCH_SYSTEM_INTERVAL="0")
+    async with RunwatchApp(root).run_test(size=(160, 30)) as pilot:
+        app = pilot.app
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen)
+                       and len(app.screen.model.visible_runs) == 2, 10)
+        screen = app.screen
+        await pilot.press("m", *"GPU", "enter", "enter")  # find the GPU column, toggle, accept
+        await wait_for(pilot, lambda: any(c.label == "GPU" for c in screen.model.columns()))
+        (col,) = [c for c in screen.model.columns() if c.label == "GPU"]
+        cells = {v.name: run_cell(v, col, 0.0)[0] for v in screen.model.visible_runs}
+        assert cells == {"gpu-run": "GPU 50% 72/160G", "cpu-run": ""}
+        await pilot.pause()
+        shown = app.export_screenshot().replace("&#160;", " ")
+        assert "GPU 50% 72/160G" in shown and "nan" not in shown

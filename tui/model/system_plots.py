@@ -21,6 +21,8 @@ EMPTY = "no system metrics stored (sampling off, or the run is older)"
 GPU_CHARTS = (("gpu", "GPU util %"), ("memoryAllocated", "GPU memory %"),
               ("temp", "GPU temperature °C"), ("powerWatts", "GPU power W"))
 HOST_CHARTS = (("cpu", "CPU % (process tree)"), ("memory_percent", "system memory %"))
+GPU_COLUMN = "system:gpu"  # the metric picker's key for the run table's GPU column
+GPU_LABEL = "GPU (latest system sample: util, memory)"
 _GPU_KEY = re.compile(r"gpu\.(\d+)\.")
 Sample = tuple[float, dict[str, Any]]
 

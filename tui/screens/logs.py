@@ -1,7 +1,7 @@
 """The detail screen's Logs and System tabs: a run's console as the terminal showed it, and
 its system-metric charts, both read incrementally by a thread worker while the run is live.
 
-Console lines go through `logger.streams.terminal_text` (colours dropped, every other escape
+Console lines come through `logger.streams.terminal_text` (colours dropped, every other escape
 shown as text) before they become plain `Text`: a script's output cannot drive the terminal.
 """
 
@@ -19,8 +19,7 @@ from textual.containers import Grid, Vertical
 from textual.widgets import Input, RichLog, Static
 from textual.worker import get_current_worker
 
-from logger.streams import ConsoleFollower, OutputRenderer, terminal_text
-
+from ..model.console_tail import ConsoleTail
 from ..model.plot import Plot
 from ..model.store import RunStore
 from ..model.system_plots import EMPTY, SystemSamples, system_plots
@@ -96,14 +95,12 @@ class LogsPanel(Vertical):
     def _follow(self, run_dir: Path) -> None:
         """Read new console chunks as they come; the open progress bar shows once the run ends."""
         worker = get_current_worker()
-        follower, renderer = ConsoleFollower(run_dir), OutputRenderer()
+        console = ConsoleTail(run_dir)
         while not worker.is_cancelled:
             live = self.app.call_from_thread(self._live)
-            out = [text for chunk in follower.read_new() for _t, _s, text in renderer.feed(chunk)]
-            if not live:
-                out += [text for _t, _s, text in renderer.unfinished()]
+            out = console.read_new(final=not live)
             if out or not live:
-                self.app.call_from_thread(self.append, [terminal_text(t) for t in out], not live)
+                self.app.call_from_thread(self.append, out, not live)
             if not live:
                 return
             time.sleep(POLL)
