@@ -158,3 +158,18 @@ async def test_a_run_without_console_says_so(root: Path, tmp_path: Path) -> None
         await pilot.pause()
         status = panel.query_one("#logs-status").render()
         assert NO_CONSOLE in str(status)
+
+
+async def test_the_tab_keeps_the_newest_lines_and_says_how_many_it_let_go(
+        root: Path, tmp_path: Path, monkeypatch) -> None:
+    import tui.screens.logs as logs
+
+    monkeypatch.setattr(logs, "MAX_LINES", 50)
+    run_script(tmp_path, PRINTS, RUNWATCH_SYSTEM_INTERVAL="0")
+    async with RunwatchApp(root).run_test(size=(100, 30)) as pilot:
+        panel = await open_logs(pilot)
+        await wait_for(pilot, lambda: panel.done, 10)
+        assert len(panel.lines) == 50 and panel.lines[-1] == "after 59"
+        assert panel.dropped > 60
+        await pilot.pause()
+        assert f"the first {panel.dropped} not kept" in str(panel.query_one("#logs-status").render())

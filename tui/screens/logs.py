@@ -29,6 +29,7 @@ POLL = 0.5  # seconds between reads of a live run
 NO_CONSOLE = "no console output stored"
 ERROR = re.compile(r"Traceback|Error")
 SYSTEM_CHARTS = 6
+MAX_LINES = 100_000  # kept in the tab (the newest); `runwatch logs RUN` prints every one
 
 
 class SearchBox(Input):
@@ -68,13 +69,14 @@ class LogsPanel(Vertical):
         self.done = False  # the worker has read everything of a run that is no longer live
         self.first_error_line: int | None = None
         self.started = False
+        self.dropped = 0  # the oldest lines let go beyond MAX_LINES
 
     def compose(self) -> ComposeResult:
         yield Static(id="logs-status")
         yield SearchBox(placeholder="search (regular expression); enter applies, empty clears, "
                         "escape closes", id="logs-search")
         yield RichLog(id="logs-view", wrap=False, markup=False, highlight=False,
-                      max_lines=None)
+                      max_lines=MAX_LINES)
 
     def on_mount(self) -> None:
         self._status()
@@ -108,6 +110,9 @@ class LogsPanel(Vertical):
     def append(self, lines: list[str], done: bool = False) -> None:
         """Show new lines (already escaped); `done`: nothing more will come."""
         self.lines.extend(lines)
+        if len(self.lines) > MAX_LINES:  # bounded however long the run prints
+            self.dropped += len(self.lines) - MAX_LINES
+            del self.lines[:len(self.lines) - MAX_LINES]
         self.done = done
         view = self.query_one("#logs-view", RichLog)
         for line in lines:
@@ -142,6 +147,8 @@ class LogsPanel(Vertical):
             text.append(NO_CONSOLE if self.done else "reading console…", style="dim")
         else:
             text.append(f"{len(self.lines)} lines", style="bold")
+            if self.dropped:
+                text.append(f" (the first {self.dropped} not kept: runwatch logs prints all)")
             if self.pattern is not None:
                 text.append(f" · {len(self.shown())} match {self.pattern.pattern!r}")
             text.append(f" · wrap {'on' if self.wrap else 'off'}"
