@@ -16,7 +16,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, Vertical
-from textual.widgets import Input, RichLog, Static
+from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from ..model.console_tail import ConsoleTail
@@ -24,6 +24,7 @@ from ..model.plot import Plot
 from ..model.store import RunStore
 from ..model.system_plots import EMPTY, SystemSamples, system_plots
 from ..widgets.chart import Chart
+from ..widgets.log_lines import LogLines
 
 POLL = 0.5  # seconds between reads of a live run
 NO_CONSOLE = "no console output stored"
@@ -39,7 +40,7 @@ class SearchBox(Input):
 
     def action_close(self) -> None:
         self.remove_class("-open")
-        self.screen.query_one("#logs-view", RichLog).focus()
+        self.screen.query_one(LogLines).focus()
 
 
 class LogsPanel(Vertical):
@@ -49,7 +50,6 @@ class LogsPanel(Vertical):
     DEFAULT_CSS = """
     LogsPanel { height: 1fr; }
     LogsPanel #logs-status { height: 1; }
-    LogsPanel RichLog { height: 1fr; }
     LogsPanel Input { display: none; }
     LogsPanel Input.-open { display: block; }
     """
@@ -75,8 +75,7 @@ class LogsPanel(Vertical):
         yield Static(id="logs-status")
         yield SearchBox(placeholder="search (regular expression); enter applies, empty clears, "
                         "escape closes", id="logs-search")
-        yield RichLog(id="logs-view", wrap=False, markup=False, highlight=False,
-                      max_lines=MAX_LINES)
+        yield LogLines(ERROR, id="logs-view")
 
     def on_mount(self) -> None:
         self._status()
@@ -87,7 +86,7 @@ class LogsPanel(Vertical):
         if not self.started and view is not None:
             self.started = True
             self._follow(view.dir)
-        self.query_one("#logs-view", RichLog).focus()
+        self.query_one(LogLines).focus()
 
     def _live(self) -> bool:
         view = self.store.views.get(self.path)
@@ -110,30 +109,22 @@ class LogsPanel(Vertical):
     def append(self, lines: list[str], done: bool = False) -> None:
         """Show new lines (already escaped); `done`: nothing more will come."""
         self.lines.extend(lines)
-        if len(self.lines) > MAX_LINES:  # bounded however long the run prints
-            self.dropped += len(self.lines) - MAX_LINES
-            del self.lines[:len(self.lines) - MAX_LINES]
+        view = self.query_one(LogLines)
+        p = self.pattern
+        view.add(lines if p is None else [line for line in lines if p.search(line)])
+        over = len(self.lines) - MAX_LINES
+        if over > 0:  # bounded however long the run prints
+            self.dropped += over
+            del self.lines[:over]
+            if p is None:
+                view.drop_first(over)
+            else:
+                self._redraw()
         self.done = done
-        view = self.query_one("#logs-view", RichLog)
-        for line in lines:
-            if self.pattern is None or self.pattern.search(line):
-                view.write(self._text(line))
         self._status()
 
-    def _text(self, line: str) -> Text:
-        text = Text(line, no_wrap=not self.wrap)
-        if self.pattern is not None:
-            text.highlight_regex(self.pattern, style="reverse")
-        elif ERROR.search(line):
-            text.stylize("bold red")
-        return text
-
     def _redraw(self) -> None:
-        view = self.query_one("#logs-view", RichLog)
-        view.wrap = self.wrap
-        view.clear()
-        for line in self.shown():
-            view.write(self._text(line))
+        self.query_one(LogLines).show(self.shown(), self.pattern, self.wrap)
         self._status()
 
     def shown(self) -> list[str]:
@@ -172,7 +163,7 @@ class LogsPanel(Vertical):
             return
         message.input.remove_class("-open")
         self._redraw()
-        self.query_one("#logs-view", RichLog).focus()
+        self.query_one(LogLines).focus()
 
     def action_first_error(self) -> None:
         shown = self.shown()
@@ -180,12 +171,8 @@ class LogsPanel(Vertical):
         if index is None:
             self.notify("no error or traceback line")
             return
-        view = self.query_one("#logs-view", RichLog)
-        y = index
-        if self.wrap:  # a wrapped line takes several rows: count the rows above it
-            width = max(1, view.scrollable_content_region.width)
-            y = sum(max(1, -(-len(line) // width)) for line in shown[:index])
-        view.scroll_to(y=y, animate=False)
+        view = self.query_one(LogLines)
+        view.scroll_to(y=view.row_of(index), animate=False)
         self.first_error_line = index
 
     def action_wrap(self) -> None:
