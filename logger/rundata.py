@@ -93,6 +93,9 @@ class RunData:
                 self.files.append(event)
             elif kind is ev.Alert or kind is ev.Chart:
                 apply_media_event(self.extras, event)
+            elif kind is ev.SystemStats:  # the latest sample only: the run table's GPU column
+                if event.time >= getattr(self.extras.get("system"), "time", -math.inf):
+                    self.extras["system"] = event
             elif kind is ev.EditSeen and seg.role == "editor":
                 self._edit_seen[name] = {k: v for k, v in event.segments.items()
                                          if type(k) is str and type(v) is int}

@@ -10,7 +10,7 @@ characters or escape sequences ever reach the terminal):
 `--json` prints one JSON object per line instead. Every object has
 
     kind     "start" | "log" | "state" | "tags" | "notes" | "name" | "artifact" | "file"
-             | "config" | "summary" | "alert" | "latest"
+             | "config" | "summary" | "alert" | "latest" | "system" | "console"
     run      "project/id" (stable: names can change, ids cannot)
     project, id, name      the run's project, id and current display name
     time     ISO 8601 in UTC with milliseconds, "2026-11-27T12:03:04.512+00:00"
@@ -35,6 +35,11 @@ and, by kind:
     latest    state, exit_code, error, step, runtime, created (ISO), values (last value of
               every key): one per run after `--no-follow`'s events and at the start of a
               live tail
+    system    values {"system.cpu": 12.5, "system.gpu.0.gpu": 97, ...}: one system sample
+              under W&B's key names (only with --system)
+    console   stream ("stdout" | "stderr" | "note"), text: one console line as the
+              terminal showed it, progress bars at their last redraw, colours dropped and
+              every other escape sequence written out as text, "\\x1b]52;..." (only with --logs)
 
 Values are JSON as logged; NaN and infinities are the strings "nan", "inf", "-inf". JSON
 escapes control characters itself (ESC is "\\u001b"); DEL, C1 controls and bidi overrides
@@ -68,6 +73,7 @@ from logger import events as ev
 from logger.media.readback import format_alert
 from logger.reader import Update
 from logger.rundata import RunData
+from logger.streams import OutputRenderer
 from logger.textsafe import safe_text, terminal_safe
 from logger.values import flatten_into
 
@@ -77,11 +83,13 @@ from .follow import Follower
 from .tail_lines import (
     RENDER,
     alert_rank,
+    console_line,
     edits_in_time_order,
     latest_line,
     run_matches,
     start_line,
     state_line,
+    system_line,
     time_of,
 )
 
@@ -99,6 +107,8 @@ class TailOptions:
     every: float | None = None
     since: float | None = None
     fail_on_alert: str | None = None  # with until_done: an alert at this level or above ends it (1)
+    system: bool = False  # print system samples ("system" lines)
+    logs: bool = False  # print console lines ("console" lines)
 
 
 class Tail:
@@ -120,6 +130,7 @@ class Tail:
         self._pending: dict[str, tuple[RunData, int, float, dict[str, Any]]] = {}
         self._last_emit: dict[str, float] = {}
         self.alerted: str | None = None  # with fail_on_alert: what the first such alert said
+        self._renderers: dict[str, OutputRenderer] = {}  # --logs: path -> its open lines
 
     # -- selection ------------------------------------------------------------------------
     def selected(self, run: RunData) -> bool:
@@ -279,6 +290,12 @@ class Tail:
                     self._throttle(run, event.step, t, flat)
             elif kind is ev.RunStart:
                 self._start_line(run, event)
+            elif kind is ev.SystemStats:
+                if self.o.system:
+                    self._line(run, t, *system_line(run, event))
+            elif kind is ev.ConsoleChunk:
+                if self.o.logs:
+                    self._console(run, self._renderers.setdefault(run.path, OutputRenderer()).feed(event))
             else:
                 render = RENDER.get(kind)
                 if render is not None:
@@ -287,6 +304,16 @@ class Tail:
                     self._line(run, t, *render(run, event))
                     if kind is ev.Alert:
                         self._check_alert(run, event)
+
+    def _console(self, run: RunData, lines: list[tuple[float, str, str]]) -> None:
+        for t, stream, text in lines:
+            self._line(run, t, *console_line(stream, text))
+
+    def _console_end(self, run: RunData) -> None:
+        """The run ended: its open console line (a progress bar at its last redraw) prints."""
+        renderer = self._renderers.pop(run.path, None)
+        if renderer is not None:
+            self._console(run, renderer.unfinished())
 
     def _check_alert(self, run: RunData, e: ev.Alert) -> None:
         level = self.o.fail_on_alert
@@ -355,6 +382,7 @@ class Tail:
         self._line(run, e.time, *start_line(run, e))
 
     def _state_line(self, run: RunData) -> None:
+        self._console_end(run)
         self._line(run, run.finished_at or time.time(), *state_line(run))
 
     def _latest(self, run: RunData) -> None:

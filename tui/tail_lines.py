@@ -11,6 +11,7 @@ from typing import Any
 
 from logger import events as ev
 from logger.rundata import RunData
+from logger.streams import terminal_text
 from logger.textsafe import one_line
 from logger.values import flatten_into
 
@@ -79,6 +80,37 @@ def summary_line(run: RunData, e: ev.SummaryUpdate) -> Line:
     if e.removed:
         text += "  removed " + ",".join(short(k, 40) for k in e.removed)
     return "summary", text, {"values": e.values, "removed": e.removed}
+
+
+def system_line(run: RunData, e: ev.SystemStats) -> Line:
+    """One system sample: "system  cpu 12%  mem 41%  gpu0 97% 71/80G 71°C 350W" (`--system`);
+    JSON has every value under W&B's key names (system.cpu, system.gpu.0.gpu, ...)."""
+    v = {k: x for k, x in e.values.items() if type(k) is str and _number(x)}
+    parts = [f"cpu {v['cpu']:.0f}%"] if "cpu" in v else []
+    mem = v.get("memory_percent", v.get("memory"))
+    if mem is not None:
+        parts.append(f"mem {mem:.0f}%")
+    for i in sorted({int(k.split(".")[1]) for k in v if k.startswith("gpu.") and k.split(".")[1].isdigit()}):
+        g = f"gpu.{i}."
+        gpu = f"gpu{i}" + (f" {v[g + 'gpu']:.0f}%" if g + "gpu" in v else "")
+        if g + "memoryAllocatedBytes" in v and g + "memoryTotalBytes" in v:
+            gpu += f" {v[g + 'memoryAllocatedBytes'] / 2**30:.0f}/{v[g + 'memoryTotalBytes'] / 2**30:.0f}G"
+        gpu += f" {v[g + 'temp']:.0f}°C" if g + "temp" in v else ""
+        gpu += f" {v[g + 'powerWatts']:.0f}W" if g + "powerWatts" in v else ""
+        parts.append(gpu)
+    return "system", "system  " + ("  ".join(parts) or "(no values)"), {
+        "values": {"system." + k: x for k, x in e.values.items() if type(k) is str}}
+
+
+def _number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and x == x
+
+
+def console_line(stream: str, text: str) -> Line:
+    """One console line as the terminal showed it (`--logs`): colours dropped, any other escape
+    sequence shown as text, in both forms."""
+    shown = terminal_text(text)
+    return "console", f"{short(stream, 10)}  {shown}", {"stream": stream, "text": shown}
 
 
 RENDER: dict[type, Callable[[RunData, Any], Line]] = {

@@ -36,6 +36,10 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--since", metavar="WHEN",
                    help="only events since a duration ago (90s, 10m, 2h, 1d) or a time "
                         "(14:30, 2026-11-27, 2026-11-27T14:30)")
+    p.add_argument("--system", action="store_true",
+                   help="also print system samples (CPU, memory, per-GPU util, memory, temperature, power)")
+    p.add_argument("--logs", action="store_true",
+                   help="also print console lines (stdout, stderr) as the terminal showed them, escaped")
     p.add_argument("--poll", action="store_true", help="poll instead of file events (network filesystems)")
 
 
@@ -50,6 +54,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         projects=tuple(args.project), runs=tuple(args.run), metrics=tuple(split_keys(args.metrics)),
         json=args.json, follow=not args.no_follow, until_done=args.until_done, every=args.every,
         since=parse_since(args.since) if args.since is not None else None, fail_on_alert=args.fail_on_alert,
+        system=args.system, logs=args.logs,
     )
     return run_tail(root_path(args.root), options, force_polling=args.poll or None, out=out)
 
@@ -60,7 +65,8 @@ TAIL = Command("tail", "print events as lines (headless; for pipes, CI, other pr
   runwatch tail --json | jq .           one JSON object per line (schema: tui/tail.py)
   runwatch tail --no-follow --since 1h  what happened in the last hour, then exit
   runwatch tail -r brisk-otter-7 --until-done   wait for a run; exit 1 if it fails
-  runwatch tail --until-done --fail-on-alert ERROR   ... or as soon as it alerts ERROR""",
+  runwatch tail --until-done --fail-on-alert ERROR   ... or as soon as it alerts ERROR
+  runwatch tail -r brisk-otter-7 --logs --system   its console and system samples too""",
                configure, run,
                description="Print every run start, logged step, state change (finished, failed with its\n"
                            "error, killed, crashed), tag and note edit, artifact and alert under ROOT, one per line.\n"

@@ -113,6 +113,8 @@ def run_cell(view: RunView, col: Column, now: float) -> tuple[str, str]:
         return fmt_duration(view.runtime), ""
     if name == "updated":
         return fmt_ago(view.updated_at, now), "dim"
+    if name == "gpu":
+        return view.gpu, ""
     if name in _TEXT_FIELDS:
         return one_line(column_value(view, col.key)), _TEXT_FIELDS[name]
     return "", ""
@@ -122,6 +124,7 @@ _FIELD_VALUES: dict[str, Callable[[RunView], Any]] = {
     "created": lambda v: v.created_at, "state": lambda v: v.state, "name": lambda v: v.name,
     "project": lambda v: v.project, "notes": lambda v: v.notes, "tags": lambda v: ",".join(v.tags),
     "step": lambda v: v.step, "runtime": lambda v: v.runtime, "updated": lambda v: v.updated_at,
+    "gpu": lambda v: v.gpu or None,
 }
 _TEXT_FIELDS = {"project": "dim", "tags": "tags", "notes": "notes"}  # field -> cell style
 

@@ -18,6 +18,7 @@ from typing import Any
 from logger.rundata import RunData
 
 from .stats import Decimator
+from .system_plots import gpu_cell
 
 clock = time.time  # the one clock the table reads; snapshot tests replace it
 
@@ -60,6 +61,7 @@ class RunView:
     sparks: dict[str, tuple[float, ...]] = field(default_factory=dict)
     skipped_frames: int = 0
     errors: tuple[str, ...] = ()
+    gpu: str = ""  # "GPU 97% 71/80G" from the latest system sample; "" without one
     serial: int = field(default_factory=itertools.count().__next__)  # unique per snapshot
 
     def summary_flat(self) -> dict[str, Any]:
@@ -142,6 +144,7 @@ class Snapshotter:
             sparks={key: self._spark(run, key) for key in self.metrics},
             skipped_frames=run.skipped_frames,
             errors=tuple(run.errors),
+            gpu=gpu_cell(getattr(run.extras.get("system"), "values", None)),
         )
 
     def _spark(self, run: RunData, key: str) -> tuple[float, ...]:

@@ -28,6 +28,7 @@ from .columns import (
 )
 from .runview import STATE_GLYPHS, RunView
 from .stats import hashable, mean_std
+from .system_plots import GPU_COLUMN
 
 ALL_BUT_SEED = ("*",)  # group_keys value: every config key except seeds
 AUTO_CONFIG_COLUMNS = 3  # config columns shown, when not grouping, for keys that vary
@@ -165,6 +166,9 @@ class TableModel:
             cols.append(Column(ColumnKey.config(key), one_line(key),
                                min(16, max(6, len(key) + 1)), True))
         for key in self.metrics:
+            if key == GPU_COLUMN:  # offered by the metric picker beside the logged keys
+                cols.append(Column(field("gpu"), "GPU", 16))
+                continue
             cols.append(Column(ColumnKey.metric(key), one_line(key),
                                VALUE_WIDTH + 1 + SPARK_WIDTH, True))
         cols += [Column(field("step"), "step", 7, True), Column(field("runtime"), "runtime", 8, True)]

@@ -39,6 +39,7 @@ from ..widgets.chart import Chart
 from ..widgets.info_text import files_text, members_text, overview_text, pairs_text
 from ..widgets.keybar import KeyBar
 from .edit import Editor
+from .logs import LogsPanel, SystemPanel
 from .pick import PickScreen
 
 MAX_CHARTS = 4
@@ -63,6 +64,9 @@ class DetailScreen(Screen[None]):
         Binding("3", "tab('config')", "config"),
         Binding("4", "tab('summary')", "summary"),
         Binding("5", "tab('files')", "files"),
+        Binding("6", "tab('logs')", "logs"),
+        Binding("7", "tab('system')", "system"),
+        Binding("8", "tab('media')", "media"),
         Binding("question_mark", "app.help", "help"),
         Binding("q", "app.quit", "quit"),
     ]
@@ -100,6 +104,10 @@ class DetailScreen(Screen[None]):
                     yield VerticalScroll(Static(id="info-summary"))
                 with TabPane("Files", id="files"):
                     yield VerticalScroll(Static(id="info-files"))
+                with TabPane("Logs", id="logs"):
+                    yield LogsPanel(self.store, self.paths[0])
+                with TabPane("System", id="system"):
+                    yield SystemPanel(self.store, self.paths[0])
                 with TabPane("Media", id="media"):  # logged images, tables, histograms, charts
                     from .media import MediaPanel
                     yield MediaPanel(self.store, self.paths[0])
@@ -127,7 +135,7 @@ class DetailScreen(Screen[None]):
         grid.styles.grid_size_rows = 1 if n <= 2 else 2
         if n == 2 and self.size.width < 100:
             grid.styles.grid_size_columns, grid.styles.grid_size_rows = 1, 2
-        for i, chart in enumerate(self.query(Chart)):
+        for i, chart in enumerate(self.query_one("#chart-grid").query(Chart)):
             chart.display = i < n
 
     def _title(self) -> None:
@@ -152,7 +160,7 @@ class DetailScreen(Screen[None]):
         versions = self._versions()
         tabs = self.query_one("#detail-tabs", TabbedContent)
         if tabs.active == "charts":
-            charts = [c for c in self.query(Chart) if c.display]
+            charts = [c for c in self.query_one("#chart-grid").query(Chart) if c.display]
             width = charts[0].size.width if charts else 80
             opts = ChartOptions(**{**self.opts.__dict__, "columns": max(16, (width - 10) * 2)})
             drawn = self._drawn if isinstance(self._drawn, tuple) else (None, None)
@@ -177,7 +185,7 @@ class DetailScreen(Screen[None]):
         self.app.call_from_thread(self._show, plots)
 
     def _show(self, plots: list[Plot]) -> None:
-        for chart, plot in zip(self.query(Chart), plots):
+        for chart, plot in zip(self.query_one("#chart-grid").query(Chart), plots):
             chart.plot = plot
         self.draws += 1
 

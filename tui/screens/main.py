@@ -24,6 +24,7 @@ from logger.textsafe import one_line
 
 from ..model.metric_choice import MetricChoice
 from ..model.store import RunStore, Views
+from ..model.system_plots import GPU_COLUMN, GPU_LABEL
 from ..model.table_model import ALL_BUT_SEED, Row, TableModel
 from ..widgets.filter_box import FilterBox
 from ..widgets.keybar import KeyBar
@@ -270,7 +271,7 @@ class MainScreen(Screen[None]):
         self.refresh_table()
 
     def action_metrics(self) -> None:
-        options = [(k, k) for k in self.store.metric_keys()]
+        options = [(k, k) for k in self.store.metric_keys()] + [(GPU_COLUMN, GPU_LABEL)]
 
         def done(picked: list[str] | None) -> None:
             if picked is not None:
