@@ -122,8 +122,9 @@ _FIELD_VALUES: dict[str, Callable[[RunView], Any]] = {
     "created": lambda v: v.created_at, "state": lambda v: v.state, "name": lambda v: v.name,
     "project": lambda v: v.project, "notes": lambda v: v.notes, "tags": lambda v: ",".join(v.tags),
     "step": lambda v: v.step, "runtime": lambda v: v.runtime, "updated": lambda v: v.updated_at,
+    "sweep": lambda v: v.sweep_id or "",
 }
-_TEXT_FIELDS = {"project": "dim", "tags": "tags", "notes": "notes"}  # field -> cell style
+_TEXT_FIELDS = {"project": "dim", "tags": "tags", "notes": "notes", "sweep": "dim"}  # field -> cell style
 
 
 def sortable(value: Any) -> tuple[int, Any]:

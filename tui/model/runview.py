@@ -60,6 +60,7 @@ class RunView:
     sparks: dict[str, tuple[float, ...]] = field(default_factory=dict)
     skipped_frames: int = 0
     errors: tuple[str, ...] = ()
+    sweep_id: str | None = None  # the sweep whose trial this run is (from its RunStart)
     serial: int = field(default_factory=itertools.count().__next__)  # unique per snapshot
 
     def summary_flat(self) -> dict[str, Any]:
@@ -142,6 +143,7 @@ class Snapshotter:
             sparks={key: self._spark(run, key) for key in self.metrics},
             skipped_frames=run.skipped_frames,
             errors=tuple(run.errors),
+            sweep_id=run.sweep_id,
         )
 
     def _spark(self, run: RunData, key: str) -> tuple[float, ...]:
