@@ -53,7 +53,7 @@ def init(project: str | None = None, name: str | None = None, notes: str | None 
     if os.environ.get("RUNWATCH_SWEEP_ID"):  # a sweep's trial: its agent set these (logger/sweeps)
         from .sweeps.trial import trial_init
 
-        project, id, seed = trial_init(project, id, seed)
+        project, id, resume, seed = trial_init(project, id, resume, seed)
     if mode == "disabled":
         run_d = DisabledRun(project=check_project(project), name=name, config=seed,
                             tags=check_tags(tags) if tags is not None else (), notes=notes,
