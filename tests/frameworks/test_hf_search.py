@@ -3,14 +3,14 @@ offline sweep whose trials are runs that name it, with the best trial's paramete
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
 
 import logger
 from tests.exec_support import ok, run_script
-
-pytestmark = pytest.mark.frameworks
+from tui.cli.runs import cmd_show
 
 SCRIPT = '''
 import json
@@ -56,6 +56,7 @@ print("BEST", json.dumps({"run_id": best.run_id, "objective": best.objective,
 '''
 
 
+@pytest.mark.frameworks
 def test_hf_hyperparameter_search_with_the_wandb_backend_runs_an_offline_sweep(tmp_path, root):
     pytest.importorskip("torch")
     pytest.importorskip("transformers")
@@ -75,3 +76,46 @@ def test_hf_hyperparameter_search_with_the_wandb_backend_runs_an_offline_sweep(t
     assert best["hyperparameters"]["learning_rate"] == pytest.approx(rates[best["run_id"]])
     objectives = [r.summary_flat().get("eval/loss") for r in runs]
     assert best["objective"] == pytest.approx(min(o for o in objectives if o is not None))
+
+
+def test_a_trials_second_init_continues_its_run_as_hfs_search_does(root):
+    """HF's _objective inits, its WandbCallback finishes that run and inits again to train
+    (without transformers here): one run per trial, the one its claim names, with the metric."""
+    import logger as wandb
+
+    config = {"method": "grid", "metric": {"name": "eval/loss", "goal": "minimize"},
+              "parameters": {"learning_rate": {"values": [0.1, 0.2]}}}
+    sid = wandb.sweep(config, project="hp")
+
+    def objective() -> None:
+        run = wandb.run if wandb.run else wandb.init()
+        run.config.update({"assignments": {}, "metric": "eval/loss"})
+        wandb.finish()  # WandbCallback.on_train_begin in a search
+        again = wandb.init(project="huggingface", name=run.name, group="out")
+        assert again.id == run.id
+        wandb.log({"eval/loss": wandb.config["learning_rate"]})
+
+    wandb.agent(sid, function=objective)
+    runs = list(wandb.Api().runs("hp"))
+    assert len(runs) == 2 and {r.sweep_id for r in runs} == {sid}
+    assert sorted(r.summary_flat()["eval/loss"] for r in runs) == [0.1, 0.2]
+    best = wandb.Api().sweep(f"hp/{sid}").best_run()
+    assert best.config["learning_rate"] == 0.1
+
+
+def test_an_older_run_finds_its_sweep_in_the_claims(root):
+    """Runs written before RunStart had sweep_id: Api and `show` read the sweep's claims."""
+    import logger as wandb
+    from logger.sweeps.store import create_exclusive, find_sweep
+    from tests.test_tui_support import write_run
+
+    sid = wandb.sweep({"method": "grid", "parameters": {"x": {"values": [1]}}}, project="proj")
+    write_run(root, "oldrun")  # its RunStart has no sweep_id
+    claims = find_sweep(root, sid).dir / "claims"
+    assert create_exclusive(claims / "t000000.g0.json",
+                            {"trial": "t000000", "gen": 0, "params": {"x": 1}, "run_id": "oldrun"})
+    (run,) = wandb.Api().runs("proj")
+    assert run._data.sweep_id is None and run.sweep_id == sid
+    out = io.StringIO()
+    cmd_show("proj/oldrun", str(root), True, out)
+    assert json.loads(out.getvalue())["sweep"] == f"proj/{sid}"
