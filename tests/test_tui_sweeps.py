@@ -13,6 +13,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from textual.widgets import Static
 
 import logger
 from logger.reader import RootReader
@@ -25,6 +26,7 @@ from tui.screens.main import MainScreen
 from tui.screens.pick import PickScreen
 from tui.screens.sweeps import SweepsScreen
 from tui.widgets.run_table import RunTable
+from tui.widgets.status_line import StatusLine
 
 SWEEP = """
 import sys
@@ -102,6 +104,8 @@ async def test_sweep_column_filter_term_and_grouping(swept):
         groups = sorted(len(r.group.runs) for r in screen.model.rows if r.group is not None)
         assert groups == [1, 6]
         assert any(f"sweep={sweep_id}" in r.group.label for r in screen.model.rows if r.group)
+        status = str(screen.query_one(StatusLine).render())
+        assert "group: sweep" in status and "@" not in status
 
 
 async def test_sweeps_screen_shows_progress_best_and_opens_importance(swept):
@@ -119,10 +123,11 @@ async def test_sweeps_screen_shows_progress_best_and_opens_importance(swept):
         assert row.id == sweep_id and row.counts == {"finished": 5, "failed": 1}
         table = sweeps.query_one("#sweeps-table")
         cells = [str(c) for c in table.get_row_at(0)]
-        assert cells[3:8] == ["5", "0", "1", "0", "0"]  # done, running, failed, stopped, other
-        assert cells[8] == "loss (min)" and cells[9] == "0.001"
-        assert "lr=0.001" in cells[10] and "opt=sgd" in cells[10]
-        await pilot.press("enter")
+        assert cells[1:6] == ["5", "0", "1", "0", "0"]  # done, running, failed, stopped, other
+        assert cells[6] == "loss (min)" and cells[7] == "0.001"
+        best = str(sweeps.query_one("#sweeps-best", Static).render())
+        assert "best loss = 0.001" in best and "lr=0.001 opt=sgd" in best
+        await pilot.press("i")
         imp = pilot.app.screen
         assert isinstance(imp, ImportanceScreen)
         assert imp.metric == "loss" and len(imp.runs()) == 6
@@ -130,3 +135,5 @@ async def test_sweeps_screen_shows_progress_best_and_opens_importance(swept):
                                            if v.sweep_id == sweep_id)
         await pilot.press("escape")
         assert pilot.app.screen is sweeps
+        await pilot.press("enter")  # the table's enter opens it too
+        assert isinstance(pilot.app.screen, ImportanceScreen)

@@ -3,7 +3,7 @@
 Per sweep: done / running / failed / stopped trials (from its claim and result records,
 logger/sweeps), the best value of its metric so far (the runs' live summaries from the
 RunStore, else the agents' recorded results) and that trial's parameters. Enter opens the
-importance and parallel-coordinates screen on the sweep's runs.
+importance and parallel-coordinates screen (i or enter) on the sweep's runs.
 """
 
 from __future__ import annotations
@@ -93,22 +93,37 @@ def row_cells(row: SweepRow, views: Views) -> list[Text]:
     """The table's cells for one sweep, every string from a file made safe."""
     counts = dict(row.counts)
     other = sum(n for s, n in counts.items() if s not in COUNTED)
-    cells = [Text(one_line(f"{row.project}/{row.id}")), Text(one_line(row.method)),
-             Text(one_line(row.control if row.control != "resume" else "active"))]
+    cells = [Text(one_line(f"{row.project}/{row.id}"))]
     cells += [Text(str(counts.get(s, 0))) for s in COUNTED]
     cells.append(Text(str(other)))
-    if row.error:
-        return [*cells, Text(""), Text(""), Text(one_line(row.error), style="red")]
-    best = best_trial(row, views)
+    best = best_trial(row, views) if not row.error else None
     metric = f"{one_line(row.metric)} ({'max' if row.goal == 'maximize' else 'min'})" if row.metric else "-"
-    params = " ".join(f"{one_line(k)}={fmt_number(v)}" for k, v in (best[1] if best else {}).items())
-    return [*cells, Text(metric), Text(fmt_number(best[0]) if best else "-"), Text(params)]
+    cells += [Text(metric), Text(fmt_number(best[0]) if best else "-")]
+    return [*cells, Text(one_line(row.method)),
+            Text(one_line(row.control if row.control != "resume" else "active"))]
+
+
+def best_line(row: SweepRow, views: Views) -> Text:
+    """Under the table, for the sweep at the cursor: its best trial's parameters (or its error)."""
+    text = Text()
+    text.append(one_line(f"{row.project}/{row.id}"), style="bold")
+    if row.error:
+        text.append(f"  unreadable: {one_line(row.error)}", style="red")
+        return text
+    best = best_trial(row, views)
+    if best is None:
+        text.append(f"  no trial has logged {one_line(row.metric)} yet" if row.metric
+                    else "  has no metric to rank its trials by")
+        return text
+    text.append(f"  best {one_line(row.metric or '')} = {fmt_number(best[0])} with  ")
+    text.append(" ".join(f"{one_line(k)}={fmt_number(v)}" for k, v in best[1].items()))
+    return text
 
 
 class SweepsScreen(Screen[None]):
     BINDINGS = [
         Binding("escape,backspace", "back", "back"),
-        Binding("enter", "importance", "importance"),
+        Binding("i", "importance", "importance (enter)"),
         Binding("question_mark", "app.help", "help"),
         Binding("q", "app.quit", "quit"),
     ]
@@ -122,12 +137,13 @@ class SweepsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(id="sweeps-title")
         yield DataTable(id="sweeps-table", cursor_type="row", zebra_stripes=True)
+        yield Static(id="sweeps-best")
         yield KeyBar()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("sweep", "method", "state", "done", "running", "failed", "stopped",
-                          "other", "metric", "best", "best trial's parameters")
+        table.add_columns("sweep", "done", "running", "failed", "stopped", "other", "metric",
+                          "best", "method", "state")
         self._unsubscribe = self.store.subscribe(lambda _views: self._draw())
         self.set_interval(REREAD_INTERVAL, self.reread)
         self.reread()
@@ -158,6 +174,20 @@ class SweepsScreen(Screen[None]):
             table.add_row(*row_cells(row, self.store.views), key=f"{row.project}/{row.id}")
         if self.rows:
             table.move_cursor(row=min(cursor, len(self.rows) - 1))
+        self._show_best()
+
+    def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
+        self._show_best()
+
+    def _show_best(self) -> None:
+        row = self.current()
+        best = best_line(row, self.store.views) if row is not None else Text("")
+        self.query_one("#sweeps-best", Static).update(best)
+
+    def current(self) -> SweepRow | None:
+        """The sweep at the cursor."""
+        cursor = self.query_one(DataTable).cursor_row
+        return self.rows[cursor] if self.rows and 0 <= cursor < len(self.rows) else None
 
     def on_data_table_row_selected(self, _event: DataTable.RowSelected) -> None:
         self.action_importance()  # enter on the table (which takes enter before the screen)
@@ -166,10 +196,9 @@ class SweepsScreen(Screen[None]):
         """Parameter importance and parallel coordinates over the chosen sweep's runs."""
         from .importance import ImportanceScreen
 
-        table = self.query_one(DataTable)
-        if not self.rows or not 0 <= table.cursor_row < len(self.rows):
+        row = self.current()
+        if row is None:
             return
-        row = self.rows[table.cursor_row]
         self.app.push_screen(ImportanceScreen(self.store, row.paths, metric=row.metric or None))
 
     def action_back(self) -> None:
