@@ -137,3 +137,20 @@ async def test_sweeps_screen_shows_progress_best_and_opens_importance(swept):
         assert pilot.app.screen is sweeps
         await pilot.press("enter")  # the table's enter opens it too
         assert isinstance(pilot.app.screen, ImportanceScreen)
+
+
+def test_sweep_rows_escape_what_the_files_say():
+    """Names, values and errors from a sweep's files reach the terminal as escaped text."""
+    from tui.screens.sweeps import SweepRow, best_line, row_cells
+
+    evil = "\x1b[2J\x1b]0;pwn\x07"
+    row = SweepRow("s1" + evil, "proj", "grid" + evil, "stop", "loss" + evil, "minimize",
+                   {"finished": 1, evil: 2},
+                   [{"trial": "t0", "run_id": "r" + evil, "params": {"lr" + evil: evil},
+                     "metric": 0.5}])
+    texts = [c.plain for c in row_cells(row, {})] + [best_line(row, {}).plain]
+    assert texts[1:6] == ["1", "0", "0", "0", "2"] and texts[7] == "0.5"
+    assert all("\x1b" not in t and "\x07" not in t for t in texts)
+    broken = SweepRow("s2", "proj", "?", "?", None, "minimize", {}, error="bad" + evil)
+    line = best_line(broken, {}).plain
+    assert "unreadable" in line and "\x1b" not in line
