@@ -90,7 +90,7 @@ async def test_sweep_column_filter_term_and_grouping(swept):
     async with RunwatchApp(root).run_test(size=(140, 30)) as pilot:
         screen = await started(pilot)
         table = screen.query_one(RunTable)
-        assert "sweep" in table.render_line(0).text
+        await wait_for(pilot, lambda: "sweep" in table.render_line(0).text)  # drawn, under load too
         assert any(sweep_id[:8] in table.render_line(y).text for y in range(1, 8))
         await pilot.press("slash", *f"sweep:{sweep_id}", "enter")
         assert len(screen.model.visible_runs) == 6
