@@ -67,6 +67,18 @@ class Run(MediaReads):  # file(), load_table(), alerts, charts: logger/media/rea
     summary = property(lambda self: editable(self, "summary", lambda: self._data.summary))
     group = property(lambda self: self._data.group)
     job_type = property(lambda self: self._data.job_type)
+
+    @property
+    def sweep_id(self) -> str | None:
+        """The sweep whose trial this run is: from its start, or (older runs) the sweep's claims."""
+        if self._data.sweep_id is not None:
+            return str(self._data.sweep_id)
+        from pathlib import Path
+
+        from .sweeps.store import sweep_of_run
+
+        found = sweep_of_run(Path(self._root), self.project, self.id)
+        return found[0] if found else None
     exit_code = property(lambda self: self._data.exit_code)
     error = property(lambda self: self._data.error)
     display_name = property(lambda self: self.name)

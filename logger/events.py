@@ -76,6 +76,7 @@ class RunStart(Event, tag="run"):
     resumed: bool
     time: float
     follows: list[str] = []  # a resume: the segment files that were there when it started
+    sweep_id: str | None = None  # the sweep whose trial this run is (logger/sweeps); None in older runs
 
 
 class ConfigUpdate(Event, tag="config"):

@@ -27,6 +27,7 @@ class FilterError(ValueError):
 _ALIASES = {
     "display_name": "name", "displayName": "name", "createdAt": "created_at",
     "jobType": "job_type", "summary_metrics": "summary", "tag": "tags",
+    "sweep": "sweep_id",
 }
 
 
@@ -50,7 +51,8 @@ def field(run: Any, key: str) -> Any:
         return _lookup(run.summary, rest)
     if rest:
         return _MISSING
-    if head in ("name", "state", "group", "job_type", "notes", "id", "project", "created_at"):
+    if head in ("name", "state", "group", "job_type", "notes", "id", "project", "created_at",
+                "sweep_id"):
         return getattr(run, head, _MISSING)
     if head == "tags":
         return list(run.tags)
@@ -244,6 +246,8 @@ def parse_filter(text: str, config_keys: set[str] | None = None) -> dict[str, An
         value: Any = raw if mongo_op == "$regex" else parse_value(raw)
         if key in ("tag", "tags"):
             key = "tags"
+        elif key in ("sweep", "sweep_id"):  # an id, never a number; "project/id" as printed
+            key, value = "sweep_id", raw.rsplit("/", 1)[-1] if mongo_op != "$regex" else raw
         elif key not in _PLAIN_FIELDS and not key.startswith(("config.", "summary.")):
             if config_keys is None or key in config_keys:
                 key = f"config.{key}"

@@ -152,7 +152,7 @@ class RunData:
             return self._derived
         d: dict[str, Any] = {
             "name": self.id, "notes": None, "tags": (), "group": None, "job_type": None,
-            "config": {}, "start": None, "metrics": {}, "summary_set": {}, "summary_removed": {},
+            "sweep_id": None, "config": {}, "start": None, "metrics": {}, "summary_set": {}, "summary_removed": {},
         }
         self._apply_script_events(d)
         self._apply_labels(d)
@@ -170,6 +170,7 @@ class RunData:
                 if d["start"] is None or (d["start"].resumed and not e.resumed):
                     d["start"] = e
                 d.update(group=e.group, job_type=e.job_type)
+                d["sweep_id"] = e.sweep_id or d["sweep_id"]  # a resume started by hand keeps it
                 d["config"] = deep_merge(d["config"], e.config)
             elif kind is ev.ConfigUpdate:
                 d["config"] = deep_merge(d["config"], e.values)
@@ -256,6 +257,7 @@ class RunData:
     tags = property(lambda self: self._meta_state()["tags"])
     group = property(lambda self: self._meta_state()["group"])
     job_type = property(lambda self: self._meta_state()["job_type"])
+    sweep_id = property(lambda self: self._meta_state()["sweep_id"])  # None before RunStart had it
     config = property(lambda self: self._meta_state()["config"])
     metrics = property(lambda self: self._meta_state()["metrics"])
 

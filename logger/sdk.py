@@ -53,7 +53,7 @@ def init(project: str | None = None, name: str | None = None, notes: str | None 
     if os.environ.get("RUNWATCH_SWEEP_ID"):  # a sweep's trial: its agent set these (logger/sweeps)
         from .sweeps.trial import trial_init
 
-        project, id, seed = trial_init(project, id, seed)
+        project, id, resume, seed = trial_init(project, id, resume, seed)
     if mode == "disabled":
         run_d = DisabledRun(project=check_project(project), name=name, config=seed,
                             tags=check_tags(tags) if tags is not None else (), notes=notes,
@@ -112,7 +112,7 @@ def _start(project: Any, name: Any, notes: Any, tags: Any, config: dict[str, Any
             last_values=values,
             meta={"command": [safe_str(a) for a in sys.argv], "python": sys.version.split()[0],
                   "cwd": safe_str(cwd), "git_commit": commit, "git_branch": branch,
-                  "follows": follows},
+                  "follows": follows, "sweep_id": _sweep_id()},
             on_finish=_on_finish,
         )
         if previous is not None:
@@ -124,13 +124,18 @@ def _start(project: Any, name: Any, notes: Any, tags: Any, config: dict[str, Any
                 run.notes = given["notes"]
             if given["tags"] is not None:
                 run.tags = given["tags"]
-        run.sweep_id = os.environ.get("RUNWATCH_SWEEP_ID") or os.environ.get("WANDB_SWEEP_ID") or None
+        run.sweep_id = _sweep_id()
         _active.append(run)
         _publish(run)
         # Only now does the run become visible (its start reaches the file): a SIGTERM from
         # here on finds it in _active and records it as killed.
         run._writer.flush()
     return run
+
+
+def _sweep_id() -> str | None:
+    """The sweep whose trial this is: its agent's variable, or W&B's (recorded in RunStart)."""
+    return os.environ.get("RUNWATCH_SWEEP_ID") or os.environ.get("WANDB_SWEEP_ID") or None
 
 
 def _cwd() -> str:

@@ -26,7 +26,8 @@ def sweep(sweep: dict[str, Any] | Callable[[], dict[str, Any]], entity: str | No
     """Create a sweep (W&B's `wandb.sweep`) and return its id."""
     raw = sweep() if callable(sweep) else sweep
     config = check_config(raw)
-    project = check_project(project or raw.get("project"))
+    # W&B's order: the argument, the configuration's project, then $WANDB_PROJECT
+    project = check_project(project or raw.get("project") or os.environ.get("WANDB_PROJECT") or None)
     root = resolve_root(dir)
     return Sweep.create(root, project, config).id
 

@@ -150,6 +150,8 @@ def cmd_show(ref: str, root_arg: str | None, as_json: bool, out: TextIO) -> int:
              "size": a.size, "aliases": a.aliases} for a in r.artifacts]
         record["files"] = [{"path": f.path, "policy": f.policy, "size": f.size} for f in r.files]
         record["start"] = _start_fields(r)
+        sweep = _sweep_of(r)[0]
+        record["sweep"] = f"{r.project}/{sweep}" if sweep else None
         out.write(json_line(record))
         return 0
     out.write("".join(show_lines(r)))
@@ -197,18 +199,26 @@ def _meta(r: RunData) -> list[tuple[str, Any]]:
         if value is not None:
             meta.append((key.replace("_", " "), " ".join(value) if key == "command" else value))
     meta.append(("directory", str(r.dir)))
-    if (r.dir.parent / "sweeps").is_dir():  # a trial of a sweep in its project (logger/sweeps)
-        from logger.sweeps.store import sweep_of_run
-
-        sweep = sweep_of_run(r.dir.parent.parent, r.project, r.id)
-        if sweep is not None:
-            meta.append(("sweep", f"{r.project}/{sweep[0]}"))
-            if sweep[1]:
-                meta.append(("sweep stopped", sweep[1]))
+    sweep, stopped = _sweep_of(r)
+    if sweep is not None:
+        meta.append(("sweep", f"{r.project}/{sweep}"))
+        if stopped:
+            meta.append(("sweep stopped", stopped))
     if r.skipped_frames:
         meta.append(("damaged frames", f"{r.skipped_frames} skipped while reading"))
     meta += [("unreadable", err) for err in r.errors]
     return meta
+
+
+def _sweep_of(r: RunData) -> tuple[str | None, str | None]:
+    """(sweep id, why the sweep stopped the run): the run's start names its sweep; older runs
+    are found in the sweep's claims (logger/sweeps/store.py), which also say why one stopped."""
+    found = None
+    if (r.dir.parent / "sweeps").is_dir():
+        from logger.sweeps.store import sweep_of_run
+
+        found = sweep_of_run(r.dir.parent.parent, r.project, r.id)
+    return (r.sweep_id or (found[0] if found else None)), (found[1] if found else None)
 
 
 def _stored(r: RunData) -> list[str]:

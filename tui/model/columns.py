@@ -125,8 +125,9 @@ _FIELD_VALUES: dict[str, Callable[[RunView], Any]] = {
     "project": lambda v: v.project, "notes": lambda v: v.notes, "tags": lambda v: ",".join(v.tags),
     "step": lambda v: v.step, "runtime": lambda v: v.runtime, "updated": lambda v: v.updated_at,
     "gpu": lambda v: v.gpu or None,
+    "sweep": lambda v: v.sweep_id or "",
 }
-_TEXT_FIELDS = {"project": "dim", "tags": "tags", "notes": "notes"}  # field -> cell style
+_TEXT_FIELDS = {"project": "dim", "tags": "tags", "notes": "notes", "sweep": "dim"}  # field -> cell style
 
 
 def sortable(value: Any) -> tuple[int, Any]:

@@ -62,6 +62,7 @@ class RunView:
     skipped_frames: int = 0
     errors: tuple[str, ...] = ()
     gpu: str = ""  # "GPU 97% 71/80G" from the latest system sample; "" without one
+    sweep_id: str | None = None  # the sweep whose trial this run is (from its RunStart)
     serial: int = field(default_factory=itertools.count().__next__)  # unique per snapshot
 
     def summary_flat(self) -> dict[str, Any]:
@@ -145,6 +146,7 @@ class Snapshotter:
             skipped_frames=run.skipped_frames,
             errors=tuple(run.errors),
             gpu=gpu_cell(getattr(run.extras.get("system"), "values", None)),
+            sweep_id=run.sweep_id,
         )
 
     def _spark(self, run: RunData, key: str) -> tuple[float, ...]:

@@ -31,6 +31,7 @@ from .stats import hashable, mean_std
 from .system_plots import GPU_COLUMN
 
 ALL_BUT_SEED = ("*",)  # group_keys value: every config key except seeds
+SWEEP = "@sweep"  # a group_keys entry: the run's sweep, not a config key
 AUTO_CONFIG_COLUMNS = 3  # config columns shown, when not grouping, for keys that vary
 _UNSEEN = object()
 
@@ -80,6 +81,7 @@ class TableModel:
         self._varying: set[str] = set()
         self._key_runs: dict[str, int] = {}
         self._config_runs = 0
+        self.has_sweeps = False  # some run is a sweep's trial: the sweep column shows
 
     # -- input -------------------------------------------------------------------------------
     def update(self, views: dict[str, RunView]) -> None:
@@ -89,6 +91,7 @@ class TableModel:
                 self._epoch += 1
                 self._note_config(view.config_flat, new_run=old is None)
             self.views[path] = view
+            self.has_sweeps = self.has_sweeps or view.sweep_id is not None
 
     def _note_config(self, flat: dict[str, Any], new_run: bool) -> None:
         """Track which config keys vary, incrementally (10k runs: O(new), not O(all))."""
@@ -132,7 +135,7 @@ class TableModel:
     # -- columns -----------------------------------------------------------------------------
     def config_columns(self) -> tuple[str, ...]:
         if self.group_keys and self.group_keys != ALL_BUT_SEED:
-            return self.group_keys
+            return tuple(k for k in self.group_keys if k != SWEEP)
         if self._config_epoch != self._epoch:
             self._config_epoch = self._epoch
             self._config_cols = self.varying_keys(AUTO_CONFIG_COLUMNS if not self.group_keys else 6)
@@ -162,6 +165,8 @@ class TableModel:
         # Most telling first: at 120 columns, state, name, config and metrics are in view.
         field = ColumnKey.field
         cols = [Column(field("state"), "state", 10), Column(field("name"), "name", 22)]
+        if self.has_sweeps:
+            cols.append(Column(field("sweep"), "sweep", 10))
         for key in self.config_columns():
             cols.append(Column(ColumnKey.config(key), one_line(key),
                                min(16, max(6, len(key) + 1)), True))
@@ -248,15 +253,15 @@ class TableModel:
             gkey = tuple(sorted((k, repr(hashable(v))) for k, v in items.items()))
             shown = {k: items.get(k) for k in self.config_columns()}
             return gkey, shown
-        values = {k: flat.get(k) for k in self.group_keys}
+        values = {k: view.sweep_id if k == SWEEP else flat.get(k) for k in self.group_keys}
         return tuple(repr(hashable(v)) for v in values.values()), values
 
     @staticmethod
     def _group_label(values: dict[str, Any]) -> str:
         if not values:
             return "(same config)"
-        return " ".join(f"{one_line(k)}={fmt_number(v) if v is not None else '-'}"
-                        for k, v in values.items())
+        return " ".join(f"{one_line('sweep' if k == SWEEP else k)}="
+                        f"{fmt_number(v) if v is not None else '-'}" for k, v in values.items())
 
     def _sorted(self, views: list[RunView]) -> list[RunView]:
         key = self.sort_key
@@ -319,6 +324,9 @@ class TableModel:
             elif kind == "config":
                 value = group.values.get(arg, group.runs[0].config_flat.get(arg))
                 out.append((fmt_number(value) if value is not None else "", "group"))
+            elif key == "sweep":
+                sweeps = {v.sweep_id for v in group.runs}
+                out.append((one_line(sweeps.pop() or "") if len(sweeps) == 1 else "", "dim"))
             elif key == "step":
                 steps = [v.step for v in group.runs if v.step is not None]
                 out.append((str(max(steps)) if steps else "", "group"))

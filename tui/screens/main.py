@@ -25,7 +25,7 @@ from logger.textsafe import one_line
 from ..model.metric_choice import MetricChoice
 from ..model.store import RunStore, Views
 from ..model.system_plots import GPU_COLUMN, GPU_LABEL
-from ..model.table_model import ALL_BUT_SEED, Row, TableModel
+from ..model.table_model import ALL_BUT_SEED, SWEEP, Row, TableModel
 from ..widgets.filter_box import FilterBox
 from ..widgets.keybar import KeyBar
 from ..widgets.run_table import RunTable
@@ -66,6 +66,7 @@ class MainScreen(Screen[None]):
         Binding("t", "tags", "tags"),
         Binding("n", "notes", "notes"),
         Binding("i", "importance", "importance"),
+        Binding("w", "sweeps", "sweeps"),
         Binding("question_mark", "app.help", "help"),
         Binding("q", "app.quit", "quit"),
     ]
@@ -249,7 +250,7 @@ class MainScreen(Screen[None]):
         self.refresh_table()
 
     def action_group(self) -> None:
-        options = [("*", "all keys except seed (collapse repeats)")]
+        options = [("*", "all keys except seed (collapse repeats)"), (SWEEP, "sweep (each sweep's trials)")]
         options += [(k, k) for k in self.model.all_config_keys()]
         current = list(self.model.group_keys)
 
@@ -260,7 +261,7 @@ class MainScreen(Screen[None]):
             self.model.collapsed.clear()
             self.refresh_table()
 
-        self.app.push_screen(PickScreen("Group by config keys (none: no grouping)", options,
+        self.app.push_screen(PickScreen("Group by sweep or config keys (none: no grouping)", options,
                                         current, multi=True), done)
 
     def action_fold(self) -> None:
@@ -330,3 +331,8 @@ class MainScreen(Screen[None]):
 
         paths = [v.path for v in self.model.visible_runs]
         self.app.push_screen(ImportanceScreen(self.store, paths))
+
+    def action_sweeps(self) -> None:
+        from .sweeps import SweepsScreen
+
+        self.app.push_screen(SweepsScreen(self.store))

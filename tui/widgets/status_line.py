@@ -8,7 +8,7 @@ from textual.widgets import Static
 from logger.textsafe import safe_text
 
 from ..model.store import RunStore
-from ..model.table_model import ALL_BUT_SEED, TableModel
+from ..model.table_model import ALL_BUT_SEED, SWEEP, TableModel
 
 
 class StatusLine(Static):
@@ -34,7 +34,8 @@ def status_text(m: TableModel, store: RunStore) -> Text:
         text.append("  filter: ", style="bold")
         text.append(safe_text(m.filter_text))
     if m.group_keys:
-        keys = "all but seed" if m.group_keys == ALL_BUT_SEED else ",".join(m.group_keys)
+        keys = "all but seed" if m.group_keys == ALL_BUT_SEED else ",".join(
+            "sweep" if k == SWEEP else k for k in m.group_keys)
         text.append("  group: ", style="bold")
         text.append(safe_text(keys))
     if m.marked:
