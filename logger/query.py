@@ -45,8 +45,10 @@ def field(run: Any, key: str) -> Any:
         return _MISSING
     if head == "summary":
         flat = run.summary_flat() if hasattr(run, "summary_flat") else None
-        if flat is not None and rest in flat:
-            return flat[rest]
+        if flat is not None:
+            value = _summary_value(flat, rest)
+            if value is not _MISSING:
+                return value
         return _lookup(run.summary, rest)
     if rest:
         return _MISSING
@@ -54,6 +56,32 @@ def field(run: Any, key: str) -> Any:
         return getattr(run, head, _MISSING)
     if head == "tags":
         return list(run.tags)
+    return _MISSING
+
+
+def summary_value(flat: dict[str, Any], key: str) -> Any:
+    """The value a summary key names, as the table shows it (None when absent): `val/loss` is
+    its define_metric aggregate (the first part of {"min": 0.4, "max": 0.9}: 0.4), and
+    `val/loss.min` one part of it, the name `shown_summary` gives it."""
+    value = _summary_value(flat, key)
+    return None if value is _MISSING else value
+
+
+def shown_summary(flat: dict[str, Any]) -> dict[str, Any]:
+    """A flat summary under the names every screen uses: logger.flat's rule, so the aggregate
+    {"min": 0.4} of val/loss reads as key `val/loss.min` (media JSON stays one value)."""
+    return flatten(flat)
+
+
+def _summary_value(flat: dict[str, Any], key: str) -> Any:
+    if key in flat:
+        value = flat[key]
+        if type(value) is dict and value and "_type" not in value:
+            return next(iter(value.values()))  # define_metric(summary="min,max") and friends
+        return value
+    head, dot, part = key.rpartition(".")
+    if dot and type(flat.get(head)) is dict and part in flat[head]:
+        return flat[head][part]
     return _MISSING
 
 

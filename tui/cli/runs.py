@@ -9,10 +9,10 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, TextIO
 
-from logger.query import FilterError, compile_filter
+from logger.flat import flatten
+from logger.query import FilterError, compile_filter, shown_summary, summary_value
 from logger.rundata import RunData
 from logger.textsafe import safe_text
-from logger.values import flatten_into
 
 from ..fmt import fmt_duration, fmt_state, fmt_value, iso_time, json_line, short
 from .common import CliError, no_runs_message, open_run, read_all, root_path
@@ -79,10 +79,17 @@ def cmd_ls(root: Path, filter_text: str, projects: list[str], metrics: list[str]
         rows.append([
             fmt_state(r.state), short(f"{r.project}/{r.name}", 40), short(r.id, 20),
             "" if r.step is None else str(r.step), fmt_duration(r.runtime),
-            *(fmt_value(summary[k], 16) if k in summary else "-" for k in keys),
+            *(_metric_text(summary, k) for k in keys),
         ])
     out.write(table(rows))
     return 0
+
+
+def _metric_text(summary: dict[str, Any], key: str) -> str:
+    """A summary value as the app's table shows it: `val/loss` its define_metric aggregate,
+    `val/loss.min` that part; "-" when the run has not logged it (never nan)."""
+    value = summary_value(summary, key)
+    return "-" if value is None and key not in summary else fmt_value(value, 16)
 
 
 def _sweep_runs(root: Path, sweep: str) -> set[tuple[str, str]]:
@@ -122,7 +129,7 @@ def run_record(r: RunData) -> dict[str, Any]:
         "runtime": round(r.runtime, 3), "created": iso_time(r.created_at),
         "updated": iso_time(r.updated_at or None), "tags": list(r.tags), "notes": r.notes,
         "group": r.group, "job_type": r.job_type, "config": r.config,
-        "summary": r.summary_flat(), "path": str(r.dir),
+        "summary": shown_summary(r.summary_flat()), "path": str(r.dir),
     }
 
 
@@ -233,23 +240,10 @@ def _section(title: str) -> str:
 
 
 def _mapping(title: str, values: dict[str, Any]) -> list[str]:
-    flat: dict[str, Any] = {}
-    flatten_into(flat, values, "", {})
-    # nested config dicts are flattened one more level: W&B shows "optimizer.lr"
-    flat = _flatten_all(flat)
+    flat = flatten(values)  # the one flattening: "optimizer.lr", "val/loss.min"
     lines = [_section(title)]
     if not flat:
         return [*lines, "  (none)\n"]
     width = min(40, max(len(short(k, 40)) for k in flat))
     lines += [f"  {short(k, 40):<{width}}  {fmt_value(v, 120, fixed=False)}\n" for k, v in flat.items()]
     return lines
-
-
-def _flatten_all(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in values.items():
-        if isinstance(v, dict) and v and "_type" not in v:  # media JSON stays one value
-            out.update(_flatten_all(v, f"{prefix}{k}."))
-        else:
-            out[prefix + k] = v
-    return out

@@ -86,8 +86,7 @@ def column_value(view: RunView, key: ColumnKey) -> Any:
     if key.kind == "config":
         return view.config_flat.get(name)
     if key.kind == "metric":
-        v = view.metric(name)
-        return None if math.isnan(v) else v
+        return view.metric_value(name)
     return _FIELD_VALUES[name](view) if name in _FIELD_VALUES else None
 
 
@@ -98,7 +97,8 @@ def run_cell(view: RunView, col: Column, now: float) -> tuple[str, str]:
         value = view.config_flat.get(name)
         return ("" if value is None and name not in view.config_flat else fmt_number(value)), ""
     if kind == "metric":
-        text = fmt_number(view.metric(name))
+        value = view.metric_value(name)  # blank when not logged yet; nan only when logged
+        text = "" if value is None else fmt_number(value)
         spark = sparkline(view.sparks.get(name, ()), SPARK_WIDTH)
         return f"{text:>{VALUE_WIDTH}} {spark}", "metric"
     if name == "state":

@@ -12,6 +12,7 @@ from typing import Any
 
 import msgspec
 
+from logger.query import shown_summary
 from logger.rundata import RunData
 from logger.textsafe import safe_text
 
@@ -93,7 +94,7 @@ def run_info(run: RunData) -> RunInfo:
         overview=_overview(run), warnings=tuple(warnings), rewritten=rewritten,
         notes=safe_text(run.notes or "-", newlines=True),
         error=safe_text(run.error, newlines=True) if run.error else None,
-        config=_flat_pairs(flatten(run.config)), summary=_flat_pairs(run.summary_flat()),
+        config=_flat_pairs(flatten(run.config)), summary=_flat_pairs(shown_summary(run.summary_flat())),
         artifacts=artifacts, files=files)
 
 

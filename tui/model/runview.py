@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from logger.query import summary_value
 from logger.rundata import RunData
 
 from .stats import Decimator
@@ -76,11 +77,15 @@ class RunView:
 
     def metric(self, key: str) -> float:
         """The last value of a summary key as a float, NaN when absent or not a number."""
-        value = self.summary.get(key)
-        if isinstance(value, dict):  # define_metric(summary="min") and friends
-            value = next(iter(value.values()), None)
+        value = self.metric_value(key)
+        return math.nan if value is None else value
+
+    def metric_value(self, key: str) -> float | None:
+        """What the table shows for a metric: None when not logged (a blank cell), NaN only
+        for a logged NaN; `val/loss` is its define_metric aggregate, `val/loss.min` one part."""
+        value = summary_value(self.summary, key)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return math.nan
+            return None
         return float(value)
 
 

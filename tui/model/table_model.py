@@ -165,13 +165,22 @@ class TableModel:
             cols.append(Column(ColumnKey.config(key), one_line(key),
                                min(16, max(6, len(key) + 1)), True))
         for key in self.metrics:
-            cols.append(Column(ColumnKey.metric(key), one_line(key),
+            cols.append(Column(ColumnKey.metric(key), one_line(self.metric_label(key)),
                                VALUE_WIDTH + 1 + SPARK_WIDTH, True))
         cols += [Column(field("step"), "step", 7, True), Column(field("runtime"), "runtime", 8, True)]
         cols.append(Column(field("updated"), "updated", 8, True))
         cols += [Column(field("tags"), "tags", 16), Column(field("notes"), "notes", 24)]
         cols.append(Column(field("project"), "project", 12))
         return cols
+
+    def metric_label(self, key: str) -> str:
+        """A metric column's name: `val/loss.min` when the runs summarise val/loss with
+        define_metric (the cell shows that aggregate), else the key as logged."""
+        for view in self.views.values():
+            value = view.summary.get(key)
+            if type(value) is dict and value and "_type" not in value:
+                return f"{key}.{next(iter(value))}"
+        return key
 
     def sort_options(self) -> list[tuple[ColumnKey, str]]:
         """(column key, label) of everything the table can sort by."""
@@ -321,12 +330,19 @@ class TableModel:
             elif key == "updated":
                 out.append((fmt_ago(max(v.updated_at for v in group.runs), now), "dim"))
             elif kind == "metric":
-                m, s = mean_std([v.metric(arg) for v in group.runs])
-                text = "" if math.isnan(m) else f"{m:.4g}±{s:.2g}"
-                out.append((text, "group"))
+                out.append((self._metric_cell(group, arg), "group"))
             else:
                 out.append(("", ""))
         return out
+
+    @staticmethod
+    def _metric_cell(group: Group, key: str) -> str:
+        """Mean ± std of the runs that logged `key`: blank when none did, nan when all NaN."""
+        logged = [x for x in (v.metric_value(key) for v in group.runs) if x is not None]
+        if not logged:
+            return ""
+        m, s = mean_std(logged)
+        return "nan" if math.isnan(m) else f"{m:.4g}±{s:.2g}"
 
     def row_signature(self, row: Row, now: float) -> Any:
         """What a cached rendering of this row depends on (besides the columns)."""
