@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from logger.flat import flatten
-from logger.query import FilterError, compile_filter, shown_summary, summary_value
+from logger.query import FilterError, check_keys, compile_filter, shown_summary, summary_value
 from logger.rundata import RunData
 from logger.textsafe import safe_text
 
@@ -61,13 +61,14 @@ def cmd_ls(root: Path, filter_text: str, projects: list[str], metrics: list[str]
         members = _sweep_runs(root, sweep)
         runs = [r for r in runs if (r.project, r.id) in members]
     try:
+        check_keys(filter_text, runs)
         runs = [r for r in runs if predicate(r)]
     except FilterError as exc:
         raise CliError(f"--filter: {exc}") from None
     runs.sort(key=lambda r: r.created_at)
     if not runs:
-        print(f"runwatch: none of the {len(reader.runs)} runs under {safe_text(root)} match",
-              file=sys.stderr)
+        print(f"runwatch: no run matches (none of the {len(reader.runs)} runs under "
+              f"{safe_text(root)}); drop -f/-p/--sweep to list them all", file=sys.stderr)
         return 0
     if as_json:
         out.write("".join(json_line(run_record(r)) for r in runs))

@@ -32,6 +32,7 @@ from .stats import hashable, mean_std
 ALL_BUT_SEED = ("*",)  # group_keys value: every config key except seeds
 AUTO_CONFIG_COLUMNS = 3  # config columns shown, when not grouping, for keys that vary
 _UNSEEN = object()
+NO_MATCH = "no run matches the filter: / then ctrl+u clears it"  # said, not an empty table
 
 
 def is_seed(key: str) -> bool:
@@ -111,8 +112,9 @@ class TableModel:
                 self._key_runs[k] += 1
 
     def set_filter(self, text: str) -> None:
-        """Raises FilterError (with the part at fault) and keeps the old filter on a bad one."""
-        predicate = compile_filter(text)
+        """Raises FilterError (with the part at fault: bad syntax, a state no run can have,
+        `<` against a word, a key no run has) and keeps the old filter on a bad one."""
+        predicate = compile_filter(text, self.views.values())
         self.filter_text = text.strip()
         self._predicate = predicate
         self._matched.clear()
