@@ -15,6 +15,7 @@ from logger.rundata import RunData
 from logger.textsafe import safe_text
 
 from ..fmt import fmt_duration, fmt_state, fmt_value, iso_time, json_line, short
+from ..model.runview import is_stalled, last_logged, log_interval
 from .common import CliError, no_runs_message, open_run, read_all, root_path
 from .parser import ROOT_HELP, RUN_HELP, Command, split_keys
 
@@ -74,16 +75,26 @@ def cmd_ls(root: Path, filter_text: str, projects: list[str], metrics: list[str]
         out.write("".join(json_line(run_record(r)) for r in runs))
         return 0
     keys = metrics or default_metrics(runs)
+    now = time.time()
     rows = [["STATE", "RUN", "ID", "STEP", "RUNTIME", *(short(k, 24) for k in keys)]]
     for r in runs:
         summary = r.summary_flat()
         rows.append([
-            fmt_state(r.state), short(f"{r.project}/{r.name}", 40), short(r.id, 20),
+            _state_text(r, now), short(f"{r.project}/{r.name}", 40), short(r.id, 20),
             "" if r.step is None else str(r.step), fmt_duration(r.runtime),
             *(_metric_text(summary, k) for k in keys),
         ])
     out.write(table(rows))
     return 0
+
+
+def _state_text(r: RunData, now: float) -> str:
+    """The state as a word: "stalled" for a running run that stopped logging (tui/model/runview)."""
+    return "stalled" if _stalled(r, now) else fmt_state(r.state)
+
+
+def _stalled(r: RunData, now: float) -> bool:
+    return is_stalled(r.state, bool(len(r.history)), last_logged(r), log_interval(r), now)
 
 
 def _metric_text(summary: dict[str, Any], key: str) -> str:
@@ -128,7 +139,7 @@ def run_record(r: RunData) -> dict[str, Any]:
         "run": r.path, "project": r.project, "id": r.id, "name": r.name, "state": r.state,
         "exit_code": r.exit_code, "error": r.error, "step": r.step,
         "runtime": round(r.runtime, 3), "created": iso_time(r.created_at),
-        "updated": iso_time(r.updated_at or None), "tags": list(r.tags), "notes": r.notes,
+        "updated": iso_time(last_logged(r)), "stalled": _stalled(r, time.time()), "tags": list(r.tags), "notes": r.notes,
         "group": r.group, "job_type": r.job_type, "config": r.config,
         "summary": shown_summary(r.summary_flat()), "path": str(r.dir),
     }

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from logger.textsafe import one_line
 
 from ..fmt import fmt_duration
-from .runview import STATE_GLYPHS, RunView
+from .runview import STALLED_GLYPH, STATE_GLYPHS, RunView
 from .stats import sparkline
 
 SPARK_WIDTH = 8
@@ -102,6 +102,8 @@ def run_cell(view: RunView, col: Column, now: float) -> tuple[str, str]:
         spark = sparkline(view.sparks.get(name, ()), SPARK_WIDTH)
         return f"{text:>{VALUE_WIDTH}} {spark}", "metric"
     if name == "state":
+        if view.stalled(now):
+            return f"{STALLED_GLYPH} stalled", "state-stalled"
         return f"{STATE_GLYPHS.get(view.state, '?')} {one_line(view.state)}", f"state-{view.state}"
     if name == "name":
         if view.skipped_frames or view.errors:  # damaged frames or an unreadable segment
@@ -112,7 +114,7 @@ def run_cell(view: RunView, col: Column, now: float) -> tuple[str, str]:
     if name == "runtime":
         return fmt_duration(view.runtime), ""
     if name == "updated":
-        return fmt_ago(view.updated_at, now), "dim"
+        return fmt_ago(view.logged_at, now), "dim"
     if name in _TEXT_FIELDS:
         return one_line(column_value(view, col.key)), _TEXT_FIELDS[name]
     return "", ""
@@ -121,7 +123,7 @@ def run_cell(view: RunView, col: Column, now: float) -> tuple[str, str]:
 _FIELD_VALUES: dict[str, Callable[[RunView], Any]] = {
     "created": lambda v: v.created_at, "state": lambda v: v.state, "name": lambda v: v.name,
     "project": lambda v: v.project, "notes": lambda v: v.notes, "tags": lambda v: ",".join(v.tags),
-    "step": lambda v: v.step, "runtime": lambda v: v.runtime, "updated": lambda v: v.updated_at,
+    "step": lambda v: v.step, "runtime": lambda v: v.runtime, "updated": lambda v: v.logged_at,
 }
 _TEXT_FIELDS = {"project": "dim", "tags": "tags", "notes": "notes"}  # field -> cell style
 

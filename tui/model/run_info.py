@@ -18,7 +18,7 @@ from logger.textsafe import safe_text
 
 from ..fmt import fmt_duration
 from .columns import fmt_number
-from .runview import STATE_GLYPHS, flatten
+from .runview import STATE_GLYPHS, flatten, last_logged
 
 Pairs = tuple[tuple[str, str], ...]  # (label, value), both already safe
 
@@ -58,7 +58,7 @@ def _overview(run: RunData) -> Pairs:
         state += f" (exit code {_safe(run.exit_code)})"
     pairs: list[tuple[str, Any]] = [
         ("name", run.name), ("id", run.id), ("project", run.project), ("state", state),
-        ("created", _when(run.created_at)), ("updated", _when(run.updated_at)),
+        ("created", _when(run.created_at)), ("updated", _when(last_logged(run))),
         ("runtime", fmt_duration(run.runtime)), ("step", run.step),
         ("group", run.group), ("job type", run.job_type),
         ("tags", ", ".join(run.tags) or "-"),

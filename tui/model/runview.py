@@ -31,6 +31,38 @@ STATE_GLYPHS = {
     "killed": "■",
     "crashed": "!",
 }
+STALLED_GLYPH = "⧖"  # a running run that stopped logging: a word and a glyph, not colour alone
+STALL_AFTER = 60.0  # seconds without a log before a running run can read as stalled...
+STALL_FACTOR = 10.0  # ...and this many times its usual (median) interval between logs
+
+
+def last_logged(run: RunData) -> float:
+    """When the run last logged (wandb.log, or its finish): not a heartbeat, system stats or
+    an edit, so a hung run's "updated" keeps growing. Its start before the first log."""
+    t = run.summary_flat().get("_timestamp")
+    t = float(t) if isinstance(t, (int, float)) and t == t else 0.0
+    if run.finished_at and run.finished_at > t:
+        t = run.finished_at
+    return t if t > 0 else run.created_at
+
+
+def log_interval(run: RunData) -> float:
+    """The median gap between the run's recent logs of its most logged metric (0: unknown)."""
+    history = run.history
+    counts = {key: history.numeric_count(key) for key in history.numeric_keys()}
+    if not counts:
+        return 0.0
+    key = max(counts, key=lambda k: counts[k])
+    times, _values = history.values_since(key, max(0, counts[key] - 65), "_timestamp")
+    ordered = sorted(times)
+    gaps = sorted(b - a for a, b in zip(ordered, ordered[1:]) if b > a)
+    return gaps[len(gaps) // 2] if gaps else 0.0
+
+
+def is_stalled(state: str, logged: bool, logged_at: float, interval: float, now: float) -> bool:
+    """A running run that has logged and then not for much longer than it usually takes."""
+    limit = max(STALL_AFTER, STALL_FACTOR * interval)
+    return state == "running" and logged and now - logged_at > limit
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,11 +93,17 @@ class RunView:
     sparks: dict[str, tuple[float, ...]] = field(default_factory=dict)
     skipped_frames: int = 0
     errors: tuple[str, ...] = ()
+    logged_at: float = 0.0  # the last logged event ("updated"), see last_logged
+    log_interval: float = 0.0
+    logged: bool = False  # whether it logged any step yet
     serial: int = field(default_factory=itertools.count().__next__)  # unique per snapshot
 
     def summary_flat(self) -> dict[str, Any]:
         """The reader's flat summary (what `logger.query` filters look at)."""
         return self.summary
+
+    def stalled(self, now: float) -> bool:
+        return is_stalled(self.state, self.logged, self.logged_at, self.log_interval, now)
 
     @property
     def runtime(self) -> float:
@@ -147,6 +185,9 @@ class Snapshotter:
             sparks={key: self._spark(run, key) for key in self.metrics},
             skipped_frames=run.skipped_frames,
             errors=tuple(run.errors),
+            logged_at=last_logged(run),
+            log_interval=log_interval(run),
+            logged=bool(len(run.history)),
         )
 
     def _spark(self, run: RunData, key: str) -> tuple[float, ...]:

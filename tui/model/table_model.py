@@ -26,7 +26,7 @@ from .columns import (
     run_cell,
     sortable,
 )
-from .runview import STATE_GLYPHS, RunView
+from .runview import STALLED_GLYPH, STATE_GLYPHS, RunView
 from .stats import hashable, mean_std
 
 ALL_BUT_SEED = ("*",)  # group_keys value: every config key except seeds
@@ -309,12 +309,14 @@ class TableModel:
         out: list[tuple[str, str]] = []
         counts: dict[str, int] = {}
         for v in group.runs:
-            counts[v.state] = counts.get(v.state, 0) + 1
+            state = "stalled" if v.stalled(now) else v.state
+            counts[state] = counts.get(state, 0) + 1
         for col in self.cols:
             kind, arg = col.key.kind, col.key.name
             key = arg if kind == "field" else ""
             if key == "state":
-                text = " ".join(f"{n}{STATE_GLYPHS[s]}" for s, n in counts.items() if s in STATE_GLYPHS)
+                glyphs = {**STATE_GLYPHS, "stalled": STALLED_GLYPH}
+                text = " ".join(f"{n}{glyphs[s]}" for s, n in counts.items() if s in glyphs)
                 out.append((text, "group"))
             elif key == "name":
                 arrow = "▸" if row.key in self.collapsed else "▾"
@@ -330,7 +332,7 @@ class TableModel:
                 steps = [v.step for v in group.runs if v.step is not None]
                 out.append((str(max(steps)) if steps else "", "group"))
             elif key == "updated":
-                out.append((fmt_ago(max(v.updated_at for v in group.runs), now), "dim"))
+                out.append((fmt_ago(max(v.logged_at for v in group.runs), now), "dim"))
             elif kind == "metric":
                 out.append((self._metric_cell(group, arg), "group"))
             else:
@@ -351,11 +353,11 @@ class TableModel:
         if row.kind == "run":
             v = row.run
             assert v is not None
-            ago = fmt_ago(v.updated_at, now)
+            ago = fmt_ago(v.logged_at, now)
             runtime = int(v.runtime) if v.state == "running" else 0
-            return (v.serial, row.key in self.marked, ago, runtime)
+            return (v.serial, row.key in self.marked, ago, runtime, v.stalled(now))
         group = row.group
         assert group is not None
         return (tuple(v.serial for v in group.runs), row.key in self.collapsed,
-                fmt_ago(max(v.updated_at for v in group.runs), now),
+                fmt_ago(max(v.logged_at for v in group.runs), now),
                 all(v.path in self.marked for v in group.runs))

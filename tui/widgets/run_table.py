@@ -56,12 +56,13 @@ class RunTable(ScrollView, can_focus=True):
     RunTable > .run-table--state-failed { color: $text-error; text-style: bold; }
     RunTable > .run-table--state-killed { color: $text-warning; }
     RunTable > .run-table--state-crashed { color: $text-error; text-style: bold reverse; }
+    RunTable > .run-table--state-stalled { color: $text-warning; text-style: bold; }
     """
     COMPONENT_CLASSES = {
         "run-table--header", "run-table--cursor", "run-table--group", "run-table--dim",
         "run-table--tags", "run-table--notes", "run-table--marked", "run-table--state-running",
         "run-table--state-finished", "run-table--state-failed", "run-table--state-killed",
-        "run-table--state-crashed",
+        "run-table--state-crashed", "run-table--state-stalled",
     }
     BINDINGS = [
         Binding("up,k", "cursor(-1)", "up", show=False),
