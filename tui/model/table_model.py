@@ -14,6 +14,7 @@ from typing import Any
 from logger.query import FilterError, compile_filter
 from logger.textsafe import one_line
 
+from ..fmt import fmt_mean_std
 from .columns import (
     CREATED,
     SPARK_WIDTH,
@@ -72,7 +73,7 @@ class TableModel:
         self.metrics: tuple[str, ...] = ()
         self.marked: set[str] = set()
         self._config_cols: tuple[str, ...] = ()
-        self._config_epoch = -1
+        self._config_epoch: Any = -1
         self._epoch = 0  # grows when a run arrives or its config changes
         self.visible_runs: list[RunView] = []
         self.cols: list[Column] = []
@@ -80,6 +81,7 @@ class TableModel:
         self._varying: set[str] = set()
         self._key_runs: dict[str, int] = {}
         self._config_runs = 0
+        self._id_keys: tuple[int, frozenset[str]] = (-1, frozenset())
 
     # -- input -------------------------------------------------------------------------------
     def update(self, views: dict[str, RunView]) -> None:
@@ -134,10 +136,39 @@ class TableModel:
     def config_columns(self) -> tuple[str, ...]:
         if self.group_keys and self.group_keys != ALL_BUT_SEED:
             return self.group_keys
-        if self._config_epoch != self._epoch:
-            self._config_epoch = self._epoch
-            self._config_cols = self.varying_keys(AUTO_CONFIG_COLUMNS if not self.group_keys else 6)
+        if self._config_epoch != (self._epoch, self.group_keys):
+            self._config_epoch = (self._epoch, self.group_keys)
+            keys = self.varying_keys()
+            if self.group_keys:
+                ids = self.id_keys()
+                keys = tuple(k for k in keys if k not in ids)
+            self._config_cols = keys[:AUTO_CONFIG_COLUMNS if not self.group_keys else 6]
         return self._config_cols
+
+    def id_keys(self) -> frozenset[str]:
+        """Config keys that differ in every run (a timestamp, a unique id): grouping by "every
+        key but the seed" leaves them out, else every run is a group of one. Only when some
+        seed or some other key varies, so that a plain sweep of one run per lr keeps lr."""
+        if self._id_keys[0] == self._epoch:
+            return self._id_keys[1]
+        values: dict[str, set[Any]] = {}
+        counts: dict[str, int] = {}
+        seeds: dict[str, set[Any]] = {}
+        for view in self.views.values():
+            for k, v in view.config_flat.items():
+                try:
+                    hv = hashable(v)
+                    hash(hv)
+                except TypeError:
+                    continue
+                (seeds if is_seed(k) else values).setdefault(k, set()).add(hv)
+                counts[k] = counts.get(k, 0) + 1
+        unique = {k for k, vs in values.items() if counts[k] >= 2 and len(vs) == counts[k]}
+        vary = any(len(vs) > 1 for vs in seeds.values()) or any(
+            len(vs) > 1 for k, vs in values.items() if k not in unique)
+        found = frozenset(unique if vary else ())
+        self._id_keys = (self._epoch, found)
+        return found
 
     def varying_keys(self, limit: int | None = None) -> tuple[str, ...]:
         """Config keys whose value differs between runs, or that some runs lack (seeds left
@@ -251,7 +282,8 @@ class TableModel:
     def _group_of(self, view: RunView) -> tuple[Any, dict[str, Any]]:
         flat = view.config_flat
         if self.group_keys == ALL_BUT_SEED:
-            items = {k: v for k, v in flat.items() if not is_seed(k)}
+            ids = self.id_keys()
+            items = {k: v for k, v in flat.items() if not is_seed(k) and k not in ids}
             gkey = tuple(sorted((k, repr(hashable(v))) for k, v in items.items()))
             shown = {k: items.get(k) for k in self.config_columns()}
             return gkey, shown
@@ -346,7 +378,7 @@ class TableModel:
         if not logged:
             return ""
         m, s = mean_std(logged)
-        return "nan" if math.isnan(m) else f"{m:.4g}±{s:.2g}"
+        return "nan" if math.isnan(m) else fmt_mean_std(m, s)
 
     def row_signature(self, row: Row, now: float) -> Any:
         """What a cached rendering of this row depends on (besides the columns)."""
