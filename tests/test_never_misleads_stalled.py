@@ -46,7 +46,8 @@ async def test_a_hung_run_reads_stalled_and_its_updated_is_its_last_log(root):
         assert cells["hung"][state] == ("⧖ stalled", "state-stalled")
         assert cells["live"][state][0] == "▶ running"
         assert cells["hung"][updated][0].startswith("5m")  # not the heartbeat's or edit's 1s
-        assert cells["live"][updated][0] in ("0s", "1s", "2s", "3s")
+        live = cells["live"][updated][0]
+        assert live.endswith("s") and live[:-1].isdigit() and int(live[:-1]) < 60, live
 
 
 def test_ls_says_stalled_and_json_updated_is_the_last_log(root, capsys):
