@@ -46,8 +46,10 @@ def field(run: Any, key: str) -> Any:
         return _MISSING
     if head == "summary":
         flat = run.summary_flat() if hasattr(run, "summary_flat") else None
-        if flat is not None and rest in flat:
-            return flat[rest]
+        if flat is not None:
+            value = _summary_value(flat, rest)
+            if value is not _MISSING:
+                return value
         return _lookup(run.summary, rest)
     if rest:
         return _MISSING
@@ -56,6 +58,32 @@ def field(run: Any, key: str) -> Any:
         return getattr(run, head, _MISSING)
     if head == "tags":
         return list(run.tags)
+    return _MISSING
+
+
+def summary_value(flat: dict[str, Any], key: str) -> Any:
+    """The value a summary key names, as the table shows it (None when absent): `val/loss` is
+    its define_metric aggregate (the first part of {"min": 0.4, "max": 0.9}: 0.4), and
+    `val/loss.min` one part of it, the name `shown_summary` gives it."""
+    value = _summary_value(flat, key)
+    return None if value is _MISSING else value
+
+
+def shown_summary(flat: dict[str, Any]) -> dict[str, Any]:
+    """A flat summary under the names every screen uses: logger.flat's rule, so the aggregate
+    {"min": 0.4} of val/loss reads as key `val/loss.min` (media JSON stays one value)."""
+    return flatten(flat)
+
+
+def _summary_value(flat: dict[str, Any], key: str) -> Any:
+    if key in flat:
+        value = flat[key]
+        if type(value) is dict and value and "_type" not in value:
+            return next(iter(value.values()))  # define_metric(summary="min,max") and friends
+        return value
+    head, dot, part = key.rpartition(".")
+    if dot and type(flat.get(head)) is dict and part in flat[head]:
+        return flat[head][part]
     return _MISSING
 
 
@@ -199,7 +227,7 @@ def _times_in(cond: Any, key: str) -> Any:
 _TERM = re.compile(r"^([A-Za-z_][\w./\-]*?)\s*(<=|>=|!=|==|=|<|>|~|:)\s*(.*)$")
 _TEXT_OPS = {"<=": "$lte", ">=": "$gte", "!=": "$ne", "==": "$eq", "=": "$eq", "<": "$lt",
              ">": "$gt", "~": "$regex", ":": "$eq"}
-_PLAIN_FIELDS = ("state", "name", "group", "job_type", "project", "id", "notes")
+_PLAIN_FIELDS = ("state", "name", "group", "job_type", "project", "id", "notes", "sweep_id")
 
 
 def parse_value(text: str) -> Any:
@@ -219,25 +247,49 @@ def parse_value(text: str) -> Any:
         return text
 
 
+STATES = ("running", "finished", "failed", "killed", "crashed")
+_ORDER = ("$lt", "$lte", "$gt", "$gte")
+
+
 def parse_filter(text: str, config_keys: set[str] | None = None) -> dict[str, Any]:
     """Turn `lr<=1e-3 state:running tag:baseline word` into a MongoDB-style filter.
 
     A bare key means a config key when a run has it in its config (`config_keys`), else a
     summary key; `config.x` and `summary.x` say which. Bare words match the name, tags and
     notes (case-insensitive substring). Quote values with spaces: `notes:"first try"`.
+    A state no run can have, or `<`/`>` against something that is not a number, is an error.
     """
-    try:
-        tokens = shlex.split(text)
-    except ValueError as exc:
-        raise FilterError(f"cannot read filter {text!r}: {exc}") from exc
     terms: list[dict[str, Any]] = []
-    for token in tokens:
-        m = _TERM.match(token)
-        if m is None:
+    for token, key, text_op, value in _terms(text):
+        op = _TEXT_OPS.get(text_op, "")
+        if key is None:
             pattern = re.escape(token)
             terms.append({"$or": [{"name": {"$regex": f"(?i){pattern}"}},
                                   {"tags": {"$regex": f"(?i){pattern}"}},
                                   {"notes": {"$regex": f"(?i){pattern}"}}]})
+            continue
+        if key not in _PLAIN_FIELDS and key != "tags" and not key.startswith(("config.", "summary.")):
+            key = f"config.{key}" if config_keys is None or key in config_keys else f"summary.{key}"
+        if text_op == ":" and isinstance(value, str) and key in ("name", "notes", "group"):
+            terms.append({key: {"$regex": f"(?i){re.escape(value)}"}})
+        else:
+            terms.append({key: {op: value}})
+    if not terms:
+        return {}
+    return terms[0] if len(terms) == 1 else {"$and": terms}
+
+
+def _terms(text: str) -> list[tuple[str, str | None, str, Any]]:
+    """(token, key, operator as typed, value) per term of a text filter; key None for a word."""
+    try:
+        tokens = shlex.split(text)
+    except ValueError as exc:
+        raise FilterError(f"cannot read filter {text!r}: {exc}") from exc
+    out: list[tuple[str, str | None, str, Any]] = []
+    for token in tokens:
+        m = _TERM.match(token)
+        if m is None:
+            out.append((token, None, "", token))
             continue
         key, op, raw = m.groups()
         if raw == "":
@@ -248,26 +300,46 @@ def parse_filter(text: str, config_keys: set[str] | None = None) -> dict[str, An
             key = "tags"
         elif key in ("sweep", "sweep_id"):  # an id, never a number; "project/id" as printed
             key, value = "sweep_id", raw.rsplit("/", 1)[-1] if mongo_op != "$regex" else raw
-        elif key not in _PLAIN_FIELDS and not key.startswith(("config.", "summary.")):
-            if config_keys is None or key in config_keys:
-                key = f"config.{key}"
-            else:
-                key = f"summary.{key}"
-        if op == ":" and isinstance(value, str) and key in ("name", "notes", "group"):
-            terms.append({key: {"$regex": f"(?i){re.escape(value)}"}})
-        else:
-            terms.append({key: {mongo_op: value}})
-    if not terms:
-        return {}
-    return terms[0] if len(terms) == 1 else {"$and": terms}
+        if (mongo_op in _ORDER and key not in _TIME_FIELDS
+                and (isinstance(value, bool) or not isinstance(value, (int, float)))):
+            raise FilterError(f"{token!r}: {raw!r} is not a number; {op} compares numbers "
+                              f"(try {key}{op}0.5)")
+        if key == "state" and mongo_op in ("$eq", "$ne") and value not in STATES:
+            raise FilterError(f"{token!r}: no state {raw!r}; a run is one of {' '.join(STATES)}")
+        out.append((token, key, op, value))
+    return out
 
 
-def compile_filter(text: str) -> Callable[[Any], bool]:
-    """A predicate over runs for a text filter; raises FilterError on a bad one.
+def check_keys(text: str, runs: Any) -> None:
+    """Raise FilterError naming a filter key that none of `runs` has in its config or summary
+    (a typo would otherwise show an empty table). An empty set of runs checks nothing."""
+    runs = list(runs)
+    if not runs:
+        return
+    for token, key, _op, _value in _terms(text):
+        if key is None or key in _PLAIN_FIELDS or key == "tags":
+            continue
+        if not any(_has_key(run, key) for run in runs):
+            bare = key.partition(".")[2] if key.startswith(("config.", "summary.")) else key
+            raise FilterError(f"{token!r}: no run has {bare!r} in its config or summary "
+                              "(check the spelling; `runwatch show RUN` lists a run's keys)")
+
+
+def _has_key(run: Any, key: str) -> bool:
+    if key.startswith(("config.", "summary.")):
+        return field(run, key) is not _MISSING
+    return field(run, f"config.{key}") is not _MISSING or field(run, f"summary.{key}") is not _MISSING
+
+
+def compile_filter(text: str, runs: Any = None) -> Callable[[Any], bool]:
+    """A predicate over runs for a text filter; raises FilterError on a bad one, and (given
+    the `runs` it is for) on a key that none of them has.
 
     Bare keys resolve per run: config when that run's config has the key, else summary.
     """
     parse_filter(text)  # report errors now, not per run
+    if runs is not None:
+        check_keys(text, runs)
     if not text.strip():
         return lambda run: True
 

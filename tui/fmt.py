@@ -110,6 +110,22 @@ def fmt_number(value: Any) -> str:
     return one_line(value)
 
 
+def fmt_mean_std(mean: float, std: float) -> str:
+    """mean ± std as a person reads it: the std to 2 significant digits and the mean to the
+    same decimal place (0.0202±0.0013, 12340±210); a std that is float noise next to the
+    mean (2.8e-17 beside 0.02) reads as 0."""
+    if not (math.isfinite(mean) and math.isfinite(std)):
+        return f"{mean:.4g}±{std:.2g}"
+    if std <= abs(mean) * 1e-9 or std == 0:
+        return f"{mean:.4g}±0"
+    places = 1 - math.floor(math.log10(std))
+    if places > 6:  # tiny values: significant digits say more than a row of zeros
+        return f"{mean:.3g}±{std:.2g}"
+    if places > 0:
+        return f"{mean:.{places}f}±{std:.{places}f}"
+    return f"{round(mean, places):.0f}±{round(std, places):.0f}"
+
+
 def short_number(value: float) -> str:
     """A chart tick: 250, 1.2k, 3.4M."""
     a = abs(value)

@@ -48,10 +48,10 @@ state, exit_code, error, step, runtime, created, updated, tags, notes, group, jo
 config (nested), summary (flat keys), path (the run directory).
 
 Which runs `--until-done` waits for: those running when tail starts, those that start while it
-runs, those named with `--run`, and with `--since` those active since then; when none of the
-runs already there is running, all of them (they may have ended before tail started). It
-waits for at least one run; it exits 0 when all have ended, 1 when any failed, crashed or was
-killed. Narrow it with --project, --run or --since on a root shared with older runs.
+runs, those named with `--run`, and with `--since` those active since then; runs that ended
+before it started only when named or within --since (old failed runs in a shared root must
+not end the wait at once). It waits for at least one run; it exits 0 when all have ended, 1
+when any failed, crashed or was killed.
 With `--fail-on-alert LEVEL` it also exits 1 as soon as a run it waits for has an alert at
 LEVEL or above (INFO < WARN < ERROR), including one the run raised before tail started.
 
@@ -181,11 +181,6 @@ class Tail:
                 self._follow_run(run)
             if replay and (o.since is None or recent):
                 self._replay(run, u.events)
-        if o.until_done and not self.followed:
-            # Nothing running: the runs may have ended before tail started (a short CI job).
-            # Report on them rather than wait for a run that may never come.
-            for u in runs:
-                self._follow_run(u.run)
         for u in runs:  # alerts a waited-for run raised before tail started count too
             if u.run.path in self.followed:
                 for e in u.events:

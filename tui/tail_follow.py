@@ -34,6 +34,9 @@ def run_tail(root: Path, options: TailOptions, force_polling: bool | None = None
     if root.exists():
         running = sum(1 for state in tail.state.values() if state == "running")
         hint = "; what they logged before: --since 10m or --no-follow" if tail.state and options.since is None else ""
+        if options.until_done and not tail.followed:
+            hint = ("; waiting for a run to start (runs that already ended: name one with -r "
+                    "or use --since)") if tail.state else "; waiting for a run to start"
         print(f"runwatch: following {safe_text(str(root))}: {len(tail.state)} runs, {running} running{hint}",
               file=sys.stderr, flush=True)
     return _follow(follower, tail, options, stop or threading.Event())

@@ -9,12 +9,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, TextIO
 
-from logger.query import FilterError, compile_filter
+from logger.flat import flatten
+from logger.query import FilterError, check_keys, compile_filter, shown_summary, summary_value
 from logger.rundata import RunData
 from logger.textsafe import safe_text
-from logger.values import flatten_into
 
 from ..fmt import fmt_duration, fmt_state, fmt_value, iso_time, json_line, short
+from ..model.runview import is_stalled, last_logged, log_interval
 from .common import CliError, no_runs_message, open_run, read_all, root_path
 from .parser import ROOT_HELP, RUN_HELP, Command, split_keys
 
@@ -61,28 +62,46 @@ def cmd_ls(root: Path, filter_text: str, projects: list[str], metrics: list[str]
         members = _sweep_runs(root, sweep)
         runs = [r for r in runs if (r.project, r.id) in members]
     try:
+        check_keys(filter_text, runs)
         runs = [r for r in runs if predicate(r)]
     except FilterError as exc:
         raise CliError(f"--filter: {exc}") from None
     runs.sort(key=lambda r: r.created_at)
     if not runs:
-        print(f"runwatch: none of the {len(reader.runs)} runs under {safe_text(root)} match",
-              file=sys.stderr)
+        print(f"runwatch: no run matches (none of the {len(reader.runs)} runs under "
+              f"{safe_text(root)}); drop -f/-p/--sweep to list them all", file=sys.stderr)
         return 0
     if as_json:
         out.write("".join(json_line(run_record(r)) for r in runs))
         return 0
     keys = metrics or default_metrics(runs)
+    now = time.time()
     rows = [["STATE", "RUN", "ID", "STEP", "RUNTIME", *(short(k, 24) for k in keys)]]
     for r in runs:
         summary = r.summary_flat()
         rows.append([
-            fmt_state(r.state), short(f"{r.project}/{r.name}", 40), short(r.id, 20),
+            _state_text(r, now), short(f"{r.project}/{r.name}", 40), short(r.id, 20),
             "" if r.step is None else str(r.step), fmt_duration(r.runtime),
-            *(fmt_value(summary[k], 16) if k in summary else "-" for k in keys),
+            *(_metric_text(summary, k) for k in keys),
         ])
     out.write(table(rows))
     return 0
+
+
+def _state_text(r: RunData, now: float) -> str:
+    """The state as a word: "stalled" for a running run that stopped logging (tui/model/runview)."""
+    return "stalled" if _stalled(r, now) else fmt_state(r.state)
+
+
+def _stalled(r: RunData, now: float) -> bool:
+    return is_stalled(r.state, bool(len(r.history)), last_logged(r), log_interval(r), now)
+
+
+def _metric_text(summary: dict[str, Any], key: str) -> str:
+    """A summary value as the app's table shows it: `val/loss` its define_metric aggregate,
+    `val/loss.min` that part; "-" when the run has not logged it (never nan)."""
+    value = summary_value(summary, key)
+    return "-" if value is None and key not in summary else fmt_value(value, 16)
 
 
 def _sweep_runs(root: Path, sweep: str) -> set[tuple[str, str]]:
@@ -120,9 +139,9 @@ def run_record(r: RunData) -> dict[str, Any]:
         "run": r.path, "project": r.project, "id": r.id, "name": r.name, "state": r.state,
         "exit_code": r.exit_code, "error": r.error, "step": r.step,
         "runtime": round(r.runtime, 3), "created": iso_time(r.created_at),
-        "updated": iso_time(r.updated_at or None), "tags": list(r.tags), "notes": r.notes,
+        "updated": iso_time(last_logged(r)), "stalled": _stalled(r, time.time()), "tags": list(r.tags), "notes": r.notes,
         "group": r.group, "job_type": r.job_type, "config": r.config,
-        "summary": r.summary_flat(), "path": str(r.dir),
+        "summary": shown_summary(r.summary_flat()), "path": str(r.dir),
     }
 
 
@@ -243,23 +262,10 @@ def _section(title: str) -> str:
 
 
 def _mapping(title: str, values: dict[str, Any]) -> list[str]:
-    flat: dict[str, Any] = {}
-    flatten_into(flat, values, "", {})
-    # nested config dicts are flattened one more level: W&B shows "optimizer.lr"
-    flat = _flatten_all(flat)
+    flat = flatten(values)  # the one flattening: "optimizer.lr", "val/loss.min"
     lines = [_section(title)]
     if not flat:
         return [*lines, "  (none)\n"]
     width = min(40, max(len(short(k, 40)) for k in flat))
     lines += [f"  {short(k, 40):<{width}}  {fmt_value(v, 120, fixed=False)}\n" for k, v in flat.items()]
     return lines
-
-
-def _flatten_all(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in values.items():
-        if isinstance(v, dict) and v and "_type" not in v:  # media JSON stays one value
-            out.update(_flatten_all(v, f"{prefix}{k}."))
-        else:
-            out[prefix + k] = v
-    return out

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from logger.textsafe import one_line
 
 from ..fmt import fmt_duration
-from .runview import STATE_GLYPHS, RunView
+from .runview import STALLED_GLYPH, STATE_GLYPHS, RunView
 from .stats import sparkline
 
 SPARK_WIDTH = 8
@@ -86,8 +86,7 @@ def column_value(view: RunView, key: ColumnKey) -> Any:
     if key.kind == "config":
         return view.config_flat.get(name)
     if key.kind == "metric":
-        v = view.metric(name)
-        return None if math.isnan(v) else v
+        return view.metric_value(name)
     return _FIELD_VALUES[name](view) if name in _FIELD_VALUES else None
 
 
@@ -98,10 +97,13 @@ def run_cell(view: RunView, col: Column, now: float) -> tuple[str, str]:
         value = view.config_flat.get(name)
         return ("" if value is None and name not in view.config_flat else fmt_number(value)), ""
     if kind == "metric":
-        text = fmt_number(view.metric(name))
+        value = view.metric_value(name)  # blank when not logged yet; nan only when logged
+        text = "" if value is None else fmt_number(value)
         spark = sparkline(view.sparks.get(name, ()), SPARK_WIDTH)
         return f"{text:>{VALUE_WIDTH}} {spark}", "metric"
     if name == "state":
+        if view.stalled(now):
+            return f"{STALLED_GLYPH} stalled", "state-stalled"
         return f"{STATE_GLYPHS.get(view.state, '?')} {one_line(view.state)}", f"state-{view.state}"
     if name == "name":
         if view.skipped_frames or view.errors:  # damaged frames or an unreadable segment
@@ -112,7 +114,7 @@ def run_cell(view: RunView, col: Column, now: float) -> tuple[str, str]:
     if name == "runtime":
         return fmt_duration(view.runtime), ""
     if name == "updated":
-        return fmt_ago(view.updated_at, now), "dim"
+        return fmt_ago(view.logged_at, now), "dim"
     if name == "gpu":
         return view.gpu, ""
     if name in _TEXT_FIELDS:
@@ -123,7 +125,7 @@ def run_cell(view: RunView, col: Column, now: float) -> tuple[str, str]:
 _FIELD_VALUES: dict[str, Callable[[RunView], Any]] = {
     "created": lambda v: v.created_at, "state": lambda v: v.state, "name": lambda v: v.name,
     "project": lambda v: v.project, "notes": lambda v: v.notes, "tags": lambda v: ",".join(v.tags),
-    "step": lambda v: v.step, "runtime": lambda v: v.runtime, "updated": lambda v: v.updated_at,
+    "step": lambda v: v.step, "runtime": lambda v: v.runtime, "updated": lambda v: v.logged_at,
     "gpu": lambda v: v.gpu or None,
     "sweep": lambda v: v.sweep_id or "",
 }

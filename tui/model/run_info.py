@@ -15,12 +15,13 @@ import msgspec
 from logger import events as ev
 from logger.artifact_store import users_of_version
 from logger.artifact_use import used_by_run
+from logger.query import shown_summary
 from logger.rundata import RunData
 from logger.textsafe import safe_text
 
 from ..fmt import fmt_duration
 from .columns import fmt_number
-from .runview import STATE_GLYPHS, flatten
+from .runview import STATE_GLYPHS, flatten, last_logged
 
 Pairs = tuple[tuple[str, str], ...]  # (label, value), both already safe
 
@@ -61,7 +62,7 @@ def _overview(run: RunData) -> Pairs:
         state += f" (exit code {_safe(run.exit_code)})"
     pairs: list[tuple[str, Any]] = [
         ("name", run.name), ("id", run.id), ("project", run.project), ("state", state),
-        ("created", _when(run.created_at)), ("updated", _when(run.updated_at)),
+        ("created", _when(run.created_at)), ("updated", _when(last_logged(run))),
         ("runtime", fmt_duration(run.runtime)), ("step", run.step),
         ("group", run.group), ("job type", run.job_type),
         ("tags", ", ".join(run.tags) or "-"),
@@ -98,7 +99,7 @@ def run_info(run: RunData) -> RunInfo:
         overview=_overview(run), warnings=tuple(warnings), rewritten=rewritten,
         notes=safe_text(run.notes or "-", newlines=True),
         error=safe_text(run.error, newlines=True) if run.error else None,
-        config=_flat_pairs(flatten(run.config)), summary=_flat_pairs(run.summary_flat()),
+        config=_flat_pairs(flatten(run.config)), summary=_flat_pairs(shown_summary(run.summary_flat())),
         artifacts=artifacts, used=_used(run), files=files)
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from logger.query import summary_value
 from logger.rundata import RunData
 
 from .stats import Decimator
@@ -31,6 +32,38 @@ STATE_GLYPHS = {
     "killed": "■",
     "crashed": "!",
 }
+STALLED_GLYPH = "⧖"  # a running run that stopped logging: a word and a glyph, not colour alone
+STALL_AFTER = 60.0  # seconds without a log before a running run can read as stalled...
+STALL_FACTOR = 10.0  # ...and this many times its usual (median) interval between logs
+
+
+def last_logged(run: RunData) -> float:
+    """When the run last logged (wandb.log, or its finish): not a heartbeat, system stats or
+    an edit, so a hung run's "updated" keeps growing. Its start before the first log."""
+    t = run.summary_flat().get("_timestamp")
+    t = float(t) if isinstance(t, (int, float)) and t == t else 0.0
+    if run.finished_at and run.finished_at > t:
+        t = run.finished_at
+    return t if t > 0 else run.created_at
+
+
+def log_interval(run: RunData) -> float:
+    """The median gap between the run's recent logs of its most logged metric (0: unknown)."""
+    history = run.history
+    counts = {key: history.numeric_count(key) for key in history.numeric_keys()}
+    if not counts:
+        return 0.0
+    key = max(counts, key=lambda k: counts[k])
+    times, _values = history.values_since(key, max(0, counts[key] - 65), "_timestamp")
+    ordered = sorted(times)
+    gaps = sorted(b - a for a, b in zip(ordered, ordered[1:]) if b > a)
+    return gaps[len(gaps) // 2] if gaps else 0.0
+
+
+def is_stalled(state: str, logged: bool, logged_at: float, interval: float, now: float) -> bool:
+    """A running run that has logged and then not for much longer than it usually takes."""
+    limit = max(STALL_AFTER, STALL_FACTOR * interval)
+    return state == "running" and logged and now - logged_at > limit
 
 
 @dataclass(frozen=True, eq=False)
@@ -63,11 +96,17 @@ class RunView:
     errors: tuple[str, ...] = ()
     gpu: str = ""  # "GPU 97% 71/80G" from the latest system sample; "" without one
     sweep_id: str | None = None  # the sweep whose trial this run is (from its RunStart)
+    logged_at: float = 0.0  # the last logged event ("updated"), see last_logged
+    log_interval: float = 0.0
+    logged: bool = False  # whether it logged any step yet
     serial: int = field(default_factory=itertools.count().__next__)  # unique per snapshot
 
     def summary_flat(self) -> dict[str, Any]:
         """The reader's flat summary (what `logger.query` filters look at)."""
         return self.summary
+
+    def stalled(self, now: float) -> bool:
+        return is_stalled(self.state, self.logged, self.logged_at, self.log_interval, now)
 
     @property
     def runtime(self) -> float:
@@ -79,11 +118,15 @@ class RunView:
 
     def metric(self, key: str) -> float:
         """The last value of a summary key as a float, NaN when absent or not a number."""
-        value = self.summary.get(key)
-        if isinstance(value, dict):  # define_metric(summary="min") and friends
-            value = next(iter(value.values()), None)
+        value = self.metric_value(key)
+        return math.nan if value is None else value
+
+    def metric_value(self, key: str) -> float | None:
+        """What the table shows for a metric: None when not logged (a blank cell), NaN only
+        for a logged NaN; `val/loss` is its define_metric aggregate, `val/loss.min` one part."""
+        value = summary_value(self.summary, key)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return math.nan
+            return None
         return float(value)
 
 
@@ -147,6 +190,9 @@ class Snapshotter:
             errors=tuple(run.errors),
             gpu=gpu_cell(getattr(run.extras.get("system"), "values", None)),
             sweep_id=run.sweep_id,
+            logged_at=last_logged(run),
+            log_interval=log_interval(run),
+            logged=bool(len(run.history)),
         )
 
     def _spark(self, run: RunData, key: str) -> tuple[float, ...]:

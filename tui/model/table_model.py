@@ -14,6 +14,7 @@ from typing import Any
 from logger.query import FilterError, compile_filter
 from logger.textsafe import one_line
 
+from ..fmt import fmt_mean_std
 from .columns import (
     CREATED,
     SPARK_WIDTH,
@@ -26,7 +27,7 @@ from .columns import (
     run_cell,
     sortable,
 )
-from .runview import STATE_GLYPHS, RunView
+from .runview import STALLED_GLYPH, STATE_GLYPHS, RunView
 from .stats import hashable, mean_std
 from .system_plots import GPU_COLUMN
 
@@ -34,6 +35,7 @@ ALL_BUT_SEED = ("*",)  # group_keys value: every config key except seeds
 SWEEP = "@sweep"  # a group_keys entry: the run's sweep, not a config key
 AUTO_CONFIG_COLUMNS = 3  # config columns shown, when not grouping, for keys that vary
 _UNSEEN = object()
+NO_MATCH = "no run matches the filter: / then ctrl+u clears it"  # said, not an empty table
 
 
 def is_seed(key: str) -> bool:
@@ -73,7 +75,7 @@ class TableModel:
         self.metrics: tuple[str, ...] = ()
         self.marked: set[str] = set()
         self._config_cols: tuple[str, ...] = ()
-        self._config_epoch = -1
+        self._config_epoch: Any = -1
         self._epoch = 0  # grows when a run arrives or its config changes
         self.visible_runs: list[RunView] = []
         self.cols: list[Column] = []
@@ -82,6 +84,7 @@ class TableModel:
         self._key_runs: dict[str, int] = {}
         self._config_runs = 0
         self.has_sweeps = False  # some run is a sweep's trial: the sweep column shows
+        self._id_keys: tuple[int, frozenset[str]] = (-1, frozenset())
 
     # -- input -------------------------------------------------------------------------------
     def update(self, views: dict[str, RunView]) -> None:
@@ -115,8 +118,9 @@ class TableModel:
                 self._key_runs[k] += 1
 
     def set_filter(self, text: str) -> None:
-        """Raises FilterError (with the part at fault) and keeps the old filter on a bad one."""
-        predicate = compile_filter(text)
+        """Raises FilterError (with the part at fault: bad syntax, a state no run can have,
+        `<` against a word, a key no run has) and keeps the old filter on a bad one."""
+        predicate = compile_filter(text, self.views.values())
         self.filter_text = text.strip()
         self._predicate = predicate
         self._matched.clear()
@@ -136,10 +140,39 @@ class TableModel:
     def config_columns(self) -> tuple[str, ...]:
         if self.group_keys and self.group_keys != ALL_BUT_SEED:
             return tuple(k for k in self.group_keys if k != SWEEP)
-        if self._config_epoch != self._epoch:
-            self._config_epoch = self._epoch
-            self._config_cols = self.varying_keys(AUTO_CONFIG_COLUMNS if not self.group_keys else 6)
+        if self._config_epoch != (self._epoch, self.group_keys):
+            self._config_epoch = (self._epoch, self.group_keys)
+            keys = self.varying_keys()
+            if self.group_keys:
+                ids = self.id_keys()
+                keys = tuple(k for k in keys if k not in ids)
+            self._config_cols = keys[:AUTO_CONFIG_COLUMNS if not self.group_keys else 6]
         return self._config_cols
+
+    def id_keys(self) -> frozenset[str]:
+        """Config keys that differ in every run (a timestamp, a unique id): grouping by "every
+        key but the seed" leaves them out, else every run is a group of one. Only when some
+        seed or some other key varies, so that a plain sweep of one run per lr keeps lr."""
+        if self._id_keys[0] == self._epoch:
+            return self._id_keys[1]
+        values: dict[str, set[Any]] = {}
+        counts: dict[str, int] = {}
+        seeds: dict[str, set[Any]] = {}
+        for view in self.views.values():
+            for k, v in view.config_flat.items():
+                try:
+                    hv = hashable(v)
+                    hash(hv)
+                except TypeError:
+                    continue
+                (seeds if is_seed(k) else values).setdefault(k, set()).add(hv)
+                counts[k] = counts.get(k, 0) + 1
+        unique = {k for k, vs in values.items() if counts[k] >= 2 and len(vs) == counts[k]}
+        vary = any(len(vs) > 1 for vs in seeds.values()) or any(
+            len(vs) > 1 for k, vs in values.items() if k not in unique)
+        found = frozenset(unique if vary else ())
+        self._id_keys = (self._epoch, found)
+        return found
 
     def varying_keys(self, limit: int | None = None) -> tuple[str, ...]:
         """Config keys whose value differs between runs, or that some runs lack (seeds left
@@ -174,13 +207,22 @@ class TableModel:
             if key == GPU_COLUMN:  # offered by the metric picker beside the logged keys
                 cols.append(Column(field("gpu"), "GPU", 16))
                 continue
-            cols.append(Column(ColumnKey.metric(key), one_line(key),
+            cols.append(Column(ColumnKey.metric(key), one_line(self.metric_label(key)),
                                VALUE_WIDTH + 1 + SPARK_WIDTH, True))
         cols += [Column(field("step"), "step", 7, True), Column(field("runtime"), "runtime", 8, True)]
         cols.append(Column(field("updated"), "updated", 8, True))
         cols += [Column(field("tags"), "tags", 16), Column(field("notes"), "notes", 24)]
         cols.append(Column(field("project"), "project", 12))
         return cols
+
+    def metric_label(self, key: str) -> str:
+        """A metric column's name: `val/loss.min` when the runs summarise val/loss with
+        define_metric (the cell shows that aggregate), else the key as logged."""
+        for view in self.views.values():
+            value = view.summary.get(key)
+            if type(value) is dict and value and "_type" not in value:
+                return f"{key}.{next(iter(value))}"
+        return key
 
     def sort_options(self) -> list[tuple[ColumnKey, str]]:
         """(column key, label) of everything the table can sort by."""
@@ -249,7 +291,8 @@ class TableModel:
     def _group_of(self, view: RunView) -> tuple[Any, dict[str, Any]]:
         flat = view.config_flat
         if self.group_keys == ALL_BUT_SEED:
-            items = {k: v for k, v in flat.items() if not is_seed(k)}
+            ids = self.id_keys()
+            items = {k: v for k, v in flat.items() if not is_seed(k) and k not in ids}
             gkey = tuple(sorted((k, repr(hashable(v))) for k, v in items.items()))
             shown = {k: items.get(k) for k in self.config_columns()}
             return gkey, shown
@@ -307,12 +350,14 @@ class TableModel:
         out: list[tuple[str, str]] = []
         counts: dict[str, int] = {}
         for v in group.runs:
-            counts[v.state] = counts.get(v.state, 0) + 1
+            state = "stalled" if v.stalled(now) else v.state
+            counts[state] = counts.get(state, 0) + 1
         for col in self.cols:
             kind, arg = col.key.kind, col.key.name
             key = arg if kind == "field" else ""
             if key == "state":
-                text = " ".join(f"{n}{STATE_GLYPHS[s]}" for s, n in counts.items() if s in STATE_GLYPHS)
+                glyphs = {**STATE_GLYPHS, "stalled": STALLED_GLYPH}
+                text = " ".join(f"{n}{glyphs[s]}" for s, n in counts.items() if s in glyphs)
                 out.append((text, "group"))
             elif key == "name":
                 arrow = "▸" if row.key in self.collapsed else "▾"
@@ -331,25 +376,32 @@ class TableModel:
                 steps = [v.step for v in group.runs if v.step is not None]
                 out.append((str(max(steps)) if steps else "", "group"))
             elif key == "updated":
-                out.append((fmt_ago(max(v.updated_at for v in group.runs), now), "dim"))
+                out.append((fmt_ago(max(v.logged_at for v in group.runs), now), "dim"))
             elif kind == "metric":
-                m, s = mean_std([v.metric(arg) for v in group.runs])
-                text = "" if math.isnan(m) else f"{m:.4g}±{s:.2g}"
-                out.append((text, "group"))
+                out.append((self._metric_cell(group, arg), "group"))
             else:
                 out.append(("", ""))
         return out
+
+    @staticmethod
+    def _metric_cell(group: Group, key: str) -> str:
+        """Mean ± std of the runs that logged `key`: blank when none did, nan when all NaN."""
+        logged = [x for x in (v.metric_value(key) for v in group.runs) if x is not None]
+        if not logged:
+            return ""
+        m, s = mean_std(logged)
+        return "nan" if math.isnan(m) else fmt_mean_std(m, s)
 
     def row_signature(self, row: Row, now: float) -> Any:
         """What a cached rendering of this row depends on (besides the columns)."""
         if row.kind == "run":
             v = row.run
             assert v is not None
-            ago = fmt_ago(v.updated_at, now)
+            ago = fmt_ago(v.logged_at, now)
             runtime = int(v.runtime) if v.state == "running" else 0
-            return (v.serial, row.key in self.marked, ago, runtime)
+            return (v.serial, row.key in self.marked, ago, runtime, v.stalled(now))
         group = row.group
         assert group is not None
         return (tuple(v.serial for v in group.runs), row.key in self.collapsed,
-                fmt_ago(max(v.updated_at for v in group.runs), now),
+                fmt_ago(max(v.logged_at for v in group.runs), now),
                 all(v.path in self.marked for v in group.runs))

@@ -24,7 +24,7 @@ from textual.strip import Strip
 
 from ..model import runview
 from ..model.columns import ColumnKey
-from ..model.table_model import Row, TableModel
+from ..model.table_model import NO_MATCH, Row, TableModel
 
 FIXED_COLUMNS = 2  # state and name stay in view when scrolling sideways
 GUTTER = 2  # the mark column
@@ -56,12 +56,13 @@ class RunTable(ScrollView, can_focus=True):
     RunTable > .run-table--state-failed { color: $text-error; text-style: bold; }
     RunTable > .run-table--state-killed { color: $text-warning; }
     RunTable > .run-table--state-crashed { color: $text-error; text-style: bold reverse; }
+    RunTable > .run-table--state-stalled { color: $text-warning; text-style: bold; }
     """
     COMPONENT_CLASSES = {
         "run-table--header", "run-table--cursor", "run-table--group", "run-table--dim",
         "run-table--tags", "run-table--notes", "run-table--marked", "run-table--state-running",
         "run-table--state-finished", "run-table--state-failed", "run-table--state-killed",
-        "run-table--state-crashed",
+        "run-table--state-crashed", "run-table--state-stalled",
     }
     BINDINGS = [
         Binding("up,k", "cursor(-1)", "up", show=False),
@@ -228,6 +229,10 @@ class RunTable(ScrollView, can_focus=True):
             index = y - 1 + int(self.scroll_y)
             rows = self.model.rows
             if index >= len(rows):
+                if y == 1 and not rows and self.model.views and self.model.filter_text:
+                    # an empty table says why, not just nothing (tui/widgets/status_line.py)
+                    return Strip([Segment(f"  {NO_MATCH}", self._style("dim"))]
+                                 ).adjust_cell_length(width).apply_style(base)
                 return Strip.blank(width, base)
             strip = self._row_strip(rows[index])
             if index == self.cursor:

@@ -8,7 +8,7 @@ from textual.widgets import Static
 from logger.textsafe import safe_text
 
 from ..model.store import RunStore
-from ..model.table_model import ALL_BUT_SEED, SWEEP, TableModel
+from ..model.table_model import ALL_BUT_SEED, NO_MATCH, SWEEP, TableModel
 
 
 class StatusLine(Static):
@@ -30,6 +30,8 @@ def status_text(m: TableModel, store: RunStore) -> Text:
     text.append("runwatch ", style="bold")
     text.append(safe_text(str(store.root)))
     text.append(f"  {len(m.visible_runs)}/{len(m.views)} runs, {running} running")
+    if m.filter_text and m.views and not m.visible_runs:
+        text.append(f"  {NO_MATCH}", style="bold")
     if m.filter_text:
         text.append("  filter: ", style="bold")
         text.append(safe_text(m.filter_text))
