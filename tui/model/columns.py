@@ -4,14 +4,13 @@ direction rule, and what each cell of a run row says (pure Python over RunView s
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from logger.textsafe import one_line
 
-from ..fmt import fmt_duration
+from ..fmt import fmt_ago, fmt_duration, fmt_number
 from .runview import STALLED_GLYPH, STATE_GLYPHS, RunView
 from .stats import sparkline
 
@@ -60,24 +59,6 @@ class Column:
     label: str
     width: int
     right: bool = False
-
-
-def fmt_number(value: Any) -> str:
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):
-        return str(value) if abs(value) < 10**7 else f"{value:.3g}"
-    if isinstance(value, float):
-        return f"{value:.4g}"  # nan and inf show as such: a loss that diverged must be seen
-    return one_line(value)
-
-
-def fmt_ago(t: float, now: float) -> str:
-    if not t:
-        return ""
-    if now - t < 86400 * 2:
-        return fmt_duration(max(0.0, now - t))
-    return time.strftime("%y-%m-%d", time.localtime(t))
 
 
 def column_value(view: RunView, key: ColumnKey) -> Any:

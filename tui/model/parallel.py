@@ -8,7 +8,7 @@ from typing import Any
 
 from logger.textsafe import one_line
 
-from .columns import fmt_number
+from ..fmt import fmt_number
 from .plot import Line, Plot
 from .stats import hashable
 

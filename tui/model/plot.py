@@ -8,6 +8,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..fmt import duration_label
+
 PALETTE = (12, 10, 9, 14, 13, 11, 208, 141, 118, 203)  # 256-colour codes, one per run
 DIM = 8  # the raw curve behind a smoothed one, and a group's band
 Ticks = tuple[list[float], list[str]]
@@ -43,17 +45,6 @@ class Plot:
             # Decimated lines put points between steps (bucket centres): label whole steps.
             return step_ticks(lo, hi)
         return None
-
-
-def duration_label(seconds: float) -> str:
-    s = abs(seconds)
-    if s < 120:
-        return f"{seconds:.0f}s"
-    if s < 7200:
-        return f"{seconds / 60:.0f}m"
-    if s < 172800:
-        return f"{seconds / 3600:.1f}h"
-    return f"{seconds / 86400:.1f}d"
 
 
 def time_ticks(lo: float, hi: float, wall: bool, count: int = 5) -> Ticks:

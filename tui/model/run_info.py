@@ -19,8 +19,7 @@ from logger.query import shown_summary
 from logger.rundata import RunData
 from logger.textsafe import safe_text
 
-from ..fmt import fmt_duration
-from .columns import fmt_number
+from ..fmt import fmt_duration, fmt_number
 from .runview import STATE_GLYPHS, flatten, last_logged
 
 Pairs = tuple[tuple[str, str], ...]  # (label, value), both already safe

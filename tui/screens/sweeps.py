@@ -22,7 +22,7 @@ from textual.widgets import DataTable, Static
 
 from logger.textsafe import one_line
 
-from ..model.columns import fmt_number
+from ..fmt import fmt_number
 from ..model.store import RunStore, Views
 from ..widgets.keybar import KeyBar
 
