@@ -8,7 +8,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..fmt import duration_label
+from ..fmt import duration_label, short_number
 
 PALETTE = (12, 10, 9, 14, 13, 11, 208, 141, 118, 203)  # 256-colour codes, one per run
 DIM = 8  # the raw curve behind a smoothed one, and a group's band
@@ -62,7 +62,7 @@ def step_ticks(lo: float, hi: float, count: int = 6) -> Ticks:
     plotext's own ticks (0.5, 26.0, 51.5) read like fractions of a step."""
     span = hi - lo
     if span <= 0:
-        return [lo], [_short_number(lo)]
+        return [lo], [short_number(lo)]
     raw = span / max(1, count - 1)
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
@@ -74,13 +74,4 @@ def step_ticks(lo: float, hi: float, count: int = 6) -> Ticks:
     while x <= hi + 1e-9 and len(pos) < 2 * count:
         pos.append(x)
         x += step
-    return pos, [_short_number(p) for p in pos]
-
-
-def _short_number(value: float) -> str:
-    a = abs(value)
-    if a >= 1e6:
-        return f"{value / 1e6:.4g}M"
-    if a >= 1e4:
-        return f"{value / 1e3:.4g}k"
-    return f"{value:.0f}" if value == int(value) else f"{value:.3g}"
+    return pos, [short_number(p) for p in pos]
