@@ -179,3 +179,23 @@ async def test_bar_charts_and_confusion_matrices_draw(root: Path) -> None:
         data = panel.shown.chart
         assert data.kind == "matrix" and data.labels == ["neg", "pos"]
         assert data.matrix == [[2.0, 0.0], [1.0, 1.0]]  # actual neg: 2 right; actual pos: 1 missed
+
+
+
+async def test_an_image_shown_first_is_drawn_at_the_panels_size(tmp_path: Path) -> None:
+    """The first image drawn when the tab opens (key 8) fills the body, not the one cell the
+    body had before its first layout."""
+    root = tmp_path / "runs"
+    logger.init(dir=root, project="p", name="one-image")
+    logger.log({"img": logger.Image(_gradient(0)), "loss": 0.5})
+    logger.finish()
+    async with RunwatchApp(root).run_test(size=(120, 40)) as pilot:
+        await started(pilot, runs=1)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, DetailScreen))
+        await pilot.press("8")
+        panel = pilot.app.screen.query_one(MediaPanel)
+        await wait_for(pilot, lambda: panel.loads >= 1)
+        image = panel.query_one("#media-image")
+        await wait_for(pilot, lambda: len(str(image.render()).splitlines()) >= 8)
+        assert min(len(line) for line in str(image.render()).splitlines()) >= 16

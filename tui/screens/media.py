@@ -257,10 +257,17 @@ class MediaPanel(Vertical):
         if item is None or step is None:
             return
         body = self.query_one("#media-body")
+        if body.size.width <= 2 or body.size.height <= 1:  # not laid out yet: draw at its size
+            if self.region.width:  # shown: its body gets a size at the next layout
+                self.call_after_refresh(self._request)
+            return  # hidden: on_resize asks again when the tab is shown
         wanted = (item, step, self._version, body.size)
         if wanted != self._wanted:
             self._wanted = wanted
             self._load(item, step, (body.size.width - 2, body.size.height - 1))
+
+    def on_resize(self) -> None:
+        self._request()  # an image or heatmap is drawn for the body's size: redraw at the new one
 
     def _slider(self, item: MediaKey | None) -> None:
         text = Text(no_wrap=True, overflow="ellipsis")
