@@ -6,14 +6,17 @@
 from __future__ import annotations
 
 import os
+import pty
 import queue
 import subprocess
 import sys
 import textwrap
 import threading
 import time
+import tty
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -148,3 +151,25 @@ def stop(proc: subprocess.Popen[str]) -> None:
 def assert_no_raw_controls(text: str) -> None:
     for ch in RAW_CONTROLS:
         assert ch not in text, f"raw {ch!r} reached the output"
+
+
+def read_on_a_pty(argv: list[Any], env: dict[str, str], cwd: Path) -> str:
+    """Run `argv` with stdout a raw-mode terminal (no \n -> \r\n: every byte read back is the
+    program's own) and return what it wrote, as UTF-8; it must exit 0."""
+    master, slave = pty.openpty()
+    tty.setraw(slave)
+    proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=slave, stderr=subprocess.PIPE)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the other end closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    return b"".join(chunks).decode("utf-8")

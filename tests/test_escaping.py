@@ -12,12 +12,10 @@ from __future__ import annotations
 import io
 import json
 import os
-import pty
 import re
 import subprocess
 import sys
 import time
-import tty
 import typing
 from pathlib import Path
 from typing import Any
@@ -29,7 +27,7 @@ from logger import events as ev
 from logger.textsafe import safe_text, terminal_safe, terminal_text, without_surrogates
 from tui.fmt import short, to_json
 
-from .test_cli_support import REPO, Lines, env, stop
+from .test_cli_support import REPO, Lines, env, read_on_a_pty, stop
 
 # ESC/CSI, OSC 52 (clipboard write), BEL, C1 CSI and NEL, bidi override and isolate, NUL,
 # DEL, a line separator, Rich markup, a newline.
@@ -102,24 +100,8 @@ def rw(*args: str | bytes | Path, stdin: bytes | None = None, cwd: Path = REPO) 
 
 def on_a_terminal(*args: str | bytes | Path) -> str:
     """`runwatch ARGS` with stdout a raw-mode terminal: every byte it wrote, as UTF-8."""
-    master, slave = pty.openpty()
-    tty.setraw(slave)
     argv = [sys.executable, "-m", "tui", *(os.fsencode(a) for a in args)]
-    proc = subprocess.Popen(argv, env=env(), cwd=REPO, stdout=slave, stderr=subprocess.PIPE)
-    os.close(slave)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # EIO: the other end closed
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(master)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0, err
-    return b"".join(chunks).decode("utf-8")
+    return read_on_a_pty(argv, env(), REPO)
 
 
 def assert_safe(text: str, where: str) -> None:

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import pty
 import re
 import subprocess
 import time
-import tty
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +19,7 @@ import relkit
 import test_live_support as live
 
 from logger.textsafe import safe_text
+from tests.test_cli_support import read_on_a_pty
 from tui.app import RunwatchApp
 from tui.cli import main
 from tui.screens.edit import NotesScreen, TagsScreen
@@ -222,24 +220,7 @@ def run_cli(*args: object, cwd: Path) -> str:
 
 def on_a_terminal(*args: object, cwd: Path) -> str:
     """`runwatch ARGS` with stdout a (raw-mode) terminal: what a person would see."""
-    master, slave = pty.openpty()
-    tty.setraw(slave)  # no \n -> \r\n: every byte read back is the program's own
-    proc = subprocess.Popen(live.rw_argv(*args), cwd=cwd, env=live.env(), stdout=slave,
-                            stderr=subprocess.PIPE)
-    os.close(slave)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # EIO: the other end closed
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(master)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0, err
-    return b"".join(chunks).decode("utf-8")
+    return read_on_a_pty(live.rw_argv(*args), live.env(), cwd)
 
 
 def test_hostile_text_comes_out_escaped_from_every_command(hostile_root: Path, tmp_path: Path) -> None:
