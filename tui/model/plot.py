@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..fmt import duration_label, short_number
+from .palette import DIM, PALETTE
 
-PALETTE = (12, 10, 9, 14, 13, 11, 208, 141, 118, 203)  # 256-colour codes, one per run
-DIM = 8  # the raw curve behind a smoothed one, and a group's band
+__all__ = ["DIM", "PALETTE", "Line", "Plot", "step_ticks", "time_ticks"]
 Ticks = tuple[list[float], list[str]]
 
 
@@ -21,6 +21,8 @@ class Line:
     ys: Sequence[float]
     color: int
     label: str | None = None  # shown in the legend; None keeps it out
+    dim: bool = False  # another run is highlighted: drawn faint, behind it
+    marks: bool = False  # few points: each one is marked, not only joined
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,9 @@ class Plot:
     message: str = ""  # shown instead of a plot when there is nothing to draw
     x_ticks: tuple[tuple[float, str], ...] = ()  # fixed ticks (labels already made safe)
     y_ticks: tuple[tuple[float, str], ...] = ()
+    x_range: tuple[float, float] | None = None  # the visible x window (None: plotext's)
+    y_range: tuple[float, float] | None = None
+    zoomed: bool = False  # x_range is part of the data's range
 
     def x_ticks_between(self, lo: float, hi: float, whole: bool) -> Ticks | None:
         """The x ticks to draw for points spanning [lo, hi] (`whole`: every x is an integer);

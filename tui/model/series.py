@@ -7,18 +7,28 @@ thread); `build_plots()` works on what it returned, without the lock.
 
 from __future__ import annotations
 
+import fnmatch
+import importlib
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from logger.rundata import RunData
 from logger.textsafe import one_line
 
-from .plot import DIM, PALETTE, Line, Plot
-from .stats import Decimator, band, ema_counted, rebucket
+from . import smooth as sm
+from .palette import DIM, run_color
+from .plot import Line, Plot
+from .stats import Decimator, band, rebucket
+from .zoom import View, clip, x_range, y_range
 
-X_AXES = ("_step", "_runtime", "_timestamp")
-X_NAMES = {"_step": "step", "_runtime": "relative time", "_timestamp": "wall time"}
-SMOOTHING = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)
+AUTO = "auto"  # each metric on its define_metric(step_metric=...) axis, else on _step
+X_AXES = (AUTO, "_runtime", "_timestamp", "_step")  # what `x` cycles through
+BUILTIN_X = ("_step", "_runtime", "_timestamp")
+X_NAMES = {AUTO: "step (or define_metric's)", "_step": "step", "_runtime": "relative time",
+           "_timestamp": "wall time"}
+SMOOTHING = sm.LEVELS["twema"]
+MARK_BELOW = 40  # a line with fewer visible points than this gets each point marked
 DECIMATOR_CAP = 2048  # buckets per series: a million points redraw from 2k buckets
 GROUP_CAP = 256  # per run in a group band: the band's grid is coarser than one run's line
 
@@ -27,11 +37,15 @@ GROUP_CAP = 256  # per run in a group band: the band's grid is coarser than one 
 class ChartOptions:
     metrics: tuple[str, ...]
     smoothing: float = 0.0
+    smoother: str = "twema"  # see smooth.KINDS; W&B's default
     log_y: bool = False
-    x_axis: str = "_step"
+    x_axis: str = AUTO  # AUTO, a BUILTIN_X or any logged metric
     band: str = "std"  # "std" or "minmax", for groups
     group: bool = False
     columns: int = 160  # x resolution to draw at (braille: two per terminal cell)
+    view: View = View()  # the visible x window (zoom and pan)
+    robust: bool = True  # y ignores far outliers (the top and bottom 1 %)
+    highlight: int = -1  # the run drawn bright while the others dim; -1: none
 
 
 Points = tuple[list[float], list[float], list[float], list[float], list[int]]
@@ -43,12 +57,15 @@ class SeriesCache:
     def __init__(self) -> None:
         self._dec: dict[tuple[str, str, str, int], tuple[Decimator, int]] = {}
 
-    def collect(self, runs: list[RunData], opts: ChartOptions) -> dict[str, list[Points]]:
-        """metric -> one Points per run (empty where the run lacks it). Hold the lock."""
+    def collect(self, runs: list[RunData], opts: ChartOptions,
+                axes: dict[str, str] | None = None) -> dict[str, list[Points]]:
+        """metric -> one Points per run (empty where the run lacks it), on `axes[metric]`
+        (default opts.x_axis). Hold the lock."""
         out: dict[str, list[Points]] = {}
         for key in opts.metrics:
             cap = GROUP_CAP if opts.group else DECIMATOR_CAP
-            out[key] = [self._points(run, key, opts.x_axis, cap) for run in runs]
+            x = axes[key] if axes is not None else x_axis_of(runs, key, opts.x_axis)
+            out[key] = [self._points(run, key, x, cap) for run in runs]
         return out
 
     def _points(self, run: RunData, key: str, x: str, cap: int) -> Points:
@@ -58,7 +75,7 @@ class SeriesCache:
             return [], [], [], [], []
         ident = (run.path, key, x, cap)
         cached = self._dec.get(ident)
-        if not history.in_step_order(key):
+        if x not in BUILTIN_X or not history.in_step_order(key):  # x: a metric (by row)
             # Steps were rewritten (a resumed run): rebuild from the reader's merged series.
             if cached is None or cached[1] != run.version:
                 dec = Decimator(cap)
@@ -71,6 +88,69 @@ class SeriesCache:
         if dec.fed < count:
             dec.extend(*history.values_since(key, dec.fed, x))
         return dec.points_counted()
+
+
+
+
+def step_metric(metrics: dict[str, Any], key: str) -> str | None:
+    """The x axis `key` declared with define_metric(step_metric=...) in one run's metrics
+    (RunData.metrics: name or glob -> DefineMetric), exact name first, then "prefix/*" globs."""
+    metric = metrics.get(key)
+    if metric is None and not key.startswith("_"):
+        for pattern in sorted(metrics, key=len, reverse=True):
+            if "*" in pattern and fnmatch.fnmatchcase(key, pattern):
+                metric = metrics[pattern]
+                if getattr(metric, "step_metric", None):
+                    break
+    found = getattr(metric, "step_metric", None)
+    return found if isinstance(found, str) and found and found != key else None
+
+
+def x_axis_of(runs: list[RunData], key: str, chosen: str) -> str:
+    """The x axis `key` is drawn on: `chosen`, or for AUTO the first step_metric a run
+    declares for it (HF's train/global_step, Keras' epoch/epoch), else _step. Hold the lock."""
+    if chosen != AUTO:
+        return chosen
+    for run in runs:
+        found = step_metric(run.metrics, key)
+        if found:
+            return found
+    return "_step"
+
+
+def x_axes(runs: list[RunData], opts: ChartOptions) -> dict[str, str]:
+    """x_axis_of() for every charted metric."""
+    return {key: x_axis_of(runs, key, opts.x_axis) for key in opts.metrics}
+
+
+def refine(runs: list[RunData], collected: dict[str, list[Points]], opts: ChartOptions,
+           axes: dict[str, str]) -> None:
+    """Zoomed in past the decimation: swap in full-resolution points of the window, from
+    tui.model.decimate.points(run, key, x_axis, x_lo, x_hi, cap) where that exists (the one
+    call site). Without it, the zoom works within the points collected. Hold the lock."""
+    if opts.view.whole:
+        return
+    try:
+        points = getattr(importlib.import_module(f"{__package__}.decimate"), "points", None)
+    except ImportError:
+        return
+    if points is None:
+        return
+    for key, per_run in collected.items():
+        lo, hi = opts.view.window(*_x_extent(per_run))
+        for i, (run, pts) in enumerate(zip(runs, per_run)):
+            visible = sum(1 for x in pts[0] if lo <= x <= hi)
+            if visible < opts.columns and any(c > 1 for c in pts[4]):
+                try:
+                    per_run[i] = points(run, key, axes.get(key, "_step"), lo, hi, DECIMATOR_CAP)
+                except TypeError:  # another signature: keep what was collected
+                    return
+
+
+def _x_extent(per_run: list[Points]) -> tuple[float, float]:
+    starts = [p[0][0] for p in per_run if p[0]]
+    ends = [p[0][-1] for p in per_run if p[0]]
+    return (min(starts), max(ends)) if starts else (0.0, 0.0)
 
 
 def _envelope(xs: list[float], lo: list[float], hi: list[float]) -> tuple[list[float], list[float]]:
@@ -86,28 +166,34 @@ def _envelope(xs: list[float], lo: list[float], hi: list[float]) -> tuple[list[f
     return px, py
 
 
-def _run_lines(pts: Points, color: int, label: str, opts: ChartOptions) -> list[Line]:
-    xs, mean, lo, hi, counts = pts
+def _run_lines(pts: Points, color: int, label: str, opts: ChartOptions, window: tuple[float, float],
+               span: float, dim: bool) -> list[Line]:
+    """One run's lines in the window: raw (min/max envelope where dense), and smoothed."""
+    xs, (mean, lo, hi, counts) = clip(pts[0], pts[1:], *window)
     if not xs:
         return []
+    counts_i = [int(c) for c in counts]
     columns = max(8, opts.columns)
     raw_x, _m, raw_lo, raw_hi = rebucket(xs, mean, lo, hi, columns)
-    dense = any(c > 1 for c in counts) or len(xs) > columns
+    dense = any(c > 1 for c in counts_i) or len(xs) > columns
+    marks = len(xs) < MARK_BELOW and not dense
     if opts.smoothing <= 0:
         if not dense:
-            return [Line(xs, mean, color, label)]
+            return [Line(xs, mean, color, label, dim, marks)]
         ex, ey = _envelope(raw_x, raw_lo, raw_hi)
-        return [Line(ex, ey, color, label)]
-    smooth = ema_counted(mean, counts, opts.smoothing)
-    sx, sm, _l, _h = rebucket(xs, smooth, smooth, smooth, columns)
+        return [Line(ex, ey, color, label, dim)]
+    # Smooth the whole series (a window's first point keeps its history), then clip.
+    smooth = sm.smooth(opts.smoother, pts[0], pts[1], [int(c) for c in pts[4]], opts.smoothing, span)
+    sxs, (sys_,) = clip(pts[0], [smooth], *window)
+    sx, sy, _l, _h = rebucket(sxs, sys_, sys_, sys_, columns)
     ex, ey = _envelope(raw_x, raw_lo, raw_hi) if dense else (xs, mean)
-    return [Line(ex, ey, DIM), Line(sx, sm, color, label)]
+    return [Line(ex, ey, DIM), Line(sx, sy, color, label, dim, marks)]
 
 
 def _note(opts: ChartOptions, extra: str = "") -> str:
     parts = [f"x: {X_NAMES.get(opts.x_axis, opts.x_axis)}"]
     if opts.smoothing > 0:
-        parts.append(f"smoothing {opts.smoothing:g}")
+        parts.append(sm.label(opts.smoother, opts.smoothing))
     if opts.log_y:
         parts.append("log y")
     if extra:
@@ -115,33 +201,62 @@ def _note(opts: ChartOptions, extra: str = "") -> str:
     return " · ".join(parts)
 
 
-def build_plots(collected: dict[str, list[Points]], names: list[str], opts: ChartOptions) -> list[Plot]:
-    """One Plot per metric: the runs overlaid, or (opts.group) their mean with a band."""
+def build_plots(collected: dict[str, list[Points]], names: list[str], opts: ChartOptions,
+                axes: dict[str, str] | None = None) -> list[Plot]:
+    """One Plot per metric: the runs overlaid, or (opts.group) their mean with a band, in
+    the view's x window, on `axes[metric]` (x_axes(); default opts.x_axis)."""
     plots = []
     for key in opts.metrics:
         per_run = collected.get(key, [])
-        have = sum(1 for p in per_run if p[0])
-        if not have:
+        x = (axes or {}).get(key, opts.x_axis)
+        x_opts = ChartOptions(**{**opts.__dict__, "x_axis": x})
+        if not any(p[0] for p in per_run):
             plots.append(Plot(key, (), message=f"no numeric values of {one_line(key)} logged yet",
-                              x_axis=opts.x_axis))
+                              x_axis=x))
             continue
         if opts.group:
-            plots.append(_group_plot(key, per_run, opts))
-            continue
-        lines: list[Line] = []
-        for i, (pts, name) in enumerate(zip(per_run, names)):
-            lines += _run_lines(pts, PALETTE[i % len(PALETTE)], name, opts)
-        # Draw the smoothed/raw coloured lines after every dim one, so none hides behind grey.
-        lines.sort(key=lambda line: line.color != DIM)
-        plots.append(Plot(key, tuple(lines), opts.log_y, opts.x_axis, _note(opts)))
+            plots.append(_group_plot(key, per_run, x_opts))
+        else:
+            plots.append(_overlay_plot(key, per_run, names, x_opts))
     return plots
 
 
+def _overlay_plot(key: str, per_run: list[Points], names: list[str], opts: ChartOptions) -> Plot:
+    x_min, x_max = _x_extent(per_run)
+    window = opts.view.window(x_min, x_max)
+    lines: list[Line] = []
+    for i, (pts, name) in enumerate(zip(per_run, names)):
+        dim = 0 <= opts.highlight < len(names) and i != opts.highlight
+        lines += _run_lines(pts, run_color(i), name, opts, window, x_max - x_min, dim)
+    # Grey raw curves first, then dimmed runs, then the rest: no colour hides behind grey,
+    # and a highlighted run is drawn over the others.
+    lines.sort(key=lambda line: (line.color != DIM, not line.dim))
+    return _framed(key, lines, opts, window)
+
+
+def _framed(key: str, lines: list[Line], opts: ChartOptions, window: tuple[float, float],
+            extra: str = "") -> Plot:
+    """The Plot, with its x window and an outlier-robust y range of what is visible."""
+    ys = [y for ln in lines for y in ln.ys]
+    lo, hi, clipped = y_range(ys, opts.log_y, opts.robust)
+    notes = [extra] if extra else []
+    if not opts.view.whole:
+        notes.append(f"zoom {1 / (opts.view.hi - opts.view.lo):.3g}x")
+    if clipped:
+        notes.append("outliers off-scale")
+    return Plot(key, tuple(lines), opts.log_y, opts.x_axis, _note(opts, " · ".join(notes)),
+                x_range=x_range(*window), y_range=(lo, hi), zoomed=not opts.view.whole)
+
+
 def _group_plot(key: str, per_run: list[Points], opts: ChartOptions) -> Plot:
+    x_min, x_max = _x_extent(per_run)
+    window = opts.view.window(x_min, x_max)
     series = []
     for xs, mean, _lo, _hi, counts in per_run:
         if xs:
-            series.append((xs, ema_counted(mean, counts, opts.smoothing)))
+            smooth = sm.smooth(opts.smoother, xs, mean, counts, opts.smoothing, x_max - x_min)
+            cx, (cy,) = clip(xs, [smooth], *window)
+            series.append((cx, cy))
     grid, mean, std, lo, hi = band(series, max(16, opts.columns // 2))
     if opts.band == "minmax":
         low, high, what = lo, hi, "min-max"
@@ -150,12 +265,12 @@ def _group_plot(key: str, per_run: list[Points], opts: ChartOptions) -> Plot:
         high = [m + s for m, s in zip(mean, std)]
         what = "±std"
     n = len(series)
-    lines: tuple[Line, ...] = (
+    lines: list[Line] = [
         Line(grid, low, DIM, what),
         Line(grid, high, DIM),
-        Line(grid, mean, PALETTE[0], f"mean of {n} run{'s' if n != 1 else ''}"),
-    )
+        Line(grid, mean, run_color(0), f"mean of {n} run{'s' if n != 1 else ''}"),
+    ]
     if opts.log_y:
-        lines = tuple(Line(ln.xs, [v if v > 0 else math.nan for v in ln.ys], ln.color, ln.label)
-                      for ln in lines)
-    return Plot(key, lines, opts.log_y, opts.x_axis, _note(opts, f"mean {what} of {n} runs"))
+        lines = [Line(ln.xs, [v if v > 0 else math.nan for v in ln.ys], ln.color, ln.label)
+                 for ln in lines]
+    return _framed(key, lines, opts, window, f"mean {what} of {n} runs")

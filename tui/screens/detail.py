@@ -22,19 +22,22 @@ from textual.widgets import Static, TabbedContent, TabPane
 from logger.rundata import RunData
 from logger.textsafe import one_line
 
+from ..model import smooth as sm
 from ..model.plot import Plot
 from ..model.run_info import RunInfo, members, run_info
 from ..model.runview import RunView
 from ..model.series import (
-    SMOOTHING,
     X_AXES,
     X_NAMES,
     ChartOptions,
     Points,
     SeriesCache,
     build_plots,
+    refine,
+    x_axes,
 )
 from ..model.store import RunStore
+from ..model.zoom import View
 from ..widgets.chart import Chart
 from ..widgets.info_text import files_text, members_text, overview_text, pairs_text
 from ..widgets.keybar import KeyBar
@@ -56,6 +59,20 @@ class DetailScreen(Screen[None]):
         Binding("minus", "smooth(-1)", "smooth-"),
         Binding("l", "log_y", "log y"),
         Binding("x", "x_axis", "x axis"),
+        Binding("X", "pick_x_axis", "x axis: any metric", show=False),
+        Binding("s", "smoother", "smoothing kind", show=False),
+        Binding("z", "zoom(0.5)", "zoom in"),
+        Binding("Z", "zoom(2)", "zoom out", show=False),
+        Binding("left_square_bracket", "pan(-0.25)", "pan left", show=False),
+        Binding("right_square_bracket", "pan(0.25)", "pan right", show=False),
+        Binding("0", "reset_zoom", "reset zoom", show=False),
+        Binding("c", "inspect", "inspect (crosshair)"),
+        Binding("comma", "move_cursor(-0.02)", "cursor left", show=False),
+        Binding("full_stop", "move_cursor(0.02)", "cursor right", show=False),
+        Binding("h", "highlight(1)", "highlight next run"),
+        Binding("H", "highlight(-1)", "highlight previous run", show=False),
+        Binding("p", "legend_page", "legend page", show=False),
+        Binding("o", "outliers", "outliers: scale/ignore", show=False),
         Binding("b", "band", "std/min-max"),
         Binding("t", "tags", "tags"),
         Binding("n", "notes", "notes"),
@@ -83,6 +100,8 @@ class DetailScreen(Screen[None]):
         keys = list(store.metrics) or self._metric_keys()
         self.set_reactive(DetailScreen.opts, ChartOptions(tuple(keys[:MAX_CHARTS]), group=group))
         self._drawn: object = None
+        self.cursor: float | None = None  # inspect mode: a fraction of the x window
+        self.legend_page = 0
         self._drawn_at = 0.0
         self._info_version: object = None
         self.draws = 0  # chart data updates shown (tests wait on it)
@@ -145,8 +164,13 @@ class DetailScreen(Screen[None]):
         if others > 0 and not self.group:
             text.append(f"  + {others} marked run{'s' if others != 1 else ''} overlaid")
         o = self.opts
-        text.append(f"   x: {X_NAMES[o.x_axis]} · smoothing {o.smoothing:g} · "
+        smoothing = sm.label(o.smoother, o.smoothing) if o.smoothing > 0 else "no smoothing"
+        text.append(f"   x: {X_NAMES.get(o.x_axis, one_line(o.x_axis, 32))} · {smoothing} · "
                     f"{'log' if o.log_y else 'linear'} y")
+        if not o.view.whole:
+            text.append(f" · zoom {1 / (o.view.hi - o.view.lo):.3g}x (0 resets)")
+        if self.cursor is not None:
+            text.append(" · inspect (c ends)")
         if self.group:
             text.append(f" · band {'min-max' if o.band == 'minmax' else '±std'}")
         self.query_one("#detail-title", Static).update(text)
@@ -177,17 +201,31 @@ class DetailScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="chart-data")
     def _prepare(self, opts: ChartOptions) -> None:
-        def collect(runs: list[RunData]) -> tuple[dict[str, list[Points]], list[str]]:
-            return self.cache.collect(runs, opts), [r.name for r in runs]
+        def collect(runs: list[RunData],
+                    ) -> tuple[dict[str, list[Points]], list[str], dict[str, str]]:
+            axes = x_axes(runs, opts)
+            got = self.cache.collect(runs, opts, axes)
+            refine(runs, got, opts, axes)  # zoomed past the decimation: full resolution
+            return got, [r.name for r in runs], axes
 
-        collected, names = self.store.with_runs(self.paths, collect)
-        plots = build_plots(collected, names, opts)
+        collected, names, axes = self.store.with_runs(self.paths, collect)
+        plots = build_plots(collected, names, opts, axes)
         self.app.call_from_thread(self._show, plots)
 
     def _show(self, plots: list[Plot]) -> None:
         for chart, plot in zip(self.query_one("#chart-grid").query(Chart), plots):
             chart.plot = plot
+        self._chart_state()
         self.draws += 1
+
+    def _charts(self) -> list[Chart]:
+        return list(self.query_one("#chart-grid").query(Chart))
+
+    def _chart_state(self) -> None:
+        """What every chart shares that needs no new data: the legend page, the cursor."""
+        for chart in self._charts():
+            chart.legend_page = self.legend_page
+            chart.cursor = self.cursor
 
     @work(thread=True, exclusive=True, group="info")
     def _load_info(self) -> None:
@@ -229,7 +267,7 @@ class DetailScreen(Screen[None]):
         self._tick()
 
     def action_smooth(self, step: int) -> None:
-        levels = list(SMOOTHING)
+        levels = list(sm.LEVELS[self.opts.smoother])
         i = min(range(len(levels)), key=lambda j: abs(levels[j] - self.opts.smoothing))
         self._set(smoothing=levels[max(0, min(len(levels) - 1, i + step))])
 
@@ -237,7 +275,73 @@ class DetailScreen(Screen[None]):
         self._set(log_y=not self.opts.log_y)
 
     def action_x_axis(self) -> None:
-        self._set(x_axis=X_AXES[(X_AXES.index(self.opts.x_axis) + 1) % len(X_AXES)])
+        at = X_AXES.index(self.opts.x_axis) if self.opts.x_axis in X_AXES else -1
+        self._set(x_axis=X_AXES[(at + 1) % len(X_AXES)], view=View())
+
+    def action_pick_x_axis(self) -> None:
+        """Any logged metric as the x axis (values paired by history row), or a built-in one."""
+        options = [(x, X_NAMES[x]) for x in X_AXES]
+        options += [(k, k) for k in self._metric_keys()]
+
+        def done(picked: list[str] | None) -> None:
+            if picked:
+                self._set(x_axis=picked[0], view=View())
+
+        self.app.push_screen(PickScreen("x axis", options, [self.opts.x_axis]), done)
+
+    def action_smoother(self) -> None:
+        """The next smoothing kind (W&B's: time-weighted EMA, EMA, running average, gaussian),
+        at the same position on its scale."""
+        kinds = sm.KINDS
+        kind = kinds[(kinds.index(self.opts.smoother) + 1) % len(kinds)]
+        old = sm.LEVELS[self.opts.smoother]
+        level = min(range(len(old)), key=lambda j: abs(old[j] - self.opts.smoothing))
+        self._set(smoother=kind, smoothing=sm.LEVELS[kind][level])
+
+    def action_zoom(self, factor: float, at: float | None = None) -> None:
+        centre = self.cursor if at is None and self.cursor is not None else at
+        self._set(view=self.opts.view.zoom(factor, 0.5 if centre is None else centre))
+
+    def action_pan(self, by: float) -> None:
+        self._set(view=self.opts.view.pan(by))
+
+    def action_reset_zoom(self) -> None:
+        self._set(view=View())
+
+    def action_inspect(self) -> None:
+        self.cursor = None if self.cursor is not None else 0.5
+        self._chart_state()
+        self._title()
+
+    def action_move_cursor(self, by: float) -> None:
+        if self.cursor is None:
+            self.cursor = 0.5
+        self.cursor = min(1.0, max(0.0, self.cursor + by))
+        self._chart_state()
+
+    def action_highlight(self, step: int) -> None:
+        """Highlight the next (previous) run and dim the rest; past the last, none."""
+        n = len(self.paths)
+        self._set(highlight=(self.opts.highlight + 1 + step) % (n + 1) - 1)
+
+    def action_legend_page(self) -> None:
+        pages = max((c.legend_pages for c in self._charts() if c.display), default=1)
+        self.legend_page = (self.legend_page + 1) % max(1, pages)
+        self._chart_state()
+
+    def action_outliers(self) -> None:
+        self._set(robust=not self.opts.robust)
+        self.notify("y scale: " + ("ignores far outliers" if self.opts.robust else "every value"))
+
+    def on_chart_zoom_at(self, message: Chart.ZoomAt) -> None:
+        self.action_zoom(message.factor, message.at)
+
+    def on_chart_pan_by(self, message: Chart.PanBy) -> None:
+        self.action_pan(message.by)
+
+    def on_chart_cursor_at(self, message: Chart.CursorAt) -> None:
+        self.cursor = message.at
+        self._chart_state()
 
     def action_band(self) -> None:
         self._set(band="minmax" if self.opts.band == "std" else "std")

@@ -1,7 +1,9 @@
 """Chart: a plotext 6 line chart as a Textual widget (textual-plotext pins plotext<6).
 
-The screen sets `plot` (a frozen Plot of already-decimated lines); `render()` rebuilds
-plotext's one global figure at the widget's size. Titles and legends are drawn here as
+The screen sets `plot` (a frozen Plot of already-decimated lines), `legend_page` and
+`cursor`; `render()` rebuilds plotext's one global figure at the widget's size, in the
+terminal's colour system. Wheel, drag and pointer moves become messages (ZoomAt, PanBy,
+CursorAt) that the screen turns into chart options. Titles and legends are drawn here as
 plain Rich text, never handed to plotext, so a metric name from a file cannot inject
 escape sequences into the ANSI that plotext emits.
 """
@@ -14,14 +16,28 @@ from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.text import Text
+from textual import events
+from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
 from logger.textsafe import one_line
 
-from ..model.plot import Plot
+from ..fmt import short_number
+from ..model.palette import DIM, dimmed, for_system, legend_page, style
+from ..model.plot import Line, Plot
+from ..model.zoom import readout
 
 _plt: Any = None
+PAGE_MARK = 8  # "2/3 p›": the legend's page, and the key that turns it
+
+
+def middle(text: str, most: int) -> str:
+    """`text` in at most `most` cells, cut in the middle (run names differ at both ends)."""
+    if len(text) <= most:
+        return text
+    keep = most - 1
+    return text[: (keep + 1) // 2] + "…" + text[len(text) - keep // 2:]
 
 
 def plotext() -> Any:
@@ -43,78 +59,217 @@ class Chart(Widget):
     """
 
     plot: reactive[Plot | None] = reactive(None)
+    legend_page: reactive[int] = reactive(0)
+    cursor: reactive[float | None] = reactive(None)  # inspect: a fraction of the x window
+
+    class ZoomAt(Message):
+        """The wheel turned over the plot: zoom by `factor` around `at` (0-1 of the window)."""
+
+        def __init__(self, factor: float, at: float) -> None:
+            super().__init__()
+            self.factor, self.at = factor, at
+
+    class PanBy(Message):
+        """A drag moved the plot by `by` window widths (positive: to later x)."""
+
+        def __init__(self, by: float) -> None:
+            super().__init__()
+            self.by = by
+
+    class CursorAt(Message):
+        """The pointer is over the plot at `at` (0-1 of the window)."""
+
+        def __init__(self, at: float) -> None:
+            super().__init__()
+            self.at = at
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.builds = 0
         self.last_build_ms = 0.0
+        self.legend_pages = 1
+        self._area: tuple[int, int, int] | None = None  # (first row, left, right) of the plot
+        self._drag: int | None = None
 
     def on_mount(self) -> None:
         plotext()  # 130 ms of import, paid when the screen opens rather than in a redraw
 
+    def _system(self) -> str | None:
+        try:
+            return self.app.console.color_system
+        except Exception:  # no app (a bare render in a test): 256 colours
+            return "256"
+
     def render(self) -> RenderableType:
         plot = self.plot
         width, height = self.size
-        head = Text(no_wrap=True, overflow="ellipsis")
         if plot is None:
             return Text("loading…")
+        system = self._system()
+        head = Text(no_wrap=True, overflow="ellipsis")
         head.append(one_line(plot.title), style="bold")
         if plot.note:
             head.append(f"  {plot.note}", style="dim")
-        legend = self._legend(plot)
-        body_height = height - 1 - (1 if legend else 0)
+        parts: list[RenderableType] = [head]
+        x = self._cursor_x(plot)
+        if x is not None:
+            parts.append(self._readout(plot, x, system, width))
+        legend = self._legend(plot, system, width, 1 if height < 10 else 2 if height < 15 else 3)
+        body_height = height - len(parts) - len(legend)
         if plot.message or body_height < 3 or width < 20:
+            self._area = None
             return Group(head, Text(plot.message or "", style="dim"))
         t0 = time.perf_counter()
-        body = self._build(plot, width, body_height)
+        body, area = self._build(plot, width, body_height, system, x)
         self.last_build_ms = (time.perf_counter() - t0) * 1000
         self.builds += 1
-        parts: list[RenderableType] = [head, body]
-        if legend:
-            parts.append(legend)
-        return Group(*parts)
+        self._area = (len(parts), *area) if area else None
+        return Group(*parts, body, *legend)
+
+    def _cursor_x(self, plot: Plot) -> float | None:
+        if self.cursor is None or plot.x_range is None or plot.message:
+            return None
+        lo, hi = plot.x_range
+        return lo + (hi - lo) * self.cursor
 
     @staticmethod
-    def _legend(plot: Plot) -> Text | None:
-        labelled = [line for line in plot.lines if line.label]
-        if not labelled:
-            return None
+    def _readout(plot: Plot, x: float, system: str | None, width: int) -> Text:
+        """Each run's value at the cursor: `x=1.2k ■ run-a 0.4312 ■ run-b —`."""
         text = Text(no_wrap=True, overflow="ellipsis")
-        for line in labelled[:12]:
-            text.append("■ ", style=f"color({line.color})")
-            text.append(one_line(line.label or "", 24) + "  ")
-        if len(labelled) > 12:
-            text.append(f"+{len(labelled) - 12} more")
+        text.append(f"x={short_number(x)}", style="bold")
+        for label, color, value in readout(plot.lines, x):
+            text.append("  ■ ", style=style(color, system))
+            text.append(one_line(label, 16) + " ")
+            text.append("—" if value is None else f"{value:.4g}", style="bold")
         return text
 
+    def _legend(self, plot: Plot, system: str | None, width: int, rows: int) -> list[Text]:
+        """Every run, wrapped over `rows` rows, names shortened (in the middle) until they
+        fit; paged when even short names do not fit (`p` pages)."""
+        labelled = [line for line in plot.lines if line.label]
+        if not labelled:
+            return []
+        for most in (28, 22, 16, 12):
+            names = [middle(one_line(line.label or ""), most) for line in labelled]
+            widths = [len(n) + 4 for n in names]
+            shown, page, pages = legend_page(widths, width, rows, self.legend_page)
+            if pages == 1:
+                break
+        if pages > 1:
+            shown, page, pages = legend_page(widths, width - PAGE_MARK, rows, self.legend_page)
+        self.legend_pages = pages
+        out = [Text(no_wrap=True, overflow="ellipsis")]
+        used = 0
+        for i in shown:
+            if used and used + widths[i] > width - (PAGE_MARK if pages > 1 else 0):
+                out.append(Text(no_wrap=True, overflow="ellipsis"))
+                used = 0
+            line = labelled[i]
+            out[-1].append("■ ", style=style(line.color, system))
+            out[-1].append(names[i] + "  ", style="dim" if line.dim else "")
+            used += widths[i]
+        if pages > 1:
+            out[-1].append(f"{page + 1}/{pages} p›", style="dim")
+        return out
+
     @staticmethod
-    def _build(plot: Plot, width: int, height: int) -> Text:
+    def _color(line: Line, system: str | None) -> int | tuple[int, int, int]:
+        return dimmed(line.color, system) if line.dim else for_system(line.color, system)
+
+    @classmethod
+    def _build(cls, plot: Plot, width: int, height: int, system: str | None,
+               cursor: float | None) -> tuple[Text, tuple[int, int] | None]:
         plt = plotext()
         f = plt.figure
         f.clear()
         f.theme("simple")
         f.plot_size(width, height)
         xs_all: list[float] = []
-        drawn = 0
         for line in plot.lines:
             pts = [(x, y) for x, y in zip(line.xs, line.ys)
                    if math.isfinite(x) and math.isfinite(y) and (y > 0 or not plot.log_y)]
             if not pts:
                 continue
-            marker = plt.marker("braille").fill(plt.pixel(foreground=line.color))
-            signal = f.signal([p[0] for p in pts], [p[1] for p in pts], marker=marker)
+            pixel = plt.pixel(foreground=cls._color(line, system))
+            xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+            signal = f.signal(xs, ys, marker=plt.marker("braille").fill(pixel))
             f.draw(signal.lines() if len(pts) > 1 else signal)
-            xs_all.append(pts[0][0])
-            xs_all.append(pts[-1][0])
-            drawn += 1
-        if not drawn:
+            if line.marks or len(pts) == 1:
+                f.draw(f.signal(xs, ys, marker=plt.marker("•").fill(pixel)))
+            xs_all += (xs[0], xs[-1])
+        if not xs_all:
             why = "no positive values to draw on a log scale" if plot.log_y else "no data yet"
-            return Text(why, style="dim")
+            return Text(why, style="dim"), None
+        if cursor is not None and plot.y_range is not None:
+            pixel = plt.pixel(foreground=for_system(DIM, system))
+            f.draw(f.signal([cursor, cursor], list(plot.y_range),
+                            marker=plt.marker("braille").fill(pixel)).lines())
+        cls._axes(f, plot, xs_all)
+        out = str(f.build())
+        first = out.split("\n", 1)[0]
+        plain = Text.from_ansi(first).plain
+        left, right = plain.find("┌"), plain.rfind("┐")
+        return Text.from_ansi(out, no_wrap=True, end=""), (left, right) if 0 <= left < right else None
+
+    @staticmethod
+    def _axes(f: Any, plot: Plot, xs_all: list[float]) -> None:
         if plot.log_y:
             f.ruler("y").scale("log")
-        ticks = plot.x_ticks_between(min(xs_all), max(xs_all), all(x == int(x) for x in xs_all))
+        if plot.x_range is not None:
+            f.ruler("x").lim(*plot.x_range)
+        if plot.y_range is not None:
+            f.ruler("y").lim(*plot.y_range)
+        lo, hi = plot.x_range or (min(xs_all), max(xs_all))
+        whole = not plot.zoomed and all(x == int(x) for x in xs_all)
+        ticks = plot.x_ticks_between(lo, hi, whole)
         if ticks is not None:
             f.ruler("x").ticks(*ticks)
         if plot.y_ticks:
             f.ruler("y").ticks([t[0] for t in plot.y_ticks], [t[1] for t in plot.y_ticks])
-        return Text.from_ansi(str(f.build()), no_wrap=True, end="")
+
+    # -- the mouse ---------------------------------------------------------------------------
+    def _fraction(self, x: int, y: int | None = None) -> float | None:
+        """Where cell column x falls in the plot, 0 (left edge) to 1; None off the plot."""
+        if self._area is None:
+            return None
+        top, left, right = self._area
+        if y is not None and y < top:
+            return None
+        if not left < x < right:
+            return None
+        return (x - left - 0.5) / max(1, right - left - 1)
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        at = self._fraction(event.x)
+        if at is not None:
+            event.stop()
+            self.post_message(self.ZoomAt(0.8, at))
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        at = self._fraction(event.x)
+        if at is not None:
+            event.stop()
+            self.post_message(self.ZoomAt(1.25, at))
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        if self._fraction(event.x, event.y) is not None:
+            self._drag = event.x
+            self.capture_mouse()
+
+    def on_mouse_up(self, event: events.MouseUp) -> None:
+        if self._drag is not None:
+            self._drag = None
+            self.release_mouse()
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        if self._drag is not None and self._area is not None:
+            moved = event.x - self._drag
+            if moved:
+                self._drag = event.x
+                _top, left, right = self._area
+                self.post_message(self.PanBy(-moved / max(1, right - left - 1)))
+            return
+        if self.cursor is not None:
+            at = self._fraction(event.x, event.y)
+            if at is not None:
+                self.post_message(self.CursorAt(at))
