@@ -239,3 +239,23 @@ def test_build_plots_of_seven_runs_stays_cheap():
         build_plots({"loss": runs}, [str(i) for i in range(7)],
                     ChartOptions(("loss",), smoothing=smooth.LEVELS[kind][4], smoother=kind))
     assert time.perf_counter() - t0 < 2.0  # ~0.1 s each when the machine is idle
+
+
+def test_metric_and_zoomed_axes_get_round_ticks_that_read_differently():
+    from tui.model.plot import Plot, step_ticks
+
+    zoomed = Plot("train/loss", (), x_axis="train/global_step", zoomed=True)
+    pos, labels = zoomed.x_ticks_between(6800.0, 20000.0, whole=False)
+    assert labels == ["10k", "15k", "20k"]  # plotext wrote 6.8e3 9.1e3 1.1e4
+    pos, labels = Plot("epoch", (), x_axis="epoch/epoch").x_ticks_between(0.1, 0.35, False)
+    assert labels[:2] == ["0.1", "0.15"]
+    pos, labels = step_ticks(-3e-5, 2e-5, integer=False)
+    assert 0.0 in pos and "0" in labels
+    assert len(set(step_ticks(1e6, 1e6 + 3)[1])) == 4
+
+
+def test_legend_names_are_cut_where_they_still_tell_runs_apart():
+    names = ["vit-b16-lr3e-4-warmup", "vit-b16-lr1e-3-warmup", "baseline-sgd"]
+    short = palette.shorten(names, 16)
+    assert len(set(short)) == 3 and all(len(s) <= 16 for s in short)
+    assert short[2] == "baseline-sgd" and short[0].startswith("vit-b16")

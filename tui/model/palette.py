@@ -91,3 +91,28 @@ def legend_page(widths: list[int], width: int, rows: int, page: int) -> tuple[li
         used += w
     page %= len(pages)
     return pages[page], page, len(pages)
+
+
+def _cut(name: str, head: int, most: int) -> str:
+    if len(name) <= most:
+        return name
+    return name[:head] + "…" + name[len(name) - (most - 1 - head):]
+
+
+def shorten(names: list[str], most: int) -> list[str]:
+    """Each name in at most `most` cells, cut in the middle; where two would read the same
+    ("vit-b16…warmup" twice) the cut moves so that what tells them apart stays."""
+    out = [_cut(n, most // 2, most) for n in names]
+    groups: dict[str, list[int]] = {}
+    for i, short in enumerate(out):
+        groups.setdefault(short, []).append(i)
+    for members in groups.values():
+        if len(members) < 2 or len({names[i] for i in members}) < len(members):
+            continue
+        for head in sorted(range(1, most - 1), key=lambda h: abs(h - most // 2)):
+            cand = [_cut(names[i], head, most) for i in members]
+            if len(set(cand)) == len(members) and not set(cand) & (set(out) - {out[members[0]]}):
+                for i, c in zip(members, cand):
+                    out[i] = c
+                break
+    return out

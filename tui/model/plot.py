@@ -46,10 +46,9 @@ class Plot:
             return [t[0] for t in self.x_ticks], [t[1] for t in self.x_ticks]
         if self.x_axis in ("_runtime", "_timestamp"):
             return time_ticks(lo, hi, self.x_axis == "_timestamp")
-        if self.x_axis == "_step" or whole:
-            # Decimated lines put points between steps (bucket centres): label whole steps.
-            return step_ticks(lo, hi)
-        return None
+        # Round numbers, not plotext's 6.8e3 9.1e3 (decimated lines put points between
+        # steps: label whole steps on a step axis).
+        return step_ticks(lo, hi, integer=self.x_axis == "_step" or whole)
 
 
 def time_ticks(lo: float, hi: float, wall: bool, count: int = 5) -> Ticks:
@@ -62,7 +61,7 @@ def time_ticks(lo: float, hi: float, wall: bool, count: int = 5) -> Ticks:
     return pos, [time.strftime(fmt, time.localtime(p)) for p in pos]
 
 
-def step_ticks(lo: float, hi: float, count: int = 6) -> Ticks:
+def step_ticks(lo: float, hi: float, count: int = 6, integer: bool = True) -> Ticks:
     """Round numbers across [lo, hi] (0, 250, 500, ... or 1.2k, 1.4k): steps are integers, and
     plotext's own ticks (0.5, 26.0, 51.5) read like fractions of a step."""
     span = hi - lo
@@ -71,12 +70,23 @@ def step_ticks(lo: float, hi: float, count: int = 6) -> Ticks:
     raw = span / max(1, count - 1)
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    if step < 1:
+    if step < 1 and integer:
         step = 1.0
-    first = math.ceil(lo / step) * step
+    first = math.ceil(lo / step)
+    digits = max(0, 2 - math.floor(math.log10(step)))
     pos: list[float] = []
-    x = first
-    while x <= hi + 1e-9 and len(pos) < 2 * count:
-        pos.append(x)
-        x += step
-    return pos, [short_number(p) for p in pos]
+    k = 0
+    while (first + k) * step <= hi + 1e-9 * step and len(pos) < 2 * count:
+        pos.append(round((first + k) * step, digits))  # 0.0, not -3.4e-21
+        k += 1
+    return pos, distinct_labels(pos)
+
+
+def distinct_labels(pos: list[float]) -> list[str]:
+    """short_number() of each tick, with more digits where two would read the same (1M, 1M)."""
+    labels = [short_number(p) for p in pos]
+    sig = 4
+    while len(set(labels)) < len(labels) and sig <= 15:
+        labels = [f"{p:.{sig}g}" for p in pos]
+        sig += 1
+    return labels

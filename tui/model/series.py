@@ -25,7 +25,7 @@ from .zoom import View, clip, x_range, y_range
 AUTO = "auto"  # each metric on its define_metric(step_metric=...) axis, else on _step
 X_AXES = (AUTO, "_runtime", "_timestamp", "_step")  # what `x` cycles through
 BUILTIN_X = ("_step", "_runtime", "_timestamp")
-X_NAMES = {AUTO: "step (or define_metric's)", "_step": "step", "_runtime": "relative time",
+X_NAMES = {AUTO: "per metric", "_step": "step", "_runtime": "relative time",
            "_timestamp": "wall time"}
 SMOOTHING = sm.LEVELS["twema"]
 MARK_BELOW = 40  # a line with fewer visible points than this gets each point marked

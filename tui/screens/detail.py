@@ -168,7 +168,7 @@ class DetailScreen(Screen[None]):
         text.append(f"   x: {X_NAMES.get(o.x_axis, one_line(o.x_axis, 32))} · {smoothing} · "
                     f"{'log' if o.log_y else 'linear'} y")
         if not o.view.whole:
-            text.append(f" · zoom {1 / (o.view.hi - o.view.lo):.3g}x (0 resets)")
+            text.append(f" · zoom {1 / (o.view.hi - o.view.lo):.3g}x")
         if self.cursor is not None:
             text.append(" · inspect (c ends)")
         if self.group:

@@ -19,7 +19,11 @@ Operators: = == != < <= > >= : (equals, or contains for name/notes) ~ (regex)"""
 
 CHART_HELP = """\
 Charts: the run under the cursor, plus every marked run (space) overlaid;
-a group row draws the group's mean with a ±std band (b: min-max instead)."""
+a group row draws the group's mean with a ±std band (b: min-max instead).
+x axis: a metric's define_metric(step_metric=...) by default; x cycles step and times,
+X picks any logged metric. Mouse: the wheel zooms where the pointer is, a drag pans;
+in inspect mode (c) the legend shows each run's value at the pointer (, . move it).
+Smoothing (+ -, s for the kind): W&B's time-weighted EMA, EMA, running average, gaussian."""
 
 
 class HelpScreen(ModalScreen[None]):

@@ -24,20 +24,12 @@ from textual.widget import Widget
 from logger.textsafe import one_line
 
 from ..fmt import short_number
-from ..model.palette import DIM, dimmed, for_system, legend_page, style
+from ..model.palette import DIM, dimmed, for_system, legend_page, shorten, style
 from ..model.plot import Line, Plot
 from ..model.zoom import readout
 
 _plt: Any = None
 PAGE_MARK = 8  # "2/3 p›": the legend's page, and the key that turns it
-
-
-def middle(text: str, most: int) -> str:
-    """`text` in at most `most` cells, cut in the middle (run names differ at both ends)."""
-    if len(text) <= most:
-        return text
-    keep = most - 1
-    return text[: (keep + 1) // 2] + "…" + text[len(text) - keep // 2:]
 
 
 def plotext() -> Any:
@@ -112,9 +104,12 @@ class Chart(Widget):
             head.append(f"  {plot.note}", style="dim")
         parts: list[RenderableType] = [head]
         x = self._cursor_x(plot)
-        if x is not None:
-            parts.append(self._readout(plot, x, system, width))
-        legend = self._legend(plot, system, width, 1 if height < 10 else 2 if height < 15 else 3)
+        values: list[float | None] | None = None
+        if x is not None:  # inspect: the x under the cursor, each run's value in the legend
+            head.append(f"  x={short_number(x)}", style="bold")
+            values = [v for _label, _color, v in readout(plot.lines, x)]
+        legend = self._legend(plot, system, width, 1 if height < 10 else 2 if height < 15 else 3,
+                              values)
         body_height = height - len(parts) - len(legend)
         if plot.message or body_height < 3 or width < 20:
             self._area = None
@@ -132,26 +127,23 @@ class Chart(Widget):
         lo, hi = plot.x_range
         return lo + (hi - lo) * self.cursor
 
-    @staticmethod
-    def _readout(plot: Plot, x: float, system: str | None, width: int) -> Text:
-        """Each run's value at the cursor: `x=1.2k ■ run-a 0.4312 ■ run-b —`."""
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(f"x={short_number(x)}", style="bold")
-        for label, color, value in readout(plot.lines, x):
-            text.append("  ■ ", style=style(color, system))
-            text.append(one_line(label, 16) + " ")
-            text.append("—" if value is None else f"{value:.4g}", style="bold")
-        return text
-
-    def _legend(self, plot: Plot, system: str | None, width: int, rows: int) -> list[Text]:
-        """Every run, wrapped over `rows` rows, names shortened (in the middle) until they
-        fit; paged when even short names do not fit (`p` pages)."""
+    def _legend(self, plot: Plot, system: str | None, width: int, rows: int,
+                values: list[float | None] | None = None) -> list[Text]:
+        """Every run (with its value at the inspect cursor), wrapped over `rows` rows, names
+        shortened in the middle until they fit; paged when even short ones do not (`p`)."""
         labelled = [line for line in plot.lines if line.label]
         if not labelled:
             return []
-        for most in (28, 22, 16, 12):
-            names = [middle(one_line(line.label or ""), most) for line in labelled]
-            widths = [len(n) + 4 for n in names]
+        shown_values = [""] * len(labelled) if values is None else [
+            " —" if v is None else f" {v:.4g}" for v in values]
+        full = [one_line(line.label or "") for line in labelled]
+        names = full
+        for most in (28, 22, 16, 12):  # shorter names, while they still tell runs apart
+            short = shorten(full, most)
+            if len(set(short)) < len(set(full)):
+                break
+            names = short
+            widths = [len(n) + len(v) + 4 for n, v in zip(names, shown_values)]
             shown, page, pages = legend_page(widths, width, rows, self.legend_page)
             if pages == 1:
                 break
@@ -166,7 +158,8 @@ class Chart(Widget):
                 used = 0
             line = labelled[i]
             out[-1].append("■ ", style=style(line.color, system))
-            out[-1].append(names[i] + "  ", style="dim" if line.dim else "")
+            out[-1].append(names[i], style="dim" if line.dim else "")
+            out[-1].append(shown_values[i] + "  ", style="bold")
             used += widths[i]
         if pages > 1:
             out[-1].append(f"{page + 1}/{pages} p›", style="dim")
