@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from array import array
+from bisect import bisect_left
 from collections.abc import Iterator
 from itertools import chain, compress, islice
 from operator import itemgetter, lt
@@ -379,14 +380,23 @@ class History:
     def values_since(self, key: str, start: int, x: str = "_step") -> tuple[Any, Any]:
         """(x values, values) of numeric `key` written at positions >= `start`, in write order.
 
-        x is "_step", "_timestamp" or "_runtime" (seconds since the first row). Cheap: a
-        follower that remembers how far it read costs O(new values) per call.
+        x is "_step", "_timestamp", "_runtime" (seconds since the first row) or another
+        numeric key, paired by row (rows without it are left out). Cheap: a follower that
+        remembers how far it read costs O(new values) per call (x a key: O(new log n)).
         """
         col = self.columns.get(key)
         if col is None or not col.numeric:
             return [], []
         if x == "_step":
             return col.steps[start:], col.values[start:]
+        if x not in ("_timestamp", "_runtime"):
+            xcol = self._columns.get(x)
+            if xcol is None or not xcol.numeric:
+                return [], []
+            xrows, rows = xcol.rows, col.rows[start:]
+            hit = [(j, v) for j, r, v in zip(map(bisect_left, [xrows] * len(rows), rows), rows,
+                                             col.values[start:]) if j < len(xrows) and xrows[j] == r]
+            return [float(xcol.values[j]) for j, _ in hit], [v for _, v in hit]
         times = self.times
         base = times[0] if x == "_runtime" and times else 0.0
         return [times[r] - base for r in col.rows[start:]], col.values[start:]

@@ -9,8 +9,9 @@ import time
 import types
 
 import pytest
+from rich._palettes import EIGHT_BIT_PALETTE, STANDARD_PALETTE
 from rich.color import Color, ColorSystem
-from textual.color import Color as TextualColor
+from textual._ansi_theme import MONOKAI
 
 from logger import events as ev
 from tests.test_tui_support import run_events
@@ -32,17 +33,25 @@ SYSTEMS = {"truecolor": ColorSystem.TRUECOLOR, "256": ColorSystem.EIGHT_BIT,
 
 
 def drawn(style: str, system: str) -> object:
-    """What a terminal of `system` shows for a Rich colour, the way Textual sends it: ANSI
-    0-15 kept as they are in 16 colours, everything else as RGB, then Rich's downgrade."""
-    textual = TextualColor.from_rich_color(Color.parse(style))
-    if system == "standard" and textual.ansi is not None and textual.ansi >= 0:
-        return textual.ansi
-    rich = Color.from_rgb(textual.r, textual.g, textual.b).downgrade(SYSTEMS[system])
+    """What a terminal of `system` shows for a Rich colour, the way Textual sends it: an ANSI
+    or 256-colour index first becomes RGB (Textual's ANSIToTruecolor filter, its default
+    MONOKAI theme), then Rich downgrades the RGB to the terminal's colour system."""
+    color = Color.parse(style)
+    rgb = color.get_truecolor(MONOKAI) if color.triplet is None else color.triplet
+    rich = Color.from_triplet(rgb).downgrade(SYSTEMS[system])
     return rich.number if rich.number is not None else rich.triplet
+
+
+def test_the_palette_tables_are_richs():
+    assert palette.ANSI16 == tuple(tuple(STANDARD_PALETTE[i]) for i in range(16))
+    assert all(palette.xterm_rgb(n) == tuple(EIGHT_BIT_PALETTE[n]) for n in range(16, 256))
 
 
 @pytest.mark.parametrize("system", list(SYSTEMS))
 def test_seven_runs_get_seven_distinct_colours_in_every_colour_system(system):
+    old = [drawn(f"color({c})", system) for c in (12, 10, 9, 14, 13, 11, 208)]
+    if system == "256":
+        assert len(set(old)) < 7  # the palette before: two runs shared a colour in tmux
     for runs in (7, 8):
         shown = [drawn(palette.style(palette.run_color(i), system), system) for i in range(runs)]
         assert len(set(shown)) == runs, (system, shown)
@@ -175,12 +184,12 @@ def points(n, start=0.0):
     return xs, [1.0 / (i + 1) for i in range(n)], [0.0] * n, [0.0] * n, [1] * n
 
 
-def test_highlight_dims_the_others_and_draws_the_highlighted_run_last():
+def test_highlight_dims_the_others_and_keeps_their_colours():
     pts = [points(100), points(100), points(100)]
     pts = [(xs, ys, list(ys), list(ys), c) for xs, ys, _a, _b, c in pts]
     plot = build_plots({"loss": pts}, ["a", "b", "c"], ChartOptions(("loss",), highlight=1))[0]
     labelled = [ln for ln in plot.lines if ln.label]
-    assert [ln.label for ln in labelled][-1] == "b"
+    assert [ln.label for ln in labelled] == ["a", "b", "c"]  # the legend keeps the run order
     assert {ln.label: ln.dim for ln in labelled} == {"a": True, "b": False, "c": True}
     assert len({ln.color for ln in labelled}) == 3  # dimmed runs keep their own colour
 
@@ -259,3 +268,46 @@ def test_legend_names_are_cut_where_they_still_tell_runs_apart():
     short = palette.shorten(names, 16)
     assert len(set(short)) == 3 and all(len(s) <= 16 for s in short)
     assert short[2] == "baseline-sgd" and short[0].startswith("vit-b16")
+
+
+def test_step_metric_follows_the_frameworks_globs():
+    def dm(name, step):
+        return ev.DefineMetric(name=name, step_metric=step, summary=None, hidden=False, time=0.0)
+
+    lightning = {"trainer/global_step": dm("trainer/global_step", None),
+                 "*": dm("*", "trainer/global_step")}
+    assert step_metric(lightning, "val/loss") == "trainer/global_step"
+    assert step_metric(lightning, "trainer/global_step") is None  # not its own x axis
+    keras = {"epoch/*": dm("epoch/*", "epoch/epoch"), "batch/*": dm("batch/*", "batch/batch")}
+    assert step_metric(keras, "epoch/val_loss") == "epoch/epoch"
+    assert step_metric(keras, "batch/loss") == "batch/batch"
+    assert step_metric(keras, "loss") is None and step_metric(keras, "_runtime") is None
+    exact = {"*": dm("*", "a"), "val/loss": dm("val/loss", "epoch")}
+    assert step_metric(exact, "val/loss") == "epoch"
+
+
+def test_a_live_run_on_a_step_metric_is_decimated_as_it_grows(tmp_path):
+    from tests.test_tui_support import append_events
+
+    root = tmp_path / "runs"
+    events = run_events("hf0002", steps=50, state=None, metrics=lambda i: {
+        "train/loss": 1 / (i + 1), "train/global_step": i * 8})
+    _write(root, "hf0002", events)
+    run_dir = root / "proj" / "hf0002"
+    store = RunStore(root, None, lambda _b: None)
+    store.ingest(run_dir.iterdir())
+    cache, opts = SeriesCache(), ChartOptions(("train/loss",), x_axis="train/global_step")
+    first = store.with_runs(["proj/hf0002"], lambda runs: cache.collect(runs, opts))
+    dec = next(iter(cache._dec.values()))[0]
+    append_events(run_dir, [ev.Log(step=i, time=1_700_000_000.0 + i, values={
+        "train/loss": 1 / (i + 1), "train/global_step": i * 8}) for i in range(50, 80)])
+    store.ingest(run_dir.iterdir())
+    second = store.with_runs(["proj/hf0002"], lambda runs: cache.collect(runs, opts))
+    assert first["train/loss"][0][0][-1] == 49 * 8 and second["train/loss"][0][0][-1] == 79 * 8
+    assert next(iter(cache._dec.values()))[0] is dec and dec.fed == 80  # appended, not rebuilt
+    append_events(run_dir, [ev.Log(step=80, time=1_700_000_100.0, values={
+        "train/loss": 5.0, "train/global_step": 3})])  # x steps back: rebuilt, sorted by x
+    store.ingest(run_dir.iterdir())
+    third = store.with_runs(["proj/hf0002"], lambda runs: cache.collect(runs, opts))
+    xs, ys = third["train/loss"][0][0], third["train/loss"][0][1]
+    assert xs == sorted(xs) and 5.0 in ys and len(xs) == 81

@@ -154,8 +154,10 @@ async def test_highlight_one_run_dims_the_rest(seven):
         await redraw(pilot, detail, lambda p: any(ln.dim for ln in p.lines))
         labelled = [ln for ln in charts(detail)[0].plot.lines if ln.label]
         assert [ln.dim for ln in labelled].count(False) == 1
-        assert not labelled[-1].dim  # the highlighted run is drawn over the others
-        await pilot.press(*["h"] * 7)  # past the last run: none highlighted
+        assert not labelled[0].dim  # `h` once: the first run; the legend keeps its order
+        await pilot.press("h")
+        await redraw(pilot, detail, lambda p: not [ln for ln in p.lines if ln.label][1].dim)
+        await pilot.press(*["h"] * 6)  # past the last run: none highlighted
         await redraw(pilot, detail, lambda p: not any(ln.dim for ln in p.lines))
 
 

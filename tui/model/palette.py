@@ -36,7 +36,6 @@ SWATCHES = (
 PALETTE = tuple(s.c256 for s in SWATCHES)  # what a Line's `color` holds for run i
 _BY_CODE = {s.c256: s for s in SWATCHES}
 DIM = 244  # raw curves behind smoothed ones, bands, runs not highlighted
-_DIM_RGB = (0x80, 0x80, 0x80)
 
 
 def run_color(i: int) -> int:
@@ -44,19 +43,37 @@ def run_color(i: int) -> int:
     return PALETTE[i % len(PALETTE)]
 
 
+# What Rich's 16-colour downgrade matches against (rich._palettes.STANDARD_PALETTE).
+ANSI16: tuple[RGB, ...] = (
+    (0, 0, 0), (170, 0, 0), (0, 170, 0), (170, 85, 0), (0, 0, 170), (170, 0, 170), (0, 170, 170),
+    (170, 170, 170), (85, 85, 85), (255, 85, 85), (85, 255, 85), (255, 255, 85), (85, 85, 255),
+    (255, 85, 255), (85, 255, 255), (255, 255, 255))
+_CUBE = (0, 95, 135, 175, 215, 255)
+
+
+def xterm_rgb(code: int) -> RGB:
+    """The RGB of a 256-colour index, as xterm (and Rich's downgrade) has it."""
+    if code < 16:
+        return ANSI16[code]
+    if code >= 232:
+        v = 8 + 10 * (code - 232)
+        return (v, v, v)
+    n = code - 16
+    return (_CUBE[n // 36], _CUBE[n // 6 % 6], _CUBE[n % 6])
+
+
 def for_system(code: int, system: str | None) -> int | RGB:
-    """A Line colour as the terminal's colour system draws it: an RGB triple for
-    "truecolor", a 256-colour index for "256", an ANSI index for "standard"/"windows"."""
+    """A Line colour as an RGB triple that Rich's downgrade to the terminal's colour system
+    maps to the colour chosen for that system. RGB, not an index: Textual turns ANSI
+    indexes into its theme's RGB first, and those fold together ("standard" and "256")."""
     swatch = _BY_CODE.get(code)
-    if system == "truecolor":
-        if swatch is not None:
-            return swatch.rgb
-        return _DIM_RGB if code == DIM else code
+    if swatch is None and code != DIM:
+        return code  # another chart's own colour (parallel coordinates): as it was
     if system in ("standard", "windows"):
-        if swatch is not None:
-            return swatch.c16
-        return 8 if code == DIM else code
-    return code
+        return ANSI16[swatch.c16 if swatch else 8]
+    if system == "truecolor" and swatch is not None:
+        return swatch.rgb
+    return xterm_rgb(code)
 
 
 def style(code: int, system: str | None) -> str:

@@ -28,7 +28,7 @@ BUILTIN_X = ("_step", "_runtime", "_timestamp")
 X_NAMES = {AUTO: "per metric", "_step": "step", "_runtime": "relative time",
            "_timestamp": "wall time"}
 SMOOTHING = sm.LEVELS["twema"]
-MARK_BELOW = 40  # a line with fewer visible points than this gets each point marked
+MARK_BELOW = 25  # a line with at most this many visible points (and room) has them marked
 DECIMATOR_CAP = 2048  # buckets per series: a million points redraw from 2k buckets
 GROUP_CAP = 256  # per run in a group band: the band's grid is coarser than one run's line
 
@@ -75,7 +75,9 @@ class SeriesCache:
             return [], [], [], [], []
         ident = (run.path, key, x, cap)
         cached = self._dec.get(ident)
-        if x not in BUILTIN_X or not history.in_step_order(key):  # x: a metric (by row)
+        if x not in BUILTIN_X:  # another metric of the same rows (define_metric's step_metric)
+            return by_metric(self._dec, run, key, x, cap)
+        if not history.in_step_order(key):
             # Steps were rewritten (a resumed run): rebuild from the reader's merged series.
             if cached is None or cached[1] != run.version:
                 dec = Decimator(cap)
@@ -90,6 +92,31 @@ class SeriesCache:
         return dec.points_counted()
 
 
+
+
+def by_metric(cache: dict[Any, tuple[Decimator, int]], run: RunData, key: str, x: str,
+              cap: int) -> Points:
+    """`key` against metric `x` of the same rows, decimated as the run grows while x keeps
+    increasing (HF's global_step, Keras' epoch): O(new values log n) a redraw. Rebuilt from
+    History.series() (sorted by x) when x steps back or steps were rewritten."""
+    history = run.history
+    n = history.numeric_count(key)
+    if not n:
+        return [], [], [], [], []
+    ident = (run.path, key, x, cap)
+    dec, fed = cache.get(ident, (None, 0))
+    if dec is not None and fed < n and history.in_step_order(key):
+        xs, ys = history.values_since(key, fed, x)
+        last = dec.x1[-1] if len(dec) else -math.inf
+        if all(a <= b for a, b in zip([last, *xs], xs)):
+            dec.extend(xs, ys)
+            cache[ident] = (dec, n)
+            return dec.points_counted()
+    if dec is None or fed != n:
+        dec = Decimator(cap)
+        dec.extend(*history.series(key, x))
+        cache[ident] = (dec, n)
+    return dec.points_counted()
 
 
 def step_metric(metrics: dict[str, Any], key: str) -> str | None:
@@ -176,7 +203,7 @@ def _run_lines(pts: Points, color: int, label: str, opts: ChartOptions, window: 
     columns = max(8, opts.columns)
     raw_x, _m, raw_lo, raw_hi = rebucket(xs, mean, lo, hi, columns)
     dense = any(c > 1 for c in counts_i) or len(xs) > columns
-    marks = len(xs) < MARK_BELOW and not dense
+    marks = len(xs) <= min(MARK_BELOW, columns // 6) and not dense
     if opts.smoothing <= 0:
         if not dense:
             return [Line(xs, mean, color, label, dim, marks)]
@@ -228,9 +255,6 @@ def _overlay_plot(key: str, per_run: list[Points], names: list[str], opts: Chart
     for i, (pts, name) in enumerate(zip(per_run, names)):
         dim = 0 <= opts.highlight < len(names) and i != opts.highlight
         lines += _run_lines(pts, run_color(i), name, opts, window, x_max - x_min, dim)
-    # Grey raw curves first, then dimmed runs, then the rest: no colour hides behind grey,
-    # and a highlighted run is drawn over the others.
-    lines.sort(key=lambda line: (line.color != DIM, not line.dim))
     return _framed(key, lines, opts, window)
 
 

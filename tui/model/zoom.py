@@ -90,7 +90,7 @@ def y_range(values: Sequence[float], log: bool = False, robust: bool = True,
         lo, hi = lo - pad, hi + pad
     else:
         pad = (hi - lo) * 0.05
-        lo, hi = lo - pad, hi + pad
+        lo, hi = (lo - pad if lo < 0 or lo - pad >= 0 or log else 0.0), hi + pad  # no "-0.00"
     if log:
         return 10**lo, 10**hi, clipped
     return lo, hi, clipped

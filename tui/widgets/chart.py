@@ -178,7 +178,9 @@ class Chart(Widget):
         f.theme("simple")
         f.plot_size(width, height)
         xs_all: list[float] = []
-        for line in plot.lines:
+        # Grey raw curves first, then dimmed runs, then the rest: no colour hides behind grey,
+        # and a highlighted run is drawn over the others. (plot.lines keep the runs' order.)
+        for line in sorted(plot.lines, key=lambda ln: (ln.color != DIM, not ln.dim)):
             pts = [(x, y) for x, y in zip(line.xs, line.ys)
                    if math.isfinite(x) and math.isfinite(y) and (y > 0 or not plot.log_y)]
             if not pts:
