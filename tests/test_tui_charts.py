@@ -311,3 +311,11 @@ def test_a_live_run_on_a_step_metric_is_decimated_as_it_grows(tmp_path):
     third = store.with_runs(["proj/hf0002"], lambda runs: cache.collect(runs, opts))
     xs, ys = third["train/loss"][0][0], third["train/loss"][0][1]
     assert xs == sorted(xs) and 5.0 in ys and len(xs) == 81
+
+
+def test_a_metric_never_logged_with_the_x_axis_says_so():
+    plot = build_plots({"loss": [([], [], [], [], [])]}, ["a"], ChartOptions(("loss",)),
+                       {"loss": "epoch/epoch"})[0]
+    assert "no row logs both loss and epoch/epoch" in plot.message
+    assert "not" not in build_plots({"loss": [([], [], [], [], [])]}, ["a"],
+                                    ChartOptions(("loss",)))[0].message

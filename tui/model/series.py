@@ -60,7 +60,8 @@ class SeriesCache:
     def collect(self, runs: list[RunData], opts: ChartOptions,
                 axes: dict[str, str] | None = None) -> dict[str, list[Points]]:
         """metric -> one Points per run (empty where the run lacks it), on `axes[metric]`
-        (default opts.x_axis). Hold the lock."""
+        (pass x_axes(runs, opts) here and to build_plots(); default: resolved here). Hold
+        the lock."""
         out: dict[str, list[Points]] = {}
         for key in opts.metrics:
             cap = GROUP_CAP if opts.group else DECIMATOR_CAP
@@ -235,11 +236,14 @@ def build_plots(collected: dict[str, list[Points]], names: list[str], opts: Char
     plots = []
     for key in opts.metrics:
         per_run = collected.get(key, [])
-        x = (axes or {}).get(key, opts.x_axis)
+        x = (axes or {}).get(key) or ("_step" if opts.x_axis == AUTO else opts.x_axis)
         x_opts = ChartOptions(**{**opts.__dict__, "x_axis": x})
         if not any(p[0] for p in per_run):
-            plots.append(Plot(key, (), message=f"no numeric values of {one_line(key)} logged yet",
-                              x_axis=x))
+            message = f"no numeric values of {one_line(key)} logged yet"
+            if x not in BUILTIN_X:  # not "nothing logged": nothing logged in a row with x
+                message = (f"no row logs both {one_line(key)} and {one_line(x)} (the x axis) yet;"
+                           " x or X picks another")
+            plots.append(Plot(key, (), message=message, x_axis=x))
             continue
         if opts.group:
             plots.append(_group_plot(key, per_run, x_opts))

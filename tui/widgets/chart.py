@@ -144,16 +144,16 @@ class Chart(Widget):
                 break
             names = short
             widths = [len(n) + len(v) + 4 for n, v in zip(names, shown_values)]
-            shown, page, pages = legend_page(widths, width, rows, self.legend_page)
+            shown, page, pages = legend_page(widths, width + 2, rows, self.legend_page)
             if pages == 1:
                 break
         if pages > 1:
-            shown, page, pages = legend_page(widths, width - PAGE_MARK, rows, self.legend_page)
+            shown, page, pages = legend_page(widths, width + 2 - PAGE_MARK, rows, self.legend_page)
         self.legend_pages = pages
         out = [Text(no_wrap=True, overflow="ellipsis")]
         used = 0
         for i in shown:
-            if used and used + widths[i] > width - (PAGE_MARK if pages > 1 else 0):
+            if used and used + widths[i] > width + 2 - (PAGE_MARK if pages > 1 else 0):
                 out.append(Text(no_wrap=True, overflow="ellipsis"))
                 used = 0
             line = labelled[i]
@@ -163,6 +163,8 @@ class Chart(Widget):
             used += widths[i]
         if pages > 1:
             out[-1].append(f"{page + 1}/{pages} p›", style="dim")
+        for row in out:
+            row.rstrip()  # a row's last entry needs no gap after it
         return out
 
     @staticmethod
