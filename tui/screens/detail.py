@@ -316,6 +316,7 @@ class DetailScreen(Screen[None]):
     def action_move_cursor(self, by: float) -> None:
         if self.cursor is None:
             self.cursor = 0.5
+            self._title()
         self.cursor = min(1.0, max(0.0, self.cursor + by))
         self._chart_state()
 
