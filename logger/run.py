@@ -38,6 +38,7 @@ _now = clock.now
 _HURRY = 20_000  # queued events past which log() lets the flusher run (memory stays bounded)
 _encode = msgspec.msgpack.Encoder().encode
 _ENCODE_ERRORS = (TypeError, OverflowError, ValueError, RecursionError)
+_SCALARS = (str, int, float, bool, type(None))  # values that are never media
 
 
 class RunFinishedError(RuntimeError):
@@ -210,6 +211,8 @@ class Run:
                     self._step = step
                 if commit is None:
                     commit = False  # step=N alone leaves step N open, as in W&B
+            if not all(isinstance(v, _SCALARS) for v in data.values()):
+                data = self._media_now(data)
             pending = self._pending
             if pending is None:
                 self._pending = dict(data)
@@ -252,9 +255,16 @@ class Run:
         self._last.update(stored)
         return payload
 
+    def _media_now(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Media in a row left open (`step=`, `commit=False`) stored at the call, as W&B does:
+        a table the script goes on filling is stored as it was when logged."""
+        from .media import convert_row
+
+        return convert_row(self, self._step, data)
+
     def _summary_media(self, data: Mapping[str, Any]) -> Mapping[str, Any]:
         """Media set in the summary stored as W&B does (`<key>_summary_<sha>` files and refs)."""
-        if self._finished or all(isinstance(v, (str, int, float, bool, type(None))) for v in data.values()):
+        if self._finished or all(isinstance(v, _SCALARS) for v in data.values()):
             return data  # (a finished run refuses the update itself)
         from .media import convert_row
 

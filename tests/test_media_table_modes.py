@@ -69,6 +69,19 @@ def test_mutable_and_immutable_tables_store_what_they_held_at_each_log(root: Pat
     assert [r["m"]["log_mode"] for r in rows] == ["MUTABLE"] * 3
 
 
+def test_a_table_in_a_row_left_open_is_stored_as_it_was_when_logged(root: Path) -> None:
+    """W&B converts media at the log() call, also for `step=N` and `commit=False` rows."""
+    logger.init(dir=root, project="p")
+    table = logger.Table(columns=["v"], log_mode="MUTABLE")
+    for step in range(3):
+        table.add_data(step)
+        logger.log({"t": table}, step=step)  # committed only by the next step
+        logger.log({"loss": 0.1}, commit=False)
+    logger.finish()
+    (read,) = logger.Api(root).runs()
+    assert [read.load_table("t", step=s).get_column("v") for s in range(3)] == [[0], [0, 1], [0, 1, 2]]
+
+
 def test_media_set_in_the_summary_is_stored_as_media(root: Path) -> None:
     run = logger.init(dir=root, project="p")
     pixels = np.zeros((6, 4, 3), dtype=np.uint8)
