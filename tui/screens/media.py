@@ -158,6 +158,7 @@ class MediaPanel(Vertical):
     MediaPanel #media-title { height: 1; padding: 0 1; }
     MediaPanel #media-switch { height: 1fr; }
     MediaPanel #media-empty { padding: 1 2; color: $text-muted; }
+    MediaPanel #media-graphic { width: auto; height: auto; }
     """
     # [ ] home end win over the focused list or table (priority); left/right stay the table's
     # cursor keys there and move the step when the key list has the focus.
