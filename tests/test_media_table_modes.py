@@ -69,6 +69,21 @@ def test_mutable_and_immutable_tables_store_what_they_held_at_each_log(root: Pat
     assert [r["m"]["log_mode"] for r in rows] == ["MUTABLE"] * 3
 
 
+def test_a_table_of_images_logged_again_unchanged_writes_no_new_files(root: Path) -> None:
+    run = logger.init(dir=root, project="p")
+    table = logger.Table(columns=["img"], data=[[logger.Image(np.zeros((4, 4), dtype=np.uint8))]])
+    for _ in range(3):
+        logger.log({"t": table})
+    table.add_data(logger.Image(np.ones((4, 4), dtype=np.uint8)))
+    logger.log({"t": table})
+    logger.finish()
+    images = sorted(p.name for p in (run.run_dir / "files/media/images").iterdir())
+    assert len(images) == 3 and [n.split("_")[1] for n in images] == ["0", "3", "3"], images
+    (read,) = logger.Api(root).runs()
+    cells = read.load_table("t").get_column("img")
+    assert all(Path(read.file(c["path"]).path).is_file() for c in cells)
+
+
 def test_a_table_in_a_row_left_open_is_stored_as_it_was_when_logged(root: Path) -> None:
     """W&B converts media at the log() call, also for `step=N` and `commit=False` rows."""
     logger.init(dir=root, project="p")

@@ -116,14 +116,16 @@ class Table(Media):
             if self._logged is not None and self._rows_logged == len(self.data):
                 return dict(self._logged)  # no new rows: the last increment, as W&B gives
             return self._increment_ref(ctx)
-        body = self._body(ctx, self.data)
         logged = self._logged
-        if logged is not None and logged["sha256"] == hashlib.sha256(body).hexdigest() and (
-                logged.get("_dir") == ctx.files_dir):
-            return {k: v for k, v in logged.items() if k != "_dir"}  # unchanged: the same file
+        if logged is not None and logged["_dir"] == ctx.files_dir:  # unchanged: the same file
+            # (encoded as at that log, whose step names its cells' media files)
+            was = Context(ctx.files_dir, ctx.key, logged["_step"], ctx.run, ctx.cell, _Held())
+            if hashlib.sha256(self._body(was, self.data)).hexdigest() == logged["sha256"]:
+                return {k: v for k, v in logged.items() if k not in ("_dir", "_step")}
+        body = self._body(ctx, self.data)
         ref = {"_type": self._log_type, **ctx.store("table", body, ".table.json")}
         ref.update(ncols=len(self.columns), nrows=len(self.data), log_mode=self.log_mode)
-        self._logged = {**ref, "_dir": ctx.files_dir}
+        self._logged = {**ref, "_dir": ctx.files_dir, "_step": ctx.step}
         if ctx.run is not None:
             _log_run_table(ctx, run_table_name(ctx.run.id, ctx.key), [(ctx.key, ref["path"])])
         return ref
@@ -171,6 +173,16 @@ class Table(Media):
 
     def __repr__(self) -> str:
         return f"<Table {len(self.data)} rows x {len(self.columns)} columns>"
+
+
+class _Held:
+    """A spool that writes nothing: what a table's cells would store, when only compared."""
+
+    def write(self, target: Path, data: bytes) -> bool:
+        return True
+
+    def call(self, job: Any) -> None:
+        pass
 
 
 def run_table_name(run_id: str, key: str, kind: str = "") -> str:
