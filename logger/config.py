@@ -181,10 +181,13 @@ class Summary:
             raise KeyError(key)
         self._record({}, [key])
 
+    # Set by Run: media values (Image, Table, ...) become files and W&B's refs (logger/media).
+    _media: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
+
     def update(self, d: Mapping[str, Any]) -> None:
         if not isinstance(d, Mapping):
             raise TypeError(f"summary.update takes a dict, not {type(d).__name__}")
-        values = {str(k): convert(v) for k, v in d.items()}
+        values = {str(k): convert(v) for k, v in (d if self._media is None else self._media(d)).items()}
         for key, value in values.items():
             self._last.pop(key, None)
             self._set[key] = value

@@ -38,6 +38,7 @@ _now = clock.now
 _HURRY = 20_000  # queued events past which log() lets the flusher run (memory stays bounded)
 _encode = msgspec.msgpack.Encoder().encode
 _ENCODE_ERRORS = (TypeError, OverflowError, ValueError, RecursionError)
+_SCALARS = (str, int, float, bool, type(None))  # values that are never media
 
 
 class RunFinishedError(RuntimeError):
@@ -83,6 +84,7 @@ class Run:
         self._queue = self._writer._frames
         self.config = Config(self._record_config, allow_val_change, initial=config)
         self.summary = Summary(self._last, self._record_summary, self._metrics.view)
+        self.summary._media = self._summary_media  # summary["img"] = Image(...) is stored as media
         self._start_event = ev.RunStart(
             project=project, name=name, notes=notes, tags=list(self._tags), group=group,
             job_type=job_type, config=config, resumed=resumed, time=_now(), **(meta or {}))
@@ -209,6 +211,8 @@ class Run:
                     self._step = step
                 if commit is None:
                     commit = False  # step=N alone leaves step N open, as in W&B
+            if not all(isinstance(v, _SCALARS) for v in data.values()):
+                data = self._media_now(data)
             pending = self._pending
             if pending is None:
                 self._pending = dict(data)
@@ -250,6 +254,21 @@ class Run:
                 self._last.pop(key, None)  # refused, or renamed (its text escaped)
         self._last.update(stored)
         return payload
+
+    def _media_now(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Media in a row left open (`step=`, `commit=False`) stored at the call, as W&B does:
+        a table the script goes on filling is stored as it was when logged."""
+        from .media import convert_row
+
+        return convert_row(self, self._step, data)
+
+    def _summary_media(self, data: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Media set in the summary stored as W&B does (`<key>_summary_<sha>` files and refs)."""
+        if self._finished or all(isinstance(v, _SCALARS) for v in data.values()):
+            return data  # (a finished run refuses the update itself)
+        from .media import convert_row
+
+        return convert_row(self, "summary", dict(data))
 
     def define_metric(self, name: str, step_metric: str | None = None, step_sync: bool | None = None,
                       hidden: bool | None = None, summary: str | None = None, goal: str | None = None,
@@ -331,6 +350,9 @@ class Run:
 
             save_pending(self, self._saves)
             self._saves.clear()
+        spool = getattr(self, "_media_spool", None)  # made by the first media value
+        if spool is not None:
+            spool.close()  # every media file lands before the finish (logger/media/spool.py)
         code = 0 if exit_code is None else int(exit_code)
         if state is None:
             state = "finished" if code == 0 else "failed"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -35,32 +34,33 @@ class Media:
 class Context:
     """Where one logged value is stored: the run's files/ directory, its history key and step."""
 
-    def __init__(self, files_dir: Path, key: str, step: int, run: Any = None,
-                 cell: Callable[[Context, Any], Any] | None = None) -> None:
+    def __init__(self, files_dir: Path, key: str, step: int | str, run: Any = None,
+                 cell: Callable[[Context, Any], Any] | None = None, spool: Any = None) -> None:
         self.files_dir = files_dir
         self.key = key
-        self.step = step
+        self.step = step  # or "summary", for a value set in the run's summary (W&B's name)
         self.run = run  # the writing Run, for what goes beyond files/ (a table's run artifact)
         # How a table cell becomes JSON (convert.cell_value): passed in, so a Table (below
         # convert, which builds Tables from DataFrames) never imports convert.
         self.cell = cell or _plain_cell
+        self.spool = spool  # the run's media thread (spool.py); None: files are written now
 
     def child(self, key: str) -> Context:
         """The same step under another key (a table cell, an item of a list)."""
-        return Context(self.files_dir, key, self.step, cell=self.cell)
+        return Context(self.files_dir, key, self.step, cell=self.cell, spool=self.spool)
 
     def store(self, subdir: str, data: bytes, ext: str, index: int | None = None) -> dict[str, Any]:
-        """Write `data` as W&B names media files; the `path`, `sha256` and `size` of the ref."""
+        """Name `data` as W&B names media files and queue its write (spool.py); the `path`,
+        `sha256` and `size` of the ref."""
         sha = hashlib.sha256(data).hexdigest()
         ident = sha[:20] if index is None else f"{index}_{sha[:20]}"
         rel = f"media/{subdir}/{safe_key(self.key)}_{self.step}_{ident}{ext}"
-        target = self.files_dir / rel
-        if not (target.is_file() and target.stat().st_size == len(data)):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-            with open(tmp, "wb") as f:
-                f.write(data)
-            os.replace(tmp, target)
+        if self.spool is not None:
+            self.spool.write(self.files_dir / rel, data)
+        else:
+            from .spool import store_file
+
+            store_file(self.files_dir / rel, data)
         return {"path": rel, "sha256": sha, "size": len(data)}
 
 

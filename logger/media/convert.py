@@ -3,7 +3,8 @@
 `convert_row` replaces each media value (an `Image`, a `Table`, a matplotlib or plotly figure,
 a pandas DataFrame, a list of media, media nested in dicts) by W&B's history JSON for it,
 writing its file under the run; a `plot.*` chart becomes its table under `<key>_table` and a
-`Chart` event, as W&B does. Anything else is left for `values.convert`. A failure warns once,
+`Chart` event, as W&B does. The files are written by the run's media thread (spool.py), never
+inside `log()`. Anything else is left for `values.convert`. A failure warns once,
 naming the key, and keeps the value's repr: nothing here raises into the training loop.
 """
 
@@ -12,13 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 from .base import Context, Media, module_of
+from .spool import spool_of
 
 _PLAIN = (str, int, float, bool, type(None))
 _MAX_DEPTH = 16
 _FIGURE_MODULES = frozenset(("matplotlib", "plotly", "pandas"))
 
 
-def convert_row(run: Any, step: int, data: dict[Any, Any]) -> dict[Any, Any]:
+def convert_row(run: Any, step: int | str, data: dict[Any, Any]) -> dict[Any, Any]:
     """`data` with media stored and replaced by refs; the same dict when it holds none."""
     if not any(is_media(v) or _unstorable_items(v) for v in data.values()):
         return data
@@ -84,9 +86,10 @@ def media_value(ctx: Context, value: Any, depth: int) -> Any:
     return value
 
 
-def _safe(run: Any, files_dir: Any, key: str, step: int, value: Any) -> Any:
+def _safe(run: Any, files_dir: Any, key: str, step: int | str, value: Any) -> Any:
     try:
-        return media_value(Context(files_dir, key, step, run, cell_value), value, 0)
+        ctx = Context(files_dir, key, step, run, cell_value, spool_of(run))
+        return media_value(ctx, value, 0)
     except Exception as exc:  # noqa: BLE001 - logging never raises into the training loop
         run._warn_once(f"media:{key}", f"runwatch: could not store the {type(value).__name__} "
                        f"logged as {key!r} ({type(exc).__name__}: {exc}); storing its repr() instead")

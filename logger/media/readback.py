@@ -112,33 +112,65 @@ def run_file_path(run_dir: Path, name: str) -> Path:
 
 
 def load_table(run_dir: Path, ref: dict[str, Any]) -> Any:
-    """The `Table` a history value refers to (its `.table.json` read back)."""
+    """The `Table` a history value refers to (its `.table.json` read back). An incremental
+    table's value names its earlier increments: read back, they are the whole table so far."""
     from .table import Table
 
     if not isinstance(ref, dict) or "table" not in str(ref.get("_type")) or "path" not in ref:
         raise ValueError(f"not a table ref: {ref!r:.80}; pass a history value whose _type is table-file")
+    paths = [p for p in ref.get("previous_increments_paths") or [] if isinstance(p, str)]
+    bodies = [_table_body(run_file_path(run_dir, p).read_bytes(), p) for p in [*paths, ref["path"]]]
+    return _joined(Table, bodies)
+
+
+def _table_body(data: bytes, where: str) -> dict[str, Any]:
     try:
-        body = _json_decode(run_file_path(run_dir, ref["path"]).read_bytes())
+        body = _json_decode(data)
     except msgspec.DecodeError as exc:
-        raise ValueError(f"table file {ref['path']} is damaged ({exc})") from None
+        raise ValueError(f"table file {where} is damaged ({exc})") from None
     if not isinstance(body, dict):
-        raise ValueError(f"table file {ref['path']} does not hold columns and data")
-    return Table.from_json(body)
+        raise ValueError(f"table file {where} does not hold columns and data")
+    return body
+
+
+def _joined(table_type: Any, bodies: list[dict[str, Any]]) -> Any:
+    """One Table from the bodies of its increments (or the one body of a whole table)."""
+    table = table_type.from_json(bodies[-1])
+    if len(bodies) > 1:
+        table.data = []
+        for body in bodies:
+            table.data.extend(table_type.from_json(body).data)
+    return table
 
 
 def artifact_table(art: Any, name: str, object_path: Any) -> Any:
-    """The Table entry `name` (or `name.table.json`) of a logged artifact, or None as W&B gives."""
+    """The Table entry `name` (or `name.table.json`) of a logged artifact, or None as W&B gives.
+    An incremental table's artifact holds one entry per increment, `<n>-<ms>.<key>.table.json`:
+    any of them (or the key) reads back as every increment in order, as W&B's `get` does."""
     from .table import Table
 
     files = (art._manifest or {}).get("files", {})
     entry = files.get(name) or files.get(f"{name}.table.json")
+    increments = sorted((_increment_order(n), n) for n in files if n.endswith(".table.json"))
+    if entry is None and increments and increments[-1][1].split(".", 1)[-1] == f"{name}.table.json":
+        entry = files[increments[-1][1]]  # `get(key)` on an incremental table's artifact
     if entry is None or art._store is None:
         return None
+    read = lambda e, n: _table_body(object_path(art._store, e["digest"]).read_bytes(),  # noqa: E731
+                                    f"{n!r} of artifact {art.name}")
+    body = read(entry, name)
+    if body.get("log_mode") != "INCREMENTAL":
+        return Table.from_json(body)
+    return _joined(Table, [read(files[n], n) for _, n in increments])
+
+
+def _increment_order(entry: str) -> tuple[int, int]:
+    """W&B's order of increments: "<n>-<ms>.<key>.table.json" by n, then time; (-1, -1) if not one."""
+    head = entry.split(".", 1)[0].split("-")
     try:
-        body = _json_decode(object_path(art._store, entry["digest"]).read_bytes())
-    except msgspec.DecodeError as exc:
-        raise ValueError(f"artifact {art.name}: table {name!r} is damaged ({exc})") from None
-    return Table.from_json(body) if isinstance(body, dict) else None
+        return int(head[0]), int(head[1]) if len(head) > 1 else 0
+    except ValueError:
+        return -1, -1
 
 
 class MediaReads:

@@ -4,13 +4,19 @@ The file holds `{"columns": [...], "data": [[...], ...]}` as W&B's does; the his
 `{"_type": "table-file", "path", "sha256", "size", "ncols", "nrows", "log_mode"}`. Media in
 cells (an Image per row, as W&B's prediction tables have) are stored as files of their own
 and the cell holds their ref. Every row is kept (W&B's run file stops at 10,000).
+W&B's log modes: IMMUTABLE and MUTABLE store the table as it is when logged (a table logged
+again unchanged reuses its file; W&B would keep an IMMUTABLE table's first content even after a
+change, runwatch keeps the change), INCREMENTAL (each log stores the rows added since the last, as an
+`incremental-table-file` naming the earlier increments; read back, they are one table).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -38,6 +44,9 @@ class Table(Media):
             raise ValueError(f"log_mode {log_mode!r}: use 'IMMUTABLE', 'MUTABLE' or 'INCREMENTAL'")
         self.log_mode = log_mode
         self.data: list[list[Any]] = []
+        self._logged: dict[str, Any] | None = None  # the ref of the last log: reused if unchanged
+        self._increments: list[tuple[str, str]] = []  # INCREMENTAL: (entry name, path) per log
+        self._rows_logged = 0  # INCREMENTAL: rows already in an increment
         if dataframe is None and _is_dataframe(data):
             dataframe = data
         if dataframe is not None:
@@ -60,6 +69,9 @@ class Table(Media):
 
     def add_column(self, name: str, data: Sequence[Any] | Any, optional: bool = False) -> None:
         """Append a column: one value per existing row (or the rows, for an empty table)."""
+        if self.log_mode == "INCREMENTAL":
+            raise ValueError("add_column() is not supported for tables with log_mode='INCREMENTAL' "
+                             "(as in W&B): use log_mode='MUTABLE' or 'IMMUTABLE'")
         if not isinstance(name, str) or name in self.columns:
             raise ValueError(f"column name {name!r} must be a str not already in {self.columns}")
         values = list(data)
@@ -100,20 +112,52 @@ class Table(Media):
         return pd.DataFrame(self.data, columns=self.columns)
 
     def to_ref(self, ctx: Context) -> dict[str, Any]:
-        body = {"columns": [c if isinstance(c, (str, int)) else str(c) for c in self.columns],
-                "data": [[ctx.cell(ctx, v) for v in row] for row in self.data]}
-        ref = {"_type": self._log_type, **ctx.store("table", _json.encode(body), ".table.json")}
+        if self.log_mode == "INCREMENTAL":
+            if self._logged is not None and self._rows_logged == len(self.data):
+                return dict(self._logged)  # no new rows: the last increment, as W&B gives
+            return self._increment_ref(ctx)
+        logged = self._logged
+        if logged is not None and logged["_dir"] == ctx.files_dir:  # unchanged: the same file
+            # (encoded as at that log, whose step names its cells' media files)
+            was = Context(ctx.files_dir, ctx.key, logged["_step"], ctx.run, ctx.cell, _Held())
+            if hashlib.sha256(self._body(was, self.data)).hexdigest() == logged["sha256"]:
+                return {k: v for k, v in logged.items() if k not in ("_dir", "_step")}
+        body = self._body(ctx, self.data)
+        ref = {"_type": self._log_type, **ctx.store("table", body, ".table.json")}
         ref.update(ncols=len(self.columns), nrows=len(self.data), log_mode=self.log_mode)
+        self._logged = {**ref, "_dir": ctx.files_dir, "_step": ctx.step}
         if ctx.run is not None:
-            artifact = _log_run_table(ctx, ref["path"])
-            if artifact is not None:
-                ref["artifact_path"] = artifact
+            _log_run_table(ctx, run_table_name(ctx.run.id, ctx.key), [(ctx.key, ref["path"])])
         return ref
+
+    def _increment_ref(self, ctx: Context) -> dict[str, Any]:
+        """W&B's incremental table: this log's file holds the rows added since the last one;
+        the ref names the earlier increments, so reading it back gives the whole table."""
+        number = len(self._increments)
+        body = self._body(ctx, self.data[self._rows_logged:], increment_num=number)
+        ref = {"_type": "incremental-table-file", **ctx.store("table", body, ".table.json"),
+               "ncols": len(self.columns), "nrows": len(self.data), "log_mode": self.log_mode,
+               "increment_num": number, "previous_increments_paths": [p for _, p in self._increments]}
+        self._increments.append((f"{number}-{time.time_ns() // 1_000_000}.{ctx.key}", ref["path"]))
+        self._rows_logged, self._logged = len(self.data), ref
+        if ctx.run is not None:
+            name = run_table_name(ctx.run.id, ctx.key, "incr-")
+            _log_run_table(ctx, name, list(self._increments), "wandb-run-incremental-table")
+        return ref
+
+    def _body(self, ctx: Context, rows: list[list[Any]], **extra: Any) -> bytes:
+        body = {"columns": [c if isinstance(c, (str, int)) else str(c) for c in self.columns],
+                "data": [[ctx.cell(ctx, v) for v in row] for row in rows]}
+        if self.log_mode == "INCREMENTAL":
+            body.update(log_mode=self.log_mode, **extra)
+        return _json.encode(body)
 
     @classmethod
     def from_json(cls, body: dict[str, Any], source_artifact: Any = None) -> Table:
         """A table read back from its `.table.json` file (media cells stay as their refs)."""
-        table = cls(columns=list(body.get("columns") or []))
+        mode = body.get("log_mode")
+        table = cls(columns=list(body.get("columns") or []),
+                    log_mode=mode if mode in ("MUTABLE", "INCREMENTAL") else "IMMUTABLE")
         for row in body.get("data") or []:
             if isinstance(row, list) and len(row) == len(table.columns):
                 table.data.append(row)
@@ -131,29 +175,45 @@ class Table(Media):
         return f"<Table {len(self.data)} rows x {len(self.columns)} columns>"
 
 
-def run_table_name(run_id: str, key: str) -> str:
-    """W&B's artifact name for a table logged to a run: `run-<id>-<key>`, made name-safe."""
-    return re.sub(r"[^a-zA-Z0-9_\-.]", "_", f"run-{run_id}-{key}")[:128]
+class _Held:
+    """A spool that writes nothing: what a table's cells would store, when only compared."""
+
+    def write(self, target: Path, data: bytes) -> bool:
+        return True
+
+    def call(self, job: Any) -> None:
+        pass
 
 
-def _log_run_table(ctx: Context, path: str) -> str | None:
-    """Also log the table as W&B does, as a `run_table` artifact holding `<key>.table.json`,
-    so `api.artifact("project/run-<id>-<key>:latest").get(key)` works. Its failure costs the
-    artifact only (one warning), never the table in the history. A folder holding the file
-    under its entry name goes to `run.log_artifact`, so this layer never imports the artifact one."""
-    run = ctx.run
-    name = run_table_name(run.id, ctx.key)
-    try:
-        with tempfile.TemporaryDirectory(prefix="runwatch-table-") as scratch:
-            entry = Path(scratch) / f"{safe_key(ctx.key)}.table.json"  # "eval/preds.table.json"
-            entry.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(ctx.files_dir / path, entry)
-            logged = run.log_artifact(scratch, name=name, type="run_table")
-        return f"{name}:{logged.version}" if logged is not None and logged.version else None
-    except Exception as exc:  # noqa: BLE001 - logging never raises into the training loop
-        run._warn_once(f"table-artifact:{name}", f"runwatch: could not log table {ctx.key!r} as "
-                       f"artifact {name!r} ({type(exc).__name__}: {exc}); it is in the history")
-        return None
+def run_table_name(run_id: str, key: str, kind: str = "") -> str:
+    """W&B's artifact name for a table logged to a run: `run-<id>-<key>` (`run-<id>-incr-<key>`
+    for an incremental one), made name-safe."""
+    return re.sub(r"[^a-zA-Z0-9_\-.]", "_", f"run-{run_id}-{kind}{key}")[:128]
+
+
+def _log_run_table(ctx: Context, name: str, entries: list[tuple[str, str]],
+                   kind: str = "run_table") -> None:
+    """Also log the table as W&B does, as an artifact holding `<entry>.table.json` files, so
+    `api.artifact("project/run-<id>-<key>:latest").get(key)` works. Done on the media thread
+    after the table's file (spool.py); its failure costs the artifact only (one warning)."""
+    run, key, files_dir = ctx.run, ctx.key, ctx.files_dir
+
+    def log() -> None:
+        try:
+            with tempfile.TemporaryDirectory(prefix="runwatch-table-") as scratch:
+                for entry_name, path in entries:  # "eval/preds.table.json"
+                    entry = Path(scratch) / f"{safe_key(entry_name)}.table.json"
+                    entry.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(files_dir / path, entry)
+                run.log_artifact(scratch, name=name, type=kind)
+        except Exception as exc:  # noqa: BLE001 - logging never raises into the training loop
+            run._warn_once(f"table-artifact:{name}", f"runwatch: could not log table {key!r} as "
+                           f"artifact {name!r} ({type(exc).__name__}: {exc}); it is in the history")
+
+    if ctx.spool is not None:
+        ctx.spool.call(log)
+    else:
+        log()
 
 
 def _is_dataframe(obj: Any) -> bool:

@@ -1,9 +1,12 @@
 """The detail screen's Media tab: a run's logged media keys, a step slider, and for the chosen
-key and step the image (half-blocks), table, histogram heatmap or `plot.*` chart.
+key and step the image, table, histogram heatmap or `plot.*` chart; audio, video, html, 3-D
+objects and molecules are described (type, format, size, duration, caption, file), html with
+its text, and `y` copies the file's path.
 
 Everything is read in thread workers: the key index under `store.with_runs` (copied out),
-the files (PNGs, table JSON) outside the reader's lock. Half-blocks everywhere: no Kitty or
-Sixel (textual-image is not installed).
+the files (PNGs, table JSON) outside the reader's lock. Images are drawn with Kitty or Sixel
+graphics (textual-image) where the terminal has them, half-blocks everywhere else
+(tui/media_render.py `image_protocol`).
 """
 
 from __future__ import annotations
@@ -24,12 +27,12 @@ from textual.worker import get_current_worker
 
 from logger.media.readback import describe, load_table, media_keys, media_steps, run_file_path
 from logger.rundata import RunData
-from logger.textsafe import one_line
+from logger.textsafe import one_line, safe_text
 from tui.media_charts import ChartData, chart_series, table_text
-from tui.media_render import Cell, Heatmap, half_blocks, histogram_heatmap
+from tui.media_render import Cell, Heatmap, half_blocks, histogram_heatmap, html_text, media_entry
 
 from ..model.store import RunStore
-from ..widgets.media_view import MediaChart, heatmap_view, image_text
+from ..widgets.media_view import MediaChart, entry_text, heatmap_view, image_text, pick_protocol
 
 CHECK_INTERVAL = 0.5  # how often the panel looks for a new version of the run
 MAX_TABLE_ROWS = 2000  # rows a table shows (W&B's own panel pages too)
@@ -58,6 +61,8 @@ class Shown:
     heatmap: Heatmap | None = None
     chart: ChartData | None = None
     message: str = ""
+    file: str = ""  # the media file on disk (drawn by textual-image, or copied by `y`)
+    entry: list[tuple[str, str]] = field(default_factory=list)  # a described file: label, value
 
 
 def index(run: RunData) -> list[MediaKey]:
@@ -81,8 +86,10 @@ def refs(run: RunData, item: MediaKey, step: int) -> tuple[Path, Any, Any]:
     return run.dir, dict(media_steps(run.history, item.key)).get(step), None
 
 
-def load(item: MediaKey, step: int, run_dir: Path, ref: Any, extra: Any, size: tuple[int, int]) -> Shown:
-    """Read what `ref` names (outside the reader's lock) and make it drawable at `size`."""
+def load(item: MediaKey, step: int, run_dir: Path, ref: Any, extra: Any, size: tuple[int, int],
+         graphics: bool = False) -> Shown:
+    """Read what `ref` names (outside the reader's lock) and make it drawable at `size`
+    (`graphics`: images are drawn by textual-image from their file, not decoded here)."""
     title = f"{one_line(item.key)} · step {step} · {describe(ref) if ref else 'nothing at this step'}"
     cols, rows = size
     try:
@@ -101,11 +108,31 @@ def load(item: MediaKey, step: int, run_dir: Path, ref: Any, extra: Any, size: t
             header, cells = table_text(table.columns, table.data[:MAX_TABLE_ROWS])
             return Shown("table", title, header=header, rows=cells)
         path = ref.get("path") or (ref.get("filenames") or [None])[0]
-        if isinstance(path, str) and path.lower().endswith(".png"):
-            return Shown("image", title, cells=_image(run_file_path(run_dir, path), cols, rows - 2))
-        return Shown("text", title, message=f"{describe(ref)}: not drawn in the terminal")
+        if "image" in item.kind and isinstance(path, str):
+            file = run_file_path(run_dir, path)
+            if graphics:
+                return Shown("graphic", title, file=str(file))
+            return Shown("image", title, cells=_image(file, cols, rows - 2), file=str(file))
+        return described(title, run_dir, ref)
     except (OSError, ValueError, KeyError) as exc:
         return Shown("text", title, message=f"cannot show this: {one_line(exc, 200)}")
+
+
+def described(title: str, run_dir: Path, ref: dict[str, Any]) -> Shown:
+    """A media file the panel does not draw: what it is and where (the first of a list)."""
+    items = next((ref[k] for k in ("audio", "videos", "html", "objects", "molecules")
+                  if isinstance(ref.get(k), list) and ref[k]), None)
+    first = items[0] if items and isinstance(items[0], dict) else ref
+    entry = media_entry(first)
+    if items:
+        entry.insert(1, ("items", f"{len(items)} (the first is shown)"))
+    path = first.get("path")
+    file = str(run_file_path(run_dir, path)) if isinstance(path, str) else ""
+    text = ""
+    if file and first.get("_type") == "html-file":
+        with open(file, "rb") as f:
+            text = html_text(f.read(64 * 1024))
+    return Shown("text", title, message=text, file=file, entry=entry)
 
 
 def _image(path: Path, cols: int, rows: int) -> list[list[Cell]]:
@@ -131,6 +158,7 @@ class MediaPanel(Vertical):
     MediaPanel #media-title { height: 1; padding: 0 1; }
     MediaPanel #media-switch { height: 1fr; }
     MediaPanel #media-empty { padding: 1 2; color: $text-muted; }
+    MediaPanel #media-graphic { width: auto; height: auto; }
     """
     # [ ] home end win over the focused list or table (priority); left/right stay the table's
     # cursor keys there and move the step when the key list has the focus.
@@ -141,6 +169,7 @@ class MediaPanel(Vertical):
         Binding("right", "step(1)", "step+", show=False),
         Binding("home", "step_to(0)", "first step", show=False, priority=True),
         Binding("end", "step_to(-1)", "last step", show=False, priority=True),
+        Binding("y", "yank", "copy path"),
     ]
 
     def __init__(self, store: RunStore, path: str, **kwargs: Any) -> None:
@@ -155,6 +184,8 @@ class MediaPanel(Vertical):
         self._version: object = None
         self._wanted: object = None
         self._focused = False
+        self.protocol = "halfblock"  # or "kitty"/"sixel", chosen when mounted (pick_protocol)
+        self._graphic: Any = None  # textual-image's widget class for that protocol
 
     def compose(self) -> ComposeResult:
         yield Static("loading…", id="media-empty")
@@ -171,6 +202,9 @@ class MediaPanel(Vertical):
                     yield Static(id="media-text")
 
     def on_mount(self) -> None:
+        self.protocol, self._graphic = pick_protocol(self.app.is_headless)
+        if self._graphic is not None:
+            self.query_one("#media-image-box").mount(self._graphic(id="media-graphic"))
         self._show_parts(False)
         self.set_interval(CHECK_INTERVAL, self._check)
         self.call_after_refresh(self._check)
@@ -218,7 +252,17 @@ class MediaPanel(Vertical):
     @staticmethod
     def _kind(item: MediaKey) -> str:
         return {"image-file": "img", "images/separated": "imgs", "table-file": "table",
-                "histogram": "hist", "chart": "chart"}.get(item.kind, item.kind.split("-")[0][:5])
+                "incremental-table-file": "table", "histogram": "hist", "chart": "chart",
+                "object3D-file": "3d", "molecule-file": "mol"}.get(item.kind, item.kind.split("-")[0][:5])
+
+    def action_yank(self) -> None:
+        """Copy the shown media file's path (OSC 52) and show it: open it with another tool."""
+        file = self.shown.file if self.shown is not None else ""
+        if not file:
+            self.notify("nothing to copy: this view has no file", severity="warning")
+            return
+        self.app.copy_to_clipboard(file)
+        self.notify(safe_text(file), title="path copied", markup=False)
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         if event.option.id is not None and event.option.id != self.key:
@@ -264,7 +308,7 @@ class MediaPanel(Vertical):
         wanted = (item, step, self._version, body.size)
         if wanted != self._wanted:
             self._wanted = wanted
-            self._load(item, step, (body.size.width - 2, body.size.height - 1))
+            self._load(item, step, (body.size.width - 2, body.size.height - 1), self._graphic is not None)
 
     def on_resize(self) -> None:
         self._request()  # an image or heatmap is drawn for the body's size: redraw at the new one
@@ -283,19 +327,21 @@ class MediaPanel(Vertical):
         self.query_one("#media-slider", Static).update(text)
 
     @work(thread=True, exclusive=True, group="media-body")
-    def _load(self, item: MediaKey, step: int, size: tuple[int, int]) -> None:
+    def _load(self, item: MediaKey, step: int, size: tuple[int, int], graphics: bool) -> None:
         got = self.store.with_runs([self.path], lambda runs: [refs(r, item, step) for r in runs])
         if get_current_worker().is_cancelled:  # a newer step was asked for: skip the decoding
             return
-        shown = load(item, step, *got[0], size) if got else Shown("text", message="run not found")
+        shown = load(item, step, *got[0], size, graphics) if got else Shown("text", message="run not found")
         self.app.call_from_thread(self._show, shown, step)
 
     def _show(self, shown: Shown, step: int) -> None:
         self.shown = shown
         self.query_one("#media-title", Static).update(Text(shown.title, style="bold", no_wrap=True))
         switch = self.query_one("#media-switch", ContentSwitcher)
-        if shown.view == "image":
+        if shown.view in ("image", "graphic"):
             self.query_one("#media-image", Static).update(image_text(shown.cells))
+            if self._graphic is not None:
+                self.query_one("#media-graphic").image = shown.file or None  # type: ignore[attr-defined]
         elif shown.view == "table":
             table = self.query_one("#media-table", DataTable)
             table.clear(columns=True)
@@ -307,7 +353,8 @@ class MediaPanel(Vertical):
         elif shown.view == "chart":
             self.query_one("#media-chart", MediaChart).data = shown.chart
         else:
-            self.query_one("#media-text", Static).update(Text(shown.message, style="dim"))
-        switch.current = {"image": "media-image-box", "table": "media-table", "heatmap": "media-heatmap",
+            body = entry_text(shown.entry, shown.message) if shown.entry else Text(shown.message, style="dim")
+            self.query_one("#media-text", Static).update(body)
+        switch.current = {"image": "media-image-box", "graphic": "media-image-box", "table": "media-table", "heatmap": "media-heatmap",
                           "chart": "media-chart"}.get(shown.view, "media-text")
         self.loads += 1

@@ -5,7 +5,13 @@ handed to plotext."""
 
 from __future__ import annotations
 
+import io
 import math
+import os
+import sys
+from collections.abc import Mapping
+from importlib.util import find_spec
+from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.style import Style
@@ -13,12 +19,59 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from logger.textsafe import one_line
+from logger.textsafe import one_line, safe_text
 from tui.media_charts import ChartData
-from tui.media_render import Cell, Heatmap, heatmap_text
+from tui.media_render import Cell, Heatmap, heatmap_text, image_protocol
 
 from ..model.plot import PALETTE
 from .chart import plotext
+
+
+def pick_protocol(headless: bool, env: Mapping[str, str] | None = None) -> tuple[str, Any]:
+    """How this app draws images, and textual-image's widget class for it (None: half-blocks,
+    drawn by `image_text`). Pilot (headless) and anything textual-image cannot load fall back."""
+    stdout = sys.__stdout__
+    is_tty = not headless and stdout is not None and stdout.isatty()
+    protocol = image_protocol(os.environ if env is None else env, is_tty, find_spec("textual_image") is not None)
+    widget = graphics_widget(protocol) if protocol != "halfblock" else None
+    return (protocol, widget) if widget is not None else ("halfblock", None)
+
+
+def graphics_widget(protocol: str) -> Any:
+    """textual-image's Kitty (TGP) or Sixel widget class, or None when it cannot be loaded.
+
+    Its import probes the terminal with escape queries when stdout is a tty, which cannot work
+    once Textual reads stdin (the answers would arrive as keys): the cell size is read here with
+    an ioctl instead, and the import sees a stdout that is not a tty, so it asks nothing."""
+    try:
+        import textual_image._terminal as terminal
+
+        if not hasattr(terminal.get_cell_size, "_result"):
+            terminal.get_cell_size._result = terminal.CellSize(*_cell_pixels())  # type: ignore[attr-defined]
+        real, sys.__stdout__ = sys.__stdout__, io.StringIO()  # type: ignore[misc, assignment]
+        try:
+            from textual_image.widget import SixelImage, TGPImage
+        finally:
+            sys.__stdout__ = real  # type: ignore[misc]
+    except Exception:  # noqa: BLE001 - any failure of an optional drawer: half-blocks
+        return None
+    return TGPImage if protocol == "kitty" else SixelImage
+
+
+def _cell_pixels() -> tuple[int, int]:
+    """A terminal cell's (width, height) in pixels from TIOCGWINSZ; VT340's 10x20 if unknown."""
+    try:
+        import fcntl
+        import struct
+        import termios
+
+        fd = sys.__stdout__.fileno() if sys.__stdout__ is not None else 1
+        rows, cols, xpix, ypix = struct.unpack("HHHH", fcntl.ioctl(fd, termios.TIOCGWINSZ, b"\0" * 8))
+        if rows and cols and xpix and ypix:
+            return xpix // cols, ypix // rows
+    except (OSError, ValueError, ImportError):
+        pass
+    return 10, 20
 
 
 def image_text(cells: list[list[Cell]]) -> Text:
@@ -30,6 +83,18 @@ def image_text(cells: list[list[Cell]]) -> Text:
         for char, fg, bg in line:
             text.append(char, Style(color=f"rgb({fg[0]},{fg[1]},{fg[2]})",
                                     bgcolor=f"rgb({bg[0]},{bg[1]},{bg[2]})"))
+    return text
+
+
+def entry_text(entry: list[tuple[str, str]], body: str = "") -> Text:
+    """A described media file: one escaped "label  value" line each, then its text (html)."""
+    text = Text(end="")
+    for label, value in entry:
+        text.append(f"{label:>12}  ", style="dim")
+        text.append(one_line(value, 300) + "\n", style="bold" if label == "type" else "")
+    text.append("\n  y copies the file's path\n", style="dim")
+    if body:
+        text.append("\n" + safe_text(body, newlines=True))
     return text
 
 
