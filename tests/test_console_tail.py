@@ -62,8 +62,10 @@ async def test_console_column_shows_running_runs_last_line_escaped(root: Path,
             screen = app.screen
             # Both console columns: the picker's search finds each, enter toggles it.
             await pilot.press("m", *"each running", "enter", *"finished ones", "enter", "enter")
-            await wait_for(pilot, lambda: sum(c.label == "console" for c in screen.model.columns()) == 2)
-            running, every = [c for c in screen.model.columns() if c.label == "console"]
+            await wait_for(pilot, lambda: sum(c.label.startswith("console")
+                                              for c in screen.model.columns()) == 2)
+            running, every = [c for c in screen.model.columns() if c.label.startswith("console")]
+            assert (running.label, every.label) == ("console", "console (all)")
 
             def cells(col: object) -> dict[str, str]:
                 return {v.name: run_cell(v, col, 0.0)[0] for v in screen.app.store.current(

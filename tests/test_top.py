@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -17,8 +16,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import run_script, script_env
+from tests.test_cli_support import read_on_a_pty
 from tests.test_system import NVMLError, fake_nvml, h100
-from tui.cli.top import HostView, cmd_top, render
+from tui.cli.top import CLEAR, HostView, cmd_top, render
 
 LIVE = r"""
 import os, subprocess, sys, time
@@ -97,15 +97,17 @@ def test_without_a_gpu_it_says_so_and_still_shows_the_runs_processes(root: Path,
     assert "GiB" in row and "\\x1b]52" in row
 
 
-def test_refreshes_until_interrupted_and_once_prints_one_table(root: Path, live_run: Any) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "tui", "top", str(root), "-n", "0.2"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=script_env())
-    time.sleep(3.0)
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0, err
-    assert out.count("runwatch top ·") >= 2 and "Traceback" not in err  # redrawn, left cleanly
+def test_refreshes_until_interrupted_and_once_prints_one_table(root: Path, tmp_path: Path,
+                                                               live_run: Any) -> None:
+    # On a terminal: the screen is cleared before each redraw (the one raw sequence), and
+    # Ctrl-C leaves with 0.
+    argv = ["timeout", "--preserve-status", "-s", "INT", "3", sys.executable, "-m", "tui",
+            "top", str(root), "-n", "0.2"]
+    shown = read_on_a_pty(argv, script_env(), tmp_path)
+    frames = shown.split(CLEAR)
+    assert len(frames) >= 3 and frames[0] == "" and "\\x1b[H" not in shown
+    assert all(f.startswith("runwatch top ·") for f in frames[1:])
+    assert "\x1b]52" not in shown and "\\x1b]52" in shown  # the run's name, escaped
     once = subprocess.run([sys.executable, "-m", "tui", "top", "--once", str(root)],
                           capture_output=True, text=True, env=script_env(), timeout=60)
     assert once.returncode == 0, once.stderr

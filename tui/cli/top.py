@@ -24,7 +24,7 @@ from logger.liveness import pid_verdict
 from logger.nvml import GpuSampler, open_gpus
 from logger.reader import RootReader
 from logger.system import _descendants
-from logger.textsafe import one_line, safe_text
+from logger.textsafe import TerminalWriter, one_line, safe_text
 
 from .common import CliError, root_path
 from .parser import ROOT_HELP, Command
@@ -219,7 +219,9 @@ def cmd_top(root: Path, out: TextIO, once: bool = False, interval: float = DEFAU
             lines = render(view.sample(), root)
             if tty and not once:
                 width = shutil.get_terminal_size().columns
-                out.write(CLEAR + "\n".join(line[:width] for line in lines) + "\n")
+                raw = out.stream if isinstance(out, TerminalWriter) else out  # past the escaping
+                raw.write(CLEAR)
+                out.write("\n".join(line[:width] for line in lines) + "\n")
             else:
                 out.write("\n".join(lines) + "\n" + ("" if once else "\n"))
             out.flush()

@@ -25,10 +25,11 @@ class ConsoleTail:
 
 
 # The run table's console column, offered by the column picker beside the logged metrics:
-# picker key -> (RunView field, the picker's label).
+# picker key -> (RunView field, the column's header, the picker's label).
 CONSOLE_COLUMNS = {
-    "system:console": ("console", "console (last line of each running run)"),
-    "system:console_all": ("console_all", "console (last line of every run, finished ones too)"),
+    "system:console": ("console", "console", "console (last line of each running run)"),
+    "system:console_all": ("console_all", "console (all)",
+                           "console (last line of every run, finished ones too)"),
 }
 
 

@@ -209,7 +209,7 @@ class TableModel:
                 cols.append(Column(field("gpu"), "GPU", 16))
                 continue
             if key in CONSOLE_COLUMNS:  # the last console line, offered beside the GPU column
-                cols.append(Column(field(CONSOLE_COLUMNS[key][0]), "console", 40))
+                cols.append(Column(field(CONSOLE_COLUMNS[key][0]), CONSOLE_COLUMNS[key][1], 40))
                 continue
             cols.append(Column(ColumnKey.metric(key), one_line(self.metric_label(key)),
                                VALUE_WIDTH + 1 + SPARK_WIDTH, True))

@@ -274,7 +274,7 @@ class MainScreen(Screen[None]):
 
     def action_metrics(self) -> None:
         options = [(k, k) for k in self.store.metric_keys()] + [(GPU_COLUMN, GPU_LABEL)]
-        options += [(key, label) for key, (_field, label) in CONSOLE_COLUMNS.items()]
+        options += [(key, label) for key, (_field, _head, label) in CONSOLE_COLUMNS.items()]
 
         def done(picked: list[str] | None) -> None:
             if picked is not None:
