@@ -187,7 +187,10 @@ def _gpu_lines(row: GpuRow) -> list[str]:
 
 
 def _gib(n: int | None) -> str:
-    return "" if n is None else f"{n / GIB:.1f} GiB"
+    """Bytes for a column: GiB to a tenth, MiB under one GiB (a script's RSS)."""
+    if n is None:
+        return ""
+    return f"{n / GIB:.1f} GiB" if n >= GIB else f"{n / 2**20:.0f} MiB"
 
 
 # -- the command --------------------------------------------------------------------------------
