@@ -58,10 +58,10 @@ async def test_marked_runs_overlay_each_system_metric_one_line_per_run(root: Pat
         panel = app.screen.query_one(SystemPanel)
         await wait_for(pilot, lambda: panel.done and panel.samples >= 6, 10)
         plots = shown_plots(panel)
-        title = "GPU util % (mean of each run's GPUs)"  # the busy run has two GPUs
-        assert list(plots) == [title, "GPU memory % (mean of each run's GPUs)",
-                               "GPU temperature °C (mean of each run's GPUs)",
-                               "GPU power W (mean of each run's GPUs)",
+        title = "GPU util % (mean of GPUs)"  # the busy run has two GPUs
+        assert list(plots) == [title, "GPU memory % (mean of GPUs)",
+                               "GPU temperature °C (mean of GPUs)",
+                               "GPU power W (mean of GPUs)",
                                "CPU % (process tree)", "system memory %"]
         util = {line.label: set(line.ys) for line in plots[title].lines}
         assert util == {"busy": {90.0}, "idle": {10.0}}  # one line per run, named
@@ -92,7 +92,7 @@ async def test_a_group_shows_the_mean_and_std_band_of_each_system_metric(root: P
         await pilot.press("7")
         panel = app.screen.query_one(SystemPanel)
         await wait_for(pilot, lambda: panel.done and panel.samples >= 6, 10)
-        util = shown_plots(panel)["GPU util % (mean of each run's GPUs)"]
+        util = shown_plots(panel)["GPU util % (mean of GPUs)"]
         low, high, mean = util.lines
         assert low.color == high.color == DIM and mean.label == "mean of 2 runs"
         # Busy at 90 %, idle at 10 %: where both were sampled, the mean is 50 and the band

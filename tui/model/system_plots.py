@@ -110,7 +110,7 @@ def overlay_plots(runs: list[RunSamples], group: bool = False, columns: int = 10
     A run's GPU line is the mean over its GPUs (the title says so when any run has several)."""
     gpus = [gpu_indices(samples) for _name, samples, _created in runs]
     several = any(len(g) > 1 for g in gpus)
-    charts = [(suffix, title + (" (mean of each run's GPUs)" if several else ""), True)
+    charts = [(suffix, title + (" (mean of GPUs)" if several else ""), True)
               for suffix, title in GPU_CHARTS] if any(gpus) else []
     charts += [(key, title, False) for key, title in HOST_CHARTS]
     plots = []
