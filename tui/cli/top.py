@@ -23,7 +23,7 @@ from typing import Any, TextIO
 from logger.liveness import pid_verdict
 from logger.nvml import GpuSampler, open_gpus
 from logger.reader import RootReader
-from logger.system import _descendants
+from logger.system import descendants
 from logger.textsafe import TerminalWriter, one_line, safe_text
 
 from .common import CliError, root_path
@@ -112,7 +112,7 @@ class HostView:
         return out
 
     def _measure(self, path: str, name: str, pid: int) -> RunProcs:
-        tree = _descendants(pid)
+        tree = descendants(pid)
         pids = {pid, *(tree if tree is not None else self._children(pid))}
         out = RunProcs(path, name, pid, pids)
         for p in sorted(pids):
