@@ -4,7 +4,10 @@
 "redirect" works at the file-descriptor level: fds 1 and 2 are pointed at a pipe (a pty when
 the original was a terminal, so programs still see one and keep their colours), and a daemon
 thread copies every byte to the original fd and records it. C extensions, `os.write(1, ...)`
-and subprocesses are captured too. "wrap" replaces `sys.stdout`/`sys.stderr` with a tee,
+and subprocesses are captured too. Where fds 1 and 2 write to one place (a terminal, `2>&1`)
+they share one pipe, stored as the stream "output": the bytes keep the order the script wrote
+them in, as that terminal showed them (two pipes cannot keep it, and the reader could not tell
+the streams apart there either). "wrap" replaces `sys.stdout`/`sys.stderr` with a tee,
 for where fds cannot be redirected (a notebook). `Recorder` turns text into chunks.
 """
 
@@ -33,6 +36,7 @@ PARTIAL_INTERVAL = 1.0  # an unfinished line (a progress bar redrawn in place) a
 MAX_LINE = 64 * 1024  # an unfinished line longer than this is stored as it stands and restarted
 DEFAULT_LIMIT = 64 * 1024 * 1024  # characters stored per process; $RUNWATCH_CONSOLE_LIMIT
 DRAIN_TIMEOUT = 1.0  # finish waits this long for output still in the pipe, never for EOF
+SHARED = "output"  # the stream of stdout and stderr written to one place, in the order written
 
 
 class _Line:
@@ -182,23 +186,30 @@ class Redirect:
         self._drained = threading.Event()
         self._recording = True
         try:
-            for fd, stream in ((1, "stdout"), (2, "stderr")):
-                self._redirect(fd, stream)
+            if _same_destination():  # one pipe for both: the kernel keeps their order
+                self._redirect((1, 2), SHARED)
+            else:
+                for fd, stream in ((1, "stdout"), (2, "stderr")):
+                    self._redirect((fd,), stream)
         except OSError:
             self._undo()
             raise
         self._thread = threading.Thread(target=self._pump, name="runwatch-console", daemon=True)
         self._thread.start()
 
-    def _redirect(self, fd: int, stream: str) -> None:
-        _flush_python(fd)
-        saved = os.dup(fd)
-        os.set_inheritable(saved, False)
-        self._saved.append((fd, saved))
-        read_end, write_end = _fd_target(fd)
+    def _redirect(self, fds: tuple[int, ...], stream: str) -> None:
+        """Point `fds` (1, 2, or both) at one new pipe or pty, copied to the first one's
+        original destination."""
+        for fd in fds:
+            _flush_python(fd)
+            saved = os.dup(fd)
+            os.set_inheritable(saved, False)
+            self._saved.append((fd, saved))
+        read_end, write_end = _fd_target(fds[0])
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._streams[read_end] = (stream, saved, decoder)
-        os.dup2(write_end, fd)
+        self._streams[read_end] = (stream, self._saved[-len(fds)][1], decoder)
+        for fd in fds:
+            os.dup2(write_end, fd)
         os.close(write_end)
 
     def _undo(self) -> None:
@@ -368,6 +379,17 @@ def _write_all(fd: int, data: bytes) -> None:
             view = view[os.write(fd, view):]
     except OSError:  # the terminal went away: keep recording regardless
         pass
+
+
+def _same_destination() -> bool:
+    """Whether fds 1 and 2 write to one place (a terminal, or a file or pipe given as `2>&1`):
+    there the reader sees one sequence, and only one pipe keeps it. Two pipes cannot: once
+    both hold bytes, which came first is lost (a fast loop of print/os.write lands as two
+    batches, since the capture thread waits up to 5 ms for the GIL)."""
+    try:
+        return os.path.samestat(os.fstat(1), os.fstat(2))
+    except OSError:
+        return False
 
 
 def can_redirect() -> bool:

@@ -191,7 +191,8 @@ class SystemStats(Event, tag="sys"):
 
 
 class ConsoleChunk(Event, tag="out"):
-    """What the script wrote to a stream ("stdout", "stderr"; "note" for runwatch's own) in
+    """What the script wrote to a stream ("stdout", "stderr", "output" for both written to one
+    terminal or file, in the order written; "note" for runwatch's own) in
     one flush interval, progress-bar redraws collapsed, escape sequences kept as written."""
 
     time: float

@@ -7,6 +7,7 @@ support is dropped for that device after its first failure, as W&B's monitor doe
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 # Device calls that take (handle, *args) and whose result is a number, by W&B's key.
@@ -95,21 +96,47 @@ class GpuSampler:
 
     def _process_memory(self, i: int, handle: Any, pids: set[int]) -> int | None:
         """GPU memory the process tree `pids` holds on this device; None if it holds none."""
-        found = False
-        used = 0
+        mine = [used for pid, used in self.processes(i, handle) if pid in pids]
+        return sum(used or 0 for used in mine) if mine else None  # None: the driver cannot tell
+
+    def device(self, i: int) -> dict[str, float]:
+        """GPU `i`'s values now, with W&B's key names without the `gpu.N.` prefix."""
+        return self._device(i, self.handles[i])
+
+    def processes(self, i: int, handle: Any = None) -> list[tuple[int, int | None]]:
+        """(pid, GPU memory in bytes, None where the driver cannot tell) of every compute and
+        graphics process on GPU `i`; a process that is both is listed once."""
+        handle = self.handles[i] if handle is None else handle
+        out: dict[int, int | None] = {}
         for what, fn in (("compute", "nvmlDeviceGetComputeRunningProcesses"),
                          ("graphics", "nvmlDeviceGetGraphicsRunningProcesses")):
             for proc in self._call(i, what, fn, handle) or ():
-                if proc.pid in pids:
-                    found = True
-                    used += proc.usedGpuMemory or 0  # None where the driver cannot tell
-        return used if found else None
+                if proc.pid not in out or out[proc.pid] is None:
+                    out[int(proc.pid)] = proc.usedGpuMemory
+        return list(out.items())
 
     def close(self) -> None:
         try:
             self.nvml.nvmlShutdown()
         except Exception:  # noqa: BLE001 - shutting down: nothing to do about it
             pass
+
+
+_NO_GPU = ("LibraryNotFound", "DriverNotLoaded")  # NVML errors that mean "a machine without GPUs"
+
+
+def open_gpus(nvml: Any = None) -> tuple[GpuSampler | None, str, bool]:
+    """(the sampler, "", _) or (None, why there are no GPU metrics, whether to say it aloud):
+    `nvml` is a stand-in for pynvml (tests); None imports the real one."""
+    if nvml is None:
+        try:
+            nvml = importlib.import_module("pynvml")
+        except ImportError:
+            return None, "nvidia-ml-py is not installed: no GPU metrics", True
+    try:
+        return GpuSampler(nvml), "", True
+    except Exception as exc:  # noqa: BLE001 - NVMLError_LibraryNotFound, DriverNotLoaded...
+        return None, f"no GPU metrics (NVML: {exc})", not any(n in type(exc).__name__ for n in _NO_GPU)
 
 
 # The bits of the clocks event reasons mask (nvml.h), for readers that spell them out.

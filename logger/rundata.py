@@ -21,6 +21,7 @@ from .media.readback import apply_event as apply_media_event
 from .multiwriter import merge
 from .seen import count_events
 from .segment import SegmentReader
+from .streams import last_line
 from .values import deep_merge, unflatten
 
 __all__ = ["HEARTBEAT_WINDOW", "RunData"]
@@ -96,6 +97,8 @@ class RunData:
             elif kind is ev.SystemStats:  # the latest sample only: the run table's GPU column
                 if event.time >= getattr(self.extras.get("system"), "time", -math.inf):
                     self.extras["system"] = event
+            elif kind is ev.ConsoleChunk and event.stream != "note":  # the console column
+                self.extras["console"] = last_line(event.text, self.extras.get("console", ""))
             elif kind is ev.EditSeen and seg.role == "editor":
                 self._edit_seen[name] = {k: v for k, v in event.segments.items()
                                          if type(k) is str and type(v) is int}

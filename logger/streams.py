@@ -143,6 +143,18 @@ class ConsoleFollower:
         return chunks
 
 
+LAST_LINE_KEEP = 1024  # characters of the last console line a reader keeps per run
+
+
+def last_line(text: str, previous: str = "") -> str:
+    """The last non-blank line a console chunk leaves on screen (a `\\r` bar at its last redraw),
+    or `previous` when the chunk has none: what the run table's console column shows."""
+    tail = text.rstrip()
+    line = tail[tail.rfind("\n") + 1:]
+    parts = [part for part in line.split("\r") if part.strip()]
+    return parts[-1][:LAST_LINE_KEEP] if parts else previous
+
+
 def terminal_text(line: str) -> str:
     """A stored console line as it may be printed: colours dropped, every other control
     character and escape sequence shown as an escape (textsafe)."""

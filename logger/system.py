@@ -8,7 +8,6 @@ exception. Under DDP only one process per host samples (LOCAL_RANK 0, and a clai
 
 from __future__ import annotations
 
-import importlib
 import os
 import socket
 import threading
@@ -27,7 +26,6 @@ ENV_INTERVAL = "RUNWATCH_SYSTEM_INTERVAL"
 # an hour there. 10 s: half W&B's interval, far below the 1 % CPU budget.
 DEFAULT_INTERVAL = 10.0
 MIN_INTERVAL = 0.1
-_NO_GPU = ("LibraryNotFound", "DriverNotLoaded")  # NVML errors that mean "a machine without GPUs"
 
 
 class SystemSampler:
@@ -99,21 +97,10 @@ class SystemSampler:
 
     def _open_gpus(self) -> Any:
         """NVML's sampler, or None with the reason kept for the one line of explanation."""
-        from .nvml import GpuSampler
+        from .nvml import open_gpus
 
-        nvml = self._nvml
-        if nvml is None:
-            try:
-                nvml = importlib.import_module("pynvml")
-            except ImportError:
-                self._gpu_problem = "nvidia-ml-py is not installed: no GPU metrics"
-                return None
-        try:
-            return GpuSampler(nvml)
-        except Exception as exc:  # noqa: BLE001 - NVMLError_LibraryNotFound, DriverNotLoaded...
-            self._gpu_problem = f"no GPU metrics (NVML: {exc})"
-            self._gpu_loud = not any(n in type(exc).__name__ for n in _NO_GPU)
-            return None
+        gpus, self._gpu_problem, self._gpu_loud = open_gpus(self._nvml)
+        return gpus
 
     def _pids(self) -> set[int]:
         return set(self._procs) | {self._root_pid}
@@ -149,7 +136,7 @@ class SystemSampler:
         """This process and its descendants, as cached psutil.Process objects: a process's
         cpu_percent() is measured since its previous call, so the same object must be kept."""
         root = self._procs.get(self._root_pid) or psutil.Process(self._root_pid)
-        pids = _descendants(self._root_pid)
+        pids = descendants(self._root_pid)
         if pids is None:  # no /proc/PID/task/TID/children: psutil scans every process
             try:
                 found = [root, *root.children(recursive=True)]
@@ -209,7 +196,7 @@ class SystemSampler:
             out["network.recv"] = float(net.bytes_recv - self._base["network.recv"])
 
 
-def _descendants(pid: int) -> list[int] | None:
+def descendants(pid: int) -> list[int] | None:
     """Every descendant of `pid` from /proc/PID/task/TID/children (Linux): it reads only the
     tree's own files, where psutil reads every process on the host (3.4 ms for 180 of them)."""
     out: list[int] = []

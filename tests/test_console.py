@@ -135,12 +135,11 @@ def test_sigkilled_script_on_a_terminal_keeps_it_a_terminal(root: Path, tmp_path
     _kill_after_ready(root, tmp_path, slave, slave, reads)
     os.close(slave)
     got = stored(root)
-    assert ("stdout", "child isatty True") in got  # fds 1 and 2 are a pty, not a pipe
-    _same_as_expected([g for g in got if "isatty" not in g[1]])
-    # One terminal shows both streams on one cursor (the open bar and "READY" share a line
-    # there); the run keeps each stream's lines apart, every one as the terminal drew it.
-    raw = bytes(reads[master])
-    assert all(text.encode() in raw for _s, text in got)
+    assert ("output", "child isatty True") in got  # fds 1 and 2 are a pty, not a pipe
+    # One terminal shows both streams on one cursor, in the order written: the run keeps
+    # them as it drew them, line for line (the open bar and "READY" share a line there).
+    assert [text for _s, text in got] == terminal_lines(bytes(reads[master]))
+    assert got[-1] == ("output", " 40%|##   |READY")
 
 
 def test_finish_restores_the_fds_without_waiting_for_a_child_holding_the_pipe(root: Path, tmp_path: Path) -> None:

@@ -37,7 +37,7 @@ and, by kind:
               live tail
     system    values {"system.cpu": 12.5, "system.gpu.0.gpu": 97, ...}: one system sample
               under W&B's key names (only with --system)
-    console   stream ("stdout" | "stderr" | "note"), text: one console line as the
+    console   stream ("stdout" | "stderr" | "output" | "note"), text: one console line as the
               terminal showed it, progress bars at their last redraw, colours dropped and
               every other escape sequence written out as text, "\\x1b]52;..." (only with --logs)
 

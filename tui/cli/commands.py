@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from . import demo, edits, exec, export, logs, runs, sweeps, tail
+from . import demo, edits, exec, export, logs, runs, sweeps, tail, top
 from .parser import Command
 from .parser import build_parser as _build
 
@@ -17,6 +17,7 @@ COMMANDS: tuple[Command, ...] = (
     runs.LS,
     runs.SHOW,
     logs.LOGS,
+    top.TOP,
     export.EXPORT,
     edits.TAG,
     edits.NOTE,

@@ -20,7 +20,7 @@ from .common import EXIT_OK, CliError, open_run
 from .parser import ROOT_HELP, RUN_HELP, Command
 
 POLL_INTERVAL = 0.25
-STREAMS = ("stdout", "stderr", "note")
+STREAMS = ("stdout", "stderr", "output", "note")  # output: both, written to one terminal
 
 
 def configure(p: argparse.ArgumentParser) -> None:

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from logger.textsafe import one_line
 
 from ..fmt import fmt_ago, fmt_duration, fmt_number
+from .console_tail import console_cell
 from .runview import STALLED_GLYPH, STATE_GLYPHS, RunView
 from .stats import sparkline
 
@@ -98,6 +99,8 @@ def run_cell(view: RunView, col: Column, now: float) -> tuple[str, str]:
         return fmt_ago(view.logged_at, now), "dim"
     if name == "gpu":
         return view.gpu, ""
+    if name in ("console", "console_all"):  # the last console line (tui/model/console_tail.py)
+        return console_cell(view.console, view.state, name == "console_all"), "dim"
     if name in _TEXT_FIELDS:
         return one_line(column_value(view, col.key)), _TEXT_FIELDS[name]
     return "", ""

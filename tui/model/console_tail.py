@@ -22,3 +22,20 @@ class ConsoleTail:
         if final:
             out += [text for _t, _s, text in renderer.unfinished()]
         return [terminal_text(text) for text in out]
+
+
+# The run table's console column, offered by the column picker beside the logged metrics:
+# picker key -> (RunView field, the column's header, the picker's label).
+CONSOLE_COLUMNS = {
+    "system:console": ("console", "console", "console (last line of each running run)"),
+    "system:console_all": ("console_all", "console (all)",
+                           "console (last line of every run, finished ones too)"),
+}
+
+
+def console_cell(line: str, state: str, every: bool = False) -> str:
+    """A run's last console line as one escaped line (colours dropped); "" for a run that is
+    not running unless `every` (the user picked the column that shows finished runs too)."""
+    if not line or (state != "running" and not every):
+        return ""
+    return terminal_text(line)

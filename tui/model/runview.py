@@ -95,6 +95,7 @@ class RunView:
     skipped_frames: int = 0
     errors: tuple[str, ...] = ()
     gpu: str = ""  # "GPU 97% 71/80G" from the latest system sample; "" without one
+    console: str = ""  # the last console line as stored (raw: escaped by the cell)
     sweep_id: str | None = None  # the sweep whose trial this run is (from its RunStart)
     logged_at: float = 0.0  # the last logged event ("updated"), see last_logged
     log_interval: float = 0.0
@@ -189,6 +190,7 @@ class Snapshotter:
             skipped_frames=run.skipped_frames,
             errors=tuple(run.errors),
             gpu=gpu_cell(getattr(run.extras.get("system"), "values", None)),
+            console=run.extras.get("console", ""),
             sweep_id=run.sweep_id,
             logged_at=last_logged(run),
             log_interval=log_interval(run),

@@ -13,7 +13,8 @@ from typing import Any, TypeGuard
 from logger import events as ev
 from logger.segment import SegmentReader
 
-from .plot import PALETTE, Line, Plot
+from .plot import DIM, PALETTE, Line, Plot
+from .stats import band
 
 READ_CHUNK = 1024 * 1024  # bytes per segment per read: a live run's update stays small
 MAX_POINTS = 2000  # points per line drawn; more are thinned by stride
@@ -21,6 +22,7 @@ EMPTY = "no system metrics stored (sampling off, or the run is older)"
 GPU_CHARTS = (("gpu", "GPU util %"), ("memoryAllocated", "GPU memory %"),
               ("temp", "GPU temperature °C"), ("powerWatts", "GPU power W"))
 HOST_CHARTS = (("cpu", "CPU % (process tree)"), ("memory_percent", "system memory %"))
+_OLD_NAMES = {"memory_percent": "memory"}  # W&B's name before 0.17, read when the new is absent
 GPU_COLUMN = "system:gpu"  # the metric picker's key for the run table's GPU column
 GPU_LABEL = "GPU (latest system sample: util, memory)"
 _GPU_KEY = re.compile(r"gpu\.(\d+)\.")
@@ -97,6 +99,60 @@ def system_plots(samples: list[Sample], created_at: float) -> list[Plot]:
             xs, ys = _series(samples, "memory", t0)  # W&B's name before 0.17
         plots.append(_plot(title, [Line(xs, ys, PALETTE[0])] if xs else []))
     return plots
+
+
+RunSamples = tuple[str, list[Sample], float]  # (run name, its samples, its created_at)
+
+
+def overlay_plots(runs: list[RunSamples], group: bool = False, columns: int = 100) -> list[Plot]:
+    """The System tab over several runs, by the Charts tab's rules: one chart per metric with
+    a line per run (legend: the run's name), or with `group` the runs' mean and ±std band.
+    A run's GPU line is the mean over its GPUs (the title says so when any run has several)."""
+    gpus = [gpu_indices(samples) for _name, samples, _created in runs]
+    several = any(len(g) > 1 for g in gpus)
+    charts = [(suffix, title + (" (mean of GPUs)" if several else ""), True)
+              for suffix, title in GPU_CHARTS] if any(gpus) else []
+    charts += [(key, title, False) for key, title in HOST_CHARTS]
+    plots = []
+    for key, title, per_gpu in charts:
+        series = []
+        for (name, samples, created), indices in zip(runs, gpus):
+            t0 = created or (samples[0][0] if samples else 0.0)
+            keys = [f"gpu.{i}.{key}" for i in indices] if per_gpu else [key, _OLD_NAMES.get(key, "")]
+            series.append((name, _mean_series(samples, keys, t0, first=not per_gpu)))
+        plots.append(_group(title, series, columns) if group else _plot(title, [
+            Line(xs, ys, PALETTE[i % len(PALETTE)], name)
+            for i, (name, (xs, ys)) in enumerate(series) if xs]))
+    return plots
+
+
+def _mean_series(samples: list[Sample], keys: list[str], t0: float,
+                 first: bool) -> tuple[list[float], list[float]]:
+    """At each sample, the mean of `keys` (a run's GPUs), or with `first` the first of them
+    that has a value (a key, then its older name)."""
+    stride = max(1, len(samples) // MAX_POINTS)
+    xs: list[float] = []
+    ys: list[float] = []
+    for t, values in samples[::stride]:
+        found = [float(v) for k in keys if _finite(v := values.get(k))]
+        if found:
+            xs.append(t - t0)
+            ys.append(found[0] if first else sum(found) / len(found))
+    return xs, ys
+
+
+def _group(title: str, series: list[tuple[str, tuple[list[float], list[float]]]],
+           columns: int) -> Plot:
+    """The runs' mean with a ±std band on a common grid, as the Charts tab draws a group."""
+    have = [s for _name, s in series if s[0]]
+    grid, mean, std, _lo, _hi = band(have, max(16, columns // 2))
+    if not grid:
+        return _plot(title, [])
+    n = len(have)
+    lines = [Line(grid, [m - d for m, d in zip(mean, std)], DIM, "±std"),
+             Line(grid, [m + d for m, d in zip(mean, std)], DIM),
+             Line(grid, mean, PALETTE[0], f"mean of {n} run{'s' if n != 1 else ''}")]
+    return Plot(title, tuple(lines), x_axis="_runtime", note=f"mean ±std of {n} runs")
 
 
 def _plot(title: str, lines: list[Line]) -> Plot:

@@ -27,6 +27,7 @@ from .columns import (
     run_cell,
     sortable,
 )
+from .console_tail import CONSOLE_COLUMNS
 from .runview import STALLED_GLYPH, STATE_GLYPHS, RunView
 from .stats import hashable, mean_std
 from .system_plots import GPU_COLUMN
@@ -206,6 +207,9 @@ class TableModel:
         for key in self.metrics:
             if key == GPU_COLUMN:  # offered by the metric picker beside the logged keys
                 cols.append(Column(field("gpu"), "GPU", 16))
+                continue
+            if key in CONSOLE_COLUMNS:  # the last console line, offered beside the GPU column
+                cols.append(Column(field(CONSOLE_COLUMNS[key][0]), CONSOLE_COLUMNS[key][1], 40))
                 continue
             cols.append(Column(ColumnKey.metric(key), one_line(self.metric_label(key)),
                                VALUE_WIDTH + 1 + SPARK_WIDTH, True))

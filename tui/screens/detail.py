@@ -114,6 +114,8 @@ class DetailScreen(Screen[None]):
             if self.group:
                 with TabPane("Runs", id="run"):
                     yield VerticalScroll(Static(id="info-run"))
+                with TabPane("System", id="system"):  # mean ±std of each system metric
+                    yield SystemPanel(self.store, self.paths, group=True)
             else:
                 with TabPane("Run", id="run"):
                     yield VerticalScroll(Static(id="info-run"))
@@ -126,7 +128,7 @@ class DetailScreen(Screen[None]):
                 with TabPane("Logs", id="logs"):
                     yield LogsPanel(self.store, self.paths[0])
                 with TabPane("System", id="system"):
-                    yield SystemPanel(self.store, self.paths[0])
+                    yield SystemPanel(self.store, self.paths)  # marked runs: one line each
                 with TabPane("Media", id="media"):  # logged images, tables, histograms, charts
                     from .media import MediaPanel
                     yield MediaPanel(self.store, self.paths[0])
@@ -142,7 +144,7 @@ class DetailScreen(Screen[None]):
         if action == "band":
             return self.group
         if action in ("tab",) and self.group and parameters and parameters[0] not in (
-                "charts", "run"):
+                "charts", "run", "system"):
             return False
         return True
 

@@ -22,7 +22,7 @@ from textual.worker import get_current_worker
 from ..model.console_tail import ConsoleTail
 from ..model.plot import Plot
 from ..model.store import RunStore
-from ..model.system_plots import EMPTY, SystemSamples, system_plots
+from ..model.system_plots import EMPTY, SystemSamples, overlay_plots, system_plots
 from ..widgets.chart import Chart
 from ..widgets.log_lines import LogLines
 
@@ -181,8 +181,9 @@ class LogsPanel(Vertical):
 
 
 class SystemPanel(Vertical):
-    """Charts of a run's SystemStats samples (per-GPU util, memory, temperature, power; CPU
-    and memory), read incrementally while the run is live."""
+    """Charts of the runs' SystemStats samples, read incrementally while any is live: one run's
+    per-GPU util, memory, temperature, power, CPU and memory; several marked runs overlaid
+    with a line per run; a group's mean and ±std band (the Charts tab's rules)."""
 
     DEFAULT_CSS = """
     SystemPanel { height: 1fr; }
@@ -190,10 +191,12 @@ class SystemPanel(Vertical):
     SystemPanel Grid { grid-size: 2 3; height: 1fr; }
     """
 
-    def __init__(self, store: RunStore, path: str, **kwargs: object) -> None:
+    def __init__(self, store: RunStore, paths: list[str], group: bool = False,
+                 **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.store = store
-        self.path = path
+        self.paths = paths
+        self.group = group
         self.samples = 0
         self.draws = 0
         self.done = False
@@ -208,25 +211,30 @@ class SystemPanel(Vertical):
 
     def on_show(self) -> None:
         """The tab opened: start reading, once (a detail screen opened for charts reads none)."""
-        view = self.store.views.get(self.path)
-        if not self.started and view is not None:
+        views = [self.store.views[p] for p in self.paths if p in self.store.views]
+        if not self.started and views:
             self.started = True
-            self._follow(view.dir, view.created_at)
+            self._follow([(v.name, v.dir, v.created_at) for v in views])
 
     def _live(self) -> bool:
-        view = self.store.views.get(self.path)
-        return view is not None and view.state == "running"
+        views = self.store.views
+        return any(p in views and views[p].state == "running" for p in self.paths)
 
     @work(thread=True, exclusive=True, group="system")
-    def _follow(self, run_dir: Path, created_at: float) -> None:
+    def _follow(self, runs: list[tuple[str, Path, float]]) -> None:
         worker = get_current_worker()
-        reader = SystemSamples(run_dir)
+        readers = [SystemSamples(run_dir) for _name, run_dir, _created in runs]
         first = True
         while not worker.is_cancelled:
             live = self.app.call_from_thread(self._live)
-            if reader.read_new() or first:
-                plots = system_plots(reader.samples, created_at)
-                self.app.call_from_thread(self._show, plots, len(reader.samples), not live)
+            if sum(reader.read_new() for reader in readers) or first:
+                if len(runs) == 1:
+                    plots = system_plots(readers[0].samples, runs[0][2])
+                else:
+                    plots = overlay_plots([(name, reader.samples, created) for (name, _d, created),
+                                           reader in zip(runs, readers)], self.group)
+                count = sum(len(reader.samples) for reader in readers)
+                self.app.call_from_thread(self._show, plots, count, not live)
             elif not live:
                 self.app.call_from_thread(self._done)
             first = False
@@ -252,6 +260,9 @@ class SystemPanel(Vertical):
         if not self.samples:
             text.append(EMPTY if self.done else "reading system metrics…", style="dim")
         else:
+            runs = len(self.paths)
             text.append(f"{self.samples} samples", style="bold")
+            if runs > 1:
+                text.append(f" of {runs} runs" + (" (mean ±std)" if self.group else " overlaid"))
             text.append("" if self.done else " · following", style="dim")
         self.query_one("#system-status", Static).update(text)

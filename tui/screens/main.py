@@ -22,6 +22,7 @@ from textual.widgets import Input, Static
 from logger.query import FilterError
 from logger.textsafe import one_line
 
+from ..model.console_tail import CONSOLE_COLUMNS
 from ..model.metric_choice import MetricChoice
 from ..model.store import RunStore, Views
 from ..model.system_plots import GPU_COLUMN, GPU_LABEL
@@ -273,6 +274,7 @@ class MainScreen(Screen[None]):
 
     def action_metrics(self) -> None:
         options = [(k, k) for k in self.store.metric_keys()] + [(GPU_COLUMN, GPU_LABEL)]
+        options += [(key, label) for key, (_field, _head, label) in CONSOLE_COLUMNS.items()]
 
         def done(picked: list[str] | None) -> None:
             if picked is not None:
