@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 from . import events as ev
 from .rundata import RunData
 from .segment import SegmentReader
+from .snapshot import find_last
 
 
 class Update(NamedTuple):
@@ -34,10 +35,13 @@ class Update(NamedTuple):
 class RootReader:
     """Every run under a root, each followed incrementally."""
 
-    def __init__(self, root: str | os.PathLike[str], keep_history: bool = True) -> None:
+    def __init__(self, root: str | os.PathLike[str], keep_history: bool = True, meta: bool = False) -> None:
         """`keep_history=False` keeps only each metric's last value: for followers that print
-        events as they come (tail), whose memory must stay flat however long runs log."""
+        events as they come (tail), whose memory must stay flat however long runs log.
+        `meta=True` (listing): each segment is read from its last snapshot on (logger/snapshot.py),
+        and runs keep per-key digests, not rows; a run's `history` is read when asked for."""
         self.keep_history = keep_history
+        self.meta = meta
         # Absolute: file watchers report absolute paths, and they must match the root's.
         self.root = Path(os.path.abspath(root))
         self._real_root = Path(os.path.realpath(root))
@@ -75,7 +79,7 @@ class RootReader:
         run = self.runs.get(key)
         new = run is None
         if run is None:
-            run = self.runs[key] = RunData(path.parent, project, run_id, self.keep_history)
+            run = self.runs[key] = RunData(path.parent, project, run_id, self.keep_history, self.meta)
         seg = SegmentReader(path)
         run.segments[path.name] = seg
         self._segments[path] = (run, seg)
@@ -117,7 +121,10 @@ class RootReader:
             if stat_first and not new and not seg.stat():
                 run.observe(seg)
                 continue
-            events = seg.read_new(limit)
+            if self.meta and seg.offset == 0:
+                events = _read_from_snapshot(run, seg, limit)
+            else:
+                events = seg.read_new(limit)
             run.observe(seg)
             entry = by_run.get(run.path)
             if entry is None:
@@ -166,6 +173,37 @@ class RootReader:
         if not matches:
             return None
         return max(matches, key=lambda r: r.created_at)
+
+
+def _read_from_snapshot(run: RunData, seg: SegmentReader, limit: int | None) -> list[Any]:
+    """A segment's first frame, its last snapshot (applied to `run` here), then the events
+    after it; without a valid snapshot, every event (the run folds its rows into digests)."""
+    first = seg.read_new(limit=1)
+    found = None
+    if seg.error is None and seg.offset > 0:
+        try:
+            fd = os.open(seg.path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            fd = -1
+        if fd >= 0:
+            try:
+                found = find_last(fd, os.fstat(fd).st_size)
+            except OSError:
+                found = None
+            finally:
+                os.close(fd)
+    if found is None or found.end <= seg.offset:
+        return first + seg.read_new(limit)
+    head = [e for e in first if type(e) is ev.SegmentStart][:1]
+    if head:
+        run.apply(seg, head)
+    run.apply_snapshot(seg, found)
+    for _, event in found.meta:
+        if type(event) is ev.Finish:
+            seg.finish = event
+    seg.last_time = max(seg.last_time, found.snap.time)
+    seg.offset = found.end  # the reader goes on from there, frame by frame
+    return seg.read_new(limit)
 
 
 def segment_files(run_dir: str | os.PathLike[str]) -> list[Path]:

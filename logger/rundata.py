@@ -21,6 +21,7 @@ from .media.readback import apply_event as apply_media_event
 from .multiwriter import merge
 from .seen import count_events
 from .segment import SegmentReader
+from .snapshot import Digest, Found, combine
 from .values import deep_merge, unflatten
 
 __all__ = ["HEARTBEAT_WINDOW", "RunData"]
@@ -32,7 +33,13 @@ _LABELS = (ev.SetTags, ev.SetNotes, ev.SetName)
 class RunData:
     """One run directory as read so far. `version` grows with every change."""
 
-    def __init__(self, run_dir: Path, project: str, run_id: str, keep_history: bool = True) -> None:
+    def __init__(self, run_dir: Path, project: str, run_id: str, keep_history: bool = True,
+                 meta: bool = False) -> None:
+        """`meta=True` (listing): keep per-key digests, not rows; `history` then reads the
+        run's rows from disk when first asked for."""
+        self.meta = meta
+        self._digests: dict[str, Digest] = {}  # meta mode, per segment
+        self._full: RunData | None = None
         self.dir = run_dir
         self.project = project
         self.id = run_id
@@ -69,7 +76,12 @@ class RunData:
         clock = self._clock.get(name, -math.inf)
         log = ev.Log
         logs = [e for e in events if type(e) is log]
-        if logs:
+        if logs and self.meta:
+            digest = self._digests.get(name)
+            if digest is None:
+                digest = self._digests[name] = Digest()
+            digest.add_logs(logs, self._paths)
+        elif logs:
             history = self._histories.get(name)
             if history is None:
                 history = self._histories[name] = History(self._paths, keep=self._keep)
@@ -106,6 +118,37 @@ class RunData:
             self.updated_at = max(self.updated_at, seg.last_time)
             self.version += 1
 
+    def apply_snapshot(self, seg: SegmentReader, found: Found) -> None:
+        """Meta mode: what a segment's snapshot says, in place of the events before it."""
+        name = seg.path.name
+        self._digests[name] = found.digest
+        for seq, event in found.meta:
+            self._seq[name] = seq - 1  # each at its own position: editors' EditSeen counts them
+            self.apply(seg, [event])
+        self._seq[name] = found.snap.events + 1
+        self.version += 1
+
+    def segment_paths(self) -> list[Path]:
+        """The run's segment files, by name: what a history reader reads (stable API)."""
+        return [self.segments[n].path for n in sorted(self.segments)]
+
+    def full(self) -> RunData:
+        """This run with its rows (meta mode reads them now, and what was added since)."""
+        if not self.meta:
+            return self
+        full = self._full
+        if full is None:
+            full = self._full = RunData(self.dir, self.project, self.id)
+        for path in self.segment_paths():
+            seg = full.segments.get(path.name)
+            if seg is None:
+                seg = full.segments[path.name] = SegmentReader(path)
+            events = seg.read_new()
+            if events:
+                full.apply(seg, events)
+        full.refresh_state()
+        return full
+
     def observe(self, seg: SegmentReader) -> None:
         """Note a fresh stat of one segment, on this reader's clock (see logger.liveness)."""
         self._observed.observe(seg.path.name, seg.size, seg.mtime)
@@ -117,6 +160,8 @@ class RunData:
         a resume while the original runs) rows are ordered by (resume generation, segment
         name, position in the segment), so where two logged a key at one step every reader
         shows the same value: the later writer's. `writer_history()` has each one's own."""
+        if self.meta:
+            return self.full().history
         histories = self._writer_histories()
         if len(histories) == 1:
             return histories[0][1]
@@ -133,10 +178,14 @@ class RunData:
     @property
     def writers(self) -> list[str]:
         """The segments that logged rows, in the order the merged history applies them."""
+        if self.meta:
+            return self.full().writers
         return [name for name, _ in self._writer_histories()]
 
     def writer_history(self, writer: str) -> History:
         """One writer's own rows: its segment's name, or its role ("rank 1") if unique."""
+        if self.meta:
+            return self.full().writer_history(writer)
         if writer in self._histories:
             return self._histories[writer]
         named = [n for n in self._histories
@@ -280,8 +329,34 @@ class RunData:
         starts = [s.start for s in self.segments.values() if s.start and s.role != "editor"]
         return min(starts, key=lambda s: s.time) if starts else None
 
+    def digest(self) -> Digest:
+        """Every writer's digest, combined in the merged history's order."""
+        generation = self._generations()
+        if self.meta:
+            names = sorted(self._digests, key=lambda n: (generation.get(n, 0), n))
+            return combine([self._digests[n] for n in names if self._digests[n].rows])
+        metrics = self._meta_state()["metrics"]
+        return combine([Digest.of_history(h, lambda k: _aggregation(metrics, k) not in (None, "none"))
+                        for _, h in self._writer_histories()])
+
+    @property
+    def rows(self) -> int:
+        """Rows logged, every writer's (a listing's count: no history read)."""
+        if self.meta:
+            return sum(d.rows for d in self._digests.values())
+        return sum(len(h) for h in self._histories.values())
+
+    def numeric_keys(self) -> list[str]:
+        """History keys holding numbers, first logged first (no history read in meta mode)."""
+        if not self.meta:
+            return self.history.numeric_keys()
+        return [k for k, s in self.digest().keys.items() if s.numeric and not k.startswith("_")]
+
     @property
     def step(self) -> int | None:
+        if self.meta:
+            steps = [d.max_step for d in self._digests.values() if d.max_step is not None]
+            return max(steps) if steps else None
         steps = [h.max_step for h in self._histories.values() if h.max_step is not None]
         return max(steps) if steps else None
 
@@ -306,34 +381,44 @@ class RunData:
         cache = self._summary_cache
         if cache is not None and cache[0] == self.version and not self._meta_dirty:
             return cache[1]
+        try:
+            out = self._summary_of(self.digest())
+        except _NeedRows:
+            out = self.full().summary_flat()
+        self._summary_cache = (self.version, out)
+        return out
+
+    def _summary_of(self, digest: Digest) -> dict[str, Any]:
         meta = self._meta_state()
         out: dict[str, Any] = {}
         metrics: dict[str, ev.DefineMetric] = meta["metrics"]
         explicit: dict[str, tuple[float, Any]] = meta["summary_set"]
         removed: dict[str, float] = meta["summary_removed"]
-        for key, col in self.history.columns.items():
-            t, value = col.last_time, col.last_value
+        for key, stat in digest.keys.items():
+            t = stat.last_time
             hand = explicit.get(key)
-            if hand is not None and hand[0] >= t:
+            gone = removed.get(key)
+            if (hand is not None or gone is not None) and t is None:
+                raise _NeedRows  # a snapshot's stats do not say when the key was last logged
+            if hand is not None and t is not None and hand[0] >= t:
                 out[key] = hand[1]
                 continue
-            if removed.get(key, -math.inf) >= t:
+            if gone is not None and t is not None and gone >= t:
                 continue
             agg = _aggregation(metrics, key)
             if agg is None:
-                out[key] = value
+                out[key] = stat.last
             elif agg != "none":
-                out[key] = _aggregate(col, agg, value)
+                if not stat.agg:
+                    raise _NeedRows
+                out[key] = _aggregate(stat, agg)
         for key, (t, value) in explicit.items():
-            if key not in out and key not in self.history.columns:
-                if removed.get(key, -math.inf) < t:
-                    out[key] = value
-        h = self.history
-        if len(h):
-            out["_step"] = h.last_step
-            out["_timestamp"] = h.times[-1]
-            out["_runtime"] = h.times[-1] - self.created_at
-        self._summary_cache = (self.version, out)
+            if key not in out and key not in digest.keys and removed.get(key, -math.inf) < t:
+                out[key] = value
+        if digest.rows and digest.last_time is not None:
+            out["_step"] = digest.max_step
+            out["_timestamp"] = digest.last_time
+            out["_runtime"] = digest.last_time - self.created_at
         return out
 
     @property
@@ -398,20 +483,23 @@ def _aggregation(metrics: dict[str, ev.DefineMetric], key: str) -> str | None:
     return ",".join(kept) or None
 
 
-def _aggregate(col: Any, agg: str, last: Any) -> Any:
-    if agg == "none":
-        return None
-    values = [v for v in col.float_values() if not math.isnan(v)] if col.numeric else []
+class _NeedRows(Exception):
+    """A summary a digest cannot give exactly: read the rows."""
+
+
+def _aggregate(stat: Any, agg: str) -> Any:
+    """W&B's aggregates of one key (logger/snapshot.KeyStat): the same arithmetic whether
+    the stats came from a writer's snapshot or from the rows."""
     out: dict[str, Any] = {}
     for part in agg.split(","):
         if part == "last":
-            out["last"] = last
+            out["last"] = stat.last
         elif part == "first":
-            out["first"] = col.values[0] if len(col.values) else last
-        elif values and part == "min":
-            out["min"] = min(values)
-        elif values and part == "max":
-            out["max"] = max(values)
-        elif values and part == "mean":
-            out["mean"] = sum(values) / len(values)
-    return out if out else last
+            out["first"] = stat.first
+        elif stat.count and part == "min":
+            out["min"] = stat.min
+        elif stat.count and part == "max":
+            out["max"] = stat.max
+        elif stat.count and part == "mean":
+            out["mean"] = stat.total / stat.count
+    return out if out else stat.last
