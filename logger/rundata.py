@@ -21,7 +21,7 @@ from .media.readback import apply_event as apply_media_event
 from .multiwriter import merge
 from .seen import count_events
 from .segment import SegmentReader
-from .snapshot import Digest, Found, combine
+from .snapshot import META_KINDS, Digest, Found, combine
 from .values import deep_merge, unflatten
 
 __all__ = ["HEARTBEAT_WINDOW", "RunData"]
@@ -39,6 +39,7 @@ class RunData:
         run's rows from disk when first asked for."""
         self.meta = meta
         self._digests: dict[str, Digest] = {}  # meta mode, per segment
+        self._kept: dict[str, list[tuple[int, Any]]] = {}  # meta mode: (seq, event) a listing needs
         self._full: RunData | None = None
         self.dir = run_dir
         self.project = project
@@ -86,6 +87,8 @@ class RunData:
             if history is None:
                 history = self._histories[name] = History(self._paths, keep=self._keep)
             history.add_logs(logs)
+        if self.meta:
+            self._keep_meta(name, seq, events)
         for event in events:
             seq += 1
             kind = type(event)
@@ -127,6 +130,24 @@ class RunData:
             self.apply(seg, [event])
         self._seq[name] = found.snap.events + 1
         self.version += 1
+
+    def _keep_meta(self, name: str, seq: int, events: list[Any]) -> None:
+        """Meta mode: the events a snapshot of this segment repeats (the index cache's)."""
+        kept = self._kept.setdefault(name, [])
+        for i, event in enumerate(events, start=seq + 1):
+            kind = type(event)
+            if kind is ev.SystemStats:  # the latest only
+                kept[:] = [k for k in kept if type(k[1]) is not ev.SystemStats]
+                kept.append((i, event))
+            elif kind in META_KINDS:
+                kept.append((i, event))
+
+    def segment_state(self, name: str) -> tuple[Digest, int, list[tuple[int, Any]]]:
+        """Meta mode: one segment as read so far (the index cache's entry): its digest, its
+        events count, and (position, event) of its start and of what a listing needs."""
+        start = self.segments[name].start
+        kept = [(1, start)] if start is not None else []
+        return self._digests.get(name) or Digest(), self._seq.get(name, 0), kept + self._kept.get(name, [])
 
     def segment_paths(self) -> list[Path]:
         """The run's segment files, by name: what a history reader reads (stable API)."""

@@ -121,3 +121,45 @@ def test_ls_lists_through_meta_mode(tmp_path):
     assert "one" in out.stdout and "99" in out.stdout
     assert os.path.exists(root)
     assert ev.Snapshot in __import__("typing").get_args(ev.AnyEvent)
+
+
+def _cache_files(tmp: Path) -> list[Path]:
+    return sorted(Path(os.environ["XDG_CACHE_HOME"]).glob("runwatch/index-*"))
+
+
+def test_the_index_cache_is_outside_the_root_and_a_second_open_reads_no_segment(tmp_path, monkeypatch):
+    root = tmp_path / "runs"
+    run = logger.init(project="p", id="c", dir=str(root))
+    _log(run, 500)
+    run.finish()
+    first = _listing(root, True)
+    (cache,) = _cache_files(tmp_path)
+    assert not any(p.name.startswith("index") for p in root.rglob("*"))
+    assert _listing(root, True) == first == _listing(root, False)
+    opened: list[str] = []
+    real_open = os.open
+    reader = RootReader(root, meta=True)
+    monkeypatch.setattr(os, "open", lambda p, *a, **k: (opened.append(str(p)), real_open(p, *a, **k))[1])
+    reader.scan()
+    monkeypatch.undo()
+    assert [p for p in opened if p.endswith(".rws")] == []  # state, summary and all from the cache
+    assert cache.exists()
+
+
+def test_a_stale_or_damaged_cache_is_harmless(tmp_path, monkeypatch):
+    root = tmp_path / "runs"
+    monkeypatch.setenv("RUNWATCH_CACHE", "1")
+    run = logger.init(project="p", id="s", dir=str(root))
+    _log(run, 300)
+    run._writer.flush()
+    _listing(root, True)  # cached while the run is live, before its finish
+    _log(run, 300, start=300)
+    run.finish()
+    assert _listing(root, True) == _listing(root, False)  # decoded on from the cached offset
+    (cache,) = _cache_files(tmp_path)
+    cache.write_bytes(b"\x93garbage")
+    assert _listing(root, True) == _listing(root, False)
+    cache.unlink()
+    monkeypatch.setenv("RUNWATCH_CACHE", "0")
+    assert _listing(root, True) == _listing(root, False)
+    assert _cache_files(tmp_path) == []
