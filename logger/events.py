@@ -211,7 +211,7 @@ class Snapshot(Event, tag="snap"):
     last_time: float | None = None  # the last row's time
     stats: dict[str, Any] = {}  # flat history key -> its KeyStat fields (logger/snapshot.py)
     meta: list[Any] = []  # the payloads of the events a listing needs, as written
-    meta_seq: list[int] = []  # each one's position (1-based) among the segment's events
+    meta_seq: list[Any] = []  # each one's position (1-based) among the segment's events (ints)
 
 
 AnyEvent = Union[  # noqa: UP007 - msgspec needs a real Union object here

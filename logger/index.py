@@ -75,7 +75,7 @@ def load(root: Path) -> dict[str, Entry]:
             index = _decoder.decode(f.read())
     except (OSError, msgspec.DecodeError, msgspec.ValidationError):
         return {}
-    if index.version != VERSION or index.root != os.path.realpath(root):
+    if index.version != VERSION or index.root != _text(os.path.realpath(root)):
         return {}
     return index.entries
 
@@ -85,7 +85,10 @@ def save(root: Path, entries: dict[str, Entry]) -> None:
     path = cache_file(root)
     if path is None:
         return
-    data = _encoder.encode(Index(VERSION, os.path.realpath(root), entries))
+    try:
+        data = _encoder.encode(Index(VERSION, _text(os.path.realpath(root)), entries))
+    except (TypeError, ValueError, OverflowError):  # a value msgpack cannot hold: no cache, no error
+        return
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -97,6 +100,15 @@ def save(root: Path, entries: dict[str, Entry]) -> None:
             os.unlink(tmp)
         except OSError:
             pass
+
+
+def key(rel: str) -> str:
+    """A path as an index key: any file name (surrogate-escaped bytes too) encodes."""
+    return _text(rel)
+
+
+def _text(path: str) -> str:
+    return os.fsencode(path).decode("latin-1")
 
 
 def usable(entry: Entry, st: os.stat_result) -> bool:

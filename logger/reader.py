@@ -192,7 +192,7 @@ class RootReader:
 
     def _key(self, path: Path) -> str:
         """A segment's name in the index: its path under the root."""
-        return str(path)[len(self._prefix):]
+        return index.key(str(path)[len(self._prefix):])
 
     def _save_index(self) -> None:
         """Write what every segment holds, as of what was read, at most every 5 s."""

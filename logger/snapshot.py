@@ -182,7 +182,7 @@ def check(snap: ev.Snapshot, end: int) -> Found | None:
         meta: list[tuple[int, Any]] = []
         last = 1
         for seq, payload in zip(snap.meta_seq, snap.meta):
-            if type(payload) is not bytes or not last < seq <= snap.events:
+            if type(payload) is not bytes or type(seq) is not int or not last < seq <= snap.events:
                 return None
             event = ev._decoder.decode(payload)
             if not isinstance(event, META_KINDS):
