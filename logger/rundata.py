@@ -7,7 +7,6 @@ ordered by (time, segment, position), so every reader arrives at the same result
 
 from __future__ import annotations
 
-import fnmatch
 import math
 import time as _time
 from pathlib import Path
@@ -22,6 +21,7 @@ from .multiwriter import merge
 from .seen import count_events
 from .segment import SegmentReader
 from .snapshot import META_KINDS, Digest, Found, combine
+from .summary import NeedRows, aggregation, summary_of
 from .values import deep_merge, unflatten
 
 __all__ = ["HEARTBEAT_WINDOW", "RunData"]
@@ -357,7 +357,7 @@ class RunData:
             names = sorted(self._digests, key=lambda n: (generation.get(n, 0), n))
             return combine([self._digests[n] for n in names if self._digests[n].rows])
         metrics = self._meta_state()["metrics"]
-        return combine([Digest.of_history(h, lambda k: _aggregation(metrics, k) not in (None, "none"))
+        return combine([Digest.of_history(h, lambda k: aggregation(metrics, k) not in (None, "none"))
                         for _, h in self._writer_histories()])
 
     @property
@@ -403,43 +403,10 @@ class RunData:
         if cache is not None and cache[0] == self.version and not self._meta_dirty:
             return cache[1]
         try:
-            out = self._summary_of(self.digest())
-        except _NeedRows:
+            out = summary_of(self.digest(), self._meta_state(), self.created_at)
+        except NeedRows:
             out = self.full().summary_flat()
         self._summary_cache = (self.version, out)
-        return out
-
-    def _summary_of(self, digest: Digest) -> dict[str, Any]:
-        meta = self._meta_state()
-        out: dict[str, Any] = {}
-        metrics: dict[str, ev.DefineMetric] = meta["metrics"]
-        explicit: dict[str, tuple[float, Any]] = meta["summary_set"]
-        removed: dict[str, float] = meta["summary_removed"]
-        for key, stat in digest.keys.items():
-            t = stat.last_time
-            hand = explicit.get(key)
-            gone = removed.get(key)
-            if (hand is not None or gone is not None) and t is None:
-                raise _NeedRows  # a snapshot's stats do not say when the key was last logged
-            if hand is not None and t is not None and hand[0] >= t:
-                out[key] = hand[1]
-                continue
-            if gone is not None and t is not None and gone >= t:
-                continue
-            agg = _aggregation(metrics, key)
-            if agg is None:
-                out[key] = stat.last
-            elif agg != "none":
-                if not stat.agg:
-                    raise _NeedRows
-                out[key] = _aggregate(stat, agg)
-        for key, (t, value) in explicit.items():
-            if key not in out and key not in digest.keys and removed.get(key, -math.inf) < t:
-                out[key] = value
-        if digest.rows and digest.last_time is not None:
-            out["_step"] = digest.max_step
-            out["_timestamp"] = digest.last_time
-            out["_runtime"] = digest.last_time - self.created_at
         return out
 
     @property
@@ -484,43 +451,3 @@ class RunData:
         if changed:
             self.version += 1
         return changed
-
-
-def _aggregation(metrics: dict[str, ev.DefineMetric], key: str) -> str | None:
-    """The aggregation W&B's summary shows for `key`: "none", "min,max", ... or None for the
-    last value ("best" and "copy" are deprecated and track nothing, as in wandb-core)."""
-    metric = metrics.get(key)
-    if metric is None and not key.startswith("_"):
-        for pattern, m in metrics.items():
-            if "*" in pattern and fnmatch.fnmatchcase(key, pattern):
-                metric = m
-                break
-    if metric is None or not metric.summary:
-        return None
-    words = [w.strip().lower() for w in metric.summary.split(",")]
-    if "none" in words:
-        return "none"
-    kept = [w for w in dict.fromkeys(words) if w in ("min", "max", "mean", "first", "last")]
-    return ",".join(kept) or None
-
-
-class _NeedRows(Exception):
-    """A summary a digest cannot give exactly: read the rows."""
-
-
-def _aggregate(stat: Any, agg: str) -> Any:
-    """W&B's aggregates of one key (logger/snapshot.KeyStat): the same arithmetic whether
-    the stats came from a writer's snapshot or from the rows."""
-    out: dict[str, Any] = {}
-    for part in agg.split(","):
-        if part == "last":
-            out["last"] = stat.last
-        elif part == "first":
-            out["first"] = stat.first
-        elif stat.count and part == "min":
-            out["min"] = stat.min
-        elif stat.count and part == "max":
-            out["max"] = stat.max
-        elif stat.count and part == "mean":
-            out["mean"] = stat.total / stat.count
-    return out if out else stat.last

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from collections.abc import Iterable
+from itertools import compress
+from operator import methodcaller, not_
 from typing import Any
 
 import msgspec
@@ -246,3 +249,58 @@ def snapshot_event(digest: Digest, events: int, meta: list[tuple[int, bytes]], t
         last_time=digest.last_time,
         stats={k: msgspec.msgpack.decode(_stat_encoder.encode(s)) for k, s in digest.keys.items()},
         meta=[p for _, p in meta], meta_seq=[s for s, _ in meta])
+
+
+_is_log = methodcaller("startswith", b"\xa3log", 1)  # a Log event's payload: [ "log", ...]
+
+
+class Tracker:
+    """The writer's side: what the frames written so far hold (events, rows, the payloads a
+    listing needs), from C-level passes over the chunks; a Python step only for the rare
+    chunk that is not a Log."""
+
+    __slots__ = ("events", "rows", "since", "meta", "meta_bytes", "sys", "last_row", "ok")
+
+    def __init__(self) -> None:
+        self.events, self.rows, self.since = 1, 0, 0  # the SegmentStart is event 1
+        self.meta: list[tuple[int, bytes]] = []
+        self.meta_bytes = 0
+        self.sys: tuple[int, bytes] | None = None
+        self.last_row: bytes | None = None
+        self.ok = True  # False: the counts no longer describe the file (no more snapshots)
+
+    def note(self, chunks: list[bytes]) -> None:
+        if not self.ok or not chunks:
+            return
+        logs = list(map(_is_log, chunks))
+        base = self.events
+        self.events += len(chunks)
+        self.rows += sum(logs)
+        if not all(logs):
+            for i in compress(range(len(chunks)), map(not_, logs)):
+                chunk = chunks[i]
+                tag = tag_of(chunk)
+                if chunk[:1] == ev.MARKER[:1]:
+                    self.ok = False  # a whole frame: its events are not counted here
+                elif tag == _SYS_TAG:
+                    self.sys = (base + i + 1, chunk)
+                elif tag in META_TAGS:
+                    self.meta.append((base + i + 1, chunk))
+                    self.meta_bytes += len(chunk)
+            self.ok = self.ok and self.meta_bytes <= MAX_META_BYTES
+        last = next((c for c, is_log in zip(reversed(chunks), reversed(logs)) if is_log), None)
+        self.last_row = last if last is not None else self.last_row
+
+    def snapshot(self, stats: dict[str, KeyStat] | None) -> bytes | None:
+        """The Snapshot frame that follows the frames noted so far, or None (inexact stats)."""
+        if stats is None or not self.ok:
+            return None
+        digest = Digest()
+        digest.keys, digest.rows = stats, self.rows
+        if self.last_row is not None:
+            row = ev._decoder.decode(self.last_row)
+            digest.max_step, digest.last_time = row.step, row.time
+        meta = sorted(self.meta + ([self.sys] if self.sys else []))
+        frame = ev.encode(snapshot_event(digest, self.events, meta, time.time()))
+        self.events += 1
+        return frame

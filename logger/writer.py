@@ -22,8 +22,8 @@ import time
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable
-from itertools import accumulate, compress
-from operator import methodcaller, not_
+from itertools import accumulate
+from operator import methodcaller
 from pathlib import Path
 from typing import Any
 
@@ -38,15 +38,7 @@ from .segfile import (
     warn,
     write_segment,
 )
-from .snapshot import (
-    _SYS_TAG,
-    MAX_META_BYTES,
-    META_TAGS,
-    SNAPSHOT_EVERY,
-    Digest,
-    snapshot_event,
-    tag_of,
-)
+from .snapshot import SNAPSHOT_EVERY, Tracker
 
 __all__ = ["RunwatchWarning", "SegmentWriter", "segment_name", "segment_start", "warn",
            "write_segment"]
@@ -111,12 +103,7 @@ class SegmentWriter:
         # Snapshots (logger/snapshot.py): the run gives its lock and its per-key stats.
         self.snapshot_lock: Any = None
         self.snapshot_stats: Callable[[], dict[str, Any] | None] | None = None
-        self._events, self._rows, self._since = 1, 0, 0  # the SegmentStart is event 1
-        self._meta: list[tuple[int, bytes]] = []
-        self._meta_bytes = 0
-        self._sys: tuple[int, bytes] | None = None
-        self._last_row: Any = None
-        self._snap_ok = True
+        self._seen = Tracker()  # what the frames so far hold, for the next snapshot
         self._threads = [threading.Thread(target=self._frame_loop, name="runwatch-flusher", daemon=True),
                          threading.Thread(target=self._write_loop, name="runwatch-writer", daemon=True)]
         for thread in self._threads:
@@ -235,7 +222,7 @@ class SegmentWriter:
             chunks = self._admit(chunks)
         size = 0
         size = self._frame(chunks)
-        if self._since >= SNAPSHOT_EVERY or given is not None:
+        if self._seen.since >= SNAPSHOT_EVERY or given is not None:
             size += self._snapshot(given)  # type: ignore[arg-type]
         self._outbox.extend(requests)
         if chunks or requests:
@@ -245,39 +232,13 @@ class SegmentWriter:
     def _frame(self, chunks: list[bytes]) -> int:
         if not chunks:
             return 0
-        if self._snap_ok:
-            self._note(chunks)
+        self._seen.note(chunks)
         framed = ev.frame_list(chunks)
         self._outbox.extend(framed)
         size = sum(map(len, framed))
         self._framed += size
-        self._since += size
+        self._seen.since += size
         return size
-
-    def _note(self, chunks: list[bytes]) -> None:
-        """Count events and rows, and keep the payloads a listing needs (snapshot.META_TAGS):
-        C-level passes over the chunks, a Python step only for the rare non-Log one."""
-        logs = list(map(_is_log, chunks))
-        base = self._events
-        self._events += len(chunks)
-        self._rows += sum(logs)
-        if not all(logs):
-            for i in compress(range(len(chunks)), map(not_, logs)):
-                chunk = chunks[i]
-                tag = tag_of(chunk)
-                if chunk[:1] == ev.MARKER[:1]:
-                    self._snap_ok = False  # a whole frame: its events are not counted here
-                elif tag == _SYS_TAG:
-                    self._sys = (base + i + 1, chunk)
-                elif tag in META_TAGS:
-                    self._meta.append((base + i + 1, chunk))
-                    self._meta_bytes += len(chunk)
-            self._snap_ok = self._snap_ok and self._meta_bytes <= MAX_META_BYTES
-        if logs[-1]:
-            self._last_row = chunks[-1]
-        else:
-            last = next((c for c, is_log in zip(reversed(chunks), reversed(logs)) if is_log), None)
-            self._last_row = last if last is not None else self._last_row
 
     def snapshot(self, stats: dict[str, Any] | None) -> None:
         """Leave a snapshot with these stats after what is queued now (finish calls it, holding
@@ -288,8 +249,9 @@ class SegmentWriter:
     def _snapshot(self, given: _Snap | None = None) -> int:
         """Frame what is queued and a Snapshot after it, under the run's lock so that its
         stats say exactly what the frames before it hold. Bytes framed."""
-        self._since = 0
-        if self.snapshot_stats is None or not self._snap_ok or self.dropped_steps:
+        seen = self._seen
+        seen.since = 0
+        if self.snapshot_stats is None or not seen.ok or self.dropped_steps:
             return 0
         if given is not None:
             stats, size = given.stats, 0
@@ -299,25 +261,16 @@ class SegmentWriter:
             try:
                 popleft = self._frames.popleft
                 rest = [popleft() for _ in range(len(self._frames))]
-                if rest:
-                    rest = self._admit(rest)
-                size = self._frame(rest)
-                stats = self.snapshot_stats() if self._snap_ok and not self.dropped_steps else None
+                size = self._frame(self._admit(rest) if rest else rest)
+                stats = self.snapshot_stats() if not self.dropped_steps else None
             finally:
                 self.snapshot_lock.release()
-        if stats is None or not self._snap_ok:
-            return size
-        digest = Digest()
-        digest.keys, digest.rows = stats, self._rows
-        if self._last_row is not None:
-            row = ev._decoder.decode(self._last_row)
-            digest.max_step, digest.last_time = row.step, row.time
-        meta = sorted(self._meta + ([self._sys] if self._sys else []))
-        snap = ev.encode(snapshot_event(digest, self._events, meta, time.time()))
-        self._events += 1
-        self._outbox.append(snap)
-        self._framed += len(snap)
-        return size + len(snap)
+        snap = seen.snapshot(stats)
+        if snap is not None:
+            self._outbox.append(snap)
+            self._framed += len(snap)
+            size += len(snap)
+        return size
 
     def _admit(self, chunks: list[bytes]) -> list[bytes]:
         """The chunks that fit: an event over MAX_EVENT_BYTES never does; past MAX_BUFFER
@@ -483,7 +436,7 @@ class SegmentWriter:
             "continuing in a new segment (steps before this point are gone with the file)"
         )
         try:
-            self._snap_ok = False  # the new file's events are not the ones counted
+            self._seen.ok = False  # the new file's events are not the ones counted
             self.path, self._fd, self._good = open_segment(
                 self.path.parent, self._run_id, self._role, self.reopen_events())
         except OSError as exc:
