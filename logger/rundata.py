@@ -87,13 +87,14 @@ class RunData:
             if history is None:
                 history = self._histories[name] = History(self._paths, keep=self._keep)
             history.add_logs(logs)
-        if self.meta:
-            self._keep_meta(name, seq, events)
+        kept = self._kept.setdefault(name, []) if self.meta else None
         for event in events:
             seq += 1
             kind = type(event)
             if kind is log:
                 continue
+            if kept is not None and kind in META_KINDS:
+                self._keep_meta(kept, seq, event)
             if kind in _META:
                 # A segment's own events keep their order even if its wall clock steps back.
                 t = event.time if event.time == event.time else clock  # NaN: keep the order
@@ -131,16 +132,12 @@ class RunData:
         self._seq[name] = found.snap.events + 1
         self.version += 1
 
-    def _keep_meta(self, name: str, seq: int, events: list[Any]) -> None:
-        """Meta mode: the events a snapshot of this segment repeats (the index cache's)."""
-        kept = self._kept.setdefault(name, [])
-        for i, event in enumerate(events, start=seq + 1):
-            kind = type(event)
-            if kind is ev.SystemStats:  # the latest only
-                kept[:] = [k for k in kept if type(k[1]) is not ev.SystemStats]
-                kept.append((i, event))
-            elif kind in META_KINDS:
-                kept.append((i, event))
+    @staticmethod
+    def _keep_meta(kept: list[tuple[int, Any]], seq: int, event: Any) -> None:
+        """Meta mode: an event a snapshot of its segment repeats (the index cache's)."""
+        if type(event) is ev.SystemStats:  # the latest only
+            kept[:] = [k for k in kept if type(k[1]) is not ev.SystemStats]
+        kept.append((seq, event))
 
     def segment_state(self, name: str) -> tuple[Digest, int, list[tuple[int, Any]]]:
         """Meta mode: one segment as read so far (the index cache's entry): its digest, its

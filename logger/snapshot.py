@@ -13,8 +13,9 @@ import math
 import os
 import time
 from collections.abc import Iterable
-from itertools import compress
-from operator import methodcaller, not_
+from functools import reduce
+from itertools import chain, compress, filterfalse, islice
+from operator import add, attrgetter, itemgetter, lt, methodcaller, not_
 from typing import Any
 
 import msgspec
@@ -51,23 +52,33 @@ class KeyStat(msgspec.Struct, array_like=True):
     numeric: bool = True
     agg: bool = True  # first/count/min/max/total cover every value of the key
 
-    def add(self, value: Any, time: float) -> None:
-        """One more value, in write order: the same arithmetic as metrics.Aggregate."""
-        self.last, self.last_time = value, time
-        kind = type(value)
-        if kind is float or kind is int:
-            v = float(value)
-            if v == v:
-                if self.count:
-                    self.min, self.max = min(self.min, v), max(self.max, v)
-                else:
-                    self.min = self.max = v
-                self.total += v
-                self.count += 1
+    def add_values(self, values: list[Any], last_time: float) -> None:
+        """More values of this key, in write order: the arithmetic of metrics.Aggregate (a
+        running total, the first of equal minima), in C-level passes over the list."""
+        self.last, self.last_time = values[-1], last_time
+        kinds = set(map(type, values))
+        if kinds == _FLOAT:
+            nums = values
+        elif kinds <= _NUMBERS:
+            nums = list(map(float, values))
         else:
             self.numeric = False
+            nums = [float(v) for v in values if type(v) is float or type(v) is int]
+        if any(map(math.isnan, nums)):
+            nums = list(filterfalse(math.isnan, nums))
+        if not nums:
+            return
+        low, high = min(nums), max(nums)
+        if self.count:
+            low, high = min(self.min, low), max(self.max, high)
+        self.min, self.max = low, high
+        self.total = reduce(add, nums, self.total)
+        self.count += len(nums)
 
 
+_values, _step = attrgetter("values"), attrgetter("step")
+_FLOAT = frozenset((float,))
+_NUMBERS = frozenset((int, float))
 _stat_decoder = msgspec.msgpack.Decoder(KeyStat)
 _stat_encoder = msgspec.msgpack.Encoder()
 
@@ -86,28 +97,85 @@ class Digest:
 
     def add_logs(self, logs: Iterable[Any], paths: dict[str, tuple[str, ...]]) -> None:
         """Fold Log events in (meta mode: rows after the last snapshot, or a whole segment
-        that has none), keeping no row."""
-        keys = self.keys
-        top = self.max_step
+        that has none), keeping no row: rows grouped by key set, then each key's values in
+        one pass (History's way), in row order."""
+        logs = list(logs)
+        if logs and self._add_uniform(logs):
+            return
+        groups: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
+        get = groups.get
+        top, row = self.max_step, 0
+        rewritten = 0
+        t = None
         for log in logs:
-            step, t = log.step, log.time
+            step, t, values = log.step, log.time, log.values
             if top is None or step > top:
                 top = step
             else:
-                self.rewritten += 1
-            self.rows += 1
-            self.last_time = t
-            values = log.values
-            if dict in set(map(type, values.values())):
-                flat: dict[str, Any] = {}
-                flatten_into(flat, values, paths)
-                values = flat
-            for key, value in values.items():
-                stat = keys.get(key)
-                if stat is None:
-                    stat = keys[key] = KeyStat(first=value)
-                stat.add(value, t)
-        self.max_step = top
+                rewritten += 1
+            keys = tuple(values)
+            chunk = get(keys)
+            if chunk is None:
+                chunk = groups[keys] = []
+            chunk.append((row, t, *values.values()))
+            row += 1
+        if not row:
+            return
+        self.max_step, self.rows, self.last_time = top, self.rows + row, t
+        self.rewritten += rewritten
+        parts: dict[str, list[tuple[list[Any], list[Any], list[Any]]]] = {}
+        for keys, rows in groups.items():
+            order, times = list(map(itemgetter(0), rows)), list(map(itemgetter(1), rows))
+            for j, key in enumerate(keys, start=2):
+                values = list(map(itemgetter(j), rows))
+                if type(key) is not str or dict in set(map(type, values)):
+                    self._add_nested(key, order, times, values, paths, parts)
+                else:
+                    parts.setdefault(key, []).append((order, times, values))
+        for key, chunks in parts.items():
+            if len(chunks) > 1:  # the key came in rows of several key sets: row order again
+                merged = sorted(zip(*(chain.from_iterable(c[i] for c in chunks) for i in range(3))))
+                times, values = list(map(itemgetter(1), merged)), list(map(itemgetter(2), merged))
+            else:
+                _order, times, values = chunks[0]
+            stat = self.keys.get(key)
+            if stat is None:
+                stat = self.keys[key] = KeyStat(first=values[0])
+            stat.add_values(values, times[-1])
+
+    def _add_uniform(self, logs: list[Any]) -> bool:
+        """The common batch, every row the same flat keys and steps increasing, in C-level
+        passes only (~0.2 us a row); False for any other, left untouched."""
+        vals = list(map(_values, logs))
+        keysets = set(map(tuple, vals))
+        if len(keysets) != 1:
+            return False
+        (keys,) = keysets
+        steps = list(map(_step, logs))
+        top = self.max_step
+        if (top is not None and steps[0] <= top) or not all(map(lt, steps, islice(steps, 1, None))):
+            return False
+        columns = [list(map(itemgetter(k), vals)) for k in keys]
+        if not all(type(k) is str for k in keys) or any(dict in set(map(type, c)) for c in columns):
+            return False
+        t = logs[-1].time
+        self.max_step, self.rows, self.last_time = steps[-1], self.rows + len(logs), t
+        for key, values in zip(keys, columns):
+            stat = self.keys.get(key)
+            if stat is None:
+                stat = self.keys[key] = KeyStat(first=values[0])
+            stat.add_values(values, t)
+        return True
+
+    @staticmethod
+    def _add_nested(key: Any, order: list[int], times: list[float], values: list[Any],
+                    paths: dict[str, tuple[str, ...]], parts: dict[str, list[Any]]) -> None:
+        """A key logged as a nested dict: W&B's "a.b" keys, one value at a time."""
+        for row, t, value in zip(order, times, values):
+            flat: dict[str, Any] = {}
+            flatten_into(flat, {key: value}, paths)
+            for k, v in flat.items():
+                parts.setdefault(k, []).append(([row], [t], [v]))
 
     @classmethod
     def of_history(cls, history: Any, wants_agg: Any) -> Digest:
@@ -122,13 +190,10 @@ class Digest:
             stat = KeyStat(last=col.last_value, last_time=col.last_time, numeric=col.numeric,
                            first=col.values[0], agg=False)
             if wants_agg(key):
+                numeric = stat.numeric
                 stat.agg = True
-                for v in col.float_values():
-                    if not math.isnan(v):
-                        stat.min = min(stat.min, v) if stat.count else v
-                        stat.max = max(stat.max, v) if stat.count else v
-                        stat.total += v
-                        stat.count += 1
+                stat.add_values(list(col.values), col.last_time)
+                stat.last, stat.numeric = col.last_value, numeric
             d.keys[key] = stat
         return d
 

@@ -163,3 +163,22 @@ def test_a_stale_or_damaged_cache_is_harmless(tmp_path, monkeypatch):
     monkeypatch.setenv("RUNWATCH_CACHE", "0")
     assert _listing(root, True) == _listing(root, False)
     assert _cache_files(tmp_path) == []
+
+
+def test_a_live_run_lists_from_its_periodic_snapshot(tmp_path):
+    from logger.snapshot import SNAPSHOT_EVERY
+
+    root = tmp_path / "runs"
+    run = logger.init(project="p", id="live", dir=str(root), config={"a": 1})
+    run.define_metric("loss", summary="min")
+    i = 0
+    (seg,) = (root / "p" / "live").glob("*.rws")
+    while seg.stat().st_size < SNAPSHOT_EVERY + 200_000:
+        _log(run, 2000, start=i)
+        i += 2000
+        run._writer.flush()
+    kinds = [type(e) for e in ev.scan_frames(seg.read_bytes(), ev.HEADER_SIZE)[0]]
+    assert ev.Snapshot in kinds and ev.Finish not in kinds
+    meta, full = _listing(root, True), _listing(root, False)
+    assert meta == full and meta["p/live"][0] == "running" and meta["p/live"][7] == i
+    run.finish()
