@@ -54,7 +54,7 @@ class Run(MediaReads):  # file(), load_table(), alerts, charts: logger/media/rea
                 "skipped; the rest of the run reads normally", RunwatchWarning, stacklevel=3)
         for error in data.errors:
             warnings.warn(f"run {data.path}: {error}", RunwatchWarning, stacklevel=3)
-        overlaps = data.history.overlaps
+        overlaps = 0 if data.meta else data.history.overlaps  # a lazy run reads no rows here
         if overlaps:
             warnings.warn(
                 f"run {data.path}: {len(data.writers)} writers logged the same keys at {overlaps} "
@@ -264,7 +264,9 @@ class Api:
             raise NotADirectoryError(f"Api root {self.root} is a file, not a run directory")
 
     def _reader(self) -> RootReader:
-        reader = RootReader(self.root)
+        """Every run's metadata, summary, state and tags from snapshots (logger/snapshot.py);
+        a run's rows are read when its history is asked for."""
+        reader = RootReader(self.root, meta=True)
         reader.scan()
         return reader
 
@@ -273,8 +275,10 @@ class Api:
         return [Project(n, str(self.root)) for n in names]
 
     def runs(self, path: str | None = None, filters: dict[str, Any] | None = None,
-             order: str = "-created_at", per_page: int = 50, include_sweeps: bool = True) -> Runs:
-        """Runs of a project ("project" or "entity/project"), or of every project."""
+             order: str = "+created_at", per_page: int = 50, include_sweeps: bool = True,
+             lazy: bool = True) -> Runs:
+        """Runs of a project ("project" or "entity/project"), or of every project, oldest
+        first (W&B's default order). Lazy whatever `lazy` says: no history is read here."""
         project = path.strip("/").split("/")[-1] if path else None
         selected = [d for d in self._reader().runs.values() if project is None or d.project == project]
         selected = [d for d in selected if matches(d, filters)]

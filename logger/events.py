@@ -200,6 +200,21 @@ class ConsoleChunk(Event, tag="out"):
     text: str
 
 
+class Snapshot(Event, tag="snap"):
+    """What a reader needs to list the run without reading this segment's history: written by
+    the segment's own writer periodically and before its finish (logger/snapshot.py). Every
+    field is checked on reading; one that does not check out is ignored, never trusted."""
+
+    time: float = 0.0
+    events: int = 0  # events in this segment before this one
+    rows: int = 0  # of which Log events
+    max_step: int | None = None
+    last_time: float | None = None  # the last row's time
+    stats: dict[str, Any] = {}  # flat history key -> its KeyStat fields (logger/snapshot.py)
+    meta: list[Any] = []  # the payloads of the events a listing needs, as written
+    meta_seq: list[Any] = []  # each one's position (1-based) among the segment's events (ints)
+
+
 AnyEvent = Union[  # noqa: UP007 - msgspec needs a real Union object here
     SegmentStart,
     RunStart,
@@ -219,6 +234,7 @@ AnyEvent = Union[  # noqa: UP007 - msgspec needs a real Union object here
     SystemStats,
     ConsoleChunk,
     EditSeen,
+    Snapshot,
 ]
 
 _encoder = msgspec.msgpack.Encoder()

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import os
 import stat
+import time as _time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from . import events as ev
+from . import index
 from .rundata import RunData
 from .segment import SegmentReader
+from .snapshot import Found, find_last
 
 
 class Update(NamedTuple):
@@ -34,12 +37,19 @@ class Update(NamedTuple):
 class RootReader:
     """Every run under a root, each followed incrementally."""
 
-    def __init__(self, root: str | os.PathLike[str], keep_history: bool = True) -> None:
+    def __init__(self, root: str | os.PathLike[str], keep_history: bool = True, meta: bool = False) -> None:
         """`keep_history=False` keeps only each metric's last value: for followers that print
-        events as they come (tail), whose memory must stay flat however long runs log."""
+        events as they come (tail), whose memory must stay flat however long runs log.
+        `meta=True` (listing): each segment is read from its last snapshot on (logger/snapshot.py),
+        and runs keep per-key digests, not rows; a run's `history` is read when asked for."""
         self.keep_history = keep_history
+        self.meta = meta
+        self._index: dict[str, index.Entry] | None = None  # meta mode: the cache (logger/index.py)
+        self._index_dirty = False
+        self._index_saved = 0.0
         # Absolute: file watchers report absolute paths, and they must match the root's.
         self.root = Path(os.path.abspath(root))
+        self._prefix = os.path.join(str(self.root), "")
         self._real_root = Path(os.path.realpath(root))
         self.runs: dict[str, RunData] = {}
         self._segments: dict[Path, tuple[RunData, SegmentReader]] = {}
@@ -75,7 +85,7 @@ class RootReader:
         run = self.runs.get(key)
         new = run is None
         if run is None:
-            run = self.runs[key] = RunData(path.parent, project, run_id, self.keep_history)
+            run = self.runs[key] = RunData(path.parent, project, run_id, self.keep_history, self.meta)
         seg = SegmentReader(path)
         run.segments[path.name] = seg
         self._segments[path] = (run, seg)
@@ -89,7 +99,10 @@ class RootReader:
         limit gives every run's metadata fast; later passes fill in the histories.
         """
         paths = list(self._segment_paths())
-        return self._read(paths, limit, stat_first=True)
+        updates = self._read(paths, limit, stat_first=True)
+        if self.meta:
+            self._save_index()
+        return updates
 
     def read_paths(self, paths: Iterable[str | os.PathLike[str]], limit: int | None = None) -> list[Update]:
         """Read only these files (as reported by a file watcher); other paths are ignored."""
@@ -117,7 +130,10 @@ class RootReader:
             if stat_first and not new and not seg.stat():
                 run.observe(seg)
                 continue
-            events = seg.read_new(limit)
+            if self.meta and seg.offset == 0:
+                events = self._read_meta(run, seg, limit)
+            else:
+                events = seg.read_new(limit)
             run.observe(seg)
             entry = by_run.get(run.path)
             if entry is None:
@@ -133,6 +149,69 @@ class RootReader:
             if events or new or changed:
                 updates.append(Update(run, events, new, changed))
         return updates
+
+    # -- meta mode: snapshots and the index cache --------------------------------------------
+    def _read_meta(self, run: RunData, seg: SegmentReader, limit: int | None) -> list[Any]:
+        """A segment's state from the index cache or its last snapshot, then the events after
+        that; with neither, all of it (the run folds its rows into digests)."""
+        if self._index is None:
+            self._index = index.load(self.root)
+        entry = self._index.get(self._key(seg.path))
+        cached = _cached(entry, seg) if entry is not None else None
+        if cached is not None:
+            found, st = cached
+            seg._header_ok = True  # checked when the entry was made; the file only grew since
+            seg.skipped = entry.skipped  # type: ignore[union-attr]
+            self._apply_found(run, seg, found)
+            if st.st_size == found.end:  # unchanged: nothing to read
+                seg.size, seg.mtime = st.st_size, st.st_mtime
+                return []
+            self._index_dirty = True
+            return seg.read_new(limit)
+        first = seg.read_new(limit=1)
+        last = _last_snapshot(seg)
+        self._index_dirty = True
+        if last is None or last.end <= seg.offset:
+            return first + seg.read_new(limit)
+        head = [e for e in first if type(e) is ev.SegmentStart][:1]
+        if head:
+            run.apply(seg, head)
+        self._apply_found(run, seg, last)
+        return seg.read_new(limit)
+
+    @staticmethod
+    def _apply_found(run: RunData, seg: SegmentReader, found: Found) -> None:
+        for _, event in found.meta:  # the segment's role decides how its events apply
+            if type(event) is ev.Finish:
+                seg.finish = event
+            elif type(event) is ev.SegmentStart and seg.start is None:
+                seg.start = event
+        run.apply_snapshot(seg, found)
+        seg.last_time = max(seg.last_time, found.snap.time)
+        seg.offset = found.end  # the reader goes on from there, frame by frame
+
+    def _key(self, path: Path) -> str:
+        """A segment's name in the index: its path under the root."""
+        return index.key(str(path)[len(self._prefix):])
+
+    def _save_index(self) -> None:
+        """Write what every segment holds, as of what was read, at most every 5 s."""
+        now = _time.monotonic()
+        if not self._index_dirty or now - self._index_saved < 5.0 or index.cache_file(self.root) is None:
+            return
+        entries: dict[str, index.Entry] = {}
+        for path, (run, seg) in self._segments.items():
+            if seg.error is not None or seg.offset <= ev.HEADER_SIZE or seg.start is None:
+                continue
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            digest, events, meta = run.segment_state(path.name)
+            entries[self._key(path)] = index.entry_for(st, seg.size, seg.offset, seg.skipped,
+                                                       seg.last_time, events, digest, meta)
+        index.save(self.root, entries)
+        self._index, self._index_dirty, self._index_saved = entries, False, now
 
     def pending(self) -> int:
         """Bytes known to be on disk and not read yet."""
@@ -166,6 +245,35 @@ class RootReader:
         if not matches:
             return None
         return max(matches, key=lambda r: r.created_at)
+
+
+def _last_snapshot(seg: SegmentReader) -> Found | None:
+    """The segment's last valid snapshot past its first frame (logger/snapshot.py)."""
+    if seg.error is not None or seg.offset <= 0:
+        return None
+    try:
+        fd = os.open(seg.path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        return find_last(fd, os.fstat(fd).st_size)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _cached(entry: index.Entry, seg: SegmentReader) -> tuple[Found, os.stat_result] | None:
+    """A cache entry that still describes the file, as a checked snapshot at its offset (the
+    segment's start among its events), and the file's stat."""
+    try:
+        st = os.stat(seg.path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode) or not index.usable(entry, st):
+        return None
+    found = index.found(entry)
+    return (found, st) if found is not None else None
 
 
 def segment_files(run_dir: str | os.PathLike[str]) -> list[Path]:

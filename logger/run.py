@@ -26,6 +26,7 @@ from . import events as ev
 from .config import Config, Summary
 from .metrics import Metrics, check_define_metric
 from .rows import encode_row
+from .snapshot import KeyStat
 from .values import MAX_VALUE_BYTES, check_tags, convert
 from .writer import SegmentWriter, warn
 
@@ -89,6 +90,10 @@ class Run:
             project=project, name=name, notes=notes, tags=list(self._tags), group=group,
             job_type=job_type, config=config, resumed=resumed, time=_now(), **(meta or {}))
         self._writer.reopen_events = self._reopen_events
+        self._seeded = frozenset(self._last)  # a resume's last values: not logged here
+        self._hand: set[str] = set()  # keys set or removed by hand (run.summary)
+        self._inexact = False  # something a snapshot cannot say exactly (logger/snapshot.py)
+        self._writer.snapshot_lock, self._writer.snapshot_stats = self._lock, self._snapshot_stats
         self._emit(self._start_event)  # written by init once the run can be finished
 
     # -- W&B's read-only properties ---------------------------------------------------------
@@ -194,6 +199,7 @@ class Run:
                 )
         if len(self._str_keys) > 4096:  # bounded: a script logging ever-new key names
             self._str_keys.clear()
+            self._inexact = True
         self._str_keys.update(data)
 
     def _log_slow(self, data: dict[str, Any], step: int | None, commit: bool | None) -> None:
@@ -203,6 +209,7 @@ class Run:
                 if step != self._step:
                     self._commit_pending()
                     if step < self._step:
+                        self._inexact = True  # rows rewritten: a reader counts them itself
                         self._warn_once(
                             "backwards",
                             f"runwatch: step {step} is before the current step {self._step}; "
@@ -249,8 +256,11 @@ class Run:
 
         data = convert_row(self, step, data)
         payload, stored = encode_row(step, _now(), data, self._warn_once)
+        if not self._plain:
+            self._inexact = True  # aggregates saw the values before they were converted
         for key in data:
             if key not in stored:
+                self._inexact = True
                 self._last.pop(key, None)  # refused, or renamed (its text escaped)
         self._last.update(stored)
         return payload
@@ -283,6 +293,8 @@ class Run:
             if overwrite:
                 (self._metrics.globs if name.endswith("*") else self._metrics.specs).pop(
                     name.rstrip("*") if name.endswith("*") else name, None)
+            if self._str_keys and (name in self._str_keys or "*" in name):
+                self._inexact = True  # an aggregate begun after the key was logged
             spec = self._metrics.define(name, step_metric, step_sync, summary, bool(hidden), goal)
             self._plain = False
             self._emit(ev.DefineMetric(name=name, step_metric=spec.step_metric,
@@ -353,6 +365,7 @@ class Run:
         spool = getattr(self, "_media_spool", None)  # made by the first media value
         if spool is not None:
             spool.close()  # every media file lands before the finish (logger/media/spool.py)
+        self._writer.snapshot(self._snapshot_stats())  # a finished run lists from its last frames
         code = 0 if exit_code is None else int(exit_code)
         if state is None:
             state = "finished" if code == 0 else "failed"
@@ -390,8 +403,30 @@ class Run:
             self._emit(ev.ConfigUpdate(values=values, time=_now()))
 
     def _record_summary(self, values: dict[str, Any], removed: list[str]) -> None:
+        self._hand.update(values, removed)
         if self._check_open("summary"):
             self._emit(ev.SummaryUpdate(values=values, removed=removed, time=_now()))
+
+    def _snapshot_stats(self) -> dict[str, Any] | None:
+        """Per-key stats of what was logged so far (called by the framer under the lock),
+        or None where they would not be exact: a reader then decodes the rows itself."""
+        if self._inexact or self._pending is not None or self._hand & self._str_keys:
+            return None
+        aggs = self._metrics._aggs
+        out: dict[str, Any] = {}
+        for key, value in self._last.items():
+            if key in self._hand or (key in self._seeded and key not in self._str_keys):
+                continue
+            if type(value) is dict and value and "_type" not in value:
+                return None  # nested: its "a.b" keys are the reader's to flatten
+            numeric = isinstance(value, (int, float)) and type(value) is not bool
+            agg = aggs.get(key)
+            if agg is None:
+                out[key] = KeyStat(last=value, numeric=numeric, agg=False)
+            else:
+                out[key] = KeyStat(last=value, first=agg.first, count=agg.count, min=agg.min,
+                                   max=agg.max, total=agg.total, numeric=numeric)
+        return out
 
     def _reopen_events(self) -> list[ev.Event]:
         """What a new segment repeats when this one was deleted under us."""

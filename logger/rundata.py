@@ -7,7 +7,6 @@ ordered by (time, segment, position), so every reader arrives at the same result
 
 from __future__ import annotations
 
-import fnmatch
 import math
 import time as _time
 from pathlib import Path
@@ -22,6 +21,8 @@ from .multiwriter import merge
 from .seen import count_events
 from .segment import SegmentReader
 from .streams import last_line
+from .snapshot import META_KINDS, Digest, Found, combine
+from .summary import NeedRows, aggregation, summary_of
 from .values import deep_merge, unflatten
 
 __all__ = ["HEARTBEAT_WINDOW", "RunData"]
@@ -33,7 +34,14 @@ _LABELS = (ev.SetTags, ev.SetNotes, ev.SetName)
 class RunData:
     """One run directory as read so far. `version` grows with every change."""
 
-    def __init__(self, run_dir: Path, project: str, run_id: str, keep_history: bool = True) -> None:
+    def __init__(self, run_dir: Path, project: str, run_id: str, keep_history: bool = True,
+                 meta: bool = False) -> None:
+        """`meta=True` (listing): keep per-key digests, not rows; `history` then reads the
+        run's rows from disk when first asked for."""
+        self.meta = meta
+        self._digests: dict[str, Digest] = {}  # meta mode, per segment
+        self._kept: dict[str, list[tuple[int, Any]]] = {}  # meta mode: (seq, event) a listing needs
+        self._full: RunData | None = None
         self.dir = run_dir
         self.project = project
         self.id = run_id
@@ -70,16 +78,24 @@ class RunData:
         clock = self._clock.get(name, -math.inf)
         log = ev.Log
         logs = [e for e in events if type(e) is log]
-        if logs:
+        if logs and self.meta:
+            digest = self._digests.get(name)
+            if digest is None:
+                digest = self._digests[name] = Digest()
+            digest.add_logs(logs, self._paths)
+        elif logs:
             history = self._histories.get(name)
             if history is None:
                 history = self._histories[name] = History(self._paths, keep=self._keep)
             history.add_logs(logs)
+        kept = self._kept.setdefault(name, []) if self.meta else None
         for event in events:
             seq += 1
             kind = type(event)
             if kind is log:
                 continue
+            if kept is not None and kind in META_KINDS:
+                self._keep_meta(kept, seq, event)
             if kind in _META:
                 # A segment's own events keep their order even if its wall clock steps back.
                 t = event.time if event.time == event.time else clock  # NaN: keep the order
@@ -109,6 +125,51 @@ class RunData:
             self.updated_at = max(self.updated_at, seg.last_time)
             self.version += 1
 
+    def apply_snapshot(self, seg: SegmentReader, found: Found) -> None:
+        """Meta mode: what a segment's snapshot says, in place of the events before it."""
+        name = seg.path.name
+        self._digests[name] = found.digest
+        for seq, event in found.meta:
+            self._seq[name] = seq - 1  # each at its own position: editors' EditSeen counts them
+            self.apply(seg, [event])
+        self._seq[name] = found.snap.events + 1
+        self.version += 1
+
+    @staticmethod
+    def _keep_meta(kept: list[tuple[int, Any]], seq: int, event: Any) -> None:
+        """Meta mode: an event a snapshot of its segment repeats (the index cache's)."""
+        if type(event) is ev.SystemStats:  # the latest only
+            kept[:] = [k for k in kept if type(k[1]) is not ev.SystemStats]
+        kept.append((seq, event))
+
+    def segment_state(self, name: str) -> tuple[Digest, int, list[tuple[int, Any]]]:
+        """Meta mode: one segment as read so far (the index cache's entry): its digest, its
+        events count, and (position, event) of its start and of what a listing needs."""
+        start = self.segments[name].start
+        kept = [(1, start)] if start is not None else []
+        return self._digests.get(name) or Digest(), self._seq.get(name, 0), kept + self._kept.get(name, [])
+
+    def segment_paths(self) -> list[Path]:
+        """The run's segment files, by name: what a history reader reads (stable API)."""
+        return [self.segments[n].path for n in sorted(self.segments)]
+
+    def full(self) -> RunData:
+        """This run with its rows (meta mode reads them now, and what was added since)."""
+        if not self.meta:
+            return self
+        full = self._full
+        if full is None:
+            full = self._full = RunData(self.dir, self.project, self.id)
+        for path in self.segment_paths():
+            seg = full.segments.get(path.name)
+            if seg is None:
+                seg = full.segments[path.name] = SegmentReader(path)
+            events = seg.read_new()
+            if events:
+                full.apply(seg, events)
+        full.refresh_state()
+        return full
+
     def observe(self, seg: SegmentReader) -> None:
         """Note a fresh stat of one segment, on this reader's clock (see logger.liveness)."""
         self._observed.observe(seg.path.name, seg.size, seg.mtime)
@@ -120,6 +181,8 @@ class RunData:
         a resume while the original runs) rows are ordered by (resume generation, segment
         name, position in the segment), so where two logged a key at one step every reader
         shows the same value: the later writer's. `writer_history()` has each one's own."""
+        if self.meta:
+            return self.full().history
         histories = self._writer_histories()
         if len(histories) == 1:
             return histories[0][1]
@@ -136,10 +199,14 @@ class RunData:
     @property
     def writers(self) -> list[str]:
         """The segments that logged rows, in the order the merged history applies them."""
+        if self.meta:
+            return self.full().writers
         return [name for name, _ in self._writer_histories()]
 
     def writer_history(self, writer: str) -> History:
         """One writer's own rows: its segment's name, or its role ("rank 1") if unique."""
+        if self.meta:
+            return self.full().writer_history(writer)
         if writer in self._histories:
             return self._histories[writer]
         named = [n for n in self._histories
@@ -283,8 +350,34 @@ class RunData:
         starts = [s.start for s in self.segments.values() if s.start and s.role != "editor"]
         return min(starts, key=lambda s: s.time) if starts else None
 
+    def digest(self) -> Digest:
+        """Every writer's digest, combined in the merged history's order."""
+        generation = self._generations()
+        if self.meta:
+            names = sorted(self._digests, key=lambda n: (generation.get(n, 0), n))
+            return combine([self._digests[n] for n in names if self._digests[n].rows])
+        metrics = self._meta_state()["metrics"]
+        return combine([Digest.of_history(h, lambda k: aggregation(metrics, k) not in (None, "none"))
+                        for _, h in self._writer_histories()])
+
+    @property
+    def rows(self) -> int:
+        """Rows logged, every writer's (a listing's count: no history read)."""
+        if self.meta:
+            return sum(d.rows for d in self._digests.values())
+        return sum(len(h) for h in self._histories.values())
+
+    def numeric_keys(self) -> list[str]:
+        """History keys holding numbers, first logged first (no history read in meta mode)."""
+        if not self.meta:
+            return self.history.numeric_keys()
+        return [k for k, s in self.digest().keys.items() if s.numeric and not k.startswith("_")]
+
     @property
     def step(self) -> int | None:
+        if self.meta:
+            steps = [d.max_step for d in self._digests.values() if d.max_step is not None]
+            return max(steps) if steps else None
         steps = [h.max_step for h in self._histories.values() if h.max_step is not None]
         return max(steps) if steps else None
 
@@ -309,33 +402,10 @@ class RunData:
         cache = self._summary_cache
         if cache is not None and cache[0] == self.version and not self._meta_dirty:
             return cache[1]
-        meta = self._meta_state()
-        out: dict[str, Any] = {}
-        metrics: dict[str, ev.DefineMetric] = meta["metrics"]
-        explicit: dict[str, tuple[float, Any]] = meta["summary_set"]
-        removed: dict[str, float] = meta["summary_removed"]
-        for key, col in self.history.columns.items():
-            t, value = col.last_time, col.last_value
-            hand = explicit.get(key)
-            if hand is not None and hand[0] >= t:
-                out[key] = hand[1]
-                continue
-            if removed.get(key, -math.inf) >= t:
-                continue
-            agg = _aggregation(metrics, key)
-            if agg is None:
-                out[key] = value
-            elif agg != "none":
-                out[key] = _aggregate(col, agg, value)
-        for key, (t, value) in explicit.items():
-            if key not in out and key not in self.history.columns:
-                if removed.get(key, -math.inf) < t:
-                    out[key] = value
-        h = self.history
-        if len(h):
-            out["_step"] = h.last_step
-            out["_timestamp"] = h.times[-1]
-            out["_runtime"] = h.times[-1] - self.created_at
+        try:
+            out = summary_of(self.digest(), self._meta_state(), self.created_at)
+        except NeedRows:
+            out = self.full().summary_flat()
         self._summary_cache = (self.version, out)
         return out
 
@@ -381,40 +451,3 @@ class RunData:
         if changed:
             self.version += 1
         return changed
-
-
-def _aggregation(metrics: dict[str, ev.DefineMetric], key: str) -> str | None:
-    """The aggregation W&B's summary shows for `key`: "none", "min,max", ... or None for the
-    last value ("best" and "copy" are deprecated and track nothing, as in wandb-core)."""
-    metric = metrics.get(key)
-    if metric is None and not key.startswith("_"):
-        for pattern, m in metrics.items():
-            if "*" in pattern and fnmatch.fnmatchcase(key, pattern):
-                metric = m
-                break
-    if metric is None or not metric.summary:
-        return None
-    words = [w.strip().lower() for w in metric.summary.split(",")]
-    if "none" in words:
-        return "none"
-    kept = [w for w in dict.fromkeys(words) if w in ("min", "max", "mean", "first", "last")]
-    return ",".join(kept) or None
-
-
-def _aggregate(col: Any, agg: str, last: Any) -> Any:
-    if agg == "none":
-        return None
-    values = [v for v in col.float_values() if not math.isnan(v)] if col.numeric else []
-    out: dict[str, Any] = {}
-    for part in agg.split(","):
-        if part == "last":
-            out["last"] = last
-        elif part == "first":
-            out["first"] = col.values[0] if len(col.values) else last
-        elif values and part == "min":
-            out["min"] = min(values)
-        elif values and part == "max":
-            out["max"] = max(values)
-        elif values and part == "mean":
-            out["mean"] = sum(values) / len(values)
-    return out if out else last

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from itertools import accumulate
 from operator import methodcaller
 from pathlib import Path
+from typing import Any
 
 from . import events as ev
 from .segfile import (
@@ -37,6 +38,7 @@ from .segfile import (
     warn,
     write_segment,
 )
+from .snapshot import SNAPSHOT_EVERY, Tracker
 
 __all__ = ["RunwatchWarning", "SegmentWriter", "segment_name", "segment_start", "warn",
            "write_segment"]
@@ -60,6 +62,15 @@ class _Flush:
 
     def __init__(self, fsync: bool) -> None:
         self.fsync, self.done, self.ok = fsync, False, False
+
+
+class _Snap:
+    """A request for a snapshot now, with its stats (at finish)."""
+
+    __slots__ = ("stats",)
+
+    def __init__(self, stats: dict[str, Any] | None) -> None:
+        self.stats = stats
 
 
 class SegmentWriter:
@@ -89,6 +100,10 @@ class SegmentWriter:
         self.dropped_bytes = self.dropped_steps = 0
         self._warned_big = self._warned_write = self._warned_full = False
         self.last_write = self._last_beat = self._last_check = time.monotonic()
+        # Snapshots (logger/snapshot.py): the run gives its lock and its per-key stats.
+        self.snapshot_lock: Any = None
+        self.snapshot_stats: Callable[[], dict[str, Any] | None] | None = None
+        self._seen = Tracker()  # what the frames so far hold, for the next snapshot
         self._threads = [threading.Thread(target=self._frame_loop, name="runwatch-flusher", daemon=True),
                          threading.Thread(target=self._write_loop, name="runwatch-writer", daemon=True)]
         for thread in self._threads:
@@ -198,19 +213,63 @@ class SegmentWriter:
         # Requests first: every chunk appended before a request is then in this drain.
         take = self._requests.popleft
         requests = [take() for _ in range(len(self._requests))]
+        given = next((r for r in requests if type(r) is _Snap), None)
+        if given is not None:
+            requests = [r for r in requests if type(r) is not _Snap]
         frames, popleft = self._frames, self._frames.popleft
         chunks = [popleft() for _ in range(len(frames))]
         if chunks:
             chunks = self._admit(chunks)
         size = 0
-        if chunks:
-            framed = ev.frame_list(chunks)
-            self._outbox.extend(framed)
-            size = sum(map(len, framed))
-            self._framed += size
+        size = self._frame(chunks)
+        if self._seen.since >= SNAPSHOT_EVERY or given is not None:
+            size += self._snapshot(given)  # type: ignore[arg-type]
         self._outbox.extend(requests)
         if chunks or requests:
             self._work.set()
+        return size
+
+    def _frame(self, chunks: list[bytes]) -> int:
+        if not chunks:
+            return 0
+        self._seen.note(chunks)
+        framed = ev.frame_list(chunks)
+        self._outbox.extend(framed)
+        size = sum(map(len, framed))
+        self._framed += size
+        self._seen.since += size
+        return size
+
+    def snapshot(self, stats: dict[str, Any] | None) -> None:
+        """Leave a snapshot with these stats after what is queued now (finish calls it, holding
+        the run's lock, before its Finish event)."""
+        self._requests.append(_Snap(stats))  # type: ignore[arg-type]
+        self._poke()
+
+    def _snapshot(self, given: _Snap | None = None) -> int:
+        """Frame what is queued and a Snapshot after it, under the run's lock so that its
+        stats say exactly what the frames before it hold. Bytes framed."""
+        seen = self._seen
+        seen.since = 0
+        if self.snapshot_stats is None or not seen.ok or self.dropped_steps:
+            return 0
+        if given is not None:
+            stats, size = given.stats, 0
+        elif not self.snapshot_lock.acquire(blocking=False):
+            return 0  # the script holds it (finish, a long log call): the next drain tries
+        else:
+            try:
+                popleft = self._frames.popleft
+                rest = [popleft() for _ in range(len(self._frames))]
+                size = self._frame(self._admit(rest) if rest else rest)
+                stats = self.snapshot_stats() if not self.dropped_steps else None
+            finally:
+                self.snapshot_lock.release()
+        snap = seen.snapshot(stats)
+        if snap is not None:
+            self._outbox.append(snap)
+            self._framed += len(snap)
+            size += len(snap)
         return size
 
     def _admit(self, chunks: list[bytes]) -> list[bytes]:
@@ -377,6 +436,7 @@ class SegmentWriter:
             "continuing in a new segment (steps before this point are gone with the file)"
         )
         try:
+            self._seen.ok = False  # the new file's events are not the ones counted
             self.path, self._fd, self._good = open_segment(
                 self.path.parent, self._run_id, self._role, self.reopen_events())
         except OSError as exc:

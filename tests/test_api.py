@@ -32,7 +32,7 @@ def test_projects_runs_and_order(root):
     make_runs(root)
     api = Api(root)
     assert [p.name for p in api.projects()] == ["other", "sweep"]
-    assert [r.name for r in api.runs("sweep")] == ["r2", "r1", "r0"]
+    assert [r.name for r in api.runs("sweep")] == ["r0", "r1", "r2"]  # W&B: oldest first by default
     assert [r.name for r in api.runs("entity/sweep", order="+created_at")] == ["r0", "r1", "r2"]
     assert [r.name for r in api.runs("sweep", order="+summary_metrics.loss")] == ["r0", "r1", "r2"]
     assert len(api.runs()) == 4

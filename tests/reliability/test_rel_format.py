@@ -108,6 +108,9 @@ def one_of_each() -> list[Any]:
         ev.SystemStats(time=1.7e9 + 11.5, values={"cpu": 12.5, "gpu.0.temp": 71.0, "disk./.usageGB": 1.0}),
         ev.ConsoleChunk(time=1.7e9 + 11.6, stream="stderr", text="\r 50%|█ \x1b]52;c;eA==\x07\n"),
         ev.EditSeen(segments={"20260101T000000-script-1-abcdef.rws": 4096}, time=1.7e9 + 11),
+        ev.Snapshot(time=1.7e9 + 11.7, events=14, rows=1, max_step=0, last_time=1.7e9 + 3,
+                    stats={"loss": [math.nan, None, None, 0, 0.0, 0.0, 0.0, True, False]},
+                    meta=[b"\x91\xa3hb"], meta_seq=[12]),
         ev.Finish(time=1.7e9 + 12, exit_code=3, state="failed", error="Traceback ...\nValueError"),
     ]
 

@@ -11,12 +11,13 @@ from typing import Any, TextIO
 
 from logger.flat import flatten
 from logger.query import FilterError, check_keys, compile_filter, shown_summary, summary_value
+from logger.reader import RootReader
 from logger.rundata import RunData
 from logger.textsafe import safe_text
 
 from ..fmt import fmt_duration, fmt_state, fmt_value, iso_time, json_line, short
 from ..model.runview import is_stalled, last_logged, log_interval
-from .common import CliError, no_runs_message, open_run, read_all, root_path
+from .common import CliError, no_runs_message, open_run, root_path
 from .parser import ROOT_HELP, RUN_HELP, Command, split_keys
 
 LS_METRICS = 4
@@ -53,7 +54,8 @@ def cmd_ls(root: Path, filter_text: str, projects: list[str], metrics: list[str]
         predicate = compile_filter(filter_text)
     except FilterError as exc:
         raise CliError(f"--filter: {exc}") from None
-    reader = read_all(root)
+    reader = RootReader(root, meta=True)  # from snapshots: no run's history is read
+    reader.scan()
     if not reader.runs:
         print(no_runs_message(root), file=sys.stderr)
         return 0
@@ -72,7 +74,8 @@ def cmd_ls(root: Path, filter_text: str, projects: list[str], metrics: list[str]
               f"{safe_text(root)}); drop -f/-p/--sweep to list them all", file=sys.stderr)
         return 0
     if as_json:
-        out.write("".join(json_line(run_record(r)) for r in runs))
+        for r in runs:  # a line at a time: memory stays at one run's record
+            out.write(json_line(run_record(r)))
         return 0
     keys = metrics or default_metrics(runs)
     now = time.time()
@@ -94,7 +97,9 @@ def _state_text(r: RunData, now: float) -> str:
 
 
 def _stalled(r: RunData, now: float) -> bool:
-    return is_stalled(r.state, bool(len(r.history)), last_logged(r), log_interval(r), now)
+    if r.state != "running":  # only a live run can stall: a finished one's rows stay unread
+        return False
+    return is_stalled(r.state, bool(r.rows), last_logged(r), log_interval(r), now)
 
 
 def _metric_text(summary: dict[str, Any], key: str) -> str:
@@ -118,7 +123,7 @@ def default_metrics(runs: list[RunData]) -> list[str]:
     counts: Counter[str] = Counter()
     order: dict[str, int] = {}
     for r in runs:
-        for key in r.history.numeric_keys():
+        for key in r.numeric_keys():
             counts[key] += 1
             order.setdefault(key, len(order))
     best = sorted(counts, key=lambda k: (-counts[k], order[k]))[:LS_METRICS]

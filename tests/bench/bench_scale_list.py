@@ -1,0 +1,96 @@
+"""Listing at scale: meta mode (snapshots) against the floor, decoding every frame once.
+
+    python tests/bench/bench_scale_list.py [RUNS] [STEPS] [BIG_STEPS]
+
+Fixtures are built once with the real logger and cached under /tmp. Each figure is printed
+against the floor measured in the same run; nothing here asserts a wall-clock time.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+CHILD = """
+import sys, time, resource
+sys.path.insert(0, {repo!r})
+from logger import events as ev
+from logger.reader import RootReader, segment_files
+import logger
+from logger.api import Api
+root, what = sys.argv[1], sys.argv[2]
+t0 = time.perf_counter()
+if what == "floor":
+    import os
+    for project in os.scandir(root):
+        if not project.is_dir():
+            continue
+        for run in os.scandir(project.path):
+            for seg in segment_files(run.path):
+                ev.scan_frames(seg.read_bytes(), ev.HEADER_SIZE)
+elif what == "api":
+    runs = Api(root).runs()
+    runs[0].summary
+else:
+    reader = RootReader(root, meta=(what == "meta"))
+    reader.scan()
+    for r in reader.runs.values():
+        r.summary_flat()
+dt = time.perf_counter() - t0
+print(dt, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def build(root: Path, runs: int, steps: int, keys: int) -> None:
+    if (root / ".done").exists():
+        return
+    code = (f"import sys; sys.path.insert(0, {str(REPO)!r}); import logger\n"
+            f"for r in range({runs}):\n"
+            f"    run = logger.init(project='p', dir={str(root)!r})\n"
+            f"    for i in range({steps}):\n"
+            f"        run.log({{f'k{{j}}': i * 0.5 + j for j in range({keys})}})\n"
+            f"    run.finish()\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
+    (root / ".done").write_text("")
+
+
+def measure(root: Path, what: str, cache: str | None = None) -> tuple[float, float]:
+    """Seconds and peak RSS (MB) of one measure, in a fresh process; `cache`: an XDG cache
+    directory for the index (None: the index cache off)."""
+    env = dict(os.environ, RUNWATCH_CACHE="0" if cache is None else "1", XDG_CACHE_HOME=cache or "/nonexistent")
+    out = subprocess.run([sys.executable, "-c", CHILD.format(repo=str(REPO)), str(root), what],
+                         check=True, capture_output=True, text=True, env=env).stdout.split()
+    return float(out[0]), float(out[1])
+
+
+def main() -> None:
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    steps = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
+    big = int(sys.argv[3]) if len(sys.argv) > 3 else 1_000_000
+    many = Path(f"/tmp/runwatch-bench-list-{runs}x{steps}")
+    one = Path(f"/tmp/runwatch-bench-one-{big}x8")
+    build(many, runs, steps, 4)
+    build(one, 1, big, 8)
+    floor, floor_mb = measure(many, "floor")
+    print(f"{runs} runs x {steps} steps x 4: floor (decode every frame once) {floor:.3f} s, {floor_mb:.0f} MB")
+    dt, mb = measure(many, "meta")
+    print(f"  list + summaries, cold (no cache): {dt:.3f} s = {dt / floor:.2f} x floor, peak {mb:.0f} MB"
+          "  (target <= 0.3 x, <= 100 MB)")
+    with tempfile.TemporaryDirectory() as cache:
+        dt, mb = measure(many, "meta", cache)
+        print(f"  list + summaries, cold, writing the cache: {dt:.3f} s = {dt / floor:.2f} x floor, {mb:.0f} MB")
+        dt, mb = measure(many, "meta", cache)
+        print(f"  list + summaries, second open with the cache: {dt:.3f} s, {mb:.0f} MB  (target <= 0.1 s)")
+    dt, mb = measure(many, "full")
+    print(f"  list + summaries, full read (before): {dt:.3f} s = {dt / floor:.2f} x floor, peak {mb:.0f} MB")
+    dt, mb = measure(one, "api")
+    print(f"Api().runs() of 1 run x {big} steps x 8, first summary: {dt:.3f} s, peak {mb:.0f} MB"
+          "  (target <= 0.1 s, <= 50 MB)")
+
+
+if __name__ == "__main__":
+    main()
