@@ -20,8 +20,8 @@ from .media.readback import apply_event as apply_media_event
 from .multiwriter import merge
 from .seen import count_events
 from .segment import SegmentReader
-from .streams import last_line
 from .snapshot import META_KINDS, Digest, Found, combine
+from .streams import last_line
 from .summary import NeedRows, aggregation, summary_of
 from .values import deep_merge, unflatten
 
