@@ -33,7 +33,7 @@ from .flat import flatten_into
 from .history import History
 from .multiwriter import merge
 from .reader import segment_files
-from .segment import SegmentReader
+from .segment import DamagedFrame, SegmentReader, clean_frames
 
 CHUNK = 1 << 20  # bytes read at a time: ~7,000 steps of 8 scalars, one page
 _INT64 = 2**63
@@ -122,7 +122,10 @@ def _fast_events(path: Path, decode: Any) -> Iterator[list[Any]]:
         pos, data = ev.HEADER_SIZE, b""
         while pos + len(data) < size:
             data += os.pread(fd, max(CHUNK, _need(data)), pos + len(data))
-            events, used = _frames(data, decode)
+            try:
+                events, used = clean_frames(data, decode)
+            except DamagedFrame:
+                raise _Slow from None
             pos, data = pos + used, data[used:]
             yield events
         if data:
@@ -135,30 +138,6 @@ def _need(data: bytes) -> int:
     if len(data) < ev.FRAME_HEAD_SIZE:
         return 0
     return ev.FRAME_HEAD_SIZE + ev.FRAME_HEAD.unpack_from(data, 0)[1] - len(data)
-
-
-def _frames(data: bytes, decode: Any) -> tuple[list[Any], int]:
-    """Whole, checksummed frames at the start of `data`: (events, bytes used)."""
-    view, n, pos, out = memoryview(data), len(data), 0, []
-    unpack, head, crc32 = ev.FRAME_HEAD.unpack_from, ev.FRAME_HEAD_SIZE, ev._crc32
-    while n - pos >= head:
-        marker, length, crc = unpack(data, pos)
-        end = pos + head + length
-        if marker != ev.MARKER or length > ev.MAX_FRAME:
-            raise _Slow
-        if end > n:
-            break
-        payload = view[pos + head : end]
-        if crc32(payload) != crc:
-            raise _Slow
-        try:
-            out += decode(payload)
-        except msgspec.ValidationError:  # a nested or media value, or a kind from a newer writer
-            out += ev.decode_batch(payload)
-        except (msgspec.DecodeError, RecursionError):
-            raise _Slow from None
-        pos = end
-    return out, pos
 
 
 # -- the run's writers, and whether its steps ever go back ----------------------------------
