@@ -33,7 +33,7 @@ from .flat import flatten_into
 from .history import History
 from .multiwriter import merge
 from .reader import segment_files
-from .segment import DamagedFrame, SegmentReader, clean_frames
+from .segment import DamagedFrame, SegmentReader, StepLog, clean_frames
 
 CHUNK = 1 << 20  # bytes read at a time: ~7,000 steps of 8 scalars, one page
 _INT64 = 2**63
@@ -50,13 +50,6 @@ def _skipping(keep: dict[type, type]) -> Any:
             f"Skip_{tag}", [], array_like=True, tag_field="k", tag=tag, gc=False))
     union: Any = Union.__getitem__(tuple(kinds))
     return msgspec.msgpack.Decoder(list[union]).decode
-
-
-class StepLog(msgspec.Struct, array_like=True, tag_field="k", tag="log", gc=False):
-    """A Log event's step and time; its values are skipped (the first pass)."""
-
-    step: int
-    time: float
 
 
 class FlatLog(msgspec.Struct, array_like=True, tag_field="k", tag="log", gc=False):

@@ -20,7 +20,7 @@ from .liveness import HEARTBEAT_WINDOW, Observations, writer_alive
 from .media.readback import apply_event as apply_media_event
 from .multiwriter import merge
 from .seen import count_events
-from .segment import SegmentReader
+from .segment import SegmentReader, StepLog
 from .values import deep_merge, unflatten
 
 __all__ = ["HEARTBEAT_WINDOW", "RunData"]
@@ -77,7 +77,7 @@ class RunData:
         for event in events:
             seq += 1
             kind = type(event)
-            if kind is log:
+            if kind is log or kind is StepLog:  # StepLog: a Log read without its values
                 continue
             if kind in _META:
                 # A segment's own events keep their order even if its wall clock steps back.

@@ -228,6 +228,14 @@ class SegmentReader:
 _TIME = attrgetter("time")
 
 
+class StepLog(msgspec.Struct, array_like=True, tag_field="k", tag="log", gc=False):
+    """A Log event's step and time, its values skipped: what readers that need no history
+    decode (`SegmentReader.decode`); RunData counts it and keeps no history from it."""
+
+    step: int
+    time: float
+
+
 class DamagedFrame(Exception):
     """`clean_frames` met something only ev.scan handles: damage, a bad length."""
 

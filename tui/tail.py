@@ -104,6 +104,9 @@ LABEL_MAX = 48
 _STEP, _TIME, _VALUES = attrgetter("step"), attrgetter("time"), attrgetter("values")
 
 
+_FLAT = {FlatLog}
+
+
 def _flat(values: dict[str, Any]) -> dict[str, Any]:
     flat: dict[str, Any] = {}
     flatten_into(flat, values, "", {})
@@ -147,6 +150,7 @@ class Tail:
         self._renderers: dict[str, OutputRenderer] = {}  # --logs: path -> its open lines
         self.noted: dict[str, Noted] = {}  # path -> the last values and step its lines showed
         self._isos: dict[int, str] = {}
+        self._clocks: dict[int, str] = {}
 
     # -- selection ------------------------------------------------------------------------
     def selected(self, run: RunData) -> bool:
@@ -406,10 +410,10 @@ class Tail:
         if not logs:
             return
         steps, times, rows = list(map(_STEP, logs)), list(map(_TIME, logs)), list(map(_VALUES, logs))
-        if any(type(e) is not FlatLog for e in logs):
+        if set(map(type, logs)) != _FLAT:
             rows = [r if type(e) is FlatLog else _flat(r) for e, r in zip(logs, rows)]
-        self.noted.setdefault(run.path, Noted()).note(steps, rows)
         groups = key_groups(rows)
+        self.noted.setdefault(run.path, Noted()).note(steps, rows, len(groups) == 1)
         out: list[str] = [""] * len(rows) if len(groups) > 1 else []
         for keys, picks in groups:
             shown = self.keys_for(keys)
@@ -431,7 +435,17 @@ class Tail:
             head = {"run": run.path, "project": run.project, "id": run.id, "name": run.name}
             return json_block(head, keys, list(map(self._iso, times)), times, steps, rows)
         prefix = f"{self._label_of(run):<{self._width}}"
-        return log_block(prefix, keys, list(map(self._stamp, times)), steps, rows)
+        return log_block(prefix, keys, self._stamps(times), steps, rows)
+
+    def _stamps(self, times: list[float]) -> list[str]:
+        """`_stamp` of many times: each second formatted once."""
+        secs = list(map(int, times))
+        known = self._clocks
+        if len(known) > 4096:
+            known.clear()
+        for sec in set(secs).difference(known):
+            known[sec] = fmt_clock(sec)
+        return list(map(known.__getitem__, secs))
 
     def _iso(self, t: float) -> str | None:
         """iso_time(t), its date and clock formatted once per second."""

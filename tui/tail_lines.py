@@ -268,9 +268,9 @@ def key_groups(rows: list[dict[str, Any]]) -> list[tuple[tuple[str, ...], list[i
     """Rows by key set: [(keys, None)] when they all share one (nearly always), else each key
     set with the positions of its rows."""
     sets = list(map(tuple, rows))
-    distinct = dict.fromkeys(sets)
-    if len(distinct) == 1:
+    if sets.count(sets[0]) == len(sets):  # C-level: equal key tuples share their strings
         return [(sets[0], None)]
+    distinct = dict.fromkeys(sets)
     at: dict[tuple[str, ...], list[int]] = {k: [] for k in distinct}
     for i, keys in enumerate(sets):
         at[keys].append(i)
@@ -286,7 +286,10 @@ class Noted:
         self.last: dict[str, Any] = {}
         self.step: int | None = None
 
-    def note(self, steps: list[int], rows: list[dict[str, Any]]) -> None:
+    def note(self, steps: list[int], rows: list[dict[str, Any]], uniform: bool) -> None:
         top = max(steps)
         self.step = top if self.step is None else max(self.step, top)
-        deque(map(self.last.update, rows), 0)
+        if uniform:  # one key set: the last row holds every key's last value
+            self.last.update(rows[-1])
+        else:
+            deque(map(self.last.update, rows), 0)
