@@ -64,6 +64,7 @@ class FlatLog(msgspec.Struct, array_like=True, tag_field="k", tag="log", gc=Fals
 _decode_steps = _skipping({ev.Log: StepLog, ev.SegmentStart: ev.SegmentStart, ev.RunStart: ev.RunStart})
 _decode_rows = _skipping({ev.Log: FlatLog})
 _LOGS = (StepLog, FlatLog, ev.Log)
+_STEPS_ONLY = {StepLog}
 _STEP, _TIME, _VALUES = attrgetter("step"), attrgetter("time"), attrgetter("values")
 
 
@@ -148,13 +149,17 @@ class _Writer:
         self.last: int | None = None
 
     def note(self, events: list[Any]) -> None:
-        steps = [e.step for e in events if type(e) in _LOGS]
-        for e in events:
-            kind = type(e)
-            if kind is ev.SegmentStart and self.start is None:
-                self.start = e.role
-            elif kind is ev.RunStart and e.follows:
-                self.follows = [f for f in e.follows if type(f) is str]
+        kinds = set(map(type, events))
+        if kinds == _STEPS_ONLY:  # nearly every chunk: C-level passes only
+            steps = list(map(_STEP, events))
+        else:
+            steps = [e.step for e in events if type(e) in _LOGS]
+            for e in events:
+                kind = type(e)
+                if kind is ev.SegmentStart and self.start is None:
+                    self.start = e.role
+                elif kind is ev.RunStart and e.follows:
+                    self.follows = [f for f in e.follows if type(f) is str]
         if not steps:
             return
         if min(steps) < -_INT64 or max(steps) >= _INT64:
@@ -216,10 +221,13 @@ Row = dict[str, Any]
 
 class HistoryScan:
     """One read of a run's history (or one writer's): W&B-shaped rows in step order, with
-    `keys` only those rows that hold every key (as `scan_history`), and only [min, max) steps."""
+    `keys` only those rows that hold every key (as `scan_history`; `any_key`: at least one, as
+    History.rows), and only [min, max) steps."""
 
     def __init__(self, run_dir: Path, keys: list[str] | None = None, min_step: int | None = None,
-                 max_step: int | None = None, writer: str | None = None, run_path: str = "") -> None:
+                 max_step: int | None = None, writer: str | None = None, run_path: str = "",
+                 any_key: bool = False) -> None:
+        self.any_key = any_key
         writers = read_writers(Path(run_dir))
         if writer is not None:
             writers = [pick_writer(writers, writer, run_path)]
@@ -284,6 +292,9 @@ class HistoryScan:
             b = bisect_left(steps, hi) if hi is not None else len(steps)
             steps, times, rows = steps[a:b], times[a:b], rows[a:b]
         keys = self.keys
+        if keys is not None and self.any_key:
+            return [{"_step": s, "_timestamp": t, "_runtime": t - start, **{k: r[k] for k in keys if k in r}}
+                    for s, t, r in zip(steps, times, rows) if any(k in r for k in keys)]
         if keys is not None:
             return [{"_step": s, "_timestamp": t, "_runtime": t - start, **{k: r[k] for k in keys}}
                     for s, t, r in zip(steps, times, rows) if all(k in r for k in keys)]
@@ -306,7 +317,7 @@ class HistoryScan:
             self._history = histories[0] if len(histories) == 1 else merge(histories, {})
         keys = self.keys
         rows = self._history.rows(keys, *self.window)
-        if keys is not None:
+        if keys is not None and not self.any_key:
             rows = (r for r in rows if all(k in r for k in keys))
         while True:
             page = list(islice(rows, 4096))

@@ -38,13 +38,19 @@ class _MetaReader(RootReader):
         return found
 
 
-def read_meta(root: Path) -> list[RunData]:
-    """Every run under `root` with its name, state and end, a chunk per segment at a time."""
+def meta_reader(root: Path) -> RootReader:
+    """A reader of every run under `root`: names, states, ends, no history; read a chunk per
+    segment at a time, so memory stays bounded by the metadata (export and tail use it)."""
     reader = _MetaReader(root, keep_history=False)
     reader.scan(CHUNK)
     while reader.pending():
         reader.scan(CHUNK)
-    return list(reader.runs.values())
+    return reader
+
+
+def read_meta(root: Path) -> list[RunData]:
+    """Every run under `root` with its name, state and end (see meta_reader)."""
+    return list(meta_reader(root).runs.values())
 
 
 def replay(tail: Tail, root: Path) -> None:
