@@ -145,8 +145,9 @@ class Run(MediaReads):  # file(), load_table(), alerts, charts: logger/media/rea
                      writer: str | None = None) -> Iterator[dict[str, Any]]:
         """Every row, in step order, with `_step`, `_timestamp`, `_runtime` (W&B's scan_history).
         `writer` (a name from `writers`, or a role like "rank 1"): only that writer's rows.
-        Read from the segments a chunk at a time (logger/history_read.py): memory stays flat."""
-        yield from self._scan(keys, min_step, max_step, writer).rows()
+        Read from the segments a chunk at a time (logger/history_read.py): memory stays flat.
+        Lazy: nothing is read before the first row is asked for."""
+        return self._scan(keys, min_step, max_step, writer).rows()
 
     def _scan(self, keys: Sequence[str] | None, min_step: int | None = None, max_step: int | None = None,
               writer: str | None = None) -> Any:

@@ -22,7 +22,7 @@ from bisect import bisect_left
 from collections import deque
 from collections.abc import Iterator
 from itertools import chain, compress, islice, repeat
-from operator import attrgetter, le, lt, setitem, sub
+from operator import attrgetter, lt, setitem, sub
 from pathlib import Path
 from typing import Any, Union, get_args
 
@@ -138,13 +138,14 @@ def _need(data: bytes) -> int:
 class _Writer:
     """One segment as the first pass saw it: its role, what it resumed, its steps' range."""
 
-    __slots__ = ("path", "start", "follows", "rows", "ordered", "first", "last")
+    __slots__ = ("path", "start", "follows", "rows", "ordered", "strict", "first", "last")
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.start: str | None = None  # the role its first SegmentStart names
         self.follows: list[str] | None = None
         self.rows, self.ordered = 0, True
+        self.strict = True  # every step past the one before: no rows to merge
         self.first: int | None = None
         self.last: int | None = None
 
@@ -162,9 +163,16 @@ class _Writer:
                     self.follows = [f for f in e.follows if type(f) is str]
         if not steps:
             return
-        if min(steps) < -_INT64 or max(steps) >= _INT64:
+        first, last = steps[0], steps[-1]
+        if steps != sorted(steps):  # one C-level pass over what is nearly always sorted
+            self.ordered = self.strict = False
+            first, last = min(steps), max(steps)
+        elif self.strict and (self.last is not None and first <= self.last
+                              or not all(map(lt, steps, islice(steps, 1, None)))):
+            self.strict = False  # rows at one step: pass two merges them
+        if first < -_INT64 or last >= _INT64:
             self.ordered = False  # a step History drops: let History read the run
-        if self.last is not None and steps[0] < self.last or not all(map(le, steps, islice(steps, 1, None))):
+        if self.last is not None and steps[0] < self.last:
             self.ordered = False
         if self.first is None:
             self.first = steps[0]
@@ -228,20 +236,34 @@ class HistoryScan:
                  max_step: int | None = None, writer: str | None = None, run_path: str = "",
                  any_key: bool = False) -> None:
         self.any_key = any_key
-        writers = read_writers(Path(run_dir))
-        if writer is not None:
-            writers = [pick_writer(writers, writer, run_path)]
-        self.writers = writers
+        self.dir, self.writer, self.run_path = Path(run_dir), writer, run_path
         self.keys = keys
         self.window = (min_step, max_step)
-        self.streams = all(w.ordered for w in writers) and all(
-            a.last is not None and b.first is not None and a.last <= b.first
-            for a, b in zip(writers, writers[1:]))
+        self._writers: list[_Writer] | None = None
         self._history: History | None = None
 
+    @property
+    def writers(self) -> list[_Writer]:
+        """The writers read, after the first pass (run on first use, so a scan made and
+        never iterated reads nothing)."""
+        if self._writers is None:
+            writers = read_writers(self.dir)
+            if self.writer is not None:
+                writers = [pick_writer(writers, self.writer, self.run_path)]
+            self._writers = writers
+        return self._writers
+
+    @property
+    def streams(self) -> bool:
+        """Whether steps never go back across the writers in order: rows stream."""
+        writers = self.writers
+        return all(w.ordered for w in writers) and all(
+            a.last is not None and b.first is not None and a.last <= b.first
+            for a, b in zip(writers, writers[1:]))
+
     def rows(self) -> Iterator[Row]:
-        for page in self.pages():
-            yield from page
+        """Every row: a C-level chain over the pages, no Python frame per row."""
+        return chain.from_iterable(self.pages())
 
     def pages(self) -> Iterator[list[Row]]:
         """Lists of rows, a chunk of frames at a time (or a History's rows in chunks)."""
@@ -250,11 +272,21 @@ class HistoryScan:
             return
         start: float | None = None
         carry: tuple[int, float, Row] | None = None  # the last row: the next may share its step
+        writers = self.writers
+        strict = all(w.strict for w in writers) and all(
+            a.last is not None and b.first is not None and a.last < b.first for a, b in zip(writers, writers[1:]))
         lo, hi = self.window
         for events in self._logs():
             steps, times, rows = list(map(_STEP, events)), list(map(_TIME, events)), list(map(_VALUES, events))
             if start is None:
                 start = times[0]
+            if strict:  # no two rows share a step: each chunk is its page as it is
+                page = self._finish(steps, times, rows, start)
+                if page:
+                    yield page
+                if hi is not None and steps[-1] >= hi:
+                    return
+                continue
             if carry is not None:
                 steps.insert(0, carry[0])
                 times.insert(0, carry[1])
