@@ -169,9 +169,11 @@ class SegmentReader:
         rest = len(data) - used
         if rest and at_eof:
             return None  # a torn tail or damage: ev.scan tells them apart
+        # As ev.scan: a frame cut by the window asks for itself whole; a few bytes left (not
+        # even a frame head) ask for nothing, and the next window starts at them.
         need = ev.FRAME_HEAD_SIZE + ev.FRAME_HEAD.unpack_from(data, used)[1] + len(ev.MARKER) \
-            if rest >= ev.FRAME_HEAD_SIZE else ev.FRAME_HEAD_SIZE + len(ev.MARKER)
-        return ev.Scan(events, used, 0, False, need if rest else 0, self._credit)
+            if rest >= ev.FRAME_HEAD_SIZE else 0
+        return ev.Scan(events, used, 0, False, need, self._credit)
 
     def _skip_hole(self, fd: int) -> None:
         """Jump over a hole of a sparse file (zeros, so no frame): damage, counted once, that

@@ -27,7 +27,6 @@ from logger.rundata import RunData
 from logger.textsafe import safe_text, terminal_safe
 
 from ..fmt import json_line, to_json
-from ..tail_replay import meta_reader
 from .common import CliError, match_runs, pick_run, root_path, split_run_path
 from .parser import ROOT_HELP, RUN_HELP, Command, split_keys
 
@@ -109,6 +108,8 @@ def _plural(n: int, word: str) -> str:
 def find_target(ref: str, root_arg: str | None) -> tuple[list[RunData], bool]:
     """The runs to export, and whether `ref` named a whole project."""
     ref, root_arg = split_run_path(ref, root_arg)
+    from ..tail_replay import meta_reader  # here: tail_replay imports tui.cli (a cycle at import)
+
     reader = meta_reader(root_path(root_arg))  # names and states only: history is streamed later
     projects = {r.project for r in reader.runs.values()}
     found = match_runs(reader.runs, ref)
