@@ -176,3 +176,19 @@ def test_history_dataframe_is_built_from_columns(tmp_path):
     assert sorted(frame.columns) == sorted(want.columns) and len(frame) == len(want)
     pd.testing.assert_frame_equal(frame[list(want.columns)], want)
     assert list(run.history(keys=["acc"]).columns) == ["_step", "acc"]
+
+
+def test_a_segment_read_with_a_decoder_keeps_to_its_limit_and_reads_every_event(tmp_path):
+    from logger.segment import SegmentReader
+
+    path = _write(tmp_path / "p" / "r", A, [*_start("script", 1000.0), *_plain(3000)])
+    plain = SegmentReader(path).read_new()
+    seg = SegmentReader(path)
+    seg.decode = history_read._decode_steps
+    first = seg.read_new(4096)
+    assert 0 < len(first) < len(plain) // 2 and seg.pending > 0  # the limit held (a frame or two)
+    got = first
+    while seg.pending:
+        got += seg.read_new(4096)
+    assert [(type(e).__name__ == "StepLog", getattr(e, "step", None)) for e in got] == \
+        [(type(e) is ev.Log, getattr(e, "step", None)) for e in plain]
