@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-import random
 import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -145,13 +144,17 @@ class Run(MediaReads):  # file(), load_table(), alerts, charts: logger/media/rea
                      min_step: int | None = None, max_step: int | None = None,
                      writer: str | None = None) -> Iterator[dict[str, Any]]:
         """Every row, in step order, with `_step`, `_timestamp`, `_runtime` (W&B's scan_history).
-        `writer` (a name from `writers`, or a role like "rank 1"): only that writer's rows."""
-        history = self._data.history if writer is None else self._data.writer_history(writer)
-        rows = history.rows(list(keys) if keys is not None else None, min_step, max_step)
-        for row in rows:
-            if keys is not None and not all(k in row for k in keys):
-                continue
-            yield row
+        `writer` (a name from `writers`, or a role like "rank 1"): only that writer's rows.
+        Read from the segments a chunk at a time (logger/history_read.py): memory stays flat.
+        Lazy: nothing is read before the first row is asked for."""
+        return self._scan(keys, min_step, max_step, writer).rows()
+
+    def _scan(self, keys: Sequence[str] | None, min_step: int | None = None, max_step: int | None = None,
+              writer: str | None = None) -> Any:
+        from .history_read import HistoryScan
+
+        return HistoryScan(self._data.dir, list(keys) if keys is not None else None, min_step, max_step,
+                           writer, self._data.path)
 
     def history(self, samples: int = 500, keys: Sequence[str] | None = None, x_axis: str = "_step",
                 pandas: bool = True, stream: str = "default", writer: str | None = None) -> Any:
@@ -169,16 +172,18 @@ class Run(MediaReads):  # file(), load_table(), alerts, charts: logger/media/rea
                     "history() returns a pandas DataFrame, and pandas is not installed: "
                     "pip install 'runwatch[pandas]', or call history(pandas=False) for a list of dicts"
                 ) from None
+        from .history_read import sampled_pages
+
         wanted = None if keys is None else [*keys, *([x_axis] if x_axis not in ("_step",) else [])]
-        rows = list(self.scan_history(keys=wanted, writer=writer))
-        if samples and len(rows) > samples:
-            picks = sorted(random.Random(0).sample(range(1, len(rows) - 1), samples - 2))
-            rows = [rows[0], *(rows[i] for i in picks), rows[-1]]
+        pages = sampled_pages(self._scan(wanted, writer=writer), samples)
+        shown = tuple(dict.fromkeys(("_step", x_axis, *(keys or ()))))
         if keys is not None:
-            rows = [{k: r[k] for k in ("_step", x_axis, *keys) if k in r} for r in rows]
+            pages = [[{k: r[k] for k in shown if k in r} for r in page] for page in pages]
         if pandas:
-            return pd.DataFrame(rows)
-        return rows
+            from .history_read import frame_columns
+
+            return pd.DataFrame(frame_columns(pages, shown if keys is not None else None))
+        return [row for page in pages for row in page]
 
     # -- files and artifacts ----------------------------------------------------------------
     def files(self, names: Sequence[str] | None = None, pattern: str | None = None,

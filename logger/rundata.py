@@ -19,7 +19,7 @@ from .liveness import HEARTBEAT_WINDOW, Observations, writer_alive
 from .media.readback import apply_event as apply_media_event
 from .multiwriter import merge
 from .seen import count_events
-from .segment import SegmentReader
+from .segment import SegmentReader, StepLog
 from .snapshot import META_KINDS, Digest, Found, combine
 from .streams import last_line
 from .summary import NeedRows, aggregation, summary_of
@@ -92,7 +92,7 @@ class RunData:
         for event in events:
             seq += 1
             kind = type(event)
-            if kind is log:
+            if kind is log or kind is StepLog:  # StepLog: a Log read without its values
                 continue
             if kept is not None and kind in META_KINDS:
                 self._keep_meta(kept, seq, event)

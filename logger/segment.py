@@ -8,10 +8,14 @@ by the file. A file that cannot be read says why in `error`, once.
 from __future__ import annotations
 
 import errno
+import math
 import os
 import stat
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from . import events as ev
 
@@ -27,7 +31,8 @@ class SegmentReader:
     """
 
     __slots__ = ("path", "offset", "size", "mtime", "skipped", "error", "start", "finish",
-                 "last_time", "_header_ok", "_waiting_at", "_waiting_mtime", "_resync", "_credit")
+                 "last_time", "decode", "_header_ok", "_waiting_at", "_waiting_mtime", "_resync",
+                 "_credit")
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -39,6 +44,9 @@ class SegmentReader:
         self.start: ev.SegmentStart | None = None
         self.finish: ev.Finish | None = None
         self.last_time = 0.0
+        # A frame decoder for readers that want less than every event whole (tail's first
+        # pass decodes only each Log's step); None: every event, as ev.scan decodes it.
+        self.decode: Any = None
         self._header_ok = False
         self._waiting_at = -1  # file size at which only an incomplete frame was left
         self._waiting_mtime = 0.0  # and its mtime then: a cut-back torn frame rewritten changes it
@@ -126,7 +134,9 @@ class SegmentReader:
             if not data:
                 break
             at_eof = self.offset + len(data) >= self.size
-            found = ev.scan(data, 0, at_eof, self._resync, self._credit)
+            found = self._clean(data, at_eof) if self.decode is not None else None
+            if found is None:
+                found = ev.scan(data, 0, at_eof, self._resync, self._credit)
             self._resync = found.resync
             self.skipped += found.skipped
             self._credit = min(ev.RESYNC_CREDIT, found.credit + ev.RESYNC_WORK * found.consumed)
@@ -146,6 +156,24 @@ class SegmentReader:
             if limit is not None and self.offset - begin >= limit:
                 break
         return events
+
+    def _clean(self, data: bytes, at_eof: bool) -> ev.Scan | None:
+        """`data` read by `decode` when it holds only whole, checksummed frames (and maybe the
+        start of one more, not at the end of the file); None sends it through ev.scan."""
+        if self._resync:
+            return None
+        try:
+            events, used = clean_frames(data, self.decode)
+        except DamagedFrame:
+            return None
+        rest = len(data) - used
+        if rest and at_eof:
+            return None  # a torn tail or damage: ev.scan tells them apart
+        # As ev.scan: a frame cut by the window asks for itself whole; a few bytes left (not
+        # even a frame head) ask for nothing, and the next window starts at them.
+        need = ev.FRAME_HEAD_SIZE + ev.FRAME_HEAD.unpack_from(data, used)[1] + len(ev.MARKER) \
+            if rest >= ev.FRAME_HEAD_SIZE else 0
+        return ev.Scan(events, used, 0, False, need, self._credit)
 
     def _skip_hole(self, fd: int) -> None:
         """Jump over a hole of a sparse file (zeros, so no frame): damage, counted once, that
@@ -178,13 +206,62 @@ class SegmentReader:
 
     def _take(self, found: list[Any], out: list[Any]) -> None:
         """Note the segment's start, finish and latest time, and keep the events."""
-        for event in found:
-            kind = type(event)
-            if kind is ev.SegmentStart and self.start is None:
-                self.start = event
-            elif kind is ev.Finish:
-                self.finish = event
-            t = getattr(event, "time", 0.0)
-            if t > self.last_time:
-                self.last_time = t
+        if not found:
+            return
+        kinds = set(map(type, found))
+        if ev.SegmentStart in kinds or ev.Finish in kinds:
+            for event in found:
+                kind = type(event)
+                if kind is ev.SegmentStart and self.start is None:
+                    self.start = event
+                elif kind is ev.Finish:
+                    self.finish = event
+        try:
+            t = max(map(_TIME, found))  # every kind has a time: one C-level pass
+        except (AttributeError, TypeError):
+            t = math.nan
+        if t != t:  # a NaN time (or a kind without one): max() cannot be trusted with it
+            t = max((x for e in found if (x := getattr(e, "time", 0.0)) == x), default=0.0)
+        if t > self.last_time:
+            self.last_time = t
         out += found
+
+
+_TIME = attrgetter("time")
+
+
+class StepLog(msgspec.Struct, array_like=True, tag_field="k", tag="log", gc=False):
+    """A Log event's step and time, its values skipped: what readers that need no history
+    decode (`SegmentReader.decode`); RunData counts it and keeps no history from it."""
+
+    step: int
+    time: float
+
+
+class DamagedFrame(Exception):
+    """`clean_frames` met something only ev.scan handles: damage, a bad length."""
+
+
+def clean_frames(data: bytes, decode: Any) -> tuple[list[Any], int]:
+    """The whole, checksummed frames at the start of `data` decoded by `decode`: (events,
+    bytes used). Raises DamagedFrame at the first frame that is not clean."""
+    view, n, pos, out = memoryview(data), len(data), 0, []
+    unpack, head, crc32 = ev.FRAME_HEAD.unpack_from, ev.FRAME_HEAD_SIZE, ev._crc32
+    while n - pos >= head:
+        marker, length, crc = unpack(data, pos)
+        end = pos + head + length
+        if marker != ev.MARKER or length > ev.MAX_FRAME:
+            raise DamagedFrame
+        if end > n:
+            break
+        payload = view[pos + head : end]
+        if crc32(payload) != crc:
+            raise DamagedFrame
+        try:
+            out += decode(payload)
+        except msgspec.ValidationError:  # a value or a kind the decoder does not take
+            out += ev.decode_batch(payload)
+        except (msgspec.DecodeError, RecursionError):
+            raise DamagedFrame from None
+        pos = end
+    return out, pos

@@ -62,14 +62,17 @@ from __future__ import annotations
 
 import bisect
 import fnmatch
+import math
 import sys
 import threading
 import time
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, TextIO
 
 from logger import events as ev
+from logger.history_read import FlatLog
 from logger.media.readback import format_alert
 from logger.reader import Update
 from logger.rundata import RunData
@@ -82,10 +85,14 @@ from .fmt import fmt_clock, fmt_value, iso_time, json_line, short
 from .follow import Follower
 from .tail_lines import (
     RENDER,
+    Noted,
     alert_rank,
     console_line,
     edits_in_time_order,
+    json_block,
+    key_groups,
     latest_line,
+    log_block,
     run_matches,
     start_line,
     state_line,
@@ -94,6 +101,16 @@ from .tail_lines import (
 )
 
 LABEL_MAX = 48
+_STEP, _TIME, _VALUES = attrgetter("step"), attrgetter("time"), attrgetter("values")
+
+
+_FLAT = {FlatLog}
+
+
+def _flat(values: dict[str, Any]) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    flatten_into(flat, values, "", {})
+    return flat
 
 
 @dataclass
@@ -131,6 +148,9 @@ class Tail:
         self._last_emit: dict[str, float] = {}
         self.alerted: str | None = None  # with fail_on_alert: what the first such alert said
         self._renderers: dict[str, OutputRenderer] = {}  # --logs: path -> its open lines
+        self.noted: dict[str, Noted] = {}  # path -> the last values and step its lines showed
+        self._isos: dict[int, str] = {}
+        self._clocks: dict[int, str] = {}
 
     # -- selection ------------------------------------------------------------------------
     def selected(self, run: RunData) -> bool:
@@ -271,19 +291,26 @@ class Tail:
     # -- events ---------------------------------------------------------------------------
     def _events(self, run: RunData, events: list[Any], since: float | None = None) -> None:
         every = self.o.every
+        block: list[Any] = []  # consecutive Log events: their lines are formatted in bulk
         for event in events:
             kind = type(event)
+            if kind is ev.Log or kind is FlatLog:
+                if every is None:
+                    block.append(event)
+                    continue
+                t = event.time
+                if since is None or t >= since:
+                    flat: dict[str, Any] = {}
+                    flatten_into(flat, event.values, "", {})
+                    self._throttle(run, event.step, t, flat)
+                continue
+            if block:
+                self._log_block(run, block, since)
+                block = []
             t = getattr(event, "time", 0.0)
             if since is not None and t < since:
                 continue
-            if kind is ev.Log:
-                flat: dict[str, Any] = {}
-                flatten_into(flat, event.values, "", {})
-                if every is None:
-                    self._log_line(run, event.step, t, flat)
-                else:
-                    self._throttle(run, event.step, t, flat)
-            elif kind is ev.RunStart:
+            if kind is ev.RunStart:
                 self._start_line(run, event)
             elif kind is ev.SystemStats:
                 if self.o.system:
@@ -299,6 +326,8 @@ class Tail:
                     self._line(run, t, *render(run, event))
                     if kind is ev.Alert:
                         self._check_alert(run, event)
+        if block:
+            self._log_block(run, block, since)
 
     def _console(self, run: RunData, lines: list[tuple[float, str, str]]) -> None:
         for t, stream, text in lines:
@@ -373,6 +402,67 @@ class Tail:
         parts = "  ".join(f"{short(k, 40)} {fmt_value(flat[k])}" for k in keys)
         self._line(run, t, "log", f"step {step}  {parts}", {})
 
+    def _log_block(self, run: RunData, logs: list[Any], since: float | None) -> None:
+        """Lines for many Log events at once: per key set, keys escaped once and values
+        formatted a column at a time (tail_lines.log_block); what `latest` shows noted."""
+        if since is not None:
+            logs = [e for e in logs if e.time >= since]
+        if not logs:
+            return
+        steps, times, rows = list(map(_STEP, logs)), list(map(_TIME, logs)), list(map(_VALUES, logs))
+        if set(map(type, logs)) != _FLAT:
+            rows = [r if type(e) is FlatLog else _flat(r) for e, r in zip(logs, rows)]
+        groups = key_groups(rows)
+        self.noted.setdefault(run.path, Noted()).note(steps, rows, len(groups) == 1)
+        out: list[str] = [""] * len(rows) if len(groups) > 1 else []
+        for keys, picks in groups:
+            shown = self.keys_for(keys)
+            if not shown:
+                continue
+            sub = [(steps[i], times[i], rows[i]) for i in picks] if picks is not None else None
+            s, t, r = (steps, times, rows) if sub is None else map(list, zip(*sub))
+            lines = self._block_lines(run, shown, s, t, r)
+            if picks is None:
+                out = lines
+            else:
+                for i, line in zip(picks, lines):
+                    out[i] = line
+        self._lines += out
+
+    def _block_lines(self, run: RunData, keys: tuple[str, ...], steps: list[int], times: list[float],
+                     rows: list[dict[str, Any]]) -> list[str]:
+        if self.o.json:
+            head = {"run": run.path, "project": run.project, "id": run.id, "name": run.name}
+            return json_block(head, keys, list(map(self._iso, times)), times, steps, rows)
+        prefix = f"{self._label_of(run):<{self._width}}"
+        return log_block(prefix, keys, self._stamps(times), steps, rows)
+
+    def _stamps(self, times: list[float]) -> list[str]:
+        """`_stamp` of many times: each second formatted once."""
+        secs = list(map(int, times))
+        known = self._clocks
+        if len(known) > 4096:
+            known.clear()
+        for sec in set(secs).difference(known):
+            known[sec] = fmt_clock(sec)
+        return list(map(known.__getitem__, secs))
+
+    def _iso(self, t: float) -> str | None:
+        """iso_time(t), its date and clock formatted once per second."""
+        if not 0 <= t < 1e11:
+            return iso_time(t)
+        frac, whole = math.modf(t)
+        us = round(frac * 1e6)  # as datetime rounds a timestamp: half to even
+        if us >= 1_000_000:
+            return iso_time(t)
+        sec = int(whole)
+        base = self._isos.get(sec)
+        if base is None:
+            if len(self._isos) > 4096:
+                self._isos.clear()
+            base = self._isos[sec] = (iso_time(float(sec)) or "")[:-10]  # "2026-11-27T12:03:04"
+        return f"{base}.{us // 1000:03d}+00:00"
+
     def _start_line(self, run: RunData, e: ev.RunStart) -> None:
         self._line(run, e.time, *start_line(run, e))
 
@@ -381,9 +471,13 @@ class Tail:
         self._line(run, run.finished_at or time.time(), *state_line(run))
 
     def _latest(self, run: RunData) -> None:
-        values = {k: c.last_value for k, c in run.history.columns.items()}
+        noted = self.noted.get(run.path)
+        if noted is not None and not len(run.history):  # a replay that read no history (tail_replay)
+            values, step = noted.last, noted.step
+        else:
+            values, step = {k: c.last_value for k, c in run.history.columns.items()}, run.step
         keys = self.keys_for(tuple(values))
-        self._line(run, run.updated_at or run.created_at, *latest_line(run, keys, values))
+        self._line(run, run.updated_at or run.created_at, *latest_line(run, keys, values, step))
 
 
 # -- running it ------------------------------------------------------------------------------

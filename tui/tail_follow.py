@@ -25,6 +25,11 @@ def run_tail(root: Path, options: TailOptions, force_polling: bool | None = None
 
     out = out if out is not None else sys.stdout
     tail = Tail(options, out)
+    if not options.follow:  # what is on disk, streamed: memory bounded by a chunk per segment
+        from .tail_replay import replay
+
+        replay(tail, root)
+        return EXIT_OK
     follower = follower_for(root, force_polling)
     if options.follow and not root.exists():
         print(f"runwatch: waiting for {safe_text(str(root))} to be created", file=sys.stderr, flush=True)

@@ -2,8 +2,9 @@
 
 Columns: `_step, _timestamp, _runtime, <keys...>` in the order the keys were first logged.
 A PROJECT goes into one file with two more columns first, `run` (project/id) and `name`,
-and the union of every run's keys. Rows come from the reader's history (one per step, the
-last write winning where a resumed run rewrote steps), never from a parser of our own.
+and the union of every run's keys. Rows come from logger.history_read, a chunk of frames at
+a time (one per step, the last write winning where a resumed run rewrote steps), so memory
+stays bounded however long the run; CSV is written a column at a time per chunk.
 A media value (an Image, a Table, a list of images, ...) is written as the absolute path of
 its file under the run's files/ (a list of paths for a list of media), as W&B's export does.
 """
@@ -16,11 +17,12 @@ import io
 import math
 import sys
 from collections.abc import Iterator
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any, TextIO
 
+from logger.history_read import HistoryScan
 from logger.media.readback import run_file_path
-from logger.reader import RootReader
 from logger.rundata import RunData
 from logger.textsafe import safe_text, terminal_safe
 
@@ -73,12 +75,12 @@ def cmd_export(ref: str, root_arg: str | None, fmt: str | None, output: str | No
         if output is None and out.isatty():
             raise CliError("parquet is binary and stdout is a terminal: give -o FILE.parquet")
     runs, project = find_target(ref, root_arg)
-    keys = _keys(runs, metrics)
+    keys = _keys(runs, metrics) if metrics or fmt != "jsonl" else None
     if metrics and not keys:
         raise CliError(f"--metrics: none of {', '.join(safe_text(m) for m in metrics)} was logged "
                        f"by {safe_text(ref)}")
     rows = _rows(runs, keys, project)
-    columns = (["run", "name"] if project else []) + list(BASE) + keys
+    columns = (["run", "name"] if project else []) + list(BASE) + (keys or [])
     to_tty = output is None and out.isatty()
     if fmt == "parquet":
         count = _write_parquet(rows, columns, output)
@@ -106,8 +108,9 @@ def _plural(n: int, word: str) -> str:
 def find_target(ref: str, root_arg: str | None) -> tuple[list[RunData], bool]:
     """The runs to export, and whether `ref` named a whole project."""
     ref, root_arg = split_run_path(ref, root_arg)
-    reader = RootReader(root_path(root_arg))
-    reader.scan()
+    from ..tail_replay import meta_reader  # here: tail_replay imports tui.cli (a cycle at import)
+
+    reader = meta_reader(root_path(root_arg))  # names and states only: history is streamed later
     projects = {r.project for r in reader.runs.values()}
     found = match_runs(reader.runs, ref)
     if ref in projects and "/" not in ref:
@@ -121,25 +124,35 @@ def find_target(ref: str, root_arg: str | None) -> tuple[list[RunData], bool]:
 
 
 def _keys(runs: list[RunData], metrics: list[str]) -> list[str]:
+    """Every key the runs logged, in the order first logged (a pass over the history)."""
     keys: dict[str, None] = {}
     for run in runs:
-        for key in run.history.columns:
-            if key not in BASE:
-                keys.setdefault(key)
+        for page in HistoryScan(run.dir).pages():
+            keys.update(dict.fromkeys(chain.from_iterable(page)))
+    for base in BASE:
+        keys.pop(base, None)
     if metrics:
         return [m for m in metrics if m in keys]
     return list(keys)
 
 
-def _rows(runs: list[RunData], keys: list[str], project: bool) -> Iterator[dict[str, Any]]:
+def _rows(runs: list[RunData], keys: list[str] | None, project: bool) -> Iterator[list[dict[str, Any]]]:
+    """Pages of rows: every row of each run, or those holding any of `keys` (their values)."""
     for run in runs:
-        wanted = [k for k in keys if k in run.history.columns]
-        for row in run.history.rows(wanted if len(wanted) < len(run.history.columns) else None):
-            if any(type(v) is dict for v in row.values()):
-                row = {k: _media_path(run.dir, v) if type(v) is dict else v for k, v in row.items()}
+        for page in HistoryScan(run.dir, keys, any_key=True).pages():
             if project:
-                row = {"run": run.path, "name": run.name, **row}
-            yield row
+                page = [{"run": run.path, "name": run.name, **row} for row in page]
+            yield [_with_media_paths(run.dir, row) for row in page] if _has_dict(page) else page
+
+
+def _has_dict(page: list[dict[str, Any]]) -> bool:
+    return dict in set(map(type, chain.from_iterable(map(dict.values, page))))
+
+
+def _with_media_paths(run_dir: Path, row: dict[str, Any]) -> dict[str, Any]:
+    if any(type(v) is dict for v in row.values()):
+        return {k: _media_path(run_dir, v) if type(v) is dict else v for k, v in row.items()}
+    return row
 
 
 def _media_path(run_dir: Path, value: dict[str, Any]) -> Any:
@@ -176,20 +189,33 @@ def _cell(value: Any, to_tty: bool) -> Any:
     return safe_text(text) if to_tty else text
 
 
-def _write_text(fmt: str, rows: Iterator[dict[str, Any]], columns: list[str], f: TextIO,
+def _write_text(fmt: str, pages: Iterator[list[dict[str, Any]]], columns: list[str], f: TextIO,
                 to_tty: bool) -> int:
     count = 0
     if fmt == "jsonl":
-        for row in rows:
-            f.write(json_line(row))
-            count += 1
+        for page in pages:
+            # _step, _timestamp, _runtime first, as ever (streamed rows carry them last).
+            f.write("".join(json_line({**{k: row[k] for k in _FIRST if k in row}, **row}) for row in page))
+            count += len(page)
         return count
     writer = csv.writer(f, lineterminator="\n")
     writer.writerow([safe_text(c) if to_tty else c for c in columns])
-    for row in rows:
-        writer.writerow([_cell(row.get(c), to_tty) for c in columns])
-        count += 1
+    for page in pages:
+        writer.writerows(zip(*(_cells(list(map(dict.get, page, repeat(c))), to_tty) for c in columns)))
+        count += len(page)
     return count
+
+
+_FIRST = ("run", "name", *BASE)
+_AS_IS = {int, float, type(None)}  # csv writes these as _cell would: repr, str, ""
+
+
+def _cells(col: list[Any], to_tty: bool) -> list[Any]:
+    """One column of a page as CSV cells; numbers (the bulk) pass through untouched."""
+    kinds = set(map(type, col))
+    if kinds <= _AS_IS or (not to_tty and kinds <= _AS_IS | {str}):
+        return col
+    return [_cell(v, to_tty) for v in col]
 
 
 def _need_pyarrow() -> None:
@@ -199,16 +225,18 @@ def _need_pyarrow() -> None:
         raise CliError(f"parquet export needs pyarrow, which is not installed: {PARQUET_HINT}") from None
 
 
-def _write_parquet(rows: Iterator[dict[str, Any]], columns: list[str], output: str | None) -> int:
+def _write_parquet(pages: Iterator[list[dict[str, Any]]], columns: list[str], output: str | None) -> int:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    # One table, typed from every value: the columns are held whole (a column a chunk at a
+    # time, never a row at a time); streaming row groups would need the types up front.
     data: dict[str, list[Any]] = {c: [] for c in columns}
     count = 0
-    for row in rows:
+    for page in pages:
         for c in columns:
-            data[c].append(row.get(c))
-        count += 1
+            data[c] += map(dict.get, page, repeat(c))
+        count += len(page)
     arrays = {}
     for name, values in data.items():
         try:

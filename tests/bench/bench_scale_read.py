@@ -1,0 +1,150 @@
+"""Reading one big run back (issue 14, the reading half): figures and ratios against a floor
+measured in the same run. No asserts: this prints, people judge.
+
+    .venv/bin/python tests/bench/bench_scale_read.py [--steps 1000000] [--repeat 3]
+
+The run (STEPS x 8 scalars) is written once with the real logger and cached under /tmp. The
+floor: the segment's bytes read and every frame's payload decoded by a plain
+`msgspec.msgpack.Decoder(list[AnyEvent])`, the events dropped. Times are CPU seconds (the
+process's own, or the child's for the CLI), best of --repeat: on a shared machine wall time
+swings 2-5x with other people's load, CPU time much less. Peak RSS is the process's (the
+child's for the CLI), so each CLI figure is a separate process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import msgspec
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from logger import events as ev  # noqa: E402
+
+
+def row(name: str, value: str, target: str = "") -> None:
+    print(f"  {name:<46} {value:>22}   {target}")
+
+
+def fixture(steps: int) -> Path:
+    """ROOT/big/r1m written by the real logger, once per size (a marker says it is whole)."""
+    root = Path(f"/tmp/runwatch-bench-scale-read/{steps}x8")
+    if (root / "done").exists():
+        return root
+    code = f"""
+import logger
+run = logger.init(project="big", dir={str(root)!r}, id="r1m")
+vals = {{f"metric_{{i}}": 0.1 * i for i in range(8)}}
+for i in range({steps}):
+    vals["metric_0"] = i * 0.001
+    run.log(vals)
+run.finish()
+"""
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True)
+    (root / "done").write_text("ok")
+    return root
+
+
+def segment(root: Path) -> Path:
+    return next((root / "big" / "r1m").glob("*.rws"))
+
+
+def cpu_best(fn, repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.process_time()
+        fn()
+        best = min(best, time.process_time() - t)
+    return best
+
+
+def floor(path: Path) -> None:
+    decode = msgspec.msgpack.Decoder(list[ev.AnyEvent]).decode
+    data = path.read_bytes()
+    view, pos, n = memoryview(data), ev.HEADER_SIZE, len(data)
+    while pos + ev.FRAME_HEAD_SIZE <= n:
+        _, length, _ = ev.FRAME_HEAD.unpack_from(data, pos)
+        start = pos + ev.FRAME_HEAD_SIZE
+        decode(view[start : start + length])
+        pos = start + length
+
+
+def scan_history(root: Path) -> None:
+    from logger.history_read import HistoryScan
+
+    for _ in HistoryScan(root / "big" / "r1m").rows():
+        pass
+
+
+def first_pass(root: Path) -> None:
+    from logger.history_read import read_writers
+
+    read_writers(root / "big" / "r1m")
+
+
+def columns(root: Path) -> None:
+    from logger.history_read import HistoryScan, frame_columns
+
+    for page in HistoryScan(root / "big" / "r1m").pages():
+        frame_columns([page])
+
+
+def cli(args: list[str], repeat: int) -> tuple[float, float, float]:
+    """(best child CPU seconds, its wall seconds, peak RSS MB) of `python ARGS`."""
+    best = (float("inf"), 0.0, 0.0)
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    for _ in range(repeat):
+        code = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
+                f"subprocess.run([sys.executable, *{args!r}], stdout=subprocess.DEVNULL, check=True); "
+                "w = time.perf_counter() - t; u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+                "print(u.ru_utime + u.ru_stime, w, u.ru_maxrss / 1024)")
+        out = subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO, capture_output=True, text=True,
+                             check=True).stdout.split()
+        cpu, wall, rss = map(float, out)
+        if cpu < best[0]:
+            best = (cpu, wall, rss)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    root = fixture(args.steps)
+    path = segment(root)
+    base = cpu_best(lambda: floor(path), args.repeat)
+    print(f"one run, {args.steps:,} steps x 8 scalars, {path.stat().st_size / 1e6:.0f} MB "
+          f"(CPU seconds, best of {args.repeat})")
+    row("floor: read + msgspec decode of every frame", f"{base:.2f} s", "1.00x")
+    for name, fn, target in (
+        ("first pass (steps only, whether steps go back)", first_pass, ""),
+        ("full scan_history (both passes, rows as dicts)", scan_history, "target <= 1.3x"),
+        ("pages as columns (DataFrame/export input)", columns, ""),
+    ):
+        spent = cpu_best(lambda fn=fn: fn(root), args.repeat)
+        row(name, f"{spent:.2f} s", f"{spent / base:.2f}x   {target}")
+    print("  each in a process of its own (CPU and peak RSS of that process):")
+    # What Run.scan_history runs (Api().run() itself still reads the whole run until the lazy
+    # listing lands: that is not the scan's cost).
+    scan = f"from logger.history_read import HistoryScan\nfor _ in HistoryScan({str(root / 'big' / 'r1m')!r}).rows(): pass"
+    bare = "import logger, tui.cli"
+    for label, argv in (
+        ("python: import logger, tui.cli (the baseline)", ["-c", bare]),
+        ("scan_history's reader, every row", ["-c", scan]),
+        ("tail --no-follow", ["-m", "tui", "tail", str(root), "--no-follow"]),
+        ("tail --no-follow --json", ["-m", "tui", "tail", str(root), "--no-follow", "--json"]),
+        ("export csv (to stdout)", ["-m", "tui", "export", "big/r1m", "--root", str(root)]),
+    ):
+        cpu, wall, peak = cli(argv, args.repeat)
+        row(label, f"{cpu:.2f} s cpu, {wall:.1f} s wall", f"{cpu / base:.2f}x, peak RSS {peak:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

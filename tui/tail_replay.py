@@ -1,0 +1,121 @@
+"""`runwatch tail --no-follow`: what is on disk, streamed in memory bounded by a chunk per
+segment, never the whole run.
+
+Two passes over the segments. The first decodes every event but each Log's values (skipped,
+not built: ~0.25x of a full decode), so every run's name, state and end are known before the
+first line: labels line up and a run's end prints in its place. The second prints each run's
+events merged across its segments by time, a chunk at a time, Log lines in bulk (Tail).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterator
+from operator import attrgetter
+from pathlib import Path
+from typing import Any, get_args
+
+from logger import events as ev
+from logger.history_read import CHUNK, FlatLog, StepLog, _skipping, segment_events
+from logger.reader import RootReader
+from logger.rundata import RunData
+
+from .tail import Tail
+
+_EVERY_KIND = {kind: kind for kind in get_args(ev.AnyEvent)}
+META_DECODE = _skipping({**_EVERY_KIND, ev.Log: StepLog})
+PRINT_DECODE = _skipping({**_EVERY_KIND, ev.Log: FlatLog})
+_TIME = attrgetter("time")
+
+
+class _MetaReader(RootReader):
+    """A RootReader whose segments skip Log values: runs' metadata and state, no history."""
+
+    def _follow(self, path: Path) -> tuple[RunData, Any, bool] | None:
+        found = super()._follow(path)
+        if found is not None:
+            found[1].decode = META_DECODE
+        return found
+
+
+def meta_reader(root: Path) -> RootReader:
+    """A reader of every run under `root`: names, states, ends, no history; read a chunk per
+    segment at a time, so memory stays bounded by the metadata (export and tail use it)."""
+    reader = _MetaReader(root, keep_history=False)
+    reader.scan(CHUNK)
+    while reader.pending():
+        reader.scan(CHUNK)
+    return reader
+
+
+def read_meta(root: Path) -> list[RunData]:
+    """Every run under `root` with its name, state and end (see meta_reader)."""
+    return list(meta_reader(root).runs.values())
+
+
+def replay(tail: Tail, root: Path) -> None:
+    """Print every selected run's events, its end in its place, then its `latest` line."""
+    since = tail.o.since
+    runs = sorted((r for r in read_meta(root) if tail.selected(r)), key=lambda r: r.created_at)
+    for run in runs:
+        tail._label_of(run)  # every label known now: the columns line up from the start
+    shown = [r for r in runs if since is None or r.updated_at >= since]
+    for run in runs:
+        tail.state[run.path] = run.state
+    for run in shown:
+        _replay_run(tail, run, since)
+    for run in shown:
+        tail._latest(run)
+    tail.emit()
+
+
+def _replay_run(tail: Tail, run: RunData, since: float | None) -> None:
+    ended = run.state != "running"
+    end = run.finished_at or 0.0
+    after: list[Any] = []  # events past the run's end (edits made later): after its state line
+    for batch in merged_by_time([seg.path for seg in run.segments.values()]):
+        if ended:
+            cut = bisect_right(batch, end, key=_TIME)
+            after += batch[cut:]
+            batch = batch[:cut]
+        tail._events(run, batch, since)
+        tail.emit()
+    tail._flush_run(run.path)
+    if ended and (since is None or end >= since):
+        tail._state_line(run)
+    tail._events(run, after, since)
+    tail._flush_run(run.path)
+    tail.emit()
+
+
+def merged_by_time(paths: list[Path]) -> Iterator[list[Any]]:
+    """The segments' events in time order (ties: segment by name, then position), a chunk at
+    a time: an event is given once every segment still being read has reached its time."""
+    streams = [segment_events(p, PRINT_DECODE) for p in sorted(paths, key=lambda p: p.name)]
+    pending: list[list[Any]] = [[] for _ in streams]
+    live = list(range(len(streams)))
+    while live:
+        for i in list(live):
+            while not pending[i]:
+                chunk = next(streams[i], None)
+                if chunk is None:
+                    live.remove(i)
+                    break
+                pending[i] = sorted(chunk, key=_TIME)
+        if not live:
+            break
+        horizon = min(pending[i][-1].time for i in live)
+        batch: list[Any] = []
+        for i, events in enumerate(pending):
+            cut = bisect_right(events, horizon, key=_TIME)
+            if cut:
+                batch += events[:cut]
+                pending[i] = events[cut:]
+        if not batch:  # times no order holds (NaN): give what is read rather than wait
+            for i in live:
+                batch += pending[i]
+                pending[i] = []
+        yield sorted(batch, key=_TIME) if len(streams) > 1 else batch
+    rest = [e for events in pending for e in events]
+    if rest:
+        yield sorted(rest, key=_TIME)
