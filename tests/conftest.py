@@ -41,6 +41,13 @@ def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(autouse=True)
+def _state_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app remembers its view in $XDG_STATE_HOME/runwatch: never the user's own in a test
+    (scripts and apps a test starts inherit it)."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+
+
+@pytest.fixture(autouse=True)
 def _no_leftover_runs():
     """A test that leaves a run open must not leak it into the next one."""
     yield
