@@ -59,7 +59,7 @@ def test_config_diff_shows_only_keys_that_differ_and_deltas_against_the_baseline
     assert rows["acc"].values == ("0.8", "0.8", "")
     assert rows["val/loss.min"].better == (False, None)
     assert lower_is_better("val/acc.max") is False and lower_is_better("lr") is None
-    assert fmt_delta(0.0, 2.0) == "+2"
+    assert fmt_delta(0.0, 2.0) == "+2" and fmt_delta(0.01, 1.0) == "+0.99 (×100)"
 
 
 async def started(pilot) -> MainScreen:

@@ -17,6 +17,7 @@ from collections import deque
 from typing import Any
 
 from textual import events
+from textual.app import ScreenStackError
 from textual.message_pump import MessagePump
 from textual.timer import Timer
 
@@ -69,10 +70,20 @@ class KeyGate:
             self._settle(event)
 
     def _settle(self, event: events.Key) -> None:
-        # After every message the key caused is processed by the screen now on top (a
-        # pushed screen composed and mounted, its widget focused).
-        if not self.app.call_after_refresh(self._next, event):
+        """Let the next key go once what this one started has run: first what it left in
+        the App's queue, then everything up to the idle of the screen now on top (a screen
+        it pushed composed and mounted, with its widget focused)."""
+        if not self.app.call_later(self._when_idle, event):
             self._next(event)
+
+    def _when_idle(self, event: events.Key) -> None:
+        try:
+            screen = self.app.screen
+        except ScreenStackError:  # the app is closing
+            self._next(event)
+            return
+        screen._invoke_later(lambda: self._next(event), self.app)  # what call_after_refresh
+        # does, without its hop through the App, which fails once the last screen is gone
 
     def _next(self, event: events.Key) -> None:
         if self._in_flight is not event:

@@ -117,7 +117,9 @@ def fmt_delta(base: float | None, value: float | None) -> str:
         return "±0"
     text = f"{delta:+.4g}"
     if base != 0:
-        text += f" ({100 * delta / abs(base):+.3g}%)"
+        percent = 100 * delta / abs(base)
+        # Beyond ±1000 % a ratio reads better: "×100", not "+9.9e+03%".
+        text += f" ({percent:+.3g}%)" if abs(percent) < 1000 else f" (×{value / base:.3g})"
     return text
 
 

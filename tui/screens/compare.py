@@ -18,7 +18,6 @@ from ..model.store import RunStore
 from ..widgets.keybar import KeyBar
 
 CHECK_INTERVAL = 1.0
-VALUE_WIDTH = 22  # cells per run column: a value and its delta
 
 
 class CompareScreen(Screen[None]):
@@ -77,7 +76,7 @@ class CompareScreen(Screen[None]):
         for i, name in enumerate(result.names):
             label = Text(name, style="bold")
             label.append(" (baseline)" if i == 0 else "", style="italic")
-            table.add_column(label, key=result.paths[i], width=VALUE_WIDTH)
+            table.add_column(label, key=result.paths[i])
         self._fill(table, result)
         table.move_cursor(column=min(column, len(result.names)))
 
@@ -89,8 +88,9 @@ class CompareScreen(Screen[None]):
         for row in result.config:
             table.add_row(Text("  " + row.key), *[Text(v) for v in row.values])
         if result.same_keys:
-            table.add_row(Text(f"  ({result.same_keys} keys the same in every run)",
-                               style="dim"), *[Text()] * n)
+            same = result.same_keys
+            table.add_row(Text(f"  ({same} key{'s' if same != 1 else ''} the same in every "
+                               "run)", style="dim"), *[Text()] * n)
         table.add_row(Text("summary (Δ against the baseline)", style="bold"), *[Text()] * n)
         if not result.metrics:
             table.add_row(Text("  no summary metrics logged yet", style="dim"), *[Text()] * n)
@@ -108,8 +108,8 @@ class CompareScreen(Screen[None]):
         text = Text()
         text.append(f"Comparing {len(result.names)} runs", style="bold")
         text.append(f" against baseline {result.names[0]}")
-        text.append("   (green: better, red: worse, where the name or define_metric says "
-                    "which way is better)", style="dim")
+        text.append("  green: better, red: worse (by name or define_metric) · "
+                    "B on a column: its run is the baseline", style="dim")
         self.query_one("#compare-title", Static).update(text)
 
     # -- actions -----------------------------------------------------------------------------
