@@ -53,7 +53,9 @@ def session(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO), "TERM": "xterm-256color"}
     env.pop("NO_COLOR", None)
     root = tmp_path / "runs"
-    app = (f"{sys.executable} -c 'import sys; from tui.app import run_app; "
+    # A running tmux server gives new panes its own environment: say where views are kept.
+    app = (f"env XDG_STATE_HOME={os.environ['XDG_STATE_HOME']} "
+           f"{sys.executable} -c 'import sys; from tui.app import run_app; "
            f"sys.exit(run_app(sys.argv[1]))' {root}")
     subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True, check=False)
     subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "30", app],
