@@ -82,18 +82,14 @@ class CompareScreen(Screen[None]):
 
     def _fill(self, table: DataTable[Text], result: Comparison) -> None:
         n = len(result.names)
-        table.add_row(Text("config (only keys that differ)", style="bold"), *[Text()] * n)
+        table.add_row(Text("config ≠", style="bold"), *[Text()] * n)
         if not result.config:
-            table.add_row(Text("  every key is the same", style="dim"), *[Text()] * n)
+            table.add_row(Text("  (all same)", style="dim"), *[Text()] * n)
         for row in result.config:
             table.add_row(Text("  " + row.key), *[Text(v) for v in row.values])
-        if result.same_keys:
-            same = result.same_keys
-            table.add_row(Text(f"  ({same} key{'s' if same != 1 else ''} the same in every "
-                               "run)", style="dim"), *[Text()] * n)
-        table.add_row(Text("summary (Δ against the baseline)", style="bold"), *[Text()] * n)
+        table.add_row(Text("summary Δ", style="bold"), *[Text()] * n)
         if not result.metrics:
-            table.add_row(Text("  no summary metrics logged yet", style="dim"), *[Text()] * n)
+            table.add_row(Text("  (none yet)", style="dim"), *[Text()] * n)
         for metric in result.metrics:
             cells = [Text(metric.values[0])]
             for value, delta, better in zip(metric.values[1:], metric.deltas, metric.better):
@@ -107,9 +103,10 @@ class CompareScreen(Screen[None]):
     def _title(self, result: Comparison) -> None:
         text = Text()
         text.append(f"Comparing {len(result.names)} runs", style="bold")
-        text.append(f" against baseline {result.names[0]}")
-        text.append("  green: better, red: worse (by name or define_metric) · "
-                    "B on a column: its run is the baseline", style="dim")
+        text.append(f" against baseline {result.names[0]}: config keys that differ "
+                    f"({result.same_keys} more the same), summary deltas")
+        text.append("\ngreen: better, red: worse (by name or define_metric) · "
+                    "B on a run's column makes it the baseline", style="dim")
         self.query_one("#compare-title", Static).update(text)
 
     # -- actions -----------------------------------------------------------------------------
