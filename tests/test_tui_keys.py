@@ -46,11 +46,16 @@ def burst(app, *keys: str) -> None:
         app._driver.send_message(event)
 
 
+async def until(pilot, condition, timeout: float = 10.0) -> None:
+    """wait_for with room for a loaded machine (screens open in a second there)."""
+    await wait_for(pilot, condition, timeout)
+
+
 async def started(pilot) -> MainScreen:
     app = pilot.app
-    await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+    await until(pilot, lambda: isinstance(app.screen, MainScreen))
     screen = app.screen
-    await wait_for(pilot, lambda: len(screen.model.visible_runs) == 6 and screen.model.metrics)
+    await until(pilot, lambda: len(screen.model.visible_runs) == 6 and screen.model.metrics)
     return screen
 
 
@@ -64,7 +69,7 @@ async def test_a_burst_that_clears_the_filter_and_enters_clears_it(root):
         await pilot.press("slash", *"run-1", "enter")
         assert names(screen) == ["run-1"]
         burst(pilot.app, "slash", "ctrl+u", "enter")
-        await wait_for(pilot, lambda: not screen.query_one("#filter").display)
+        await until(pilot, lambda: not screen.query_one("#filter").display)
         await pilot.pause()
         assert screen.model.filter_text == ""
         assert len(names(screen)) == 6
@@ -75,7 +80,7 @@ async def test_keys_after_enter_go_to_the_table_not_the_filter(root):
         screen = await started(pilot)
         table = screen.query_one(RunTable)
         burst(pilot.app, "slash", *"run", "backspace", "enter", "j", "j")
-        await wait_for(pilot, lambda: table.cursor == 2)
+        await until(pilot, lambda: table.cursor == 2)
         assert screen.model.filter_text == "ru"
         assert not screen.query_one("#filter").display
 
@@ -84,8 +89,8 @@ async def test_keys_typed_with_g_reach_the_picker(root):
     async with RunwatchApp(root).run_test(size=(140, 30)) as pilot:
         screen = await started(pilot)
         burst(pilot.app, "g", "l", "r", "enter", "enter")
-        await wait_for(pilot, lambda: screen.model.group_keys == ("lr",))
-        await wait_for(pilot, lambda: pilot.app.screen is screen)
+        await until(pilot, lambda: screen.model.group_keys == ("lr",))
+        await until(pilot, lambda: pilot.app.screen is screen)
 
 
 async def test_keys_typed_with_t_reach_the_tag_editor(root):
@@ -93,7 +98,7 @@ async def test_keys_typed_with_t_reach_the_tag_editor(root):
         screen = await started(pilot)
         row = screen.current_row()
         burst(pilot.app, "t", "ctrl+u", *"fast", "enter")
-        await wait_for(pilot, lambda: screen.model.views[row.key].tags == ("fast",))
+        await until(pilot, lambda: screen.model.views[row.key].tags == ("fast",))
         assert pilot.app.screen is screen
 
 
@@ -102,25 +107,25 @@ async def test_the_run_tab_scrolls_without_tab_first(tmp_path):
     write_run(root, "long01", config={f"key_{i:03d}": i for i in range(200)},
               notes="\n".join(f"line {i}" for i in range(100)))
     async with RunwatchApp(root).run_test(size=(100, 30)) as pilot:
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, MainScreen)
+        await until(pilot, lambda: isinstance(pilot.app.screen, MainScreen)
                        and pilot.app.screen.model.views)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, DetailScreen))
+        await until(pilot, lambda: isinstance(pilot.app.screen, DetailScreen))
         detail = pilot.app.screen
         for tab in ("3", "2"):
             await pilot.press(tab)
             pane = detail.query_one(f"#{'config' if tab == '3' else 'run'}")
             scroll = pane.query_one("VerticalScroll")
-            await wait_for(pilot, lambda s=scroll: s.max_scroll_y > 0)
+            await until(pilot, lambda s=scroll: s.max_scroll_y > 0)
             await pilot.press("pagedown")
-            await wait_for(pilot, lambda s=scroll: s.scroll_y > 0)
+            await until(pilot, lambda s=scroll: s.scroll_y > 0)
 
 
 async def test_o_on_a_member_row_folds_its_group(root):
     async with RunwatchApp(root).run_test(size=(140, 30)) as pilot:
         screen = await started(pilot)
         await pilot.press("g", *"lr", "enter", "enter")
-        await wait_for(pilot, lambda: screen.model.group_keys == ("lr",))
+        await until(pilot, lambda: screen.model.group_keys == ("lr",))
         table = screen.query_one(RunTable)
         rows = screen.model.rows
         member = next(i for i, r in enumerate(rows) if r.kind == "run")
@@ -136,7 +141,7 @@ async def test_help_lists_every_key_with_its_aliases(root):
     async with RunwatchApp(root).run_test(size=(100, 60)) as pilot:
         await started(pilot)
         await pilot.press("question_mark")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
+        await until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
         keys = dict(pilot.app.screen.keys)
         text = "\n".join(f"{k} {d}" for k, d in pilot.app.screen.keys)
         assert keys.get("k") == keys.get("↑") == "up", text
@@ -149,6 +154,6 @@ async def test_picker_gets_keys_typed_while_it_opens(root):
     async with RunwatchApp(root).run_test(size=(120, 30)) as pilot:
         await started(pilot)
         burst(pilot.app, "m", *"acc")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, PickScreen))
+        await until(pilot, lambda: isinstance(pilot.app.screen, PickScreen))
         search = pilot.app.screen.query_one("#pick-search")
-        await wait_for(pilot, lambda: search.value == "acc")
+        await until(pilot, lambda: search.value == "acc")

@@ -21,7 +21,7 @@ from textual.app import ScreenStackError
 from textual.message_pump import MessagePump
 from textual.timer import Timer
 
-MAX_WAIT = 1.0  # seconds a key may hold the next back: a handler that never finishes
+MAX_WAIT = 3.0  # seconds a key may hold the next back: a handler that never finishes
 # (or a journey this module cannot see the end of) must not swallow the keys after it
 
 
