@@ -154,6 +154,7 @@ async def test_picker_gets_keys_typed_while_it_opens(root):
     async with RunwatchApp(root).run_test(size=(120, 30)) as pilot:
         await started(pilot)
         burst(pilot.app, "m", *"acc")
-        await until(pilot, lambda: isinstance(pilot.app.screen, PickScreen))
+        await until(pilot, lambda: isinstance(pilot.app.screen, PickScreen)
+                    and pilot.app.screen.query("#pick-search"))
         search = pilot.app.screen.query_one("#pick-search")
         await until(pilot, lambda: search.value == "acc")
