@@ -53,7 +53,11 @@ def session(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO), "TERM": "xterm-256color"}
     env.pop("NO_COLOR", None)
     root = tmp_path / "runs"
-    app = (f"{sys.executable} -c 'import sys; from tui.app import run_app; "
+    # A running tmux server gives new panes its own environment: say where views and the
+    # readers' index cache are kept.
+    app = (f"env XDG_STATE_HOME={os.environ['XDG_STATE_HOME']} "
+           f"XDG_CACHE_HOME={os.environ['XDG_CACHE_HOME']} "
+           f"{sys.executable} -c 'import sys; from tui.app import run_app; "
            f"sys.exit(run_app(sys.argv[1]))' {root}")
     subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True, check=False)
     subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "30", app],

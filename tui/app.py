@@ -11,29 +11,36 @@ from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
 from logger.textsafe import safe_text
 
+from .commands import RunCommands
+from .keys import KeyGate
 from .messages import ReadingStopped, RunsChanged
 from .model.alerts import AlertTracker, NewAlert
 from .model.store import RunStore
 from .screens.edit import Editor
-from .screens.help import HelpScreen
+from .screens.help import HelpScreen, screen_keys
 from .screens.main import MainScreen
+from .view_memory import ViewMemory
 
 
 class RunwatchApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "runwatch"
     BINDINGS = [Binding("question_mark", "help", "help", show=False)]
+    COMMANDS = App.COMMANDS | {RunCommands}
 
-    def __init__(self, root: Path, force_polling: bool | None = None) -> None:
+    def __init__(self, root: Path, force_polling: bool | None = None,
+                 reset_view: bool = False) -> None:
         super().__init__()
         self.root = root
+        self.keys = KeyGate(self)  # a burst of keys arrives whole and in order
+        self.view_memory = ViewMemory(self, root, reset=reset_view)
         # The reading thread's news comes to the App, not to a screen: a message to a screen
         # while it is hidden would make Textual repaint the top screen.
         self.store = RunStore(root, force_polling, lambda views: self.post_message(RunsChanged(views)))
@@ -47,6 +54,17 @@ class RunwatchApp(App[int]):
 
     def on_unmount(self) -> None:
         self.store.stop()
+        self.view_memory.flush()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if self.keys.hold(event):
+                return
+            target = self.focused or self.screen
+            await super().on_event(event)
+            self.keys.sent(event, target if event.is_forwarded else None)
+            return
+        await super().on_event(event)
 
     def _read(self) -> None:
         try:
@@ -75,16 +93,7 @@ class RunwatchApp(App[int]):
                     markup=False, timeout=30)
 
     def screen_keys(self, screen: Screen[object]) -> list[tuple[str, str]]:
-        """The screen's own keys first, then the app's, then the focused widget's."""
-        keys: list[tuple[int, str, str]] = []
-        seen: set[str] = set()
-        for node, binding, _enabled, _tip in screen.active_bindings.values():
-            if binding.description and binding.action not in seen:
-                seen.add(binding.action)
-                rank = 0 if node is screen else 1 if node is self else 2
-                keys.append((rank, self.get_key_display(binding), binding.description))
-        keys.sort(key=lambda k: k[0])
-        return [(key, description) for _rank, key, description in keys]
+        return screen_keys(self, screen)
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
@@ -111,7 +120,7 @@ def tune_gc() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
-def run_app(root: Path, force_polling: bool | None = None) -> int:
+def run_app(root: Path, force_polling: bool | None = None, reset_view: bool = False) -> int:
     """Open the app on `root` (watched until runs appear). Returns the process exit status."""
     root = Path(root)
     if root.exists() and not root.is_dir():
@@ -123,6 +132,6 @@ def run_app(root: Path, force_polling: bool | None = None) -> int:
               "check its permissions or pass another directory", file=sys.stderr)
         return 2
     tune_gc()
-    app = RunwatchApp(root, force_polling)
+    app = RunwatchApp(root, force_polling, reset_view)
     result = app.run()
     return result if isinstance(result, int) else 0

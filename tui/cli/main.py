@@ -67,7 +67,7 @@ def _dispatch(argv: list[str]) -> int:
             commands.build_parser().parse_args(argv)  # prints help or version, exits 0
         app_args = build_app_parser().parse_args(argv)
         _not_a_typo(app_args.root)
-        return run_app_or_tail(app_args.root, app_args.poll)
+        return run_app_or_tail(app_args.root, app_args.poll, app_args.reset_view)
     if command.words:
         argv = words_last(argv, command)
     args = commands.build_parser().parse_args(argv)
@@ -83,7 +83,7 @@ def run_command(command: Command, args: argparse.Namespace) -> int:
         return command.run(args, out)
 
 
-def run_app_or_tail(root_arg: str | None, poll: bool) -> int:
+def run_app_or_tail(root_arg: str | None, poll: bool, reset_view: bool = False) -> int:
     root = root_path(root_arg)
     if not sys.stdout.isatty():
         print("runwatch: stdout is not a terminal; running `runwatch tail` instead "
@@ -95,4 +95,4 @@ def run_app_or_tail(root_arg: str | None, poll: bool) -> int:
             return run_tail(root, TailOptions(), force_polling=poll or None)
     from ..app import run_app  # Textual: only here and in the demo
 
-    return run_app(root, force_polling=poll or None)
+    return run_app(root, force_polling=poll or None, reset_view=reset_view)

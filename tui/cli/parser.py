@@ -88,11 +88,13 @@ def build_parser(commands: Sequence[Command]) -> argparse.ArgumentParser:
 
 def build_app_parser() -> argparse.ArgumentParser:
     """`runwatch [ROOT] [--poll]`: the full-screen app (or tail, when stdout is no terminal)."""
-    parser = argparse.ArgumentParser(prog="runwatch", usage="runwatch [ROOT] [--poll]",
+    parser = argparse.ArgumentParser(prog="runwatch", usage="runwatch [ROOT] [--poll] [--reset-view]",
                                      description=MAIN_DESCRIPTION, epilog=MAIN_EXAMPLES,
                                      formatter_class=Formatter)
     parser.add_argument("root", nargs="?", metavar="ROOT", help=ROOT_HELP)
     parser.add_argument("--poll", action="store_true", help="poll instead of file events (network filesystems)")
+    parser.add_argument("--reset-view", action="store_true",
+                        help="forget the columns, sort, grouping, filter and charts remembered for ROOT")
     return parser
 
 

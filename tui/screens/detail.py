@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
@@ -37,6 +37,7 @@ from ..model.series import (
     x_axes,
 )
 from ..model.store import RunStore
+from ..model.viewstate import apply_chart, chart_state
 from ..model.zoom import View
 from ..widgets.chart import Chart
 from ..widgets.info_text import files_text, members_text, overview_text, pairs_text
@@ -135,6 +136,9 @@ class DetailScreen(Screen[None]):
         yield KeyBar()
 
     def on_mount(self) -> None:
+        memory = getattr(self.app, "view_memory", None)  # chart settings of the last session
+        if memory is not None:
+            self.opts = apply_chart(self.opts, memory.state.chart, self._metric_keys(), MAX_CHARTS)
         self._layout_charts()
         self._title()
         self.set_interval(REDRAW_INTERVAL, self._tick)
@@ -249,11 +253,20 @@ class DetailScreen(Screen[None]):
         self.query_one("#info-summary", Static).update(pairs_text(info.summary, "no summary yet"))
         self.query_one("#info-files", Static).update(files_text(info))
 
+    @on(TabbedContent.TabActivated, "#detail-tabs")
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        """An info tab takes the keys at once: ↑↓ and the page keys scroll it, no Tab first."""
+        scrolls = event.pane.query_children(VerticalScroll)
+        if scrolls:
+            scrolls.first().focus()
+
     def _set(self, **changes: object) -> None:
         self.opts = ChartOptions(**{**self.opts.__dict__, **changes})
 
     def watch_opts(self) -> None:
         """The chart options changed: say so in the title, lay out and redraw."""
+        if (memory := getattr(self.app, "view_memory", None)) is not None:
+            memory.update(chart=chart_state(self.opts))  # remembered for the next session
         self._title()
         self._layout_charts()
         self._tick()

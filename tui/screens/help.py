@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -24,6 +26,31 @@ x axis: a metric's define_metric(step_metric=...) by default; x cycles step and 
 X picks any logged metric. Mouse: the wheel zooms where the pointer is, a drag pans;
 in inspect mode (c) the legend shows each run's value at the pointer (, . move it).
 Smoothing (+ -, s for the kind): W&B's time-weighted EMA, EMA, running average, gaussian."""
+
+
+def one_case(description: str) -> str:
+    """Descriptions in the key bar's style, lower case ("Scroll Left" -> "scroll left"),
+    leaving words in capitals (GPU) as they are."""
+    return " ".join(w if w.isupper() and len(w) > 1 else w.lower() for w in description.split())
+
+
+def screen_keys(app: Any, screen: Any) -> list[tuple[str, str]]:
+    """Every key `screen` takes, one row each, an action's keys together (↑ then k): the
+    screen's own first, then the app's, then the focused widget's."""
+    keys: dict[str, list[Any]] = {}  # action -> [rank, displays, description]
+    for node, binding, _enabled, _tip in screen.active_bindings.values():
+        if not binding.description:
+            continue
+        action = binding.action
+        rank = 0 if node is screen else 1 if node is app else 2
+        display = app.get_key_display(binding)
+        entry = keys.setdefault(action, [rank, [], one_case(binding.description)])
+        entry[0] = min(entry[0], rank)
+        if display not in entry[1]:
+            entry[1].append(display)
+    ordered = sorted(keys.values(), key=lambda e: e[0])
+    return [(display, description) for _rank, displays, description in ordered
+            for display in displays]
 
 
 class HelpScreen(ModalScreen[None]):

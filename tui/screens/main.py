@@ -15,7 +15,6 @@ from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
@@ -32,6 +31,7 @@ from ..widgets.keybar import KeyBar
 from ..widgets.run_table import RunTable
 from ..widgets.status_line import StatusLine
 from .edit import Editor
+from .main_actions import MainActions
 from .pick import PickScreen
 
 MIN_INTERVAL = 0.1  # seconds between table updates: coalesces bursts, keeps p95 latency low
@@ -51,7 +51,7 @@ def empty_message(root: Path) -> str:
     )
 
 
-class MainScreen(Screen[None]):
+class MainScreen(MainActions):
     AUTO_FOCUS = "#runs"
     BINDINGS = [
         Binding("enter", "open", "chart"),
@@ -68,6 +68,12 @@ class MainScreen(Screen[None]):
         Binding("n", "notes", "notes"),
         Binding("i", "importance", "importance"),
         Binding("w", "sweeps", "sweeps"),
+        # In help (?) and the palette (ctrl+p), not the key bar: it wraps at 80 columns already.
+        Binding("c", "compare", "compare marked runs", show=False),
+        Binding("B", "baseline", "pin baseline", show=False),
+        Binding("y", "yank('id')", "yank run id", show=False),
+        Binding("Y", "yank('path')", "yank run path", show=False),
+        Binding("X", "stop", "stop run (sigterm)", show=False),
         Binding("question_mark", "app.help", "help"),
         Binding("q", "app.quit", "quit"),
     ]
@@ -94,6 +100,7 @@ class MainScreen(Screen[None]):
         yield KeyBar()
 
     def on_mount(self) -> None:
+        self.restore_view()  # the view this root had last time (tui/model/viewstate.py)
         self.query_one(FilterBox).display = False
         self.query_one(RunTable).display = False
         self._unsubscribe = self.store.subscribe(self._runs_changed)
@@ -156,6 +163,7 @@ class MainScreen(Screen[None]):
             self._apply()
 
     def refresh_table(self) -> None:
+        self.remember_view()  # saved only when sort, grouping, filter or columns changed
         if not self._visible():
             # Under another screen: Textual repaints the top screen whole for any dirty region
             # of a background one (a live run under its charts: 25 full repaints a second).
@@ -266,11 +274,7 @@ class MainScreen(Screen[None]):
                                         current, multi=True), done)
 
     def action_fold(self) -> None:
-        row = self.current_row()
-        if row is None or row.kind != "group":
-            return
-        self.model.collapsed.symmetric_difference_update({row.key})
-        self.refresh_table()
+        self.fold_at_cursor()  # on a group row or on one of its runs
 
     def action_metrics(self) -> None:
         options = [(k, k) for k in self.store.metric_keys()] + [(GPU_COLUMN, GPU_LABEL)]

@@ -1,0 +1,160 @@
+"""Keys typed in one burst (a laggy SSH link, a paste without bracketed paste) are neither
+lost nor reordered; the Run tab scrolls at once; `o` folds from a member row; help lists
+every key the screen takes.
+
+`burst()` hands the app every key at once, as the terminal driver does when one read from
+the terminal holds several keys (Pilot's `press` waits for the app to go idle after each).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+from textual import events
+
+from tests.test_tui_support import sweep, wait_for, write_run
+from tui.app import RunwatchApp
+from tui.screens.detail import DetailScreen
+from tui.screens.help import HelpScreen
+from tui.screens.main import MainScreen
+from tui.screens.pick import PickScreen
+from tui.widgets.run_table import RunTable
+
+CHARS = {"slash": "/", "space": " ", "enter": "\r", "escape": "\x1b", "ctrl+u": "\x15",
+         "backspace": "\x7f", "comma": ","}
+
+
+@pytest.fixture
+def root(tmp_path):
+    root = tmp_path / "runs"
+    sweep(root, 6)
+    return root
+
+
+def burst(app, *keys: str) -> None:
+    """Post every key to the app at once, as a terminal read of several keys does."""
+    for key in keys:
+        char = CHARS.get(key, key if len(key) == 1 else None)
+        if char is None:
+            try:
+                char = unicodedata.lookup(key.upper().replace("_", " "))
+            except KeyError:
+                char = None
+        event = events.Key(key, char)
+        event.set_sender(app)
+        app._driver.send_message(event)
+
+
+async def until(pilot, condition, timeout: float = 10.0) -> None:
+    """wait_for with room for a loaded machine (screens open in a second there)."""
+    await wait_for(pilot, condition, timeout)
+
+
+async def started(pilot) -> MainScreen:
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, MainScreen))
+    screen = app.screen
+    await until(pilot, lambda: len(screen.model.visible_runs) == 6 and screen.model.metrics)
+    return screen
+
+
+def names(screen: MainScreen) -> list[str]:
+    return sorted(r.run.name for r in screen.model.rows if r.run is not None)
+
+
+async def test_a_burst_that_clears_the_filter_and_enters_clears_it(root):
+    async with RunwatchApp(root).run_test(size=(120, 30)) as pilot:
+        screen = await started(pilot)
+        await pilot.press("slash", *"run-1", "enter")
+        assert names(screen) == ["run-1"]
+        burst(pilot.app, "slash", "ctrl+u", "enter")
+        await until(pilot, lambda: not screen.query_one("#filter").display)
+        await pilot.pause()
+        assert screen.model.filter_text == ""
+        assert len(names(screen)) == 6
+
+
+async def test_keys_after_enter_go_to_the_table_not_the_filter(root):
+    async with RunwatchApp(root).run_test(size=(120, 30)) as pilot:
+        screen = await started(pilot)
+        table = screen.query_one(RunTable)
+        burst(pilot.app, "slash", *"run", "backspace", "enter", "j", "j")
+        await until(pilot, lambda: table.cursor == 2)
+        assert screen.model.filter_text == "ru"
+        assert not screen.query_one("#filter").display
+
+
+async def test_keys_typed_with_g_reach_the_picker(root):
+    async with RunwatchApp(root).run_test(size=(140, 30)) as pilot:
+        screen = await started(pilot)
+        burst(pilot.app, "g", "l", "r", "enter", "enter")
+        await until(pilot, lambda: screen.model.group_keys == ("lr",))
+        await until(pilot, lambda: pilot.app.screen is screen)
+
+
+async def test_keys_typed_with_t_reach_the_tag_editor(root):
+    async with RunwatchApp(root).run_test(size=(120, 30)) as pilot:
+        screen = await started(pilot)
+        row = screen.current_row()
+        burst(pilot.app, "t", "ctrl+u", *"fast", "enter")
+        await until(pilot, lambda: screen.model.views[row.key].tags == ("fast",))
+        assert pilot.app.screen is screen
+
+
+async def test_the_run_tab_scrolls_without_tab_first(tmp_path):
+    root = tmp_path / "runs"
+    write_run(root, "long01", config={f"key_{i:03d}": i for i in range(200)},
+              notes="\n".join(f"line {i}" for i in range(100)))
+    async with RunwatchApp(root).run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: isinstance(pilot.app.screen, MainScreen)
+                       and pilot.app.screen.model.views)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(pilot.app.screen, DetailScreen))
+        detail = pilot.app.screen
+        for tab in ("3", "2"):
+            await pilot.press(tab)
+            pane = detail.query_one(f"#{'config' if tab == '3' else 'run'}")
+            scroll = pane.query_one("VerticalScroll")
+            await until(pilot, lambda s=scroll: s.max_scroll_y > 0)
+            await pilot.press("pagedown")
+            await until(pilot, lambda s=scroll: s.scroll_y > 0)
+
+
+async def test_o_on_a_member_row_folds_its_group(root):
+    async with RunwatchApp(root).run_test(size=(140, 30)) as pilot:
+        screen = await started(pilot)
+        await pilot.press("g", *"lr", "enter", "enter")
+        await until(pilot, lambda: screen.model.group_keys == ("lr",))
+        table = screen.query_one(RunTable)
+        rows = screen.model.rows
+        member = next(i for i, r in enumerate(rows) if r.kind == "run")
+        group_key = rows[member - 1].key
+        table.move_to(member)
+        before = len(rows)
+        await pilot.press("o")
+        assert len(screen.model.rows) == before - 2
+        assert screen.current_row().key == group_key  # the cursor is on the folded group
+
+
+async def test_help_lists_every_key_with_its_aliases(root):
+    async with RunwatchApp(root).run_test(size=(100, 60)) as pilot:
+        await started(pilot)
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
+        keys = dict(pilot.app.screen.keys)
+        text = "\n".join(f"{k} {d}" for k, d in pilot.app.screen.keys)
+        assert keys.get("k") == keys.get("↑") == "up", text
+        assert keys.get("j") == keys.get("↓") == "down", text
+        for description in keys.values():  # one case style: lower case, like the key bar
+            assert description == description.lower(), text
+
+
+async def test_picker_gets_keys_typed_while_it_opens(root):
+    async with RunwatchApp(root).run_test(size=(120, 30)) as pilot:
+        await started(pilot)
+        burst(pilot.app, "m", *"acc")
+        await until(pilot, lambda: isinstance(pilot.app.screen, PickScreen)
+                    and pilot.app.screen.query("#pick-search"))
+        search = pilot.app.screen.query_one("#pick-search")
+        await until(pilot, lambda: search.value == "acc")
