@@ -34,10 +34,12 @@ class Update(NamedTuple):
 class RootReader:
     """Every run under a root, each followed incrementally."""
 
-    def __init__(self, root: str | os.PathLike[str], keep_history: bool = True) -> None:
+    def __init__(self, root: str | os.PathLike[str], keep_history: bool = True,
+                 sink: Any = None) -> None:
         """`keep_history=False` keeps only each metric's last value: for followers that print
         events as they come (tail), whose memory must stay flat however long runs log."""
         self.keep_history = keep_history
+        self.sink = sink  # sink(run) -> RunData.sink for each new run (the app's decimations)
         # Absolute: file watchers report absolute paths, and they must match the root's.
         self.root = Path(os.path.abspath(root))
         self._real_root = Path(os.path.realpath(root))
@@ -76,6 +78,7 @@ class RootReader:
         new = run is None
         if run is None:
             run = self.runs[key] = RunData(path.parent, project, run_id, self.keep_history)
+            run.sink = self.sink(run) if self.sink is not None else None
         seg = SegmentReader(path)
         run.segments[path.name] = seg
         self._segments[path] = (run, seg)

@@ -32,6 +32,8 @@ _LABELS = (ev.SetTags, ev.SetNotes, ev.SetName)
 class RunData:
     """One run directory as read so far. `version` grows with every change."""
 
+    sink: Any = None  # a reader's own view of the rows: called (segment, its new Log events)
+
     def __init__(self, run_dir: Path, project: str, run_id: str, keep_history: bool = True) -> None:
         self.dir = run_dir
         self.project = project
@@ -74,6 +76,8 @@ class RunData:
             if history is None:
                 history = self._histories[name] = History(self._paths, keep=self._keep)
             history.add_logs(logs)
+            if self.sink is not None:
+                self.sink(seg, logs)
         for event in events:
             seq += 1
             kind = type(event)
@@ -322,8 +326,9 @@ class RunData:
             agg = _aggregation(metrics, key)
             if agg is None:
                 out[key] = value
-            elif agg != "none":
-                out[key] = _aggregate(col, agg, value)
+            elif agg != "none":  # a sink's running aggregates where history is not kept
+                got = self.sink.aggregate(key, agg, value) if self.sink is not None else None
+                out[key] = _aggregate(col, agg, value) if got is None else got
         for key, (t, value) in explicit.items():
             if key not in out and key not in self.history.columns:
                 if removed.get(key, -math.inf) < t:

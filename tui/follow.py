@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from logger.reader import RootReader, Update
 
@@ -55,9 +56,9 @@ class Follower:
     """A RootReader kept up to date from file events, polling and liveness checks."""
 
     def __init__(self, root: str | os.PathLike[str], force_polling: bool | None = None,
-                 keep_history: bool = True) -> None:
+                 keep_history: bool = True, sink: Any = None) -> None:
         self.root = Path(root)
-        self.reader = RootReader(self.root, keep_history)
+        self.reader = RootReader(self.root, keep_history, sink)
         self.lock = threading.Lock()
         env = os.environ.get("RUNWATCH_POLL", "")
         if force_polling is None and env:

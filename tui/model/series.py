@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from logger.rundata import RunData
 from logger.textsafe import one_line
 
+from .decimate import points
 from .plot import DIM, PALETTE, Line, Plot
 from .stats import Decimator, band, ema_counted, rebucket
 
@@ -52,6 +53,8 @@ class SeriesCache:
         return out
 
     def _points(self, run: RunData, key: str, x: str, cap: int) -> Points:
+        if run.sink is not None:  # the app's reader keeps decimations, not histories
+            return points(run, key, x, None, None, cap)
         history = run.history
         count = history.numeric_count(key)
         if not count:

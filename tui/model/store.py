@@ -27,12 +27,14 @@ from logger.reader import Update
 from logger.rundata import RunData
 from tui.follow import Follower
 
+from .decimate import SeriesBook
 from .runview import RunView, Snapshotter
 
 FIRST_LIMIT = 1024  # bytes per segment in the first pass: metadata, config, a few steps
 FIRST_BATCH = 256  # segments per first-pass read: the first screenful shows after one batch
-CHUNK = 16 * 1024  # bytes per segment in each later pass: histories park as tuples until
-# compacted on first read, so small passes keep the peak low (1k runs: 250 MB, not 670 MB)
+CHUNK = 16 * 1024  # bytes per segment in each later pass, at least: what a pass decodes is
+# held until applied, so a pass reads about PASS_BYTES in all (1k runs: 16 KB each)...
+PASS_BYTES = 2 * 1024 * 1024  # ...and a few runs larger stretches, which decimate faster
 
 T = TypeVar("T")
 Views = dict[str, RunView]
@@ -54,7 +56,10 @@ class RunStore:
         self.root = root  # as the user gave it: what the screens show
         # Read through the absolute path: watchfiles reports absolute paths, which the reader
         # matches against its root.
-        self._follower = Follower(root.expanduser().absolute(), force_polling=force_polling)
+        # No full histories: each run's rows feed its RunSeries (decimations, last values; see
+        # tui/model/decimate.py), so memory is bounded by the screen, not the runs on disk.
+        self._follower = Follower(root.expanduser().absolute(), force_polling=force_polling,
+                                  keep_history=False, sink=SeriesBook())
         self._snapshots = Snapshotter()
         self._stop = threading.Event()
         self.post = post  # called in the reading thread with new snapshots
@@ -75,21 +80,26 @@ class RunStore:
     def read(self) -> None:
         """The reading thread's body: a fast metadata pass, the histories, then follow changes
         until `stop()`. Blocking: run it in a thread worker."""
-        f = self._follower
         self.first_pass()
-        left = f.pending()
-        self.total_bytes = left
-        while left and not self._stop.is_set():
-            self._publish(f.initial(limit=CHUNK))
-            left = f.pending()
-            self.loaded_bytes = max(0, self.total_bytes - left)
+        self.catch_up()
         self.loaded = True
         self.post({})  # no new runs, but the screens show "loaded"
-        for batch in f.follow(self._stop):
+        for batch in self._follower.follow(self._stop):
             self._publish(batch)
 
     def stop(self) -> None:
         self._stop.set()
+
+    def catch_up(self) -> None:
+        """Read what is on disk, in passes of about PASS_BYTES, publishing each."""
+        f = self._follower
+        left = f.pending()
+        self.total_bytes = left
+        while left and not self._stop.is_set():
+            limit = max(CHUNK, PASS_BYTES // max(1, len(f.reader.runs)))
+            self._publish(f.initial(limit=limit))
+            left = f.pending()
+            self.loaded_bytes = max(0, self.total_bytes - left)
 
     def first_pass(self) -> None:
         """Every run's metadata and first steps, published a batch of segments at a time."""
