@@ -3,12 +3,15 @@
 The RunStore's reader keeps no full history (RunData with keep_history=False keeps each
 key's last value: summaries, the table). Each batch of Log events a segment yields goes to
 the run's RunSeries (its `RunData.sink`), which keeps, per numeric key,
-- a coarse Decimator (COARSE buckets, x = step): sparklines, group bands;
-- a fine one (FINE buckets, x = step) while the process's FINE_BUDGET lasts: charts;
+- its first RAW points as they are (16 B a point: short runs are exact and cheap);
+- past that, a fine Decimator (FINE buckets, x = step) while the process's FINE_BUDGET
+  lasts (charts; 20 runs x 8 keys fit), else a coarse one (COARSE buckets: sparklines,
+  group bands; a chart of such a key reads the finer one back from disk once);
+- running define_metric aggregates (min, max, mean, first) for the summary;
 and per run the non-numeric values whole (media references: `objects`, a History), the
 last row times (the stall detector's log interval) and where each stretch of rows lies on
-disk (segment, byte range, step and time range). Memory is bounded by the screen: ~0.1 MB
-per charted key, ~3 KB per other key, however long the runs.
+disk (segment, byte range, step and time range). Memory is bounded by the screen: <= 0.1 MB
+per charted key, <= 4 KB per other key, however long the runs.
 
 Charts and zoom call, with the store's lock held (inside `store.with_runs`):
 
@@ -24,11 +27,8 @@ decimation read from disk is kept (EXTRA_PER_RUN per run) and fed as new rows ar
 from __future__ import annotations
 
 import math
-import os
-import stat
 from array import array
 from collections import deque
-from collections.abc import Iterator
 from operator import add, attrgetter, mul
 from typing import Any
 
@@ -37,16 +37,17 @@ from logger.flat import flatten_into
 from logger.history import History
 from logger.rundata import RunData
 
+from .disk_rows import disk_history, nested, segment_logs
 from .stats import Decimator as _Decimator
 
-COARSE = 64  # buckets kept for every numeric key of every run
+RAW = 256  # points of a key kept as they are (16 B a point) before it is decimated
+COARSE = 64  # buckets kept for every numeric key of every run past RAW
 FINE = 2048  # buckets at chart resolution
 FINE_BUDGET = 1 << 19  # fine buckets in all, ~25 MB: 20 runs x 8 keys fit; 10,000 runs do not
 COARSE_ENOUGH = 256  # a caller asking for at most this many buckets may get the coarse ones
 EXTRA_PER_RUN = 8  # decimations read from disk kept per run (other x axes, past the budget)
 SPAN_BYTES = 256 * 1024  # disk index granularity: a zoom reads at most this much outside
 RECENT = 65  # row times kept for the median log interval
-READ_CHUNK = 1024 * 1024
 
 Points = tuple[list[float], list[float], list[float], list[float], list[int]]
 EMPTY: Points = ([], [], [], [], [])
@@ -56,6 +57,13 @@ _step, _time = attrgetter("step"), attrgetter("time")
 
 def _second(_a: float, b: float) -> float:
     return b
+
+
+def _float(v: float) -> float:
+    try:
+        return float(v)
+    except OverflowError:
+        return math.copysign(math.inf, v)
 
 
 class Decimator(_Decimator):
@@ -98,25 +106,58 @@ class SeriesBook:
 
 
 class KeySeries:
-    """One numeric key of one run: its decimations and whether its steps only grew."""
+    """One numeric key of one run: its points as they are while few (RAW), then their
+    decimation; whether its steps only grew; its define_metric aggregates."""
 
-    __slots__ = ("coarse", "fine", "count", "last_step", "ordered", "first", "lo", "hi",
-                 "total", "finite")
+    __slots__ = ("xs", "ys", "coarse", "fine", "count", "last_step", "ordered", "first", "lo",
+                 "hi", "total", "finite")
 
-    def __init__(self, book: SeriesBook) -> None:
+    def __init__(self) -> None:
+        self.xs: array[float] | None = array("d")  # raw steps and values, until RAW of them
+        self.ys: array[float] | None = array("d")
         self.coarse: Decimator | None = None  # with a fine one, sparklines shrink the fine
         self.fine: Decimator | None = None
-        if book.fine_left >= FINE:
-            book.fine_left -= FINE
-            self.fine = Decimator(FINE)
-        else:
-            self.coarse = Decimator(COARSE)
         self.count = 0
         self.last_step = -(2**63)
         self.ordered = True
         # define_metric summaries (min, max, mean, first) over every value, NaN left out
         self.first: Any = None
         self.lo, self.hi, self.total, self.finite = math.inf, -math.inf, 0.0, 0
+
+    def feed(self, book: SeriesBook, steps: Any, values: Any) -> None:
+        xs, ys = self.xs, self.ys
+        if xs is not None and ys is not None:
+            n = len(ys)
+            try:
+                xs.extend(steps)
+                ys.extend(values)
+            except OverflowError:  # an int past a double's range: drawn as +-inf
+                del xs[n:], ys[n:]
+                xs.extend(map(_float, steps))
+                ys.extend(map(_float, values))
+            if len(ys) <= RAW:
+                return
+            steps, values, self.xs, self.ys = xs, ys, None, None
+            if book.fine_left >= FINE:
+                book.fine_left -= FINE
+                self.fine = Decimator(FINE)
+            else:
+                self.coarse = Decimator(COARSE)
+        dec = self.fine if self.fine is not None else self.coarse
+        assert dec is not None
+        try:
+            dec.extend(steps, values)
+        except OverflowError:
+            dec.extend(steps, [_float(v) for v in values])
+
+    def decimation(self, cap: int) -> Decimator:
+        """The kept decimation; while the points are raw, one of them made now."""
+        kept = self.fine if self.fine is not None else self.coarse
+        if kept is not None:
+            return kept
+        dec = Decimator(cap)
+        dec.extend(self.xs or (), self.ys or ())
+        return dec
 
     def aggregate(self, values: Any) -> None:
         if not self.count:
@@ -190,15 +231,14 @@ class RunSeries:
                  ordered: bool | None = None) -> None:
         ks = self.keys.get(key)
         if ks is None:
-            ks = self.keys[key] = KeySeries(self.book)
+            ks = self.keys[key] = KeySeries()
         if ks.ordered and (steps[0] <= ks.last_step or not (
                 _increasing(steps) if ordered is None else ordered)):
             ks.ordered = False
         ks.last_step = max(ks.last_step, max(steps))
         ks.aggregate(values)
         ks.count += len(values)
-        dec = ks.fine if ks.fine is not None else ks.coarse
-        dec.extend(steps, values)  # type: ignore[union-attr]
+        ks.feed(self.book, steps, values)
         for (k, x, _cap), entry in list(self.extra.items()):
             if k != key or entry[1] is not None:
                 continue
@@ -246,8 +286,13 @@ class RunSeries:
         ks = self.keys.get(key)
         if ks is None:
             return ()
-        dec = ks.coarse if ks.coarse is not None else ks.fine
-        assert dec is not None
+        if ks.ys is not None:  # raw: means of runs of consecutive values
+            ys = ks.ys if math.isfinite(sum(ks.ys)) else [y for y in ks.ys if math.isfinite(y)]
+            k = -(-len(ys) // COARSE)
+            if k <= 1:
+                return tuple(ys)
+            return tuple(sum(ys[i : i + k]) / len(ys[i : i + k]) for i in range(0, len(ys), k))
+        dec = ks.coarse if ks.coarse is not None else ks.decimation(COARSE)
         if len(dec) <= COARSE:
             return tuple(dec.means())
         k = -(-len(dec) // COARSE)
@@ -273,8 +318,8 @@ class RunSeries:
         if x == "_step" and ks.ordered:
             if ks.fine is not None:
                 return ks.fine
-            if ks.coarse is not None and (cap <= COARSE_ENOUGH or ks.count <= COARSE):
-                return ks.coarse
+            if ks.coarse is None or cap <= COARSE_ENOUGH:
+                return ks.decimation(cap)
         entry = self.extra.get((key, x, cap))
         if entry is not None and entry[1] in (None, version):
             self.extra[(key, x, cap)] = self.extra.pop((key, x, cap))  # most recently used
@@ -343,7 +388,7 @@ def _stream(run: RunData, rs: RunSeries, name: str, key: str, x: str, x_lo: floa
     for begin, end in ranges:
         for logs in segment_logs(run.segments[name].path, begin, end):
             for log in logs:
-                v = log.values.get(key) if path is None else _nested(log.values, path)
+                v = log.values.get(key) if path is None else nested(log.values, path)
                 if type(v) in _NUMERIC:
                     xv = log.step if x == "_step" else log.time - base
                     if lo <= xv <= hi:
@@ -352,71 +397,6 @@ def _stream(run: RunData, rs: RunSeries, name: str, key: str, x: str, x_lo: floa
     dec = Decimator(cap)
     dec.extend(xs, ys)
     return dec
-
-
-def _nested(values: dict[str, Any], path: tuple[str, ...]) -> Any:
-    for part in path:
-        if type(values) is not dict:
-            return None
-        values = values.get(part)  # type: ignore[assignment]
-    return values
-
-
-def segment_logs(path: Any, begin: int, end: int) -> Iterator[list[Any]]:
-    """The Log events of the frames in bytes [begin, end) of a segment, a chunk at a time."""
-    log = ev.Log
-    for events in segment_events(path, begin, end):
-        yield [e for e in events if type(e) is log]
-
-
-def segment_events(path: Any, begin: int, end: int) -> Iterator[list[Any]]:
-    """The events of the frames in bytes [begin, end) of a segment, a chunk at a time.
-    `begin` is a frame boundary (0 or where an earlier read stopped); damage is skipped."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except OSError:
-        return
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return
-        offset, want = max(begin, ev.HEADER_SIZE), READ_CHUNK
-        resync, credit = False, ev.RESYNC_CREDIT
-        while offset < end:
-            data = os.pread(fd, min(want, end - offset), offset)
-            if not data:
-                return
-            at_eof = offset + len(data) >= end
-            found = ev.scan(data, 0, at_eof, resync, credit)
-            resync = found.resync
-            credit = min(ev.RESYNC_CREDIT, found.credit + ev.RESYNC_WORK * found.consumed)
-            offset += found.consumed
-            yield found.events
-            if at_eof:
-                return
-            if found.need > len(data) - found.consumed:
-                want = min(found.need, ev.MAX_FRAME + ev.FRAME_HEAD_SIZE + len(ev.MARKER))
-            elif found.consumed == 0:
-                return
-            else:
-                want = READ_CHUNK
-    finally:
-        os.close(fd)
-
-
-def disk_history(run: RunData, keys: list[str]) -> History:
-    """The merged history of `keys` of `run` read back from its segments up to where the
-    reader is: every writer, resumes ordered as the reader orders them. Hold the lock."""
-    wanted = set(keys)
-    tmp = RunData(run.dir, run.project, run.id)
-    log = ev.Log
-    for seg in run.segments.values():
-        for events in segment_events(seg.path, 0, seg.offset):
-            events = [e if type(e) is not log else log(
-                step=e.step, time=e.time,
-                values={k: v for k, v in e.values.items() if k in wanted or type(v) is dict})
-                for e in events]
-            tmp.apply(seg, events)
-    return tmp.history
 
 
 def _decimator(xs: list[float], ys: list[float], x_lo: float | None, x_hi: float | None,
