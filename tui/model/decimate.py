@@ -124,7 +124,9 @@ class KeySeries:
         self.first: Any = None
         self.lo, self.hi, self.total, self.finite = math.inf, -math.inf, 0.0, 0
 
-    def feed(self, book: SeriesBook, steps: Any, values: Any) -> None:
+    def feed(self, book: SeriesBook, steps: Any, values: Any, scale: float = 1.0) -> None:
+        """Append points; `scale` (segment size / bytes read) sizes the first buckets so that
+        a run read from disk decimates without halving its buckets again and again."""
         xs, ys = self.xs, self.ys
         if xs is not None and ys is not None:
             n = len(ys)
@@ -140,11 +142,16 @@ class KeySeries:
             steps, values, self.xs, self.ys = xs, ys, None, None
             if book.fine_left >= FINE:
                 book.fine_left -= FINE
-                self.fine = Decimator(FINE)
+                dec = self.fine = Decimator(FINE)
             else:
-                self.coarse = Decimator(COARSE)
-        dec = self.fine if self.fine is not None else self.coarse
-        assert dec is not None
+                dec = self.coarse = Decimator(COARSE)
+            expected = len(ys) * scale / dec.cap  # points per bucket once all is read
+            while dec.size * 4 <= expected:  # what halving would reach (2x over-estimates safe)
+                dec.size *= 2
+        else:
+            kept = self.fine if self.fine is not None else self.coarse
+            assert kept is not None
+            dec = kept
         try:
             dec.extend(steps, values)
         except OverflowError:
@@ -175,7 +182,8 @@ class KeySeries:
 class RunSeries:
     """The rows of one run as the app keeps them (see the module docstring)."""
 
-    __slots__ = ("book", "keys", "objects", "spans", "_ends", "times", "t0", "extra", "_paths")
+    __slots__ = ("book", "keys", "objects", "spans", "_ends", "times", "t0", "extra", "_paths",
+                 "_scale")
 
     def __init__(self, book: SeriesBook) -> None:
         self.book = book
@@ -187,10 +195,12 @@ class RunSeries:
         self.times: deque[float] = deque(maxlen=RECENT)
         self.t0: float | None = None  # the first row's time: what "_runtime" counts from
         self.extra: dict[tuple[str, str, int], list[Any]] = {}  # (key, x, cap) -> [dec, version]
+        self._scale = 1.0  # the segment being read: its size / bytes read so far
 
     def __call__(self, seg: Any, logs: list[Any]) -> None:
         """Take a segment's new Log events (RunData.apply calls this after reading)."""
         self._index(seg.path.name, seg.offset, logs)
+        self._scale = max(1.0, seg.size / seg.offset) if seg.offset else 1.0
         if self.t0 is None:
             self.t0 = logs[0].time
         self.times.extend(map(_time, logs[-RECENT:]))
@@ -238,7 +248,7 @@ class RunSeries:
         ks.last_step = max(ks.last_step, max(steps))
         ks.aggregate(values)
         ks.count += len(values)
-        ks.feed(self.book, steps, values)
+        ks.feed(self.book, steps, values, self._scale)
         for (k, x, _cap), entry in list(self.extra.items()):
             if k != key or entry[1] is not None:
                 continue
