@@ -37,7 +37,8 @@ class Update(NamedTuple):
 class RootReader:
     """Every run under a root, each followed incrementally."""
 
-    def __init__(self, root: str | os.PathLike[str], keep_history: bool = True, meta: bool = False) -> None:
+    def __init__(self, root: str | os.PathLike[str], keep_history: bool = True, meta: bool = False,
+                 sink: Any = None) -> None:
         """`keep_history=False` keeps only each metric's last value: for followers that print
         events as they come (tail), whose memory must stay flat however long runs log.
         `meta=True` (listing): each segment is read from its last snapshot on (logger/snapshot.py),
@@ -47,6 +48,7 @@ class RootReader:
         self._index: dict[str, index.Entry] | None = None  # meta mode: the cache (logger/index.py)
         self._index_dirty = False
         self._index_saved = 0.0
+        self.sink = sink  # sink(run) -> RunData.sink for each new run (the app's decimations)
         # Absolute: file watchers report absolute paths, and they must match the root's.
         self.root = Path(os.path.abspath(root))
         self._prefix = os.path.join(str(self.root), "")
@@ -86,6 +88,7 @@ class RootReader:
         new = run is None
         if run is None:
             run = self.runs[key] = RunData(path.parent, project, run_id, self.keep_history, self.meta)
+            run.sink = self.sink(run) if self.sink is not None else None
         seg = SegmentReader(path)
         run.segments[path.name] = seg
         self._segments[path] = (run, seg)

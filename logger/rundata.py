@@ -34,6 +34,8 @@ _LABELS = (ev.SetTags, ev.SetNotes, ev.SetName)
 class RunData:
     """One run directory as read so far. `version` grows with every change."""
 
+    sink: Any = None  # a reader's own view of the rows: called (segment, its new Log events)
+
     def __init__(self, run_dir: Path, project: str, run_id: str, keep_history: bool = True,
                  meta: bool = False) -> None:
         """`meta=True` (listing): keep per-key digests, not rows; `history` then reads the
@@ -78,16 +80,18 @@ class RunData:
         clock = self._clock.get(name, -math.inf)
         log = ev.Log
         logs = [e for e in events if type(e) is log]
-        if logs and self.meta:
+        if logs and (self.meta or not self._keep):  # no rows kept: the summary's digests
             digest = self._digests.get(name)
             if digest is None:
                 digest = self._digests[name] = Digest()
             digest.add_logs(logs, self._paths)
-        elif logs:
+        if logs and not self.meta:
             history = self._histories.get(name)
             if history is None:
                 history = self._histories[name] = History(self._paths, keep=self._keep)
             history.add_logs(logs)
+            if self.sink is not None:
+                self.sink(seg, logs)
         kept = self._kept.setdefault(name, []) if self.meta else None
         for event in events:
             seq += 1
@@ -353,9 +357,13 @@ class RunData:
     def digest(self) -> Digest:
         """Every writer's digest, combined in the merged history's order."""
         generation = self._generations()
-        if self.meta:
+        if self.meta or not self._keep:  # no rows kept: digests were kept as rows came
             names = sorted(self._digests, key=lambda n: (generation.get(n, 0), n))
             return combine([self._digests[n] for n in names if self._digests[n].rows])
+        return self._history_digest()
+
+    def _history_digest(self) -> Digest:
+        """The digest of the rows this reader holds (full mode; a follower's last values)."""
         metrics = self._meta_state()["metrics"]
         return combine([Digest.of_history(h, lambda k: aggregation(metrics, k) not in (None, "none"))
                         for _, h in self._writer_histories()])
@@ -404,8 +412,9 @@ class RunData:
             return cache[1]
         try:
             out = summary_of(self.digest(), self._meta_state(), self.created_at)
-        except NeedRows:
-            out = self.full().summary_flat()
+        except NeedRows:  # a follower keeping no rows answers from the last values it holds
+            out = (self.full().summary_flat() if self.meta
+                   else summary_of(self._history_digest(), self._meta_state(), self.created_at))
         self._summary_cache = (self.version, out)
         return out
 

@@ -18,6 +18,7 @@ from typing import Any
 from logger.query import summary_value
 from logger.rundata import RunData
 
+from .decimate import RunSeries
 from .stats import Decimator
 from .system_plots import gpu_cell
 
@@ -49,6 +50,8 @@ def last_logged(run: RunData) -> float:
 
 def log_interval(run: RunData) -> float:
     """The median gap between the run's recent logs of its most logged metric (0: unknown)."""
+    if isinstance(run.sink, RunSeries):  # the app's reader: recent row times are kept
+        return run.sink.interval()
     history = run.history
     counts = {key: history.numeric_count(key) for key in history.numeric_keys()}
     if not counts:
@@ -198,6 +201,8 @@ class Snapshotter:
         )
 
     def _spark(self, run: RunData, key: str) -> tuple[float, ...]:
+        if isinstance(run.sink, RunSeries):  # the app's reader: decimated as it reads
+            return run.sink.spark(key)
         count = run.history.numeric_count(key)
         if not count:
             return ()

@@ -16,6 +16,7 @@ from typing import Any
 from logger.rundata import RunData
 from logger.textsafe import one_line
 
+from .decimate import points
 from . import smooth as sm
 from .palette import DIM, run_color
 from .plot import Line, Plot
@@ -70,6 +71,8 @@ class SeriesCache:
         return out
 
     def _points(self, run: RunData, key: str, x: str, cap: int) -> Points:
+        if run.sink is not None:  # the app's reader keeps decimations, not histories
+            return points(run, key, x, None, None, cap)
         history = run.history
         count = history.numeric_count(key)
         if not count:

@@ -27,12 +27,16 @@ from logger.reader import Update
 from logger.rundata import RunData
 from tui.follow import Follower
 
+from .decimate import SeriesBook
 from .runview import RunView, Snapshotter
 
 FIRST_LIMIT = 1024  # bytes per segment in the first pass: metadata, config, a few steps
-FIRST_BATCH = 256  # segments per first-pass read: the first screenful shows after one batch
-CHUNK = 16 * 1024  # bytes per segment in each later pass: histories park as tuples until
-# compacted on first read, so small passes keep the peak low (1k runs: 250 MB, not 670 MB)
+FIRST_SCREEN = 64  # segments in the first first-pass read: a screenful, shown at once...
+FIRST_BATCH = 256  # ...then this many per read
+FIRST_WAIT = 0.2  # seconds the reader waits at most for the UI to take the first screenful
+CHUNK = 16 * 1024  # bytes per segment in each later pass, at least: what a pass decodes is
+# held until applied, so a pass reads about PASS_BYTES in all (1k runs: 16 KB each)...
+PASS_BYTES = 2 * 1024 * 1024  # ...and a few runs larger stretches, which decimate faster
 
 T = TypeVar("T")
 Views = dict[str, RunView]
@@ -54,9 +58,13 @@ class RunStore:
         self.root = root  # as the user gave it: what the screens show
         # Read through the absolute path: watchfiles reports absolute paths, which the reader
         # matches against its root.
-        self._follower = Follower(root.expanduser().absolute(), force_polling=force_polling)
+        # No full histories: each run's rows feed its RunSeries (decimations, last values; see
+        # tui/model/decimate.py), so memory is bounded by the screen, not the runs on disk.
+        self._follower = Follower(root.expanduser().absolute(), force_polling=force_polling,
+                                  keep_history=False, sink=SeriesBook())
         self._snapshots = Snapshotter()
         self._stop = threading.Event()
+        self._applied = threading.Event()  # the UI thread took a batch of snapshots
         self.post = post  # called in the reading thread with new snapshots
         self.loaded = False  # every byte on disk at start has been read
         self.loaded_bytes = 0
@@ -75,38 +83,56 @@ class RunStore:
     def read(self) -> None:
         """The reading thread's body: a fast metadata pass, the histories, then follow changes
         until `stop()`. Blocking: run it in a thread worker."""
-        f = self._follower
         self.first_pass()
-        left = f.pending()
-        self.total_bytes = left
-        while left and not self._stop.is_set():
-            self._publish(f.initial(limit=CHUNK))
-            left = f.pending()
-            self.loaded_bytes = max(0, self.total_bytes - left)
+        self.catch_up()
         self.loaded = True
         self.post({})  # no new runs, but the screens show "loaded"
-        for batch in f.follow(self._stop):
+        for batch in self._follower.follow(self._stop):
             self._publish(batch)
 
     def stop(self) -> None:
         self._stop.set()
 
+    def catch_up(self) -> None:
+        """Read what is on disk, in passes of about PASS_BYTES, publishing each."""
+        f = self._follower
+        left = f.pending()
+        self.total_bytes = left
+        while left and not self._stop.is_set():
+            limit = max(CHUNK, PASS_BYTES // max(1, len(f.reader.runs)))
+            self._publish(f.initial(limit=limit))
+            left = f.pending()
+            self.loaded_bytes = max(0, self.total_bytes - left)
+
     def first_pass(self) -> None:
         """Every run's metadata and first steps, published a batch of segments at a time."""
         f = self._follower
         paths = segment_paths(f.root)
-        for i in range(0, len(paths), FIRST_BATCH):
+        i = 0
+        while i < len(paths):
             if self._stop.is_set():
                 return
+            batch = paths[i : i + (FIRST_SCREEN if i == 0 else FIRST_BATCH)]
+            i += len(batch)
             with f.lock:
-                updates = f.reader.read_paths(paths[i : i + FIRST_BATCH], limit=FIRST_LIMIT)
+                updates = f.reader.read_paths(batch, limit=FIRST_LIMIT)
                 # A run start (config) longer than the limit: read just that frame, whole.
                 short = [seg.path for u in updates if u.run.start is None
                          for seg in u.run.segments.values()]
                 if short:
                     updates += f.reader.read_paths(short, limit=FIRST_LIMIT)
             self._publish(updates)
-        self._publish(f.initial(limit=FIRST_LIMIT))  # anything that appeared meanwhile
+            if i == len(batch):
+                # Let the UI thread take the first screenful before reading on: both want
+                # the GIL, and this thread would otherwise hold it for most of the next batch.
+                self._applied.wait(FIRST_WAIT)
+        # Segments that appeared meanwhile (the rest of the known ones: catch_up reads them).
+        known = set(paths)
+        fresh = [p for p in segment_paths(f.root) if p not in known]
+        if fresh:
+            with f.lock:
+                updates = f.reader.read_paths(fresh, limit=FIRST_LIMIT)
+            self._publish(updates)
 
     def pending_bytes(self) -> int:
         """Bytes on disk not read yet."""
@@ -147,6 +173,7 @@ class RunStore:
     def apply(self, views: Views) -> None:
         """Take snapshots the reading thread posted, and tell every subscriber."""
         self.views.update(views)
+        self._applied.set()
         for callback in list(self._subscribers):
             callback(views)
 

@@ -30,6 +30,7 @@ from logger.rundata import RunData
 from logger.textsafe import one_line, safe_text
 from tui.media_charts import ChartData, chart_series, table_text
 from tui.media_render import Cell, Heatmap, half_blocks, histogram_heatmap, html_text, media_entry
+from tui.model.decimate import media_history
 
 from ..model.store import RunStore
 from ..widgets.media_view import MediaChart, entry_text, heatmap_view, image_text, pick_protocol
@@ -67,23 +68,24 @@ class Shown:
 
 def index(run: RunData) -> list[MediaKey]:
     """The run's media keys and their steps, charts first under their own key."""
-    charts = run.extras.get("charts", {})
-    out = [MediaKey(k, "chart", tuple(s for s, _ in media_steps(run.history, c.table_key)))
+    charts, history = run.extras.get("charts", {}), media_history(run)
+    out = [MediaKey(k, "chart", tuple(s for s, _ in media_steps(history, c.table_key)))
            for k, c in sorted(charts.items())]
-    for key, kind in sorted(media_keys(run.history).items()):
-        out.append(MediaKey(key, kind, tuple(s for s, _ in media_steps(run.history, key))))
+    for key, kind in sorted(media_keys(history).items()):
+        out.append(MediaKey(key, kind, tuple(s for s, _ in media_steps(history, key))))
     return out
 
 
 def refs(run: RunData, item: MediaKey, step: int) -> tuple[Path, Any, Any]:
     """What loading `item` at `step` needs, copied under the lock: (run dir, ref, extra)."""
+    history = media_history(run)
     if item.kind == "chart":
         chart = run.extras["charts"][item.key]
-        ref = dict(media_steps(run.history, chart.table_key)).get(step)
+        ref = dict(media_steps(history, chart.table_key)).get(step)
         return run.dir, ref, {"table_key": chart.table_key, **chart.spec}
     if item.kind == "histogram":
-        return run.dir, dict(media_steps(run.history, item.key)).get(step), media_steps(run.history, item.key)
-    return run.dir, dict(media_steps(run.history, item.key)).get(step), None
+        return run.dir, dict(media_steps(history, item.key)).get(step), media_steps(history, item.key)
+    return run.dir, dict(media_steps(history, item.key)).get(step), None
 
 
 def load(item: MediaKey, step: int, run_dir: Path, ref: Any, extra: Any, size: tuple[int, int],

@@ -1,0 +1,288 @@
+"""The app at scale (issue 14): memory bounded by the screen, every row cheap, idle CPU.
+
+    .venv/bin/python tests/bench/bench_scale_app.py                  # everything
+    .venv/bin/python tests/bench/bench_scale_app.py load rows         # some sections
+
+Each figure is measured twice in the same run, in fresh child processes: the app as it is
+(decimations, no histories) and a baseline of the same app keeping every run's full history
+(as before issue 14), and printed with their ratio. Sizes are reduced from the issue's
+(flags below) so that a loaded 2-core machine finishes in minutes; memory above the app's
+fixed ~70 MB scales with runs x keys, not with steps (extrapolate the baseline linearly).
+
+Sections:
+  load     20 runs x --steps x 8 metrics loaded (Pilot): time, resident and peak memory
+  rows     --runs runs x 100 steps x 4: every row in the table, time and memory
+  reopen   1,000 runs x 1,000 steps x 4: App() to the first screenful of rows drawn
+  idle     the app in tmux over --idle seconds: finished runs and one running, silent run
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from logger import events as ev  # noqa: E402
+
+CACHE = Path(tempfile.gettempdir()) / "runwatch-bench-scale"
+HERTZ = os.sysconf("SC_CLK_TCK")
+
+
+def row(name: str, new: str, old: str = "", ratio: str = "", target: str = "") -> None:
+    print(f"  {name:<44} {new:>14} {old:>14} {ratio:>8}   {target}", flush=True)
+
+
+def make_root(runs: int, steps: int, metrics: int) -> Path:
+    """runs x steps x metrics, frames of 10 steps as the writer's flusher lays them out."""
+    root = CACHE / f"{runs}x{steps}x{metrics}"
+    if (root / ".done").exists():
+        return root
+    shutil.rmtree(root, ignore_errors=True)
+    rng = random.Random(0)
+    for i in range(runs):
+        run_id = f"r{i:05d}"
+        run_dir = root / "bench" / run_id
+        run_dir.mkdir(parents=True)
+        t0 = 1_700_000_000.0 + i * 10
+        data = bytearray(ev.HEADER)
+        data += ev.encode(ev.SegmentStart(version=ev.FORMAT_VERSION, run_id=run_id, role="script",
+                                          host="bench-host", pid=0, proc_start=0, boot_id="b",
+                                          time=t0))
+        data += ev.encode(ev.RunStart(
+            project="bench", name=f"run-{i}", notes=None, tags=["bench"], group=None,
+            job_type=None, config={"lr": 1e-3, "seed": i}, command=["train.py"], python="3.11",
+            cwd="/", git_commit=None, git_branch=None, resumed=False, time=t0))
+        batch: list[bytes] = []
+        for s in range(steps):
+            values = {f"m{k}": (k + 1) / (1 + s / 300) + rng.random() * 0.01 for k in range(metrics)}
+            batch.append(ev.encode_event(ev.Log(step=s, time=t0 + s * 0.1, values=values)))
+            if len(batch) == 10:
+                data += ev.frame(batch)
+                batch = []
+        if batch:
+            data += ev.frame(batch)
+        data += ev.encode(ev.Finish(time=t0 + steps * 0.1, exit_code=0, state="finished",
+                                    error=None))
+        (run_dir / f"20240101T000000-script-1-{run_id}.rws").write_bytes(bytes(data))
+    (root / ".done").write_text("")
+    return root
+
+
+def status_mb(field: str, pid: int | str = "self") -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat", "rb") as f:
+        fields = f.read().rsplit(b")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / HERTZ
+
+
+def baseline() -> None:
+    """The app as before issue 14: the reader keeps every run's full history."""
+    import tui.model.store as store
+    from tui.follow import Follower
+
+    store.Follower = lambda root, force_polling=None, **_: Follower(  # type: ignore[misc]
+        root, force_polling=force_polling)
+
+
+# -- children ---------------------------------------------------------------------------------
+async def _app(root: Path, runs: int, until: str) -> dict[str, float]:
+    from tui.app import RunwatchApp
+    from tui.screens.main import MainScreen
+    from tui.widgets.run_table import RunTable
+
+    marks: dict[str, float] = {}
+    original = RunTable.render_line
+
+    def render_line(self, y):  # type: ignore[no-untyped-def]
+        strip = original(self, y)
+        if y > 0 and self.model.rows and "first" not in marks:
+            marks["first"], marks["cpu"] = time.perf_counter(), time.process_time()
+        return strip
+
+    RunTable.render_line = render_line  # type: ignore[method-assign]
+    t0, c0 = time.perf_counter(), time.process_time()
+    app = RunwatchApp(root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        while not isinstance(app.screen, MainScreen) or "first" not in marks:
+            await pilot.pause(0.005)
+        if until == "first":
+            return {"seconds": marks["first"] - t0, "cpu": marks["cpu"] - c0,
+                    "rss": status_mb("VmRSS")}
+        screen = app.screen
+        while len(screen.model.views) < runs or (until == "loaded" and not screen.store.loaded):
+            await pilot.pause(0.02)
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+        await pilot.pause(0.5)
+        return {"seconds": seconds, "cpu": cpu, "rss": status_mb("VmRSS"), "peak": status_mb("VmHWM")}
+
+
+def child(args: argparse.Namespace) -> None:
+    from tui.app import tune_gc
+
+    tune_gc()
+    if args.old:
+        baseline()
+    out: dict[str, float] = {}
+
+    async def measure() -> None:
+        out.update(await _app(Path(args.root), args.runs, args.child))
+
+    try:
+        asyncio.run(measure())
+    except Exception:  # noqa: BLE001 - an exit while the reader still posts: measured already
+        if not out:
+            raise
+    print("RESULT " + json.dumps(out))
+
+
+def run_child(*argv: str) -> dict[str, float]:
+    proc = subprocess.run([sys.executable, __file__, "--child", *argv], capture_output=True,
+                          text=True, timeout=1800, cwd=REPO)
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])  # type: ignore[no-any-return]
+    raise RuntimeError(proc.stdout[-2000:] + proc.stderr[-3000:])
+
+
+def both(until: str, root: Path, runs: int) -> tuple[dict[str, float], dict[str, float]]:
+    argv = (until, "--root", str(root), "--runs", str(runs))
+    return run_child(*argv), run_child(*argv, "--old")
+
+
+def _ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}x" if b else "-"
+
+
+# -- sections ---------------------------------------------------------------------------------
+def section_load(args: argparse.Namespace) -> None:
+    print(f"20 runs x {args.steps:,} steps x 8 metrics, every row loaded   (new / baseline)")
+    new, old = both("loaded", make_root(20, args.steps, 8), 20)
+    row("loading time", f"{new['seconds']:.1f} s", f"{old['seconds']:.1f} s",
+        _ratio(new["seconds"], old["seconds"]))
+    row("  CPU time of the app", f"{new['cpu']:.1f} s", f"{old['cpu']:.1f} s",
+        _ratio(new["cpu"], old["cpu"]))
+    row("resident once loaded", f"{new['rss']:.0f} MB", f"{old['rss']:.0f} MB",
+        _ratio(new["rss"], old["rss"]), "<= 150 MB at 100k steps")
+    row("peak resident", f"{new['peak']:.0f} MB", f"{old['peak']:.0f} MB",
+        _ratio(new["peak"], old["peak"]), "<= 150 MB at 100k steps")
+
+
+def section_rows(args: argparse.Namespace) -> None:
+    print(f"{args.runs:,} runs x 100 steps x 4 metrics: every row in the table")
+    new, old = both("filled", make_root(args.runs, 100, 4), args.runs)
+    row("App() to every row in the table", f"{new['seconds']:.2f} s", f"{old['seconds']:.2f} s",
+        _ratio(new["seconds"], old["seconds"]), "<= 1 s (10,000 runs)")
+    row("  CPU time of the app until then", f"{new['cpu']:.2f} s", f"{old['cpu']:.2f} s",
+        _ratio(new["cpu"], old["cpu"]))
+    row("resident then", f"{new['rss']:.0f} MB", f"{old['rss']:.0f} MB",
+        _ratio(new["rss"], old["rss"]), "<= 400 MB (10,000 runs)")
+    new, old = both("loaded", make_root(args.runs, 100, 4), args.runs)
+    row("every byte read: resident / peak", f"{new['rss']:.0f}/{new['peak']:.0f} MB",
+        f"{old['rss']:.0f}/{old['peak']:.0f} MB", _ratio(new["peak"], old["peak"]))
+
+
+def section_reopen(args: argparse.Namespace) -> None:
+    print("1,000 runs x 1,000 steps x 4 metrics: App() to the first screenful drawn")
+    root = make_root(1000, 1000, 4)
+    run_child("first", "--root", str(root), "--runs", "1000")  # warm the page cache
+    new, old = both("first", root, 1000)
+    row("first screenful", f"{new['seconds']:.2f} s", f"{old['seconds']:.2f} s",
+        _ratio(new["seconds"], old["seconds"]), "<= 0.3 s")
+    row("  CPU time of the app until then", f"{new['cpu']:.2f} s", f"{old['cpu']:.2f} s",
+        _ratio(new["cpu"], old["cpu"]), "(what a loaded machine does not blur)")
+
+
+def _tmux(session: str, root: Path, old: bool) -> int:
+    subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True, check=False)
+    setup = "import bench_scale_app as b; b.baseline(); " if old else ""
+    cmd = (f"exec {sys.executable} -c 'import sys; sys.path.insert(0, \"tests/bench\"); {setup}"
+           f"from tui.app import run_app; sys.exit(run_app(sys.argv[1]))' {root}")
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40", cmd],
+                   check=True, cwd=REPO,
+                   env={**os.environ, "PYTHONPATH": str(REPO), "TERM": "xterm-256color"})
+    out = subprocess.run(["tmux", "display", "-p", "-t", session, "#{pane_pid}"],
+                         capture_output=True, text=True, check=True).stdout
+    return int(out.strip())
+
+
+SILENT = """
+import sys, time, logger
+run = logger.init(project="bench", name="silent", dir=sys.argv[1])
+run.log({"m0": 1.0})
+time.sleep(float(sys.argv[2]))
+"""
+
+
+def _idle(root: Path, seconds: float, old: bool) -> float:
+    script = CACHE / "silent.py"
+    script.write_text(SILENT)
+    live = subprocess.Popen([sys.executable, str(script), str(root), str(seconds + 30)],
+                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    try:
+        pid = _tmux("rw-bench-idle", root, old)
+        time.sleep(8)  # loaded, first paint done
+        c0, t0 = cpu_seconds(pid), time.monotonic()
+        time.sleep(seconds)
+        return 100 * (cpu_seconds(pid) - c0) / (time.monotonic() - t0)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", "rw-bench-idle"], check=False)
+        live.kill()
+        live.wait()
+
+
+def section_idle(args: argparse.Namespace) -> None:
+    print(f"idle CPU, % of one core over {args.idle:.0f} s (tmux 120x40; 20 finished runs, "
+          "one running and silent)")
+    if shutil.which("tmux") is None:
+        row("tmux not installed", "skipped")
+        return
+    root = CACHE / "idle"
+    shutil.rmtree(root, ignore_errors=True)
+    shutil.copytree(make_root(20, 1000, 4), root)
+    new, old = _idle(root, args.idle, False), _idle(root, args.idle, True)
+    row("idle", f"{new:.2f} %", f"{old:.2f} %", _ratio(new, old), "<= 0.5 %")
+
+
+SECTIONS = {"load": section_load, "rows": section_rows, "reopen": section_reopen,
+            "idle": section_idle}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("sections", nargs="*", default=list(SECTIONS))
+    parser.add_argument("--child")
+    parser.add_argument("--root")
+    parser.add_argument("--old", action="store_true")
+    parser.add_argument("--runs", type=int, default=10000)
+    parser.add_argument("--steps", type=int, default=20000)
+    parser.add_argument("--idle", type=float, default=60)
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return
+    print(f"runwatch app at scale ({os.cpu_count()} cores, Python {sys.version.split()[0]})")
+    row("", "new", "baseline", "ratio", "target")
+    for name in args.sections:
+        SECTIONS[name](args)
+
+
+if __name__ == "__main__":
+    main()
