@@ -134,7 +134,9 @@ class Digest:
                     parts.setdefault(key, []).append((order, times, values))
         for key, chunks in parts.items():
             if len(chunks) > 1:  # the key came in rows of several key sets: row order again
-                merged = sorted(zip(*(chain.from_iterable(c[i] for c in chunks) for i in range(3))))
+                # Each column listed now: a generator would read `i` late (every column the values).
+                columns = [list(chain.from_iterable([c[i] for c in chunks])) for i in range(3)]
+                merged = sorted(zip(*columns), key=itemgetter(0))
                 times, values = list(map(itemgetter(1), merged)), list(map(itemgetter(2), merged))
             else:
                 _order, times, values = chunks[0]

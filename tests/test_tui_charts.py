@@ -14,6 +14,7 @@ from rich.color import Color, ColorSystem
 from textual._ansi_theme import MONOKAI
 
 from logger import events as ev
+from logger.reader import RootReader
 from tests.test_tui_support import run_events
 from tui.model import palette, smooth
 from tui.model.series import (
@@ -294,23 +295,29 @@ def test_a_live_run_on_a_step_metric_is_decimated_as_it_grows(tmp_path):
         "train/loss": 1 / (i + 1), "train/global_step": i * 8})
     _write(root, "hf0002", events)
     run_dir = root / "proj" / "hf0002"
-    store = RunStore(root, None, lambda _b: None)
-    store.ingest(run_dir.iterdir())
+    # A reader that keeps whole histories (Api scripts, tail): the metric axis is decimated
+    # incrementally. (The app's store keeps decimations, and reads a metric axis from disk.)
+    reader = RootReader(root)
+    reader.scan()
     cache, opts = SeriesCache(), ChartOptions(("train/loss",), x_axis="train/global_step")
-    first = store.with_runs(["proj/hf0002"], lambda runs: cache.collect(runs, opts))
+    first = cache.collect([reader.runs["proj/hf0002"]], opts)
     dec = next(iter(cache._dec.values()))[0]
     append_events(run_dir, [ev.Log(step=i, time=1_700_000_000.0 + i, values={
         "train/loss": 1 / (i + 1), "train/global_step": i * 8}) for i in range(50, 80)])
-    store.ingest(run_dir.iterdir())
-    second = store.with_runs(["proj/hf0002"], lambda runs: cache.collect(runs, opts))
+    reader.scan()
+    second = cache.collect([reader.runs["proj/hf0002"]], opts)
     assert first["train/loss"][0][0][-1] == 49 * 8 and second["train/loss"][0][0][-1] == 79 * 8
     assert next(iter(cache._dec.values()))[0] is dec and dec.fed == 80  # appended, not rebuilt
     append_events(run_dir, [ev.Log(step=80, time=1_700_000_100.0, values={
         "train/loss": 5.0, "train/global_step": 3})])  # x steps back: rebuilt, sorted by x
-    store.ingest(run_dir.iterdir())
-    third = store.with_runs(["proj/hf0002"], lambda runs: cache.collect(runs, opts))
+    reader.scan()
+    third = cache.collect([reader.runs["proj/hf0002"]], opts)
     xs, ys = third["train/loss"][0][0], third["train/loss"][0][1]
     assert xs == sorted(xs) and 5.0 in ys and len(xs) == 81
+    store = RunStore(root, None, lambda _b: None)  # the app's store: the same points, from disk
+    store.ingest(run_dir.iterdir())
+    in_app = store.with_runs(["proj/hf0002"], lambda runs: SeriesCache().collect(runs, opts))
+    assert in_app["train/loss"][0][0] == xs and in_app["train/loss"][0][1] == ys
 
 
 def test_a_metric_never_logged_with_the_x_axis_says_so():

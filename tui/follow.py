@@ -59,7 +59,7 @@ class Follower:
     def __init__(self, root: str | os.PathLike[str], force_polling: bool | None = None,
                  keep_history: bool = True, sink: Any = None) -> None:
         self.root = Path(root)
-        self.reader = RootReader(self.root, keep_history, sink)
+        self.reader = RootReader(self.root, keep_history, sink=sink)
         self.lock = threading.Lock()
         env = os.environ.get("RUNWATCH_POLL", "")
         if force_polling is None and env:

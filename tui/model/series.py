@@ -16,8 +16,8 @@ from typing import Any
 from logger.rundata import RunData
 from logger.textsafe import one_line
 
-from .decimate import points
 from . import smooth as sm
+from .decimate import points
 from .palette import DIM, run_color
 from .plot import Line, Plot
 from .stats import Decimator, band, rebucket
