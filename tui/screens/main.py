@@ -22,14 +22,16 @@ from textual.widgets import Input, Static
 from logger.query import FilterError
 from logger.textsafe import one_line
 
-from ..model.metric_choice import MetricChoice
+from ..model.metric_choice import MetricChoice, default_metrics
 from ..model.store import RunStore, Views
 from ..model.system_plots import GPU_COLUMN, GPU_LABEL
 from ..model.table_model import ALL_BUT_SEED, SWEEP, Row, TableModel
+from ..model.workspace import key_counts, newest_row
 from ..widgets.filter_box import FilterBox
 from ..widgets.keybar import KeyBar
 from ..widgets.run_table import RunTable
 from ..widgets.status_line import StatusLine
+from ..widgets.workspace import Workspace
 from .edit import Editor
 from .pick import PickScreen
 
@@ -67,6 +69,7 @@ class MainScreen(Screen[None]):
         Binding("n", "notes", "notes"),
         Binding("i", "importance", "importance"),
         Binding("w", "sweeps", "sweeps"),
+        Binding("F", "follow", "follow newest"),
         Binding("question_mark", "app.help", "help"),
         Binding("q", "app.quit", "quit"),
     ]
@@ -83,18 +86,19 @@ class MainScreen(Screen[None]):
         self._timer: Timer | None = None
         self._pending: Views = {}  # snapshots not in the model yet
         self.applied = 0  # table updates so far (tests wait on it)
+        self._cursor_moved = False  # by the user, since the screen opened
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status")
         yield FilterBox("#runs", placeholder="filter: words, lr<=1e-3, state:running, tag:x "
                         "(enter keeps, escape closes)", id="filter")
-        yield RunTable(self.model, id="runs")
+        yield Workspace(self.model, self.store, id="workspace")
         yield Static(Text(empty_message(self.store.root)), id="empty")
         yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(FilterBox).display = False
-        self.query_one(RunTable).display = False
+        self.query_one(Workspace).display = False
         self._unsubscribe = self.store.subscribe(self._runs_changed)
         self._ticker = self.set_interval(1.0, self._tick)
         if self.store.views:  # what was read before this screen opened
@@ -125,8 +129,9 @@ class MainScreen(Screen[None]):
         views, self._pending = self._pending, {}
         if views:
             self.model.update(views)
-            metrics = self.metric_choice.follow(views.values(), self.model.views.values(),
-                                                self.model.metrics)
+            # Counted over the runs the filter shows: their metrics, not another project's.
+            shown = (v for v in self.model.views.values() if self.model.matches(v))
+            metrics = self.metric_choice.follow(views.values(), shown, self.model.metrics)
             if metrics is not None:
                 self._set_metrics(metrics)
 
@@ -160,17 +165,33 @@ class MainScreen(Screen[None]):
             # of a background one (a live run under its charts: 25 full repaints a second).
             self._stale = True
             return
+        tables = self.query(RunTable)
+        if not tables:  # the screen is closing (a timer set before it closed)
+            return
         self._stale = False
         self.model.rebuild()
-        table = self.query_one(RunTable)
+        table = tables.first()
+        workspace = self.query_one(Workspace)
         has_runs = bool(self.model.views)
-        if table.display != has_runs:  # setting display at all costs a full layout
-            table.display = has_runs
+        if workspace.display != has_runs:  # setting display at all costs a full layout
+            workspace.display = has_runs
             self.query_one("#empty").display = not has_runs
         table.refresh_rows()
+        self._place_cursor(table)
         if has_runs and self.focused is None:
             table.focus()
+        workspace.update_charts()
         self._update_status()
+
+    def _place_cursor(self, table: RunTable) -> None:
+        """Follow newest: on the newest run. Else the same run stays under the cursor (the
+        table keeps it), and the top row until the user moves, while the root loads."""
+        if self.model.follow_newest:
+            index = newest_row(self.model.rows)
+            if index is not None:
+                table.move_to(index, user=False)
+        elif not self._cursor_moved and not self.store.loaded:
+            table.move_to(0, user=False)
 
     def _visible(self) -> bool:
         """Shown: on top, or under a see-through modal (not under the detail screen)."""
@@ -190,6 +211,19 @@ class MainScreen(Screen[None]):
     # -- the cursor --------------------------------------------------------------------------
     def current_row(self) -> Row | None:
         return self.query_one(RunTable).current
+
+    @on(RunTable.CursorMoved)
+    def _cursor_by_user(self, event: RunTable.CursorMoved) -> None:
+        if event.user:
+            self._cursor_moved = True
+            if self.model.follow_newest:  # moving away ends it, as scrolling up ends a tail
+                self.action_follow()
+
+    def action_follow(self) -> None:
+        self.model.follow_newest = not self.model.follow_newest
+        self._update_status()
+        if self.model.follow_newest:
+            self._place_cursor(self.query_one(RunTable))
 
     @on(RunTable.HeaderClicked)
     def _header_clicked(self, event: RunTable.HeaderClicked) -> None:
@@ -217,6 +251,11 @@ class MainScreen(Screen[None]):
             box.say(str(exc))
             return
         box.say("")
+        if self.metric_choice.auto:  # the metric columns follow the runs the filter shows
+            metrics = default_metrics(key_counts(v for v in self.model.views.values()
+                                                 if self.model.matches(v)))
+            if metrics and metrics != self.model.metrics:
+                self._set_metrics(metrics)
         self.refresh_table()
 
     @on(Input.Submitted, "#filter")
@@ -292,17 +331,21 @@ class MainScreen(Screen[None]):
         table = self.query_one(RunTable)
         table.refresh()
         table.action_cursor(1)
-        self._update_status()
+        self._marks_changed()
 
     def action_mark_all(self) -> None:
         self.model.mark_visible()
         self.query_one(RunTable).refresh()
-        self._update_status()
+        self._marks_changed()
 
     def action_unmark(self) -> None:
         self.model.marked.clear()
         self.query_one(RunTable).refresh()
+        self._marks_changed()
+
+    def _marks_changed(self) -> None:
         self._update_status()
+        self.query_one(Workspace).update_charts()  # the marked runs are charted, not the row
 
     def action_tags(self) -> None:
         self.editor.edit_tags(self.model.targets(self.current_row()))
