@@ -101,6 +101,7 @@ class ChartPanel(Widget, can_focus=True):
         self._drawn_at = 0.0
         self._token = 0
         self._shape = (0, 0, -1)
+        self._titled = ""
         self.draws = 0  # chart data updates shown (tests wait on it)
 
     def compose(self) -> ComposeResult:
@@ -189,7 +190,9 @@ class ChartPanel(Widget, can_focus=True):
         if self.settings.glob:
             text.append("  charts matching ", style="dim")
             text.append(safe_text(self.settings.glob), style="bold")
-        self.query_one("#panel-title", DragBar).update(text)
+        if text.plain != self._titled:  # an update lays the screen out again: only on change
+            self._titled = text.plain
+            self.query_one("#panel-title", DragBar).update(text)
 
     # -- reading, off the UI thread --------------------------------------------------------
     @work(thread=True, exclusive=True, group="panel-charts")
