@@ -146,23 +146,26 @@ async def test_toggle_resize_and_drag(root):
         screen = await started(pilot)
         work, panel = screen.query_one(Workspace), panel_of(screen)
         await pilot.pause()
+        # Six runs: the table keeps its 8 rows (header and scrollbar too), the charts the rest.
         tall = panel.size.height
+        assert tall == work.size.height - 8
         await pilot.press("less_than_sign")
         await wait_for(pilot, lambda: 0 < panel.size.height < tall)
+        small = panel.size.height
         await pilot.press("greater_than_sign", "greater_than_sign")
-        await wait_for(pilot, lambda: panel.size.height > tall)
+        await wait_for(pilot, lambda: panel.size.height > small)
         await pilot.press("c")
         assert work.placement == "hidden" and not panel.display
         await pilot.press("c")
         assert work.placement == "below" and panel.display
         await pilot.pause()
-        # Drag the panel's title bar up: the panel grows to the pointer.
+        # Drag the panel's title bar down six rows: the panel shrinks to the pointer.
         bar = panel.query_one(DragBar)
         top = bar.region.y
         await pilot.mouse_down(bar)
-        await pilot.hover(RunTable, offset=(5, top - 6 - table_y(screen)))
-        await pilot.mouse_up(RunTable, offset=(5, top - 6 - table_y(screen)))
-        await wait_for(pilot, lambda: panel.region.y < top - 3)
+        await pilot.hover(RunTable, offset=(5, top + 6 - table_y(screen)))
+        await pilot.mouse_up(RunTable, offset=(5, top + 6 - table_y(screen)))
+        await wait_for(pilot, lambda: panel.region.y == top + 6)
 
 
 async def test_charts_update_live(tmp_path):

@@ -37,6 +37,16 @@ class PanelLayout:
     split: float = DEFAULT_SPLIT  # the panel's share of the body, 0..1
     glob: str = ""  # only metrics matching it get a chart ("" for all)
     page: int = 0
+    fill: bool = True  # below the table, the panel takes the rows the table does not need
+    # (seven runs at 120x40 leave 28 rows to the charts), until the user resizes it
+
+
+def panel_rows(height: int, split: float, table_rows: int, fill: bool) -> int:
+    """The panel's height below a table of `table_rows` rows (header and scrollbar included)."""
+    rows = round(height * split)
+    if fill:
+        rows = max(rows, height - table_rows)
+    return max(3, min(rows, height - 3))
 
 
 def placement(width: int, height: int, shown: bool | None) -> Placement:

@@ -163,6 +163,10 @@ class ChartPanel(Widget, can_focus=True):
             self._prepare(self._token, target, opts)
 
     def on_resize(self) -> None:
+        self.refresh_soon()
+
+    def refresh_soon(self) -> None:
+        """Look again once the layout settled (the grid's size decides the pages)."""
         self.call_after_refresh(self._tick)
 
     def _lay_out(self, cols: int, rows: int, n: int) -> None:

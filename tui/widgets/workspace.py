@@ -21,6 +21,7 @@ from ..model.workspace import (
     Placement,
     chart_target,
     clamp_split,
+    panel_rows,
     placement,
     step_split,
 )
@@ -70,7 +71,8 @@ class Workspace(Widget):
         width, height = self.size
         where = placement(width, height, self.settings.shown)
         share = self.settings.split
-        state = (where, width, height, share)
+        rows = panel_rows(height, share, len(self.model.rows) + 2, self.settings.fill)
+        state = (where, width, height, share, rows)
         if state == self._applied or not width:
             return
         self._applied = state
@@ -84,12 +86,14 @@ class Workspace(Widget):
             panel.styles.height = "1fr"
         elif where == "below":
             panel.styles.width = "1fr"
-            panel.styles.height = max(3, round(height * share))
+            panel.styles.height = rows
         if where != "hidden":
             self.update_charts()
+            self.panel.refresh_soon()
 
     def update_charts(self) -> None:
         """Chart the marked runs, else the row under the cursor (when the panel is shown)."""
+        self.lay_out()  # the table's rows changed: below it, the panel may take more or fewer
         if self.placement == "hidden":
             return
         model = self.model
@@ -108,6 +112,7 @@ class Workspace(Widget):
         else:
             share = (region.bottom - event.y) / max(1, region.height)
         self.settings.split = clamp_split(share)
+        self.settings.fill = False
         self.lay_out()
 
     # -- keys --------------------------------------------------------------------------------
@@ -118,7 +123,11 @@ class Workspace(Widget):
             self.query_one(RunTable).focus()
 
     def action_resize(self, delta: int) -> None:
-        self.settings.split = step_split(self.settings.split, delta)
+        current = self.panel.size.height / max(1, self.size.height)
+        if self.placement == "right":
+            current = self.panel.size.width / max(1, self.size.width)
+        self.settings.split = step_split(current if self.settings.fill else self.settings.split, delta)
+        self.settings.fill = False
         self.lay_out()
 
     def action_page(self, delta: int) -> None:
