@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual import events
 
 from logger import events as ev
 from tests.test_tui_support import append_events, sweep, wait_for, write_run
@@ -57,6 +58,14 @@ async def charted(pilot, screen: MainScreen, check) -> list:  # type: ignore[no-
 
 def legend(plot) -> set[str]:  # type: ignore[no-untyped-def]
     return {line.label for line in plot.lines if line.label}
+
+
+async def burst(pilot, *keys: str) -> None:  # type: ignore[no-untyped-def]
+    """Keys as a paste or a laggy link delivers them: all queued before any is handled."""
+    for key in keys:
+        char = key if len(key) == 1 else "\r" if key == "enter" else None
+        pilot.app.post_message(events.Key(key, char))
+    await pilot.pause(0.1)
 
 
 def table_y(screen: MainScreen) -> int:
@@ -134,8 +143,14 @@ async def test_pages_glob_and_keys_in_the_panel(tmp_path):
         assert panel.page.index == 0
         await pilot.press("escape")
         assert screen.focused is screen.query_one(RunTable)
-        await pilot.press("f", *"val/*", "enter")  # typed in one burst: no key lost
-        assert panel.settings.glob == "val/*"
+        await burst(pilot, "f", *"val/*", "enter", "F")  # typed in one burst: no key lost
+        await wait_for(pilot, lambda: screen.model.follow_newest)
+        assert panel.settings.glob == "val/*" and not screen.model.marked  # "a" was not "mark all"
+        await pilot.press("f")  # and with the box open: what follows enter is not typed into it
+        await burst(pilot, *"val/acc", "enter", "F")  # typing replaces the selected old glob
+        await wait_for(pilot, lambda: not screen.model.follow_newest)
+        assert panel.settings.glob == "val/acc"
+        await pilot.press("f", "ctrl+u", *"val/*", "enter")
         await charted(pilot, screen, lambda ps: sorted(p.title for p in ps) == ["val/acc", "val/loss"])
         assert "val/*" in str(panel.query_one(DragBar).render())
         assert screen.focused is screen.query_one(RunTable)

@@ -74,6 +74,22 @@ class DragBar(Static):
             self.post_message(self.Dragged(event.screen_x, event.screen_y))
 
 
+class GlobBox(FilterBox):
+    """The panel's glob line. Keys typed right after enter were queued for it while it still
+    had focus: they go on to what has focus now (`f val/* enter F` follows newest)."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        if self.display and event.key not in ("enter", "escape"):
+            await super()._on_key(event)
+            return
+        event.stop()
+        event.prevent_default()
+        if self.display:  # closed now, before the keys queued behind enter reach it
+            self.close()
+        else:
+            self.app.post_message(events.Key(event.key, event.character))
+
+
 class ChartPanel(Widget, can_focus=True):
     DEFAULT_CSS = """
     ChartPanel { height: 1fr; width: 1fr; }
@@ -106,7 +122,7 @@ class ChartPanel(Widget, can_focus=True):
 
     def compose(self) -> ComposeResult:
         yield DragBar(id="panel-title")
-        yield FilterBox("#runs", placeholder="charts: a glob (val/*) or words; enter keeps",
+        yield GlobBox("#runs", placeholder="charts: a glob (val/*) or words; enter keeps",
                         id="panel-glob")
         yield Grid(*[Chart(id=f"panel-chart-{i}") for i in range(MAX_PER_PAGE)], id="panel-grid")
 

@@ -139,7 +139,12 @@ class Workspace(Widget):
         self.panel.open_glob()
 
     def on_key(self, event: events.Key) -> None:
-        # Keys typed right after f were queued for the widget focused before the box opened.
-        if self.panel.query_one(FilterBox).take_key(event):
-            event.stop()
-            event.prevent_default()
+        # f opens the glob here, not by its binding: bindings run after the keys typed with it
+        # have gone by, and those keys (queued for the table) belong in the box.
+        box = self.panel.query_one(FilterBox)
+        if event.key == "f" and not box.display:
+            self.action_glob()
+        elif not box.take_key(event):
+            return
+        event.stop()
+        event.prevent_default()
