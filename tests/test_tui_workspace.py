@@ -112,6 +112,11 @@ async def test_seven_marked_runs_overlaid_and_a_group_band(tmp_path):
         names = {v.name for v in screen.model.views.values()}
         await charted(pilot, screen, lambda ps: legend(ps[0]) == names)
         assert "7 marked runs" in str(panel_of(screen).query_one(DragBar).render())
+        await pilot.press("slash", *"lr<=1e-2", "enter")  # the charts follow the runs shown
+        shown = {v.name for v in screen.model.visible_runs}
+        assert len(shown) == 5
+        await charted(pilot, screen, lambda ps: legend(ps[0]) == shown)
+        await pilot.press("slash", "ctrl+u", "enter")
         await pilot.press("u", "g", *"lr", "enter", "enter")
         table = screen.query_one(RunTable)
         table.move_to(0)
@@ -245,6 +250,12 @@ async def test_metrics_and_charts_follow_the_runs_shown(tmp_path):
         assert not any(p.message for p in got)  # no "no numeric values of loss"
         await pilot.press("slash", "ctrl+u", "enter")
         await wait_for(pilot, lambda: "loss" in screen.model.metrics)
+        table = screen.query_one(RunTable)
+        table.move_to(table.index_of("rl/rl"))
+        await charted(pilot, screen, lambda ps: [p.title for p in ps] == ["reward"])
+        await pilot.press("enter")  # nor full screen, with loss among the table's columns
+        detail = pilot.app.screen
+        assert isinstance(detail, DetailScreen) and detail.opts.metrics == ("reward",)
 
 
 # -- follow newest ---------------------------------------------------------------------------

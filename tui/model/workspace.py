@@ -131,15 +131,12 @@ class Target:
     group: bool = False
 
 
-def chart_target(row: Row | None, marked: set[str], rows: Sequence[Row],
-                 views: dict[str, RunView]) -> Target | None:
-    """The marked runs (in table order) when some are marked, else the row under the cursor."""
+def chart_target(row: Row | None, marked: Sequence[str]) -> Target | None:
+    """The marked runs (as given: those shown, in table order) when some are, else the row
+    under the cursor: its run, or its group's runs as a band."""
     if marked:
-        order = {r.key: i for i, r in enumerate(rows)}
-        paths = sorted((p for p in marked if p in views), key=lambda p: (order.get(p, len(order)), p))
-        if paths:
-            n = len(paths)
-            return Target(tuple(paths), f"{n} marked run{'s' if n != 1 else ''}")
+        n = len(marked)
+        return Target(tuple(marked), f"{n} marked run{'s' if n != 1 else ''}")
     if row is None:
         return None
     if row.kind == "group" and row.group is not None:

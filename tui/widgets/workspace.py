@@ -96,9 +96,12 @@ class Workspace(Widget):
         self.lay_out()  # the table's rows changed: below it, the panel may take more or fewer
         if self.placement == "hidden":
             return
-        model = self.model
-        row = self.query_one(RunTable).current
-        self.panel.show(chart_target(row, model.marked, model.rows, model.views), model.metrics)
+        model, table = self.model, self.query_one(RunTable)
+        # Marked runs the filter shows (matches() is cached per run version: O(marks)).
+        marked = [p for p in model.marked if p in model.views and model.matches(model.views[p])]
+        far = len(model.rows)
+        marked.sort(key=lambda p: (table.index_of(p) if table.index_of(p) is not None else far, p))
+        self.panel.show(chart_target(table.current, marked), model.metrics)
 
     @on(RunTable.CursorMoved)
     def _cursor_moved(self) -> None:
