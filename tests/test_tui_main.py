@@ -280,8 +280,6 @@ async def test_text_from_files_is_shown_literally(tmp_path):
               notes="[red]n[/]\nsecond")
     async with RunwatchApp(root).run_test(size=(160, 20)) as pilot:
         screen = await started(pilot, runs=1)
-        await pilot.press("c")  # the charts beside the table hide: the table takes 160 cells
-        await pilot.pause(0.1)
         text = line_text(screen, 1)
         assert "[bold]x[/] \\x1b[31mred" in text
         assert "\\x1b]52;c;aGk=" in text  # escaped (and cut to the column width)

@@ -116,8 +116,8 @@ async def test_workspace_marked_overlay_120x40(sample, svg):
         assert await shot(pilot) == svg
 
 
-async def test_workspace_beside_160x40(sample, svg):
-    async with RunwatchApp(sample).run_test(size=(160, 40)) as pilot:
+async def test_workspace_beside_200x50(sample, svg):
+    async with RunwatchApp(sample).run_test(size=(200, 50)) as pilot:
         screen = await loaded(pilot)
         await wait_for(pilot, lambda: screen.query_one(Workspace).placement == "right")
         await charts_drawn(pilot, screen)

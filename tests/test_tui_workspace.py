@@ -95,11 +95,12 @@ async def test_panel_below_charts_the_run_under_the_cursor_and_follows_it(root):
 
 
 async def test_panel_goes_beside_the_table_when_wide(root):
-    async with RunwatchApp(root).run_test(size=(180, 40)) as pilot:
+    async with RunwatchApp(root).run_test(size=(220, 40)) as pilot:
         screen = await started(pilot)
         await wait_for(pilot, lambda: screen.query_one(Workspace).placement == "right")
         panel, table = panel_of(screen), screen.query_one(RunTable)
-        assert panel.region.x > table.region.x and panel.region.y == table.region.y
+        await wait_for(pilot, lambda: panel.region.x > table.region.x
+                       and panel.region.y == table.region.y)
         await charted(pilot, screen, lambda ps: len(ps) == 2)
 
 
@@ -297,12 +298,12 @@ async def test_follow_newest_keeps_the_cursor_on_the_newest_run(root):
 
 # -- the pure parts --------------------------------------------------------------------------
 def test_placement_by_size():
-    assert ws.placement(180, 40, None) == "right"
+    assert ws.placement(220, 40, None) == "right" and ws.placement(180, 40, None) == "below"
     assert ws.placement(120, 37, None) == "below"
     assert ws.placement(80, 19, None) == "below"
     assert ws.placement(80, 12, None) == "hidden"
     assert ws.placement(80, 12, True) == "below"
-    assert ws.placement(180, 40, False) == "hidden"
+    assert ws.placement(220, 40, False) == "hidden"
 
 
 def test_glob_pages_and_grid():

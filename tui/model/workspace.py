@@ -17,8 +17,8 @@ from .table_model import Row
 
 Placement = Literal["right", "below", "hidden"]
 
-BESIDE_MIN_WIDTH = 150  # beside: the table keeps ~90 columns (its essentials need 78) and
-# the charts get 60+; narrower, the charts go below and the table keeps the full width
+BESIDE_MIN_WIDTH = 200  # beside: the table keeps 100 columns (essentials, config, a second
+# metric) and the charts get 100; narrower, the charts go below and the table keeps the width
 MIN_BODY_ROWS = 16  # below: a 9-row table and a 7-row chart; fewer rows hide the panel
 SPLIT_STEPS = (0.25, 0.33, 0.4, 0.5, 0.6, 0.67, 0.75)  # the panel's share, stepped with < >
 DEFAULT_SPLIT = 0.5
@@ -127,7 +127,7 @@ class Target:
     """What the panel charts: one run, the marked runs overlaid, or a group's band."""
 
     paths: tuple[str, ...]
-    title: str
+    title: str  # "" for the run under the cursor
     group: bool = False
 
 
@@ -145,7 +145,7 @@ def chart_target(row: Row | None, marked: Sequence[str]) -> Target | None:
                       group=True)
     if row.run is None:
         return None
-    return Target((row.key,), row.run.name)
+    return Target((row.key,), "")  # the cursor row says which run (and each legend)
 
 
 def newest_row(rows: Sequence[Row]) -> int | None:

@@ -173,7 +173,7 @@ class ChartPanel(Widget, can_focus=True):
         versions = tuple(views[p].version if p in views else -1 for p in target.paths)
         drawn = self._drawn if isinstance(self._drawn, tuple) else (None, None, None)
         now = time.monotonic()
-        # What to chart changed: now. Only data changed: at most once a second.
+        # What to chart changed: now. Only data changed: at most every LIVE_INTERVAL.
         if (target, opts) != drawn[1:] or (versions != drawn[0] and now - self._drawn_at >= LIVE_INTERVAL):
             self._drawn = (versions, target, opts)
             self._drawn_at = now
@@ -201,7 +201,7 @@ class ChartPanel(Widget, can_focus=True):
         if target is None:
             text.append("charts: no run under the cursor", style="dim")
         else:
-            text.append(one_line(target.title), style="bold")
+            text.append(one_line(target.title or "run under the cursor"), style="bold")
             if page.total:
                 text.append(f"  {page.total} metric{'s' if page.total != 1 else ''}")
                 if page.count > 1:
