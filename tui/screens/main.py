@@ -87,6 +87,7 @@ class MainScreen(Screen[None]):
         self._pending: Views = {}  # snapshots not in the model yet
         self.applied = 0  # table updates so far (tests wait on it)
         self._cursor_moved = False  # by the user, since the screen opened
+        self._follow_from = 0  # the table's move count when following began
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status")
@@ -216,14 +217,17 @@ class MainScreen(Screen[None]):
     def _cursor_by_user(self, event: RunTable.CursorMoved) -> None:
         if event.user:
             self._cursor_moved = True
-            if self.model.follow_newest:  # moving away ends it, as scrolling up ends a tail
+            # Moving away ends it, as scrolling up ends a tail (not a move typed before F).
+            if self.model.follow_newest and event.seq > self._follow_from:
                 self.action_follow()
 
     def action_follow(self) -> None:
         self.model.follow_newest = not self.model.follow_newest
         self._update_status()
         if self.model.follow_newest:
-            self._place_cursor(self.query_one(RunTable))
+            table = self.query_one(RunTable)
+            self._place_cursor(table)
+            self._follow_from = table.moves
 
     @on(RunTable.HeaderClicked)
     def _header_clicked(self, event: RunTable.HeaderClicked) -> None:

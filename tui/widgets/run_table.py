@@ -87,9 +87,11 @@ class RunTable(ScrollView, can_focus=True):
 
     @dataclass
     class CursorMoved(Message):
-        """The cursor went to another row: `user` when a key or click moved it."""
+        """The cursor went to another row: `user` when a key or click moved it; `seq` counts
+        moves, so a handler can tell a move made before some state change from one after."""
 
         user: bool
+        seq: int
 
     def __init__(self, model: TableModel, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -102,6 +104,7 @@ class RunTable(ScrollView, can_focus=True):
         self._styles: dict[str, Style] = {}
         self._keys: list[str] = []
         self._header_state: tuple[Any, ...] = ()
+        self.moves = 0  # cursor moves so far (CursorMoved.seq)
         self.renders = 0  # rows rendered (not served from cache): for tests and benchmarks
 
     # -- data --------------------------------------------------------------------------------
@@ -183,7 +186,8 @@ class RunTable(ScrollView, can_focus=True):
             before = self.cursor
             self.cursor = max(0, min(index, n - 1))
             if self.cursor != before or user:
-                self.post_message(self.CursorMoved(user))
+                self.moves += 1
+                self.post_message(self.CursorMoved(user, self.moves))
 
     def action_cursor(self, delta: int) -> None:
         self.move_to(self.cursor + delta)
