@@ -100,3 +100,60 @@ def test_new_run_appears_advances_and_crashes(session, tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+SEVEN = """
+import sys, time, logger
+root = sys.argv[1]
+for i in range(7):  # six finished runs, then a seventh that keeps logging
+    run = logger.init(project="e2e", name=f"seven-{i}", dir=root, config={"lr": 10.0 ** -(i % 4)})
+    for step in range(30):
+        run.log({"loss": (i + 1) / (step + 1), "val/acc": step / 30})
+    if i < 6:
+        run.finish()
+step = 30
+while True:
+    run.log({"loss": 7 / (step + 1), "val/acc": min(1.0, step / 300)})
+    step += 1
+    time.sleep(0.02)
+"""
+
+
+def panel_lines(screen: str) -> list[str]:
+    """The chart panel: the lines from its title ("N marked runs") down."""
+    lines = screen.splitlines()
+    top = next((i for i, line in enumerate(lines) if "marked runs" in line), len(lines))
+    return lines[top:]
+
+
+def test_seven_marked_runs_overlaid_in_the_panel_update_live(tmp_path):
+    name = f"rw-e2e7-{os.getpid()}"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TERM": "xterm-256color"}
+    env.pop("NO_COLOR", None)
+    root = tmp_path / "runs"
+    script = tmp_path / "seven.py"
+    script.write_text(SEVEN)
+    proc = subprocess.Popen([sys.executable, str(script), str(root)], cwd=tmp_path, env=env)
+    app = (f"{sys.executable} -c 'import sys; from tui.app import run_app; "
+           f"sys.exit(run_app(sys.argv[1]))' {root}")
+    subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True, check=False)
+    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "40", app],
+                   check=True, env=env, cwd=REPO)
+    try:
+        wait_screen(name, lambda s: all(f"seven-{i}" in s for i in range(7))
+                    and "running" in row(s, "seven-6"))
+        subprocess.run(["tmux", "send-keys", "-t", name, "a"], check=True)
+        # Every run in the legends (each chart's legend shows what its width allows).
+        screen = wait_screen(name, lambda s: "7 marked runs" in s
+                             and sum(line.count("■ seven-") for line in panel_lines(s)) >= 8)
+        panel = panel_lines(screen)
+        assert any("loss" in line for line in panel[:3]) and any("val/acc" in line for line in panel[:3])
+        assert any(ch in "".join(panel) for ch in "⠁⠂⠄⡀⢀⠈⠐⠠")  # braille curves drawn
+        # The live seventh run moves its curves: the panel redraws on its own.
+        wait_screen(name, lambda s: panel_lines(s)[1:] != panel[1:] and "7 marked runs" in s)
+        table = [line for line in screen.splitlines() if "seven-" in line and "■" not in line]
+        assert len(table) == 7 and all(line.startswith("* ") for line in table)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True, check=False)
+        proc.kill()
+        proc.wait()

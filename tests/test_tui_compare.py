@@ -76,7 +76,7 @@ async def test_compare_marked_runs_against_a_pinned_baseline(root):
         table.move_to(3)
         await pilot.press("B")  # pin rows[3]
         table.move_to(0)
-        await pilot.press("space", "space", "c")  # mark rows 0 and 1, compare
+        await pilot.press("space", "space", "C")  # mark rows 0 and 1, compare
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, CompareScreen))
         cmp = pilot.app.screen
         await wait_for(pilot, lambda: cmp.comparison is not None)

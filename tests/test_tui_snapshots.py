@@ -21,7 +21,9 @@ from tui.model.columns import ColumnKey
 from tui.screens.detail import DetailScreen
 from tui.screens.main import MainScreen
 from tui.widgets.chart import Chart
+from tui.widgets.chart_panel import ChartPanel
 from tui.widgets.run_table import RunTable
+from tui.widgets.workspace import Workspace
 
 SAMPLE = Path(__file__).parent / "data" / "sample_root"
 NOW = 1_700_010_000.0  # the clock the table reads: "updated" columns stay put
@@ -59,8 +61,24 @@ async def loaded(pilot) -> MainScreen:
     screen = pilot.app.screen
     await wait_for(pilot, lambda: screen.store.loaded and len(screen.model.views) == 14
                    and screen.model.metrics and all(v.sparks for v in screen.model.views.values()))
+    await charts_drawn(pilot, screen)
     await pilot.pause(0.2)
     return screen
+
+
+async def charts_drawn(pilot, screen: MainScreen) -> None:
+    """The workspace's chart panel (where the size shows it) has drawn what it charts now."""
+    work, panel = screen.query_one(Workspace), screen.query_one(ChartPanel)
+    await wait_for(pilot, lambda: work.placement == "hidden" or (
+        panel.charts() and all(c.plot is not None for c in panel.charts())
+        and all(legend_is(c.plot, panel) for c in panel.charts())))
+
+
+def legend_is(plot, panel: ChartPanel) -> bool:  # type: ignore[no-untyped-def]
+    """The plot is of the panel's current target (not one drawn before the cursor moved)."""
+    target = panel.target
+    want = len(target.paths) if target is not None and not target.group else None
+    return want is None or sum(1 for ln in plot.lines if ln.label) == want
 
 
 async def shot(pilot) -> str:
@@ -80,10 +98,37 @@ async def test_main_table_80x24(sample, svg):
         assert await shot(pilot) == svg
 
 
+async def test_workspace_120x40(sample, svg):
+    """The main screen at 120x40: the charts of the run under the cursor below the table."""
+    async with RunwatchApp(sample).run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("down")
+        await charts_drawn(pilot, screen)
+        assert await shot(pilot) == svg
+
+
+async def test_workspace_marked_overlay_120x40(sample, svg):
+    async with RunwatchApp(sample).run_test(size=(120, 40)) as pilot:
+        screen = await loaded(pilot)
+        await pilot.press("down", *["space"] * 7)
+        assert len(screen.model.marked) == 7
+        await charts_drawn(pilot, screen)
+        assert await shot(pilot) == svg
+
+
+async def test_workspace_beside_200x50(sample, svg):
+    async with RunwatchApp(sample).run_test(size=(200, 50)) as pilot:
+        screen = await loaded(pilot)
+        await wait_for(pilot, lambda: screen.query_one(Workspace).placement == "right")
+        await charts_drawn(pilot, screen)
+        assert await shot(pilot) == svg
+
+
 async def test_grouped_all_but_seed_with_marks(sample, svg):
     async with RunwatchApp(sample).run_test(size=(120, 30)) as pilot:
         screen = await loaded(pilot)
         await pilot.press("g", *"except seed", "enter", "enter")
+        screen.query_one(RunTable).move_to(0)  # the cursor kept its run, inside a group
         await pilot.press("down", "space", "space")
         assert len(screen.model.marked) == 4  # a group of one, then a group of three
         assert await shot(pilot) == svg

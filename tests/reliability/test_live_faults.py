@@ -49,6 +49,7 @@ def edit_in_app(app: live.Tmux) -> dict[str, str]:
     """Tag the run under the cursor, then replace its notes, as a person types them; the
     message each save left (a notification lasts seconds: each is read while it shows)."""
     said = {}
+    app.keys("c")  # no charts beside the notification: it reads as whole lines
     app.keys("t")
     app.wait(lambda s: "Tags of" in s, "the tag editor")
     app.type(",newtag")

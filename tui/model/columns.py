@@ -17,6 +17,9 @@ from .stats import sparkline
 
 SPARK_WIDTH = 8
 VALUE_WIDTH = 9
+METRIC_WIDTH = VALUE_WIDTH + 1 + SPARK_WIDTH
+NARROW = 100  # cells: below this the name narrows so the essentials fit (80x24 is first-class)
+MIN_NAME = 14
 
 
 NEWEST_FIRST = frozenset({"created", "step", "runtime", "updated"})  # sorted high to low first
@@ -125,3 +128,44 @@ def sortable(value: Any) -> tuple[int, Any]:
     if isinstance(value, str):
         return (1, value.lower())
     return (2, repr(value))
+
+
+def abbreviate(key: str, width: int) -> str:
+    """A config key's header in `width` cells: whole if it fits, else its last dotted part,
+    then its words shortened to initials but the last (learning_rate -> l_rate), then cut."""
+    key = one_line(key)
+    if len(key) <= width:
+        return key
+    tail = key.rsplit(".", 1)[-1] or key
+    if len(tail) <= width:
+        return tail
+    words = [w for w in tail.replace("-", "_").split("_") if w]
+    short = "_".join([w[0] for w in words[:-1]] + words[-1:]) if len(words) > 1 else tail
+    return short if len(short) <= width else short[: max(1, width - 1)] + "…"
+
+
+def table_columns(width: int, *, projects: bool, sweeps: bool, config: tuple[str, ...],
+                  metrics: list[Column]) -> list[Column]:
+    """The table's columns for `width` cells. State, name, the first metric with its
+    sparkline, step and "updated" come first, so that 80 columns show them without scrolling;
+    then the project (when the root holds several), config keys, the other metrics, the rest."""
+    field = ColumnKey.field
+    narrow = width < NARROW
+    cols = [Column(field("state"), "state", 10)]
+    if projects:
+        cols.append(Column(field("project"), "project", 9 if narrow else 12))
+    cols += metrics[:1]
+    cols += [Column(field("step"), "step", 7, True), Column(field("updated"), "updated", 8, True)]
+    # The name takes what the essentials leave (gutter 2, one space after each column).
+    used = 2 + sum(c.width + 1 for c in cols) + 1
+    name = max(MIN_NAME, min(22, width - used)) if narrow else 22
+    cols.insert(1, Column(field("name"), "name", name))
+    if sweeps:
+        cols.append(Column(field("sweep"), "sweep", 10))
+    for key in config:
+        size = min(10 if narrow else 16, max(6, len(key) + 1))
+        cols.append(Column(ColumnKey.config(key), abbreviate(key, size), size, True))
+    cols += metrics[1:]
+    cols += [Column(field("runtime"), "runtime", 8, True), Column(field("tags"), "tags", 16),
+             Column(field("notes"), "notes", 24)]
+    return cols

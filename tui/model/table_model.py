@@ -17,8 +17,7 @@ from logger.textsafe import one_line
 from ..fmt import fmt_mean_std
 from .columns import (
     CREATED,
-    SPARK_WIDTH,
-    VALUE_WIDTH,
+    METRIC_WIDTH,
     Column,
     ColumnKey,
     column_value,
@@ -26,6 +25,7 @@ from .columns import (
     fmt_number,
     run_cell,
     sortable,
+    table_columns,
 )
 from .console_tail import CONSOLE_COLUMNS
 from .runview import STALLED_GLYPH, STATE_GLYPHS, RunView
@@ -75,6 +75,9 @@ class TableModel:
         self.sort_reverse = CREATED.newest_first
         self.metrics: tuple[str, ...] = ()
         self.marked: set[str] = set()
+        self.width = 120  # cells the table has (the widget says): columns fit it
+        self.projects: set[str] = set()  # a project column when there are several
+        self.follow_newest = False  # the cursor stays on the newest run (the screen moves it)
         self._config_cols: tuple[str, ...] = ()
         self._config_epoch: Any = -1
         self._epoch = 0  # grows when a run arrives or its config changes
@@ -96,6 +99,7 @@ class TableModel:
                 self._note_config(view.config_flat, new_run=old is None)
             self.views[path] = view
             self.has_sweeps = self.has_sweeps or view.sweep_id is not None
+            self.projects.add(view.project)
 
     def _note_config(self, flat: dict[str, Any], new_run: bool) -> None:
         """Track which config keys vary, incrementally (10k runs: O(new), not O(all))."""
@@ -196,28 +200,26 @@ class TableModel:
         return sorted(keys)
 
     def columns(self) -> list[Column]:
-        # Most telling first: at 120 columns, state, name, config and metrics are in view.
-        field = ColumnKey.field
-        cols = [Column(field("state"), "state", 10), Column(field("name"), "name", 22)]
-        if self.has_sweeps:
-            cols.append(Column(field("sweep"), "sweep", 10))
-        for key in self.config_columns():
-            cols.append(Column(ColumnKey.config(key), one_line(key),
-                               min(16, max(6, len(key) + 1)), True))
+        metrics = []
         for key in self.metrics:
             if key == GPU_COLUMN:  # offered by the metric picker beside the logged keys
-                cols.append(Column(field("gpu"), "GPU", 16))
-                continue
-            if key in CONSOLE_COLUMNS:  # the last console line, offered beside the GPU column
-                cols.append(Column(field(CONSOLE_COLUMNS[key][0]), CONSOLE_COLUMNS[key][1], 40))
-                continue
-            cols.append(Column(ColumnKey.metric(key), one_line(self.metric_label(key)),
-                               VALUE_WIDTH + 1 + SPARK_WIDTH, True))
-        cols += [Column(field("step"), "step", 7, True), Column(field("runtime"), "runtime", 8, True)]
-        cols.append(Column(field("updated"), "updated", 8, True))
-        cols += [Column(field("tags"), "tags", 16), Column(field("notes"), "notes", 24)]
-        cols.append(Column(field("project"), "project", 12))
-        return cols
+                metrics.append(Column(ColumnKey.field("gpu"), "GPU", 16))
+            elif key in CONSOLE_COLUMNS:  # the last console line, offered beside the GPU column
+                metrics.append(Column(ColumnKey.field(CONSOLE_COLUMNS[key][0]), CONSOLE_COLUMNS[key][1], 40))
+            else:
+                metrics.append(Column(ColumnKey.metric(key), one_line(self.metric_label(key)),
+                                      METRIC_WIDTH, True))
+        return table_columns(self.width, projects=len(self.projects) > 1, sweeps=self.has_sweeps,
+                             config=self.config_columns(), metrics=metrics)
+
+    def set_width(self, width: int) -> bool:
+        """The table is `width` cells wide now; True if its columns changed with it."""
+        self.width = width
+        cols = self.columns()
+        if [(c.key, c.width) for c in cols] == [(c.key, c.width) for c in self.cols]:
+            return False
+        self.cols = cols
+        return True
 
     def metric_label(self, key: str) -> str:
         """A metric column's name: `val/loss.min` when the runs summarise val/loss with

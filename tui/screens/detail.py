@@ -98,7 +98,8 @@ class DetailScreen(Screen[None]):
         self.title_text = title
         self.group = group
         self.cache = SeriesCache()
-        keys = list(store.metrics) or self._metric_keys()
+        logged = self._metric_keys()  # the table's metrics these runs logged: none of another project's
+        keys = [k for k in store.metrics if k in logged] or logged
         self.set_reactive(DetailScreen.opts, ChartOptions(tuple(keys[:MAX_CHARTS]), group=group))
         self._drawn: object = None
         self.cursor: float | None = None  # inspect mode: a fraction of the x window

@@ -20,8 +20,16 @@ Filter (/): words match name, tags and notes; terms match fields:
 Operators: = == != < <= > >= : (equals, or contains for name/notes) ~ (regex)"""
 
 CHART_HELP = """\
-Charts: the run under the cursor, plus every marked run (space) overlaid;
-a group row draws the group's mean with a ±std band (b: min-max instead).
+Charts, in the panel beside the table (wide terminals) or below it, and full screen (enter):
+the run under the cursor, or the marked runs (space) overlaid; a group row draws the group's
+mean with a ±std band (b, full screen: min-max instead). A chart for every metric, in pages.
+  c        show / hide the panel       < >      panel smaller / bigger (or drag its title bar)
+  [ ]      previous / next page        tab      into the panel: n p, page up / page down page
+  f        charts matching a glob (val/*) or words; enter keeps it, empty shows every metric
+  F        follow newest: the cursor stays on the newest run (moving it stops following);
+           otherwise the same run stays under the cursor as new runs arrive
+  left, right  scroll the table sideways by whole columns (state and name stay)
+Full screen (enter): z Z zoom, [ ] pan, 0 resets; h highlights a run; o shows outliers.
 x axis: a metric's define_metric(step_metric=...) by default; x cycles step and times,
 X picks any logged metric. Mouse: the wheel zooms where the pointer is, a drag pans;
 in inspect mode (c) the legend shows each run's value at the pointer (, . move it).

@@ -22,14 +22,16 @@ from logger.query import FilterError
 from logger.textsafe import one_line
 
 from ..model.console_tail import CONSOLE_COLUMNS
-from ..model.metric_choice import MetricChoice
+from ..model.metric_choice import MetricChoice, default_metrics
 from ..model.store import RunStore, Views
 from ..model.system_plots import GPU_COLUMN, GPU_LABEL
 from ..model.table_model import ALL_BUT_SEED, SWEEP, Row, TableModel
+from ..model.workspace import key_counts, newest_row
 from ..widgets.filter_box import FilterBox
 from ..widgets.keybar import KeyBar
 from ..widgets.run_table import RunTable
 from ..widgets.status_line import StatusLine
+from ..widgets.workspace import Workspace
 from .edit import Editor
 from .main_actions import MainActions
 from .pick import PickScreen
@@ -69,11 +71,12 @@ class MainScreen(MainActions):
         Binding("i", "importance", "importance"),
         Binding("w", "sweeps", "sweeps"),
         # In help (?) and the palette (ctrl+p), not the key bar: it wraps at 80 columns already.
-        Binding("c", "compare", "compare marked runs", show=False),
+        Binding("C", "compare", "compare marked runs", show=False),
         Binding("B", "baseline", "pin baseline", show=False),
         Binding("y", "yank('id')", "yank run id", show=False),
         Binding("Y", "yank('path')", "yank run path", show=False),
         Binding("X", "stop", "stop run (sigterm)", show=False),
+        Binding("F", "follow", "follow newest"),
         Binding("question_mark", "app.help", "help"),
         Binding("q", "app.quit", "quit"),
     ]
@@ -90,19 +93,21 @@ class MainScreen(MainActions):
         self._timer: Timer | None = None
         self._pending: Views = {}  # snapshots not in the model yet
         self.applied = 0  # table updates so far (tests wait on it)
+        self._cursor_moved = False  # by the user, since the screen opened
+        self._follow_from = 0  # the table's move count when following began
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status")
         yield FilterBox("#runs", placeholder="filter: words, lr<=1e-3, state:running, tag:x "
                         "(enter keeps, escape closes)", id="filter")
-        yield RunTable(self.model, id="runs")
+        yield Workspace(self.model, self.store, id="workspace")
         yield Static(Text(empty_message(self.store.root)), id="empty")
         yield KeyBar()
 
     def on_mount(self) -> None:
         self.restore_view()  # the view this root had last time (tui/model/viewstate.py)
         self.query_one(FilterBox).display = False
-        self.query_one(RunTable).display = False
+        self.query_one(Workspace).display = False
         self._unsubscribe = self.store.subscribe(self._runs_changed)
         self._ticker = self.set_interval(1.0, self._tick)
         if self.store.views:  # what was read before this screen opened
@@ -133,8 +138,9 @@ class MainScreen(MainActions):
         views, self._pending = self._pending, {}
         if views:
             self.model.update(views)
-            metrics = self.metric_choice.follow(views.values(), self.model.views.values(),
-                                                self.model.metrics)
+            # Counted over the runs the filter shows: their metrics, not another project's.
+            shown = (v for v in self.model.views.values() if self.model.matches(v))
+            metrics = self.metric_choice.follow(views.values(), shown, self.model.metrics)
             if metrics is not None:
                 self._set_metrics(metrics)
 
@@ -169,17 +175,33 @@ class MainScreen(MainActions):
             # of a background one (a live run under its charts: 25 full repaints a second).
             self._stale = True
             return
+        tables = self.query(RunTable)
+        if not tables:  # the screen is closing (a timer set before it closed)
+            return
         self._stale = False
         self.model.rebuild()
-        table = self.query_one(RunTable)
+        table = tables.first()
+        workspace = self.query_one(Workspace)
         has_runs = bool(self.model.views)
-        if table.display != has_runs:  # setting display at all costs a full layout
-            table.display = has_runs
+        if workspace.display != has_runs:  # setting display at all costs a full layout
+            workspace.display = has_runs
             self.query_one("#empty").display = not has_runs
         table.refresh_rows()
+        self._place_cursor(table)
         if has_runs and self.focused is None:
             table.focus()
+        workspace.update_charts()
         self._update_status()
+
+    def _place_cursor(self, table: RunTable) -> None:
+        """Follow newest: on the newest run. Else the same run stays under the cursor (the
+        table keeps it), and the top row until the user moves, while the root loads."""
+        if self.model.follow_newest:
+            index = newest_row(self.model.rows)
+            if index is not None:
+                table.move_to(index, user=False)
+        elif not self._cursor_moved and not self.store.loaded:
+            table.move_to(0, user=False)
 
     def _visible(self) -> bool:
         """Shown: on top, or under a see-through modal (not under the detail screen)."""
@@ -199,6 +221,22 @@ class MainScreen(MainActions):
     # -- the cursor --------------------------------------------------------------------------
     def current_row(self) -> Row | None:
         return self.query_one(RunTable).current
+
+    @on(RunTable.CursorMoved)
+    def _cursor_by_user(self, event: RunTable.CursorMoved) -> None:
+        if event.user:
+            self._cursor_moved = True
+            # Moving away ends it, as scrolling up ends a tail (not a move typed before F).
+            if self.model.follow_newest and event.seq > self._follow_from:
+                self.action_follow()
+
+    def action_follow(self) -> None:
+        self.model.follow_newest = not self.model.follow_newest
+        self._update_status()
+        if self.model.follow_newest:
+            table = self.query_one(RunTable)
+            self._place_cursor(table)
+            self._follow_from = table.moves
 
     @on(RunTable.HeaderClicked)
     def _header_clicked(self, event: RunTable.HeaderClicked) -> None:
@@ -226,6 +264,11 @@ class MainScreen(MainActions):
             box.say(str(exc))
             return
         box.say("")
+        if self.metric_choice.auto:  # the metric columns follow the runs the filter shows
+            metrics = default_metrics(key_counts(v for v in self.model.views.values()
+                                                 if self.model.matches(v)))
+            if metrics and metrics != self.model.metrics:
+                self._set_metrics(metrics)
         self.refresh_table()
 
     @on(Input.Submitted, "#filter")
@@ -298,17 +341,21 @@ class MainScreen(MainActions):
         table = self.query_one(RunTable)
         table.refresh()
         table.action_cursor(1)
-        self._update_status()
+        self._marks_changed()
 
     def action_mark_all(self) -> None:
         self.model.mark_visible()
         self.query_one(RunTable).refresh()
-        self._update_status()
+        self._marks_changed()
 
     def action_unmark(self) -> None:
         self.model.marked.clear()
         self.query_one(RunTable).refresh()
+        self._marks_changed()
+
+    def _marks_changed(self) -> None:
         self._update_status()
+        self.query_one(Workspace).update_charts()  # the marked runs are charted, not the row
 
     def action_tags(self) -> None:
         self.editor.edit_tags(self.model.targets(self.current_row()))

@@ -28,6 +28,7 @@ from ..model.table_model import NO_MATCH, Row, TableModel
 
 FIXED_COLUMNS = 2  # state and name stay in view when scrolling sideways
 GUTTER = 2  # the mark column
+MIN_PART = 4  # cells, at least, to show a column wider than the whole scrolling area
 NAME = ColumnKey.field("name")
 
 
@@ -43,7 +44,7 @@ class RunTable(ScrollView, can_focus=True):
     """Draws `model.rows`; the screen owns the model and calls `refresh_rows()` after changes."""
 
     DEFAULT_CSS = """
-    RunTable { height: 1fr; }
+    RunTable { height: 1fr; scrollbar-gutter: stable; scrollbar-size-vertical: 1; }
     RunTable > .run-table--header { text-style: bold; background: $panel; }
     RunTable > .run-table--cursor { background: $block-cursor-background; }
     RunTable > .run-table--group { text-style: bold; color: $text-accent; }
@@ -84,6 +85,14 @@ class RunTable(ScrollView, can_focus=True):
         index: int
         double: bool
 
+    @dataclass
+    class CursorMoved(Message):
+        """The cursor went to another row: `user` when a key or click moved it; `seq` counts
+        moves, so a handler can tell a move made before some state change from one after."""
+
+        user: bool
+        seq: int
+
     def __init__(self, model: TableModel, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.model = model
@@ -95,6 +104,7 @@ class RunTable(ScrollView, can_focus=True):
         self._styles: dict[str, Style] = {}
         self._keys: list[str] = []
         self._header_state: tuple[Any, ...] = ()
+        self.moves = 0  # cursor moves so far (CursorMoved.seq)
         self.renders = 0  # rows rendered (not served from cache): for tests and benchmarks
 
     # -- data --------------------------------------------------------------------------------
@@ -105,7 +115,8 @@ class RunTable(ScrollView, can_focus=True):
 
     def refresh_rows(self) -> None:
         """Take the model's rows: keep the cursor on the same run, repaint what changed."""
-        before = self.current
+        # The run under the cursor as drawn (the model's rows are already the new ones).
+        before = self._keys[self.cursor] if 0 <= self.cursor < len(self._keys) else None
         rows = self.model.rows
         self._index = {row.key: i for i, row in enumerate(rows)}
         layout = tuple((c.key, c.width) for c in self.model.cols)
@@ -117,18 +128,18 @@ class RunTable(ScrollView, can_focus=True):
             self._cache.clear()
             self._widths = [c.width for c in self.model.cols]
             self._fixed = GUTTER + sum(w + 1 for w in self._widths[:FIXED_COLUMNS])
-        width = GUTTER + sum(w + 1 for w in self._widths)
-        size = Size(width, len(rows) + 1)
-        if size != self.virtual_size:
-            self.virtual_size = size
+        self._resize_virtual()
         cursor = self.cursor
-        if before is not None and before.key in self._index:
-            cursor = self._index[before.key]
+        if before is not None and before in self._index:
+            cursor = self._index[before]
         cursor = max(0, min(cursor, len(rows) - 1))
         keys = [row.key for row in rows]
         if cursor != self.cursor or keys != self._keys or layout_changed:
+            moved = cursor != self.cursor
             self.set_reactive(RunTable.cursor, cursor)
             self._keys = keys
+            if moved:  # the same run, on another row: keep it in view
+                self._scroll_cursor_into_view()
             self.refresh()
             return
         # Same rows in the same order (a live run logged a step): repaint only visible rows
@@ -169,10 +180,14 @@ class RunTable(ScrollView, can_focus=True):
         elif self.cursor >= top + page:
             self.scroll_to(y=self.cursor - page + 1, animate=False, immediate=True)
 
-    def move_to(self, index: int) -> None:
+    def move_to(self, index: int, user: bool = True) -> None:
         n = len(self.model.rows)
         if n:
+            before = self.cursor
             self.cursor = max(0, min(index, n - 1))
+            if self.cursor != before or user:
+                self.moves += 1
+                self.post_message(self.CursorMoved(user, self.moves))
 
     def action_cursor(self, delta: int) -> None:
         self.move_to(self.cursor + delta)
@@ -183,17 +198,65 @@ class RunTable(ScrollView, can_focus=True):
     def action_jump(self, where: int) -> None:
         self.move_to(where if where >= 0 else len(self.model.rows) - 1)
 
+    # -- sideways: by whole columns ----------------------------------------------------------
+    def _starts(self) -> list[int]:
+        """Where each scrolling column starts, right of the fixed ones."""
+        starts, pos = [], 0
+        for width in self._widths[FIXED_COLUMNS:]:
+            starts.append(pos)
+            pos += width + 1
+        return starts or [0]
+
+    def _snapped_x(self) -> int:
+        x = int(self.scroll_x)
+        return max((s for s in self._starts() if s <= x), default=0)
+
+    def _virtual_width(self) -> int:
+        """Wide enough to scroll until the last columns sit whole at the right edge."""
+        total = GUTTER + sum(w + 1 for w in self._widths)
+        room = self._width() - self._fixed
+        if total <= self._width() or room <= 0:
+            return total
+        rest = total - self._fixed
+        last = next((s for s in self._starts() if rest - s <= room), self._starts()[-1])
+        return self._fixed + last + room
+
+    def action_scroll_right(self) -> None:
+        x = self._snapped_x()
+        nxt = next((s for s in self._starts() if s > x), x)
+        self.scroll_to(x=min(nxt, self.max_scroll_x), animate=False, immediate=True)
+
+    def action_scroll_left(self) -> None:
+        x = self._snapped_x()
+        self.scroll_to(x=max((s for s in self._starts() if s < x), default=0), animate=False,
+                       immediate=True)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self.model.set_width(self._width()):
+            self.refresh_rows()
+        else:
+            self._resize_virtual()
+
+    def _width(self) -> int:
+        """Cells a row has: the vertical scrollbar's gutter is kept (scrollbar-gutter)."""
+        return self.scrollable_content_region.width
+
+    def _resize_virtual(self) -> None:
+        size = Size(self._virtual_width(), len(self.model.rows) + 1)
+        if size != self.virtual_size:
+            self.virtual_size = size
+
     # -- mouse -------------------------------------------------------------------------------
     def on_click(self, event: events.Click) -> None:
         if event.y == 0:
-            x = event.x if event.x < self._fixed else event.x + int(self.scroll_x)
+            x = event.x if event.x < self._fixed else event.x + self._snapped_x()
             column = self._column_at(x)
             if column is not None:
                 self.post_message(self.HeaderClicked(column))
             return
         index = event.y - 1 + int(self.scroll_y)
         if 0 <= index < len(self.model.rows):
-            self.cursor = index
+            self.move_to(index)
             self.post_message(self.RowClicked(index, event.chain >= 2))
 
     def _column_at(self, x: int) -> ColumnKey | None:
@@ -221,7 +284,7 @@ class RunTable(ScrollView, can_focus=True):
         return style
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self._width()
         base = self.rich_style
         if y == 0:
             strip = self._header()
@@ -234,16 +297,30 @@ class RunTable(ScrollView, can_focus=True):
                     return Strip([Segment(f"  {NO_MATCH}", self._style("dim"))]
                                  ).adjust_cell_length(width).apply_style(base)
                 return Strip.blank(width, base)
-            strip = self._row_strip(rows[index])
+            strip = self._crop(self._row_strip(rows[index]), width)
             if index == self.cursor:
                 strip = strip.apply_style(self._style("cursor"))
+            return strip.apply_style(base)
         return self._crop(strip, width).apply_style(base)
 
     def _crop(self, strip: Strip, width: int) -> Strip:
+        """The fixed columns, then whole columns from the scroll position: a column the right
+        edge would cut is left out (a header is never cut to a letter or two)."""
         fixed = min(self._fixed, width)
-        x = int(self.scroll_x)
+        x = self._snapped_x()
+        room = max(0, width - fixed)
+        end, ellipsis = room, False
+        for start, w in zip(self._starts(), self._widths[FIXED_COLUMNS:]):
+            if start + w > x + room:  # the first column the right edge cuts: left out,
+                end = start - x  # unless it alone is wider than the room (then cut)
+                ellipsis = end == 0 and room >= MIN_PART
+                end = room if ellipsis else end
+                break
         left = strip.crop(0, fixed)
-        right = strip.crop(fixed + x, fixed + x + max(0, width - fixed))
+        right = strip.crop(fixed + x, fixed + x + end)
+        if ellipsis:
+            segs = list(right.crop(0, end - 1))
+            right = Strip([*segs, Segment("…", segs[-1].style if segs else None)])
         return Strip.join([left, right]).adjust_cell_length(width)
 
     def _header(self) -> Strip:

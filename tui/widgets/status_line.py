@@ -42,6 +42,8 @@ def status_text(m: TableModel, store: RunStore) -> Text:
         text.append(safe_text(keys))
     if m.marked:
         text.append(f"  {len(m.marked)} marked", style="bold")
+    if m.follow_newest:
+        text.append("  following newest (F)", style="bold")
     if store.polling:
         text.append("  (polling)")
     if not store.loaded and store.total_bytes:
