@@ -182,3 +182,23 @@ async def test_an_unwritable_state_directory_is_said_once_and_the_app_goes_on(ro
         await pilot.pause(0.8)
         said = [n for n in pilot.app._notifications if "cannot remember" in str(n.message)]
         assert len(said) == 1 and len(screen.model.visible_runs) == 4
+
+
+async def test_the_chart_panel_layout_is_remembered(root):
+    from tui.widgets.workspace import Workspace
+
+    async with RunwatchApp(root).run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, MainScreen)
+                       and pilot.app.screen.model.views)
+        settings = pilot.app.screen.query_one(Workspace).settings
+        await pilot.press("greater_than_sign", "greater_than_sign", "c")  # bigger, then hidden
+        await wait_for(pilot, lambda: settings.shown is False)
+        split = settings.split
+        assert not settings.fill
+    async with RunwatchApp(root).run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, MainScreen)
+                       and pilot.app.screen.model.views)
+        workspace = pilot.app.screen.query_one(Workspace)
+        assert workspace.settings.shown is False and workspace.settings.split == split
+        assert not workspace.settings.fill
+        await wait_for(pilot, lambda: workspace.placement == "hidden")

@@ -8,9 +8,9 @@ and draw what these functions decide.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from fnmatch import fnmatchcase
-from typing import Literal
+from typing import Any, Literal
 
 from .runview import RunView
 from .table_model import Row
@@ -171,3 +171,23 @@ def key_counts(views: Iterable[RunView]) -> dict[str, int]:
         for key in view.numeric_keys:
             counts[key] = counts.get(key, 0) + 1
     return counts
+
+
+def layout_state(settings: PanelLayout) -> dict[str, Any]:
+    """The panel's settings as the remembered view keeps them (tui/model/viewstate.py)."""
+    return asdict(settings)
+
+
+def apply_layout(settings: PanelLayout, saved: dict[str, Any]) -> None:
+    """Restore remembered settings in place: a field of the wrong type (a damaged or older
+    file) keeps its default; the split is clamped."""
+    for f in fields(settings):
+        value, current = saved.get(f.name), getattr(settings, f.name)
+        if f.name == "shown" and (value is None or type(value) is bool):
+            settings.shown = value
+        elif f.name == "split" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            settings.split = clamp_split(float(value))
+        elif f.name == "page" and type(value) is int and value >= 0:
+            settings.page = value
+        elif f.name in ("glob", "fill") and type(value) is type(current):
+            setattr(settings, f.name, value)

@@ -21,6 +21,7 @@ from ..model.metric_choice import MetricChoice
 from ..model.runview import RunView
 from ..model.store import RunStore
 from ..model.table_model import Row, TableModel
+from ..model.workspace import PanelLayout, apply_layout, layout_state
 from ..model.writers import Writer, live_writers, refusal, terminate
 from .confirm import ConfirmScreen
 
@@ -61,7 +62,7 @@ class MainActions(Screen[None]):
             self.notify(f"baseline {one_line(row.run.name)} unpinned", markup=False)
         else:
             self.baseline = row.key
-            self.notify(f"baseline: {one_line(row.run.name)} (c compares the marked runs "
+            self.notify(f"baseline: {one_line(row.run.name)} (C compares the marked runs "
                         "against it)", markup=False)
         self.remember_view()
 
@@ -78,7 +79,7 @@ class MainActions(Screen[None]):
         paths = self.compared_paths()
         if len(paths) < 2:
             self.notify("mark two or more runs (space), or pin a baseline (B) and put the "
-                        "cursor on another run, then c compares them")
+                        "cursor on another run, then C compares them")
             return
         self.app.push_screen(CompareScreen(self.store, paths, self.baseline))
 
@@ -206,6 +207,13 @@ class MainActions(Screen[None]):
             self.metric_choice.picked()
             self._set_metrics(state.metrics)
         self.baseline = state.baseline
+        apply_layout(self._panel_settings(), state.layout)
+
+    def _panel_settings(self) -> PanelLayout:
+        """The chart panel's settings, one object shared with the panel (tui/widgets/workspace.py)."""
+        from ..widgets.workspace import Workspace
+
+        return self.query_one(Workspace).settings
 
     def remember_view(self) -> None:
         """After any change: what to restore next time (written only when it differs)."""
@@ -216,7 +224,7 @@ class MainActions(Screen[None]):
             sort_reverse=None if default else model.sort_reverse,
             group_keys=tuple(model.group_keys), filter=model.filter_text,
             metrics=None if self.metric_choice.auto else tuple(model.metrics),
-            baseline=self.baseline)
+            baseline=self.baseline, layout=layout_state(self._panel_settings()))
 
     def reset_view(self) -> None:
         """Forget the remembered view and show the defaults (a palette command)."""
@@ -227,6 +235,7 @@ class MainActions(Screen[None]):
         model.collapsed.clear()
         model.set_filter("")
         self.baseline = None
+        apply_layout(self._panel_settings(), layout_state(PanelLayout()))
         self.metric_choice = MetricChoice()
         views = list(model.views.values())
         metrics = self.metric_choice.follow(views, views, ())

@@ -77,6 +77,9 @@ class Workspace(Widget):
             return
         self._applied = state
         self.placement = where
+        remember = getattr(self.screen, "remember_view", None)  # the layout is part of the view
+        if remember is not None:
+            remember()
         self.set_class(where == "right", "-right")
         panel = self.panel
         panel.display = where != "hidden"
