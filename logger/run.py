@@ -254,11 +254,12 @@ class Run:
         Media (Image, Table, figures...) first become files and the references W&B stores."""
         from .media import convert_row
 
+        logged = data
         data = convert_row(self, step, data)
         payload, stored = encode_row(step, _now(), data, self._warn_once)
         if not self._plain:
             self._inexact = True  # aggregates saw the values before they were converted
-        for key in data:
+        for key in logged.keys() | data.keys():  # a plot.* chart is stored under other keys
             if key not in stored:
                 self._inexact = True
                 self._last.pop(key, None)  # refused, or renamed (its text escaped)

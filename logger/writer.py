@@ -265,7 +265,10 @@ class SegmentWriter:
                 stats = self.snapshot_stats() if not self.dropped_steps else None
             finally:
                 self.snapshot_lock.release()
-        snap = seen.snapshot(stats)
+        try:
+            snap = seen.snapshot(stats)
+        except Exception:  # noqa: BLE001 - without a snapshot readers decode the rows: nothing is lost
+            snap = None
         if snap is not None:
             self._outbox.append(snap)
             self._framed += len(snap)

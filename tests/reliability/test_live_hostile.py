@@ -346,8 +346,10 @@ async def test_the_app_and_the_cli_write_only_editor_segments_in_the_runs_they_e
     edited = {Path(root, path) for path in marked}
     allowed = re.compile(r".*-editor-\d+-[0-9a-f]+\.rws")
     cache = home / "runwatch"  # readers' index cache (logger/index.py): derived state lives there
-    new = [p for p in new if Path(p) != cache and not (
-        Path(p).parent == cache and re.fullmatch(r"index-v\d+-[0-9a-f]+\.msgpack", Path(p).name))]
+    views = cache / "views"  # the app's remembered view (tui/model/viewstate.py), per root
+    new = [p for p in new if Path(p) not in (cache, views) and not (
+        Path(p).parent == cache and re.fullmatch(r"index-v\d+-[0-9a-f]+\.msgpack", Path(p).name))
+        and not (Path(p).parent == views and re.fullmatch(r"[0-9a-f]+\.json", Path(p).name))]
     strays = [p for p in new if not (Path(p).parent in edited and allowed.fullmatch(Path(p).name))]
     assert strays == [], f"written outside the edited run directories: {strays}"
     assert len(new) == 1 + 1 + 2 + 2, new  # app: tags, notes, 2 marked; cli: tag, note

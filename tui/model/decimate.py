@@ -7,7 +7,6 @@ the run's RunSeries (its `RunData.sink`), which keeps, per numeric key,
 - past that, a fine Decimator (FINE buckets, x = step) while the process's FINE_BUDGET
   lasts (charts; 20 runs x 8 keys fit), else a coarse one (COARSE buckets: sparklines,
   group bands; a chart of such a key reads the finer one back from disk once);
-- running define_metric aggregates (min, max, mean, first) for the summary;
 and per run the non-numeric values whole (media references: `objects`, a History), the
 last row times (the stall detector's log interval) and where each stretch of rows lies on
 disk (segment, byte range, step and time range). Memory is bounded by the screen: <= 0.1 MB
@@ -107,10 +106,10 @@ class SeriesBook:
 
 class KeySeries:
     """One numeric key of one run: its points as they are while few (RAW), then their
-    decimation; whether its steps only grew; its define_metric aggregates."""
+    decimation; whether its steps only grew. (define_metric summaries come from the
+    reader's own per-key digests: logger/snapshot.py.)"""
 
-    __slots__ = ("xs", "ys", "coarse", "fine", "count", "last_step", "ordered", "first", "lo",
-                 "hi", "total", "finite")
+    __slots__ = ("xs", "ys", "coarse", "fine", "count", "last_step", "ordered")
 
     def __init__(self) -> None:
         self.xs: array[float] | None = array("d")  # raw steps and values, until RAW of them
@@ -120,9 +119,6 @@ class KeySeries:
         self.count = 0
         self.last_step = -(2**63)
         self.ordered = True
-        # define_metric summaries (min, max, mean, first) over every value, NaN left out
-        self.first: Any = None
-        self.lo, self.hi, self.total, self.finite = math.inf, -math.inf, 0.0, 0
 
     def feed(self, book: SeriesBook, steps: Any, values: Any, scale: float = 1.0) -> None:
         """Append points; `scale` (segment size / bytes read) sizes the first buckets so that
@@ -165,18 +161,6 @@ class KeySeries:
         dec = Decimator(cap)
         dec.extend(self.xs or (), self.ys or ())
         return dec
-
-    def aggregate(self, values: Any) -> None:
-        if not self.count:
-            self.first = values[0]
-        total = sum(values)
-        if total != total:  # a NaN (or inf - inf): leave the NaNs out
-            values = [v for v in values if v == v]
-            total = sum(values)
-        if values:
-            self.lo, self.hi = min(self.lo, min(values)), max(self.hi, max(values))
-            self.total += total
-            self.finite += len(values)
 
 
 class RunSeries:
@@ -246,7 +230,6 @@ class RunSeries:
                 _increasing(steps) if ordered is None else ordered)):
             ks.ordered = False
         ks.last_step = max(ks.last_step, max(steps))
-        ks.aggregate(values)
         ks.count += len(values)
         ks.feed(self.book, steps, values, self._scale)
         for (k, x, _cap), entry in list(self.extra.items()):
@@ -278,18 +261,6 @@ class RunSeries:
             self._numeric(k, steps, vals, rows)
         if objects:
             self.objects.add_logs(objects)
-
-    def aggregate(self, key: str, agg: str, last: Any) -> dict[str, Any] | None:
-        """A define_metric summary ("min,max"...) of numeric `key`, as RunData's would be
-        from the whole history; None for a key this sink has no numbers of."""
-        ks = self.keys.get(key)
-        if ks is None:
-            return None
-        parts = {"last": last, "first": ks.first, "min": ks.lo, "max": ks.hi,
-                 "mean": ks.total / ks.finite if ks.finite else None}
-        out = {p: parts[p] for p in agg.split(",")
-               if p in ("last", "first") or (p in parts and ks.finite)}
-        return out if out else None
 
     def spark(self, key: str) -> tuple[float, ...]:
         """Up to COARSE bucket means of `key` (a sparkline), in write order."""
