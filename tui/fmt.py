@@ -31,11 +31,18 @@ def fmt_duration(seconds: float) -> str:
 
 
 def fmt_ago(t: float, now: float) -> str:
-    """How long ago `t` was (a duration) within two days, else its date; "" for no time."""
+    """How long ago `t` was within two days (seconds under a minute, then whole minutes: an
+    idle table's ages change once a minute, not every second — bytes over SSH), else its
+    date; "" for no time."""
     if not t:
         return ""
-    if now - t < 86400 * 2:
-        return fmt_duration(max(0.0, now - t))
+    ago = max(0.0, now - t)
+    if ago < 60:
+        return f"{int(ago)}s"
+    if ago < 3600:
+        return f"{int(ago) // 60}m"
+    if ago < 86400 * 2:
+        return fmt_duration(ago)
     return time.strftime("%y-%m-%d", time.localtime(t))
 
 
