@@ -166,7 +166,7 @@ SHOW = Command("show", "a run's metadata, config, summary, tags, notes, artifact
 
 
 def cmd_show(ref: str, root_arg: str | None, as_json: bool, out: TextIO) -> int:
-    _reader, r = open_run(ref, root_arg)
+    _reader, r = open_run(ref, root_arg, meta=True)  # no history: summaries from snapshots
     if as_json:
         record = run_record(r)
         record["artifacts"] = [
