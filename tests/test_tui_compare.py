@@ -24,6 +24,7 @@ from tui.screens.compare import CompareScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.main import MainScreen
 from tui.widgets.run_table import RunTable
+from tui.widgets.status_line import StatusLine
 
 
 @pytest.fixture
@@ -75,6 +76,8 @@ async def test_compare_marked_runs_against_a_pinned_baseline(root):
         rows = [r.key for r in screen.model.rows]
         table.move_to(3)
         await pilot.press("B")  # pin rows[3]
+        status = screen.query_one(StatusLine)
+        await wait_for(pilot, lambda: "baseline: " + screen.model.views[rows[3]].name in status._shown)
         table.move_to(0)
         await pilot.press("space", "space", "C")  # mark rows 0 and 1, compare
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, CompareScreen))

@@ -216,7 +216,7 @@ class MainScreen(MainActions):
         self.query_one(RunTable).refresh_time_cells()
 
     def _update_status(self) -> None:
-        self.query_one(StatusLine).show(self.model, self.store)
+        self.query_one(StatusLine).show(self.model, self.store, self.baseline)
 
     # -- the cursor --------------------------------------------------------------------------
     def current_row(self) -> Row | None:

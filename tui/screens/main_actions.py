@@ -45,6 +45,9 @@ class MainActions(Screen[None]):
     def _set_metrics(self, metrics: tuple[str, ...]) -> None:
         raise NotImplementedError
 
+    def _update_status(self) -> None:
+        raise NotImplementedError
+
     def _table(self) -> Any:
         from ..widgets.run_table import RunTable
 
@@ -65,6 +68,7 @@ class MainActions(Screen[None]):
             self.notify(f"baseline: {one_line(row.run.name)} (C compares the marked runs "
                         "against it)", markup=False)
         self.remember_view()
+        self._update_status()  # the status line names the baseline
 
     def compared_paths(self) -> list[str]:
         """The marked runs (else the row's run or group's runs), with the baseline first."""

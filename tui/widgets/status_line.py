@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from logger.textsafe import safe_text
+from logger.textsafe import one_line, safe_text
 
 from ..model.store import RunStore
 from ..model.table_model import ALL_BUT_SEED, NO_MATCH, SWEEP, TableModel
@@ -16,15 +16,16 @@ class StatusLine(Static):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._shown = ""
 
-    def show(self, model: TableModel, store: RunStore) -> None:
+    def show(self, model: TableModel, store: RunStore, baseline: str | None = None) -> None:
         """Say what the table shows; repaints only when the words changed."""
-        text = status_text(model, store)
+        text = status_text(model, store, baseline)
         if text.plain != self._shown:  # Static.update re-lays out the screen: only on change
             self._shown = text.plain
             self.update(text)
 
 
-def status_text(m: TableModel, store: RunStore) -> Text:
+def status_text(m: TableModel, store: RunStore, baseline: str | None = None) -> Text:
+    """The status line; `baseline` is the pinned run's path (named by its run's name)."""
     running = sum(1 for v in m.views.values() if v.state == "running")
     text = Text()
     text.append("runwatch ", style="bold")
@@ -42,6 +43,10 @@ def status_text(m: TableModel, store: RunStore) -> Text:
         text.append(safe_text(keys))
     if m.marked:
         text.append(f"  {len(m.marked)} marked", style="bold")
+    pinned = m.views.get(baseline) if baseline else None
+    if pinned is not None:
+        text.append("  baseline: ", style="bold")
+        text.append(one_line(pinned.name))
     if m.follow_newest:
         text.append("  following newest (F)", style="bold")
     if store.polling:
