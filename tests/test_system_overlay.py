@@ -17,6 +17,7 @@ from tui.screens.detail import DetailScreen
 from tui.screens.logs import SystemPanel
 from tui.screens.main import MainScreen
 from tui.widgets.chart import Chart
+from tui.widgets.run_table import RunTable
 
 RUN = """
     import sys, time
@@ -85,6 +86,8 @@ async def test_a_group_shows_the_mean_and_std_band_of_each_system_metric(root: P
         screen = app.screen
         screen.model.group_keys = ("lr",)
         screen.refresh_table()
+        await pilot.pause()
+        screen.query_one(RunTable).move_to(0)  # the cursor keeps its run: up to the group row
         await pilot.pause()
         assert screen.current_row().kind == "group"
         await pilot.press("enter")

@@ -177,7 +177,14 @@ async def test_the_tab_keeps_the_newest_lines_and_says_how_many_it_let_go(
     import tui.screens.logs as logs
 
     monkeypatch.setattr(logs, "MAX_LINES", 50)
-    run_script(tmp_path, PRINTS, RUNWATCH_SYSTEM_INTERVAL="0")
+    # stdout and stderr into one pipe (as `2>&1`, or a terminal): the order written is kept.
+    # With two pipes the early stderr bar may be read after every stdout line under load.
+    script = tmp_path / "train.py"
+    script.write_text(textwrap.dedent(PRINTS))
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, timeout=60,
+                          env=script_env(RUNWATCH_SYSTEM_INTERVAL="0"), stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT)
+    assert done.returncode == 0, done.stdout
     async with RunwatchApp(root).run_test(size=(100, 30)) as pilot:
         panel = await open_logs(pilot)
         await wait_for(pilot, lambda: panel.done, 10)

@@ -71,7 +71,8 @@ async def charts_drawn(pilot, screen: MainScreen) -> None:
     work, panel = screen.query_one(Workspace), screen.query_one(ChartPanel)
     await wait_for(pilot, lambda: work.placement == "hidden" or (
         panel.charts() and all(c.plot is not None for c in panel.charts())
-        and all(legend_is(c.plot, panel) for c in panel.charts())))
+        and all(legend_is(c.plot, panel) for c in panel.charts())
+        and (not screen.store.loaded or panel.up_to_date())), timeout=15)
 
 
 def legend_is(plot, panel: ChartPanel) -> bool:  # type: ignore[no-untyped-def]

@@ -118,6 +118,7 @@ class ChartPanel(Widget, can_focus=True):
         self._drawn: object = None
         self._drawn_at = 0.0
         self._token = 0
+        self._shown_token = -1  # the request whose plots are on screen
         self._shape = (0, 0, -1)
         self._titled = ""
         self.draws = 0  # chart data updates shown (tests wait on it)
@@ -232,6 +233,16 @@ class ChartPanel(Widget, can_focus=True):
         for chart, plot in zip(self.query_one("#panel-grid").query(Chart), plots):
             chart.plot = plot
         self.draws += 1
+        self._shown_token = token
+
+    def up_to_date(self) -> bool:
+        """The charts on screen are of the target's runs as the store holds them now (a
+        redraw of live data waits up to LIVE_INTERVAL; snapshot tests wait for this)."""
+        target, drawn = self.target, self._drawn
+        if target is None or not isinstance(drawn, tuple) or self._shown_token != self._token:
+            return False
+        views = self.store.views
+        return drawn[0] == tuple(views[p].version if p in views else -1 for p in target.paths)
 
     # -- keys --------------------------------------------------------------------------------
     def action_page(self, delta: int) -> None:
