@@ -47,18 +47,22 @@ def step_of(line: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def app_command(root: Path) -> str:
+    """The app on `root`. A running tmux server gives new panes its own environment: say
+    where views and the readers' index cache are kept (the test's, never the user's)."""
+    return (f"env XDG_STATE_HOME={os.environ['XDG_STATE_HOME']} "
+            f"XDG_CACHE_HOME={os.environ['XDG_CACHE_HOME']} "
+            f"{sys.executable} -c 'import sys; from tui.app import run_app; "
+            f"sys.exit(run_app(sys.argv[1]))' {root}")
+
+
 @pytest.fixture
 def session(tmp_path):
     name = f"rw-e2e-{os.getpid()}"
     env = {**os.environ, "PYTHONPATH": str(REPO), "TERM": "xterm-256color"}
     env.pop("NO_COLOR", None)
     root = tmp_path / "runs"
-    # A running tmux server gives new panes its own environment: say where views and the
-    # readers' index cache are kept.
-    app = (f"env XDG_STATE_HOME={os.environ['XDG_STATE_HOME']} "
-           f"XDG_CACHE_HOME={os.environ['XDG_CACHE_HOME']} "
-           f"{sys.executable} -c 'import sys; from tui.app import run_app; "
-           f"sys.exit(run_app(sys.argv[1]))' {root}")
+    app = app_command(root)
     subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True, check=False)
     subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "30", app],
                    check=True, env=env, cwd=REPO)
@@ -134,8 +138,7 @@ def test_seven_marked_runs_overlaid_in_the_panel_update_live(tmp_path):
     script = tmp_path / "seven.py"
     script.write_text(SEVEN)
     proc = subprocess.Popen([sys.executable, str(script), str(root)], cwd=tmp_path, env=env)
-    app = (f"{sys.executable} -c 'import sys; from tui.app import run_app; "
-           f"sys.exit(run_app(sys.argv[1]))' {root}")
+    app = app_command(root)
     subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True, check=False)
     subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "40", app],
                    check=True, env=env, cwd=REPO)
@@ -157,3 +160,46 @@ def test_seven_marked_runs_overlaid_in_the_panel_update_live(tmp_path):
         subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True, check=False)
         proc.kill()
         proc.wait()
+
+
+def table_names(screen: str) -> list[str]:
+    """The runs in the table's rows, top to bottom (not the chart legends')."""
+    return [m.group(0) for line in screen.splitlines() if "finished" in line
+            for m in [re.search(r"paste-\d", line)] if m]
+
+
+def test_a_paste_into_the_filter_and_a_restart_that_restores_the_view(tmp_path):
+    """Keys arriving in one burst (a paste over SSH) all reach the filter, in order; quitting
+    and starting again shows the same filter and sort (kept in XDG_STATE_HOME)."""
+    root = tmp_path / "runs"
+    script = tmp_path / "make.py"
+    script.write_text(textwrap.dedent(f"""
+        import logger
+        for i in range(5):
+            with logger.init(project="e2e", name=f"paste-{{i}}", dir={str(root)!r},
+                             config={{"lr": 10.0 ** -i}}) as run:
+                for step in range(10):
+                    run.log({{"loss": (i + 1) / (step + 1)}})
+    """))
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TERM": "xterm-256color"}
+    subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, check=True, timeout=60)
+    name = f"rw-e2ep-{os.getpid()}"
+    for attempt in ("paste", "restart"):
+        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True, check=False)
+        subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "30",
+                        app_command(root)], check=True, env=env, cwd=REPO)
+        try:
+            if attempt == "paste":
+                wait_screen(name, lambda s: all(f"paste-{i}" in s for i in range(5)))
+                # One write to the terminal: "/", the filter text, Enter, then "S" (reverse).
+                subprocess.run(["tmux", "send-keys", "-t", name, "-l", "/lr<0.05\rS"], check=True)
+                # Reversed (oldest first), and nothing typed into the closed filter box.
+                wait_screen(name, lambda s: "filter: lr<0.05" in s
+                            and table_names(s) == ["paste-2", "paste-3", "paste-4"])
+                subprocess.run(["tmux", "send-keys", "-t", name, "q"], check=True)
+                time.sleep(1.0)  # the view is saved on exit
+            else:
+                wait_screen(name, lambda s: "filter: lr<0.05" in s
+                            and table_names(s) == ["paste-2", "paste-3", "paste-4"])
+        finally:
+            subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True, check=False)
