@@ -148,7 +148,9 @@ def main() -> None:
     live = subprocess.Popen([sys.executable, str(script), str(root)],
                             env={**os.environ, "PYTHONPATH": str(REPO)})
     try:
-        time.sleep(4)  # the run appears, newest first: the cursor is on it
+        time.sleep(4)  # the run appears on top; the cursor keeps the run it was on
+        term.type("F")  # follow newest: the cursor moves to the live run
+        time.sleep(1)
         measure("live-table (1 run logging 10 steps/s)", term, args.seconds, args.dump)
         term.type("\r")  # its charts
         time.sleep(3)
