@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import json
 import os
-import random
 import shutil
 import subprocess
 import sys
@@ -33,50 +32,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from logger import events as ev  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_tui import cpu_seconds, make_root  # noqa: E402  (the same generated roots, cached)
 
 CACHE = Path(tempfile.gettempdir()) / "runwatch-bench-scale"
-HERTZ = os.sysconf("SC_CLK_TCK")
 
 
 def row(name: str, new: str, old: str = "", ratio: str = "", target: str = "") -> None:
     print(f"  {name:<44} {new:>14} {old:>14} {ratio:>8}   {target}", flush=True)
-
-
-def make_root(runs: int, steps: int, metrics: int) -> Path:
-    """runs x steps x metrics, frames of 10 steps as the writer's flusher lays them out."""
-    root = CACHE / f"{runs}x{steps}x{metrics}"
-    if (root / ".done").exists():
-        return root
-    shutil.rmtree(root, ignore_errors=True)
-    rng = random.Random(0)
-    for i in range(runs):
-        run_id = f"r{i:05d}"
-        run_dir = root / "bench" / run_id
-        run_dir.mkdir(parents=True)
-        t0 = 1_700_000_000.0 + i * 10
-        data = bytearray(ev.HEADER)
-        data += ev.encode(ev.SegmentStart(version=ev.FORMAT_VERSION, run_id=run_id, role="script",
-                                          host="bench-host", pid=0, proc_start=0, boot_id="b",
-                                          time=t0))
-        data += ev.encode(ev.RunStart(
-            project="bench", name=f"run-{i}", notes=None, tags=["bench"], group=None,
-            job_type=None, config={"lr": 1e-3, "seed": i}, command=["train.py"], python="3.11",
-            cwd="/", git_commit=None, git_branch=None, resumed=False, time=t0))
-        batch: list[bytes] = []
-        for s in range(steps):
-            values = {f"m{k}": (k + 1) / (1 + s / 300) + rng.random() * 0.01 for k in range(metrics)}
-            batch.append(ev.encode_event(ev.Log(step=s, time=t0 + s * 0.1, values=values)))
-            if len(batch) == 10:
-                data += ev.frame(batch)
-                batch = []
-        if batch:
-            data += ev.frame(batch)
-        data += ev.encode(ev.Finish(time=t0 + steps * 0.1, exit_code=0, state="finished",
-                                    error=None))
-        (run_dir / f"20240101T000000-script-1-{run_id}.rws").write_bytes(bytes(data))
-    (root / ".done").write_text("")
-    return root
 
 
 def status_mb(field: str, pid: int | str = "self") -> float:
@@ -85,12 +48,6 @@ def status_mb(field: str, pid: int | str = "self") -> float:
             if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     return 0.0
-
-
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat", "rb") as f:
-        fields = f.read().rsplit(b")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / HERTZ
 
 
 def baseline() -> None:
@@ -232,6 +189,7 @@ time.sleep(float(sys.argv[2]))
 
 
 def _idle(root: Path, seconds: float, old: bool) -> float:
+    CACHE.mkdir(parents=True, exist_ok=True)
     script = CACHE / "silent.py"
     script.write_text(SILENT)
     live = subprocess.Popen([sys.executable, str(script), str(root), str(seconds + 30)],

@@ -46,7 +46,7 @@ def row(name: str, value: str, target: str = "") -> None:
 
 # -- data ------------------------------------------------------------------------------------
 def make_root(runs: int, steps: int, metrics: int = 4) -> Path:
-    root = CACHE / f"{runs}x{steps}"
+    root = CACHE / (f"{runs}x{steps}" + (f"x{metrics}" if metrics != 4 else ""))  # one per shape
     if (root / ".done").exists():
         return root
     shutil.rmtree(root, ignore_errors=True)
