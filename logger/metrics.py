@@ -11,7 +11,7 @@ once a metric is defined, so a run without `define_metric` pays nothing.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 SUMMARY_TYPES = ("min", "max", "mean", "first", "last")
@@ -64,19 +64,26 @@ class Aggregate:
             self.count += 1
 
     def view(self, types: tuple[str, ...]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for kind in types:
-            if kind == "last":
-                out["last"] = self.last
-            elif kind == "first":
-                out["first"] = self.first
-            elif self.count and kind == "min":
-                out["min"] = self.min
-            elif self.count and kind == "max":
-                out["max"] = self.max
-            elif self.count and kind == "mean":
-                out["mean"] = self.total / self.count
-        return out
+        return aggregate_view(self, types)
+
+
+def aggregate_view(stat: Any, types: Iterable[str]) -> dict[str, Any]:
+    """W&B's aggregates ("min", "max", "mean", "first", "last") of a key's running stats:
+    anything with last, first, min, max, total and count (an Aggregate in the script, a
+    listing's KeyStat in a reader): one arithmetic for both."""
+    out: dict[str, Any] = {}
+    for kind in types:
+        if kind == "last":
+            out["last"] = stat.last
+        elif kind == "first":
+            out["first"] = stat.first
+        elif stat.count and kind == "min":
+            out["min"] = stat.min
+        elif stat.count and kind == "max":
+            out["max"] = stat.max
+        elif stat.count and kind == "mean":
+            out["mean"] = stat.total / stat.count
+    return out
 
 
 def parse_summary(summary: str) -> tuple[tuple[str, ...], bool]:

@@ -8,6 +8,7 @@ import math
 from typing import Any
 
 from . import events as ev
+from .metrics import aggregate_view
 from .snapshot import Digest
 
 
@@ -69,18 +70,6 @@ class NeedRows(Exception):
 
 
 def aggregate(stat: Any, agg: str) -> Any:
-    """W&B's aggregates of one key (logger/snapshot.KeyStat): the same arithmetic whether
-    the stats came from a writer's snapshot or from the rows."""
-    out: dict[str, Any] = {}
-    for part in agg.split(","):
-        if part == "last":
-            out["last"] = stat.last
-        elif part == "first":
-            out["first"] = stat.first
-        elif stat.count and part == "min":
-            out["min"] = stat.min
-        elif stat.count and part == "max":
-            out["max"] = stat.max
-        elif stat.count and part == "mean":
-            out["mean"] = stat.total / stat.count
-    return out if out else stat.last
+    """W&B's aggregates of one key (logger/snapshot.KeyStat): the same arithmetic as the
+    script's (logger/metrics.aggregate_view), whether the stats came from a snapshot or rows."""
+    return aggregate_view(stat, agg.split(",")) or stat.last
