@@ -28,7 +28,8 @@ _FLOAT = frozenset((float,))
 _INT = frozenset((int,))
 
 
-def _increasing(steps: list[int]) -> bool:
+def increasing(steps: Any) -> bool:
+    """Steps strictly increasing (no step rewritten): one C-level pass."""
     return all(map(lt, steps, islice(steps, 1, None)))
 
 
@@ -53,7 +54,7 @@ class Column:
             return
         if self.ordered:
             if ordered is None:
-                ordered = _increasing(steps)
+                ordered = increasing(steps)
             if not ordered or (self.steps and steps[0] <= self.steps[-1]):
                 self.ordered = False
         kinds = set(map(type, values))
@@ -215,7 +216,7 @@ class History:
             row_ids = list(map(itemgetter(0), rows))
             steps = list(map(itemgetter(1), rows))
             times = list(map(itemgetter(2), rows))
-            ordered = _increasing(steps)
+            ordered = increasing(steps)
             # Arrays built once per key set: each column's extend is then a memcpy.
             steps_a, rows_a = array("q", steps), array("I", row_ids)
             for j, key in enumerate(keys, start=3):

@@ -33,7 +33,7 @@ from typing import Any
 
 from logger import events as ev
 from logger.flat import flatten_into
-from logger.history import History
+from logger.history import History, increasing
 from logger.rundata import RunData
 
 from .disk_rows import disk_history, nested, segment_logs
@@ -197,7 +197,7 @@ class RunSeries:
             group.append(log)
         for keys, group in groups.items():
             steps = list(map(_step, group))
-            ordered = _increasing(steps)
+            ordered = increasing(steps)
             columns = zip(*[tuple(log.values.values()) for log in group])
             for key, values in zip(keys, columns):
                 if set(map(type, values)) <= _NUMERIC:
@@ -227,7 +227,7 @@ class RunSeries:
         if ks is None:
             ks = self.keys[key] = KeySeries()
         if ks.ordered and (steps[0] <= ks.last_step or not (
-                _increasing(steps) if ordered is None else ordered)):
+                increasing(steps) if ordered is None else ordered)):
             ks.ordered = False
         ks.last_step = max(ks.last_step, max(steps))
         ks.count += len(values)
@@ -314,10 +314,6 @@ class RunSeries:
         self.extra[(key, x, cap)] = [dec, None if live else version]
         while len(self.extra) > EXTRA_PER_RUN:
             del self.extra[next(iter(self.extra))]
-
-
-def _increasing(steps: list[int]) -> bool:
-    return all(map(int.__lt__, steps, steps[1:])) if len(steps) > 1 else True
 
 
 def points(run: RunData, key: str, x_axis: str = "_step", x_lo: float | None = None,
