@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image as PILImage
 
-from tui.media_render import _half_blocks_pure, half_blocks, image_protocol
+from tui.media_render import _half_blocks_pure, half_blocks, image_protocol, images_setting_problem
 from tui.widgets.media_view import pick_protocol
 
 KITTY = {"TERM": "xterm-kitty", "KITTY_WINDOW_ID": "1"}
@@ -113,3 +113,12 @@ def test_a_1024_pixel_png_is_downscaled_before_it_becomes_cells() -> None:
     with pytest.raises(ValueError, match="Pillow"):
         half_blocks(b"not an image", 10, 10)
 
+
+
+def test_a_misspelt_images_setting_is_said_and_the_terminal_decides() -> None:
+    env = {"RUNWATCH_IMAGES": "sixels", "TERM": "xterm-kitty"}
+    problem = images_setting_problem(env)
+    assert problem is not None and "'sixels'" in problem and "kitty, sixel, halfblock" in problem
+    assert image_protocol(env, True, True) == image_protocol({"TERM": "xterm-kitty"}, True, True)
+    assert images_setting_problem({"RUNWATCH_IMAGES": "Kitty"}) is None
+    assert images_setting_problem({}) is None

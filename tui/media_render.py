@@ -189,6 +189,8 @@ def image_protocol(env: Mapping[str, str], is_tty: bool, have_library: bool) -> 
     (they pass neither protocol through as drawn). RUNWATCH_IMAGES=kitty|sixel|halfblock overrides.
     """
     forced = env.get("RUNWATCH_IMAGES", "").strip().lower()
+    if forced not in IMAGE_SETTINGS:
+        forced = ""  # said once by the Media tab (images_setting_problem); chosen as if unset
     if not is_tty or not have_library or forced in ("halfblock", "halfblocks", "off", "none"):
         return "halfblock"
     if forced in ("kitty", "sixel"):
@@ -201,6 +203,18 @@ def image_protocol(env: Mapping[str, str], is_tty: bool, have_library: bool) -> 
     if program in _SIXEL_PROGRAMS or env.get("KONSOLE_VERSION") or any(t in term for t in _SIXEL_TERMS):
         return "sixel"
     return "halfblock"
+
+
+IMAGE_SETTINGS = ("", "kitty", "sixel", "halfblock", "halfblocks", "off", "none")
+
+
+def images_setting_problem(env: Mapping[str, str]) -> str | None:
+    """What is wrong with RUNWATCH_IMAGES, to be said once (None when it is unset or valid)."""
+    value = env.get("RUNWATCH_IMAGES", "")
+    if value.strip().lower() in IMAGE_SETTINGS:
+        return None
+    return (f"RUNWATCH_IMAGES={value!r} is not one of kitty, sixel, halfblock: "
+            "images are drawn as the terminal allows")
 
 
 # -- media that is not drawn: described, with its file ----------------------------------------

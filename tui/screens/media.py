@@ -11,6 +11,7 @@ graphics (textual-image) where the terminal has them, half-blocks everywhere els
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,15 @@ from logger.media.readback import describe, load_table, media_keys, media_steps,
 from logger.rundata import RunData
 from logger.textsafe import one_line, safe_text
 from tui.media_charts import ChartData, chart_series, table_text
-from tui.media_render import Cell, Heatmap, half_blocks, histogram_heatmap, html_text, media_entry
+from tui.media_render import (
+    Cell,
+    Heatmap,
+    half_blocks,
+    histogram_heatmap,
+    html_text,
+    images_setting_problem,
+    media_entry,
+)
 from tui.model.decimate import media_history
 
 from ..model.store import RunStore
@@ -205,6 +214,9 @@ class MediaPanel(Vertical):
 
     def on_mount(self) -> None:
         self.protocol, self._graphic = pick_protocol(self.app.is_headless)
+        problem = images_setting_problem(os.environ)
+        if problem is not None:
+            self.notify(safe_text(problem), severity="warning", markup=False)
         if self._graphic is not None:
             self.query_one("#media-image-box").mount(self._graphic(id="media-graphic"))
         self._show_parts(False)
