@@ -211,24 +211,30 @@ class MainActions(Screen[None]):
             self.metric_choice.picked()
             self._set_metrics(state.metrics)
         self.baseline = state.baseline
-        apply_layout(self._panel_settings(), state.layout)
+        settings = self._panel_settings()
+        if settings is not None:
+            apply_layout(settings, state.layout)
 
-    def _panel_settings(self) -> PanelLayout:
-        """The chart panel's settings, one object shared with the panel (tui/widgets/workspace.py)."""
+    def _panel_settings(self) -> PanelLayout | None:
+        """The chart panel's settings, one object shared with the panel (tui/widgets/workspace.py);
+        None while the screen is being torn down (a timer that fired as the app closed)."""
         from ..widgets.workspace import Workspace
 
-        return self.query_one(Workspace).settings
+        found = self.query(Workspace)
+        return found.first().settings if found else None
 
     def remember_view(self) -> None:
         """After any change: what to restore next time (written only when it differs)."""
         model = self.model
         default = model.sort_key == CREATED and model.sort_reverse == CREATED.newest_first
+        settings = self._panel_settings()
+        layout = {} if settings is None else {"layout": layout_state(settings)}
         self.app.view_memory.update(  # type: ignore[attr-defined]
             sort=None if default else (model.sort_key.kind, model.sort_key.name),
             sort_reverse=None if default else model.sort_reverse,
             group_keys=tuple(model.group_keys), filter=model.filter_text,
             metrics=None if self.metric_choice.auto else tuple(model.metrics),
-            baseline=self.baseline, layout=layout_state(self._panel_settings()))
+            baseline=self.baseline, **layout)
 
     def reset_view(self) -> None:
         """Forget the remembered view and show the defaults (a palette command)."""
@@ -239,7 +245,9 @@ class MainActions(Screen[None]):
         model.collapsed.clear()
         model.set_filter("")
         self.baseline = None
-        apply_layout(self._panel_settings(), layout_state(PanelLayout()))
+        settings = self._panel_settings()
+        if settings is not None:
+            apply_layout(settings, layout_state(PanelLayout()))
         self.metric_choice = MetricChoice()
         views = list(model.views.values())
         metrics = self.metric_choice.follow(views, views, ())
