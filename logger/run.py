@@ -89,6 +89,7 @@ class Run:
             job_type=job_type, config=config, resumed=resumed, time=_now(), **(meta or {}))
         self._writer.reopen_events = self._reopen_events
         self._seeded = frozenset(self._last)  # a resume's last values: not logged here
+        self._resumed_last = last_values or {}  # as read: a fresh incremental table continues from it
         self._hand: set[str] = set()  # keys set or removed by hand (run.summary)
         self._inexact = False  # something a snapshot cannot say exactly (logger/snapshot.py)
         self._writer.snapshot_lock, self._writer.snapshot_stats = self._lock, self._snapshot_stats

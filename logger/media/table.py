@@ -7,7 +7,8 @@ and the cell holds their ref. Every row is kept (W&B's run file stops at 10,000)
 W&B's log modes: IMMUTABLE and MUTABLE store the table as it is when logged (a table logged
 again unchanged reuses its file; W&B would keep an IMMUTABLE table's first content even after a
 change, runwatch keeps the change), INCREMENTAL (each log stores the rows added since the last, as an
-`incremental-table-file` naming the earlier increments; read back, they are one table).
+`incremental-table-file` naming the earlier increments; read back, they are one table; a fresh
+one logged in a resumed run continues the run's numbering, as W&B's does).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import msgspec
@@ -133,6 +134,8 @@ class Table(Media):
     def _increment_ref(self, ctx: Context) -> dict[str, Any]:
         """W&B's incremental table: this log's file holds the rows added since the last one;
         the ref names the earlier increments, so reading it back gives the whole table."""
+        if not self._increments and getattr(ctx.run, "resumed", False):
+            self._increments = _continued(ctx.run, ctx.key)  # W&B's resumed numbering
         number = len(self._increments)
         body = self._body(ctx, self.data[self._rows_logged:], increment_num=number)
         ref = {"_type": "incremental-table-file", **ctx.store("table", body, ".table.json"),
@@ -141,6 +144,8 @@ class Table(Media):
         self._increments.append((f"{number}-{time.time_ns() // 1_000_000}.{ctx.key}", ref["path"]))
         self._rows_logged, self._logged = len(self.data), ref
         if ctx.run is not None:
+            if ctx.run.resumed:
+                _logged_here(ctx.run)[ctx.key] = list(self._increments)
             name = run_table_name(ctx.run.id, ctx.key, "incr-")
             _log_run_table(ctx, name, list(self._increments), "wandb-run-incremental-table")
         return ref
@@ -189,6 +194,59 @@ def run_table_name(run_id: str, key: str, kind: str = "") -> str:
     """W&B's artifact name for a table logged to a run: `run-<id>-<key>` (`run-<id>-incr-<key>`
     for an incremental one), made name-safe."""
     return re.sub(r"[^a-zA-Z0-9_\-.]", "_", f"run-{run_id}-{kind}{key}")[:128]
+
+
+def _continued(run: Any, key: str) -> list[tuple[str, str]]:
+    """The increments a fresh incremental table logged under `key` in a resumed run follows, as
+    W&B's does (it reads the key's summary: `increment_num + 1`, the earlier increments' paths):
+    the last one logged here, else the key's last value as the resume read it; [] if none."""
+    here = _logged_here(run)
+    if key in here:
+        return list(here[key])
+    last = run._resumed_last.get(key)
+    if type(last) is not dict or last.get("_type") != "incremental-table-file":
+        return []
+    paths = [*(last.get("previous_increments_paths") or []), last.get("path")]
+    if not all(type(p) is str and _inside(p) for p in paths):
+        return []  # not what this writer stores: no increment of it is copied anywhere
+    names = _entry_names(run, key)
+    return [(names.get(n, f"{n}-0.{key}"), path) for n, path in enumerate(paths)]
+
+
+def _logged_here(run: Any) -> dict[str, list[tuple[str, str]]]:
+    """Key -> the increments of the last incremental table this process logged there (resumed runs)."""
+    here = run.__dict__.get("_incremental_tables")
+    if here is None:
+        here = run._incremental_tables = {}
+    return here
+
+
+def _inside(path: str) -> bool:
+    """A path under the run's files/ directory, as a table's ref names its file."""
+    parts = PurePosixPath(path).parts
+    return bool(parts) and not PurePosixPath(path).is_absolute() and ".." not in parts
+
+
+def _entry_names(run: Any, key: str) -> dict[int, str]:
+    """Increment number -> its entry's name (`<n>-<ms>.<key>`) in the latest version of the key's
+    incremental-table artifact, so that the resumed run's versions keep the names given before."""
+    from ..artifact_store import latest_version, store_dir
+
+    art_dir = store_dir(run._root, run.project) / run_table_name(run.id, key, "incr-")
+    version = latest_version(art_dir)
+    if version is None:
+        return {}  # the earlier run was killed before it stored one: names are made up
+    try:
+        files = msgspec.json.decode((art_dir / f"v{version}.json").read_bytes()).get("files")
+    except (OSError, msgspec.DecodeError, AttributeError):
+        return {}
+    suffix = f".{safe_key(key)}.table.json"
+    names: dict[int, str] = {}
+    for name in files if isinstance(files, dict) else ():
+        number = name.split("-", 1)[0]
+        if name.endswith(suffix) and number.isascii() and number.isdigit():
+            names[int(number)] = name.removesuffix(".table.json")
+    return names
 
 
 def _log_run_table(ctx: Context, name: str, entries: list[tuple[str, str]],
