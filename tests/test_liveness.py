@@ -61,13 +61,17 @@ def _start(tmp_path: Path, root: Path, prefix: list[str], **env: str) -> subproc
                                 env=script_env(**env), start_new_session=True,
                                 stdout=out, stderr=out)
     deadline = time.monotonic() + 30
-    while not flag.exists():
+    while not (flag.exists() and _row_on_disk(root)):  # started, and its first flush is done
         if proc.poll() is not None or time.monotonic() > deadline:
             _kill(proc)
             raise AssertionError(f"writer did not start: {log.read_text()}")
         time.sleep(0.05)
-    time.sleep(0.3)  # its first flush
     return proc
+
+
+def _row_on_disk(root: Path) -> bool:
+    return any(type(e) is ev.Log for path in root.glob("p/w1/*.rws")
+               for e in ev.scan_frames(path.read_bytes(), ev.HEADER_SIZE)[0])
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
