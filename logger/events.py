@@ -33,7 +33,13 @@ from .frame_scan import (
     scan,
     scan_frames,
 )
+
+# Private names that other modules and tests reach for as ev.<name>, kept here as before.
+from .frame_scan import _at_boundary as _at_boundary
+from .frame_scan import _batch_decoder as _batch_decoder
 from .frame_scan import _decoder as _decoder
+from .frame_scan import _raw_batch_decoder as _raw_batch_decoder
+from .frame_scan import _Scanner as _Scanner
 from .schema import (
     _ARRAY32,
     FORMAT_VERSION,
