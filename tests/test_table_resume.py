@@ -71,24 +71,26 @@ def _entry_names(art) -> list[str]:
 
 def test_a_second_fresh_table_continues_after_the_first_and_other_keys_start_at_zero(root: Path) -> None:
     """W&B reads the key's summary, which by then holds the resumed run's own increments; a key
-    whose last value is not an incremental table (a number, an immutable table) has nothing to
-    continue."""
+    whose last value is not an incremental table (a number, an immutable table, a dict naming
+    files outside the run) has nothing to continue."""
     logger.init(dir=root, project="p", id="r2")
     first = logger.Table(columns=COLUMNS, log_mode="INCREMENTAL")
     _log_rows(first, range(0, 3), False)
-    logger.log({"n": 1.0, "other": logger.Table(columns=COLUMNS, data=[[0, "x"]])})
+    forged = {"_type": "incremental-table-file", "path": "/etc/hostname", "increment_num": 4,
+              "previous_increments_paths": ["../../outside.table.json"]}  # a dict logged by hand
+    logger.log({"n": 1.0, "other": logger.Table(columns=COLUMNS, data=[[0, "x"]]), "forged": forged})
     logger.finish()
     logger.init(dir=root, project="p", id="r2", resume="must")
     _log_rows(logger.Table(columns=COLUMNS, log_mode="INCREMENTAL"), range(3, 4), False)
     _log_rows(logger.Table(columns=COLUMNS, log_mode="INCREMENTAL"), range(4, 6), False)
     fresh = {key: logger.Table(columns=COLUMNS, data=[[7, "y"]], log_mode="INCREMENTAL")
-             for key in ("n", "other")}
+             for key in ("n", "other", "forged")}
     logger.log(fresh)
     logger.finish()
     assert [r["increment_num"] for r in _refs(root, "r2")] == [0, 1, 2]
     read = logger.Api(root).run("p/r2")
     assert read.load_table("preds").get_column("i") == list(range(6))
     rows = read.history(pandas=False)
-    for key in ("n", "other"):
+    for key in ("n", "other", "forged"):  # nothing outside the run's files/ is ever copied
         assert rows[-1][key]["increment_num"] == 0 and rows[-1][key]["previous_increments_paths"] == []
         assert read.load_table(key).get_column("text") == ["y"]

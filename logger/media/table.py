@@ -206,8 +206,9 @@ def _continued(run: Any, key: str) -> list[tuple[str, str]]:
     last = run._resumed_last.get(key)
     if type(last) is not dict or last.get("_type") != "incremental-table-file":
         return []
-    paths = [*(last.get("previous_increments_paths") or []), last.get("path")]
-    if not all(type(p) is str and _inside(p) for p in paths):
+    previous = last.get("previous_increments_paths", [])
+    paths = [*previous, last.get("path")] if type(previous) is list else []
+    if not paths or not all(type(p) is str and _inside(p) for p in paths):
         return []  # not what this writer stores: no increment of it is copied anywhere
     names = _entry_names(run, key)
     return [(names.get(n, f"{n}-0.{key}"), path) for n, path in enumerate(paths)]
