@@ -242,7 +242,9 @@ def restored(raw: msgspec.Raw, sizes: dict[str, int]) -> tuple[dict[str, Any], d
         return None
     if listing.sizes != sizes:
         return None
-    return {f: getattr(listing, f) for f in _DERIVED}, listing.summary
+    derived = msgspec.structs.asdict(listing)
+    del derived["sizes"], derived["summary"]
+    return derived, listing.summary
 
 
 def same(a: Any, b: Any) -> bool:
