@@ -20,6 +20,8 @@ import functools
 import hashlib
 import os
 import sys
+from itertools import islice
+from operator import lt
 from pathlib import Path
 from typing import Any
 
@@ -204,7 +206,7 @@ def found(entry: Entry) -> Found | None:
     seqs = entry.meta_seq
     if (len(seqs) != len(entry.meta) or not seqs or seqs[0] != 1
             or type(entry.meta[0]) is not ev.SegmentStart or entry.events < seqs[-1]
-            or any(b <= a for a, b in zip(seqs, seqs[1:]))):
+            or not all(map(lt, seqs, islice(seqs, 1, None)))):
         return None
     digest = Digest()
     digest.keys, digest.rows, digest.max_step, digest.last_time = (

@@ -89,15 +89,17 @@ def ls_end_to_end(root: Path, cache: str, times: int = 3) -> tuple[float, float]
     """`runwatch ls ROOT` as a user runs it (interpreter, imports, listing, table): the best
     wall and user+sys CPU seconds of `times` runs."""
     exe = Path(sys.executable).with_name("runwatch")
+    env = _env(cache)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: compiled once, not at every start
     best = (float("inf"), float("inf"))
-    for _ in range(times):
+    for i in range(times + 1):  # the first writes the bytecode
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
-        subprocess.run([str(exe), "ls", str(root)], check=True, capture_output=True, env=_env(cache))
+        subprocess.run([str(exe), "ls", str(root)], check=True, capture_output=True, env=env)
         dt = time.perf_counter() - t0
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-        best = min(best, (dt, cpu))
+        best = min(best, (dt, cpu)) if i else best
     return best
 
 
