@@ -16,6 +16,7 @@ index names that code (`code_stamp`) and is dropped whole when it changed.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
@@ -164,6 +165,10 @@ def save(root: Path, entries: dict[str, Entry], runs: dict[str, msgspec.Raw]) ->
             os.unlink(tmp)
         except OSError:
             pass
+        return
+    for older in range(1, VERSION):  # what an older version left for this root
+        with contextlib.suppress(OSError):
+            os.unlink(path.with_name(path.name.replace(f"-v{VERSION}-", f"-v{older}-", 1)))
 
 
 def key(rel: str) -> str:

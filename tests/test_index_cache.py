@@ -289,3 +289,15 @@ def test_a_running_runs_state_comes_from_time_not_from_the_cache(tmp_path, monke
     monkeypatch.setattr(time, "time", lambda: real() + 3)
     later = _listing(root)
     assert "'crashed'" in later and later == _cold(root, monkeypatch)
+
+
+def test_an_older_versions_cache_of_the_root_is_removed(tmp_path, monkeypatch):
+    root = tmp_path / "runs"
+    _run(root, "v", [1.0])
+    cache = index.cache_file(root)
+    assert cache is not None and f"-v{index.VERSION}-" in cache.name
+    older = cache.with_name(cache.name.replace(f"-v{index.VERSION}-", "-v1-"))
+    older.parent.mkdir(parents=True, exist_ok=True)
+    older.write_bytes(b"an index in the old format")
+    assert _listing(root) == _cold(root, monkeypatch)
+    assert cache.exists() and not older.exists()
