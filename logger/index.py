@@ -7,12 +7,22 @@ grow, so "everything up to N" stays true and a reader decodes from N on. Safe to
 a stale, damaged or foreign entry is ignored (checked like any snapshot) and the segment
 read from the file. Written whole to a temporary file and renamed. RUNWATCH_CACHE=0 turns
 it off.
+
+A run read to the end of every segment also leaves its `Listing` (derived metadata and summary,
+as RunData computed them): a later reader that finds every one of those segments unchanged
+takes it instead of deriving them again. Both depend on the code that made them, so the
+index names that code (`code_stamp`) and is dropped whole when it changed.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import os
+import sys
+from itertools import islice
+from operator import lt
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +31,9 @@ import msgspec
 from . import events as ev
 from .snapshot import Digest, Found, KeyStat
 
-VERSION = 1
+VERSION = 2
+MAGIC = b"RWIX"  # then the CRC-32 of the rest: a damaged cache is no cache, never a wrong one
+TAIL = 32  # bytes before an entry's offset it keeps: a file that grew must still end with them
 
 
 class Entry(msgspec.Struct, array_like=True):
@@ -41,16 +53,39 @@ class Entry(msgspec.Struct, array_like=True):
     stats: dict[str, KeyStat]  # per history key (logger/snapshot.py)
     meta_seq: list[int]  # the position of each event below among the segment's events
     meta: list[ev.AnyEvent]  # the SegmentStart and the events a listing needs
+    tail: bytes  # the TAIL bytes before `offset`
+
+
+class Listing(msgspec.Struct, array_like=True):
+    """What RunData derived of one run (`RunData.listing()`), and the segment sizes it had."""
+
+    sizes: dict[str, int]  # every segment of the run, by name -> its size then
+    name: Any
+    notes: Any
+    tags: tuple[Any, ...]
+    group: Any
+    job_type: Any
+    sweep_id: Any
+    config: dict[Any, Any]
+    start: ev.RunStart | None
+    metrics: dict[Any, ev.DefineMetric]
+    summary_set: dict[Any, tuple[float, Any]]
+    summary_removed: dict[Any, Any]
+    summary: dict[Any, Any]
 
 
 class Index(msgspec.Struct, array_like=True):
     version: int
     root: str
+    code: str  # code_stamp() of the code that wrote it
     entries: dict[str, Entry]  # segment path relative to the root -> entry
+    runs: dict[str, msgspec.Raw]  # "project/run-id" -> its Listing, decoded when used
 
 
 _decoder = msgspec.msgpack.Decoder(Index)
 _encoder = msgspec.msgpack.Encoder()
+_listing_decoder = msgspec.msgpack.Decoder(Listing)
+_DERIVED = tuple(f for f in Listing.__struct_fields__ if f not in ("sizes", "summary"))
 
 
 def cache_file(root: Path) -> Path | None:
@@ -65,30 +100,60 @@ def cache_file(root: Path) -> Path | None:
     return Path(base) / "runwatch" / f"index-v{VERSION}-{name}.msgpack"
 
 
-def load(root: Path) -> dict[str, Entry]:
-    """The entries cached for `root` ({} when none, off, or unreadable)."""
+@functools.cache
+def code_stamp() -> str:
+    """Names the code that derives what the index holds: each source file of this package
+    (size, mtime), the Python and msgspec versions. Any edit or upgrade gives a new stamp."""
+    base = os.path.dirname(os.path.abspath(__file__))
+    h = hashlib.sha256(f"{sys.version_info[:2]} {msgspec.__version__}".encode())
+    for folder, dirs, files in os.walk(base):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(f for f in files if f.endswith(".py")):
+            try:
+                st = os.stat(os.path.join(folder, name))
+            except OSError:
+                continue
+            h.update(f"{folder[len(base):]}/{name} {st.st_size} {st.st_mtime_ns};".encode())
+    return h.hexdigest()[:24]
+
+
+class Cached(msgspec.Struct):
+    """What load() found: the segments' entries and the runs' listings (undecoded)."""
+
+    entries: dict[str, Entry]
+    runs: dict[str, msgspec.Raw]
+
+
+def load(root: Path) -> Cached:
+    """What is cached for `root` (empty when none, off, unreadable, or another code's)."""
     path = cache_file(root)
     if path is None:
-        return {}
+        return Cached({}, {})
     try:
         with open(path, "rb") as f:
-            index = _decoder.decode(f.read())
+            data = f.read()
+        body = memoryview(data)[len(MAGIC) + 4:]
+        if data[:len(MAGIC)] != MAGIC or int.from_bytes(data[len(MAGIC):len(MAGIC) + 4], "big") != ev._crc32(body):
+            return Cached({}, {})
+        index = _decoder.decode(body)
     except (OSError, msgspec.DecodeError, msgspec.ValidationError):
-        return {}
-    if index.version != VERSION or index.root != _text(os.path.realpath(root)):
-        return {}
-    return index.entries
+        return Cached({}, {})
+    if (index.version != VERSION or index.root != _text(os.path.realpath(root))
+            or index.code != code_stamp()):
+        return Cached({}, {})
+    return Cached(index.entries, index.runs)
 
 
-def save(root: Path, entries: dict[str, Entry]) -> None:
+def save(root: Path, entries: dict[str, Entry], runs: dict[str, msgspec.Raw]) -> None:
     """Write the index whole, atomically; a cache that cannot be written is no error."""
     path = cache_file(root)
     if path is None:
         return
     try:
-        data = _encoder.encode(Index(VERSION, _text(os.path.realpath(root)), entries))
+        body = _encoder.encode(Index(VERSION, _text(os.path.realpath(root)), code_stamp(), entries, runs))
     except (TypeError, ValueError, OverflowError):  # a value msgpack cannot hold: no cache, no error
         return
+    data = MAGIC + ev._crc32(body).to_bytes(4, "big") + body
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -100,23 +165,45 @@ def save(root: Path, entries: dict[str, Entry]) -> None:
             os.unlink(tmp)
         except OSError:
             pass
+        return
+    for older in range(1, VERSION):  # what an older version left for this root
+        with contextlib.suppress(OSError):
+            os.unlink(path.with_name(path.name.replace(f"-v{VERSION}-", f"-v{older}-", 1)))
 
 
 def key(rel: str) -> str:
     """A path as an index key: any file name (surrogate-escaped bytes too) encodes."""
-    return _text(rel)
+    return rel if rel.isascii() else _text(rel)
 
 
 def _text(path: str) -> str:
     return os.fsencode(path).decode("latin-1")
 
 
-def usable(entry: Entry, st: os.stat_result) -> bool:
+def usable(entry: Entry, st: os.stat_result, path: Path) -> bool:
     """Whether a cached entry still describes this file: same identity, not shorter than what
-    was read, and untouched if it did not grow (only appends change a segment)."""
+    was read, untouched if it did not grow, and still ending what was read with the same bytes
+    if it grew (only appends change a segment: a file rewritten in place does not pass)."""
     if (entry.dev, entry.ino) != (st.st_dev, st.st_ino) or st.st_size < entry.offset:
         return False
-    return st.st_size != entry.size or st.st_mtime_ns == entry.mtime_ns
+    if st.st_size == entry.size:
+        return st.st_mtime_ns == entry.mtime_ns
+    return tail_of(path, entry.offset) == entry.tail
+
+
+def tail_of(path: Path, offset: int) -> bytes | None:
+    """The TAIL bytes of a file before `offset` (None when it cannot be read)."""
+    n = min(TAIL, offset)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return None
+    try:
+        return os.pread(fd, n, offset - n)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def found(entry: Entry) -> Found | None:
@@ -124,7 +211,7 @@ def found(entry: Entry) -> Found | None:
     seqs = entry.meta_seq
     if (len(seqs) != len(entry.meta) or not seqs or seqs[0] != 1
             or type(entry.meta[0]) is not ev.SegmentStart or entry.events < seqs[-1]
-            or any(b <= a for a, b in zip(seqs, seqs[1:]))):
+            or not all(map(lt, seqs, islice(seqs, 1, None)))):
         return None
     digest = Digest()
     digest.keys, digest.rows, digest.max_step, digest.last_time = (
@@ -134,7 +221,52 @@ def found(entry: Entry) -> Found | None:
 
 
 def entry_for(st: os.stat_result, size: int, offset: int, skipped: int, last_time: float,
-              events: int, digest: Digest, meta: list[tuple[int, Any]]) -> Entry:
+              events: int, digest: Digest, meta: list[tuple[int, Any]], tail: bytes) -> Entry:
     return Entry(st.st_dev, st.st_ino, size, st.st_mtime_ns if size == st.st_size else 0, offset,
                  skipped, last_time, events, digest.rows, digest.max_step, digest.last_time,
-                 digest.keys, [s for s, _ in meta], [e for _, e in meta])
+                 digest.keys, [s for s, _ in meta], [e for _, e in meta], tail)
+
+
+def listing_for(sizes: dict[str, int], derived: dict[str, Any], summary: dict[str, Any]) -> msgspec.Raw | None:
+    """A run's listing, encoded; None unless it decodes back to exactly these values (every
+    type, NaN, tuple or list): a value msgpack would change is derived again next time."""
+    if set(derived) != set(_DERIVED):  # RunData derives something this index does not know
+        return None
+    try:
+        listing = Listing(sizes, *(derived[f] for f in _DERIVED), summary)  # type: ignore[call-arg]
+        data = _encoder.encode(listing)
+        back = _listing_decoder.decode(data)
+    except (TypeError, ValueError, OverflowError, msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    return msgspec.Raw(data) if same(back, listing) else None
+
+
+def restored(raw: msgspec.Raw, sizes: dict[str, int]) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """(derived, summary) of a cached listing made from segments of exactly these sizes."""
+    try:
+        listing = _listing_decoder.decode(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    if listing.sizes != sizes:
+        return None
+    derived = msgspec.structs.asdict(listing)
+    del derived["sizes"], derived["summary"]
+    return derived, listing.summary
+
+
+def same(a: Any, b: Any) -> bool:
+    """Whether two values are the same down to their types (1 is not 1.0, a tuple not a
+    list), NaN the same as NaN."""
+    kind = type(a)
+    if kind is not type(b):
+        return False
+    if kind is float:
+        return a == b or (a != a and b != b)
+    if kind is list or kind is tuple:
+        return len(a) == len(b) and all(map(same, a, b))
+    if kind is dict:
+        return len(a) == len(b) and all(same(ka, kb) and same(va, vb)
+                                        for (ka, va), (kb, vb) in zip(a.items(), b.items()))
+    if isinstance(a, msgspec.Struct):
+        return all(same(getattr(a, f), getattr(b, f)) for f in a.__struct_fields__)
+    return bool(a == b)

@@ -11,6 +11,7 @@ directories, stray files, artifact stores) is ignored.
 
 from __future__ import annotations
 
+import gc
 import os
 import stat
 import time as _time
@@ -45,7 +46,9 @@ class RootReader:
         and runs keep per-key digests, not rows; a run's `history` is read when asked for."""
         self.keep_history = keep_history
         self.meta = meta
-        self._index: dict[str, index.Entry] | None = None  # meta mode: the cache (logger/index.py)
+        self._index: index.Cached | None = None  # meta mode: the cache (logger/index.py)
+        self._unchanged: set[Path] = set()  # segments taken whole from the cache, nothing read since
+        self._listed: dict[str, Any] = {}  # runs whose cached listing was taken: its encoding
         self._index_dirty = False
         self._index_saved = 0.0
         self.sink = sink  # sink(run) -> RunData.sink for each new run (the app's decimations)
@@ -69,20 +72,21 @@ class RootReader:
         known = self._segments.get(path)
         if known is not None:
             return known[0], known[1], False
-        try:
-            rel = path.relative_to(self.root)
-        except ValueError:
+        text = str(path)
+        if text.startswith(self._prefix):  # the common case, without pathlib's parsing
+            parts = tuple(text[len(self._prefix):].split(os.sep))
+        else:
             try:  # a watcher that reports the root through its resolved (symlink-free) path
                 rel = path.relative_to(self._real_root)
             except ValueError:
                 return None
-            path = self.root / rel
+            path, parts = self.root / rel, rel.parts
             known = self._segments.get(path)
             if known is not None:
                 return known[0], known[1], False
-        if len(rel.parts) != 3 or not rel.name.endswith(ev.SEGMENT_SUFFIX):
+        if len(parts) != 3 or not parts[2].endswith(ev.SEGMENT_SUFFIX):
             return None
-        project, run_id, _ = rel.parts
+        project, run_id, _ = parts
         key = f"{project}/{run_id}"
         run = self.runs.get(key)
         new = run is None
@@ -101,10 +105,19 @@ class RootReader:
         With a limit, call again while `pending()` is non-zero: a first pass with a small
         limit gives every run's metadata fast; later passes fill in the histories.
         """
-        paths = list(self._segment_paths())
-        updates = self._read(paths, limit, stat_first=True)
-        if self.meta:
-            self._save_index()
+        # A listing allocates a few dozen objects a run and frees few: the cyclic collector,
+        # run every 700 of them, found nothing and cost 10-15 % of reopening a cached root.
+        collecting = self.meta and gc.isenabled()
+        if collecting:
+            gc.disable()
+        try:
+            paths = list(self._segment_paths())
+            updates = self._read(paths, limit, stat_first=True)
+            if self.meta:
+                self._save_index()
+        finally:
+            if collecting:
+                gc.enable()
         return updates
 
     def read_paths(self, paths: Iterable[str | os.PathLike[str]], limit: int | None = None) -> list[Update]:
@@ -149,6 +162,8 @@ class RootReader:
         updates = []
         for run, events, new in by_run.values():
             changed = run.refresh_state()
+            if new and self._unchanged:
+                self._restore(run)
             if events or new or changed:
                 updates.append(Update(run, events, new, changed))
         return updates
@@ -159,7 +174,7 @@ class RootReader:
         that; with neither, all of it (the run folds its rows into digests)."""
         if self._index is None:
             self._index = index.load(self.root)
-        entry = self._index.get(self._key(seg.path))
+        entry = self._index.entries.get(self._key(seg.path))
         cached = _cached(entry, seg) if entry is not None else None
         if cached is not None:
             found, st = cached
@@ -168,6 +183,7 @@ class RootReader:
             self._apply_found(run, seg, found)
             if st.st_size == found.end:  # unchanged: nothing to read
                 seg.size, seg.mtime = st.st_size, st.st_mtime
+                self._unchanged.add(seg.path)
                 return []
             self._index_dirty = True
             return seg.read_new(limit)
@@ -193,6 +209,17 @@ class RootReader:
         seg.last_time = max(seg.last_time, found.snap.time)
         seg.offset = found.end  # the reader goes on from there, frame by frame
 
+    def _restore(self, run: RunData) -> None:
+        """A run new to this reader whose every segment came whole from the index: its cached
+        listing (derived metadata, summary) in place of deriving them again."""
+        raw = self._index.runs.get(index.key(run.path)) if self._index is not None else None
+        if raw is None or any(seg.path not in self._unchanged for seg in run.segments.values()):
+            return
+        got = index.restored(raw, {index.key(n): seg.offset for n, seg in run.segments.items()})
+        if got is not None:
+            run.restore_listing(*got)
+            self._listed[run.path] = raw
+
     def _key(self, path: Path) -> str:
         """A segment's name in the index: its path under the root."""
         return index.key(str(path)[len(self._prefix):])
@@ -202,19 +229,46 @@ class RootReader:
         now = _time.monotonic()
         if not self._index_dirty or now - self._index_saved < 5.0 or index.cache_file(self.root) is None:
             return
+        old = self._index.entries if self._index is not None else {}
         entries: dict[str, index.Entry] = {}
         for path, (run, seg) in self._segments.items():
+            key = self._key(path)
+            was = old.get(key)
+            if path in self._unchanged and was is not None and was.offset == seg.offset:
+                entries[key] = was  # taken whole from it, and nothing read since
+                continue
             if seg.error is not None or seg.offset <= ev.HEADER_SIZE or seg.start is None:
                 continue
             try:
                 st = os.stat(path)
             except OSError:
                 continue
+            tail = index.tail_of(path, seg.offset)
+            if tail is None:
+                continue
             digest, events, meta = run.segment_state(path.name)
-            entries[self._key(path)] = index.entry_for(st, seg.size, seg.offset, seg.skipped,
-                                                       seg.last_time, events, digest, meta)
-        index.save(self.root, entries)
-        self._index, self._index_dirty, self._index_saved = entries, False, now
+            entries[key] = index.entry_for(st, seg.size, seg.offset, seg.skipped, seg.last_time,
+                                           events, digest, meta, tail)
+        runs = {index.key(run.path): raw for run in self.runs.values()
+                if (raw := self._listing(run, entries)) is not None}
+        index.save(self.root, entries, runs)
+        self._index = index.Cached(entries, runs)
+        self._unchanged.clear()  # what was taken whole is now in `entries`, as it was
+        self._index_dirty, self._index_saved = False, now
+
+    def _listing(self, run: RunData, entries: dict[str, index.Entry]) -> Any:
+        """A run's listing for the index, when every one of its segments was read to its end."""
+        sizes: dict[str, int] = {}
+        for name, seg in run.segments.items():
+            entry = entries.get(self._key(seg.path))
+            if entry is None or entry.offset != entry.size or entry.offset != seg.offset:
+                return None
+            sizes[index.key(name)] = entry.offset
+        raw = self._listed.get(run.path)
+        if raw is not None and index.restored(raw, sizes) is not None:
+            return raw
+        derived, summary = run.listing()
+        return None if summary is None else index.listing_for(sizes, derived, summary)
 
     def pending(self) -> int:
         """Bytes known to be on disk and not read yet."""
@@ -273,7 +327,7 @@ def _cached(entry: index.Entry, seg: SegmentReader) -> tuple[Found, os.stat_resu
         st = os.stat(seg.path)
     except OSError:
         return None
-    if not stat.S_ISREG(st.st_mode) or not index.usable(entry, st):
+    if not stat.S_ISREG(st.st_mode) or not index.usable(entry, st, seg.path):
         return None
     found = index.found(entry)
     return (found, st) if found is not None else None
@@ -286,17 +340,18 @@ def segment_files(run_dir: str | os.PathLike[str]) -> list[Path]:
     FIFO, socket or device named `*.rws` is never opened; a name that is not valid UTF-8
     comes back surrogate-escaped (as os.fsdecode gives it) and is followed like any other.
     """
-    out = []
+    found = []
     for entry in _scandir(run_dir):
-        if entry.name.endswith(ev.SEGMENT_SUFFIX) and not entry.name.startswith("."):
+        name = entry.name
+        if name.endswith(ev.SEGMENT_SUFFIX) and name[:1] != ".":
             try:
                 regular = entry.is_file(follow_symlinks=False)
             except OSError:
                 continue
             if regular:
-                out.append(Path(entry.path))
-    out.sort(key=lambda p: p.name)
-    return out
+                found.append((name, entry.path))
+    found.sort()
+    return [Path(path) for _, path in found]
 
 
 def is_run_dir(path: str | os.PathLike[str]) -> bool:

@@ -423,6 +423,22 @@ class RunData:
         """The summary nested as W&B shows it: keys logged as nested dicts nest again."""
         return unflatten(self.summary_flat(), self._paths)
 
+    def listing(self) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """Meta mode: the derived metadata and the summary (None where it needs rows): what the
+        index cache (logger/index.py) keeps of a run read to the end of its segments."""
+        derived = self._meta_state()
+        try:
+            self._summary_cache = (self.version, summary_of(self.digest(), derived, self.created_at))
+        except NeedRows:
+            return derived, None
+        return derived, self._summary_cache[1]
+
+    def restore_listing(self, derived: dict[str, Any], summary: dict[str, Any]) -> None:
+        """The index cache's `listing()` of this run, made from segments still as they are:
+        what _meta_state() and summary_flat() compute again from the same events."""
+        self._derived, self._meta_dirty = derived, False
+        self._summary_cache = (self.version, summary)
+
     # -- state ------------------------------------------------------------------------------
     def writer_alive(self, now: float | None = None) -> bool:
         """Whether a script segment without a finish still has a live writer. `now` (wall
