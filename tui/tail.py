@@ -62,12 +62,10 @@ from __future__ import annotations
 
 import bisect
 import fnmatch
-import math
 import sys
 import threading
 import time
 from dataclasses import dataclass
-from operator import attrgetter
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -81,18 +79,24 @@ from logger.textsafe import safe_text, terminal_safe
 from logger.values import flatten_into
 
 from .cli.common import ENDED_BADLY, EXIT_OK, EXIT_RUN_FAILED
-from .fmt import fmt_clock, fmt_value, iso_time, json_line, short
+from .fmt import fmt_value, json_line, short
 from .follow import Follower
+from .tail_bulk import (
+    Block,
+    Clock,
+    Noted,
+    grouped_lines,
+    json_block,
+    key_groups,
+    log_block,
+    log_columns,
+)
 from .tail_lines import (
     RENDER,
-    Noted,
     alert_rank,
     console_line,
     edits_in_time_order,
-    json_block,
-    key_groups,
     latest_line,
-    log_block,
     run_matches,
     start_line,
     state_line,
@@ -101,17 +105,6 @@ from .tail_lines import (
 )
 
 LABEL_MAX = 48
-_STEP, _TIME, _VALUES = attrgetter("step"), attrgetter("time"), attrgetter("values")
-
-
-_FLAT = {FlatLog}
-
-
-def _flat(values: dict[str, Any]) -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    flatten_into(flat, values, "", {})
-    return flat
-
 
 @dataclass
 class TailOptions:
@@ -140,7 +133,6 @@ class Tail:
         self._width = 0
         self._selected: dict[str, tuple[str, bool]] = {}
         self._keys: dict[tuple[str, ...], tuple[str, ...]] = {}
-        self._clock = (-1, "")
         self.state: dict[str, str] = {}  # path -> last state shown
         self.followed: set[str] = set()
         self.matched_refs: set[str] = set()
@@ -149,8 +141,7 @@ class Tail:
         self.alerted: str | None = None  # with fail_on_alert: what the first such alert said
         self._renderers: dict[str, OutputRenderer] = {}  # --logs: path -> its open lines
         self.noted: dict[str, Noted] = {}  # path -> the last values and step its lines showed
-        self._isos: dict[int, str] = {}
-        self._clocks: dict[int, str] = {}
+        self.clock = Clock()  # stamps and ISO times, each second formatted once
 
     # -- selection ------------------------------------------------------------------------
     def selected(self, run: RunData) -> bool:
@@ -290,44 +281,50 @@ class Tail:
 
     # -- events ---------------------------------------------------------------------------
     def _events(self, run: RunData, events: list[Any], since: float | None = None) -> None:
-        every = self.o.every
-        block: list[Any] = []  # consecutive Log events: their lines are formatted in bulk
-        for event in events:
-            kind = type(event)
-            if kind is ev.Log or kind is FlatLog:
-                if every is None:
-                    block.append(event)
-                    continue
-                t = event.time
-                if since is None or t >= since:
-                    flat: dict[str, Any] = {}
-                    flatten_into(flat, event.values, "", {})
-                    self._throttle(run, event.step, t, flat)
-                continue
-            if block:
-                self._log_block(run, block, since)
-                block = []
-            t = getattr(event, "time", 0.0)
-            if since is not None and t < since:
-                continue
-            if kind is ev.RunStart:
-                self._start_line(run, event)
-            elif kind is ev.SystemStats:
-                if self.o.system:
-                    self._line(run, t, *system_line(run, event))
-            elif kind is ev.ConsoleChunk:
-                if self.o.logs:
-                    self._console(run, self._renderers.setdefault(run.path, OutputRenderer()).feed(event))
-            else:
-                render = RENDER.get(kind)
-                if render is not None:
-                    if every is not None:
-                        self._flush_run(run.path)  # the rows before it come before it
-                    self._line(run, t, *render(run, event))
-                    if kind is ev.Alert:
-                        self._check_alert(run, event)
-        if block:
-            self._log_block(run, block, since)
+        """Events as lines: each run of consecutive Log events formatted in bulk (found by
+        C-level passes), every other event one at a time."""
+        if self.o.every is not None:
+            for event in events:
+                self._event(run, event, since)
+            return
+        kinds = list(map(type, events))
+        if kinds.count(FlatLog) + kinds.count(ev.Log) == len(kinds):
+            self._log_block(run, events, since)
+            return
+        done = 0
+        for i in [i for i, kind in enumerate(kinds) if kind is not FlatLog and kind is not ev.Log]:
+            if i > done:
+                self._log_block(run, events[done:i], since)
+            self._event(run, events[i], since)
+            done = i + 1
+        if done < len(events):
+            self._log_block(run, events[done:], since)
+
+    def _event(self, run: RunData, event: Any, since: float | None) -> None:
+        kind = type(event)
+        t = getattr(event, "time", 0.0)
+        if since is not None and t < since:
+            return
+        if kind is ev.Log or kind is FlatLog:  # with --every: rows wait out their interval
+            flat: dict[str, Any] = {}
+            flatten_into(flat, event.values, "", {})
+            self._throttle(run, event.step, t, flat)
+        elif kind is ev.RunStart:
+            self._start_line(run, event)
+        elif kind is ev.SystemStats:
+            if self.o.system:
+                self._line(run, t, *system_line(run, event))
+        elif kind is ev.ConsoleChunk:
+            if self.o.logs:
+                self._console(run, self._renderers.setdefault(run.path, OutputRenderer()).feed(event))
+        else:
+            render = RENDER.get(kind)
+            if render is not None:
+                if self.o.every is not None:
+                    self._flush_run(run.path)  # the rows before it come before it
+                self._line(run, t, *render(run, event))
+                if kind is ev.Alert:
+                    self._check_alert(run, event)
 
     def _console(self, run: RunData, lines: list[tuple[float, str, str]]) -> None:
         for t, stream, text in lines:
@@ -376,21 +373,15 @@ class Tail:
             self._width = max(self._width, len(label))
         return cached[1]
 
-    def _stamp(self, t: float) -> str:
-        sec = int(t)
-        if sec != self._clock[0]:
-            self._clock = (sec, fmt_clock(t))
-        return self._clock[1]
-
     def _line(self, run: RunData, t: float, kind: str, text: str, fields: dict[str, Any]) -> None:
         if self.o.json:
             obj = {"kind": kind, "run": run.path, "project": run.project, "id": run.id,
-                   "name": run.name, "time": iso_time(t), "ts": t}
+                   "name": run.name, "time": self.clock.iso(t), "ts": t}
             obj.update(fields)
             self._lines.append(json_line(obj))
         else:
             label = self._label_of(run)
-            self._lines.append(f"{self._stamp(t)}  {label:<{self._width}}  {text}\n")
+            self._lines.append(f"{self.clock.stamp(t)}  {label:<{self._width}}  {text}\n")
 
     def _log_line(self, run: RunData, step: int, t: float, flat: dict[str, Any]) -> None:
         keys = self.keys_for(tuple(flat))
@@ -403,65 +394,26 @@ class Tail:
         self._line(run, t, "log", f"step {step}  {parts}", {})
 
     def _log_block(self, run: RunData, logs: list[Any], since: float | None) -> None:
-        """Lines for many Log events at once: per key set, keys escaped once and values
-        formatted a column at a time (tail_lines.log_block); what `latest` shows noted."""
+        """Lines for many Log events at once, a key set at a time (tail_bulk); what `latest`
+        shows noted."""
         if since is not None:
             logs = [e for e in logs if e.time >= since]
         if not logs:
             return
-        steps, times, rows = list(map(_STEP, logs)), list(map(_TIME, logs)), list(map(_VALUES, logs))
-        if set(map(type, logs)) != _FLAT:
-            rows = [r if type(e) is FlatLog else _flat(r) for e, r in zip(logs, rows)]
+        steps, times, rows = log_columns(logs)
         groups = key_groups(rows)
         self.noted.setdefault(run.path, Noted()).note(steps, rows, len(groups) == 1)
-        out: list[str] = [""] * len(rows) if len(groups) > 1 else []
-        for keys, picks in groups:
-            shown = self.keys_for(keys)
-            if not shown:
-                continue
-            sub = [(steps[i], times[i], rows[i]) for i in picks] if picks is not None else None
-            s, t, r = (steps, times, rows) if sub is None else map(list, zip(*sub))
-            lines = self._block_lines(run, shown, s, t, r)
-            if picks is None:
-                out = lines
-            else:
-                for i, line in zip(picks, lines):
-                    out[i] = line
-        self._lines += out
-
-    def _block_lines(self, run: RunData, keys: tuple[str, ...], steps: list[int], times: list[float],
-                     rows: list[dict[str, Any]]) -> list[str]:
+        block: Block
         if self.o.json:
             head = {"run": run.path, "project": run.project, "id": run.id, "name": run.name}
-            return json_block(head, keys, list(map(self._iso, times)), times, steps, rows)
-        prefix = f"{self._label_of(run):<{self._width}}"
-        return log_block(prefix, keys, self._stamps(times), steps, rows)
-
-    def _stamps(self, times: list[float]) -> list[str]:
-        """`_stamp` of many times: each second formatted once."""
-        secs = list(map(int, times))
-        known = self._clocks
-        if len(known) > 4096:
-            known.clear()
-        for sec in set(secs).difference(known):
-            known[sec] = fmt_clock(sec)
-        return list(map(known.__getitem__, secs))
+            block = lambda k, s, t, r: json_block(head, k, self.clock.isos(t), t, s, r)  # noqa: E731
+        else:
+            prefix = f"{self._label_of(run):<{self._width}}"
+            block = lambda k, s, t, r: log_block(prefix, k, self.clock.stamps(t), s, r)  # noqa: E731
+        self._lines.append("".join(grouped_lines(groups, self.keys_for, steps, times, rows, block)))
 
     def _iso(self, t: float) -> str | None:
-        """iso_time(t), its date and clock formatted once per second."""
-        if not 0 <= t < 1e11:
-            return iso_time(t)
-        frac, whole = math.modf(t)
-        us = round(frac * 1e6)  # as datetime rounds a timestamp: half to even
-        if us >= 1_000_000:
-            return iso_time(t)
-        sec = int(whole)
-        base = self._isos.get(sec)
-        if base is None:
-            if len(self._isos) > 4096:
-                self._isos.clear()
-            base = self._isos[sec] = (iso_time(float(sec)) or "")[:-10]  # "2026-11-27T12:03:04"
-        return f"{base}.{us // 1000:03d}+00:00"
+        return self.clock.iso(t)
 
     def _start_line(self, run: RunData, e: ev.RunStart) -> None:
         self._line(run, e.time, *start_line(run, e))
