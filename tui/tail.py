@@ -55,13 +55,13 @@ when any failed, crashed or was killed.
 With `--fail-on-alert LEVEL` it also exits 1 as soon as a run it waits for has an alert at
 LEVEL or above (INFO < WARN < ERROR), including one the run raised before tail started.
 
-Following (`run_tail`) is tui/tail_follow.py; how each event kind reads, tui/tail_lines.py.
+Following (`run_tail`) is tui/tail_follow.py; how each event kind reads, tui/tail_lines.py; how
+lines are made and written, tui/tail_out.py (Log lines in bulk: tui/tail_bulk.py).
 """
 
 from __future__ import annotations
 
 import bisect
-import fnmatch
 import sys
 import threading
 import time
@@ -75,36 +75,23 @@ from logger.media.readback import format_alert
 from logger.reader import Update
 from logger.rundata import RunData
 from logger.streams import OutputRenderer
-from logger.textsafe import safe_text, terminal_safe
+from logger.textsafe import safe_text
 from logger.values import flatten_into
 
 from .cli.common import ENDED_BADLY, EXIT_OK, EXIT_RUN_FAILED
-from .fmt import fmt_value, json_line, short
 from .follow import Follower
-from .tail_bulk import (
-    Block,
-    Clock,
-    Noted,
-    grouped_lines,
-    json_block,
-    key_groups,
-    log_block,
-    log_columns,
-)
 from .tail_lines import (
     RENDER,
     alert_rank,
     console_line,
     edits_in_time_order,
-    latest_line,
     run_matches,
-    start_line,
     state_line,
     system_line,
     time_of,
 )
+from .tail_out import TailLines
 
-LABEL_MAX = 48
 
 @dataclass
 class TailOptions:
@@ -121,18 +108,13 @@ class TailOptions:
     logs: bool = False  # print console lines ("console" lines)
 
 
-class Tail:
+class Tail(TailLines):
     """Turns reader updates into lines. Not thread-safe: callers hold `lock`."""
 
     def __init__(self, options: TailOptions, out: TextIO) -> None:
-        self.o = options
-        self.out = terminal_safe(out)  # escapes what a line forgot, whoever calls Tail
+        super().__init__(options, out)
         self.lock = threading.Lock()
-        self._lines: list[str] = []
-        self._label: dict[str, tuple[str, str]] = {}  # path -> (name, label)
-        self._width = 0
         self._selected: dict[str, tuple[str, bool]] = {}
-        self._keys: dict[tuple[str, ...], tuple[str, ...]] = {}
         self.state: dict[str, str] = {}  # path -> last state shown
         self.followed: set[str] = set()
         self.matched_refs: set[str] = set()
@@ -140,8 +122,6 @@ class Tail:
         self._last_emit: dict[str, float] = {}
         self.alerted: str | None = None  # with fail_on_alert: what the first such alert said
         self._renderers: dict[str, OutputRenderer] = {}  # --logs: path -> its open lines
-        self.noted: dict[str, Noted] = {}  # path -> the last values and step its lines showed
-        self.clock = Clock()  # stamps and ISO times, each second formatted once
 
     # -- selection ------------------------------------------------------------------------
     def selected(self, run: RunData) -> bool:
@@ -159,21 +139,6 @@ class Tail:
     def _follow_run(self, run: RunData) -> None:
         self.followed.add(run.path)
         self.matched_refs.update(ref for ref in self.o.runs if run_matches(run, ref))
-
-    def keys_for(self, keys: tuple[str, ...]) -> tuple[str, ...]:
-        """Which of a row's keys to print, in `--metrics` order (cached per key set)."""
-        shown = self._keys.get(keys)
-        if shown is None:
-            patterns = self.o.metrics
-            if not patterns:
-                shown = tuple(k for k in keys if not k.startswith("_"))
-            else:
-                out: list[str] = []
-                for pattern in patterns:
-                    out += [k for k in keys if k not in out and (k == pattern or fnmatch.fnmatchcase(k, pattern))]
-                shown = tuple(out)
-            self._keys[keys] = shown
-        return shown
 
     # -- the start, and live updates ------------------------------------------------------
     def initial(self, updates: list[Update]) -> None:
@@ -273,12 +238,6 @@ class Tail:
         bad = self.alerted is not None or any(self.state.get(p) in ENDED_BADLY for p in self.followed)
         return EXIT_RUN_FAILED if bad else EXIT_OK
 
-    def emit(self) -> None:
-        if self._lines:
-            self.out.write("".join(self._lines))
-            self._lines.clear()
-            self.out.flush()
-
     # -- events ---------------------------------------------------------------------------
     def _events(self, run: RunData, events: list[Any], since: float | None = None) -> None:
         """Events as lines: each run of consecutive Log events formatted in bulk (found by
@@ -363,73 +322,11 @@ class Tail:
             self._last_emit[path] = t if now is None else max(now, t)
             self._log_line(run, step, t, values)
 
-    # -- lines ----------------------------------------------------------------------------
-    def _label_of(self, run: RunData) -> str:
-        name = run.name
-        cached = self._label.get(run.path)
-        if cached is None or cached[0] != name:
-            label = short(f"{run.project}/{name}", LABEL_MAX)
-            self._label[run.path] = cached = (name, label)
-            self._width = max(self._width, len(label))
-        return cached[1]
-
-    def _line(self, run: RunData, t: float, kind: str, text: str, fields: dict[str, Any]) -> None:
-        if self.o.json:
-            obj = {"kind": kind, "run": run.path, "project": run.project, "id": run.id,
-                   "name": run.name, "time": self.clock.iso(t), "ts": t}
-            obj.update(fields)
-            self._lines.append(json_line(obj))
-        else:
-            label = self._label_of(run)
-            self._lines.append(f"{self.clock.stamp(t)}  {label:<{self._width}}  {text}\n")
-
-    def _log_line(self, run: RunData, step: int, t: float, flat: dict[str, Any]) -> None:
-        keys = self.keys_for(tuple(flat))
-        if not keys:
-            return
-        if self.o.json:
-            self._line(run, t, "log", "", {"step": step, "values": {k: flat[k] for k in keys}})
-            return
-        parts = "  ".join(f"{short(k, 40)} {fmt_value(flat[k])}" for k in keys)
-        self._line(run, t, "log", f"step {step}  {parts}", {})
-
-    def _log_block(self, run: RunData, logs: list[Any], since: float | None) -> None:
-        """Lines for many Log events at once, a key set at a time (tail_bulk); what `latest`
-        shows noted."""
-        if since is not None:
-            logs = [e for e in logs if e.time >= since]
-        if not logs:
-            return
-        steps, times, rows = log_columns(logs)
-        groups = key_groups(rows)
-        self.noted.setdefault(run.path, Noted()).note(steps, rows, len(groups) == 1)
-        block: Block
-        if self.o.json:
-            head = {"run": run.path, "project": run.project, "id": run.id, "name": run.name}
-            block = lambda k, s, t, r: json_block(head, k, self.clock.isos(t), t, s, r)  # noqa: E731
-        else:
-            prefix = f"{self._label_of(run):<{self._width}}"
-            block = lambda k, s, t, r: log_block(prefix, k, self.clock.stamps(t), s, r)  # noqa: E731
-        self._lines.append("".join(grouped_lines(groups, self.keys_for, steps, times, rows, block)))
-
-    def _iso(self, t: float) -> str | None:
-        return self.clock.iso(t)
-
-    def _start_line(self, run: RunData, e: ev.RunStart) -> None:
-        self._line(run, e.time, *start_line(run, e))
-
+    # -- lines (the rest: TailLines) ------------------------------------------------------
     def _state_line(self, run: RunData) -> None:
         self._console_end(run)
         self._line(run, run.finished_at or time.time(), *state_line(run))
 
-    def _latest(self, run: RunData) -> None:
-        noted = self.noted.get(run.path)
-        if noted is not None and not len(run.history):  # a replay that read no history (tail_replay)
-            values, step = noted.last, noted.step
-        else:
-            values, step = {k: c.last_value for k, c in run.history.columns.items()}, run.step
-        keys = self.keys_for(tuple(values))
-        self._line(run, run.updated_at or run.created_at, *latest_line(run, keys, values, step))
 
 
 # -- running it ------------------------------------------------------------------------------
