@@ -31,51 +31,68 @@ _JSON_AS_IS = {int, str, bool, type(None)}
 _NUMBERS = {int, float, bool}
 
 
-def value_column(col: list[Any]) -> tuple[str | None, Any]:
-    """One key's values in a chunk as tail prints them: (None, the text) when every row holds
-    the same value; ("%.4f", the floats) when each prints with four decimals; ("%d", the ints);
-    else ("%s", each value through fmt_value)."""
+def value_column(col: list[Any]) -> tuple[bool, Any]:
+    """One key's values in a chunk as tail prints them: (True, the text) when every row holds
+    the same value, else (False, each value's text): floats that print with four decimals
+    by one C-level call each, ints by str(), anything else through fmt_value."""
     kinds = set(map(type, col))
     if len(kinds) == 1:
         kind = next(iter(kinds))
         if kind in _INLINE and col[-1] == col[0] and col.count(col[0]) == len(col):  # 0.0 == -0.0: both "0"
-            return None, fmt_value(col[0])
+            return True, fmt_value(col[0])
         if kind is float:
             lo, hi = min(col), max(col)  # a NaN or an infinity fails both tests: each value then
             if (lo >= 0.01 and hi < 1e6) or (hi <= -0.01 and lo > -1e6):
-                return "%.4f", col
+                return False, map(float.__format__, col, repeat(".4f"))  # what "%.4f" % v gives
         elif kind is int:
-            return "%d", col
-    return "%s", list(map(fmt_value, col))
+            return False, map(str, col)
+    return False, map(fmt_value, col)
+
+
+def log_parts(prefix: str, keys: tuple[str, ...], stamps: list[str], steps: list[int], rows: Rows) -> list[Any]:
+    """Human lines for rows that share one key set, "HH:MM:SS  label  step N  k v  k v", as
+    columns to zip: the text between values (repeated) and each value's column of text."""
+    parts: list[Any] = []
+    text = ""
+    one_second = stamps[-1] is stamps[0] and stamps.count(stamps[0]) == len(stamps)
+    if one_second:
+        text = stamps[0]
+    else:
+        parts += [repeat(""), stamps]
+    text += f"  {prefix}  step "
+    parts += [repeat(text), map(str, steps)]
+    text = ""
+    for key in keys:
+        same, col = value_column(list(map(itemgetter(key), rows)))
+        text += f"  {_label(key)} "
+        if same:
+            text += col
+        else:
+            parts += [repeat(text), col]
+            text = ""
+    return [*parts, repeat(text + "\n")]
+
+
+def log_text(prefix: str, keys: tuple[str, ...], stamps: list[str], steps: list[int], rows: Rows) -> str:
+    """`log_block`'s lines as one string, joined without a string per line."""
+    return "".join(chain.from_iterable(zip(*log_parts(prefix, keys, stamps, steps, rows))))
 
 
 def log_block(prefix: str, keys: tuple[str, ...], stamps: list[str], steps: list[int], rows: Rows) -> list[str]:
     """Human lines for rows that share one key set: "HH:MM:SS  label  step N  k v  k v"."""
-    cols, parts = [], []
-    for key in keys:
-        mode, col = value_column(list(map(itemgetter(key), rows)))
-        if mode is None:
-            parts.append(f"{_label(key)} {col.replace('%', '%%')}")
-        else:
-            cols.append(col)
-            parts.append(f"{_label(key)} {mode}")
-    one_second = stamps[-1] is stamps[0] and stamps.count(stamps[0]) == len(stamps)  # written in
-    head = stamps[0].replace("%", "%%") if one_second else "%s"
-    template = f"{head}  {prefix.replace('%', '%%')}  step %d  " + "  ".join(parts) + "\n"
-    args = zip(steps, *cols) if one_second else zip(stamps, steps, *cols)
-    return list(map(template.__mod__, args))
+    return list(map("".join, zip(*log_parts(prefix, keys, stamps, steps, rows))))
 
 
 _LABELS: dict[str, str] = {}
 
 
 def _label(key: str) -> str:
-    """A key as a line shows it, escaped and cut, with `%` doubled (once per key)."""
+    """A key as a line shows it, escaped and cut (once per key)."""
     label = _LABELS.get(key)
     if label is None:
         if len(_LABELS) > 4096:
             _LABELS.clear()
-        label = _LABELS[key] = short(key, 40).replace("%", "%%")
+        label = _LABELS[key] = short(key, 40)
     return label
 
 
@@ -98,6 +115,12 @@ _NEXT_LINE = b'},{"kind":"log",'
 
 def json_block(head: dict[str, Any], keys: tuple[str, ...], isos: list[str | None], times: list[float],
                steps: list[int], rows: Rows) -> list[str]:
+    """JSON lines for rows that share one key set (json_text's, split)."""
+    return json_text(head, keys, isos, times, steps, rows).splitlines(keepends=True)
+
+
+def json_text(head: dict[str, Any], keys: tuple[str, ...], isos: list[str | None], times: list[float],
+              steps: list[int], rows: Rows) -> str:
     """JSON lines for rows that share one key set, encoded by one msgspec call; rows holding a
     NaN, an infinity or a list go through `to_json` one at a time (NaN as "nan")."""
     if keys and tuple(rows[0]) == keys:
@@ -116,10 +139,10 @@ def json_block(head: dict[str, Any], keys: tuple[str, ...], isos: list[str | Non
             # With flat values of these kinds no object nests in a line, and inside a string
             # every '"' is escaped: this separator is found only between two lines.
             data = data[1:-1].replace(_NEXT_LINE, b'}\n{"kind":"log",') + b"\n"
-            return escape_json(data).decode().splitlines(keepends=True)
+            return escape_json(data).decode()
     start = to_json({"kind": "log", **head})[:-1] + b","
-    return [(start + to_json({"time": i, "ts": t, "step": s, "values": v})[1:]).decode() + "\n"
-            for i, t, s, v in zip(isos, times, steps, values)]
+    return "".join([(start + to_json({"time": i, "ts": t, "step": s, "values": v})[1:]).decode() + "\n"
+                    for i, t, s, v in zip(isos, times, steps, values)])
 
 
 def _plain(values: Rows) -> bool:
@@ -147,15 +170,16 @@ def key_groups(rows: Rows) -> list[tuple[tuple[str, ...], list[int] | None]]:
     return list(at.items())
 
 
-Block = Callable[[tuple[str, ...], list[int], list[float], Rows], list[str]]
+Block = Callable[[tuple[str, ...], list[int], list[float], Rows], Any]
 
 
-def grouped_lines(groups: list[tuple[tuple[str, ...], list[int] | None]], shown: Callable[..., tuple[str, ...]],
-                  steps: list[int], times: list[float], rows: Rows, block: Block) -> list[str]:
-    """Every row's line in row order, each key set's lines made by one `block` call."""
+def grouped_text(groups: list[tuple[tuple[str, ...], list[int] | None]], shown: Callable[..., tuple[str, ...]],
+                 steps: list[int], times: list[float], rows: Rows, text: Block, block: Block) -> str:
+    """Every row's line in row order: one key set's as one `text` call, several's by `block`
+    (a list of lines) a key set at a time, put back in row order."""
     if len(groups) == 1:
         keys = shown(groups[0][0])
-        return block(keys, steps, times, rows) if keys else []
+        return text(keys, steps, times, rows) if keys else ""
     out: list[str] = [""] * len(rows)
     for keys, picks in groups:
         keys = shown(keys)
@@ -163,7 +187,7 @@ def grouped_lines(groups: list[tuple[tuple[str, ...], list[int] | None]], shown:
             got = itemgetter(*picks) if len(picks) > 1 else lambda seq, i=picks[0]: (seq[i],)
             lines = block(keys, list(got(steps)), list(got(times)), list(got(rows)))
             deque(map(out.__setitem__, picks, lines), 0)
-    return out
+    return "".join(out)
 
 
 def log_columns(logs: list[Any]) -> tuple[list[int], list[float], Rows]:
@@ -209,22 +233,36 @@ class Clock:
         self._isos: dict[int, str] = {}
 
     def stamp(self, t: float) -> str:
-        return self.stamps([t])[0]
+        return self._clock(int(t)) if isfinite(t) else "--:--:--"  # NaN, infinities: a damaged file
 
     def stamps(self, times: list[float]) -> list[str]:
+        lo, hi = min(times), max(times)
+        if isfinite(lo) and isfinite(hi) and int(lo) == int(hi) and isfinite(sum(times)):
+            return [self._clock(int(lo))] * len(times)  # one second (fast logging): one stamp
         try:
             secs = list(map(int, times))
-        except (ValueError, OverflowError):  # NaN or an infinity, from a damaged file
-            return [self.stamp(t) if isfinite(t) else "--:--:--" for t in times]
+        except (ValueError, OverflowError):
+            return list(map(self.stamp, times))
+        new = set(secs).difference(self._clocks)
+        if len(self._clocks) + len(new) > 4096:
+            self._clocks.clear()
+            new = set(secs)
+        if len(new) > 4096:
+            return list(map(self._clock, secs))
+        deque(map(self._clock, new), 0)
+        return list(map(self._clocks.__getitem__, secs))
+
+    def _clock(self, sec: int) -> str:
         known = self._clocks
-        if len(known) > 4096:
-            known.clear()
-        for sec in set(secs).difference(known):
+        text = known.get(sec)
+        if text is None:
+            if len(known) > 4096:
+                known.clear()
             try:
-                known[sec] = fmt_clock(sec)
+                text = known[sec] = fmt_clock(sec)
             except (OverflowError, OSError, ValueError):  # a year no calendar holds
-                known[sec] = "--:--:--"
-        return list(map(known.__getitem__, secs))
+                text = known[sec] = "--:--:--"
+        return text
 
     def iso(self, t: float) -> str | None:
         """iso_time(t), its date and clock formatted once per second."""

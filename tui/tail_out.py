@@ -17,11 +17,13 @@ from .tail_bulk import (
     Block,
     Clock,
     Noted,
-    grouped_lines,
+    grouped_text,
     json_block,
+    json_text,
     key_groups,
     log_block,
     log_columns,
+    log_text,
 )
 from .tail_lines import latest_line, start_line
 
@@ -104,14 +106,17 @@ class TailLines:
         steps, times, rows = log_columns(logs)
         groups = key_groups(rows)
         self.noted.setdefault(run.path, Noted()).note(steps, rows, len(groups) == 1)
+        text: Block
         block: Block
         if self.o.json:
             head = {"run": run.path, "project": run.project, "id": run.id, "name": run.name}
+            text = lambda k, s, t, r: json_text(head, k, self.clock.isos(t), t, s, r)  # noqa: E731
             block = lambda k, s, t, r: json_block(head, k, self.clock.isos(t), t, s, r)  # noqa: E731
         else:
             prefix = f"{self._label_of(run):<{self._width}}"
+            text = lambda k, s, t, r: log_text(prefix, k, self.clock.stamps(t), s, r)  # noqa: E731
             block = lambda k, s, t, r: log_block(prefix, k, self.clock.stamps(t), s, r)  # noqa: E731
-        self._lines.append("".join(grouped_lines(groups, self.keys_for, steps, times, rows, block)))
+        self._lines.append(grouped_text(groups, self.keys_for, steps, times, rows, text, block))
 
     def _iso(self, t: float) -> str | None:
         return self.clock.iso(t)
