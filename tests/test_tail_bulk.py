@@ -23,7 +23,7 @@ from tui.tail_replay import read_meta, replay
 MEDIA = {"_type": "image-file", "path": "media/images/x_1_ab.png", "width": 4, "height": 4, "format": "png",
          "sha256": "ab", "size": 10}
 ODD = [math.nan, math.inf, -math.inf, 0.0, -0.0, 3, -7, 2**62, True, False, None, 1e-300, 1e300, 5e-5,
-       123456.7, 0.25, 999999.99996, 0.009999, -0.5, "a\x1bb%s\n", "e\u202e%", "", [1, 2.5, math.nan],
+       123456.7, 0.25, 999999.99996, 0.009999, -0.5, "a\x1bb%s\n", "e\u202e%", "", "d\x7fel", "ünï\x85", [1, 2.5, math.nan],
        MEDIA, {"b": {"c": 1.5}}]
 KEYS = ["loss", "acc%d", "lr", "k\x1b[2J", "epoch", "_hidden", "x" * 50]
 

@@ -14,21 +14,21 @@ from collections import deque
 from collections.abc import Callable
 from itertools import chain, repeat
 from math import isfinite
-from operator import attrgetter, floordiv, itemgetter, mul, sub
+from operator import add, attrgetter, floordiv, itemgetter, mul, sub
 from typing import Any
 
 import msgspec
 
-from logger.textsafe import escape_json, without_surrogates
+from logger.textsafe import without_surrogates
 
-from .fmt import _encode_json, fmt_clock, fmt_value, iso_time, short, to_json
+from .fmt import encode_json_lines, fmt_clock, fmt_value, iso_time, json_safe, short, to_json
 
 Rows = list[dict[str, Any]]
 _STEP, _TIME, _VALUES = attrgetter("step"), attrgetter("time"), attrgetter("values")
 _FIXED_TYPES = {float}
+_MILLIS = [f".{ms:03d}+00:00" for ms in range(1000)]
 _INLINE = {float, int, bool, str, type(None)}  # kinds whose equal values print the same
 _JSON_AS_IS = {int, str, bool, type(None)}
-_NUMBERS = {int, float, bool}
 
 
 def value_column(col: list[Any]) -> tuple[bool, Any]:
@@ -110,9 +110,6 @@ class _LogLine(msgspec.Struct, gc=False):
     values: dict[str, Any]
 
 
-_NEXT_LINE = b'},{"kind":"log",'
-
-
 def json_block(head: dict[str, Any], keys: tuple[str, ...], isos: list[str | None], times: list[float],
                steps: list[int], rows: Rows) -> list[str]:
     """JSON lines for rows that share one key set (json_text's, split)."""
@@ -128,34 +125,30 @@ def json_text(head: dict[str, Any], keys: tuple[str, ...], isos: list[str | None
     else:
         cols = [list(map(itemgetter(k), rows)) for k in keys]
         values = list(map(dict, map(zip, repeat(keys), zip(*cols)))) if keys else [{} for _ in rows]
-    if _plain(values) and all(map(isfinite, times)):
+    if _plain(values, keys) and all(map(isfinite, times)):
         fixed = [without_surrogates(head[k]) for k in ("run", "project", "id", "name")]
         lines = list(map(_LogLine, repeat("log"), *map(repeat, fixed), isos, times, steps, values))
         try:
-            data = _encode_json(lines)
+            return json_safe(encode_json_lines(lines)).decode()
         except UnicodeEncodeError:  # a key or a value that is not UTF-8: to_json escapes it
             pass
-        else:
-            # With flat values of these kinds no object nests in a line, and inside a string
-            # every '"' is escaped: this separator is found only between two lines.
-            data = data[1:-1].replace(_NEXT_LINE, b'}\n{"kind":"log",') + b"\n"
-            return escape_json(data).decode()
     start = to_json({"kind": "log", **head})[:-1] + b","
     return "".join([(start + to_json({"time": i, "ts": t, "step": s, "values": v})[1:]).decode() + "\n"
                     for i, t, s, v in zip(isos, times, steps, values)])
 
 
-def _plain(values: Rows) -> bool:
+def _plain(values: Rows, keys: tuple[str, ...]) -> bool:
     """Whether JSON carries every value as it is: no NaN or infinity to spell out, no list."""
-    kinds = set(map(type, chain.from_iterable(map(dict.values, values))))
-    if kinds <= _JSON_AS_IS:
-        return True
-    if not kinds <= _NUMBERS:
-        return False
-    try:
-        return isfinite(sum(chain.from_iterable(map(dict.values, values))))  # overflow: not plain
-    except OverflowError:
-        return False
+    try:  # numbers only (nearly always): their sum is finite only if each is (else: not plain)
+        return isfinite(sum(chain.from_iterable(map(dict.values, values))))
+    except (TypeError, OverflowError):  # text, None, a list; an int no float holds
+        pass
+    for key in keys:
+        col = list(map(itemgetter(key), values))
+        kinds = set(map(type, col))
+        if not (kinds <= _JSON_AS_IS or kinds == _FIXED_TYPES and isfinite(sum(col))):
+            return False
+    return True
 
 
 def key_groups(rows: Rows) -> list[tuple[tuple[str, ...], list[int] | None]]:
@@ -282,11 +275,12 @@ class Clock:
         if not times or not all(map(isfinite, times)) or min(times) < 0 or max(times) >= 1e11:
             return list(map(self.iso, times))
         secs = list(map(int, times))
-        us = list(map(round, map(mul, map(sub, times, secs), repeat(1e6))))
-        if max(us) >= 1_000_000:
-            return list(map(self.iso, times))
+        ms = map(floordiv, map(round, map(mul, map(sub, times, secs), repeat(1e6))), repeat(1000))
         bases = {sec: self._base(sec) for sec in set(secs)}
-        return list(map("%s.%03d+00:00".__mod__, zip(map(bases.__getitem__, secs), map(floordiv, us, repeat(1000)))))
+        try:
+            return list(map(add, map(bases.__getitem__, secs), map(_MILLIS.__getitem__, ms)))
+        except IndexError:  # a time that rounds up to the next second: as datetime does it
+            return list(map(self.iso, times))
 
     def _base(self, sec: int) -> str:
         base = self._isos.get(sec)
