@@ -112,3 +112,12 @@ def test_times_no_clock_holds_print_rather_than_end_tail(tmp_path, json_lines):
         assert sorted(json.loads(line)["values"]["loss"] for line in lines) == [0.1, 0.2, 0.3, 0.4, 0.5]
     else:
         assert all("loss 0." in line for line in lines)
+
+
+@pytest.mark.parametrize("col", [[1.0, 1, True], [0.0, -0.0, 0, False], [0.5, 0.5, 0.5], [None, None], ["a", "a"],
+                                 [math.nan, math.nan], [math.inf, math.inf], [2.5, 2.5, "2.5"], [7, 7, 7.0]],
+                         ids=repr)
+def test_values_equal_but_of_another_kind_print_as_their_own(col):
+    rows = [{"x": v} for v in col]
+    lines = tail_bulk.log_block("p/r", ("x",), ["t"] * len(col), list(range(len(col))), rows)
+    assert lines == [f"t  p/r  step {s}  x {fmt_value(v)}\n" for s, v in enumerate(col)]

@@ -35,10 +35,14 @@ def value_column(col: list[Any]) -> tuple[bool, Any]:
     """One key's values in a chunk as tail prints them: (True, the text) when every row holds
     the same value, else (False, each value's text): floats that print with four decimals
     by one C-level call each, ints by str(), anything else through fmt_value."""
+    first = col[0]
+    kind = type(first)
+    if (kind is str or first is None or kind is float and not first.is_integer()) and col[-1] == first \
+            and col.count(first) == len(col):  # only a str, None, such a float equals one: no type pass
+        return True, fmt_value(first)
     kinds = set(map(type, col))
     if len(kinds) == 1:
-        kind = next(iter(kinds))
-        if kind in _INLINE and col[-1] == col[0] and col.count(col[0]) == len(col):  # 0.0 == -0.0: both "0"
+        if kind in _INLINE and col[-1] == first and col.count(first) == len(col):  # 0.0 == -0.0: both "0"
             return True, fmt_value(col[0])
         if kind is float:
             lo, hi = min(col), max(col)  # a NaN or an infinity fails both tests: each value then
