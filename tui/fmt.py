@@ -174,7 +174,17 @@ def last_line(text: str | None) -> str:
 
 
 # -- JSON -----------------------------------------------------------------------------------
-_encode_json = msgspec.json.Encoder().encode
+_ENCODER = msgspec.json.Encoder()
+_encode_json = _ENCODER.encode
+encode_json_lines = _ENCODER.encode_lines
+
+
+def json_safe(data: bytes) -> bytes:
+    """`escape_json(data)`, with plain ASCII and no DEL (nearly all JSON) passed as it is,
+    checked at memory speed rather than by the regular expression."""
+    if data.isascii() and b"\x7f" not in data:
+        return data
+    return escape_json(data)
 
 
 def jsonable(value: Any) -> Any:
@@ -201,7 +211,7 @@ def to_json(value: Any) -> bytes:
         out = _encode_json(data)
     except UnicodeEncodeError:  # rare: only file names carry surrogates, so check only then
         out = _encode_json(without_surrogates(data))
-    return escape_json(out)
+    return json_safe(out)
 
 
 def json_line(obj: dict[str, Any]) -> str:

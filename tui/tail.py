@@ -55,19 +55,17 @@ when any failed, crashed or was killed.
 With `--fail-on-alert LEVEL` it also exits 1 as soon as a run it waits for has an alert at
 LEVEL or above (INFO < WARN < ERROR), including one the run raised before tail started.
 
-Following (`run_tail`) is tui/tail_follow.py; how each event kind reads, tui/tail_lines.py.
+Following (`run_tail`) is tui/tail_follow.py; how each event kind reads, tui/tail_lines.py; how
+lines are made and written, tui/tail_out.py (Log lines in bulk: tui/tail_bulk.py).
 """
 
 from __future__ import annotations
 
 import bisect
-import fnmatch
-import math
 import sys
 import threading
 import time
 from dataclasses import dataclass
-from operator import attrgetter
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -77,40 +75,22 @@ from logger.media.readback import format_alert
 from logger.reader import Update
 from logger.rundata import RunData
 from logger.streams import OutputRenderer
-from logger.textsafe import safe_text, terminal_safe
+from logger.textsafe import safe_text
 from logger.values import flatten_into
 
 from .cli.common import ENDED_BADLY, EXIT_OK, EXIT_RUN_FAILED
-from .fmt import fmt_clock, fmt_value, iso_time, json_line, short
 from .follow import Follower
 from .tail_lines import (
     RENDER,
-    Noted,
     alert_rank,
     console_line,
     edits_in_time_order,
-    json_block,
-    key_groups,
-    latest_line,
-    log_block,
     run_matches,
-    start_line,
     state_line,
     system_line,
     time_of,
 )
-
-LABEL_MAX = 48
-_STEP, _TIME, _VALUES = attrgetter("step"), attrgetter("time"), attrgetter("values")
-
-
-_FLAT = {FlatLog}
-
-
-def _flat(values: dict[str, Any]) -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    flatten_into(flat, values, "", {})
-    return flat
+from .tail_out import TailLines
 
 
 @dataclass
@@ -128,19 +108,13 @@ class TailOptions:
     logs: bool = False  # print console lines ("console" lines)
 
 
-class Tail:
+class Tail(TailLines):
     """Turns reader updates into lines. Not thread-safe: callers hold `lock`."""
 
     def __init__(self, options: TailOptions, out: TextIO) -> None:
-        self.o = options
-        self.out = terminal_safe(out)  # escapes what a line forgot, whoever calls Tail
+        super().__init__(options, out)
         self.lock = threading.Lock()
-        self._lines: list[str] = []
-        self._label: dict[str, tuple[str, str]] = {}  # path -> (name, label)
-        self._width = 0
         self._selected: dict[str, tuple[str, bool]] = {}
-        self._keys: dict[tuple[str, ...], tuple[str, ...]] = {}
-        self._clock = (-1, "")
         self.state: dict[str, str] = {}  # path -> last state shown
         self.followed: set[str] = set()
         self.matched_refs: set[str] = set()
@@ -148,9 +122,6 @@ class Tail:
         self._last_emit: dict[str, float] = {}
         self.alerted: str | None = None  # with fail_on_alert: what the first such alert said
         self._renderers: dict[str, OutputRenderer] = {}  # --logs: path -> its open lines
-        self.noted: dict[str, Noted] = {}  # path -> the last values and step its lines showed
-        self._isos: dict[int, str] = {}
-        self._clocks: dict[int, str] = {}
 
     # -- selection ------------------------------------------------------------------------
     def selected(self, run: RunData) -> bool:
@@ -168,21 +139,6 @@ class Tail:
     def _follow_run(self, run: RunData) -> None:
         self.followed.add(run.path)
         self.matched_refs.update(ref for ref in self.o.runs if run_matches(run, ref))
-
-    def keys_for(self, keys: tuple[str, ...]) -> tuple[str, ...]:
-        """Which of a row's keys to print, in `--metrics` order (cached per key set)."""
-        shown = self._keys.get(keys)
-        if shown is None:
-            patterns = self.o.metrics
-            if not patterns:
-                shown = tuple(k for k in keys if not k.startswith("_"))
-            else:
-                out: list[str] = []
-                for pattern in patterns:
-                    out += [k for k in keys if k not in out and (k == pattern or fnmatch.fnmatchcase(k, pattern))]
-                shown = tuple(out)
-            self._keys[keys] = shown
-        return shown
 
     # -- the start, and live updates ------------------------------------------------------
     def initial(self, updates: list[Update]) -> None:
@@ -282,52 +238,52 @@ class Tail:
         bad = self.alerted is not None or any(self.state.get(p) in ENDED_BADLY for p in self.followed)
         return EXIT_RUN_FAILED if bad else EXIT_OK
 
-    def emit(self) -> None:
-        if self._lines:
-            self.out.write("".join(self._lines))
-            self._lines.clear()
-            self.out.flush()
-
     # -- events ---------------------------------------------------------------------------
     def _events(self, run: RunData, events: list[Any], since: float | None = None) -> None:
-        every = self.o.every
-        block: list[Any] = []  # consecutive Log events: their lines are formatted in bulk
-        for event in events:
-            kind = type(event)
-            if kind is ev.Log or kind is FlatLog:
-                if every is None:
-                    block.append(event)
-                    continue
-                t = event.time
-                if since is None or t >= since:
-                    flat: dict[str, Any] = {}
-                    flatten_into(flat, event.values, "", {})
-                    self._throttle(run, event.step, t, flat)
-                continue
-            if block:
-                self._log_block(run, block, since)
-                block = []
-            t = getattr(event, "time", 0.0)
-            if since is not None and t < since:
-                continue
-            if kind is ev.RunStart:
-                self._start_line(run, event)
-            elif kind is ev.SystemStats:
-                if self.o.system:
-                    self._line(run, t, *system_line(run, event))
-            elif kind is ev.ConsoleChunk:
-                if self.o.logs:
-                    self._console(run, self._renderers.setdefault(run.path, OutputRenderer()).feed(event))
-            else:
-                render = RENDER.get(kind)
-                if render is not None:
-                    if every is not None:
-                        self._flush_run(run.path)  # the rows before it come before it
-                    self._line(run, t, *render(run, event))
-                    if kind is ev.Alert:
-                        self._check_alert(run, event)
-        if block:
-            self._log_block(run, block, since)
+        """Events as lines: each run of consecutive Log events formatted in bulk (found by
+        C-level passes), every other event one at a time."""
+        if self.o.every is not None:
+            for event in events:
+                self._event(run, event, since)
+            return
+        kinds = list(map(type, events))
+        if kinds.count(FlatLog) + kinds.count(ev.Log) == len(kinds):
+            self._log_block(run, events, since)
+            return
+        done = 0
+        for i in [i for i, kind in enumerate(kinds) if kind is not FlatLog and kind is not ev.Log]:
+            if i > done:
+                self._log_block(run, events[done:i], since)
+            self._event(run, events[i], since)
+            done = i + 1
+        if done < len(events):
+            self._log_block(run, events[done:], since)
+
+    def _event(self, run: RunData, event: Any, since: float | None) -> None:
+        kind = type(event)
+        t = getattr(event, "time", 0.0)
+        if since is not None and t < since:
+            return
+        if kind is ev.Log or kind is FlatLog:  # with --every: rows wait out their interval
+            flat: dict[str, Any] = {}
+            flatten_into(flat, event.values, "", {})
+            self._throttle(run, event.step, t, flat)
+        elif kind is ev.RunStart:
+            self._start_line(run, event)
+        elif kind is ev.SystemStats:
+            if self.o.system:
+                self._line(run, t, *system_line(run, event))
+        elif kind is ev.ConsoleChunk:
+            if self.o.logs:
+                self._console(run, self._renderers.setdefault(run.path, OutputRenderer()).feed(event))
+        else:
+            render = RENDER.get(kind)
+            if render is not None:
+                if self.o.every is not None:
+                    self._flush_run(run.path)  # the rows before it come before it
+                self._line(run, t, *render(run, event))
+                if kind is ev.Alert:
+                    self._check_alert(run, event)
 
     def _console(self, run: RunData, lines: list[tuple[float, str, str]]) -> None:
         for t, stream, text in lines:
@@ -366,118 +322,11 @@ class Tail:
             self._last_emit[path] = t if now is None else max(now, t)
             self._log_line(run, step, t, values)
 
-    # -- lines ----------------------------------------------------------------------------
-    def _label_of(self, run: RunData) -> str:
-        name = run.name
-        cached = self._label.get(run.path)
-        if cached is None or cached[0] != name:
-            label = short(f"{run.project}/{name}", LABEL_MAX)
-            self._label[run.path] = cached = (name, label)
-            self._width = max(self._width, len(label))
-        return cached[1]
-
-    def _stamp(self, t: float) -> str:
-        sec = int(t)
-        if sec != self._clock[0]:
-            self._clock = (sec, fmt_clock(t))
-        return self._clock[1]
-
-    def _line(self, run: RunData, t: float, kind: str, text: str, fields: dict[str, Any]) -> None:
-        if self.o.json:
-            obj = {"kind": kind, "run": run.path, "project": run.project, "id": run.id,
-                   "name": run.name, "time": iso_time(t), "ts": t}
-            obj.update(fields)
-            self._lines.append(json_line(obj))
-        else:
-            label = self._label_of(run)
-            self._lines.append(f"{self._stamp(t)}  {label:<{self._width}}  {text}\n")
-
-    def _log_line(self, run: RunData, step: int, t: float, flat: dict[str, Any]) -> None:
-        keys = self.keys_for(tuple(flat))
-        if not keys:
-            return
-        if self.o.json:
-            self._line(run, t, "log", "", {"step": step, "values": {k: flat[k] for k in keys}})
-            return
-        parts = "  ".join(f"{short(k, 40)} {fmt_value(flat[k])}" for k in keys)
-        self._line(run, t, "log", f"step {step}  {parts}", {})
-
-    def _log_block(self, run: RunData, logs: list[Any], since: float | None) -> None:
-        """Lines for many Log events at once: per key set, keys escaped once and values
-        formatted a column at a time (tail_lines.log_block); what `latest` shows noted."""
-        if since is not None:
-            logs = [e for e in logs if e.time >= since]
-        if not logs:
-            return
-        steps, times, rows = list(map(_STEP, logs)), list(map(_TIME, logs)), list(map(_VALUES, logs))
-        if set(map(type, logs)) != _FLAT:
-            rows = [r if type(e) is FlatLog else _flat(r) for e, r in zip(logs, rows)]
-        groups = key_groups(rows)
-        self.noted.setdefault(run.path, Noted()).note(steps, rows, len(groups) == 1)
-        out: list[str] = [""] * len(rows) if len(groups) > 1 else []
-        for keys, picks in groups:
-            shown = self.keys_for(keys)
-            if not shown:
-                continue
-            sub = [(steps[i], times[i], rows[i]) for i in picks] if picks is not None else None
-            s, t, r = (steps, times, rows) if sub is None else map(list, zip(*sub))
-            lines = self._block_lines(run, shown, s, t, r)
-            if picks is None:
-                out = lines
-            else:
-                for i, line in zip(picks, lines):
-                    out[i] = line
-        self._lines += out
-
-    def _block_lines(self, run: RunData, keys: tuple[str, ...], steps: list[int], times: list[float],
-                     rows: list[dict[str, Any]]) -> list[str]:
-        if self.o.json:
-            head = {"run": run.path, "project": run.project, "id": run.id, "name": run.name}
-            return json_block(head, keys, list(map(self._iso, times)), times, steps, rows)
-        prefix = f"{self._label_of(run):<{self._width}}"
-        return log_block(prefix, keys, self._stamps(times), steps, rows)
-
-    def _stamps(self, times: list[float]) -> list[str]:
-        """`_stamp` of many times: each second formatted once."""
-        secs = list(map(int, times))
-        known = self._clocks
-        if len(known) > 4096:
-            known.clear()
-        for sec in set(secs).difference(known):
-            known[sec] = fmt_clock(sec)
-        return list(map(known.__getitem__, secs))
-
-    def _iso(self, t: float) -> str | None:
-        """iso_time(t), its date and clock formatted once per second."""
-        if not 0 <= t < 1e11:
-            return iso_time(t)
-        frac, whole = math.modf(t)
-        us = round(frac * 1e6)  # as datetime rounds a timestamp: half to even
-        if us >= 1_000_000:
-            return iso_time(t)
-        sec = int(whole)
-        base = self._isos.get(sec)
-        if base is None:
-            if len(self._isos) > 4096:
-                self._isos.clear()
-            base = self._isos[sec] = (iso_time(float(sec)) or "")[:-10]  # "2026-11-27T12:03:04"
-        return f"{base}.{us // 1000:03d}+00:00"
-
-    def _start_line(self, run: RunData, e: ev.RunStart) -> None:
-        self._line(run, e.time, *start_line(run, e))
-
+    # -- lines (the rest: TailLines) ------------------------------------------------------
     def _state_line(self, run: RunData) -> None:
         self._console_end(run)
         self._line(run, run.finished_at or time.time(), *state_line(run))
 
-    def _latest(self, run: RunData) -> None:
-        noted = self.noted.get(run.path)
-        if noted is not None and not len(run.history):  # a replay that read no history (tail_replay)
-            values, step = noted.last, noted.step
-        else:
-            values, step = {k: c.last_value for k, c in run.history.columns.items()}, run.step
-        keys = self.keys_for(tuple(values))
-        self._line(run, run.updated_at or run.created_at, *latest_line(run, keys, values, step))
 
 
 # -- running it ------------------------------------------------------------------------------

@@ -6,20 +6,16 @@ tail's stream escapes whatever is left (logger.textsafe.TerminalWriter).
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
-from math import isfinite
-from operator import itemgetter
 from typing import Any
 
 from logger import events as ev
 from logger.rundata import RunData
 from logger.streams import terminal_text
-from logger.textsafe import escape_json, one_line
+from logger.textsafe import one_line
 from logger.values import flatten_into
 
 from .fmt import (
-    _encode_json,
     fmt_duration,
     fmt_size,
     fmt_state,
@@ -27,8 +23,9 @@ from .fmt import (
     iso_time,
     last_line,
     short,
-    to_json,
 )
+from .tail_bulk import json_block as json_block  # re-exported: Log lines in bulk live there
+from .tail_bulk import log_block as log_block
 
 Line = tuple[str, str, dict[str, Any]]  # kind, human text, JSON fields
 ALERT_LEVELS = ("INFO", "WARN", "ERROR")  # W&B's AlertLevel, lowest first
@@ -204,92 +201,3 @@ def edits_in_time_order(events: list[Any]) -> list[Any]:
 
 def time_of(event: Any) -> float:
     return getattr(event, "time", 0.0)
-
-
-# -- log lines in bulk: a chunk of steps at a time, not a value at a time ----------------------
-_FIXED_TYPES = {float}
-
-
-def value_column(col: list[Any]) -> tuple[str, list[Any]]:
-    """One key's values in a block of rows as tail prints them: ("%.4f", the floats) when
-    every value prints with four decimals (formatted by one C-level % per line), else
-    ("%s", each value through fmt_value)."""
-    if set(map(type, col)) == _FIXED_TYPES:
-        lo, hi = min(col), max(col)  # a NaN or an infinity fails both tests: each value then
-        if (lo >= 0.01 and hi < 1e6) or (hi <= -0.01 and lo > -1e6):
-            return "%.4f", col
-    return "%s", list(map(fmt_value, col))
-
-
-def log_block(prefix: str, keys: tuple[str, ...], stamps: list[str], steps: list[int],
-              rows: list[dict[str, Any]]) -> list[str]:
-    """Human lines for rows that share one key set: "HH:MM:SS  label  step N  k v  k v".
-    Keys are escaped once per block; values formatted per column."""
-    cols, parts = [], []
-    for key in keys:
-        mode, col = value_column(list(map(itemgetter(key), rows)))
-        cols.append(col)
-        parts.append(f"{short(key, 40).replace('%', '%%')} {mode}")
-    template = f"%s  {prefix.replace('%', '%%')}  step %d  " + "  ".join(parts) + "\n"
-    return list(map(template.__mod__, zip(stamps, steps, *cols)))
-
-
-def json_block(head: dict[str, Any], keys: tuple[str, ...], isos: list[str | None], times: list[float],
-               steps: list[int], rows: list[dict[str, Any]]) -> list[str]:
-    """JSON lines for rows that share one key set: the run's fields encoded once, each row's
-    own by one msgspec call; `jsonable` (NaN as "nan") only for blocks that need it."""
-    values = [dict(zip(keys, vals)) for vals in zip(*(map(itemgetter(k), rows) for k in keys))] \
-        if keys else [{} for _ in rows]
-    objs = [{"time": i, "ts": t, "step": s, "values": v} for i, t, s, v in zip(isos, times, steps, values)]
-    plain = all(_json_plain(list(map(itemgetter(k), rows))) for k in keys) and all(map(isfinite, times))
-    start = to_json({"kind": "log", **head})[:-1] + b","
-    if not plain:
-        return [(start + to_json(o)[1:]).decode() + "\n" for o in objs]
-    try:
-        encoded = list(map(_encode_json, objs))
-    except UnicodeEncodeError:
-        return [(start + to_json(o)[1:]).decode() + "\n" for o in objs]
-    text = escape_json(b"\n".join(start + e[1:] for e in encoded) + b"\n").decode()
-    return text.splitlines(keepends=True)
-
-
-def _json_plain(col: list[Any]) -> bool:
-    """Whether JSON carries these values as they are (no NaN or infinity to spell out)."""
-    kinds = set(map(type, col))
-    if kinds <= _JSON_AS_IS:
-        return True
-    return kinds == _FIXED_TYPES and isfinite(sum(col))
-
-
-_JSON_AS_IS = {int, str, bool, type(None)}
-
-
-def key_groups(rows: list[dict[str, Any]]) -> list[tuple[tuple[str, ...], list[int] | None]]:
-    """Rows by key set: [(keys, None)] when they all share one (nearly always), else each key
-    set with the positions of its rows."""
-    sets = list(map(tuple, rows))
-    if sets.count(sets[0]) == len(sets):  # C-level: equal key tuples share their strings
-        return [(sets[0], None)]
-    distinct = dict.fromkeys(sets)
-    at: dict[tuple[str, ...], list[int]] = {k: [] for k in distinct}
-    for i, keys in enumerate(sets):
-        at[keys].append(i)
-    return list(at.items())
-
-
-class Noted:
-    """What a replay's lines showed of one run: its last value of every key, its top step."""
-
-    __slots__ = ("last", "step")
-
-    def __init__(self) -> None:
-        self.last: dict[str, Any] = {}
-        self.step: int | None = None
-
-    def note(self, steps: list[int], rows: list[dict[str, Any]], uniform: bool) -> None:
-        top = max(steps)
-        self.step = top if self.step is None else max(self.step, top)
-        if uniform:  # one key set: the last row holds every key's last value
-            self.last.update(rows[-1])
-        else:
-            deque(map(self.last.update, rows), 0)

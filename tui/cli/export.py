@@ -4,7 +4,8 @@ Columns: `_step, _timestamp, _runtime, <keys...>` in the order the keys were fir
 A PROJECT goes into one file with two more columns first, `run` (project/id) and `name`,
 and the union of every run's keys. Rows come from logger.history_read, a chunk of frames at
 a time (one per step, the last write winning where a resumed run rewrote steps), so memory
-stays bounded however long the run; CSV is written a column at a time per chunk.
+stays bounded however long the run; CSV is written a column at a time per chunk, Parquet a
+row group (ROW_GROUP rows) at a time.
 A media value (an Image, a Table, a list of images, ...) is written as the absolute path of
 its file under the run's files/ (a list of paths for a list of media), as W&B's export does.
 """
@@ -13,10 +14,9 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import math
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import chain, repeat
 from pathlib import Path
 from typing import Any, TextIO
@@ -83,7 +83,7 @@ def cmd_export(ref: str, root_arg: str | None, fmt: str | None, output: str | No
     columns = (["run", "name"] if project else []) + list(BASE) + (keys or [])
     to_tty = output is None and out.isatty()
     if fmt == "parquet":
-        count = _write_parquet(rows, columns, output)
+        count = _write_parquet(lambda: _rows(runs, keys, project), columns, output)
     elif output is None:
         # Byte-exact to a pipe, as logged; escaped only for a person at a terminal.
         count = _write_text(fmt, rows, columns, terminal_safe(out) if to_tty else out, to_tty)
@@ -225,33 +225,65 @@ def _need_pyarrow() -> None:
         raise CliError(f"parquet export needs pyarrow, which is not installed: {PARQUET_HINT}") from None
 
 
-def _write_parquet(pages: Iterator[list[dict[str, Any]]], columns: list[str], output: str | None) -> int:
+ROW_GROUP = 1 << 16  # rows a Parquet row group holds: what export holds at once, whatever the run
+
+
+def _write_parquet(pages: Callable[[], Iterator[list[dict[str, Any]]]], columns: list[str],
+                   output: str | None) -> int:
+    """The rows as Parquet, a row group at a time: a first pass types each column from every
+    value (as one pa.array of the whole column would), the second converts and writes."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    # One table, typed from every value: the columns are held whole (a column a chunk at a
-    # time, never a row at a time); streaming row groups would need the types up front.
-    data: dict[str, list[Any]] = {c: [] for c in columns}
-    count = 0
+    schema, text = _arrow_schema(pages(), columns)
+    count = held_rows = 0
+    held: list[Any] = []
+    try:
+        with pq.ParquetWriter(sys.stdout.buffer if output is None else output, schema) as writer:
+            for page in pages():
+                held.append(_arrow_batch(page, schema, text))
+                held_rows += len(page)
+                count += len(page)
+                if held_rows >= ROW_GROUP:
+                    writer.write_table(pa.Table.from_batches(held, schema), row_group_size=held_rows)
+                    held, held_rows = [], 0
+            if held or not count:
+                writer.write_table(pa.Table.from_batches(held, schema))
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            raise
+        raise CliError(f"cannot write {safe_text(output or 'stdout')}: {exc}") from None
+    return count
+
+
+def _arrow_schema(pages: Iterator[list[dict[str, Any]]], columns: list[str]) -> tuple[Any, set[str]]:
+    """Each column's Arrow type, unified over every page's (ints and floats: double); a column
+    no one type holds (mixed kinds) is written as text, and named in the set returned."""
+    import pyarrow as pa
+
+    types = {c: pa.null() for c in columns}
+    text: set[str] = set()
     for page in pages:
         for c in columns:
-            data[c] += map(dict.get, page, repeat(c))
-        count += len(page)
-    arrays = {}
-    for name, values in data.items():
-        try:
-            arrays[name] = pa.array(values)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed types: keep them as text
-            arrays[name] = pa.array([None if v is None else v if isinstance(v, str)
-                                     else to_json(v).decode() for v in values])
-    table = pa.table(arrays)
-    if output is None:
-        buf = io.BytesIO()
-        pq.write_table(table, buf)
-        sys.stdout.buffer.write(buf.getvalue())
-        return count
-    try:
-        pq.write_table(table, output)
-    except OSError as exc:
-        raise CliError(f"cannot write {safe_text(output)}: {exc}") from None
-    return count
+            if c in text:
+                continue
+            try:
+                kind = pa.array(list(map(dict.get, page, repeat(c)))).type
+                if kind != types[c]:
+                    both = [pa.schema([(c, types[c])]), pa.schema([(c, kind)])]
+                    types[c] = pa.unify_schemas(both, promote_options="permissive").field(c).type
+            except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+                text.add(c)
+    return pa.schema([(c, pa.string() if c in text else types[c]) for c in columns]), text
+
+
+def _arrow_batch(page: list[dict[str, Any]], schema: Any, text: set[str]) -> Any:
+    import pyarrow as pa
+
+    arrays = []
+    for field in schema:
+        values = list(map(dict.get, page, repeat(field.name)))
+        if field.name in text:  # mixed types: kept as text
+            values = [None if v is None else v if isinstance(v, str) else to_json(v).decode() for v in values]
+        arrays.append(pa.array(values, type=field.type))
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)

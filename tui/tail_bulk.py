@@ -1,0 +1,295 @@
+"""`runwatch tail`'s Log lines in bulk: a chunk of steps at a time, not a value at a time.
+
+Per key set, the keys are escaped once and one format string is built (a value that is the
+same on every row of the chunk, as a learning rate or an epoch often is, is written into it);
+each line is then one C-level `%`. JSON rows are msgspec structs encoded by one call per chunk.
+Every line reads as the same line formatted a value at a time (tail_lines, fmt.fmt_value):
+tests/test_tail_bulk.py checks that over odd values.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from itertools import chain, repeat
+from math import isfinite
+from operator import add, attrgetter, floordiv, itemgetter, mul, sub
+from typing import Any
+
+import msgspec
+
+from logger.textsafe import without_surrogates
+
+from .fmt import encode_json_lines, fmt_clock, fmt_value, iso_time, json_safe, short, to_json
+
+Rows = list[dict[str, Any]]
+_STEP, _TIME, _VALUES = attrgetter("step"), attrgetter("time"), attrgetter("values")
+_FIXED_TYPES = {float}
+_MILLIS = [f".{ms:03d}+00:00" for ms in range(1000)]
+_INLINE = {float, int, bool, str, type(None)}  # kinds whose equal values print the same
+_JSON_AS_IS = {int, str, bool, type(None)}
+
+
+def value_column(col: list[Any]) -> tuple[bool, Any]:
+    """One key's values in a chunk as tail prints them: (True, the text) when every row holds
+    the same value, else (False, each value's text): floats that print with four decimals
+    by one C-level call each, ints by str(), anything else through fmt_value."""
+    first = col[0]
+    kind = type(first)
+    if (kind is str or first is None or kind is float and not first.is_integer()) and col[-1] == first \
+            and col.count(first) == len(col):  # only a str, None, such a float equals one: no type pass
+        return True, fmt_value(first)
+    kinds = set(map(type, col))
+    if len(kinds) == 1:
+        if kind in _INLINE and col[-1] == first and col.count(first) == len(col):  # 0.0 == -0.0: both "0"
+            return True, fmt_value(col[0])
+        if kind is float:
+            lo, hi = min(col), max(col)  # a NaN or an infinity fails both tests: each value then
+            if (lo >= 0.01 and hi < 1e6) or (hi <= -0.01 and lo > -1e6):
+                return False, map(float.__format__, col, repeat(".4f"))  # what "%.4f" % v gives
+        elif kind is int:
+            return False, map(str, col)
+    return False, map(fmt_value, col)
+
+
+def log_parts(prefix: str, keys: tuple[str, ...], stamps: list[str], steps: list[int], rows: Rows) -> list[Any]:
+    """Human lines for rows that share one key set, "HH:MM:SS  label  step N  k v  k v", as
+    columns to zip: the text between values (repeated) and each value's column of text."""
+    parts: list[Any] = []
+    text = ""
+    one_second = stamps[-1] is stamps[0] and stamps.count(stamps[0]) == len(stamps)
+    if one_second:
+        text = stamps[0]
+    else:
+        parts += [repeat(""), stamps]
+    text += f"  {prefix}  step "
+    parts += [repeat(text), map(str, steps)]
+    text = ""
+    for key in keys:
+        same, col = value_column(list(map(itemgetter(key), rows)))
+        text += f"  {_label(key)} "
+        if same:
+            text += col
+        else:
+            parts += [repeat(text), col]
+            text = ""
+    return [*parts, repeat(text + "\n")]
+
+
+def log_text(prefix: str, keys: tuple[str, ...], stamps: list[str], steps: list[int], rows: Rows) -> str:
+    """`log_block`'s lines as one string, joined without a string per line."""
+    return "".join(chain.from_iterable(zip(*log_parts(prefix, keys, stamps, steps, rows))))
+
+
+def log_block(prefix: str, keys: tuple[str, ...], stamps: list[str], steps: list[int], rows: Rows) -> list[str]:
+    """Human lines for rows that share one key set: "HH:MM:SS  label  step N  k v  k v"."""
+    return list(map("".join, zip(*log_parts(prefix, keys, stamps, steps, rows))))
+
+
+_LABELS: dict[str, str] = {}
+
+
+def _label(key: str) -> str:
+    """A key as a line shows it, escaped and cut (once per key)."""
+    label = _LABELS.get(key)
+    if label is None:
+        if len(_LABELS) > 4096:
+            _LABELS.clear()
+        label = _LABELS[key] = short(key, 40)
+    return label
+
+
+class _LogLine(msgspec.Struct, gc=False):
+    """A "log" line as JSON, its fields in the schema's order (tui/tail.py)."""
+
+    kind: str
+    run: str
+    project: str
+    id: str
+    name: str
+    time: str | None
+    ts: float
+    step: int
+    values: dict[str, Any]
+
+
+def json_block(head: dict[str, Any], keys: tuple[str, ...], isos: list[str | None], times: list[float],
+               steps: list[int], rows: Rows) -> list[str]:
+    """JSON lines for rows that share one key set (json_text's, split)."""
+    return json_text(head, keys, isos, times, steps, rows).splitlines(keepends=True)
+
+
+def json_text(head: dict[str, Any], keys: tuple[str, ...], isos: list[str | None], times: list[float],
+              steps: list[int], rows: Rows) -> str:
+    """JSON lines for rows that share one key set, encoded by one msgspec call; rows holding a
+    NaN, an infinity or a list go through `to_json` one at a time (NaN as "nan")."""
+    if keys and tuple(rows[0]) == keys:
+        values = rows  # every key shown, in the row's order: the decoded dicts are the values
+    else:
+        cols = [list(map(itemgetter(k), rows)) for k in keys]
+        values = list(map(dict, map(zip, repeat(keys), zip(*cols)))) if keys else [{} for _ in rows]
+    if _plain(values, keys) and all(map(isfinite, times)):
+        fixed = [without_surrogates(head[k]) for k in ("run", "project", "id", "name")]
+        lines = list(map(_LogLine, repeat("log"), *map(repeat, fixed), isos, times, steps, values))
+        try:
+            return json_safe(encode_json_lines(lines)).decode()
+        except UnicodeEncodeError:  # a key or a value that is not UTF-8: to_json escapes it
+            pass
+    start = to_json({"kind": "log", **head})[:-1] + b","
+    return "".join([(start + to_json({"time": i, "ts": t, "step": s, "values": v})[1:]).decode() + "\n"
+                    for i, t, s, v in zip(isos, times, steps, values)])
+
+
+def _plain(values: Rows, keys: tuple[str, ...]) -> bool:
+    """Whether JSON carries every value as it is: no NaN or infinity to spell out, no list."""
+    try:  # numbers only (nearly always): their sum is finite only if each is (else: not plain)
+        return isfinite(sum(chain.from_iterable(map(dict.values, values))))
+    except (TypeError, OverflowError):  # text, None, a list; an int no float holds
+        pass
+    for key in keys:
+        col = list(map(itemgetter(key), values))
+        kinds = set(map(type, col))
+        if not (kinds <= _JSON_AS_IS or kinds == _FIXED_TYPES and isfinite(sum(col))):
+            return False
+    return True
+
+
+def key_groups(rows: Rows) -> list[tuple[tuple[str, ...], list[int] | None]]:
+    """Rows by key set: [(keys, None)] when they all share one (nearly always), else each key
+    set with the positions of its rows."""
+    sets = list(map(tuple, rows))
+    if sets.count(sets[0]) == len(sets):  # C-level: equal key tuples share their strings
+        return [(sets[0], None)]
+    at: dict[tuple[str, ...], list[int]] = {k: [] for k in dict.fromkeys(sets)}
+    for i, keys in enumerate(sets):
+        at[keys].append(i)
+    return list(at.items())
+
+
+Block = Callable[[tuple[str, ...], list[int], list[float], Rows], Any]
+
+
+def grouped_text(groups: list[tuple[tuple[str, ...], list[int] | None]], shown: Callable[..., tuple[str, ...]],
+                 steps: list[int], times: list[float], rows: Rows, text: Block, block: Block) -> str:
+    """Every row's line in row order: one key set's as one `text` call, several's by `block`
+    (a list of lines) a key set at a time, put back in row order."""
+    if len(groups) == 1:
+        keys = shown(groups[0][0])
+        return text(keys, steps, times, rows) if keys else ""
+    out: list[str] = [""] * len(rows)
+    for keys, picks in groups:
+        keys = shown(keys)
+        if keys and picks is not None:
+            got = itemgetter(*picks) if len(picks) > 1 else lambda seq, i=picks[0]: (seq[i],)
+            lines = block(keys, list(got(steps)), list(got(times)), list(got(rows)))
+            deque(map(out.__setitem__, picks, lines), 0)
+    return "".join(out)
+
+
+def log_columns(logs: list[Any]) -> tuple[list[int], list[float], Rows]:
+    """Steps, times and flat values of Log events (FlatLog's as decoded, others flattened)."""
+    from logger.history_read import FlatLog
+    from logger.values import flatten_into
+
+    steps, times, rows = list(map(_STEP, logs)), list(map(_TIME, logs)), list(map(_VALUES, logs))
+    kinds = list(map(type, logs))
+    if kinds.count(FlatLog) != len(kinds):
+        for i, kind in enumerate(kinds):
+            if kind is not FlatLog:
+                flat: dict[str, Any] = {}
+                flatten_into(flat, rows[i], "", {})
+                rows[i] = flat
+    return steps, times, rows
+
+
+class Noted:
+    """What a replay's lines showed of one run: its last value of every key, its top step."""
+
+    __slots__ = ("last", "step")
+
+    def __init__(self) -> None:
+        self.last: dict[str, Any] = {}
+        self.step: int | None = None
+
+    def note(self, steps: list[int], rows: Rows, uniform: bool) -> None:
+        top = max(steps)
+        self.step = top if self.step is None else max(self.step, top)
+        if uniform:  # one key set: the last row holds every key's last value
+            self.last.update(rows[-1])
+        else:
+            deque(map(self.last.update, rows), 0)
+
+
+class Clock:
+    """Times as tail prints them, each second formatted once: local HH:MM:SS stamps and ISO
+    8601 UTC times with milliseconds (as fmt.iso_time; None where no date holds the time)."""
+
+    def __init__(self) -> None:
+        self._clocks: dict[int, str] = {}
+        self._isos: dict[int, str] = {}
+
+    def stamp(self, t: float) -> str:
+        return self._clock(int(t)) if isfinite(t) else "--:--:--"  # NaN, infinities: a damaged file
+
+    def stamps(self, times: list[float]) -> list[str]:
+        lo, hi = min(times), max(times)
+        if isfinite(lo) and isfinite(hi) and int(lo) == int(hi) and isfinite(sum(times)):
+            return [self._clock(int(lo))] * len(times)  # one second (fast logging): one stamp
+        try:
+            secs = list(map(int, times))
+        except (ValueError, OverflowError):
+            return list(map(self.stamp, times))
+        new = set(secs).difference(self._clocks)
+        if len(self._clocks) + len(new) > 4096:
+            self._clocks.clear()
+            new = set(secs)
+        if len(new) > 4096:
+            return list(map(self._clock, secs))
+        deque(map(self._clock, new), 0)
+        return list(map(self._clocks.__getitem__, secs))
+
+    def _clock(self, sec: int) -> str:
+        known = self._clocks
+        text = known.get(sec)
+        if text is None:
+            if len(known) > 4096:
+                known.clear()
+            try:
+                text = known[sec] = fmt_clock(sec)
+            except (OverflowError, OSError, ValueError):  # a year no calendar holds
+                text = known[sec] = "--:--:--"
+        return text
+
+    def iso(self, t: float) -> str | None:
+        """iso_time(t), its date and clock formatted once per second."""
+        if not 0 <= t < 1e11:
+            try:
+                return iso_time(t)
+            except (OverflowError, OSError, ValueError):
+                return None
+        frac, whole = math.modf(t)
+        us = round(frac * 1e6)  # as datetime rounds a timestamp: half to even
+        if us >= 1_000_000:
+            return iso_time(t)
+        return f"{self._base(int(whole))}.{us // 1000:03d}+00:00"
+
+    def isos(self, times: list[float]) -> list[str | None]:
+        """`iso` of many times, by C-level passes (the same arithmetic, a column at a time)."""
+        if not times or not all(map(isfinite, times)) or min(times) < 0 or max(times) >= 1e11:
+            return list(map(self.iso, times))
+        secs = list(map(int, times))
+        ms = map(floordiv, map(round, map(mul, map(sub, times, secs), repeat(1e6))), repeat(1000))
+        bases = {sec: self._base(sec) for sec in set(secs)}
+        try:
+            return list(map(add, map(bases.__getitem__, secs), map(_MILLIS.__getitem__, ms)))
+        except IndexError:  # a time that rounds up to the next second: as datetime does it
+            return list(map(self.iso, times))
+
+    def _base(self, sec: int) -> str:
+        base = self._isos.get(sec)
+        if base is None:
+            if len(self._isos) > 4096:
+                self._isos.clear()
+            base = self._isos[sec] = (iso_time(float(sec)) or "")[:-10]  # "2026-11-27T12:03:04"
+        return base

@@ -1,0 +1,134 @@
+"""tail's lines as they are made and written: run labels, a line per event, Log lines in bulk
+(tail_bulk), the `latest` line, and the escaped stream they go out on, a batch per write.
+Which events print, and when, is tui/tail.py (Tail, built on TailLines).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from typing import TYPE_CHECKING, Any, TextIO
+
+from logger import events as ev
+from logger.rundata import RunData
+from logger.textsafe import terminal_safe
+
+from .fmt import fmt_value, json_line, short
+from .tail_bulk import (
+    Block,
+    Clock,
+    Noted,
+    grouped_text,
+    json_block,
+    json_text,
+    key_groups,
+    log_block,
+    log_columns,
+    log_text,
+)
+from .tail_lines import latest_line, start_line
+
+if TYPE_CHECKING:
+    from .tail import TailOptions
+
+LABEL_MAX = 48
+
+
+class TailLines:
+    """Lines in `self._lines` until `emit` writes them as one string."""
+
+    def __init__(self, options: TailOptions, out: TextIO) -> None:
+        self.o = options
+        self.out = terminal_safe(out)  # escapes what a line forgot, whoever calls Tail
+        self._lines: list[str] = []
+        self._label: dict[str, tuple[str, str]] = {}  # path -> (name, label)
+        self._width = 0
+        self._keys: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self.noted: dict[str, Noted] = {}  # path -> the last values and step its lines showed
+        self.clock = Clock()  # stamps and ISO times, each second formatted once
+
+    def keys_for(self, keys: tuple[str, ...]) -> tuple[str, ...]:
+        """Which of a row's keys to print, in `--metrics` order (cached per key set)."""
+        shown = self._keys.get(keys)
+        if shown is None:
+            patterns = self.o.metrics
+            if not patterns:
+                shown = tuple(k for k in keys if not k.startswith("_"))
+            else:
+                out: list[str] = []
+                for pattern in patterns:
+                    out += [k for k in keys if k not in out and (k == pattern or fnmatch.fnmatchcase(k, pattern))]
+                shown = tuple(out)
+            self._keys[keys] = shown
+        return shown
+
+    def emit(self) -> None:
+        if self._lines:
+            self.out.write("".join(self._lines))
+            self._lines.clear()
+            self.out.flush()
+
+    def _label_of(self, run: RunData) -> str:
+        name = run.name
+        cached = self._label.get(run.path)
+        if cached is None or cached[0] != name:
+            label = short(f"{run.project}/{name}", LABEL_MAX)
+            self._label[run.path] = cached = (name, label)
+            self._width = max(self._width, len(label))
+        return cached[1]
+
+    def _line(self, run: RunData, t: float, kind: str, text: str, fields: dict[str, Any]) -> None:
+        if self.o.json:
+            obj = {"kind": kind, "run": run.path, "project": run.project, "id": run.id,
+                   "name": run.name, "time": self.clock.iso(t), "ts": t}
+            obj.update(fields)
+            self._lines.append(json_line(obj))
+        else:
+            label = self._label_of(run)
+            self._lines.append(f"{self.clock.stamp(t)}  {label:<{self._width}}  {text}\n")
+
+    def _log_line(self, run: RunData, step: int, t: float, flat: dict[str, Any]) -> None:
+        keys = self.keys_for(tuple(flat))
+        if not keys:
+            return
+        if self.o.json:
+            self._line(run, t, "log", "", {"step": step, "values": {k: flat[k] for k in keys}})
+            return
+        parts = "  ".join(f"{short(k, 40)} {fmt_value(flat[k])}" for k in keys)
+        self._line(run, t, "log", f"step {step}  {parts}", {})
+
+    def _log_block(self, run: RunData, logs: list[Any], since: float | None) -> None:
+        """Lines for many Log events at once, a key set at a time (tail_bulk); what `latest`
+        shows noted."""
+        if since is not None:
+            logs = [e for e in logs if e.time >= since]
+        if not logs:
+            return
+        steps, times, rows = log_columns(logs)
+        groups = key_groups(rows)
+        self.noted.setdefault(run.path, Noted()).note(steps, rows, len(groups) == 1)
+        text: Block
+        block: Block
+        if self.o.json:
+            head = {"run": run.path, "project": run.project, "id": run.id, "name": run.name}
+            text = lambda k, s, t, r: json_text(head, k, self.clock.isos(t), t, s, r)  # noqa: E731
+            block = lambda k, s, t, r: json_block(head, k, self.clock.isos(t), t, s, r)  # noqa: E731
+        else:
+            prefix = f"{self._label_of(run):<{self._width}}"
+            text = lambda k, s, t, r: log_text(prefix, k, self.clock.stamps(t), s, r)  # noqa: E731
+            block = lambda k, s, t, r: log_block(prefix, k, self.clock.stamps(t), s, r)  # noqa: E731
+        self._lines.append(grouped_text(groups, self.keys_for, steps, times, rows, text, block))
+
+    def _iso(self, t: float) -> str | None:
+        return self.clock.iso(t)
+
+    def _start_line(self, run: RunData, e: ev.RunStart) -> None:
+        self._line(run, e.time, *start_line(run, e))
+
+    def _latest(self, run: RunData) -> None:
+        noted = self.noted.get(run.path)
+        if noted is not None and not len(run.history):  # a replay that read no history (tail_replay)
+            values, step = noted.last, noted.step
+        else:
+            values, step = {k: c.last_value for k, c in run.history.columns.items()}, run.step
+        keys = self.keys_for(tuple(values))
+        self._line(run, run.updated_at or run.created_at, *latest_line(run, keys, values, step))
