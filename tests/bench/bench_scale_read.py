@@ -89,7 +89,8 @@ def first_pass(root: Path) -> None:
 
 
 def columns(root: Path) -> None:
-    from logger.history_read import HistoryScan, frame_columns
+    from logger.history_read import HistoryScan
+    from logger.history_table import frame_columns
 
     for page in HistoryScan(root / "big" / "r1m").pages():
         frame_columns([page])
