@@ -1,5 +1,5 @@
 """A run's history read from its segments frame by frame: rows or pages, only the keys asked,
-in memory bounded by a page (about a MiB of frames), not by the run.
+in memory bounded by a page (one frame of rows, ~200 steps of 8 scalars), not by the run.
 
     scan = HistoryScan(run_dir, keys=["loss"])
     for page in scan.pages():          # lists of W&B-shaped rows: _step, _timestamp, _runtime
@@ -7,10 +7,13 @@ in memory bounded by a page (about a MiB of frames), not by the run.
 
 The result equals what the reader's merged History gives (logger/history.py, multiwriter.py):
 writers in (resume generation, segment name) order, rows sharing a step merged, later writes
-winning. A first pass decodes only each event's step (about 0.14x of a full decode, values are
-skipped, not built) to learn whether steps ever go back. If they never do (nearly every run),
-the second pass streams. If they do (a resume from an older checkpoint), the rows must be
-re-ordered, and the pages come from a History of the run, as every other reader builds it.
+winning. Whether steps ever go back is learnt first (logger/history_order.py): from each
+writer's snapshot where it has one (a finished run: its first frames and last frames only),
+else from a pass that decodes only steps (~0.25x of a full decode). If they never do (nearly
+every run), rows stream: the decoded values dicts become the rows. If they do (a resume from
+an older checkpoint), the rows must be re-ordered, and come from a History of the run, as
+every other reader builds it. logger/history_table.py turns a scan into history()'s samples
+and DataFrame columns.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from collections.abc import Iterator
 from itertools import chain, compress, islice, repeat
 from operator import attrgetter, itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -40,8 +43,19 @@ __all__ = ["CHUNK", "FlatLog", "HistoryScan", "Scalar", "StepLog", "read_writers
 
 _skipping = skipping  # tui's name for it
 _decode_steps = decode_steps
-_decode_rows = skipping({ev.Log: FlatLog})
-_LOGS = (StepLog, FlatLog, ev.Log)
+_decode_flat = skipping({ev.Log: FlatLog})
+# A frame of flat Log events only (nearly every one) decodes as tuples: transposed into
+# columns in one C-level pass, where structs take an attribute pass per field.
+_decode_tuples = msgspec.msgpack.Decoder(list[tuple[Literal["log"], int, float, dict[str, Scalar]]]).decode
+
+
+def _decode_rows(payload: Any) -> list[Any]:
+    """A frame's events: tuples (tag, step, time, values) where every event is a flat Log,
+    else FlatLog structs and placeholders (else, via clean_frames, full events)."""
+    try:
+        return _decode_tuples(payload)
+    except msgspec.ValidationError:
+        return _decode_flat(payload)
 _STEP, _TIME, _VALUES = attrgetter("step"), attrgetter("time"), attrgetter("values")
 _GET_STEP, _GET_TIME = itemgetter("_step"), itemgetter("_timestamp")
 
@@ -120,9 +134,7 @@ class HistoryScan:
             a.last is not None and b.first is not None and a.last < b.first for a, b in zip(writers, writers[1:]))
         hi = self.window[1]
         carry: tuple[int, float, Row] | None = None  # the last row: the next may share its step
-        for events in self._logs():
-            steps, times, rows = list(map(_STEP, events)), list(map(_TIME, events)), list(map(_VALUES, events))
-            del events
+        for steps, times, rows in self._logs():
             if self.start is None:
                 self.start = times[0]
             if not strict:  # rows at one step may meet across chunks: hold the last one back
@@ -155,18 +167,21 @@ class HistoryScan:
                       "said they only grew; rows from there on are in the order written", RunwatchWarning,
                       stacklevel=3)
 
-    def _logs(self) -> Iterator[list[Any]]:
-        """Each chunk's Log events, with flat values (what FlatLog could not hold, flattened)."""
+    def _logs(self) -> Iterator[tuple[list[int], list[float], list[Row]]]:
+        """(steps, times, flat values) of each piece's Log events, in file order."""
         for w in self.writers:
             for events in segment_events(w.path, _decode_rows):
                 kinds = set(map(type, events))
-                if kinds != _FLAT_ONLY:
-                    events = [e for e in events if type(e) in _LOGS]
-                    if ev.Log in kinds:
-                        events = [e if type(e) is FlatLog else _flat_log(e) for e in events]
+                if kinds == _TUPLES_ONLY:  # nearly every piece: transposed in one C-level pass
+                    _tags, steps, times, rows = zip(*events)  # each tag checked "log" by the decoder
+                    del events
+                    yield list(steps), list(times), list(rows)
+                    del steps, times, rows  # no chunk held while the next is decoded (history_frames)
+                    continue
+                events = [_as_flat(e) for e in events if type(e) in _ROWS]
                 if events:
-                    yield events
-                del events  # no chunk held while the next is decoded (history_frames._frames)
+                    yield list(map(_STEP, events)), list(map(_TIME, events)), list(map(_VALUES, events))
+                del events
 
     def _finish(self, steps: list[int], times: list[float], rows: list[Row]) -> list[Row]:
         """The rows in the window (and with `keys`), as W&B's rows."""
@@ -228,7 +243,16 @@ class HistoryScan:
             yield list(map(_GET_STEP, page)), list(map(_GET_TIME, page)), page
 
 
-_FLAT_ONLY = {FlatLog}
+_TUPLES_ONLY = {tuple}
+_ROWS = (StepLog, FlatLog, ev.Log, tuple)
+
+
+def _as_flat(e: Any) -> Any:
+    """A row event as something with flat `values` (a Log's nested ones as "a.b" keys)."""
+    kind = type(e)
+    if kind is tuple:
+        return FlatLog(*e[1:])
+    return _flat_log(e) if kind is ev.Log else e
 
 
 class _Flat(msgspec.Struct, gc=False):
