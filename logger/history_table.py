@@ -10,12 +10,13 @@ import math
 import random
 from bisect import bisect_left
 from itertools import chain, repeat
-from operator import sub
+from operator import itemgetter, sub
 from typing import Any
 
 from .history_read import HistoryScan, Row
 
 BASE = ("_step", "_timestamp", "_runtime")
+_BASE = frozenset(BASE)
 Chunk = tuple[list[int], list[float], list[Row]]
 
 
@@ -88,21 +89,40 @@ class Columns:
 
     def add(self, steps: list[int], times: list[float], rows: list[Row], start: float) -> None:
         cols, n = self.cols, self.n
-        if self.order is None:
-            for key in dict.fromkeys(chain.from_iterable(rows)):
-                if key not in cols:
-                    cols[key] = [self.missing] * n
         cols["_step"] += steps
         cols["_timestamp"] += times
         cols["_runtime"] += map(sub, times, repeat(start))
-        for key, col in cols.items():
-            if key not in BASE:
-                col += map(dict.get, rows, repeat(key), repeat(self.missing))
         self.n = n + len(steps)
+        if not rows:
+            return
+        names = tuple(rows[0]) if self.order is None else self.order
+        same = _uniform(rows, names) if names and _BASE.isdisjoint(names) else None  # not a History's rows
+        if self.order is None:
+            for key in names if same is not None else dict.fromkeys(chain.from_iterable(rows)):
+                if key not in cols:
+                    cols[key] = [self.missing] * n
+        if same is not None:  # every row these keys, none else: one C-level transposition
+            for key, values in zip(names, same):
+                cols[key] += values
+        for key, column in cols.items():
+            if key not in BASE and (same is None or key not in names):
+                column += map(dict.get, rows, repeat(key), repeat(self.missing))
 
     def out(self) -> dict[str, list[Any]]:
         """The columns (none at all for no rows and no `order`, as a frame of no rows)."""
         return self.cols if self.n or self.order is not None else {}
+
+
+def _uniform(rows: list[Row], names: tuple[str, ...]) -> list[tuple[Any, ...]] | None:
+    """Each of `names`' values down the rows, where every row holds those keys and no other
+    (nearly every chunk); None otherwise."""
+    if set(map(len, rows)) != {len(names)}:
+        return None
+    try:
+        values = list(map(itemgetter(*names), rows))
+    except KeyError:
+        return None
+    return list(zip(*values)) if len(names) > 1 else [tuple(values)]
 
 
 def frame_columns(pages: list[list[Row]], order: tuple[str, ...] | None = None) -> dict[str, list[Any]]:

@@ -19,6 +19,7 @@ from logger import RunwatchWarning, history_order, history_read
 from logger import events as ev
 from logger.flat import flatten
 from logger.history_read import HistoryScan
+from logger.history_table import frame
 from logger.reader import RootReader
 from logger.segment import SegmentReader
 
@@ -127,9 +128,16 @@ def test_scan_equals_a_straightforward_reader_on_odd_runs(tmp_path_factory, writ
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # a writer's honest snapshot never makes the scan warn
             got = list(HistoryScan(root / "p" / "r", keys, *window).rows())
+            columns = frame(HistoryScan(root / "p" / "r", keys, *window), 0, tuple(keys) if keys else None)
     finally:
         history_read.CHUNK = saved
-    assert same(got, reference(root, keys, *window))
+    want = reference(root, keys, *window)
+    assert same(got, want)
+    # The DataFrame's columns, gathered without rows: the same values, NaN where a row lacks a key.
+    names = {k for r in want for k in r} | ({*keys, "_step", "_timestamp", "_runtime"} if keys else set())
+    assert set(columns) == names
+    for k in names:
+        assert same([dict(enumerate(columns[k]))], [dict(enumerate(r.get(k, math.nan) for r in want))]), k
 
 
 # -- the first pass, and what proves the order ----------------------------------------------

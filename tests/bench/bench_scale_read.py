@@ -96,6 +96,14 @@ def columns(root: Path) -> None:
         frame_columns([page])
 
 
+def frame(root: Path) -> None:
+    """What history(samples=0) hands pd.DataFrame: columns from the decoded values, no rows."""
+    from logger.history_read import HistoryScan
+    from logger.history_table import frame
+
+    frame(HistoryScan(root / "big" / "r1m"), 0)
+
+
 def cli(args: list[str], repeat: int) -> tuple[float, float, float]:
     """(best child CPU seconds, its wall seconds, peak RSS MB) of `python ARGS`."""
     best = (float("inf"), 0.0, 0.0)
@@ -125,9 +133,10 @@ def main() -> None:
           f"(CPU seconds, best of {args.repeat})")
     row("floor: read + msgspec decode of every frame", f"{base:.2f} s", "1.00x")
     for name, fn, target in (
-        ("first pass (steps only, whether steps go back)", first_pass, ""),
+        ("first pass (the snapshot, or steps only)", first_pass, ""),
         ("full scan_history (both passes, rows as dicts)", scan_history, "target <= 1.3x"),
-        ("pages as columns (DataFrame/export input)", columns, ""),
+        ("pages as columns (export input)", columns, ""),
+        ("history(samples=0) columns (no row built)", frame, "(held whole: the frame's data)"),
     ):
         spent = cpu_best(lambda fn=fn: fn(root), args.repeat)
         row(name, f"{spent:.2f} s", f"{spent / base:.2f}x   {target}")
