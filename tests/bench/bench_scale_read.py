@@ -33,8 +33,10 @@ def row(name: str, value: str, target: str = "") -> None:
 
 
 def fixture(steps: int) -> Path:
-    """ROOT/big/r1m written by the real logger, once per size (a marker says it is whole)."""
-    root = Path(f"/tmp/runwatch-bench-scale-read/{steps}x8")
+    """ROOT/big/r1m written by the real logger, once per size (a marker says it is whole); the
+    path names the writer's format ("snap": with the snapshots the reader trusts for order), so a
+    run an older writer left is not measured as if the current one wrote it."""
+    root = Path(f"/tmp/runwatch-bench-scale-read/snap-{steps}x8")
     if (root / "done").exists():
         return root
     code = f"""
