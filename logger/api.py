@@ -172,17 +172,17 @@ class Run(MediaReads):  # file(), load_table(), alerts, charts: logger/media/rea
                     "history() returns a pandas DataFrame, and pandas is not installed: "
                     "pip install 'runwatch[pandas]', or call history(pandas=False) for a list of dicts"
                 ) from None
-        from .history_read import sampled_pages
+        from .history_table import BASE, frame, sampled_pages
 
         wanted = None if keys is None else [*keys, *([x_axis] if x_axis not in ("_step",) else [])]
-        pages = sampled_pages(self._scan(wanted, writer=writer), samples)
         shown = tuple(dict.fromkeys(("_step", x_axis, *(keys or ()))))
+        scan = self._scan(wanted, writer=writer)
+        if pandas:  # columns from the decoded values: no row dict is built
+            columns = frame(scan, samples, tuple(k for k in shown if k not in BASE) if keys is not None else None)
+            return pd.DataFrame({k: columns[k] for k in shown} if keys is not None else columns)
+        pages = sampled_pages(scan, samples)
         if keys is not None:
             pages = [[{k: r[k] for k in shown if k in r} for r in page] for page in pages]
-        if pandas:
-            from .history_read import frame_columns
-
-            return pd.DataFrame(frame_columns(pages, shown if keys is not None else None))
         return [row for page in pages for row in page]
 
     # -- files and artifacts ----------------------------------------------------------------

@@ -33,8 +33,10 @@ def row(name: str, value: str, target: str = "") -> None:
 
 
 def fixture(steps: int) -> Path:
-    """ROOT/big/r1m written by the real logger, once per size (a marker says it is whole)."""
-    root = Path(f"/tmp/runwatch-bench-scale-read/{steps}x8")
+    """ROOT/big/r1m written by the real logger, once per size (a marker says it is whole); the
+    path names the writer's format ("snap": with the snapshots the reader trusts for order), so a
+    run an older writer left is not measured as if the current one wrote it."""
+    root = Path(f"/tmp/runwatch-bench-scale-read/snap-{steps}x8")
     if (root / "done").exists():
         return root
     code = f"""
@@ -89,10 +91,19 @@ def first_pass(root: Path) -> None:
 
 
 def columns(root: Path) -> None:
-    from logger.history_read import HistoryScan, frame_columns
+    from logger.history_read import HistoryScan
+    from logger.history_table import frame_columns
 
     for page in HistoryScan(root / "big" / "r1m").pages():
         frame_columns([page])
+
+
+def frame(root: Path) -> None:
+    """What history(samples=0) hands pd.DataFrame: columns from the decoded values, no rows."""
+    from logger.history_read import HistoryScan
+    from logger.history_table import frame
+
+    frame(HistoryScan(root / "big" / "r1m"), 0)
 
 
 def cli(args: list[str], repeat: int) -> tuple[float, float, float]:
@@ -124,9 +135,10 @@ def main() -> None:
           f"(CPU seconds, best of {args.repeat})")
     row("floor: read + msgspec decode of every frame", f"{base:.2f} s", "1.00x")
     for name, fn, target in (
-        ("first pass (steps only, whether steps go back)", first_pass, ""),
+        ("first pass (the snapshot, or steps only)", first_pass, ""),
         ("full scan_history (both passes, rows as dicts)", scan_history, "target <= 1.3x"),
-        ("pages as columns (DataFrame/export input)", columns, ""),
+        ("pages as columns (export input)", columns, ""),
+        ("history(samples=0) columns (no row built)", frame, "(held whole: the frame's data)"),
     ):
         spent = cpu_best(lambda fn=fn: fn(root), args.repeat)
         row(name, f"{spent:.2f} s", f"{spent / base:.2f}x   {target}")
