@@ -176,7 +176,7 @@ def test_a_finished_run_is_read_once(tmp_path, monkeypatch):
 
 
 def test_a_run_whose_steps_went_back_leaves_no_snapshot_to_trust_after(tmp_path, monkeypatch):
-    monkeypatch.setattr(logger.writer, "SNAPSHOT_EVERY", 8192)  # snapshots before the steps go back
+    monkeypatch.setattr(logger.framing, "SNAPSHOT_EVERY", 8192)  # snapshots before the steps go back
     root = _logged(tmp_path, [*range(0, 3000), *range(1000, 1500), *range(3000, 3100)])
     scan = HistoryScan(root / "p" / "r")
     assert same(list(scan.rows()), reference(root))
