@@ -1,0 +1,394 @@
+"""The app's reopen cache: each run as the app's reader held it, up to which offset.
+
+The app's reader keeps per run what the screen needs (RunData with keep_history=False and
+its RunSeries: decimations, last values, digests). Reading a root again rebuilds all of it
+from every byte; this file keeps it instead, one entry per run, in the user's cache
+directory next to the listing's index (logger/index.py: same XDG root, same RUNWATCH_CACHE=0
+switch, never inside the root). Segments only grow, so "the run as read up to offset N of
+each segment" stays true: a reopen restores the run and reads on from N.
+
+An entry is used only where every segment it names is the same file (device, inode), not
+shorter than what was read, and untouched (size and mtime) or grown with the bytes before N
+as they were (a hash of the last TAIL bytes read). Entries are pickles of the reader's own
+objects, so restoring is exact by construction; the file says which code wrote them (the
+size and mtime of every module whose objects it holds) and is ignored after any change.
+Each entry carries a CRC, is loaded by an unpickler that builds only this package's
+classes, and only from a file the user owns that nobody else can write. A damaged, stale or
+foreign entry costs only itself: that run is read from its segments. The file is written
+whole to a temporary file and renamed; at most MAX_BYTES (the newest runs first).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import pickle
+import stat
+import sys
+import threading
+import zlib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from logger import index
+from logger.liveness import Observations
+from logger.reader import RootReader, Update
+from logger.rundata import RunData
+
+from .decimate import FINE, RunSeries
+
+VERSION = 1
+MAGIC = b"RWAPPCACHE%d\n" % VERSION
+MAX_BYTES = 128 * 1024 * 1024  # a 1,000-run root of 1,000 steps x 4 metrics takes ~28 MB
+TAIL = 64  # bytes before a grown segment's offset that must be as they were
+_HEAD = len(MAGIC) + 8 + 4  # magic, index length, index checksum
+_PACKAGES = ("logger", "tui.model")
+_SAFE = {("array", "array"), ("array", "_array_reconstructor"), ("collections", "deque"),
+         ("collections", "OrderedDict"), ("pathlib", "PosixPath"), ("pathlib", "PurePosixPath"),
+         ("pathlib", "WindowsPath"), ("pathlib", "PureWindowsPath"), ("copyreg", "_reconstructor"),
+         ("builtins", "set"), ("builtins", "frozenset"), ("builtins", "bytearray"),
+         ("builtins", "complex"), ("builtins", "object")}
+
+
+class Seg(msgspec.Struct, array_like=True):
+    """One segment of a cached run, as it was when the run was saved."""
+
+    name: str
+    dev: int
+    ino: int
+    size: int
+    mtime_ns: int
+    offset: int  # bytes read: the run holds everything before this
+    tail: bytes  # hash of the TAIL bytes before `offset`
+
+
+class Entry(msgspec.Struct, array_like=True):
+    at: int  # where the pickle starts, past the index
+    length: int
+    digest: bytes
+    version: int  # RunData.version when saved: an unchanged run is copied, not pickled again
+    segs: list[Seg]
+
+
+class Index(msgspec.Struct, array_like=True):
+    code: str  # which code wrote the entries (see code_stamp)
+    root: str
+    runs: dict[str, Entry]
+
+
+_encode = msgspec.msgpack.Encoder().encode
+_decode = msgspec.msgpack.Decoder(Index).decode
+
+
+def cache_path(root: Path) -> Path | None:
+    """Where the app's cache of `root` lives (beside the listing's index); None when off."""
+    listing = index.cache_file(root)
+    return None if listing is None else listing.with_name(f"app-v{VERSION}-{listing.stem}.bin")
+
+
+def code_stamp() -> str:
+    """The size and mtime of every module whose objects an entry holds: any change to the
+    code (an upgrade, an edit) makes every entry stale rather than wrongly restored."""
+    files: list[str] = []
+    for package in _PACKAGES:
+        base = os.path.dirname(sys.modules[package].__file__ or "")
+        for folder, _dirs, names in os.walk(base):
+            files += [os.path.join(folder, n) for n in names if n.endswith(".py")]
+    h = hashlib.blake2b(f"{sys.version_info[:2]} {msgspec.__version__}".encode(), digest_size=16)
+    for path in sorted(files):
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        h.update(f"{path} {st.st_size} {st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
+
+
+class _Unpickler(pickle.Unpickler):
+    """Builds only this package's classes and a few plain containers."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        found = _FOUND.get((module, name))
+        if found is not None:
+            return found
+        if (module, name) in _SAFE or module.split(".")[0] == "logger" or module.startswith(
+                "tui.model."):
+            found = super().find_class(module, name)
+            if isinstance(found, type) or (module, name) in _SAFE:
+                _FOUND[(module, name)] = found
+                return found
+        raise pickle.UnpicklingError(f"not in the app's cache: {module}.{name}")
+
+
+_FOUND: dict[tuple[str, str], Any] = {}
+
+
+def _dumps(run: RunData) -> bytes:
+    buf = io.BytesIO()
+    pickler = pickle.Pickler(buf, protocol=5)
+    # A reader's liveness observations are on its own monotonic clock: a new one starts afresh.
+    pickler.dispatch_table = {Observations: lambda _o: (Observations, ())}
+    pickler.dump(run)
+    return buf.getvalue()
+
+
+def _hash(data: bytes) -> bytes:
+    """A checksum against damage (a CRC: 4x cheaper than a hash, and what frames use too);
+    what a writer could forge is kept out by _private and _Unpickler, not by this."""
+    return zlib.crc32(data).to_bytes(4, "little")
+
+
+def _tail(fd: int, offset: int) -> bytes:
+    data = os.pread(fd, min(TAIL, offset), max(0, offset - TAIL))
+    return _hash(data)
+
+
+class AppCache:
+    """Restores runs into a RootReader as the store meets them; saves them once read."""
+
+    def __init__(self, reader: RootReader) -> None:
+        self.reader = reader
+        self.path = cache_path(reader.root)
+        self._index: Index | None = None
+        self._code = ""
+        self.restored = 0  # runs restored (tests and the benchmark look)
+        self.saved_versions: dict[str, int] = {}  # run -> version in the file on disk
+        self._lock = threading.Lock()  # one save at a time
+
+    # -- reading -----------------------------------------------------------------------------
+    def _load_index(self) -> Index | None:
+        if self._index is None and self.path is not None:
+            self._code = code_stamp()
+            self._index = _read_index(self.path, self._code, self._root_text())
+            if self._index is not None:
+                self.saved_versions = {k: e.version for k, e in self._index.runs.items()}
+        return self._index
+
+    def _root_text(self) -> str:
+        return index.key(os.path.realpath(self.reader.root))
+
+    def restore(self, paths: Iterable[Path]) -> list[Update]:
+        """Runs of these segment paths restored from the cache (hold the reader's lock);
+        their segments then read on from where the entry left them."""
+        idx = self._load_index()
+        if idx is None or not idx.runs:
+            return []
+        reader, wanted = self.reader, {}
+        for path in paths:
+            key = f"{path.parent.parent.name}/{path.parent.name}"
+            if key not in reader.runs and key in idx.runs:
+                wanted[key] = idx.runs[key]
+        if not wanted or self.path is None:
+            return []
+        updates = []
+        try:
+            with open(self.path, "rb") as f:
+                for key, entry in wanted.items():
+                    run = self._restore_run(f.fileno(), key, entry)
+                    if run is not None:
+                        updates.append(Update(run, [], True, False))
+        except OSError:
+            pass
+        self.restored += len(updates)
+        return updates
+
+    def _restore_run(self, fd: int, key: str, entry: Entry) -> RunData | None:
+        project, run_id = key.split("/", 1)
+        run_dir = self.reader.root / project / run_id
+        if not entry.segs or not all(_usable(run_dir / s.name, s) for s in entry.segs):
+            return None
+        try:
+            data = os.pread(fd, entry.length, entry.at)
+            if len(data) != entry.length or _hash(data) != entry.digest:
+                return None
+            run = _Unpickler(io.BytesIO(data)).load()
+        except Exception:  # noqa: BLE001 - a damaged or foreign entry costs only itself
+            return None
+        if not isinstance(run, RunData) or not isinstance(run.sink, RunSeries):
+            return None
+        if set(run.segments) != {s.name for s in entry.segs}:
+            return None
+        self._install(run, run_dir, project, run_id)
+        return run
+
+    def _install(self, run: RunData, run_dir: Path, project: str, run_id: str) -> None:
+        """Put a restored run where the reader keeps its runs, as if it had read it."""
+        reader, rs = self.reader, run.sink
+        run.dir, run.project, run.id, run.path = run_dir, project, run_id, f"{project}/{run_id}"
+        book = reader.sink  # the SeriesBook all runs share: its fine budget pays for these
+        rs.book = book
+        if book is not None:
+            fine = sum(1 for ks in rs.keys.values() if ks.fine is not None)
+            book.fine_left = max(0, book.fine_left - fine * FINE)
+        reader.runs[run.path] = run
+        for name, seg in run.segments.items():
+            seg.path = run_dir / name
+            reader._segments[seg.path] = (run, seg)
+            run.observe(seg)
+
+    # -- writing -----------------------------------------------------------------------------
+    def save(self, lock: Any) -> bool:
+        """Write every run as read so far (taking `lock`, the reader's, one run at a time);
+        runs unchanged since the file on disk are copied from it. False: nothing written."""
+        if self.path is None:
+            return False
+        with self._lock:
+            return self._save(lock)
+
+    def _save(self, lock: Any) -> bool:
+        assert self.path is not None
+        self._load_index()
+        old = self._index
+        with lock:
+            order = sorted(self.reader.runs.values(), key=lambda r: -r.created_at)
+        blobs: list[bytes] = []
+        entries: dict[str, Entry] = {}
+        total = changed = 0
+        try:
+            old_fd = os.open(self.path, os.O_RDONLY) if old is not None else None
+        except OSError:
+            old_fd = None
+        try:
+            for run in order:
+                with lock:
+                    found = self._entry(run, old, old_fd)
+                if found is None:
+                    continue
+                entry, blob, fresh = found
+                if total + len(blob) > MAX_BYTES:
+                    break
+                entry.at, total = total, total + len(blob)
+                entries[run.path] = entry
+                blobs.append(blob)
+                changed += fresh
+        finally:
+            if old_fd is not None:
+                os.close(old_fd)
+        if not changed and old is not None and set(entries) == set(old.runs):
+            return False
+        idx = Index(self._code, self._root_text(), entries)
+        if not _write(self.path, idx, blobs):
+            return False
+        self._index = idx
+        self.saved_versions = {k: e.version for k, e in entries.items()}
+        return True
+
+    def _entry(self, run: RunData, old: Index | None,
+               old_fd: int | None) -> tuple[Entry, bytes, bool] | None:
+        """A run's entry and pickle (hold the reader's lock); None: not worth caching."""
+        if not isinstance(run.sink, RunSeries) or not run.segments:
+            return None
+        segs = []
+        for name, seg in sorted(run.segments.items()):
+            if seg.error is not None or seg.start is None or seg.offset <= 0:
+                return None
+            try:
+                fd = os.open(seg.path, os.O_RDONLY | os.O_NONBLOCK)
+                try:
+                    st = os.fstat(fd)
+                    tail = _tail(fd, seg.offset)
+                finally:
+                    os.close(fd)
+            except OSError:
+                return None
+            # An mtime for a file read to its end only: a later write of the same size is seen.
+            mtime = st.st_mtime_ns if st.st_size == seg.size else 0
+            segs.append(Seg(name, st.st_dev, st.st_ino, seg.size, mtime, seg.offset, tail))
+        prev = old.runs.get(run.path) if old is not None else None
+        if prev is not None and old_fd is not None and prev.version == run.version and prev.segs == segs:
+            try:
+                blob = os.pread(old_fd, prev.length, prev.at)
+            except OSError:
+                blob = b""
+            if _hash(blob) == prev.digest:
+                return Entry(0, len(blob), prev.digest, run.version, segs), blob, False
+        try:
+            blob = _dumps(run)
+        except Exception:  # noqa: BLE001 - a value pickle cannot hold: that run is not cached
+            return None
+        return Entry(0, len(blob), _hash(blob), run.version, segs), blob, True
+
+
+def _usable(path: Path, seg: Seg) -> bool:
+    """The file is the one the entry read, and holds the same bytes up to its offset."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    if not stat.S_ISREG(st.st_mode) or (st.st_dev, st.st_ino) != (seg.dev, seg.ino):
+        return False
+    if st.st_size < seg.offset:
+        return False
+    if st.st_size == seg.size and st.st_mtime_ns == seg.mtime_ns:
+        return True
+    try:  # grown, or rewritten: the bytes before the offset must be as they were
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            return _tail(fd, seg.offset) == seg.tail and st.st_size > seg.size
+        finally:
+            os.close(fd)
+    except OSError:
+        return False
+
+
+def _private(st: os.stat_result) -> bool:
+    return st.st_uid == os.getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def _read_index(path: Path, code: str, root: str) -> Index | None:
+    """The file's index, if it is ours, whole, private, and written by this code."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or not _private(st):
+            return None
+        head = os.pread(fd, _HEAD, 0)
+        if len(head) != _HEAD or not head.startswith(MAGIC):
+            return None
+        n = int.from_bytes(head[len(MAGIC):len(MAGIC) + 8], "little")
+        data = os.pread(fd, n, _HEAD)
+        if len(data) != n or _hash(data) != head[-4:]:
+            return None
+        idx = _decode(data)
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    finally:
+        os.close(fd)
+    if idx.code != code or idx.root != root:
+        return None
+    for entry in idx.runs.values():  # blobs are found past the index
+        entry.at += _HEAD + n
+    return idx
+
+
+def _write(path: Path, idx: Index, blobs: list[bytes]) -> bool:
+    """Write the file whole to a temporary one, then rename it over: readers see either.
+    The entries' offsets then count from the file's start, as _read_index leaves them."""
+    data = _encode(idx)
+    head = MAGIC + len(data).to_bytes(8, "little") + _hash(data)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(fd, "wb") as f:
+            f.write(head)
+            f.write(data)
+            for blob in blobs:
+                f.write(blob)
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        return False
+    for entry in idx.runs.values():
+        entry.at += _HEAD + len(data)
+    return True
