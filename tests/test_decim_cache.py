@@ -293,3 +293,15 @@ def test_the_file_is_bounded(segs: dict[str, Path], monkeypatch: pytest.MonkeyPa
     assert 0 < again.cache.restored < 3
     monkeypatch.setenv("RUNWATCH_CACHE", "0")
     assert held(again) == held(load(root))
+
+
+def test_a_run_whose_name_is_not_utf8_is_read_not_cached(segs: dict[str, Path]) -> None:
+    root = segs["long"].parents[2]
+    odd = root / "p" / os.fsdecode(b"r\xff")
+    odd.mkdir()
+    (odd / segs["short"].name).write_bytes(segs["short"].read_bytes())
+    first = load(root)
+    assert decim_cache.cache_path(root).exists()  # type: ignore[union-attr]
+    again = load(root)
+    assert again.cache.restored == 3 and len(again._follower.reader.runs) == 4
+    assert held(again) == held(first)

@@ -188,7 +188,10 @@ class AppCache:
         try:
             with open(self.path, "rb") as f:
                 for key, entry in wanted.items():
-                    run = self._restore_run(f.fileno(), key, entry)
+                    try:
+                        run = self._restore_run(f.fileno(), key, entry)
+                    except Exception:  # noqa: BLE001 - that run is read from its segments
+                        run = None
                     if run is not None:
                         updates.append(Update(run, [], True, False))
         except OSError:
@@ -237,7 +240,10 @@ class AppCache:
         if self.path is None:
             return False
         with self._lock:
-            return self._save(lock)
+            try:
+                return self._save(lock)
+            except Exception:  # noqa: BLE001 - a cache that cannot be written is no error
+                return False
 
     def _save(self, lock: Any) -> bool:
         assert self.path is not None
@@ -280,11 +286,11 @@ class AppCache:
     def _entry(self, run: RunData, old: Index | None,
                old_fd: int | None) -> tuple[Entry, bytes, bool] | None:
         """A run's entry and pickle (hold the reader's lock); None: not worth caching."""
-        if not isinstance(run.sink, RunSeries) or not run.segments:
+        if not isinstance(run.sink, RunSeries) or not run.segments or not _encodes(run.path):
             return None
         segs = []
         for name, seg in sorted(run.segments.items()):
-            if seg.error is not None or seg.start is None or seg.offset <= 0:
+            if seg.error is not None or seg.start is None or seg.offset <= 0 or not _encodes(name):
                 return None
             try:
                 fd = os.open(seg.path, os.O_RDONLY | os.O_NONBLOCK)
@@ -311,6 +317,16 @@ class AppCache:
         except Exception:  # noqa: BLE001 - a value pickle cannot hold: that run is not cached
             return None
         return Entry(0, len(blob), _hash(blob), run.version, segs), blob, True
+
+
+def _encodes(name: str) -> bool:
+    """Whether a name can go in the index (a file name that is not UTF-8 cannot: its run is
+    simply not cached)."""
+    try:
+        name.encode()
+    except UnicodeError:
+        return False
+    return True
 
 
 def _usable(path: Path, seg: Seg) -> bool:
