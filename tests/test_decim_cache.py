@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from logger import events as ev
-from tui.model import decim_cache
+from tui.model import decim_cache, decimate
 from tui.model import store as store_module
 from tui.model.decimate import points
 from tui.model.store import RunStore
@@ -114,6 +114,8 @@ def test_a_reopened_root_holds_exactly_what_a_cold_read_holds(segs: dict[str, Pa
     cold = load(root)
     assert cold.cache.restored == 0
     assert held(again) == held(first) == held(cold)
+    budget = [s._follower.reader.sink.fine_left for s in (first, again, cold)]
+    assert budget[0] == budget[1] == budget[2] < decimate.FINE_BUDGET  # restored runs paid
     # Nothing was decoded again: every segment's reader starts where the entry left it.
     for run in again._follower.reader.runs.values():
         assert all(s.offset == s.size for s in run.segments.values())
@@ -305,3 +307,20 @@ def test_a_run_whose_name_is_not_utf8_is_read_not_cached(segs: dict[str, Path]) 
     again = load(root)
     assert again.cache.restored == 3 and len(again._follower.reader.runs) == 4
     assert held(again) == held(first)
+
+
+def test_what_a_run_holds_for_a_while_is_not_cached(segs: dict[str, Path]) -> None:
+    """A whole history a screen read (meta mode's `full()`) is not written to the cache."""
+    root = segs["long"].parents[2]
+    store = RunStore(root)
+    store._applied.set()
+    store.first_pass()
+    store.catch_up()
+    run = store._follower.reader.runs["p/long"]
+    run._full = RunStore  # stands for a whole history read for a screen
+    run._merged = (0, RunStore)
+    store.cache.save(store._follower.lock)
+    again = load(root)
+    assert again.cache.restored == 3
+    restored = again._follower.reader.runs["p/long"]
+    assert restored._full is None and restored._merged is None

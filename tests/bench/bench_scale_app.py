@@ -105,6 +105,10 @@ async def _app(root: Path, runs: int, until: str, steps: int = 0,
     async with app.run_test(size=(120, 40)) as pilot:
         while not isinstance(app.screen, MainScreen) or "first" not in marks:
             await pilot.pause(0.005)
+            if until == "whole" and isinstance(app.screen, MainScreen) and app.screen.model.rows \
+                    and "first" not in marks and _whole(app.screen, steps):
+                # Whole and painted already: a redraw of equal data paints nothing again.
+                marks["first"], marks["cpu"] = time.perf_counter(), time.process_time()
         if until in ("first", "whole"):
             out.update(seconds=marks["first"] - t0, cpu=marks["cpu"] - c0, rss=status_mb("VmRSS"),
                        restored=app.screen.store.cache.restored)

@@ -39,7 +39,7 @@ from logger.liveness import Observations
 from logger.reader import RootReader, Update
 from logger.rundata import RunData
 
-from .decimate import FINE, RunSeries
+from .decimate import FINE, RunSeries, SeriesBook
 
 VERSION = 1
 MAGIC = b"RWAPPCACHE%d\n" % VERSION
@@ -51,7 +51,7 @@ _SAFE = {("array", "array"), ("array", "_array_reconstructor"), ("collections", 
          ("collections", "OrderedDict"), ("pathlib", "PosixPath"), ("pathlib", "PurePosixPath"),
          ("pathlib", "WindowsPath"), ("pathlib", "PureWindowsPath"), ("copyreg", "_reconstructor"),
          ("builtins", "set"), ("builtins", "frozenset"), ("builtins", "bytearray"),
-         ("builtins", "complex"), ("builtins", "object")}
+         ("builtins", "complex"), ("builtins", "object"), ("copyreg", "__newobj__")}
 
 
 class Seg(msgspec.Struct, array_like=True):
@@ -127,11 +127,21 @@ class _Unpickler(pickle.Unpickler):
 _FOUND: dict[tuple[str, str], Any] = {}
 
 
+def _reduce_run(run: RunData) -> Any:
+    """A RunData as pickle keeps it, less what it holds for a while only: the whole history
+    a screen asked for (meta mode's `full()`), the merged writers' view."""
+    reduced: Any = run.__reduce_ex__(5)
+    func, args, state, *rest = reduced
+    attrs = state[0] if isinstance(state, tuple) else state
+    attrs = {**attrs, **{k: None for k in ("_full", "_merged") if k in attrs}}
+    return (func, args, (attrs, state[1]) if isinstance(state, tuple) else attrs, *rest)
+
+
 def _dumps(run: RunData) -> bytes:
     buf = io.BytesIO()
     pickler = pickle.Pickler(buf, protocol=5)
     # A reader's liveness observations are on its own monotonic clock: a new one starts afresh.
-    pickler.dispatch_table = {Observations: lambda _o: (Observations, ())}
+    pickler.dispatch_table = {Observations: lambda _o: (Observations, ()), RunData: _reduce_run}
     pickler.dump(run)
     return buf.getvalue()
 
@@ -150,8 +160,10 @@ def _tail(fd: int, offset: int) -> bytes:
 class AppCache:
     """Restores runs into a RootReader as the store meets them; saves them once read."""
 
-    def __init__(self, reader: RootReader) -> None:
+    def __init__(self, reader: RootReader, book: SeriesBook | None) -> None:
+        """`book`: the SeriesBook whose fine budget every run's decimations share."""
         self.reader = reader
+        self.book = book
         self.path = cache_path(reader.root)
         self._index: Index | None = None
         self._code = ""
@@ -222,8 +234,7 @@ class AppCache:
         """Put a restored run where the reader keeps its runs, as if it had read it."""
         reader, rs = self.reader, run.sink
         run.dir, run.project, run.id, run.path = run_dir, project, run_id, f"{project}/{run_id}"
-        book = reader.sink  # the SeriesBook all runs share: its fine budget pays for these
-        rs.book = book
+        book = rs.book = self.book  # the restored fine decimations come out of its budget
         if book is not None:
             fine = sum(1 for ks in rs.keys.values() if ks.fine is not None)
             book.fine_left = max(0, book.fine_left - fine * FINE)

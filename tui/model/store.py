@@ -63,7 +63,7 @@ class RunStore:
         # tui/model/decimate.py), so memory is bounded by the screen, not the runs on disk.
         self._follower = Follower(root.expanduser().absolute(), force_polling=force_polling,
                                   keep_history=False, sink=SeriesBook())
-        self.cache = AppCache(self._follower.reader)  # a reopen restores runs as last read
+        self.cache = AppCache(self._follower.reader, self._follower.reader.sink)  # reopens
         self._snapshots = Snapshotter()
         self._stop = threading.Event()
         self._applied = threading.Event()  # the UI thread took a batch of snapshots
