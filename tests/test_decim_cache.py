@@ -20,14 +20,14 @@ from tui.model.store import RunStore
 T0 = 1_700_000_000.0
 
 
-def _start(run_id: str) -> bytes:
+def _start(run_id: str, t0: float = T0) -> bytes:
     data = bytearray(ev.HEADER)
     data += ev.encode(ev.SegmentStart(version=ev.FORMAT_VERSION, run_id=run_id, role="script",
-                                      host="h", pid=0, proc_start=0, boot_id="b", time=T0))
+                                      host="h", pid=0, proc_start=0, boot_id="b", time=t0))
     data += ev.encode(ev.RunStart(
         project="p", name=f"name-{run_id}", notes=None, tags=["t"], group=None, job_type=None,
         config={"lr": 0.1, "seed": len(run_id)}, command=["train.py"], python="3.11", cwd="/",
-        git_commit=None, git_branch=None, resumed=False, time=T0))
+        git_commit=None, git_branch=None, resumed=False, time=t0))
     return bytes(data)
 
 
@@ -61,7 +61,7 @@ def make_root(root: Path) -> dict[str, Path]:
     for i, (run_id, (steps, nested)) in enumerate(shapes.items()):
         path = segs[run_id] = _segment(root, run_id)
         path.parent.mkdir(parents=True)
-        path.write_bytes(_start(run_id) + _rows(0, steps, i, nested) + _finish(steps))
+        path.write_bytes(_start(run_id, T0 + i) + _rows(0, steps, i, nested) + _finish(steps))
     return segs
 
 
@@ -162,7 +162,7 @@ def test_a_grown_segment_resumes_from_its_offset(segs: dict[str, Path],
 
 def _rewrite(path: Path, how: str) -> None:
     data = path.read_bytes()
-    other = _start(path.parent.name) + _rows(0, 3000, 42) + _finish(3000)
+    other = _start(path.parent.name, T0) + _rows(0, 3000, 42) + _finish(3000)
     assert len(other) == len(data)
     if how == "replaced":  # a new file of the same size renamed over it
         tmp = path.with_name("x.tmp")
@@ -324,3 +324,34 @@ def test_what_a_run_holds_for_a_while_is_not_cached(segs: dict[str, Path]) -> No
     assert again.cache.restored == 3
     restored = again._follower.reader.runs["p/long"]
     assert restored._full is None and restored._merged is None
+
+
+def test_an_app_closed_while_loading_keeps_the_entries_it_did_not_read(
+        segs: dict[str, Path]) -> None:
+    root = segs["long"].parents[2]
+    load(root)
+    store = RunStore(root)
+    store._applied.set()
+    with store._follower.lock:  # it met one run only, and was closed then
+        store.cache.restore([segs["short"]])
+    store.cache.save(store._follower.lock)
+    again = load(root)
+    assert again.cache.restored == 3
+    segs["nest"].unlink()
+    segs["nest"].parent.rmdir()
+    store = RunStore(root)
+    store.cache.save(store._follower.lock)  # a run whose directory went is dropped
+    assert set(load(root).cache._index.runs) == {"p/long", "p/short"}  # type: ignore[union-attr]
+
+
+def test_the_first_restore_brings_the_newest_runs_whatever_the_paths(
+        segs: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    root = segs["long"].parents[2]
+    load(root)
+    monkeypatch.setattr(decim_cache, "NEWEST", 1)
+    store = RunStore(root)
+    with store._follower.lock:
+        first = store.cache.restore([segs["short"]])  # "nest" started last: the table's top
+        again = store.cache.restore([segs["nest"], segs["long"]])
+    assert [u.run.path for u in first] == ["p/nest", "p/short"]
+    assert [u.run.path for u in again] == ["p/long"]

@@ -28,7 +28,8 @@ import stat
 import sys
 import threading
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,7 @@ from .decimate import FINE, RunSeries, SeriesBook
 VERSION = 1
 MAGIC = b"RWAPPCACHE%d\n" % VERSION
 MAX_BYTES = 128 * 1024 * 1024  # a 1,000-run root of 1,000 steps x 4 metrics takes ~28 MB
+NEWEST = 64  # runs restored first (a screenful of the table, newest first); the index is in that order
 TAIL = 64  # bytes before a grown segment's offset that must be as they were
 _HEAD = len(MAGIC) + 8 + 4  # magic, index length, index checksum
 _PACKAGES = ("logger", "tui.model")
@@ -168,6 +170,7 @@ class AppCache:
         self._index: Index | None = None
         self._code = ""
         self.restored = 0  # runs restored (tests and the benchmark look)
+        self._began = False  # the newest runs were restored (the first call)
         self.saved_versions: dict[str, int] = {}  # run -> version in the file on disk
         self._lock = threading.Lock()  # one save at a time
 
@@ -185,11 +188,15 @@ class AppCache:
 
     def restore(self, paths: Iterable[Path]) -> list[Update]:
         """Runs of these segment paths restored from the cache (hold the reader's lock);
-        their segments then read on from where the entry left them."""
+        their segments then read on from where the entry left them. The first call also
+        restores the NEWEST newest runs: the table's first screenful, whatever the paths."""
         idx = self._load_index()
         if idx is None or not idx.runs:
             return []
         reader, wanted = self.reader, {}
+        if not self._began:
+            self._began = True
+            wanted = {k: e for k, e in islice(idx.runs.items(), NEWEST) if k not in reader.runs}
         for path in paths:
             key = f"{path.parent.parent.name}/{path.parent.name}"
             if key not in reader.runs and key in idx.runs:
@@ -216,10 +223,10 @@ class AppCache:
         run_dir = self.reader.root / project / run_id
         if not entry.segs or not all(_usable(run_dir / s.name, s) for s in entry.segs):
             return None
+        data = _blob(fd, entry)
+        if data is None:
+            return None
         try:
-            data = os.pread(fd, entry.length, entry.at)
-            if len(data) != entry.length or _hash(data) != entry.digest:
-                return None
             run = _Unpickler(io.BytesIO(data)).load()
         except Exception:  # noqa: BLE001 - a damaged or foreign entry costs only itself
             return None
@@ -270,16 +277,12 @@ class AppCache:
         except OSError:
             old_fd = None
         try:
-            for run in order:
-                with lock:
-                    found = self._entry(run, old, old_fd)
-                if found is None:
-                    continue
+            for path, found in self._entries(order, lock, old, old_fd):
                 entry, blob, fresh = found
                 if total + len(blob) > MAX_BYTES:
                     break
                 entry.at, total = total, total + len(blob)
-                entries[run.path] = entry
+                entries[path] = entry
                 blobs.append(blob)
                 changed += fresh
         finally:
@@ -293,6 +296,24 @@ class AppCache:
         self._index = idx
         self.saved_versions = {k: e.version for k, e in entries.items()}
         return True
+
+    def _entries(self, order: list[RunData], lock: Any, old: Index | None,
+                 old_fd: int | None) -> Iterator[tuple[str, tuple[Entry, bytes, bool]]]:
+        """Every run the reader holds, newest first; then the file's entries of runs it has
+        not read (an app closed mid-load keeps them) whose directory is still there."""
+        for run in order:
+            with lock:
+                found = self._entry(run, old, old_fd)
+            if found is not None:
+                yield run.path, found
+        if old is None or old_fd is None:
+            return
+        for key, prev in old.runs.items():
+            if key in self.reader.runs or not os.path.isdir(self.reader.root / key):
+                continue
+            blob = _blob(old_fd, prev)
+            if blob is not None:
+                yield key, (Entry(0, prev.length, prev.digest, prev.version, prev.segs), blob, False)
 
     def _entry(self, run: RunData, old: Index | None,
                old_fd: int | None) -> tuple[Entry, bytes, bool] | None:
@@ -317,17 +338,23 @@ class AppCache:
             segs.append(Seg(name, st.st_dev, st.st_ino, seg.size, mtime, seg.offset, tail))
         prev = old.runs.get(run.path) if old is not None else None
         if prev is not None and old_fd is not None and prev.version == run.version and prev.segs == segs:
-            try:
-                blob = os.pread(old_fd, prev.length, prev.at)
-            except OSError:
-                blob = b""
-            if _hash(blob) == prev.digest:
+            blob = _blob(old_fd, prev)
+            if blob is not None:
                 return Entry(0, len(blob), prev.digest, run.version, segs), blob, False
         try:
             blob = _dumps(run)
         except Exception:  # noqa: BLE001 - a value pickle cannot hold: that run is not cached
             return None
         return Entry(0, len(blob), _hash(blob), run.version, segs), blob, True
+
+
+def _blob(fd: int, entry: Entry) -> bytes | None:
+    """An entry's pickle as the file holds it; None if it is not there whole."""
+    try:
+        blob = os.pread(fd, entry.length, entry.at)
+    except OSError:
+        return None
+    return blob if len(blob) == entry.length and _hash(blob) == entry.digest else None
 
 
 def _encodes(name: str) -> bool:
