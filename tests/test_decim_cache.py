@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from logger import events as ev
-from tui.model import decim_cache, decimate
+from tui.model import decim_cache, decim_file, decimate
 from tui.model import store as store_module
 from tui.model.decimate import points
 from tui.model.store import RunStore
@@ -197,7 +197,7 @@ def _damage(path: Path, how: str) -> None:
     if how == "entry":  # a byte of the last run's pickle
         data[-10] ^= 0xFF
     elif how == "index":
-        data[len(decim_cache.MAGIC) + 12] ^= 0xFF
+        data[len(decim_file.MAGIC) + 12] ^= 0xFF
     elif how == "cut":
         del data[len(data) // 2:]
     elif how == "garbage":

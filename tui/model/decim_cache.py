@@ -9,7 +9,7 @@ each segment" stays true: a reopen restores the run and reads on from N.
 
 An entry is used only where every segment it names is the same file (device, inode), not
 shorter than what was read, and untouched (size and mtime) or grown with the bytes before N
-as they were (a hash of the last TAIL bytes read). Entries are pickles of the reader's own
+as they were (a checksum of the last TAIL bytes read; tui/model/decim_file.py). Entries are pickles of the reader's own
 objects, so restoring is exact by construction; the file says which code wrote them (the
 size and mtime of every module whose objects it holds) and is ignored after any change.
 Each entry carries a CRC, is loaded by an unpickler that builds only this package's
@@ -24,10 +24,8 @@ import hashlib
 import io
 import os
 import pickle
-import stat
 import sys
 import threading
-import zlib
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
@@ -40,56 +38,28 @@ from logger.liveness import Observations
 from logger.reader import RootReader, Update
 from logger.rundata import RunData
 
+from .decim_file import (
+    Entry,
+    Index,
+    Seg,
+    cache_path,
+    checksum,
+    read_blob,
+    read_index,
+    tail_checksum,
+    usable,
+    write,
+)
 from .decimate import FINE, RunSeries, SeriesBook
 
-VERSION = 1
-MAGIC = b"RWAPPCACHE%d\n" % VERSION
 MAX_BYTES = 128 * 1024 * 1024  # a 1,000-run root of 1,000 steps x 4 metrics takes ~28 MB
 NEWEST = 64  # runs restored first (a screenful of the table, newest first); the index is in that order
-TAIL = 64  # bytes before a grown segment's offset that must be as they were
-_HEAD = len(MAGIC) + 8 + 4  # magic, index length, index checksum
 _PACKAGES = ("logger", "tui.model")
 _SAFE = {("array", "array"), ("array", "_array_reconstructor"), ("collections", "deque"),
          ("collections", "OrderedDict"), ("pathlib", "PosixPath"), ("pathlib", "PurePosixPath"),
          ("pathlib", "WindowsPath"), ("pathlib", "PureWindowsPath"), ("copyreg", "_reconstructor"),
          ("builtins", "set"), ("builtins", "frozenset"), ("builtins", "bytearray"),
          ("builtins", "complex"), ("builtins", "object"), ("copyreg", "__newobj__")}
-
-
-class Seg(msgspec.Struct, array_like=True):
-    """One segment of a cached run, as it was when the run was saved."""
-
-    name: str
-    dev: int
-    ino: int
-    size: int
-    mtime_ns: int
-    offset: int  # bytes read: the run holds everything before this
-    tail: bytes  # hash of the TAIL bytes before `offset`
-
-
-class Entry(msgspec.Struct, array_like=True):
-    at: int  # where the pickle starts, past the index
-    length: int
-    digest: bytes
-    version: int  # RunData.version when saved: an unchanged run is copied, not pickled again
-    segs: list[Seg]
-
-
-class Index(msgspec.Struct, array_like=True):
-    code: str  # which code wrote the entries (see code_stamp)
-    root: str
-    runs: dict[str, Entry]
-
-
-_encode = msgspec.msgpack.Encoder().encode
-_decode = msgspec.msgpack.Decoder(Index).decode
-
-
-def cache_path(root: Path) -> Path | None:
-    """Where the app's cache of `root` lives (beside the listing's index); None when off."""
-    listing = index.cache_file(root)
-    return None if listing is None else listing.with_name(f"app-v{VERSION}-{listing.stem}.bin")
 
 
 def code_stamp() -> str:
@@ -148,17 +118,6 @@ def _dumps(run: RunData) -> bytes:
     return buf.getvalue()
 
 
-def _hash(data: bytes) -> bytes:
-    """A checksum against damage (a CRC: 4x cheaper than a hash, and what frames use too);
-    what a writer could forge is kept out by _private and _Unpickler, not by this."""
-    return zlib.crc32(data).to_bytes(4, "little")
-
-
-def _tail(fd: int, offset: int) -> bytes:
-    data = os.pread(fd, min(TAIL, offset), max(0, offset - TAIL))
-    return _hash(data)
-
-
 class AppCache:
     """Restores runs into a RootReader as the store meets them; saves them once read."""
 
@@ -178,7 +137,7 @@ class AppCache:
     def _load_index(self) -> Index | None:
         if self._index is None and self.path is not None:
             self._code = code_stamp()
-            self._index = _read_index(self.path, self._code, self._root_text())
+            self._index = read_index(self.path, self._code, self._root_text())
             if self._index is not None:
                 self.saved_versions = {k: e.version for k, e in self._index.runs.items()}
         return self._index
@@ -221,9 +180,9 @@ class AppCache:
     def _restore_run(self, fd: int, key: str, entry: Entry) -> RunData | None:
         project, run_id = key.split("/", 1)
         run_dir = self.reader.root / project / run_id
-        if not entry.segs or not all(_usable(run_dir / s.name, s) for s in entry.segs):
+        if not entry.segs or not all(usable(run_dir / s.name, s) for s in entry.segs):
             return None
-        data = _blob(fd, entry)
+        data = read_blob(fd, entry)
         if data is None:
             return None
         try:
@@ -291,7 +250,7 @@ class AppCache:
         if not changed and old is not None and set(entries) == set(old.runs):
             return False
         idx = Index(self._code, self._root_text(), entries)
-        if not _write(self.path, idx, blobs):
+        if not write(self.path, idx, blobs):
             return False
         self._index = idx
         self.saved_versions = {k: e.version for k, e in entries.items()}
@@ -311,7 +270,7 @@ class AppCache:
         for key, prev in old.runs.items():
             if key in self.reader.runs or not os.path.isdir(self.reader.root / key):
                 continue
-            blob = _blob(old_fd, prev)
+            blob = read_blob(old_fd, prev)
             if blob is not None:
                 yield key, (Entry(0, prev.length, prev.digest, prev.version, prev.segs), blob, False)
 
@@ -328,7 +287,7 @@ class AppCache:
                 fd = os.open(seg.path, os.O_RDONLY | os.O_NONBLOCK)
                 try:
                     st = os.fstat(fd)
-                    tail = _tail(fd, seg.offset)
+                    tail = tail_checksum(fd, seg.offset)
                 finally:
                     os.close(fd)
             except OSError:
@@ -338,23 +297,14 @@ class AppCache:
             segs.append(Seg(name, st.st_dev, st.st_ino, seg.size, mtime, seg.offset, tail))
         prev = old.runs.get(run.path) if old is not None else None
         if prev is not None and old_fd is not None and prev.version == run.version and prev.segs == segs:
-            blob = _blob(old_fd, prev)
+            blob = read_blob(old_fd, prev)
             if blob is not None:
                 return Entry(0, len(blob), prev.digest, run.version, segs), blob, False
         try:
             blob = _dumps(run)
         except Exception:  # noqa: BLE001 - a value pickle cannot hold: that run is not cached
             return None
-        return Entry(0, len(blob), _hash(blob), run.version, segs), blob, True
-
-
-def _blob(fd: int, entry: Entry) -> bytes | None:
-    """An entry's pickle as the file holds it; None if it is not there whole."""
-    try:
-        blob = os.pread(fd, entry.length, entry.at)
-    except OSError:
-        return None
-    return blob if len(blob) == entry.length and _hash(blob) == entry.digest else None
+        return Entry(0, len(blob), checksum(blob), run.version, segs), blob, True
 
 
 def _encodes(name: str) -> bool:
@@ -367,82 +317,3 @@ def _encodes(name: str) -> bool:
     return True
 
 
-def _usable(path: Path, seg: Seg) -> bool:
-    """The file is the one the entry read, and holds the same bytes up to its offset."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return False
-    if not stat.S_ISREG(st.st_mode) or (st.st_dev, st.st_ino) != (seg.dev, seg.ino):
-        return False
-    if st.st_size < seg.offset:
-        return False
-    if st.st_size == seg.size and st.st_mtime_ns == seg.mtime_ns:
-        return True
-    try:  # grown, or rewritten: the bytes before the offset must be as they were
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-        try:
-            return _tail(fd, seg.offset) == seg.tail and st.st_size > seg.size
-        finally:
-            os.close(fd)
-    except OSError:
-        return False
-
-
-def _private(st: os.stat_result) -> bool:
-    return st.st_uid == os.getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-
-
-def _read_index(path: Path, code: str, root: str) -> Index | None:
-    """The file's index, if it is ours, whole, private, and written by this code."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError:
-        return None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or not _private(st):
-            return None
-        head = os.pread(fd, _HEAD, 0)
-        if len(head) != _HEAD or not head.startswith(MAGIC):
-            return None
-        n = int.from_bytes(head[len(MAGIC):len(MAGIC) + 8], "little")
-        data = os.pread(fd, n, _HEAD)
-        if len(data) != n or _hash(data) != head[-4:]:
-            return None
-        idx = _decode(data)
-    except (OSError, msgspec.DecodeError, msgspec.ValidationError):
-        return None
-    finally:
-        os.close(fd)
-    if idx.code != code or idx.root != root:
-        return None
-    for entry in idx.runs.values():  # blobs are found past the index
-        entry.at += _HEAD + n
-    return idx
-
-
-def _write(path: Path, idx: Index, blobs: list[bytes]) -> bool:
-    """Write the file whole to a temporary one, then rename it over: readers see either.
-    The entries' offsets then count from the file's start, as _read_index leaves them."""
-    data = _encode(idx)
-    head = MAGIC + len(data).to_bytes(8, "little") + _hash(data)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with open(fd, "wb") as f:
-            f.write(head)
-            f.write(data)
-            for blob in blobs:
-                f.write(blob)
-        os.replace(tmp, path)
-    except OSError:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        return False
-    for entry in idx.runs.values():
-        entry.at += _HEAD + len(data)
-    return True
