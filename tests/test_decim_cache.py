@@ -7,6 +7,7 @@ import dataclasses
 import os
 import pickle
 import random
+import threading
 from pathlib import Path
 
 import pytest
@@ -355,3 +356,21 @@ def test_the_first_restore_brings_the_newest_runs_whatever_the_paths(
         again = store.cache.restore([segs["nest"], segs["long"]])
     assert [u.run.path for u in first] == ["p/nest", "p/short"]
     assert [u.run.path for u in again] == ["p/long"]
+
+
+def test_the_store_saves_in_a_thread_of_its_own(segs: dict[str, Path]) -> None:
+    """The app's reading thread saves once loaded, without waiting for the pickling."""
+    root = segs["long"].parents[2]
+    store = RunStore(root, force_polling=True)
+    store._applied.set()
+    reading = threading.Thread(target=store.read, daemon=True)
+    reading.start()
+    try:
+        for _ in range(400):
+            if len(store.cache.saved_versions) == 3:
+                break
+            threading.Event().wait(0.05)
+    finally:
+        store.stop()
+        reading.join(10)
+    assert store.loaded and load(root).cache.restored == 3

@@ -211,6 +211,12 @@ class AppCache:
             run.observe(seg)
 
     # -- writing -----------------------------------------------------------------------------
+    def save_later(self, lock: Any) -> None:
+        """`save` in a thread of its own: a first open of 10,000 runs pickles for seconds,
+        which the live path (the reading thread) must not wait for. Runs are taken one at a
+        time under `lock`; a process that exits meanwhile leaves the old file as it was."""
+        threading.Thread(target=self.save, args=(lock,), name="runwatch-cache", daemon=True).start()
+
     def save(self, lock: Any) -> bool:
         """Write every run as read so far (taking `lock`, the reader's, one run at a time);
         runs unchanged since the file on disk are copied from it. False: nothing written."""

@@ -89,7 +89,7 @@ class RunStore:
         self.catch_up()
         self.loaded = True
         self.post({})  # no new runs, but the screens show "loaded"
-        self.cache.save(self._follower.lock)
+        self.cache.save_later(self._follower.lock)
         for batch in self._follower.follow(self._stop):
             self._publish(batch)
 
