@@ -36,7 +36,7 @@ from logger.flat import flatten_into
 from logger.history import History, increasing
 from logger.rundata import RunData
 
-from .disk_rows import disk_history, nested, segment_logs
+from .disk_rows import MetricAxis, disk_history, nested, segment_logs
 from .stats import Decimator as _Decimator
 
 RAW = 256  # points of a key kept as they are (16 B a point) before it is decimated
@@ -51,6 +51,7 @@ RECENT = 65  # row times kept for the median log interval
 Points = tuple[list[float], list[float], list[float], list[float], list[int]]
 EMPTY: Points = ([], [], [], [], [])
 _NUMERIC = frozenset((int, float))
+_BUILTIN_X = ("_step", "_timestamp", "_runtime")
 _step, _time = attrgetter("step"), attrgetter("time")
 
 
@@ -180,6 +181,17 @@ class RunSeries:
         self.t0: float | None = None  # the first row's time: what "_runtime" counts from
         self.extra: dict[tuple[str, str, int], list[Any]] = {}  # (key, x, cap) -> [dec, version]
         self._scale = 1.0  # the segment being read: its size / bytes read so far
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What the reopen cache keeps (tui/model/decim_cache.py): not the book all runs
+        share (the store's own is put back), nor decimations read from disk for a redraw."""
+        state = {name: getattr(self, name) for name in self.__slots__}
+        state["book"], state["extra"] = None, {}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
 
     def __call__(self, seg: Any, logs: list[Any]) -> None:
         """Take a segment's new Log events (RunData.apply calls this after reading)."""
@@ -333,7 +345,9 @@ def points(run: RunData, key: str, x_axis: str = "_step", x_lo: float | None = N
         if dec is not None:
             return shrink(dec.points_counted(), cap)
     writers = [name for name in rs.spans if name in run.segments]
-    if ks.ordered and len(writers) == 1 and x_axis in ("_step", "_timestamp", "_runtime"):
+    if whole and len(writers) == 1 and x_axis not in _BUILTIN_X:  # pairs sorted by x: any steps
+        return _metric_axis(run, rs, writers[0], key, x_axis, cap).points_counted()
+    if ks.ordered and len(writers) == 1 and x_axis in _BUILTIN_X:
         dec = _stream(run, rs, writers[0], key, x_axis, x_lo, x_hi, cap)
     else:
         xs, ys = disk_history(run, [key, x_axis]).series(key, x_axis)
@@ -341,6 +355,18 @@ def points(run: RunData, key: str, x_axis: str = "_step", x_lo: float | None = N
     if whole:
         rs.keep(key, x_axis, cap, dec, run.version)
     return dec.points_counted()
+
+
+def _metric_axis(run: RunData, rs: RunSeries, name: str, key: str, x: str, cap: int) -> Decimator:
+    """`key` against metric `x`, kept per run (with the other decimations read from disk) and
+    fed what the run's segment grew by since the last redraw."""
+    entry = rs.extra.pop((key, x, cap), None)
+    axis = entry[2] if entry is not None and len(entry) == 3 else MetricAxis()
+    dec = axis.update(run, name, key, x, rs._paths, lambda: Decimator(cap))
+    rs.extra[(key, x, cap)] = [dec, run.version, axis]  # rs.kept() answers while unchanged
+    while len(rs.extra) > EXTRA_PER_RUN:
+        del rs.extra[next(iter(rs.extra))]
+    return dec
 
 
 def _stream(run: RunData, rs: RunSeries, name: str, key: str, x: str, x_lo: float | None,

@@ -27,6 +27,7 @@ from logger.reader import Update
 from logger.rundata import RunData
 from tui.follow import Follower
 
+from .decim_cache import AppCache
 from .decimate import SeriesBook
 from .runview import RunView, Snapshotter
 
@@ -62,6 +63,7 @@ class RunStore:
         # tui/model/decimate.py), so memory is bounded by the screen, not the runs on disk.
         self._follower = Follower(root.expanduser().absolute(), force_polling=force_polling,
                                   keep_history=False, sink=SeriesBook())
+        self.cache = AppCache(self._follower.reader, self._follower.reader.sink)  # reopens
         self._snapshots = Snapshotter()
         self._stop = threading.Event()
         self._applied = threading.Event()  # the UI thread took a batch of snapshots
@@ -87,6 +89,7 @@ class RunStore:
         self.catch_up()
         self.loaded = True
         self.post({})  # no new runs, but the screens show "loaded"
+        self.cache.save_later(self._follower.lock)
         for batch in self._follower.follow(self._stop):
             self._publish(batch)
 
@@ -115,7 +118,7 @@ class RunStore:
             batch = paths[i : i + (FIRST_SCREEN if i == 0 else FIRST_BATCH)]
             i += len(batch)
             with f.lock:
-                updates = f.reader.read_paths(batch, limit=FIRST_LIMIT)
+                updates = self.cache.restore(batch) + f.reader.read_paths(batch, limit=FIRST_LIMIT)
                 # A run start (config) longer than the limit: read just that frame, whole.
                 short = [seg.path for u in updates if u.run.start is None
                          for seg in u.run.segments.values()]

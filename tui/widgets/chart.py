@@ -11,7 +11,9 @@ escape sequences into the ANSI that plotext emits.
 from __future__ import annotations
 
 import math
+import sys
 import time
+import types
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -36,6 +38,9 @@ def plotext() -> Any:
     """plotext, imported on first use (130 ms) and told not to clamp to the terminal size."""
     global _plt
     if _plt is None:
+        # Its interactive documentation (plotext.doc) costs 120-220 ms of import: not loaded.
+        stub: Any = sys.modules.setdefault("plotext._doc.doc", types.ModuleType("plotext._doc.doc"))
+        stub.docs = getattr(stub, "docs", None)
         import plotext as plt  # type: ignore[import-untyped]
 
         plt.terminal.limit(False, False)  # else a 120x40 widget draws 80x22 (STACK.md)
