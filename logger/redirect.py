@@ -34,6 +34,7 @@ except ImportError:  # not POSIX: only "wrap" works there
 RELAY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "console_relay.py")
 HEADER = struct.Struct(">cI")  # the relay's frames: kind, length (see console_relay.py)
 # What a terminal, tmux, SLURM or a launcher sends the script must not end the relay first.
+BATCH = 0.01  # the thread reads the relay's frames at most this often (it stores every 0.1 s)
 BLOCKED = {getattr(signal, n) for n in ("SIGINT", "SIGQUIT", "SIGTSTP", "SIGHUP", "SIGTERM")
            if hasattr(signal, n)}
 
@@ -60,6 +61,10 @@ class Link:
 
     def __init__(self, captures: list[int], originals: tuple[int, int]) -> None:
         store_r, store_w = os.pipe()
+        try:  # room for what comes between two reads (the relay queues the rest)
+            fcntl.fcntl(store_r, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+        except OSError:
+            pass
         ctl_r, ctl_w = os.pipe()
         # Above fds 0-6, so that no dup2 in the child overwrites a source before it is used.
         sources = [*originals, *captures, store_w, ctl_r]
@@ -88,21 +93,27 @@ class Link:
     def frames(self) -> list[tuple[bytes, bytes]] | None:
         """The whole frames the relay has sent; None once it has gone."""
         try:
-            data = os.read(self.store, 262144)
+            data = os.read(self.store, 1 << 20)
         except OSError:
             data = b""
         if not data:
             return None
         buf = self._buf
         buf += data
-        out = []
-        while len(buf) >= HEADER.size:
-            kind, n = HEADER.unpack_from(buf)
-            if len(buf) < HEADER.size + n:
+        runs: list[tuple[bytes, list[bytes]]] = []  # one stream's run of frames: one feed
+        at, size = 0, HEADER.size
+        while len(buf) - at >= size:
+            kind, n = HEADER.unpack_from(buf, at)
+            if len(buf) - at < size + n:
                 break
-            out.append((kind, bytes(buf[HEADER.size:HEADER.size + n])))
-            del buf[:HEADER.size + n]
-        return out
+            payload = bytes(buf[at + size:at + size + n])
+            if runs and runs[-1][0] == kind:
+                runs[-1][1].append(payload)
+            else:
+                runs.append((kind, [payload]))
+            at += size + n
+        del buf[:at]
+        return [(kind, b"".join(parts)) for kind, parts in runs]
 
     def sync(self) -> None:
         try:
@@ -207,7 +218,9 @@ class Redirect:
                     poller.unregister(fd)  # read once: after stop() closes its end it stays ready
                     stopping = True
                 elif self.link is not None and fd == self.link.store:
-                    data = self._from_relay(poller) or data
+                    if self._from_relay(poller):
+                        data = True
+                        time.sleep(BATCH)  # let frames gather: fewer wake-ups, less GIL taken
                 elif self._copy(fd):
                     data = True
                 else:
