@@ -66,13 +66,14 @@ class Link:
         except OSError:
             pass
         ctl_r, ctl_w = os.pipe()
-        # Above fds 0-6, so that no dup2 in the child overwrites a source before it is used.
-        sources = [*originals, *captures, store_w, ctl_r]
-        high = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in sources]
-        targets = [1, 2, *range(3, 3 + len(captures)), 5, 6]
-        actions: list[Any] = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0)]
-        actions += [(os.POSIX_SPAWN_DUP2, src, dst) for src, dst in zip(high, targets)]
+        high: list[int] = []
         try:
+            # Above fds 0-6, so that no dup2 in the child overwrites a source before it is used.
+            for fd in (*originals, *captures, store_w, ctl_r):
+                high.append(fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10))
+            targets = [1, 2, *range(3, 3 + len(captures)), 5, 6]
+            actions: list[Any] = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0)]
+            actions += [(os.POSIX_SPAWN_DUP2, src, dst) for src, dst in zip(high, targets)]
             self.pid = os.posix_spawn(sys.executable, [sys.executable, "-I", "-S", RELAY,
                                                        str(len(captures))], os.environ,
                                       file_actions=actions, setsigmask=BLOCKED)
@@ -107,7 +108,7 @@ class Link:
             if len(buf) - at < size + n:
                 break
             payload = bytes(buf[at + size:at + size + n])
-            if runs and runs[-1][0] == kind:
+            if runs and runs[-1][0] == kind and kind in (b"0", b"1"):
                 runs[-1][1].append(payload)
             else:
                 runs.append((kind, [payload]))
