@@ -229,7 +229,7 @@ def _same_destination() -> bool:
     """Whether fds 1 and 2 write to one place (a terminal, or a file or pipe given as `2>&1`):
     there the reader sees one sequence, and only one pipe keeps it. Two pipes cannot: once
     both hold bytes, which came first is lost (a fast loop of print/os.write lands as two
-    batches, since the capture thread waits up to 5 ms for the GIL)."""
+    batches: whatever each pipe holds when the reader gets to it)."""
     try:
         return os.path.samestat(os.fstat(1), os.fstat(2))
     except OSError:
