@@ -140,9 +140,11 @@ class Link:
 
 def start_relay(captures: list[int], originals: tuple[int, int]) -> tuple[Link | None, str]:
     """A relay for `captures`, or None (and why) where one cannot start: this process copies."""
-    if not (sys.executable and os.path.isfile(RELAY) and hasattr(os, "posix_spawn")
-            and fcntl is not None):
-        return None, "no Python executable or posix_spawn to start it with"
+    exe = os.path.basename(sys.executable or "").lower()
+    if getattr(sys, "frozen", False) or not ("python" in exe or "pypy" in exe):
+        return None, f"sys.executable {sys.executable!r} may not be a Python interpreter"
+    if not (os.path.isfile(RELAY) and hasattr(os, "posix_spawn") and fcntl is not None):
+        return None, "no relay module file or posix_spawn to start it with"
     try:
         return Link(captures, originals), ""
     except (OSError, ValueError) as exc:
