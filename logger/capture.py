@@ -12,7 +12,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from . import clock, system
+from . import clock, redirect, system
 from . import console as con
 
 _SETTINGS = ("console", "system_interval", "x_stats_sampling_interval", "x_disable_stats",
@@ -52,7 +52,7 @@ class Capture:
 
     def __init__(self, mode: str, interval: float, limit: int) -> None:
         self.mode, self.interval, self.limit = mode, interval, limit
-        self.console: con.Redirect | con.Wrap | None = None
+        self.console: redirect.Redirect | con.Wrap | None = None
         self.sampler: system.SystemSampler | None = None
         self.recorder: con.Recorder | None = None
 
@@ -78,12 +78,12 @@ class Capture:
         except Exception as exc:  # noqa: BLE001 - the run goes on without system metrics
             self.note(f"runwatch: system metrics are not sampled: {exc}")
 
-    def _start_console(self) -> con.Redirect | con.Wrap:
+    def _start_console(self) -> redirect.Redirect | con.Wrap:
         assert self.recorder is not None
         if self.mode in ("auto", "redirect"):
             if con.can_redirect():
                 try:
-                    return con.Redirect(self.recorder)
+                    return redirect.Redirect(self.recorder)
                 except OSError as exc:
                     self.note(f"runwatch: console capture at fd level failed ({exc}); "
                               "capturing Python's sys.stdout/sys.stderr only")
@@ -97,7 +97,7 @@ class Capture:
         line = text.rstrip("\n") + "\n"
         console = self.console
         try:
-            if loud and isinstance(console, con.Redirect):
+            if loud and isinstance(console, redirect.Redirect):
                 console.write_terminal(line)  # past the capture: stored once, below
             elif loud:
                 stream = sys.__stderr__ or sys.stderr

@@ -1,34 +1,23 @@
 """Console capture: what the script writes to stdout and stderr goes into the run as
 `ConsoleChunk` events, and still reaches the terminal exactly as before.
 
-"redirect" works at the file-descriptor level: fds 1 and 2 are pointed at a pipe (a pty when
-the original was a terminal, so programs still see one and keep their colours), and a daemon
-thread copies every byte to the original fd and records it. C extensions, `os.write(1, ...)`
-and subprocesses are captured too. Where fds 1 and 2 write to one place (a terminal, `2>&1`)
-they share one pipe, stored as the stream "output": the bytes keep the order the script wrote
-them in, as that terminal showed them (two pipes cannot keep it, and the reader could not tell
-the streams apart there either). "wrap" replaces `sys.stdout`/`sys.stderr` with a tee,
-for where fds cannot be redirected (a notebook). `Recorder` turns text into chunks.
+"redirect" works at the file-descriptor level (`logger/redirect.py`, through a relay process).
+Where fds 1 and 2 write to one place (a terminal, `2>&1`) they share one pipe, stored as the
+stream "output": the bytes keep the order the script wrote them in, as that terminal showed
+them (two pipes cannot keep it, and the reader could not tell the streams apart there either).
+"wrap" replaces `sys.stdout`/`sys.stderr` with a tee, for where fds cannot be redirected (a
+notebook). `Recorder` turns text into chunks.
 """
 
 from __future__ import annotations
 
-import codecs
 import os
-import select
 import sys
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 from . import events as ev
-
-try:
-    import fcntl
-    import termios
-except ImportError:  # not POSIX: only "wrap" works there
-    fcntl = termios = None  # type: ignore[assignment]
 
 MODES = ("auto", "redirect", "wrap", "wrap_raw", "wrap_emu", "off")  # W&B's console settings
 FLUSH_INTERVAL = 0.1  # whole lines reach the writer this often (the writer's own interval)
@@ -159,151 +148,6 @@ class Recorder:
             self._emit(ev.ConsoleChunk(time=self._now(), stream="note", text=text.rstrip("\n") + "\n"))
 
 
-def _fd_target(fd: int) -> tuple[int, int]:
-    """(read end, write end) to put over `fd`: a pty if `fd` is a terminal, else a pipe."""
-    if termios is not None and os.isatty(fd):
-        try:
-            master, slave = os.openpty()
-            attrs = termios.tcgetattr(slave)
-            attrs[1] &= ~termios.OPOST  # no "\n" -> "\r\n": the bytes pass through as written
-            termios.tcsetattr(slave, termios.TCSANOW, attrs)
-            size = fcntl.ioctl(fd, termios.TIOCGWINSZ, b"\0" * 8)
-            fcntl.ioctl(slave, termios.TIOCSWINSZ, size)
-            return master, slave
-        except OSError:
-            pass
-    return os.pipe()
-
-
-class Redirect:
-    """fds 1 and 2 through a pipe (or pty) each, copied to the originals by a daemon thread."""
-
-    def __init__(self, recorder: Recorder) -> None:
-        self.recorder = recorder
-        self._streams: dict[int, tuple[str, int, Any]] = {}  # read fd -> (stream, original, decoder)
-        self._saved: list[tuple[int, int]] = []  # (fd, saved copy of the original)
-        self._wake_r, self._wake_w = os.pipe()  # stop() wakes the thread at once through this
-        self._drained = threading.Event()
-        self._recording = True
-        try:
-            if _same_destination():  # one pipe for both: the kernel keeps their order
-                self._redirect((1, 2), SHARED)
-            else:
-                for fd, stream in ((1, "stdout"), (2, "stderr")):
-                    self._redirect((fd,), stream)
-        except OSError:
-            self._undo()
-            raise
-        self._thread = threading.Thread(target=self._pump, name="runwatch-console", daemon=True)
-        self._thread.start()
-
-    def _redirect(self, fds: tuple[int, ...], stream: str) -> None:
-        """Point `fds` (1, 2, or both) at one new pipe or pty, copied to the first one's
-        original destination."""
-        for fd in fds:
-            _flush_python(fd)
-            saved = os.dup(fd)
-            os.set_inheritable(saved, False)
-            self._saved.append((fd, saved))
-        read_end, write_end = _fd_target(fds[0])
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._streams[read_end] = (stream, self._saved[-len(fds)][1], decoder)
-        for fd in fds:
-            os.dup2(write_end, fd)
-        os.close(write_end)
-
-    def _undo(self) -> None:
-        """Put back what a failed start changed: the run goes on with the fds as they were."""
-        for fd, saved in self._saved:
-            os.dup2(saved, fd)
-            os.close(saved)
-        for fd in [*self._streams, self._wake_r, self._wake_w]:
-            os.close(fd)
-
-    def _pump(self) -> None:
-        poller = select.poll()
-        for fd in [*self._streams, self._wake_r]:
-            poller.register(fd, select.POLLIN)
-        open_fds = set(self._streams)
-        stopping = False
-        next_flush = time.monotonic() + FLUSH_INTERVAL
-        while open_fds:
-            wait = 0.0 if stopping and not self._drained.is_set() else next_flush - time.monotonic()
-            ready = poller.poll(max(0.0, wait) * 1000)
-            data = False
-            for fd, _mask in ready:
-                if fd == self._wake_r:
-                    poller.unregister(fd)  # read once: after stop() closes its end it stays ready
-                    stopping = True
-                elif self._copy(fd):
-                    data = True
-                else:
-                    poller.unregister(fd)
-                    open_fds.discard(fd)
-                    os.close(fd)
-            if time.monotonic() >= next_flush:
-                if self._recording:
-                    self.recorder.flush()
-                    self._follow_window_size()
-                next_flush = time.monotonic() + FLUSH_INTERVAL
-            if stopping and not data:
-                self._drained.set()  # everything written before the fds were restored is read
-        # Every writer has gone: the fds were restored (stop() wrote to the originals first).
-        self._drained.set()
-        for fd in (self._wake_r, *(saved for _fd, saved in self._saved)):
-            os.close(fd)
-
-    def _follow_window_size(self) -> None:
-        """A terminal resized: the pty over fd 1/2 takes its size, for tqdm and
-        shutil.get_terminal_size (two ioctls every flush interval)."""
-        if termios is None:
-            return
-        for fd, saved in self._saved:
-            try:
-                size = fcntl.ioctl(saved, termios.TIOCGWINSZ, b"\0" * 8)
-                if size != fcntl.ioctl(fd, termios.TIOCGWINSZ, b"\0" * 8):
-                    fcntl.ioctl(fd, termios.TIOCSWINSZ, size)
-            except OSError:  # not a terminal (a pipe): nothing to follow
-                continue
-
-    def _copy(self, fd: int) -> bool:
-        """Copy what `fd` has to its original and record it; False at end of file."""
-        stream, original, decoder = self._streams[fd]
-        try:
-            data = os.read(fd, 65536)
-        except OSError:  # EIO: a pty whose every writer has gone
-            data = b""
-        if not data:
-            return False
-        _write_all(original, data)
-        if self._recording:
-            self.recorder.feed(stream, decoder.decode(data))
-        return True
-
-    def stop(self) -> None:
-        """Put the original fds back, record what was still in flight, and stop recording.
-        A child process that still holds the pipe keeps being copied to the terminal."""
-        for fd, saved in self._saved:
-            _flush_python(fd)
-            os.dup2(saved, fd)
-        try:
-            os.write(self._wake_w, b"x")
-        except OSError:  # EPIPE: the thread saw every pipe end and has gone already
-            pass
-        os.close(self._wake_w)  # stop()'s own end: the thread may exit before this is read
-        self._drained.wait(DRAIN_TIMEOUT)
-        self._recording = False
-        self.recorder.flush(final=True)
-
-    def write_terminal(self, text: str) -> None:
-        """Write to the original stderr, past the capture."""
-        _write_all(self._saved[-1][1], text.encode("utf-8", "replace"))
-
-    def after_fork(self) -> None:
-        """A forked child writes through the pipe to its parent, which records it."""
-        self._recording = False
-
-
 class _Tee:
     """`sys.stdout` for "wrap": writes go to the stream it replaced, and are recorded."""
 
@@ -385,7 +229,7 @@ def _same_destination() -> bool:
     """Whether fds 1 and 2 write to one place (a terminal, or a file or pipe given as `2>&1`):
     there the reader sees one sequence, and only one pipe keeps it. Two pipes cannot: once
     both hold bytes, which came first is lost (a fast loop of print/os.write lands as two
-    batches, since the capture thread waits up to 5 ms for the GIL)."""
+    batches: whatever each pipe holds when the reader gets to it)."""
     try:
         return os.path.samestat(os.fstat(1), os.fstat(2))
     except OSError:

@@ -130,11 +130,10 @@ class Torture:
     def spawn(self, run_id: str, kill_at: int) -> relkit.Child:
         if self.phase == "artifact":  # new content each time, so each whole log is a new version
             (self.art_src / "stamp.bin").write_bytes(os.urandom(256 * 1024))
-        # Console capture off: under it "GO" reaches this test through the run's relay thread,
-        # and a kill early in finish() can land before the relay ran (the console's own SIGKILL
-        # tests are tests/test_console.py's); this one is about the segments.
+        # Console capture on: "GO" and "DONE" reach this test through the console relay even
+        # when a kill follows at once (tests/test_console_relay.py is the console's own).
         return relkit.Child(self.script, self.phase, self.root, run_id, kill_at, self.art_src,
-                            env=relkit.child_env(RUNWATCH_CONSOLE="off"))
+                            env=relkit.child_env(RUNWATCH_CONSOLE="redirect"))
 
     def calibrate(self) -> tuple[int, float]:
         """One uninterrupted run: how many profile events the phase has, and how long it takes."""
