@@ -14,10 +14,11 @@ from typing import Any
 
 from . import events as ev
 from .history import History
-from .liveness import HEARTBEAT_WINDOW, Observations, writer_alive
+from .liveness import HEARTBEAT_WINDOW, Observations
 from .media.readback import apply_event as apply_media_event
 from .multiwriter import merge
 from .runmeta import RunMeta
+from .runstate import RunState
 from .segment import SegmentReader, StepLog
 from .snapshot import META_KINDS, Digest, Found, combine
 from .streams import last_line
@@ -29,7 +30,7 @@ _META = (ev.RunStart, ev.ConfigUpdate, ev.SetTags, ev.SetNotes, ev.SetName, ev.S
          ev.DefineMetric)
 
 
-class RunData(RunMeta):
+class RunData(RunMeta, RunState):
     """One run directory as read so far. `version` grows with every change."""
 
     sink: Any = None  # a reader's own view of the rows: called (segment, its new Log events)
@@ -366,44 +367,6 @@ class RunData(RunMeta):
     def summary(self) -> dict[str, Any]:
         """The summary nested as W&B shows it: keys logged as nested dicts nest again."""
         return unflatten(self.summary_flat(), self._paths)
-
-    # -- state ------------------------------------------------------------------------------
-    def writer_alive(self, now: float | None = None) -> bool:
-        """Whether a script segment without a finish still has a live writer. `now` (wall
-        time) moves this reader's own clock as far, for callers that look ahead."""
-        wall = _time.time()
-        mono = _time.monotonic() + (0.0 if now is None else now - wall)
-        wall = wall if now is None else now
-        return any(s.finish is None and writer_alive(s, self._observed, wall, mono)
-                   for s in self.segments.values() if s.role != "editor")
-
-    def refresh_state(self, now: float | None = None) -> bool:
-        """Derive the run's state from its segments; True when it changed."""
-        scripts = [s for s in self.segments.values() if s.role != "editor" and s.start]
-        before = (self.state, self.exit_code, self.error)
-        if self.writer_alive(now):
-            self.state, self.exit_code, self.error, self.finished_at = "running", None, None, None
-        elif scripts:
-            # The segment that ran last: the latest generation (a resume follows what it
-            # resumed, however its clock is set), then the latest start.
-            generation = self._generations()
-            last = max(scripts, key=lambda s: (generation.get(s.path.name, 0),
-                                               s.start.time if s.start else 0.0, s.path.name))
-            fin = last.finish
-            if fin is None:
-                self.state, self.exit_code, self.error = "crashed", None, None
-                self.finished_at = max(last.last_time, last.start.time if last.start else 0.0)
-            else:
-                self.state, self.exit_code, self.error = fin.state, fin.exit_code, fin.error
-                self.finished_at = fin.time
-        elif self.segments and all(s.error for s in self.segments.values()):
-            self.state = "unreadable"  # every segment says why in `errors`; nothing to judge by
-        elif self.state == "running":  # a segment that was created and never written
-            self.state, self.exit_code, self.error = "crashed", None, None
-        changed = before != (self.state, self.exit_code, self.error)
-        if changed:
-            self.version += 1
-        return changed
 
 
 class _At:
