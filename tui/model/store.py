@@ -37,7 +37,6 @@ FIRST_LIMIT = 8 * 1024 * 1024  # bytes per segment in the first pass: past its l
 FIRST_SCREEN = 64  # segments in the first first-pass read: a screenful, shown at once...
 FIRST_BATCH = 256  # ...then this many per read
 FIRST_WAIT = 0.2  # seconds the reader waits at most for the UI to take the first screenful
-FILL_IDLE = 1.0  # seconds the history filler sleeps when nothing is left (new rows wake it)
 
 T = TypeVar("T")
 Views = dict[str, RunView]
@@ -147,7 +146,7 @@ class RunStore:
                     self.post({})
                 if not follow:
                     return
-                self._wake.wait(FILL_IDLE)
+                self._wake.wait()  # new rows or stop() wake it: idle, it costs nothing
 
     def _to_fill(self) -> list[RunData]:
         """The runs to fill, newest first (the table's default order: the top rows first)."""
