@@ -39,9 +39,10 @@ class RunData(RunMeta, RunState):
     def __init__(self, run_dir: Path, project: str, run_id: str, keep_history: bool = True,
                  meta: bool = False) -> None:
         """`meta=True` (listing): keep per-key digests, not rows; `history` then reads the
-        run's rows from disk when first asked for."""
+        run's rows from disk when first asked for. `keep_history=False` (tail, the app): the
+        digests only, whatever the mode; `history` is every key's last value, never each row."""
         self.meta = meta
-        self._digests: dict[str, Digest] = {}  # meta mode, per segment
+        self._digests: dict[str, Digest] = {}  # no rows kept (meta, keep_history=False): per segment
         self._kept: dict[str, list[tuple[int, Any]]] = {}  # meta mode: (seq, event) a listing needs
         self._full: RunData | None = None
         self._ends: dict[str, int] = {}  # meta mode, per segment: the offset applied up to
