@@ -47,6 +47,7 @@ class RunData(RunMeta, RunState):
         self._full: RunData | None = None
         self._ends: dict[str, int] = {}  # meta mode, per segment: the offset applied up to
         self._fed: dict[str, int] = {}  # meta mode with a sink: the offset it had rows up to
+        self._console_back = False  # the console's last line came from rows read back (feed)
         self.dir = run_dir
         self.project = project
         self.id = run_id
@@ -160,10 +161,17 @@ class RunData(RunMeta, RunState):
                 out.append((seg, fed, end))
         return out
 
-    def feed(self, seg: SegmentReader, logs: list[Any], end: int) -> None:
-        """The rows of bytes up to `end` of `seg`, read back from disk, to the sink."""
+    def feed(self, seg: SegmentReader, events: list[Any], end: int) -> None:
+        """The rows of bytes up to `end` of `seg`, read back from disk, to the sink; and the
+        console's last line, which a snapshot skips over, unless a later one was read."""
+        logs = [e for e in events if type(e) is ev.Log]
         if logs and self.sink is not None:
             self.sink(_At(seg, end), logs)
+        chunks = [e for e in events if type(e) is ev.ConsoleChunk and e.stream != "note"]
+        if chunks and (self._console_back or "console" not in self.extras):
+            self._console_back = True
+            for chunk in chunks:
+                self.extras["console"] = last_line(chunk.text, self.extras.get("console", ""))
         self._fed[seg.path.name] = end
         self.version += 1
 

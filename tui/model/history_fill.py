@@ -21,7 +21,8 @@ BATCH_BYTES = 256 * 1024  # bytes decoded per fill() call: ~15 ms of work on thi
 
 
 def read_range(path: Any, begin: int, end: int, budget: int) -> tuple[list[Any], int]:
-    """The Log events of the whole frames in bytes [begin, end) of a segment, stopping at a
+    """The Log and ConsoleChunk events (what a snapshot skips over that the app shows) of the
+    whole frames in bytes [begin, end) of a segment, stopping at a
     frame boundary once about `budget` bytes were read: (events, offset reached). Damaged
     frames are skipped (the reader counted them); a range that cannot be read is given up
     (offset `end`), so a fill never loops on it."""
@@ -30,7 +31,7 @@ def read_range(path: Any, begin: int, end: int, budget: int) -> tuple[list[Any],
     except OSError:
         return [], end
     logs: list[Any] = []
-    log = ev.Log
+    kinds = (ev.Log, ev.ConsoleChunk)
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return [], end
@@ -46,7 +47,7 @@ def read_range(path: Any, begin: int, end: int, budget: int) -> tuple[list[Any],
             resync = found.resync
             credit = min(ev.RESYNC_CREDIT, found.credit + ev.RESYNC_WORK * found.consumed)
             offset += found.consumed
-            logs += [e for e in found.events if type(e) is log]
+            logs += [e for e in found.events if type(e) in kinds]
             if at_end:
                 return logs, end  # the reader stopped at `end`: what is left was damage
             if found.need > len(data) - found.consumed:  # a frame longer than the window
