@@ -13,37 +13,41 @@ from pathlib import Path
 from typing import Any
 
 from . import events as ev
-from .flat import flatten_into
 from .history import History
-from .liveness import HEARTBEAT_WINDOW, Observations, writer_alive
+from .liveness import HEARTBEAT_WINDOW, Observations
 from .media.readback import apply_event as apply_media_event
 from .multiwriter import merge
-from .seen import count_events
+from .runmeta import RunMeta
+from .runstate import RunState
 from .segment import SegmentReader, StepLog
 from .snapshot import META_KINDS, Digest, Found, combine
 from .streams import last_line
 from .summary import NeedRows, aggregation, summary_of
-from .values import deep_merge, unflatten
+from .values import unflatten
 
 __all__ = ["HEARTBEAT_WINDOW", "RunData"]
 _META = (ev.RunStart, ev.ConfigUpdate, ev.SetTags, ev.SetNotes, ev.SetName, ev.SummaryUpdate,
          ev.DefineMetric)
-_LABELS = (ev.SetTags, ev.SetNotes, ev.SetName)
 
 
-class RunData:
+class RunData(RunMeta, RunState):
     """One run directory as read so far. `version` grows with every change."""
 
     sink: Any = None  # a reader's own view of the rows: called (segment, its new Log events)
+    rows_later = False  # meta mode: even a segment's first rows wait for `feed` (a first pass)
 
     def __init__(self, run_dir: Path, project: str, run_id: str, keep_history: bool = True,
                  meta: bool = False) -> None:
         """`meta=True` (listing): keep per-key digests, not rows; `history` then reads the
-        run's rows from disk when first asked for."""
+        run's rows from disk when first asked for. `keep_history=False` (tail, the app): the
+        digests only, whatever the mode; `history` is every key's last value, never each row."""
         self.meta = meta
-        self._digests: dict[str, Digest] = {}  # meta mode, per segment
+        self._digests: dict[str, Digest] = {}  # no rows kept (meta, keep_history=False): per segment
         self._kept: dict[str, list[tuple[int, Any]]] = {}  # meta mode: (seq, event) a listing needs
         self._full: RunData | None = None
+        self._ends: dict[str, int] = {}  # meta mode, per segment: the offset applied up to
+        self._fed: dict[str, int] = {}  # meta mode with a sink: the offset it had rows up to
+        self._console_back = False  # the console's last line came from rows read back (feed)
         self.dir = run_dir
         self.project = project
         self.id = run_id
@@ -80,18 +84,10 @@ class RunData:
         clock = self._clock.get(name, -math.inf)
         log = ev.Log
         logs = [e for e in events if type(e) is log]
-        if logs and (self.meta or not self._keep):  # no rows kept: the summary's digests
-            digest = self._digests.get(name)
-            if digest is None:
-                digest = self._digests[name] = Digest()
-            digest.add_logs(logs, self._paths)
-        if logs and not self.meta:
-            history = self._histories.get(name)
-            if history is None:
-                history = self._histories[name] = History(self._paths, keep=self._keep)
-            history.add_logs(logs)
-            if self.sink is not None:
-                self.sink(seg, logs)
+        if logs:
+            self._add_rows(seg, logs)
+        if self.meta:
+            self._ends[name] = seg.offset
         kept = self._kept.setdefault(name, []) if self.meta else None
         for event in events:
             seq += 1
@@ -129,6 +125,56 @@ class RunData:
             self.updated_at = max(self.updated_at, seg.last_time)
             self.version += 1
 
+    def _add_rows(self, seg: SegmentReader, logs: list[Any]) -> None:
+        """Rows into the history (full mode) or the digests (no rows kept: only what
+        summaries need, and no columns built to be forgotten), then to the sink."""
+        name = seg.path.name
+        if self.meta or not self._keep:
+            digest = self._digests.get(name)
+            if digest is None:
+                digest = self._digests[name] = Digest()
+            digest.add_logs(logs, self._paths)
+        else:
+            history = self._histories.get(name)
+            if history is None:
+                history = self._histories[name] = History(self._paths)
+            history.add_logs(logs)
+        if self.sink is None:
+            return
+        if self.meta:  # the sink takes these rows only if it had every row before them
+            begin, fed = self._ends.get(name, 0), self._fed.get(name)
+            if fed is None and begin == 0 and not self.rows_later:
+                fed = 0  # the segment's first rows: nothing to read back
+            if fed != begin:
+                return
+            self._fed[name] = seg.offset
+        self.sink(seg, logs)
+
+    def unfed(self) -> list[tuple[SegmentReader, int, int]]:
+        """Meta mode with a sink: (segment, from, to) byte ranges read (into digests, or
+        skipped over by a snapshot) whose rows the sink has not had; read them back with
+        `feed`. Once a segment is fed to where the reader is, new rows go to the sink as read."""
+        out = []
+        for name, seg in self.segments.items():
+            end, fed = self._ends.get(name, 0), self._fed.get(name, 0)
+            if end > fed:
+                out.append((seg, fed, end))
+        return out
+
+    def feed(self, seg: SegmentReader, events: list[Any], end: int) -> None:
+        """The rows of bytes up to `end` of `seg`, read back from disk, to the sink; and the
+        console's last line, which a snapshot skips over, unless a later one was read."""
+        logs = [e for e in events if type(e) is ev.Log]
+        if logs and self.sink is not None:
+            self.sink(_At(seg, end), logs)
+        chunks = [e for e in events if type(e) is ev.ConsoleChunk and e.stream != "note"]
+        if chunks and (self._console_back or "console" not in self.extras):
+            self._console_back = True
+            for chunk in chunks:
+                self.extras["console"] = last_line(chunk.text, self.extras.get("console", ""))
+        self._fed[seg.path.name] = end
+        self.version += 1
+
     def apply_snapshot(self, seg: SegmentReader, found: Found) -> None:
         """Meta mode: what a segment's snapshot says, in place of the events before it."""
         name = seg.path.name
@@ -137,6 +183,7 @@ class RunData:
             self._seq[name] = seq - 1  # each at its own position: editors' EditSeen counts them
             self.apply(seg, [event])
         self._seq[name] = found.snap.events + 1
+        self._ends[name] = found.end
         self.version += 1
 
     @staticmethod
@@ -185,6 +232,8 @@ class RunData:
         a resume while the original runs) rows are ordered by (resume generation, segment
         name, position in the segment), so where two logged a key at one step every reader
         shows the same value: the later writer's. `writer_history()` has each one's own."""
+        if not self._keep:  # a follower that must stay flat (tail, the app): never every row
+            return self._last_values()
         if self.meta:
             return self.full().history
         histories = self._writer_histories()
@@ -193,6 +242,19 @@ class RunData:
         key = (self.version, tuple(name for name, _ in histories))
         if self._merged is None or self._merged[0] != key:
             self._merged = (key, merge([h for _, h in histories], self._paths, self._keep))
+        return self._merged[1]
+
+    def _last_values(self) -> History:
+        """No rows kept: a history of one row, every key's last value (a follower that
+        prints, like tail, asks no more of it), made from the digests."""
+        key = (self.version, -1)
+        if self._merged is None or self._merged[0] != key:
+            digest, history = self.digest(), History(self._paths)
+            if digest.rows:
+                history.add(digest.max_step or 0, digest.last_time or 0.0,
+                            {k: s.last for k, s in digest.keys.items()})
+            history.rewritten = digest.rewritten
+            self._merged = (key, history)
         return self._merged[1]
 
     def _writer_histories(self) -> list[tuple[str, History]]:
@@ -219,121 +281,6 @@ class RunData:
             known = ", ".join(self.writers) or "none"
             raise KeyError(f"run {self.path}: no single writer {writer!r} (writers: {known})")
         return self._histories[named[0]]
-
-    # -- metadata ---------------------------------------------------------------------------
-    def _meta_state(self) -> dict[str, Any]:
-        if not self._meta_dirty:
-            return self._derived
-        d: dict[str, Any] = {
-            "name": self.id, "notes": None, "tags": (), "group": None, "job_type": None,
-            "sweep_id": None, "config": {}, "start": None, "metrics": {}, "summary_set": {}, "summary_removed": {},
-        }
-        self._apply_script_events(d)
-        self._apply_labels(d)
-        self._derived = d
-        self._meta_dirty = False
-        return d
-
-    def _apply_script_events(self, d: dict[str, Any]) -> None:
-        """What only scripts write (config, summary, metrics) in the order the segments ran:
-        a resume comes after what it resumed, whatever the two machines' clocks said."""
-        generation = self._generations()
-        for _t, _n, _s, e in sorted(self._meta, key=lambda m: (generation.get(m[1], 0), *m[:3])):
-            kind = type(e)
-            if kind is ev.RunStart:
-                if d["start"] is None or (d["start"].resumed and not e.resumed):
-                    d["start"] = e
-                d.update(group=e.group, job_type=e.job_type)
-                d["sweep_id"] = e.sweep_id or d["sweep_id"]  # a resume started by hand keeps it
-                d["config"] = deep_merge(d["config"], e.config)
-            elif kind is ev.ConfigUpdate:
-                d["config"] = deep_merge(d["config"], e.values)
-            elif kind is ev.SummaryUpdate:
-                flat: dict[str, Any] = {}
-                flatten_into(flat, e.values, self._paths)
-                for key, value in flat.items():
-                    d["summary_set"][key] = (e.time, value)
-                for key in e.removed:
-                    d["summary_removed"][key] = e.time
-            elif kind is ev.DefineMetric:
-                d["metrics"][e.name] = e
-
-    def _apply_labels(self, d: dict[str, Any]) -> None:
-        """Name, notes and tags, which editors change too (see _label_order).
-        A resumed RunStart restates what it read at init; it names the run only where the
-        original start is missing, so an edit made meanwhile is not undone."""
-        originals = [m for m in self._meta if type(m[3]) is ev.RunStart and not m[3].resumed]
-        tags: list[str] = []
-        for e in self._label_order():
-            kind = type(e)
-            if kind is ev.RunStart:
-                if not e.resumed or not originals:
-                    d.update(name=e.name, notes=e.notes)
-                    tags = list(e.tags)
-            elif kind is ev.SetTags:
-                if e.tags is not None:
-                    tags = list(e.tags)
-                tags = [t for t in tags if t not in e.remove]
-                tags += [t for t in e.add if t not in tags]
-            elif kind is ev.SetNotes:
-                d["notes"] = e.notes
-            elif kind is ev.SetName:
-                d["name"] = e.name
-        d["tags"] = tuple(tags)
-
-    def _label_order(self) -> list[Any]:
-        """Label events in the order they apply. Scripts' by (time, segment, position), each
-        segment's in its own order. An editor that recorded what it saw (EditSeen) comes
-        right after the last event it saw, whatever its clock says: a laptop whose clock is
-        behind still edits the run it read. Older editors' edits go by their time."""
-        seen_by = self._edit_seen
-        timed = sorted((m for m in self._meta if m[1] not in seen_by), key=lambda m: m[:3])
-        keyed: list[tuple[tuple[Any, ...], Any]] = [((i, 0), m[3]) for i, m in enumerate(timed)]
-        for m in self._meta:
-            seen = seen_by.get(m[1])
-            if seen is None or type(m[3]) not in _LABELS:
-                continue
-            counts = {name: self._events_within(name, size) for name, size in seen.items()}
-            after = max((i for i, t in enumerate(timed) if t[2] <= counts.get(t[1], 0)), default=-1)
-            keyed.append(((after, 1, sum(seen.values()), *m[:3]), m[3]))
-        keyed.sort(key=lambda k: k[0])
-        return [e for _, e in keyed]
-
-    def _events_within(self, name: str, size: int) -> int:
-        """How many events of segment `name` lie in its first `size` bytes."""
-        seg = self.segments.get(name)
-        if seg is None:
-            return 0
-        if size >= seg.offset:
-            return self._seq.get(name, 0)  # all this reader has read of it so far
-        key = (name, size)
-        if key not in self._seen_counts:  # bytes before `size` never change: count them once
-            self._seen_counts[key] = count_events(seg.path, size)
-        return self._seen_counts[key]
-
-    def _generations(self) -> dict[str, int]:
-        """0 for a segment that resumed nothing; 1 + the latest it resumed otherwise."""
-        out: dict[str, int] = {}
-
-        def gen(name: str, depth: int = 0) -> int:
-            if name not in out:
-                before = self._follows.get(name, ())
-                out[name] = 0 if depth > 64 or not before else 1 + max(
-                    (gen(b, depth + 1) for b in before if b != name), default=-1)
-            return out[name]
-
-        for name in self._follows:
-            gen(name)
-        return out
-
-    name = property(lambda self: self._meta_state()["name"])
-    notes = property(lambda self: self._meta_state()["notes"])
-    tags = property(lambda self: self._meta_state()["tags"])
-    group = property(lambda self: self._meta_state()["group"])
-    job_type = property(lambda self: self._meta_state()["job_type"])
-    sweep_id = property(lambda self: self._meta_state()["sweep_id"])  # None before RunStart had it
-    config = property(lambda self: self._meta_state()["config"])
-    metrics = property(lambda self: self._meta_state()["metrics"])
 
     @property
     def start(self) -> ev.RunStart | None:
@@ -371,19 +318,26 @@ class RunData:
     @property
     def rows(self) -> int:
         """Rows logged, every writer's (a listing's count: no history read)."""
-        if self.meta:
+        if self.meta or not self._keep:
             return sum(d.rows for d in self._digests.values())
         return sum(len(h) for h in self._histories.values())
 
+    @property
+    def rewritten(self) -> int:
+        """Rows whose step was not past every earlier row's (of their writer)."""
+        if self.meta or not self._keep:
+            return sum(d.rewritten for d in self._digests.values())
+        return self.history.rewritten
+
     def numeric_keys(self) -> list[str]:
-        """History keys holding numbers, first logged first (no history read in meta mode)."""
-        if not self.meta:
-            return self.history.numeric_keys()
-        return [k for k, s in self.digest().keys.items() if s.numeric and not k.startswith("_")]
+        """History keys holding numbers, first logged first (no history read without rows)."""
+        if self.meta or not self._keep:
+            return [k for k, s in self.digest().keys.items() if s.numeric and not k.startswith("_")]
+        return self.history.numeric_keys()
 
     @property
     def step(self) -> int | None:
-        if self.meta:
+        if self.meta or not self._keep:
             steps = [d.max_step for d in self._digests.values() if d.max_step is not None]
             return max(steps) if steps else None
         steps = [h.max_step for h in self._histories.values() if h.max_step is not None]
@@ -439,40 +393,11 @@ class RunData:
         self._derived, self._meta_dirty = derived, False
         self._summary_cache = (self.version, summary)
 
-    # -- state ------------------------------------------------------------------------------
-    def writer_alive(self, now: float | None = None) -> bool:
-        """Whether a script segment without a finish still has a live writer. `now` (wall
-        time) moves this reader's own clock as far, for callers that look ahead."""
-        wall = _time.time()
-        mono = _time.monotonic() + (0.0 if now is None else now - wall)
-        wall = wall if now is None else now
-        return any(s.finish is None and writer_alive(s, self._observed, wall, mono)
-                   for s in self.segments.values() if s.role != "editor")
 
-    def refresh_state(self, now: float | None = None) -> bool:
-        """Derive the run's state from its segments; True when it changed."""
-        scripts = [s for s in self.segments.values() if s.role != "editor" and s.start]
-        before = (self.state, self.exit_code, self.error)
-        if self.writer_alive(now):
-            self.state, self.exit_code, self.error, self.finished_at = "running", None, None, None
-        elif scripts:
-            # The segment that ran last: the latest generation (a resume follows what it
-            # resumed, however its clock is set), then the latest start.
-            generation = self._generations()
-            last = max(scripts, key=lambda s: (generation.get(s.path.name, 0),
-                                               s.start.time if s.start else 0.0, s.path.name))
-            fin = last.finish
-            if fin is None:
-                self.state, self.exit_code, self.error = "crashed", None, None
-                self.finished_at = max(last.last_time, last.start.time if last.start else 0.0)
-            else:
-                self.state, self.exit_code, self.error = fin.state, fin.exit_code, fin.error
-                self.finished_at = fin.time
-        elif self.segments and all(s.error for s in self.segments.values()):
-            self.state = "unreadable"  # every segment says why in `errors`; nothing to judge by
-        elif self.state == "running":  # a segment that was created and never written
-            self.state, self.exit_code, self.error = "crashed", None, None
-        changed = before != (self.state, self.exit_code, self.error)
-        if changed:
-            self.version += 1
-        return changed
+class _At:
+    """A segment as the sink sees it for rows read back: where those rows end (`offset`)."""
+
+    __slots__ = ("path", "offset", "size")
+
+    def __init__(self, seg: SegmentReader, end: int) -> None:
+        self.path, self.offset, self.size = seg.path, end, max(seg.size, end)

@@ -115,7 +115,7 @@ def test_a_reopened_root_holds_exactly_what_a_cold_read_holds(segs: dict[str, Pa
     cold = load(root)
     assert cold.cache.restored == 0
     assert held(again) == held(first) == held(cold)
-    budget = [s._follower.reader.sink.fine_left for s in (first, again, cold)]
+    budget = [s._book.fine_left for s in (first, again, cold)]
     assert budget[0] == budget[1] == budget[2] < decimate.FINE_BUDGET  # restored runs paid
     # Nothing was decoded again: every segment's reader starts where the entry left it.
     for run in again._follower.reader.runs.values():

@@ -57,9 +57,11 @@ class Follower:
     """A RootReader kept up to date from file events, polling and liveness checks."""
 
     def __init__(self, root: str | os.PathLike[str], force_polling: bool | None = None,
-                 keep_history: bool = True, sink: Any = None) -> None:
+                 keep_history: bool = True, sink: Any = None, meta: bool = False) -> None:
+        """`meta=True`: runs are read as a listing reads them (logger/reader.py: snapshots,
+        the index cache, digests), and rows reach `sink` once `RunData.feed` caught up."""
         self.root = Path(root)
-        self.reader = RootReader(self.root, keep_history, sink=sink)
+        self.reader = RootReader(self.root, keep_history, meta=meta, sink=sink)
         self.lock = threading.Lock()
         env = os.environ.get("RUNWATCH_POLL", "")
         if force_polling is None and env:

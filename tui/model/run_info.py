@@ -85,8 +85,8 @@ def run_info(run: RunData) -> RunInfo:
         warnings.append(f"{run.skipped_frames} damaged frame(s) skipped while reading")
     warnings += [safe_text(error) for error in run.errors]
     rewritten = ""
-    if run.history.rewritten:
-        rewritten = (f"{run.history.rewritten} step(s) were logged again (a resumed run); "
+    if run.rewritten:
+        rewritten = (f"{run.rewritten} step(s) were logged again (a resumed run); "
                      "the last value written for a step is shown")
     artifacts = tuple(
         f"{safe_text(a.name)}:v{_safe(a.version)}  {safe_text(a.type)}  {_size(a.size)}  "

@@ -188,7 +188,7 @@ class Snapshotter:
             updated_at=run.updated_at,
             finished_at=run.finished_at,
             version=run.version,
-            numeric_keys=tuple(run.history.numeric_keys()),
+            numeric_keys=tuple(run.numeric_keys()),
             sparks={key: self._spark(run, key) for key in self.metrics},
             skipped_frames=run.skipped_frames,
             errors=tuple(run.errors),
@@ -197,7 +197,7 @@ class Snapshotter:
             sweep_id=run.sweep_id,
             logged_at=last_logged(run),
             log_interval=log_interval(run),
-            logged=bool(len(run.history)),
+            logged=bool(run.rows),
         )
 
     def _spark(self, run: RunData, key: str) -> tuple[float, ...]:

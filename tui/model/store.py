@@ -28,16 +28,16 @@ from logger.rundata import RunData
 from tui.follow import Follower
 
 from .decim_cache import AppCache
-from .decimate import SeriesBook
+from .decimate import RunSeries, SeriesBook
+from .history_fill import fill, unfed_bytes
 from .runview import RunView, Snapshotter
 
-FIRST_LIMIT = 1024  # bytes per segment in the first pass: metadata, config, a few steps
+FIRST_LIMIT = 8 * 1024 * 1024  # bytes per segment in the first pass: past its last snapshot
+# (one every 4 MiB, logger/snapshot.py) a segment's digests are exact; a longer stretch
+# without one (an old format) is finished by the second pass
 FIRST_SCREEN = 64  # segments in the first first-pass read: a screenful, shown at once...
 FIRST_BATCH = 256  # ...then this many per read
 FIRST_WAIT = 0.2  # seconds the reader waits at most for the UI to take the first screenful
-CHUNK = 16 * 1024  # bytes per segment in each later pass, at least: what a pass decodes is
-# held until applied, so a pass reads about PASS_BYTES in all (1k runs: 16 KB each)...
-PASS_BYTES = 2 * 1024 * 1024  # ...and a few runs larger stretches, which decimate faster
 
 T = TypeVar("T")
 Views = dict[str, RunView]
@@ -59,18 +59,26 @@ class RunStore:
         self.root = root  # as the user gave it: what the screens show
         # Read through the absolute path: watchfiles reports absolute paths, which the reader
         # matches against its root.
-        # No full histories: each run's rows feed its RunSeries (decimations, last values; see
-        # tui/model/decimate.py), so memory is bounded by the screen, not the runs on disk.
+        # Runs are read as a listing reads them (meta mode: snapshots, the index cache, per-key
+        # digests), so every row comes first; no full histories: each run's rows feed its
+        # RunSeries (decimations; tui/model/decimate.py), filled in from disk afterwards
+        # (tui/model/history_fill.py). Memory is bounded by the screen, not the runs on disk.
         self._follower = Follower(root.expanduser().absolute(), force_polling=force_polling,
-                                  keep_history=False, sink=SeriesBook())
-        self.cache = AppCache(self._follower.reader, self._follower.reader.sink)  # reopens
+                                  keep_history=False, sink=self._series, meta=True)
+        self._book = SeriesBook()
+        self.cache = AppCache(self._follower.reader, self._book)  # reopens (decim_cache.py)
+        self._first = False  # in the first pass: rows are read back later, not decimated now
+        self._unfilled: dict[str, RunData] = {}  # runs whose sink may lack rows (lock held)
+        self._fill_order: list[RunData] | None = None  # newest first, as the table lists them
+        self._wake = threading.Event()  # new rows the history filler has to read back
         self._snapshots = Snapshotter()
         self._stop = threading.Event()
         self._applied = threading.Event()  # the UI thread took a batch of snapshots
         self.post = post  # called in the reading thread with new snapshots
-        self.loaded = False  # every byte on disk at start has been read
-        self.loaded_bytes = 0
-        self.total_bytes = 0
+        self.loaded = False  # every byte on disk at start has been read (rows, summaries)
+        self.filled = False  # and every history is in the decimations (sparklines, charts)
+        self.loaded_bytes = 0  # history bytes filled in, of...
+        self.total_bytes = 0  # ...those unfilled once the rows were read
         # -- UI thread only --
         self.views: Views = {}  # path -> the latest snapshot applied
         self.metrics: tuple[str, ...] = ()  # the metric columns chosen (what sparklines follow)
@@ -83,32 +91,90 @@ class RunStore:
 
     # -- the reading thread ------------------------------------------------------------------
     def read(self) -> None:
-        """The reading thread's body: a fast metadata pass, the histories, then follow changes
-        until `stop()`. Blocking: run it in a thread worker."""
+        """The reading thread's body: every row (a listing's read), then follow changes until
+        `stop()`, while another thread fills the histories in. Blocking: run it in a thread."""
         self.first_pass()
-        self.catch_up()
+        self.read_rest()
         self.loaded = True
         self.post({})  # no new runs, but the screens show "loaded"
-        self.cache.save_later(self._follower.lock)
-        for batch in self._follower.follow(self._stop):
-            self._publish(batch)
+        filler = threading.Thread(target=self.fill_histories, kwargs={"follow": True},
+                                  name="runwatch-histories", daemon=True)
+        filler.start()
+        try:
+            for batch in self._follower.follow(self._stop):
+                self._publish(batch)
+        finally:
+            self._stop.set()
+            self._wake.set()
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
 
     def catch_up(self) -> None:
-        """Read what is on disk, in passes of about PASS_BYTES, publishing each."""
+        """Read what is on disk and fill every history in, in this thread (tests, tools)."""
+        self.read_rest()
+        self.fill_histories()
+
+    def read_rest(self) -> None:
+        """What the first pass left (a segment's stretch past FIRST_LIMIT), into digests."""
         f = self._follower
-        left = f.pending()
-        self.total_bytes = left
-        while left and not self._stop.is_set():
-            limit = max(CHUNK, PASS_BYTES // max(1, len(f.reader.runs)))
-            self._publish(f.initial(limit=limit))
-            left = f.pending()
-            self.loaded_bytes = max(0, self.total_bytes - left)
+        while f.pending() and not self._stop.is_set():
+            self._publish(f.initial(limit=FIRST_LIMIT))
+
+    def fill_histories(self, follow: bool = False) -> None:
+        """Read back the rows the decimations lack, BATCH_BYTES under the lock at a time,
+        publishing the runs fed; with `follow`, then wait for more until `stop()`."""
+        lock = self._follower.lock
+        with lock:
+            self.total_bytes = unfed_bytes(list(self._unfilled.values()))
+        while not self._stop.is_set():
+            with lock:
+                order = self._to_fill()
+                fed, spent, visited = fill(order)
+                self.loaded_bytes += spent
+                views = {run.path: self._snapshots.view(run) for run in fed}
+                for run in order[:visited]:
+                    if not run.unfed():
+                        del self._unfilled[run.path]
+                idle = not fed
+                if idle:
+                    self._wake.clear()
+            if views:
+                self.post(views)
+            if idle:
+                if not self.filled:
+                    self.filled = True
+                    self.cache.save_later(lock)  # every history in: what a reopen restores
+                    self.post({})
+                if not follow:
+                    return
+                self._wake.wait()  # new rows or stop() wake it: idle, it costs nothing
+
+    def _to_fill(self) -> list[RunData]:
+        """The runs to fill, newest first (the table's default order: the top rows first)."""
+        if self._fill_order is None:
+            self._fill_order = sorted(self._unfilled.values(), key=lambda r: -r.created_at)
+        order = self._fill_order = [r for r in self._fill_order if r.path in self._unfilled]
+        return order
+
+    def _series(self, run: RunData) -> RunSeries:
+        """A new run's sink; in the first pass its rows wait for the filler (rows first)."""
+        run.rows_later = self._first
+        return self._book(run)
 
     def first_pass(self) -> None:
-        """Every run's metadata and first steps, published a batch of segments at a time."""
+        """Every run's row (metadata, state, summary), published a batch of segments at a time."""
+        self._first = True
+        try:
+            self._first_pass()
+        finally:
+            self._first = False
+            with self._follower.lock:  # a later segment's first rows are decimated as read
+                for run in self._follower.reader.runs.values():
+                    run.rows_later = False
+
+    def _first_pass(self) -> None:
         f = self._follower
         paths = segment_paths(f.root)
         i = 0
@@ -119,17 +185,12 @@ class RunStore:
             i += len(batch)
             with f.lock:
                 updates = self.cache.restore(batch) + f.reader.read_paths(batch, limit=FIRST_LIMIT)
-                # A run start (config) longer than the limit: read just that frame, whole.
-                short = [seg.path for u in updates if u.run.start is None
-                         for seg in u.run.segments.values()]
-                if short:
-                    updates += f.reader.read_paths(short, limit=FIRST_LIMIT)
             self._publish(updates)
             if i == len(batch):
                 # Let the UI thread take the first screenful before reading on: both want
                 # the GIL, and this thread would otherwise hold it for most of the next batch.
                 self._applied.wait(FIRST_WAIT)
-        # Segments that appeared meanwhile (the rest of the known ones: catch_up reads them).
+        # Segments that appeared meanwhile (the rest of the known ones: read_rest reads them).
         known = set(paths)
         fresh = [p for p in segment_paths(f.root) if p not in known]
         if fresh:
@@ -147,6 +208,10 @@ class RunStore:
             return
         with self._follower.lock:
             views = {path: self._snapshots.view(run) for path, run in runs.items()}
+            if not runs.keys() <= self._unfilled.keys():
+                self._fill_order = None
+            self._unfilled.update(runs)
+        self._wake.set()
         self.post(views)
 
     # -- worker threads ----------------------------------------------------------------------

@@ -51,7 +51,7 @@ def status_text(m: TableModel, store: RunStore, baseline: str | None = None) -> 
         text.append("  following newest (F)", style="bold")
     if store.polling:
         text.append("  (polling)")
-    if not store.loaded and store.total_bytes:
+    if not store.filled and store.total_bytes:
         pct = 100 * store.loaded_bytes / store.total_bytes
         text.append(f"  loading histories {pct:.0f}%")
     return text
