@@ -22,7 +22,7 @@ from .runstate import RunState
 from .segment import SegmentReader, StepLog
 from .snapshot import META_KINDS, Digest, Found, combine
 from .streams import last_line
-from .summary import NeedRows, aggregation, summary_of
+from .summaries import NeedRows, aggregation, summary_of
 from .values import unflatten
 
 __all__ = ["HEARTBEAT_WINDOW", "RunData"]
