@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -81,3 +84,27 @@ def run_script(tmp_path: Path, code: str, *, timeout: float = 60, check: bool = 
     if check and proc.returncode != 0:
         raise AssertionError(f"script failed ({proc.returncode}):\n{proc.stderr}")
     return proc
+
+
+def wait_for_line(stream: Any, text: str, timeout: float = 60) -> str:
+    """The first line of a subprocess's text `stream` that contains `text`, read by a thread so
+    the wait ends at `timeout` (an AssertionError with what was read) instead of hanging."""
+    found: queue.Queue[str | None] = queue.Queue()
+    seen: list[str] = []
+
+    def read() -> None:
+        for line in iter(stream.readline, ""):
+            seen.append(line)
+            if text in line:
+                found.put(line)
+                return
+        found.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        line = found.get(timeout=timeout)
+    except queue.Empty:
+        line = None
+    if line is None:
+        raise AssertionError(f"no line with {text!r} within {timeout}s; got:\n{''.join(seen)}")
+    return line
