@@ -108,3 +108,28 @@ def wait_for_line(stream: Any, text: str, timeout: float = 60) -> str:
     if line is None:
         raise AssertionError(f"no line with {text!r} within {timeout}s; got:\n{''.join(seen)}")
     return line
+
+
+async def palette_settled(pilot: Any, typed: str, timeout: float = 10.0) -> None:
+    """Let the app run until the command palette on top has searched for all of `typed` (no
+    search running) and highlights a hit: Enter then picks the hit for `typed`, not for a part
+    of it. A fixed pause here picked a half-typed query's hit on a loaded machine."""
+    import time
+
+    from textual.command import CommandInput, CommandList, CommandPalette
+    from textual.worker import WorkerState
+
+    def settled() -> bool:
+        palette = pilot.app.screen
+        if not isinstance(palette, CommandPalette) or palette.query_one(CommandInput).value != typed:
+            return False
+        busy = any(w.node is palette and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+                   for w in pilot.app.workers)
+        hits = palette.query_one(CommandList)
+        return not busy and hits.option_count > 0 and hits.highlighted is not None
+
+    deadline = time.monotonic() + timeout
+    while not settled():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the palette did not settle on {typed!r} in time")
+        await pilot.pause(0.02)
