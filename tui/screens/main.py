@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rich.text import Text
 from textual import events, on, work
-from textual.app import ComposeResult
+from textual.app import ComposeResult, ScreenStackError
 from textual.binding import Binding
 from textual.timer import Timer
 from textual.widgets import Input, Static
@@ -205,7 +205,10 @@ class MainScreen(MainActions):
 
     def _visible(self) -> bool:
         """Shown: on top, or under a see-through modal (not under the detail screen)."""
-        top = self.app.screen
+        try:
+            top = self.app.screen
+        except ScreenStackError:  # the app is closing: a timer set on it before it closed
+            return False
         return top is self or (self.is_current and top.styles.background.a < 1)
 
     def _tick(self) -> None:
