@@ -160,7 +160,9 @@ def _previous_run(root: Path, project: str, run_id: str, resume: Any) -> Any:
     previous = _read_previous(run_dir) if resume in ("allow", "must") else None
     if resume == "must" and previous is None:
         raise ValueError(f"resume='must' but run {project}/{run_id} does not exist under {root}")
-    if exists and previous is None:
+    # With "allow", a run dir without a start is a sibling rank's segment being created (its
+    # file exists, its first write has not landed): a new run, not one to refuse.
+    if exists and previous is None and resume != "allow":
         raise ValueError(
             f"run {project}/{run_id} already exists under {root}; pass resume='allow' to continue it"
         )

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -81,3 +84,52 @@ def run_script(tmp_path: Path, code: str, *, timeout: float = 60, check: bool = 
     if check and proc.returncode != 0:
         raise AssertionError(f"script failed ({proc.returncode}):\n{proc.stderr}")
     return proc
+
+
+def wait_for_line(stream: Any, text: str, timeout: float = 60) -> str:
+    """The first line of a subprocess's text `stream` that contains `text`, read by a thread so
+    the wait ends at `timeout` (an AssertionError with what was read) instead of hanging."""
+    found: queue.Queue[str | None] = queue.Queue()
+    seen: list[str] = []
+
+    def read() -> None:
+        for line in iter(stream.readline, ""):
+            seen.append(line)
+            if text in line:
+                found.put(line)
+                return
+        found.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        line = found.get(timeout=timeout)
+    except queue.Empty:
+        line = None
+    if line is None:
+        raise AssertionError(f"no line with {text!r} within {timeout}s; got:\n{''.join(seen)}")
+    return line
+
+
+async def palette_settled(pilot: Any, typed: str, timeout: float = 10.0) -> None:
+    """Let the app run until the command palette on top has searched for all of `typed` (no
+    search running) and highlights a hit: Enter then picks the hit for `typed`, not for a part
+    of it. A fixed pause here picked a half-typed query's hit on a loaded machine."""
+    import time
+
+    from textual.command import CommandInput, CommandList, CommandPalette
+    from textual.worker import WorkerState
+
+    def settled() -> bool:
+        palette = pilot.app.screen
+        if not isinstance(palette, CommandPalette) or palette.query_one(CommandInput).value != typed:
+            return False
+        busy = any(w.node is palette and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+                   for w in pilot.app.workers)
+        hits = palette.query_one(CommandList)
+        return not busy and hits.option_count > 0 and hits.highlighted is not None
+
+    deadline = time.monotonic() + timeout
+    while not settled():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the palette did not settle on {typed!r} in time")
+        await pilot.pause(0.02)

@@ -88,7 +88,12 @@ def _kill_after_ready(root: Path, tmp_path: Path, out_fd: int, err_fd: int,
                             cwd=tmp_path)
     try:
         _read_until(reads, b"READY")
-        time.sleep(1.6)  # the flush interval (0.1 s + the writer's 0.1 s), and an open bar's 1 s
+        # READY and the open bar are stored (an open bar's 1 s, then the flush intervals: ~1.2 s,
+        # more loaded); each stream's earlier lines are stored before them.
+        deadline = time.monotonic() + 60
+        while not all(any(want in text for _s, text in stored(root)) for want in ("READY", " 40%|##   |")):
+            assert time.monotonic() < deadline, f"the open bar was never stored: {stored(root)}"
+            time.sleep(0.05)
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
     finally:

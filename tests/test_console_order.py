@@ -23,13 +23,16 @@ N = 3000
 ALTERNATING = f"""
     import os, signal, time
     import logger
-    logger.init(project="p")
+    from logger.streams import console_lines
+    run = logger.init(project="p")
     for i in range({N}):
         os.write(1, b"o%d\\n" % i)
         os.write(2, b"e%d\\n" % i)
     os.write(1, b"DONE\\n")
-    time.sleep(0.6)  # the flush interval (0.1 s) and the writer's, then no finish at all
-    os.kill(os.getpid(), signal.SIGKILL)
+    deadline = time.monotonic() + 60  # DONE stored (the flush intervals: ~0.2 s, more loaded)
+    while time.monotonic() < deadline and all(t != "DONE" for _t, _s, t in console_lines(run.run_dir)):
+        time.sleep(0.05)
+    os.kill(os.getpid(), signal.SIGKILL)  # then no finish at all
 """
 WRITTEN = [line for i in range(N) for line in (f"o{i}", f"e{i}")] + ["DONE"]
 

@@ -26,7 +26,7 @@ def capture(session: str) -> str:
                           text=True, check=False).stdout
 
 
-def wait_screen(session: str, predicate, timeout: float = 15.0) -> str:  # type: ignore[no-untyped-def]
+def wait_screen(session: str, predicate, timeout: float = 30.0) -> str:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     screen = ""
     while time.monotonic() < deadline:
@@ -197,7 +197,12 @@ def test_a_paste_into_the_filter_and_a_restart_that_restores_the_view(tmp_path):
                 wait_screen(name, lambda s: "filter: lr<0.05" in s
                             and table_names(s) == ["paste-2", "paste-3", "paste-4"])
                 subprocess.run(["tmux", "send-keys", "-t", name, "q"], check=True)
-                time.sleep(1.0)  # the view is saved on exit
+                # The view is saved on exit: wait for the app to end (its session goes with it).
+                deadline = time.monotonic() + 30
+                while subprocess.run(["tmux", "has-session", "-t", name],
+                                     capture_output=True).returncode == 0:
+                    assert time.monotonic() < deadline, "the app did not quit on q"
+                    time.sleep(0.1)
             else:
                 wait_screen(name, lambda s: "filter: lr<0.05" in s
                             and table_names(s) == ["paste-2", "paste-3", "paste-4"])

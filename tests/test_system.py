@@ -38,12 +38,16 @@ def test_psutil_metrics_of_the_process_tree_for_real(root: Path, tmp_path: Path)
     run_script(tmp_path, """
         import subprocess, sys, time
         import logger
-        logger.init(project="p", settings=logger.Settings(x_stats_sampling_interval=0.2))
+        from logger.capture import _captures
+        run = logger.init(project="p", settings=logger.Settings(x_stats_sampling_interval=0.2))
         held = bytearray(150 * 1024 * 1024)  # touched: resident
         child = subprocess.Popen([sys.executable, "-c", "import time; b = bytearray(100 * 1024 * 1024); "
                                   "print('ready', flush=True); time.sleep(30)"], stdout=subprocess.PIPE)
         assert child.stdout.readline() == b"ready\\n"
-        time.sleep(1.0)  # five samples with the child's memory in it
+        sampler = _captures[id(run)].sampler
+        wanted, deadline = sampler.samples + 5, time.monotonic() + 60
+        while sampler.samples < wanted and time.monotonic() < deadline:
+            time.sleep(0.05)  # five samples with the child's memory in it (~1 s, longer loaded)
         logger.finish()
         child.kill()
         child.stdout.close()

@@ -7,10 +7,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-from tests.conftest import REPO, run_script, script_env
+from tests.conftest import REPO, run_script, script_env, wait_for_line
 
 SCRIPT = r"""
     import os, subprocess, sys, time
@@ -82,7 +81,8 @@ def test_tail_follows_console_of_a_live_run_until_done(root: Path, tmp_path: Pat
                                "-r", "live"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                               env=script_env(), cwd=REPO)
     try:
-        time.sleep(1.5)  # tail is watching (the root does not exist yet) before the run starts
+        # tail has looked at the root (it does not exist yet) before the run starts
+        wait_for_line(follow.stderr, "to be created")
         subprocess.run([sys.executable, str(script)], cwd=tmp_path, timeout=60, check=True,
                        env=script_env(RUNWATCH_SYSTEM_INTERVAL="0"), stdout=subprocess.DEVNULL)
         stdout, stderr = follow.communicate(timeout=60)

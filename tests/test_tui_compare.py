@@ -14,7 +14,7 @@ import textwrap
 import pytest
 
 from logger.host import boot_id, pid_namespace, process_start_ticks
-from tests.conftest import script_env
+from tests.conftest import palette_settled, script_env
 from tests.test_tui_support import sweep, wait_for, write_run
 from tui.app import RunwatchApp
 from tui.model.compare import compare, fmt_delta, lower_is_better
@@ -103,7 +103,7 @@ async def test_the_palette_finds_a_run_by_name_tag_or_id_and_jumps_to_it(root):
         for query, want in (("run-4", "proj/run004"), ("run005", "proj/run005"),
                             ("#baseline", "proj/run000")):
             await pilot.press("ctrl+p", *query)
-            await pilot.pause(0.4)
+            await palette_settled(pilot, query)
             await pilot.press("enter")
             await wait_for(pilot, lambda w=want: pilot.app.screen is screen
                            and screen.current_row() is not None

@@ -8,12 +8,16 @@ the terminal holds several keys (Pilot's `press` waits for the app to go idle af
 
 from __future__ import annotations
 
+import time
 import unicodedata
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from textual import events
 
 from tests.test_tui_support import sweep, wait_for, write_run
+from tui import keys
 from tui.app import RunwatchApp
 from tui.screens.detail import DetailScreen
 from tui.screens.help import HelpScreen
@@ -158,3 +162,55 @@ async def test_picker_gets_keys_typed_while_it_opens(root):
                     and pilot.app.screen.query("#pick-search"))
         search = pilot.app.screen.query_one("#pick-search")
         await until(pilot, lambda: search.value == "acc")
+
+
+class GateApp:
+    """What KeyGate uses of the App: timers run by the test, and a journey that never ends
+    (call_later queues nothing), so only the safety net can let the next key go."""
+
+    def __init__(self) -> None:
+        self.timers: list[Any] = []
+        self.posted: list[events.Key] = []
+
+    def set_timer(self, delay: float, callback: Any) -> Any:
+        self.timers.append(callback)
+        return SimpleNamespace(stop=lambda: None)
+
+    def call_later(self, *args: Any) -> bool:
+        return True
+
+    def post_message(self, message: events.Key) -> None:
+        self.posted.append(message)
+
+
+def spin(seconds: float) -> None:
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        pass
+
+
+def test_a_starved_app_keeps_the_next_key_held_past_max_wait(monkeypatch):
+    """On a loaded machine a key's journey (a picker opening) takes seconds of wall time for
+    little CPU: past MAX_WAIT the next key stays held while the App has done little work (the
+    gate let it go after 3 s of wall time: the burst tests failed 1 in 4 at load 10); once the
+    App has worked MAX_WORK on it, or after MAX_HOLD, the next key goes."""
+    monkeypatch.setattr(keys, "MAX_WAIT", 0.01)
+    monkeypatch.setattr(keys, "MAX_WORK", 0.05)
+    monkeypatch.setattr(keys, "MAX_HOLD", 5.0)
+    app = GateApp()
+    gate = keys.KeyGate(app)
+    first, second, third = events.Key("g", "g"), events.Key("l", "l"), events.Key("r", "r")
+    gate.sent(first, None)
+    assert gate.hold(second) and gate.hold(third)
+    time.sleep(0.1)  # past MAX_WAIT, off the CPU
+    app.timers[-1]()
+    assert app.posted == []  # still held: the App has not worked on the key
+    spin(0.1)  # the App works on it (a handler that never finishes)
+    app.timers[-1]()
+    assert app.posted == [second]
+    assert not gate.hold(second)  # the App takes it back in and dispatches it
+    gate.sent(second, None)
+    monkeypatch.setattr(keys, "MAX_HOLD", 0.05)
+    time.sleep(0.1)  # an idle App whose key never ends: MAX_HOLD frees the next one
+    app.timers[-1]()
+    assert app.posted == [second, third]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import palette_settled
 from tests.test_tui_support import sweep, wait_for
 from tui.app import RunwatchApp
 from tui.cli.parser import build_app_parser
@@ -153,7 +154,7 @@ async def test_reset_from_the_palette_and_from_the_command_line(root):
         assert screen.model.filter_text == "lr<0.05"
         await pilot.press("ctrl+p")
         await pilot.press(*"reset view")
-        await pilot.pause(0.3)
+        await palette_settled(pilot, "reset view")
         await pilot.press("enter")
         await wait_for(pilot, lambda: pilot.app.screen is screen and not screen.model.filter_text)
         assert screen.model.group_keys == () and len(screen.model.visible_runs) == 6

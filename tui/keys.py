@@ -13,6 +13,7 @@ the screen on top has processed what that started (a screen mounted, focus moved
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from typing import Any
 
@@ -22,7 +23,11 @@ from textual.message_pump import MessagePump
 from textual.timer import Timer
 
 MAX_WAIT = 3.0  # seconds a key may hold the next back: a handler that never finishes
-# (or a journey this module cannot see the end of) must not swallow the keys after it
+# (or a journey this module cannot see the end of) must not swallow the keys after it;
+MAX_WORK = 1.0  # ...once the App's thread has also spent this much CPU on it since: a screen
+# opened on a loaded machine takes seconds of wall time for ~0.1 s of CPU, and its keys must wait
+MAX_HOLD = 30.0  # ...or this long whatever the CPU says (an idle App whose key never ends)
+RECHECK = 0.5
 
 
 class KeyGate:
@@ -34,6 +39,7 @@ class KeyGate:
         self._in_flight: events.Key | None = None
         self._released: events.Key | None = None  # a held key on its way back in
         self._timer: Timer | None = None
+        self._sent_at = (0.0, 0.0)  # monotonic and App-thread CPU time when the key went
         self.held_total = 0  # keys that waited their turn (tests and curiosity)
 
     def hold(self, event: events.Key) -> bool:
@@ -51,7 +57,8 @@ class KeyGate:
         """The App dispatched `event`: to `target`'s queue, or (None) through a priority
         binding, already done."""
         self._in_flight = event
-        self._timer = self.app.set_timer(MAX_WAIT, lambda: self._next(event))
+        self._sent_at = (time.monotonic(), time.thread_time())
+        self._timer = self.app.set_timer(MAX_WAIT, lambda: self._overdue(event))
         if target is None:
             self._settle(event)
         else:
@@ -84,6 +91,19 @@ class KeyGate:
             return
         screen._invoke_later(lambda: self._next(event), self.app)  # what call_after_refresh
         # does, without its hop through the App, which fails once the last screen is gone
+
+    def _overdue(self, event: events.Key) -> None:
+        """The safety net: let the next key go once this one has held it for MAX_WAIT and
+        the App has worked on it for MAX_WORK; a starved App (a loaded machine) keeps the
+        order, a journey that never ends still frees the keys after MAX_HOLD."""
+        if self._in_flight is not event:
+            return
+        wall, cpu = self._sent_at
+        held, worked = time.monotonic() - wall, time.thread_time() - cpu
+        if worked < MAX_WORK and held < MAX_HOLD:
+            self._timer = self.app.set_timer(RECHECK, lambda: self._overdue(event))
+            return
+        self._next(event)
 
     def _next(self, event: events.Key) -> None:
         if self._in_flight is not event:

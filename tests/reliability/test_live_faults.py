@@ -249,11 +249,11 @@ async def test_forced_polling_follows_a_root_whose_change_events_never_arrive(
                          RUNWATCH_POLL="1")
     writer = relkit.Child(relkit.write_script(tmp_path, "writer.py", LIVE_WRITER), root, steps, 0)
     try:
-        tail.wait_err("following")
+        tail.wait_err("following", 60)
         writer.expect("READY")
         await follow_in_app(root, writer, steps, force_polling=True, polling=True)
-        writer.expect("DONE")
-        tail.wait(lambda: bool(tail.of_kind("state")), 15, "the run's end")
+        writer.expect("DONE", 60)
+        tail.wait(lambda: bool(tail.of_kind("state")), 60, "the run's end")
     finally:
         writer.close()
         tail.stop()
@@ -271,12 +271,12 @@ async def test_the_wall_clock_stepping_back_during_a_followed_run(tmp_path: Path
     writer = relkit.Child(relkit.write_script(tmp_path, "writer.py", LIVE_WRITER), root, steps, 3600)
     try:
         for tail in tails.values():
-            tail.wait_err("following")
+            tail.wait_err("following", 60)
         writer.expect("READY")
         await follow_in_app(root, writer, steps, force_polling=None, polling=False)
-        writer.expect("DONE")
+        writer.expect("DONE", 60)
         for tail in tails.values():
-            tail.wait(lambda tail=tail: bool(tail.of_kind("state")), 15, "the run's end")
+            tail.wait(lambda tail=tail: bool(tail.of_kind("state")), 60, "the run's end")
     finally:
         writer.close()
         for tail in tails.values():
@@ -300,12 +300,12 @@ def test_tail_since_keeps_following_a_run_whose_clock_stepped_back(tmp_path: Pat
     steps = 200
     tail = live.TailProc(root, "--json", "--since", "10m")
     writer = relkit.Child(relkit.write_script(tmp_path, "writer.py", LIVE_WRITER), root, steps, 3600)
-    try:
-        tail.wait_err("following")
-        writer.expect("READY")
+    try:  # each wait ends on its line; the deadlines are for a machine at load ~10
+        tail.wait_err("following", 60)
+        writer.expect("READY", 60)
         writer.send("go")
-        writer.expect("DONE")
-        tail.wait(lambda: bool(tail.of_kind("state")), 15, "the run's end")
+        writer.expect("DONE", 60)
+        tail.wait(lambda: bool(tail.of_kind("state")), 60, "the run's end")
         # The end line is printed at once; steps already read come before it.
     finally:
         writer.close()
@@ -319,7 +319,7 @@ def test_runtime_survives_the_clock_stepping_back(tmp_path: Path) -> None:
     try:
         writer.expect("READY")
         writer.send("go")
-        writer.expect("DONE")
+        writer.expect("DONE", 60)
     finally:
         writer.close()
     run = relkit.read_root(root).runs["p/live"]

@@ -54,6 +54,32 @@ def test_ddp_ranks_sharing_a_run_id_merge_without_losing_a_step(tmp_path: Path) 
     assert run.config == {"world": 4} and run.group == "ddp"
 
 
+BORN = r"""
+import sys
+from pathlib import Path
+import logger
+from logger.segfile import segment_name
+run_dir = Path(sys.argv[1]) / "ddp" / "shared"
+run_dir.mkdir(parents=True)
+# A sibling rank's segment at the instant after it is created, before its header is written.
+(run_dir / segment_name("script")).touch()
+logger.init(project="ddp", id="shared", dir=sys.argv[1], resume="allow", group="ddp")
+for step in range(5):
+    logger.log({"loss": 1.0 / (step + 1)}, step=step)
+logger.finish()
+"""
+
+
+def test_a_rank_meeting_a_sibling_segment_being_created_starts_the_run(tmp_path: Path) -> None:
+    # The DDP test's ranks met this under load: resume="allow" refused as "already exists".
+    root = tmp_path / "runs"
+    proc = relkit.run_script(relkit.write_script(tmp_path, "born.py", BORN), root)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    run = relkit.read_root(root).runs["ddp/shared"]  # (it reads running: the sibling never wrote)
+    assert run.group == "ddp" and run.skipped_frames == 0
+    assert list(run.history.steps) == list(range(5))
+
+
 RESUMER = r"""
 import sys, time
 import logger

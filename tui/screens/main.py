@@ -207,7 +207,7 @@ class MainScreen(MainActions):
         """Shown: on top, or under a see-through modal (not under the detail screen)."""
         try:
             top = self.app.screen
-        except ScreenStackError:  # the app is closing: snapshots still arrive meanwhile
+        except ScreenStackError:  # the app is closing: snapshots or timers still arrive
             return False
         return top is self or (self.is_current and top.styles.background.a < 1)
 
