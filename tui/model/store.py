@@ -32,9 +32,18 @@ from .decimate import RunSeries, SeriesBook
 from .history_fill import fill, unfed_bytes
 from .runview import RunView, Snapshotter
 
-FIRST_LIMIT = 8 * 1024 * 1024  # bytes per segment in the first pass: past its last snapshot
-# (one every 4 MiB, logger/snapshot.py) a segment's digests are exact; a longer stretch
-# without one (an old format) is finished by the second pass
+FIRST_LIMIT = 8 * 1024 * 1024  # bytes per segment in the first pass at most: past its last
+# snapshot (one every 4 MiB, logger/snapshot.py) a segment's digests are exact; a longer
+# stretch, or one without a snapshot (an old format), is finished by read_rest
+PASS_BYTES = 4 * 1024 * 1024  # ...and per read over all its segments: a read's decoded
+# events live until published (~10x their bytes), so a batch of runs without snapshots must
+# not decode them whole at once (64 segments x 8 MiB was GBs)
+MIN_BYTES = 64 * 1024  # per segment and read, at least
+
+
+def read_limit(segments: int) -> int:
+    """Bytes per segment for one read of `segments` segments: PASS_BYTES over them."""
+    return min(FIRST_LIMIT, max(MIN_BYTES, PASS_BYTES // max(1, segments)))
 FIRST_SCREEN = 64  # segments in the first first-pass read: a screenful, shown at once...
 FIRST_BATCH = 256  # ...then this many per read
 FIRST_WAIT = 0.2  # seconds the reader waits at most for the UI to take the first screenful
@@ -120,7 +129,7 @@ class RunStore:
         """What the first pass left (a segment's stretch past FIRST_LIMIT), into digests."""
         f = self._follower
         while f.pending() and not self._stop.is_set():
-            self._publish(f.initial(limit=FIRST_LIMIT))
+            self._publish(f.initial(limit=read_limit(len(f.reader.runs))))
 
     def fill_histories(self, follow: bool = False) -> None:
         """Read back the rows the decimations lack, BATCH_BYTES under the lock at a time,
@@ -184,7 +193,8 @@ class RunStore:
             batch = paths[i : i + (FIRST_SCREEN if i == 0 else FIRST_BATCH)]
             i += len(batch)
             with f.lock:
-                updates = self.cache.restore(batch) + f.reader.read_paths(batch, limit=FIRST_LIMIT)
+                updates = self.cache.restore(batch) + f.reader.read_paths(
+                    batch, limit=read_limit(len(batch)))
             self._publish(updates)
             if i == len(batch):
                 # Let the UI thread take the first screenful before reading on: both want
@@ -195,7 +205,7 @@ class RunStore:
         fresh = [p for p in segment_paths(f.root) if p not in known]
         if fresh:
             with f.lock:
-                updates = f.reader.read_paths(fresh, limit=FIRST_LIMIT)
+                updates = f.reader.read_paths(fresh, limit=read_limit(len(fresh)))
             self._publish(updates)
 
     def pending_bytes(self) -> int:
