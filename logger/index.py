@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import glob
 import hashlib
 import os
 import sys
+import threading
+from collections.abc import Iterable
 from itertools import islice
 from operator import lt
 from pathlib import Path
@@ -144,6 +147,45 @@ def load(root: Path) -> Cached:
     return Cached(index.entries, index.runs)
 
 
+def write_atomic(path: Path, parts: Iterable[bytes]) -> bool:
+    """`parts` written to a temporary file beside `path`, then renamed over it: readers see the
+    old file or the new one. False where it cannot be written (a cache: no error). Temporaries
+    an earlier process left mid-write (killed while saving) are removed first."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        drop_stale_temps(path)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(fd, "wb") as f:
+            for part in parts:
+                f.write(part)
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        return False
+    return True
+
+
+def drop_stale_temps(path: Path) -> None:
+    """Remove the temporaries of `path` whose writer's pid is gone."""
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        pid = tmp.name[len(path.name) + 2:].split(".", 1)[0]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: alive, someone else's
+        return True
+    return True
+
+
 def save(root: Path, entries: dict[str, Entry], runs: dict[str, msgspec.Raw]) -> None:
     """Write the index whole, atomically; a cache that cannot be written is no error."""
     path = cache_file(root)
@@ -153,18 +195,7 @@ def save(root: Path, entries: dict[str, Entry], runs: dict[str, msgspec.Raw]) ->
         body = _encoder.encode(Index(VERSION, _text(os.path.realpath(root)), code_stamp(), entries, runs))
     except (TypeError, ValueError, OverflowError):  # a value msgpack cannot hold: no cache, no error
         return
-    data = MAGIC + ev._crc32(body).to_bytes(4, "big") + body
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except OSError:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+    if not write_atomic(path, (MAGIC, ev._crc32(body).to_bytes(4, "big"), body)):
         return
     for older in range(1, VERSION):  # what an older version left for this root
         with contextlib.suppress(OSError):

@@ -1,6 +1,6 @@
-"""The reopen cache's temporary files: one a process left mid-write (killed while saving, or
-its save thread ended with the interpreter) is removed by the next save; one a live writer is
-still writing is left alone."""
+"""The caches' temporary files (the reopen cache and the listing index share one write,
+logger/index.py write_atomic): one a process left mid-write (killed while saving, or its save
+thread ended with the interpreter) is removed by the next save; a live writer's is left alone."""
 
 from __future__ import annotations
 
@@ -28,3 +28,18 @@ def test_a_save_removes_temporaries_whose_writer_is_gone(tmp_path):
     assert decim_file.write(path, decim_file.Index(code="c", root="r", runs={}), [])
     assert path.exists() and not stale.exists()
     assert live.exists() and other.exists()
+
+
+def test_the_listing_index_shares_the_write_and_its_cleanup(tmp_path, monkeypatch):
+    from logger import index
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    root = tmp_path / "runs"
+    root.mkdir()
+    path = index.cache_file(root)
+    assert path is not None
+    path.parent.mkdir(parents=True)
+    stale = path.with_name(f".{path.name}.{_dead_pid()}.1.tmp")
+    stale.write_bytes(b"half an index")
+    index.save(root, {}, {})
+    assert path.exists() and not stale.exists()

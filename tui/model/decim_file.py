@@ -4,10 +4,8 @@ renamed; and the checks that say whether an entry still describes the segments i
 
 from __future__ import annotations
 
-import glob
 import os
 import stat
-import threading
 import zlib
 from pathlib import Path
 
@@ -134,50 +132,12 @@ def read_index(path: Path, code: str, root: str) -> Index | None:
     return idx
 
 
-def drop_stale_temps(path: Path) -> None:
-    """Remove temporary files an earlier process left mid-write (an app killed while saving,
-    or a save thread ended with the interpreter): those whose writer's pid is gone."""
-    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
-        pid = tmp.name[len(path.name) + 2:].split(".", 1)[0]
-        if not pid.isdigit() or pid_alive(int(pid)):
-            continue
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # EPERM: alive, someone else's
-        return True
-    return True
-
-
 def write(path: Path, idx: Index, blobs: list[bytes]) -> bool:
     """Write the file whole to a temporary one, then rename it over: readers see either.
     The entries' offsets then count from the file's start, as _read_index leaves them."""
     data = _encode(idx)
     head = MAGIC + len(data).to_bytes(8, "little") + checksum(data)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        drop_stale_temps(path)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with open(fd, "wb") as f:
-            f.write(head)
-            f.write(data)
-            for blob in blobs:
-                f.write(blob)
-        os.replace(tmp, path)
-    except OSError:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+    if not index.write_atomic(path, (head, data, *blobs)):
         return False
     for entry in idx.runs.values():
         entry.at += _HEAD + len(data)
