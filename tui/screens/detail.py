@@ -8,13 +8,17 @@ redraw on a 4 Hz timer, only when a run's version (in `store.views`) or an optio
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Callable
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
+from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Static, TabbedContent, TabPane
@@ -217,7 +221,16 @@ class DetailScreen(Screen[None]):
 
         collected, names, axes = self.store.with_runs(self.paths, collect)
         plots = build_plots(collected, names, opts, axes)
-        self.app.call_from_thread(self._show, plots)
+        self._deliver(self._show, plots)
+
+    def _deliver(self, show: Callable[..., None], *args: Any) -> None:
+        """A worker's result, shown on the UI thread; dropped if the screen closed while the
+        worker ran (its widgets are gone: a query would raise NoMatches into the app)."""
+        def apply() -> None:
+            with contextlib.suppress(NoMatches):
+                show(*args)
+
+        self.app.call_from_thread(apply)
 
     def _show(self, plots: list[Plot]) -> None:
         for chart, plot in zip(self.query_one("#chart-grid").query(Chart), plots):
@@ -239,11 +252,11 @@ class DetailScreen(Screen[None]):
         if self.group:
             lines = self.store.with_runs(self.paths, members)
             if lines:
-                self.app.call_from_thread(self._show_members, lines)
+                self._deliver(self._show_members, lines)
             return
         infos = self.store.with_runs(self.paths[:1], lambda runs: [run_info(r) for r in runs])
         if infos:
-            self.app.call_from_thread(self._show_info, infos[0])
+            self._deliver(self._show_info, infos[0])
 
     def _show_members(self, lines: tuple[str, ...]) -> None:
         self.query_one("#info-run", Static).update(members_text(lines))
