@@ -20,11 +20,12 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from .atomic import copy_atomic, write_atomic
 
 if TYPE_CHECKING:
     from .artifacts import Artifact
@@ -152,11 +153,8 @@ def store_artifact(root: Path, project: str, art: Artifact, aliases: list[str], 
 def _store_object(store: Path, src: Path) -> dict[str, Any]:
     digest = sha256_file(src)
     dest = object_path(store, digest)
-    if not dest.exists():
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(f".{digest}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dest)
+    if not dest.exists():  # fsynced, as all of the store: a manifest names only durable objects
+        copy_atomic(src, dest, fsync=True)
     return {"digest": digest, "size": dest.stat().st_size}
 
 
@@ -196,33 +194,20 @@ def _claimed(art_dir: Path, digest: str, type: str) -> dict[str, Any] | None:
 
 
 def _new_version(art_dir: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+    """Write `manifest` as the next version, linked under a number no other process holds."""
     number = max((m["version"] for m in read_versions(art_dir)), default=-1) + 1
-    # Created like every other file (0666 less the umask); mkstemp would make it 0600.
-    tmp = str(art_dir / f".manifest-{os.getpid()}-{os.urandom(4).hex()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        while True:
-            manifest["version"] = number
-            os.ftruncate(fd, 0)
-            os.lseek(fd, 0, os.SEEK_SET)
-            os.write(fd, json.dumps(manifest, indent=1).encode())
-            os.fsync(fd)
-            try:
-                os.link(tmp, art_dir / f"v{number}.json")  # fails if another process has it
-                return manifest
-            except FileExistsError:
-                number += 1
-    finally:
-        os.close(fd)
-        os.unlink(tmp)
+    while True:
+        manifest["version"] = number
+        try:
+            write_atomic(art_dir / f"v{number}.json", json.dumps(manifest, indent=1).encode(),
+                         fsync=True, replace=False)  # fails if another process has it
+            return manifest
+        except FileExistsError:
+            number += 1
 
 
 def _set_alias(art_dir: Path, alias: str, version: int) -> None:
-    alias_dir = art_dir / "aliases"
-    alias_dir.mkdir(exist_ok=True)
-    tmp = alias_dir / f".{alias}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
-    tmp.write_text(f"v{version}\n")
-    os.replace(tmp, alias_dir / alias)
+    write_atomic(art_dir / "aliases" / alias, f"v{version}\n".encode(), fsync=True)
 
 
 # -- uses (one file per version and run, created once by the run that used it) ---------------
@@ -234,13 +219,11 @@ def _uses_dir(art: Artifact) -> Path:
 
 def record_use(art: Artifact, project: str, run_id: str) -> None:
     uses = _uses_dir(art)
-    uses.mkdir(parents=True, exist_ok=True)
     target = uses / f"{project}~{run_id}.json"
     if target.exists():
         return
-    tmp = uses / f".{project}~{run_id}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps({"project": project, "run": run_id, "time": time.time()}))
-    os.replace(tmp, target)
+    record = {"project": project, "run": run_id, "time": time.time()}
+    write_atomic(target, json.dumps(record).encode(), fsync=True)
 
 
 def users_of(art: Artifact) -> list[tuple[str, str]]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import glob
 import os
-import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import events as ev
+from .atomic import copy_atomic
 
 if TYPE_CHECKING:
     from .run import Run
@@ -123,25 +123,11 @@ def _inside(path: Path, run_dir: Path) -> bool:
 
 
 def _copy_into(src: Path, dest: Path) -> None:
-    """Copy through a new temporary file (never an existing one, never a symlink) renamed over
-    `dest`: readers never see a half-copied file, and a link planted at `dest` is replaced,
-    not written through."""
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{os.urandom(3).hex()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666)
-    try:
-        with open(src, "rb") as fin, open(fd, "wb", closefd=False) as fout:
-            shutil.copyfileobj(fin, fout, 1 << 20)
-        os.close(fd)
-        fd = -1
-        os.replace(tmp, dest)
-    except BaseException:
-        if fd >= 0:
-            os.close(fd)
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    """Copy through a new temporary file (logger/atomic.py: never an existing one, never a
+    symlink) renamed over `dest`: readers never see a half-copied file, and a link planted at
+    `dest` is replaced, not written through. No fsync: files can be GBs, copied again on every
+    change ("live"), and the segment that names them is not fsynced before finish either."""
+    copy_atomic(src, dest)
 
 
 def _time() -> float:

@@ -5,7 +5,7 @@ never inside the root. An entry holds a segment's identity (device, inode), its 
 mtime when read, and its state at offset N as a Snapshot (logger/snapshot.py): segments only
 grow, so "everything up to N" stays true and a reader decodes from N on. Safe to delete;
 a stale, damaged or foreign entry is ignored (checked like any snapshot) and the segment
-read from the file. Written whole to a temporary file and renamed. RUNWATCH_CACHE=0 turns
+read from the file. Written whole to a temporary file and renamed (logger/atomic.py). RUNWATCH_CACHE=0 turns
 it off.
 
 A run read to the end of every segment also leaves its `Listing` (derived metadata and summary,
@@ -18,11 +18,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import glob
 import hashlib
 import os
 import sys
-import threading
 from collections.abc import Iterable
 from itertools import islice
 from operator import lt
@@ -31,6 +29,7 @@ from typing import Any
 
 import msgspec
 
+from . import atomic
 from . import events as ev
 from .snapshot import Digest, Found, KeyStat
 
@@ -148,41 +147,13 @@ def load(root: Path) -> Cached:
 
 
 def write_atomic(path: Path, parts: Iterable[bytes]) -> bool:
-    """`parts` written to a temporary file beside `path`, then renamed over it: readers see the
-    old file or the new one. False where it cannot be written (a cache: no error). Temporaries
-    an earlier process left mid-write (killed while saving) are removed first."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    """`parts` written atomically to `path` (logger/atomic.py), 0600 in a 0700 directory: the
+    caches hold the names of a user's runs. False where it cannot be written (a cache: no
+    error); no fsync (a cache lost to a power cut is rebuilt)."""
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        drop_stale_temps(path)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with open(fd, "wb") as f:
-            for part in parts:
-                f.write(part)
-        os.replace(tmp, path)
+        atomic.write_atomic(path, parts, mode=0o600, dir_mode=0o700)
     except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
         return False
-    return True
-
-
-def drop_stale_temps(path: Path) -> None:
-    """Remove the temporaries of `path` whose writer's pid is gone."""
-    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
-        pid = tmp.name[len(path.name) + 2:].split(".", 1)[0]
-        if pid.isdigit() and not _pid_alive(int(pid)):
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # EPERM: alive, someone else's
-        return True
     return True
 
 

@@ -12,6 +12,7 @@ import warnings
 from pathlib import Path
 
 from . import events as ev
+from .atomic import create_appending, write_atomic
 from .host import boot_id, pid_namespace, process_start_ticks
 
 
@@ -55,40 +56,20 @@ def segment_start(run_id: str, role: str) -> ev.SegmentStart:
 def open_segment(run_dir: Path, run_id: str, role: str, events: list[ev.Event]) -> tuple[Path, int, int]:
     """A new segment for a streaming writer, its header, start and `events` written:
     (path, fd opened for appending, bytes written)."""
-    run_dir.mkdir(parents=True, exist_ok=True)
     path = run_dir / segment_name(role)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o666)
     head = ev.HEADER + b"".join(ev.encode(e) for e in [segment_start(run_id, role), *events])
-    os.write(fd, head)
-    return path, fd, len(head)
+    # It appears with its start in it: a segment without one has no live writer (liveness.py).
+    return path, create_appending(path, head), len(head)
 
 
 def write_segment(run_dir: Path, run_id: str, role: str, events: list[ev.Event]) -> Path:
-    """Write a whole, short segment at once (editors): no thread, fsynced before returning.
-
-    It is written under a temporary name and renamed into place, so a reader sees all of it
-    or none of it, and a write that fails (a full disk, a read-only root) leaves nothing.
+    """Write a whole, short segment at once (editors): no thread, fsynced before returning (a
+    tag or note the user typed is not to be lost). Atomic (logger/atomic.py): a reader sees all
+    of it or none of it, and a write that fails (a full disk, a read-only root) leaves nothing.
     """
-    run_dir.mkdir(parents=True, exist_ok=True)
     path = run_dir / segment_name(role)
-    tmp = run_dir / f".{path.name}.tmp"
     data = ev.HEADER + ev.frames_from([ev.encode_event(e) for e in [segment_start(run_id, role), *events]])
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.rename(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomic(path, data, fsync=True)  # a name no other writer picks (segment_name)
     return path
 
 

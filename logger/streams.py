@@ -15,11 +15,12 @@ import heapq
 import os
 import random
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from . import events as ev
+from .atomic import write_atomic
 from .runfiles import File
 from .segment import SegmentReader
 
@@ -182,16 +183,7 @@ class ConsoleLog(File):
                 return open(dest, encoding="utf-8", errors="replace")
             raise ValueError(f"{dest} already exists: pass replace=True to overwrite it, or "
                              "exist_ok=True to keep it")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
-        _write_lines(tmp, (text for _t, _s, text in console_lines(self.run_dir)))
-        os.replace(tmp, dest)
+        # A copy out of the run, made again at will: no fsync.
+        write_atomic(dest, ((text + "\n").encode("utf-8", "replace")
+                            for _t, _s, text in console_lines(self.run_dir)))
         return open(dest, encoding="utf-8", errors="replace")
-
-
-def _write_lines(path: Path, lines: Iterable[str]) -> None:
-    with open(path, "w", encoding="utf-8", errors="replace", newline="\n") as f:
-        for line in lines:
-            f.write(line + "\n")
-
-

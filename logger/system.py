@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import events as ev
+from .atomic import write_atomic
 from .host import process_alive, process_start_ticks
 
 ENV_INTERVAL = "RUNWATCH_SYSTEM_INTERVAL"
@@ -277,9 +278,9 @@ def claim_host(run_dir: Path) -> bool:
             other_pid, ticks = 0, 0
         if other_pid != pid and process_alive(other_pid, ticks):
             return False
-        tmp = path.with_name(f"{path.name}.{pid}.tmp")
-        tmp.write_bytes(mine)
-        os.replace(tmp, path)  # the claimant is gone (a resume): this process takes over
+        # The claimant is gone (a resume): this process takes over. No fsync: a claim means
+        # something only while its process lives, and a reboot ends them all.
+        write_atomic(path, mine)
         return True
     except OSError:
         return True  # cannot write a claim (a read-only directory): sample regardless

@@ -11,7 +11,6 @@ lands before the Finish event does.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections import deque
@@ -19,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..atomic import write_atomic
 from ..segfile import human_size, say
 
 MAX_PENDING = 64 * 1024 * 1024  # bytes of media waiting for the disk, at most
@@ -119,14 +119,12 @@ class MediaSpool:
 
 
 def store_file(target: Path, data: bytes) -> None:
-    """Write `data` to `target` by a temporary name and a rename; identical content is kept."""
+    """Write `data` to `target` atomically (logger/atomic.py); identical content is kept."""
     if target.is_file() and target.stat().st_size == len(data):
         return  # named by content: the same bytes are already there
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, target)
+    # No fsync: an image a step must not cost a disk flush, and the segment naming it is not
+    # fsynced before finish either.
+    write_atomic(target, data)
 
 
 def spool_of(run: Any) -> MediaSpool | None:

@@ -1,7 +1,7 @@
 """A sweep on disk: a directory of files that each have one writer and are never rewritten.
 
     <root>/<project>/sweeps/<sweep-id>/
-      sweep.json                  the configuration, written once (temp file + rename)
+      sweep.json                  the configuration, written once (logger/atomic.py)
       claims/<trial>.g<gen>.json  who runs a trial: created exclusively, so one claimer wins
       results/<trial>.g<gen>.json how that claim ended (state, exit code, metric), by its claimer
       beats/<agent-id>            grows by a byte every few seconds while the agent lives
@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..atomic import write_atomic
 from ..host import boot_id, process_alive, process_start_ticks
 from ..paths import new_run_id
 from .config import SweepConfigError, check_config
@@ -37,42 +38,15 @@ def heartbeat_interval() -> float:
 
 
 def create_exclusive(path: Path, data: dict[str, Any]) -> bool:
-    """Write `path` whole, only if no one has: False when the name is taken.
-
-    The content goes to a private temporary file that is hard-linked to the name (link fails
-    if the name exists), so no reader ever sees a half-written claim; where a filesystem has
-    no hard links, os.open(O_CREAT | O_EXCL) and one write.
-    """
+    """Write `path` whole, only if no one has: False when the name is taken. Hard-linked from a
+    temporary (logger/atomic.py), so no reader sees half a claim; fsynced: a trial's claim or
+    result lost to a power cut would run the trial again, or lose what it found."""
     body = json.dumps(data, separators=(",", ":")).encode()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{new_run_id()}")
-    with open(tmp, "wb") as f:
-        f.write(body)
     try:
-        os.link(tmp, path)
-        return True
+        write_atomic(path, body, fsync=True, replace=False)
     except FileExistsError:
-        return _linked(tmp)
-    except OSError:  # no hard links here (some FUSE and SMB mounts)
-        if _linked(tmp):
-            return True
-        try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            return False
-        with os.fdopen(fd, "wb") as f:
-            f.write(body)
-        return True
-    finally:
-        os.unlink(tmp)
-
-
-def _linked(tmp: Path) -> bool:
-    """NFS may answer a link that succeeded with an error (a retried RPC): the temporary file's
-    link count says the truth (open(2)'s advice for lock files on NFS)."""
-    try:
-        return os.stat(tmp).st_nlink == 2
-    except OSError:
         return False
+    return True
 
 
 def read_json(path: Path) -> dict[str, Any] | None:
@@ -153,10 +127,9 @@ class Sweep:
         directory = root / project / SWEEPS_DIR / sweep_id
         for sub in ("claims", "results", "beats", "control"):
             (directory / sub).mkdir(parents=True, exist_ok=True)
-        tmp = directory / f".sweep.json.{os.getpid()}"
-        tmp.write_text(json.dumps({"id": sweep_id, "project": project, "config": config,
-                                   "created": time.time()}, indent=1))
-        os.replace(tmp, directory / "sweep.json")
+        doc = {"id": sweep_id, "project": project, "config": config, "created": time.time()}
+        # fsynced: agents on other machines read it, and nothing could rebuild it
+        write_atomic(directory / "sweep.json", json.dumps(doc, indent=1).encode(), fsync=True)
         return cls(directory)
 
     # -- claims and results -------------------------------------------------------------------

@@ -10,15 +10,15 @@ file costs the remembered view, field by field where it can, never the app.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from logger.atomic import write_atomic
 
 VERSION = 1  # of the file; a newer one is ignored (an older app must not misread it)
 MAX_BYTES = 1 << 20  # a state file is a few hundred bytes: a bigger one is not ours
@@ -116,23 +116,13 @@ def load(root: Path) -> ViewState:
 
 
 def save(root: Path, state: ViewState) -> Path:
-    """Write `state` for `root` atomically (temporary file, fsync, rename). Raises OSError."""
+    """Write `state` for `root` atomically (logger/atomic.py), fsynced: what the user arranged
+    is not rebuilt from the runs, and it is written only when changed. Raises OSError."""
     path = state_path(root)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     doc = {"version": VERSION, "root": str(Path(root).expanduser().resolve()),
            "view": dataclasses.asdict(state)}
     data = json.dumps(doc, indent=1, ensure_ascii=True, allow_nan=False).encode()
-    fd, tmp = tempfile.mkstemp(prefix=".view-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_atomic(path, data, fsync=True, mode=0o600, dir_mode=0o700)
     return path
 
 
