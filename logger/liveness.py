@@ -19,6 +19,7 @@ from typing import Any
 from .host import boot_id, pid_namespace, process_alive
 
 HEARTBEAT_WINDOW = 30.0  # 3 heartbeats (10 s apart) missed: the writer is gone
+START_GRACE = 1.0  # a segment still without its start this long after it changed: no writer
 CLOCK_SLACK = 2.0  # an mtime this far ahead of our clock is still read as "just now"
 _HOST = socket.gethostname()
 _MAX_PID = 2**22  # Linux's pid_max ceiling; a larger recorded pid is damage
@@ -77,17 +78,19 @@ def pid_verdict(start: Any) -> bool | None:
 
 def writer_alive(seg: Any, seen: Observations, wall: float, mono: float) -> bool:
     """Whether the writer of one segment (not finished) is alive."""
-    start = seg.start
+    start, window = seg.start, HEARTBEAT_WINDOW
     if start is None:
-        # Created, first write not read yet (the writer opens its file, then writes to it):
-        # alive while the file is fresh, so a new run does not flash "crashed".
+        # No start read: a segment appears with its start in it (segfile.open_segment), so
+        # this one's writer died before its first write (or an older one between its open and
+        # write), or it is damage. Alive only while that fresh, as a killed writer is judged.
         if seg.error is not None:
             return False
+        window = START_GRACE
     else:
         verdict = pid_verdict(start)
         if verdict is not None:
             return verdict
     quiet = seen.quiet_for(seg.path.name, mono)
     if quiet is None:
-        quiet = _age_at_first_sight(seg.mtime, wall) if seg.mtime else HEARTBEAT_WINDOW
-    return quiet < HEARTBEAT_WINDOW
+        quiet = _age_at_first_sight(seg.mtime, wall) if seg.mtime else window
+    return quiet < window
