@@ -6,9 +6,12 @@ terminal: the unread bytes in the pipe outlive the script, and nothing here wait
 script's GIL. `logger.redirect` starts it as `python -I -S console_relay.py N` (stdlib only)
 with its fds set by posix_spawn, and these signals blocked: a Ctrl-C, Ctrl-Z, hang-up or
 SIGTERM meant for the script must not kill it before it has copied what the script wrote.
+It forks once and the spawned process exits (detach()): the relay is no child of the script,
+so the script's os.wait() sees only its own children (init, or a subreaper, reaps the relay).
 
     0 /dev/null    1, 2 the original stdout and stderr    3 (and 4, when N is 2) the capture
     5 the store pipe (frames to the script)    6 the control pipe (from the script)
+    7 where the relay's pid is reported, once (see detach())
 
 Store frames: a 5-byte header (kind, length) and the payload; kind b"0"/b"1" is what capture
 3/4 carried, b"A" says every byte written before the sync is in the frames before it (b"E":
@@ -29,7 +32,7 @@ import select  # noqa: E402
 import struct  # noqa: E402
 import time  # noqa: E402
 
-STORE, CONTROL = 5, 6
+STORE, CONTROL, REPORT = 5, 6, 7
 HEADER = struct.Struct(">cI")
 BACKLOG = 16 * 1024 * 1024  # store bytes queued before the relay stops reading the captures
 STALL = 10.0  # ...and after this long with none of them taken, they are dropped and counted
@@ -200,9 +203,23 @@ def close_inherited() -> None:
                 pass
 
 
+def detach() -> None:
+    """Fork, and let the parent (the script's child) report the relay's pid on fd 7 and exit at
+    once: the relay is then no child of the script, whose os.wait() or waitpid(-1) would reap
+    it (and return its status for the script's own child's), or block on it for the run."""
+    try:
+        pid = os.fork()
+    except OSError:
+        os._exit(1)  # no pid reported: the script copies the console itself
+    if pid:
+        os.write(REPORT, b"%d\n" % pid)
+        os._exit(0)
+
+
 def main(argv: list[str]) -> None:
     n = int(argv[1])
-    close_inherited()
+    detach()
+    close_inherited()  # fd 7 too
     Relay(n).run()
     os._exit(0)
 

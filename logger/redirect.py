@@ -9,6 +9,11 @@ The relay is a process so that a SIGKILL of the script loses nothing on the term
 pipe's unread bytes outlive the script and the relay copies them and exits at end of file.
 This process keeps a read end of every pipe too: if the relay dies, the thread here copies
 (as it did before the relay), and no write of the script ever meets a pipe without a reader.
+
+The relay is not the script's child: the spawned process forks it and exits, and is reaped in
+init() (10-30 ms, a Python start), so the script's os.wait() and waitpid(-1) see its own
+children only. Where the script is itself a subreaper (PR_SET_CHILD_SUBREAPER, or PID 1 of a
+container), orphans are given to it, the relay among them: there it is the script's child still.
 """
 
 from __future__ import annotations
@@ -57,7 +62,9 @@ def _fd_target(fd: int) -> tuple[int, int]:
 
 class Link:
     """This process's end of a running relay: the store pipe it reads frames from, the control
-    pipe it asks for a sync on, and the relay's pid, to reap."""
+    pipe it asks for a sync on, and the relay's pid. The relay is not our child (see
+    console_relay.detach()): the spawned process reports the relay's pid and exits, and is
+    reaped here at once, before the script can wait for it."""
 
     def __init__(self, captures: list[int], originals: tuple[int, int]) -> None:
         store_r, store_w = os.pipe()
@@ -66,30 +73,26 @@ class Link:
         except OSError:
             pass
         ctl_r, ctl_w = os.pipe()
-        high: list[int] = []
+        report_r, report_w = os.pipe()
         try:
-            # Above fds 0-6, so that no dup2 in the child overwrites a source before it is used.
-            for fd in (*originals, *captures, store_w, ctl_r):
-                high.append(fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10))
-            targets = [1, 2, *range(3, 3 + len(captures)), 5, 6]
-            actions: list[Any] = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0)]
-            actions += [(os.POSIX_SPAWN_DUP2, src, dst) for src, dst in zip(high, targets)]
-            self.pid = os.posix_spawn(sys.executable, [sys.executable, "-I", "-S", RELAY,
-                                                       str(len(captures))], os.environ,
-                                      file_actions=actions, setsigmask=BLOCKED)
+            spawned = _spawn([*originals, *captures, store_w, ctl_r, report_w], len(captures))
+            os.close(report_w)
+            report_w = -1
+            self.pid = _relay_pid(spawned, report_r)
         except BaseException:
             for fd in (store_r, ctl_r, ctl_w):
                 os.close(fd)
             raise
         finally:
-            for fd in (*high, store_w):
-                os.close(fd)
+            for fd in (store_w, report_r, report_w):
+                if fd >= 0:
+                    os.close(fd)
         self.store, self.control = store_r, ctl_w
         self._hold = ctl_r  # a reader stays, so a sync never meets EPIPE (or SIGPIPE)
         os.set_blocking(ctl_w, False)
         self._buf = bytearray()
         self.acked = self.exiting = False
-        self.gone = threading.Event()  # exited and reaped
+        self.gone = threading.Event()  # the relay has closed the store pipe: it has exited
 
     def frames(self) -> list[tuple[bytes, bytes]] | None:
         """The whole frames the relay has sent; None once it has gone."""
@@ -122,20 +125,45 @@ class Link:
         except OSError:  # the relay has gone: the thread copies from here
             pass
 
-    def reap(self) -> None:
-        """Wait for the relay, which has closed the store pipe: it is exiting (never a zombie)."""
-        try:
-            os.waitpid(self.pid, 0)
-        except ChildProcessError:  # SIGCHLD ignored, or the script waited for it itself
-            pass
-        self.gone.set()
-
     def close(self) -> None:
         for fd in (self.store, self.control, self._hold):
             try:
                 os.close(fd)
             except OSError:
                 pass
+
+
+def _spawn(fds: list[int], n: int) -> int:
+    """posix_spawn the relay with `fds` as its 1, 2, 3.., 5, 6 and 7 (the layout in
+    console_relay.py), stdin /dev/null and BLOCKED signals blocked."""
+    high: list[int] = []
+    try:
+        # Above fds 0-7, so that no dup2 in the child overwrites a source before it is used.
+        for fd in fds:
+            high.append(fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10))
+        targets = [1, 2, *range(3, 3 + n), 5, 6, 7]
+        actions: list[Any] = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0)]
+        actions += [(os.POSIX_SPAWN_DUP2, src, dst) for src, dst in zip(high, targets)]
+        return os.posix_spawn(sys.executable, [sys.executable, "-I", "-S", RELAY, str(n)],
+                              os.environ, file_actions=actions, setsigmask=BLOCKED)
+    finally:
+        for fd in high:
+            os.close(fd)
+
+
+def _relay_pid(spawned: int, report: int) -> int:
+    """Reap the spawned process, which reports the relay's pid and exits (about a Python start,
+    10-30 ms). Raises OSError where no relay was started."""
+    data = b""
+    while not data.endswith(b"\n") and (chunk := os.read(report, 32)):  # end of file: it died
+        data += chunk
+    try:
+        os.waitpid(spawned, 0)
+    except ChildProcessError:  # SIGCHLD ignored: the kernel reaped it
+        pass
+    if not data.strip().isdigit():
+        raise OSError(f"the console relay did not start (it reported {data[:40]!r})")
+    return int(data)
 
 
 def start_relay(captures: list[int], originals: tuple[int, int]) -> tuple[Link | None, str]:
@@ -252,7 +280,7 @@ class Redirect:
         if frames is None:
             link, self.link = self.link, None
             poller.unregister(link.store)
-            link.reap()
+            link.gone.set()
             link.close()
             if not link.acked and not self._all_hung_up():
                 self._say("runwatch: the console relay has exited; copying the console "

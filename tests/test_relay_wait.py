@@ -1,0 +1,51 @@
+"""The console relay is no child of the training script (logger/redirect.py, console_relay.py):
+a script that waits for "any child" gets its own children only, and learns it has none left."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import script_env
+
+SCRIPT = """
+import os, signal, sys, time
+import logger
+from logger import capture
+
+logger.init(project="p", dir=os.environ["ROOT"], console="redirect")
+(cap,) = capture._captures.values()
+relay = cap.console.link.pid
+with open(f"/proc/{relay}/stat") as f:
+    parent = int(f.read().rsplit(")", 1)[1].split()[1])
+print("relay alive, ours:", parent == os.getpid(), flush=True)
+child = os.fork()
+if child == 0:
+    time.sleep(0.3)
+    os._exit(7)
+got, status = os.wait()
+print("wait:", got == child, os.WEXITSTATUS(status), flush=True)
+signal.alarm(10)  # were the relay our child, the next wait would block for the whole run
+for call in (lambda: os.waitpid(-1, os.WNOHANG), os.wait):
+    try:
+        print("another child:", call(), flush=True)
+    except ChildProcessError:
+        print("no child left", flush=True)
+print("step", flush=True)
+logger.log({"x": 1})
+logger.finish()
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_os_wait_gets_the_scripts_own_child_and_then_no_child(root: Path, tmp_path: Path) -> None:
+    script = tmp_path / "train.py"
+    script.write_text(SCRIPT)
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60,
+                          env=script_env(ROOT=str(root), RUNWATCH_SYSTEM_INTERVAL="0"))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        "relay alive, ours: False", "wait: True 7", "no child left", "no child left", "step"]
