@@ -26,7 +26,7 @@ from . import run_extras as _extras
 from .config import Config, Summary
 from .metrics import Metrics
 from .run_extras import _SCALARS, _check_step
-from .values import MAX_VALUE_BYTES, check_tags, convert
+from .values import MAX_VALUE_BYTES, convert
 from .writer import SegmentWriter, warn
 
 _Log = ev.Log
@@ -114,36 +114,10 @@ class Run:
     start_time = property(lambda self: self._start_event.time)
     offline = True
 
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @name.setter
-    def name(self, value: str) -> None:
-        from .paths import check_name
-
-        self._name = check_name("name", value)
-        self._emit(ev.SetName(name=self._name, time=_now()))
-
-    @property
-    def notes(self) -> str | None:
-        return self._notes
-
-    @notes.setter
-    def notes(self, value: str) -> None:
-        if not isinstance(value, str):
-            raise TypeError(f"notes must be a str, not {type(value).__name__}")
-        self._notes = value
-        self._emit(ev.SetNotes(notes=value, time=_now()))
-
-    @property
-    def tags(self) -> tuple[str, ...]:
-        return self._tags
-
-    @tags.setter
-    def tags(self, value: Sequence[str]) -> None:
-        self._tags = check_tags(value)
-        self._emit(ev.SetTags(tags=list(self._tags), add=[], remove=[], time=_now()))
+    # Each set emits its event (logger/run_extras.py).
+    name = property(lambda self: self._name, _extras.set_name)
+    notes = property(lambda self: self._notes, _extras.set_notes)
+    tags = property(lambda self: self._tags, _extras.set_tags)
 
     @property
     def finished(self) -> bool:
@@ -375,20 +349,9 @@ class Run:
     def __repr__(self) -> str:
         return f"<Run {self.path} name={self._name!r}{' finished' if self._finished else ''}>"
 
-    # -- W&B's corners and artifacts in use: local answers (logger/compat.py) ----------------
-    @property
-    def entity(self) -> str:
-        """No accounts: the local user's name, so `f"{run.entity}/{run.project}"` still works."""
-        from .compat import local_entity
-
-        return local_entity()
-
-    @property
-    def url(self) -> str:
-        """No server: a file:// URL of the run's directory (what `runwatch show` reads)."""
-        return self._dir.resolve().as_uri()
-
-    # (logger/run_extras.py)
+    # -- W&B's corners and artifacts in use: local answers (logger/run_extras.py) -------------
+    entity = property(_extras.entity)
+    url = property(_extras.url)
     get_url = _extras.get_url
     get_project_url = _extras.get_project_url
     get_sweep_url = _extras.get_sweep_url

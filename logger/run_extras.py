@@ -18,6 +18,7 @@ from . import events as ev
 from .metrics import check_define_metric
 from .rows import encode_row
 from .snapshot import KeyStat
+from .values import check_tags
 
 if TYPE_CHECKING:
     from .run import Run
@@ -141,7 +142,39 @@ def alert(self: Run, title: str, text: str = "", level: Any = None, wait_duratio
     send_alert(self, title, text, level, wait_duration)
 
 
+# -- labels: each set is an event -------------------------------------------------------------
+def set_name(self: Run, value: str) -> None:
+    from .paths import check_name
+
+    self._name = check_name("name", value)
+    self._emit(ev.SetName(name=self._name, time=_now()))
+
+
+def set_notes(self: Run, value: str) -> None:
+    if not isinstance(value, str):
+        raise TypeError(f"notes must be a str, not {type(value).__name__}")
+    self._notes = value
+    self._emit(ev.SetNotes(notes=value, time=_now()))
+
+
+def set_tags(self: Run, value: Sequence[str]) -> None:
+    self._tags = check_tags(value)
+    self._emit(ev.SetTags(tags=list(self._tags), add=[], remove=[], time=_now()))
+
+
 # -- W&B's corners and artifacts in use: local answers (logger/compat.py) -----------------------
+def entity(self: Run) -> str:
+    """No accounts: the local user's name, so `f"{run.entity}/{run.project}"` still works."""
+    from .compat import local_entity
+
+    return local_entity()
+
+
+def url(self: Run) -> str:
+    """No server: a file:// URL of the run's directory (what `runwatch show` reads)."""
+    return self._dir.resolve().as_uri()
+
+
 def get_url(self: Run) -> str:
     return self.url
 

@@ -4,6 +4,7 @@ run's metadata, config, summary, artifacts and files.
 It gets the App's RunStore and Editor and the paths of the runs to show; history is read
 in a worker thread through `store.with_runs` (decimated incrementally), and the charts
 redraw on a 4 Hz timer, only when a run's version (in `store.views`) or an option changed.
+What the keys do to the charts is in tui/screens/detail_actions.py (ChartActions).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
 from textual.css.query import NoMatches
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widgets import Static, TabbedContent, TabPane
 
 from logger.rundata import RunData
@@ -31,7 +31,6 @@ from ..model.plot import Plot
 from ..model.run_info import RunInfo, members, run_info
 from ..model.runview import RunView
 from ..model.series import (
-    X_AXES,
     X_NAMES,
     ChartOptions,
     Points,
@@ -42,20 +41,18 @@ from ..model.series import (
 )
 from ..model.store import RunStore
 from ..model.viewstate import apply_chart, chart_state
-from ..model.zoom import View
 from ..widgets.chart import Chart
 from ..widgets.info_text import files_text, members_text, overview_text, pairs_text
 from ..widgets.keybar import KeyBar
+from .detail_actions import MAX_CHARTS, ChartActions
 from .edit import Editor
 from .logs import LogsPanel, SystemPanel
-from .pick import PickScreen
 
-MAX_CHARTS = 4
 REDRAW_INTERVAL = 0.25  # how often to look for changes
 LIVE_INTERVAL = 1.0  # how often a live run's charts redraw
 
 
-class DetailScreen(Screen[None]):
+class DetailScreen(ChartActions):
     opts: reactive[ChartOptions] = reactive(ChartOptions(()), init=False, repaint=False)
     BINDINGS = [
         Binding("escape,backspace", "back", "back"),
@@ -294,100 +291,6 @@ class DetailScreen(Screen[None]):
         self._info_version = None
         self._drawn = None
         self._tick()
-
-    def action_smooth(self, step: int) -> None:
-        levels = list(sm.LEVELS[self.opts.smoother])
-        i = min(range(len(levels)), key=lambda j: abs(levels[j] - self.opts.smoothing))
-        self._set(smoothing=levels[max(0, min(len(levels) - 1, i + step))])
-
-    def action_log_y(self) -> None:
-        self._set(log_y=not self.opts.log_y)
-
-    def action_x_axis(self) -> None:
-        at = X_AXES.index(self.opts.x_axis) if self.opts.x_axis in X_AXES else -1
-        self._set(x_axis=X_AXES[(at + 1) % len(X_AXES)], view=View())
-
-    def action_pick_x_axis(self) -> None:
-        """Any logged metric as the x axis (values paired by history row), or a built-in one."""
-        options = [(x, X_NAMES[x]) for x in X_AXES]
-        options += [(k, k) for k in self._metric_keys()]
-
-        def done(picked: list[str] | None) -> None:
-            if picked:
-                self._set(x_axis=picked[0], view=View())
-
-        self.app.push_screen(PickScreen("x axis", options, [self.opts.x_axis]), done)
-
-    def action_smoother(self) -> None:
-        """The next smoothing kind (W&B's: time-weighted EMA, EMA, running average, gaussian),
-        at the same position on its scale."""
-        kinds = sm.KINDS
-        kind = kinds[(kinds.index(self.opts.smoother) + 1) % len(kinds)]
-        old = sm.LEVELS[self.opts.smoother]
-        level = min(range(len(old)), key=lambda j: abs(old[j] - self.opts.smoothing))
-        self._set(smoother=kind, smoothing=sm.LEVELS[kind][level])
-
-    def action_zoom(self, factor: float, at: float | None = None) -> None:
-        centre = self.cursor if at is None and self.cursor is not None else at
-        self._set(view=self.opts.view.zoom(factor, 0.5 if centre is None else centre))
-
-    def action_pan(self, by: float) -> None:
-        self._set(view=self.opts.view.pan(by))
-
-    def action_reset_zoom(self) -> None:
-        self._set(view=View())
-
-    def action_inspect(self) -> None:
-        self.cursor = None if self.cursor is not None else 0.5
-        self._chart_state()
-        self._title()
-
-    def action_move_cursor(self, by: float) -> None:
-        if self.cursor is None:
-            self.cursor = 0.5
-            self._title()
-        self.cursor = min(1.0, max(0.0, self.cursor + by))
-        self._chart_state()
-
-    def action_highlight(self, step: int) -> None:
-        """Highlight the next (previous) run and dim the rest; past the last, none."""
-        n = len(self.paths)
-        self._set(highlight=(self.opts.highlight + 1 + step) % (n + 1) - 1)
-
-    def action_legend_page(self) -> None:
-        pages = max((c.legend_pages for c in self._charts() if c.display), default=1)
-        self.legend_page = (self.legend_page + 1) % max(1, pages)
-        self._chart_state()
-
-    def action_outliers(self) -> None:
-        self._set(robust=not self.opts.robust)
-        self.notify("y scale: " + ("ignores far outliers" if self.opts.robust else "every value"))
-
-    def on_chart_zoom_at(self, message: Chart.ZoomAt) -> None:
-        self.action_zoom(message.factor, message.at)
-
-    def on_chart_pan_by(self, message: Chart.PanBy) -> None:
-        self.action_pan(message.by)
-
-    def on_chart_cursor_at(self, message: Chart.CursorAt) -> None:
-        self.cursor = message.at
-        self._chart_state()
-
-    def action_band(self) -> None:
-        self._set(band="minmax" if self.opts.band == "std" else "std")
-
-    def action_metrics(self) -> None:
-        keys = self._metric_keys()
-
-        def done(picked: list[str] | None) -> None:
-            if picked is not None:
-                if len(picked) > MAX_CHARTS:
-                    self.notify(f"showing the first {MAX_CHARTS} of {len(picked)} metrics")
-                self._set(metrics=tuple(picked[:MAX_CHARTS]))
-
-        self.app.push_screen(PickScreen(f"Metrics to chart (up to {MAX_CHARTS})",
-                                        [(k, k) for k in keys], list(self.opts.metrics),
-                                        multi=True), done)
 
     def _views(self) -> list[RunView]:
         return self.store.current(self.paths)
