@@ -35,7 +35,7 @@ _MEMO = 256  # directories whose listing is remembered (media and artifact store
 _TEMP = re.compile(r"\.(?P<name>.+)\.(?P<pid>\d+)(?:-(?P<owner>[0-9a-f]{8}))?\.\d+\.tmp")
 
 _NO_SENDFILE = (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV)
-_NEW = getattr(os, "O_NEW", 0) | getattr(os, "O_CLOEXEC", 0)  # no symlink; no exec inherits it
+_NEW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)  # no symlink; no exec inherits it
 _ANY = ""  # no file's name: the key of temporaries any write may remove
 _lock = threading.Lock()
 
