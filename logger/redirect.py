@@ -38,6 +38,7 @@ except ImportError:  # not POSIX: only "wrap" works there
 
 RELAY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "console_relay.py")
 HEADER = struct.Struct(">cI")  # the relay's frames: kind, length (see console_relay.py)
+START_TIMEOUT = 10.0  # seconds init waits for the relay to start (a Python start: 10-30 ms)
 # What a terminal, tmux, SLURM or a launcher sends the script must not end the relay first.
 BATCH = 0.01  # the thread reads the relay's frames at most this often (it stores every 0.1 s)
 BLOCKED = {getattr(signal, n) for n in ("SIGINT", "SIGQUIT", "SIGTSTP", "SIGHUP", "SIGTERM")
@@ -154,8 +155,15 @@ def _spawn(fds: list[int], n: int) -> int:
 def _relay_pid(spawned: int, report: int) -> int:
     """Reap the spawned process, which reports the relay's pid and exits (about a Python start,
     10-30 ms). Raises OSError where no relay was started."""
-    data = b""
-    while not data.endswith(b"\n") and (chunk := os.read(report, 32)):  # end of file: it died
+    data, deadline = b"", time.monotonic() + START_TIMEOUT
+    poller = select.poll()
+    poller.register(report, select.POLLIN)
+    while not data.endswith(b"\n"):
+        if not poller.poll(max(0.0, deadline - time.monotonic()) * 1000):
+            os.kill(spawned, signal.SIGKILL)  # stuck starting: init goes on, copying in-process
+            break
+        if not (chunk := os.read(report, 32)):  # end of file: it died
+            break
         data += chunk
     try:
         os.waitpid(spawned, 0)

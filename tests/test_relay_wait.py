@@ -1,14 +1,18 @@
 """The console relay is no child of the training script (logger/redirect.py, console_relay.py):
-a script that waits for "any child" gets its own children only, and learns it has none left."""
+a script that waits for "any child" gets its own children only, and learns it has none left;
+a relay that never starts costs init a timeout, and the script copies its console itself."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from logger import redirect
 from tests.conftest import script_env
 
 SCRIPT = """
@@ -49,3 +53,37 @@ def test_os_wait_gets_the_scripts_own_child_and_then_no_child(root: Path, tmp_pa
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == [
         "relay alive, ours: False", "wait: True 7", "no child left", "no child left", "step"]
+
+
+def test_a_relay_that_never_starts_costs_init_the_timeout_not_the_run(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stuck = tmp_path / "console_relay.py"
+    stuck.write_text("import time\ntime.sleep(60)\n")  # a start that hangs (a stalled NFS home)
+    monkeypatch.setattr(redirect, "RELAY", str(stuck))
+    monkeypatch.setattr(redirect, "START_TIMEOUT", 0.5)
+    fds = [os.pipe() for _ in range(3)]
+    before = _children()
+    try:
+        began = time.monotonic()
+        link, why = redirect.start_relay([fds[0][0]], (fds[1][1], fds[2][1]))
+        took = time.monotonic() - began
+    finally:
+        for r, w in fds:
+            os.close(r)
+            os.close(w)
+    assert link is None and "did not start" in why, why
+    assert 0.4 < took < 5.0
+    assert _children() - before == set()  # killed and reaped: not even a zombie left
+
+
+def _children() -> set[int]:
+    """This process's children, zombies too."""
+    found = set()
+    for name in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                if int(f.read().rsplit(")", 1)[1].split()[1]) == os.getpid():
+                    found.add(int(name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
