@@ -3,7 +3,7 @@ every byte to the terminal, frames a copy for the script to store, and exits at 
 
 A process of its own, so that what the script wrote just before a SIGKILL still reaches the
 terminal: the unread bytes in the pipe outlive the script, and nothing here waits for the
-script's GIL. `logger.redirect` starts it as `python -I -S console_relay.py N` (stdlib only)
+script's GIL. `logger.relay_link` starts it as `python -I -S console_relay.py N` (stdlib only)
 with its fds set by posix_spawn, and these signals blocked: a Ctrl-C, Ctrl-Z, hang-up or
 SIGTERM meant for the script must not kill it before it has copied what the script wrote.
 It forks once and the spawned process exits (detach()): the relay is no child of the script,

@@ -10,10 +10,7 @@ pipe's unread bytes outlive the script and the relay copies them and exits at en
 This process keeps a read end of every pipe too: if the relay dies, the thread here copies
 (as it did before the relay), and no write of the script ever meets a pipe without a reader.
 
-The relay is not the script's child: the spawned process forks it and exits, and is reaped in
-init() (10-30 ms, a Python start), so the script's os.wait() and waitpid(-1) see its own
-children only. Where the script is itself a subreaper (PR_SET_CHILD_SUBREAPER, or PID 1 of a
-container), orphans are given to it, the relay among them: there it is the script's child still.
+This process's end of the relay (starting it, its pipes, its pid) is logger/relay_link.py.
 """
 
 from __future__ import annotations
@@ -21,14 +18,12 @@ from __future__ import annotations
 import codecs
 import os
 import select
-import signal
-import struct
-import sys
 import threading
 import time
 from typing import Any
 
 from . import console as con
+from .relay_link import start_relay
 
 try:
     import fcntl
@@ -36,13 +31,7 @@ try:
 except ImportError:  # not POSIX: only "wrap" works there
     fcntl = termios = None  # type: ignore[assignment]
 
-RELAY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "console_relay.py")
-HEADER = struct.Struct(">cI")  # the relay's frames: kind, length (see console_relay.py)
-START_TIMEOUT = 10.0  # seconds init waits for the relay to start (a Python start: 10-30 ms)
-# What a terminal, tmux, SLURM or a launcher sends the script must not end the relay first.
 BATCH = 0.01  # the thread reads the relay's frames at most this often (it stores every 0.1 s)
-BLOCKED = {getattr(signal, n) for n in ("SIGINT", "SIGQUIT", "SIGTSTP", "SIGHUP", "SIGTERM")
-           if hasattr(signal, n)}
 
 
 def _fd_target(fd: int) -> tuple[int, int]:
@@ -61,132 +50,6 @@ def _fd_target(fd: int) -> tuple[int, int]:
     return os.pipe()
 
 
-class Link:
-    """This process's end of a running relay: the store pipe it reads frames from, the control
-    pipe it asks for a sync on, and the relay's pid. The relay is not our child (see
-    console_relay.detach()): the spawned process reports the relay's pid and exits, and is
-    reaped here at once, before the script can wait for it."""
-
-    def __init__(self, captures: list[int], originals: tuple[int, int]) -> None:
-        store_r, store_w = os.pipe()
-        try:  # room for what comes between two reads (the relay queues the rest)
-            fcntl.fcntl(store_r, getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
-        except OSError:
-            pass
-        ctl_r, ctl_w = os.pipe()
-        report_r, report_w = os.pipe()
-        try:
-            spawned = _spawn([*originals, *captures, store_w, ctl_r, report_w], len(captures))
-            os.close(report_w)
-            report_w = -1
-            self.pid = _relay_pid(spawned, report_r)
-        except BaseException:
-            for fd in (store_r, ctl_r, ctl_w):
-                os.close(fd)
-            raise
-        finally:
-            for fd in (store_w, report_r, report_w):
-                if fd >= 0:
-                    os.close(fd)
-        self.store, self.control = store_r, ctl_w
-        self._hold = ctl_r  # a reader stays, so a sync never meets EPIPE (or SIGPIPE)
-        os.set_blocking(ctl_w, False)
-        self._buf = bytearray()
-        self.acked = self.exiting = False
-        self.gone = threading.Event()  # the relay has closed the store pipe: it has exited
-
-    def frames(self) -> list[tuple[bytes, bytes]] | None:
-        """The whole frames the relay has sent; None once it has gone."""
-        try:
-            data = os.read(self.store, 1 << 20)
-        except OSError:
-            data = b""
-        if not data:
-            return None
-        buf = self._buf
-        buf += data
-        runs: list[tuple[bytes, list[bytes]]] = []  # one stream's run of frames: one feed
-        at, size = 0, HEADER.size
-        while len(buf) - at >= size:
-            kind, n = HEADER.unpack_from(buf, at)
-            if len(buf) - at < size + n:
-                break
-            payload = bytes(buf[at + size:at + size + n])
-            if runs and runs[-1][0] == kind and kind in (b"0", b"1"):
-                runs[-1][1].append(payload)
-            else:
-                runs.append((kind, [payload]))
-            at += size + n
-        del buf[:at]
-        return [(kind, b"".join(parts)) for kind, parts in runs]
-
-    def sync(self) -> None:
-        try:
-            os.write(self.control, b"S")
-        except OSError:  # the relay has gone: the thread copies from here
-            pass
-
-    def close(self) -> None:
-        for fd in (self.store, self.control, self._hold):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-
-
-def _spawn(fds: list[int], n: int) -> int:
-    """posix_spawn the relay with `fds` as its 1, 2, 3.., 5, 6 and 7 (the layout in
-    console_relay.py), stdin /dev/null and BLOCKED signals blocked."""
-    high: list[int] = []
-    try:
-        # Above fds 0-7, so that no dup2 in the child overwrites a source before it is used.
-        for fd in fds:
-            high.append(fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10))
-        targets = [1, 2, *range(3, 3 + n), 5, 6, 7]
-        actions: list[Any] = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0)]
-        actions += [(os.POSIX_SPAWN_DUP2, src, dst) for src, dst in zip(high, targets)]
-        return os.posix_spawn(sys.executable, [sys.executable, "-I", "-S", RELAY, str(n)],
-                              os.environ, file_actions=actions, setsigmask=BLOCKED)
-    finally:
-        for fd in high:
-            os.close(fd)
-
-
-def _relay_pid(spawned: int, report: int) -> int:
-    """Reap the spawned process, which reports the relay's pid and exits (about a Python start,
-    10-30 ms). Raises OSError where no relay was started."""
-    data, deadline = b"", time.monotonic() + START_TIMEOUT
-    poller = select.poll()
-    poller.register(report, select.POLLIN)
-    while not data.endswith(b"\n"):
-        if not poller.poll(max(0.0, deadline - time.monotonic()) * 1000):
-            os.kill(spawned, signal.SIGKILL)  # stuck starting: init goes on, copying in-process
-            break
-        if not (chunk := os.read(report, 32)):  # end of file: it died
-            break
-        data += chunk
-    try:
-        os.waitpid(spawned, 0)
-    except ChildProcessError:  # SIGCHLD ignored: the kernel reaped it
-        pass
-    if not data.strip().isdigit():
-        raise OSError(f"the console relay did not start (it reported {data[:40]!r})")
-    return int(data)
-
-
-def start_relay(captures: list[int], originals: tuple[int, int]) -> tuple[Link | None, str]:
-    """A relay for `captures`, or None (and why) where one cannot start: this process copies."""
-    exe = os.path.basename(sys.executable or "").lower()
-    if getattr(sys, "frozen", False) or not ("python" in exe or "pypy" in exe):
-        return None, f"sys.executable {sys.executable!r} may not be a Python interpreter"
-    if not (os.path.isfile(RELAY) and hasattr(os, "posix_spawn") and fcntl is not None):
-        return None, "no relay module file or posix_spawn to start it with"
-    try:
-        return Link(captures, originals), ""
-    except (OSError, ValueError) as exc:
-        return None, str(exc)
-
-
 class Redirect:
     """fds 1 and 2 through a pipe (or pty) each, copied to the originals by a relay process."""
 
@@ -196,6 +59,8 @@ class Redirect:
         self._saved: list[tuple[int, int]] = []  # (fd, saved copy of the original)
         self._wake_r, self._wake_w = os.pipe()  # stop() wakes the thread at once through this
         self._drained = threading.Event()
+        self._wake_lock = threading.Lock()  # see _close_wake()
+        self._pump_done = self._stopped = False
         self._recording = True
         try:
             if con._same_destination():  # one pipe for both: the kernel keeps their order
@@ -273,8 +138,18 @@ class Redirect:
                 self._drained.set()  # everything written before the fds were restored is read
         # Every writer has gone: the fds were restored (stop() wrote to the originals first).
         self._drained.set()
-        for fd in (self._wake_r, *(saved for _fd, saved in self._saved)):
+        for fd in (saved for _fd, saved in self._saved):
             os.close(fd)
+        self._close_wake(pump_done=True)
+
+    def _close_wake(self, *, pump_done: bool = False, stopped: bool = False) -> None:
+        """Close the wake pipe's read end once both the thread and stop() are done with it:
+        stop() never writes to a pipe without a reader (under SIGPIPE's default, a death)."""
+        with self._wake_lock:
+            self._pump_done |= pump_done
+            self._stopped |= stopped
+            if self._pump_done and self._stopped:
+                os.close(self._wake_r)
 
     def _tick(self) -> None:
         if self._recording:
@@ -286,10 +161,11 @@ class Redirect:
         assert self.link is not None
         frames = self.link.frames()
         if frames is None:
-            link, self.link = self.link, None
-            poller.unregister(link.store)
-            link.gone.set()
-            link.close()
+            with self._wake_lock:  # not while stop() syncs through it
+                link, self.link = self.link, None
+                poller.unregister(link.store)
+                link.gone.set()
+                link.close()
             if not link.acked and not self._all_hung_up():
                 self._say("runwatch: the console relay has exited; copying the console "
                           "in-process from here")
@@ -362,14 +238,14 @@ class Redirect:
         for fd, saved in self._saved:
             con._flush_python(fd)
             os.dup2(saved, fd)
-        link = self.link
-        if link is not None:
-            link.sync()
-        try:
-            os.write(self._wake_w, b"x")
-        except OSError:  # EPIPE: the thread saw every pipe end and has gone already
-            pass
+        with self._wake_lock:  # the thread neither closes the link nor the wake pipe meanwhile
+            link = self.link
+            if link is not None:
+                link.sync()
+            if not self._pump_done:
+                os.write(self._wake_w, b"x")  # one byte, to a pipe that still has its reader
         os.close(self._wake_w)  # stop()'s own end: the thread may exit before this is read
+        self._close_wake(stopped=True)
         self._drained.wait(con.DRAIN_TIMEOUT)
         if link is not None and link.exiting:  # no writer left: reaped before the script exits
             link.gone.wait(con.DRAIN_TIMEOUT)

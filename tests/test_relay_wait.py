@@ -1,6 +1,7 @@
-"""The console relay is no child of the training script (logger/redirect.py, console_relay.py):
+"""The console relay is no child of the training script (logger/relay_link.py, console_relay.py):
 a script that waits for "any child" gets its own children only, and learns it has none left;
-a relay that never starts costs init a timeout, and the script copies its console itself."""
+a relay that never starts costs init a timeout, and the script copies its console itself;
+finish() never writes to a pipe the console thread has closed (SIGPIPE's default kills)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from logger import redirect
+from logger import relay_link
 from tests.conftest import script_env
 
 SCRIPT = """
@@ -59,13 +60,13 @@ def test_a_relay_that_never_starts_costs_init_the_timeout_not_the_run(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     stuck = tmp_path / "console_relay.py"
     stuck.write_text("import time\ntime.sleep(60)\n")  # a start that hangs (a stalled NFS home)
-    monkeypatch.setattr(redirect, "RELAY", str(stuck))
-    monkeypatch.setattr(redirect, "START_TIMEOUT", 0.5)
+    monkeypatch.setattr(relay_link, "RELAY", str(stuck))
+    monkeypatch.setattr(relay_link, "START_TIMEOUT", 0.5)
     fds = [os.pipe() for _ in range(3)]
     before = _children()
     try:
         began = time.monotonic()
-        link, why = redirect.start_relay([fds[0][0]], (fds[1][1], fds[2][1]))
+        link, why = relay_link.start_relay([fds[0][0]], (fds[1][1], fds[2][1]))
         took = time.monotonic() - began
     finally:
         for r, w in fds:
@@ -87,3 +88,36 @@ def _children() -> set[int]:
         except (OSError, ValueError, IndexError):
             continue
     return found
+
+
+# Scaffolding inside the script, not a stand-in for what is tested: restoring fd 2 in finish()
+# is followed by a pause, so that the console thread, seeing every pipe end, finishes first.
+PUMP_FIRST = """
+import os, signal, time
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # a write to a pipe with no reader kills
+import logger
+from logger import capture
+logger.init(project="p", dir=os.environ["ROOT"], console="redirect")
+(cap,) = capture._captures.values()
+os.kill(cap.console.link.pid, signal.SIGKILL)  # the thread copies from here
+time.sleep(0.5)
+print("before finish", flush=True)
+real_dup2 = os.dup2
+def dup2(fd, fd2, inheritable=True):
+    real_dup2(fd, fd2, inheritable)
+    if fd2 == 2:
+        time.sleep(0.5)
+os.dup2 = dup2
+logger.finish()
+os.dup2 = real_dup2
+print("after finish", flush=True)
+"""
+
+
+def test_finish_never_writes_to_a_pipe_the_console_thread_has_closed(root: Path, tmp_path: Path) -> None:
+    script = tmp_path / "train.py"
+    script.write_text(PUMP_FIRST)
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60,
+                          env=script_env(ROOT=str(root), RUNWATCH_SYSTEM_INTERVAL="0"))
+    assert proc.returncode == 0, (proc.returncode, proc.stderr)  # -13: SIGPIPE
+    assert proc.stdout.splitlines() == ["before finish", "after finish"]
