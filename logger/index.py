@@ -43,16 +43,17 @@ MAGIC = b"RWIX"  # then the CRC-32 of the rest: a damaged cache is no cache, nev
 TAIL = 32  # bytes before an entry's offset it keeps: a file that grew must still end with them
 
 
-class Detail(msgspec.Struct, array_like=True):
+class Detail(msgspec.Struct, array_like=True, gc=False):
     """What an entry holds beyond what a listing shows: decoded when a reader first needs it
-    (a run's per-key stats and metadata events: RunData restores them lazily)."""
+    (a run's per-key stats and metadata events: RunData restores them lazily). These structs
+    hold decoded data only, which has no cycles: the collector need not track them."""
 
     stats: dict[str, KeyStat]  # per history key (logger/snapshot.py)
     meta_seq: list[int]  # the position of each event below among the segment's events
     meta: list[ev.AnyEvent]  # the SegmentStart and the events a listing needs
 
 
-class Entry(msgspec.Struct, array_like=True):
+class Entry(msgspec.Struct, array_like=True, gc=False):
     """One segment as a reader left it: what its run's listing and state need at once, the
     rest encoded (`detail`)."""
 
@@ -70,12 +71,12 @@ class Entry(msgspec.Struct, array_like=True):
     rewritten: int
     start: ev.SegmentStart | None  # the detail's first event, and its last finish (position, event)
     finish: tuple[int, ev.Finish] | None
-    follows: list[str]  # the segments its run resumed (its RunStart's `follows`)
+    follows: tuple[str, ...]  # the segments its run resumed (its RunStart's `follows`)
     tail: bytes  # the TAIL bytes before `offset`
     detail: msgspec.Raw  # a Detail
 
 
-class Listing(msgspec.Struct, array_like=True):
+class Listing(msgspec.Struct, array_like=True, gc=False):
     """What RunData derived of one run (`RunData.listing()`), and the segment sizes it had."""
 
     sizes: dict[str, int]  # every segment of the run, by name -> its size then
@@ -91,6 +92,7 @@ class Listing(msgspec.Struct, array_like=True):
     summary_set: dict[Any, tuple[float, Any]]
     summary_removed: dict[Any, Any]
     summary: dict[Any, Any]
+    dir_id: tuple[int, int, int] | None = None  # the run directory (device, inode, mtime) then
 
 
 class Index(msgspec.Struct, array_like=True):
@@ -105,7 +107,7 @@ _decoder = msgspec.msgpack.Decoder(Index)
 _encoder = msgspec.msgpack.Encoder()
 _listing_decoder = msgspec.msgpack.Decoder(Listing)
 _detail_decoder = msgspec.msgpack.Decoder(Detail)
-_DERIVED = tuple(f for f in Listing.__struct_fields__ if f not in ("sizes", "summary"))
+_DERIVED = tuple(f for f in Listing.__struct_fields__ if f not in ("sizes", "summary", "dir_id"))
 
 
 def cache_file(root: Path) -> Path | None:
@@ -255,7 +257,7 @@ def tail_of(path: Path, offset: int) -> bytes | None:
         os.close(fd)
 
 
-class Restored(Found):
+class Restored(Found, gc=False):
     """An entry as a snapshot at its offset, checked as far as a listing uses it: its digest
     without per-key stats, of its events only the start and the finish. `whole()` decodes
     the rest, for a reader that needs more than the listing (RunData._replay)."""
@@ -306,8 +308,8 @@ def entry_for(st: os.stat_result, size: int, offset: int, skipped: int, last_tim
     first, then the events a listing needs, each with its position)."""
     start = meta[0][1] if meta and type(meta[0][1]) is ev.SegmentStart else None
     finish = next(((s, e) for s, e in reversed(meta) if type(e) is ev.Finish), None)
-    follows = next(([f for f in e.follows if type(f) is str] for _, e in reversed(meta)
-                    if type(e) is ev.RunStart and e.follows), [])
+    follows = next((tuple(f for f in e.follows if type(f) is str) for _, e in reversed(meta)
+                    if type(e) is ev.RunStart and e.follows), ())
     detail = _encoder.encode(Detail(digest.keys, [s for s, _ in meta], [e for _, e in meta]))
     return Entry(st.st_dev, st.st_ino, size, st.st_mtime_ns if size == st.st_size else 0, offset,
                  skipped, last_time, events, digest.rows, digest.max_step, digest.last_time,
@@ -317,10 +319,11 @@ def entry_for(st: os.stat_result, size: int, offset: int, skipped: int, last_tim
 def listing_for(sizes: dict[str, int], derived: dict[str, Any], summary: dict[str, Any]) -> msgspec.Raw | None:
     """A run's listing, encoded; None unless it decodes back to exactly these values (every
     type, NaN, tuple or list): a value msgpack would change is derived again next time."""
-    if set(derived) != set(_DERIVED):  # RunData derives something this index does not know
+    if set(derived) - {"dir_id"} != set(_DERIVED):  # RunData derives something this index does not know
         return None
     try:
-        listing = Listing(sizes, *(derived[f] for f in _DERIVED), summary)  # type: ignore[call-arg]
+        listing = Listing(sizes, *(derived[f] for f in _DERIVED), summary,  # type: ignore[call-arg]
+                          derived.get("dir_id"))
         data = _encoder.encode(listing)
         back = _listing_decoder.decode(data)
     except (TypeError, ValueError, OverflowError, msgspec.DecodeError, msgspec.ValidationError):
@@ -340,7 +343,7 @@ def restored(cached: Listing | msgspec.Raw, sizes: dict[str, int]) -> tuple[dict
     if listing.sizes != sizes:
         return None
     derived = msgspec.structs.asdict(listing)
-    del derived["sizes"], derived["summary"]
+    del derived["sizes"], derived["summary"], derived["dir_id"]
     return derived, listing.summary
 
 

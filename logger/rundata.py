@@ -63,6 +63,7 @@ class RunData(RunMeta, RunState, RunRestore):
         self._files: list[ev.FileSaved] = []
         self._extras: dict[str, Any] = {}  # alerts and charts (logger/media/readback.py)
         self._lazy: list[tuple[SegmentReader, Any]] = []  # index entries not applied yet
+        self.dir_id: tuple[int, int, int] | None = None
         self.version = 0
         self.state = "crashed"
         self.exit_code: int | None = None

@@ -18,6 +18,7 @@ from .summaries import NeedRows, summary_of
 class RunRestore:
     """RunData's lazy part: `_defer` an entry of the index cache, `_replay` it when needed."""
 
+    dir_id: tuple[int, int, int] | None  # the run directory as first listed (logger/index_scan.py)
     _lazy: list[tuple[Any, Any]]  # (segment, index.Restored) not applied yet, in order
     _digests: dict[str, Digest]
     _seq: dict[str, int]
@@ -39,13 +40,14 @@ class RunRestore:
 
     def listing(self) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """Meta mode: the derived metadata and the summary (None where it needs rows): what the
-        index cache (logger/index.py) keeps of a run read to the end of its segments."""
+        index cache (logger/index.py) keeps of a run read to the end of its segments, with
+        its directory's identity when first listed (`dir_id`: logger/index_scan.py)."""
         derived = self._meta_state()
         try:
             self._summary_cache = (self.version, summary_of(self.digest(), derived, self.created_at))
         except NeedRows:
             return derived, None
-        return derived, self._summary_cache[1]
+        return {**derived, "dir_id": self.dir_id}, self._summary_cache[1]
 
     def restore_listing(self, derived: dict[str, Any], summary: dict[str, Any]) -> None:
         """The index cache's `listing()` of this run, made from segments still as they are:
