@@ -80,7 +80,8 @@ def _known(run_dir: os.DirEntry[str], listing: index.Listing) -> list[tuple[str,
     (plain ASCII ones only), each stat'ed (not through a symlink); None if one is not there."""
     out = []
     for name in sorted(listing.sizes):
-        if not name.isascii():
+        if not (name.isascii() and name.endswith(ev.SEGMENT_SUFFIX) and name[:1] != "."
+                and os.sep not in name and "\0" not in name):  # what a directory could list
             return None
         try:
             out.append((name, os.lstat(f"{run_dir.path}{os.sep}{name}")))
