@@ -14,6 +14,8 @@ from .segment import SegmentReader
 from .snapshot import Digest
 from .summaries import NeedRows, summary_of
 
+REREAD_BYTES = 4 * 1024 * 1024  # a chunk of a segment read again: its events are applied, then dropped
+
 
 class RunRestore:
     """RunData's lazy part: `_defer` an entry of the index cache, `_replay` it when needed."""
@@ -92,10 +94,11 @@ class RunRestore:
         segment's events before `end` read again from the file, a chunk at a time."""
         name = seg.path.name
         self._digests[name], self._seq[name] = Digest(), 0
-        reader = SegmentReader(seg.path)
+        reader = _Upto(seg.path)
+        reader.end = end
         while reader.offset < end and reader.error is None:
             before = reader.offset
-            events = reader.read_new(end - reader.offset)
+            events = reader.read_new(REREAD_BYTES)
             if events:
                 self.apply(seg, events)
             if reader.offset == before:
@@ -128,3 +131,17 @@ class RunRestore:
         if self._lazy:
             self._replay()
         return self.__dict__
+
+
+class _Upto(SegmentReader):
+    """A segment read as if it ended at `end` (a cached entry's offset): what the file holds
+    after it is left to the segment's own reader."""
+
+    __slots__ = ("end",)
+    end: int
+
+    def _open(self) -> int | None:
+        fd = super()._open()
+        if fd is not None:
+            self.size = min(self.size, self.end)
+        return fd

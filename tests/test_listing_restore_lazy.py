@@ -38,7 +38,7 @@ def _make(root: Path) -> None:
 
 def _view(reader: RootReader) -> str:
     return repr({k: (r.state, r.summary_flat(), r.config, r.tags, r.name, r.notes, r.step, r.rows,
-                     r.created_at, r.runtime, r.exit_code, sorted(r.segments), r.numeric_keys(),
+                     r.created_at, r.state == "running" or r.runtime, r.exit_code, sorted(r.segments), r.numeric_keys(),
                      r.extras.get("alerts"), r.rewritten, r.start)
                  for k, r in sorted(reader.runs.items())})
 
@@ -122,13 +122,19 @@ def test_a_forged_entry_detail_costs_a_read_not_a_wrong_answer(tmp_path, monkeyp
     again from its segment when a reader needs its stats or events."""
     root = tmp_path / "runs"
     _make(root)
-    cold = _cold(root, monkeypatch)
+    live = logger.init(project="p", id="c", dir=str(root))
+    live.log({"loss": 1.0})
+    live._writer.flush()
     _read(root)
     cached = index.load(root)
     for entry in cached.entries.values():
         entry.detail = index.msgspec.Raw(index._encoder.encode(["not", "a", "detail"]))
     index.save(root, cached.entries, cached.runs)
-    assert _view(_read(root)) == cold
+    for i in range(3):  # the live run's segment grows past what the forged entry covers
+        live.log({"loss": 0.5 - i, "acc": float(i)})
+    live._writer.flush()
+    assert _view(_read(root)) == _cold(root, monkeypatch)
+    live.finish()
 
 
 def test_a_settled_run_directory_is_not_read_again(tmp_path, monkeypatch):
