@@ -206,15 +206,6 @@ class RunData(RunMeta, RunState, RunRestore):
             kept[:] = [k for k in kept if type(k[1]) is not ev.SystemStats]
         kept.append((seq, event))
 
-    def segment_state(self, name: str) -> tuple[Digest, int, list[tuple[int, Any]]]:
-        """Meta mode: one segment as read so far (the index cache's entry): its digest, its
-        events count, and (position, event) of its start and of what a listing needs."""
-        if self._lazy:
-            self._replay()
-        start = self.segments[name].start
-        kept = [(1, start)] if start is not None else []
-        return self._digests.get(name) or Digest(), self._seq.get(name, 0), kept + self._kept.get(name, [])
-
     def segment_paths(self) -> list[Path]:
         """The run's segment files, by name: what a history reader reads (stable API)."""
         return [self.segments[n].path for n in sorted(self.segments)]

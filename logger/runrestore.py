@@ -23,6 +23,8 @@ class RunRestore:
     dir_id: tuple[int, int, int] | None  # the run directory as first listed (logger/index_scan.py)
     _lazy: list[tuple[Any, Any]]  # (segment, index.Restored) not applied yet, in order
     _digests: dict[str, Digest]
+    _kept: dict[str, list[tuple[int, Any]]]
+    segments: dict[str, Any]
     _seq: dict[str, int]
     _ends: dict[str, int]
     _follows: dict[str, list[str]]
@@ -56,6 +58,15 @@ class RunRestore:
         what _meta_state() and summary_flat() compute again from the same events."""
         self._derived, self._meta_dirty = derived, False
         self._summary_cache = (self.version, summary)
+
+    def segment_state(self, name: str) -> tuple[Digest, int, list[tuple[int, Any]]]:
+        """Meta mode: one segment as read so far (the index cache's entry): its digest, its
+        events count, and (position, event) of its start and of what a listing needs."""
+        if self._lazy:
+            self._replay()
+        start = self.segments[name].start
+        kept = [(1, start)] if start is not None else []
+        return self._digests.get(name) or Digest(), self._seq.get(name, 0), kept + self._kept.get(name, [])
 
     def _defer(self, seg: Any, found: Any) -> None:
         """An index entry in place of a segment's events before `found.end`: what a listing
