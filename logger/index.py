@@ -12,6 +12,10 @@ A run read to the end of every segment also leaves its `Listing` (derived metada
 as RunData computed them): a later reader that finds every one of those segments unchanged
 takes it instead of deriving them again. Both depend on the code that made them, so the
 index names that code (`code_stamp`) and is dropped whole when it changed.
+
+Reopening an unchanged root costs one decode of this file and a stat per segment: what a
+listing shows (state, summary, labels, steps) is decoded typed at once, what only a reader
+that goes further needs (per-key stats, metadata events: an entry's `detail`) when first used.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from collections.abc import Iterable
 from itertools import islice
 from operator import lt
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 
@@ -33,13 +37,24 @@ from . import atomic
 from . import events as ev
 from .snapshot import Digest, Found, KeyStat
 
-VERSION = 2
+VERSION = 3
 MAGIC = b"RWIX"  # then the CRC-32 of the rest: a damaged cache is no cache, never a wrong one
 TAIL = 32  # bytes before an entry's offset it keeps: a file that grew must still end with them
 
 
-class Entry(msgspec.Struct, array_like=True):
-    """One segment as a reader left it."""
+class Detail(msgspec.Struct, array_like=True, gc=False):
+    """What an entry holds beyond what a listing shows: decoded when a reader first needs it
+    (a run's per-key stats and metadata events: RunData restores them lazily). These structs
+    hold decoded data only, which has no cycles: the collector need not track them."""
+
+    stats: dict[str, KeyStat]  # per history key (logger/snapshot.py)
+    meta_seq: list[int]  # the position of each event below among the segment's events
+    meta: list[ev.AnyEvent]  # the SegmentStart and the events a listing needs
+
+
+class Entry(msgspec.Struct, array_like=True, gc=False):
+    """One segment as a reader left it: what its run's listing and state need at once, the
+    rest encoded (`detail`)."""
 
     dev: int
     ino: int
@@ -52,13 +67,15 @@ class Entry(msgspec.Struct, array_like=True):
     rows: int
     max_step: int | None
     row_time: float | None  # the last row's time
-    stats: dict[str, KeyStat]  # per history key (logger/snapshot.py)
-    meta_seq: list[int]  # the position of each event below among the segment's events
-    meta: list[ev.AnyEvent]  # the SegmentStart and the events a listing needs
+    rewritten: int
+    start: ev.SegmentStart | None  # the detail's first event, and its last finish (position, event)
+    finish: tuple[int, ev.Finish] | None
+    follows: tuple[str, ...]  # the segments its run resumed (its RunStart's `follows`)
     tail: bytes  # the TAIL bytes before `offset`
+    detail: msgspec.Raw  # a Detail
 
 
-class Listing(msgspec.Struct, array_like=True):
+class Listing(msgspec.Struct, array_like=True, gc=False):
     """What RunData derived of one run (`RunData.listing()`), and the segment sizes it had."""
 
     sizes: dict[str, int]  # every segment of the run, by name -> its size then
@@ -74,6 +91,7 @@ class Listing(msgspec.Struct, array_like=True):
     summary_set: dict[Any, tuple[float, Any]]
     summary_removed: dict[Any, Any]
     summary: dict[Any, Any]
+    dir_id: tuple[int, int, int] | None = None  # the run directory (device, inode, mtime) then
 
 
 class Index(msgspec.Struct, array_like=True):
@@ -81,13 +99,14 @@ class Index(msgspec.Struct, array_like=True):
     root: str
     code: str  # code_stamp() of the code that wrote it
     entries: dict[str, Entry]  # segment path relative to the root -> entry
-    runs: dict[str, msgspec.Raw]  # "project/run-id" -> its Listing, decoded when used
+    runs: dict[str, Listing]  # "project/run-id" -> its listing
 
 
 _decoder = msgspec.msgpack.Decoder(Index)
 _encoder = msgspec.msgpack.Encoder()
 _listing_decoder = msgspec.msgpack.Decoder(Listing)
-_DERIVED = tuple(f for f in Listing.__struct_fields__ if f not in ("sizes", "summary"))
+_detail_decoder = msgspec.msgpack.Decoder(Detail)
+_DERIVED = tuple(f for f in Listing.__struct_fields__ if f not in ("sizes", "summary", "dir_id"))
 
 
 def cache_file(root: Path) -> Path | None:
@@ -120,10 +139,11 @@ def code_stamp() -> str:
 
 
 class Cached(msgspec.Struct):
-    """What load() found: the segments' entries and the runs' listings (undecoded)."""
+    """What load() found: the segments' entries and the runs' listings (a listing made since
+    is kept encoded, as `listing_for` checked it)."""
 
     entries: dict[str, Entry]
-    runs: dict[str, msgspec.Raw]
+    runs: dict[str, Listing | msgspec.Raw]
 
 
 def load(root: Path) -> Cached:
@@ -143,7 +163,7 @@ def load(root: Path) -> Cached:
     if (index.version != VERSION or index.root != _text(os.path.realpath(root))
             or index.code != code_stamp()):
         return Cached({}, {})
-    return Cached(index.entries, index.runs)
+    return Cached(index.entries, cast("dict[str, Listing | msgspec.Raw]", index.runs))
 
 
 def write_atomic(path: Path, parts: Iterable[bytes]) -> bool:
@@ -157,13 +177,13 @@ def write_atomic(path: Path, parts: Iterable[bytes]) -> bool:
     return True
 
 
-def save(root: Path, entries: dict[str, Entry], runs: dict[str, msgspec.Raw]) -> None:
+def save(root: Path, entries: dict[str, Entry], runs: dict[str, Listing | msgspec.Raw]) -> None:
     """Write the index whole, atomically; a cache that cannot be written is no error."""
     path = cache_file(root)
     if path is None:
         return
     try:
-        body = _encoder.encode(Index(VERSION, _text(os.path.realpath(root)), code_stamp(), entries, runs))
+        body = _encoder.encode(Index(VERSION, _text(os.path.realpath(root)), code_stamp(), entries, cast("dict[str, Listing]", runs)))
     except (TypeError, ValueError, OverflowError):  # a value msgpack cannot hold: no cache, no error
         return
     if not write_atomic(path, (MAGIC, ev._crc32(body).to_bytes(4, "big"), body)):
@@ -208,34 +228,73 @@ def tail_of(path: Path, offset: int) -> bytes | None:
         os.close(fd)
 
 
-def found(entry: Entry) -> Found | None:
+class Restored(Found, gc=False):
+    """An entry as a snapshot at its offset, checked as far as a listing uses it: its digest
+    without per-key stats, of its events only the start and the finish. `whole()` decodes
+    the rest, for a reader that needs more than the listing (RunData._replay)."""
+
+    entry: Entry
+
+    def whole(self) -> Found | None:
+        """The entry as a whole snapshot; None where its detail does not check out."""
+        entry = self.entry
+        try:
+            detail = _detail_decoder.decode(entry.detail)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            return None
+        seqs, meta = detail.meta_seq, detail.meta
+        finishes = [(s, e) for s, e in zip(seqs, meta) if type(e) is ev.Finish]
+        if (len(seqs) != len(meta) or not seqs or seqs[0] != 1 or entry.events < seqs[-1]
+                or not all(map(lt, seqs, islice(seqs, 1, None)))
+                or not same(meta[0], entry.start) or not same(finishes[-1] if finishes else None, entry.finish)
+                or not all(type(k) is str for k in detail.stats)):
+            return None
+        digest = _digest(entry)
+        digest.keys = detail.stats
+        return Found(self.end, self.snap, digest, list(zip(seqs, meta)))
+
+
+def found(entry: Entry) -> Restored | None:
     """The entry as a snapshot at its offset; None where its positions do not hold."""
-    seqs = entry.meta_seq
-    if (len(seqs) != len(entry.meta) or not seqs or seqs[0] != 1
-            or type(entry.meta[0]) is not ev.SegmentStart or entry.events < seqs[-1]
-            or not all(map(lt, seqs, islice(seqs, 1, None)))):
+    if (entry.start is None or entry.events < 1 or entry.offset < ev.HEADER_SIZE
+            or (entry.finish is not None and not 1 < entry.finish[0] <= entry.events)):
         return None
-    digest = Digest()
-    digest.keys, digest.rows, digest.max_step, digest.last_time = (
-        entry.stats, entry.rows, entry.max_step, entry.row_time)
+    meta: list[tuple[int, Any]] = [(1, entry.start)]
+    if entry.finish is not None:
+        meta.append(entry.finish)
     snap = ev.Snapshot(time=entry.last_time, events=entry.events)
-    return Found(entry.offset, snap, digest, list(zip(seqs, entry.meta)))
+    return Restored(entry.offset, snap, _digest(entry), meta, entry)
+
+
+def _digest(entry: Entry) -> Digest:
+    digest = Digest()
+    digest.rows, digest.max_step, digest.last_time, digest.rewritten = (
+        entry.rows, entry.max_step, entry.row_time, entry.rewritten)
+    return digest
 
 
 def entry_for(st: os.stat_result, size: int, offset: int, skipped: int, last_time: float,
               events: int, digest: Digest, meta: list[tuple[int, Any]], tail: bytes) -> Entry:
+    """A segment's entry from what RunData.segment_state() says of it (`meta`: its start
+    first, then the events a listing needs, each with its position)."""
+    start = meta[0][1] if meta and type(meta[0][1]) is ev.SegmentStart else None
+    finish = next(((s, e) for s, e in reversed(meta) if type(e) is ev.Finish), None)
+    follows = next((tuple(f for f in e.follows if type(f) is str) for _, e in reversed(meta)
+                    if type(e) is ev.RunStart and e.follows), ())
+    detail = _encoder.encode(Detail(digest.keys, [s for s, _ in meta], [e for _, e in meta]))
     return Entry(st.st_dev, st.st_ino, size, st.st_mtime_ns if size == st.st_size else 0, offset,
                  skipped, last_time, events, digest.rows, digest.max_step, digest.last_time,
-                 digest.keys, [s for s, _ in meta], [e for _, e in meta], tail)
+                 digest.rewritten, start, finish, follows, tail, msgspec.Raw(detail))
 
 
 def listing_for(sizes: dict[str, int], derived: dict[str, Any], summary: dict[str, Any]) -> msgspec.Raw | None:
     """A run's listing, encoded; None unless it decodes back to exactly these values (every
     type, NaN, tuple or list): a value msgpack would change is derived again next time."""
-    if set(derived) != set(_DERIVED):  # RunData derives something this index does not know
+    if set(derived) - {"dir_id"} != set(_DERIVED):  # RunData derives something this index does not know
         return None
     try:
-        listing = Listing(sizes, *(derived[f] for f in _DERIVED), summary)  # type: ignore[call-arg]
+        listing = Listing(sizes, *(derived[f] for f in _DERIVED), summary,  # type: ignore[call-arg]
+                          derived.get("dir_id"))
         data = _encoder.encode(listing)
         back = _listing_decoder.decode(data)
     except (TypeError, ValueError, OverflowError, msgspec.DecodeError, msgspec.ValidationError):
@@ -243,16 +302,19 @@ def listing_for(sizes: dict[str, int], derived: dict[str, Any], summary: dict[st
     return msgspec.Raw(data) if same(back, listing) else None
 
 
-def restored(raw: msgspec.Raw, sizes: dict[str, int]) -> tuple[dict[str, Any], dict[str, Any]] | None:
+def restored(cached: Listing | msgspec.Raw, sizes: dict[str, int]) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """(derived, summary) of a cached listing made from segments of exactly these sizes."""
-    try:
-        listing = _listing_decoder.decode(raw)
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        return None
+    if isinstance(cached, Listing):
+        listing = cached
+    else:
+        try:
+            listing = _listing_decoder.decode(cached)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            return None
     if listing.sizes != sizes:
         return None
     derived = msgspec.structs.asdict(listing)
-    del derived["sizes"], derived["summary"]
+    del derived["sizes"], derived["summary"], derived["dir_id"]
     return derived, listing.summary
 
 

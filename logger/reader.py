@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from . import events as ev
-from . import index
+from . import index, index_scan
 from .rundata import RunData
 from .segment import SegmentReader
 from .snapshot import Found, find_last
@@ -111,8 +111,10 @@ class RootReader:
         if collecting:
             gc.disable()
         try:
-            paths = list(self._segment_paths())
-            updates = self._read(paths, limit, stat_first=True)
+            if self.meta and not self._segments:  # a first scan: the index cache's runs at once
+                updates = [Update(*u) for u in index_scan.first_scan(self, limit)]
+            else:
+                updates = self._read(list(self._segment_paths()), limit, stat_first=True)
             if self.meta:
                 self._save_index()
         finally:

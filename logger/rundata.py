@@ -18,6 +18,7 @@ from .liveness import HEARTBEAT_WINDOW, Observations
 from .media.readback import apply_event as apply_media_event
 from .multiwriter import merge
 from .runmeta import RunMeta
+from .runrestore import RunRestore
 from .runstate import RunState
 from .segment import SegmentReader, StepLog
 from .snapshot import META_KINDS, Digest, Found, combine
@@ -30,7 +31,7 @@ _META = (ev.RunStart, ev.ConfigUpdate, ev.SetTags, ev.SetNotes, ev.SetName, ev.S
          ev.DefineMetric)
 
 
-class RunData(RunMeta, RunState):
+class RunData(RunMeta, RunState, RunRestore):
     """One run directory as read so far. `version` grows with every change."""
 
     sink: Any = None  # a reader's own view of the rows: called (segment, its new Log events)
@@ -58,9 +59,11 @@ class RunData(RunMeta, RunState):
         self._histories: dict[str, History] = {}  # per writer (segment): its own rows
         self._merged: tuple[Any, History] | None = None
         self._observed = Observations()
-        self.artifacts: list[ev.ArtifactLogged] = []
-        self.files: list[ev.FileSaved] = []
-        self.extras: dict[str, Any] = {}  # alerts and charts (logger/media/readback.py)
+        self._artifacts: list[ev.ArtifactLogged] = []  # `artifacts`, `files`, `extras`: RunRestore's
+        self._files: list[ev.FileSaved] = []
+        self._extras: dict[str, Any] = {}  # alerts and charts (logger/media/readback.py)
+        self._lazy: list[tuple[SegmentReader, Any]] = []  # index entries not applied yet
+        self.dir_id: tuple[int, int, int] | None = None
         self.version = 0
         self.state = "crashed"
         self.exit_code: int | None = None
@@ -79,6 +82,8 @@ class RunData(RunMeta, RunState):
 
     # -- applying events -------------------------------------------------------------------
     def apply(self, seg: SegmentReader, events: list[Any]) -> None:
+        if self._lazy:  # what the index cache restored comes first (logger/runrestore.py)
+            self._replay()
         name = seg.path.name
         seq = self._seq.get(name, 0)
         clock = self._clock.get(name, -math.inf)
@@ -105,16 +110,16 @@ class RunData(RunMeta, RunState):
                 if kind is ev.RunStart and event.follows:
                     self._follows[name] = [f for f in event.follows if type(f) is str]
             elif kind is ev.ArtifactLogged:
-                self.artifacts.append(event)
+                self._artifacts.append(event)
             elif kind is ev.FileSaved:
-                self.files.append(event)
+                self._files.append(event)
             elif kind is ev.Alert or kind is ev.Chart:
-                apply_media_event(self.extras, event)
+                apply_media_event(self._extras, event)
             elif kind is ev.SystemStats:  # the latest sample only: the run table's GPU column
-                if event.time >= getattr(self.extras.get("system"), "time", -math.inf):
-                    self.extras["system"] = event
+                if event.time >= getattr(self._extras.get("system"), "time", -math.inf):
+                    self._extras["system"] = event
             elif kind is ev.ConsoleChunk and event.stream != "note":  # the console column
-                self.extras["console"] = last_line(event.text, self.extras.get("console", ""))
+                self._extras["console"] = last_line(event.text, self._extras.get("console", ""))
             elif kind is ev.EditSeen and seg.role == "editor":
                 self._edit_seen[name] = {k: v for k, v in event.segments.items()
                                          if type(k) is str and type(v) is int}
@@ -164,19 +169,27 @@ class RunData(RunMeta, RunState):
     def feed(self, seg: SegmentReader, events: list[Any], end: int) -> None:
         """The rows of bytes up to `end` of `seg`, read back from disk, to the sink; and the
         console's last line, which a snapshot skips over, unless a later one was read."""
+        if self._lazy:
+            self._replay()
         logs = [e for e in events if type(e) is ev.Log]
         if logs and self.sink is not None:
             self.sink(_At(seg, end), logs)
         chunks = [e for e in events if type(e) is ev.ConsoleChunk and e.stream != "note"]
-        if chunks and (self._console_back or "console" not in self.extras):
+        if chunks and (self._console_back or "console" not in self._extras):
             self._console_back = True
             for chunk in chunks:
-                self.extras["console"] = last_line(chunk.text, self.extras.get("console", ""))
+                self._extras["console"] = last_line(chunk.text, self._extras.get("console", ""))
         self._fed[seg.path.name] = end
         self.version += 1
 
     def apply_snapshot(self, seg: SegmentReader, found: Found) -> None:
-        """Meta mode: what a segment's snapshot says, in place of the events before it."""
+        """Meta mode: what a segment's snapshot says, in place of the events before it (an
+        index cache entry's detail waits until needed: logger/runrestore.py)."""
+        if hasattr(found, "whole"):
+            self._defer(seg, found)
+            return
+        if self._lazy:
+            self._replay()
         name = seg.path.name
         self._digests[name] = found.digest
         for seq, event in found.meta:
@@ -192,13 +205,6 @@ class RunData(RunMeta, RunState):
         if type(event) is ev.SystemStats:  # the latest only
             kept[:] = [k for k in kept if type(k[1]) is not ev.SystemStats]
         kept.append((seq, event))
-
-    def segment_state(self, name: str) -> tuple[Digest, int, list[tuple[int, Any]]]:
-        """Meta mode: one segment as read so far (the index cache's entry): its digest, its
-        events count, and (position, event) of its start and of what a listing needs."""
-        start = self.segments[name].start
-        kept = [(1, start)] if start is not None else []
-        return self._digests.get(name) or Digest(), self._seq.get(name, 0), kept + self._kept.get(name, [])
 
     def segment_paths(self) -> list[Path]:
         """The run's segment files, by name: what a history reader reads (stable API)."""
@@ -303,6 +309,8 @@ class RunData(RunMeta, RunState):
 
     def digest(self) -> Digest:
         """Every writer's digest, combined in the merged history's order."""
+        if self._lazy:
+            self._replay()
         generation = self._generations()
         if self.meta or not self._keep:  # no rows kept: digests were kept as rows came
             names = sorted(self._digests, key=lambda n: (generation.get(n, 0), n))
@@ -376,22 +384,6 @@ class RunData(RunMeta, RunState):
     def summary(self) -> dict[str, Any]:
         """The summary nested as W&B shows it: keys logged as nested dicts nest again."""
         return unflatten(self.summary_flat(), self._paths)
-
-    def listing(self) -> tuple[dict[str, Any], dict[str, Any] | None]:
-        """Meta mode: the derived metadata and the summary (None where it needs rows): what the
-        index cache (logger/index.py) keeps of a run read to the end of its segments."""
-        derived = self._meta_state()
-        try:
-            self._summary_cache = (self.version, summary_of(self.digest(), derived, self.created_at))
-        except NeedRows:
-            return derived, None
-        return derived, self._summary_cache[1]
-
-    def restore_listing(self, derived: dict[str, Any], summary: dict[str, Any]) -> None:
-        """The index cache's `listing()` of this run, made from segments still as they are:
-        what _meta_state() and summary_flat() compute again from the same events."""
-        self._derived, self._meta_dirty = derived, False
-        self._summary_cache = (self.version, summary)
 
 
 class _At:

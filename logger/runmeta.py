@@ -8,6 +8,7 @@ RunData (logger/rundata.py), which holds the events in `_meta` as it reads them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from . import events as ev
@@ -23,6 +24,8 @@ class RunMeta:
 
     _meta: list[tuple[float, str, int, Any]]
     _meta_dirty: bool
+    _lazy: list[Any]
+    _replay: Callable[[], None]
     _derived: dict[str, Any]
     _edit_seen: dict[str, dict[str, int]]
     _seen_counts: dict[tuple[str, int], int]
@@ -35,6 +38,8 @@ class RunMeta:
     def _meta_state(self) -> dict[str, Any]:
         if not self._meta_dirty:
             return self._derived
+        if self._lazy:  # the events a cached entry holds (logger/runrestore.py)
+            self._replay()
         d: dict[str, Any] = {
             "name": self.id, "notes": None, "tags": (), "group": None, "job_type": None,
             "sweep_id": None, "config": {}, "start": None, "metrics": {}, "summary_set": {}, "summary_removed": {},

@@ -43,9 +43,9 @@ class RunState:
         elif scripts:
             # The segment that ran last: the latest generation (a resume follows what it
             # resumed, however its clock is set), then the latest start.
-            generation = self._generations()
-            last = max(scripts, key=lambda s: (generation.get(s.path.name, 0),
-                                               s.start.time if s.start else 0.0, s.path.name))
+            generation = self._generations() if len(scripts) > 1 else {}
+            last = scripts[0] if len(scripts) == 1 else max(scripts, key=lambda s: (
+                generation.get(s.path.name, 0), s.start.time if s.start else 0.0, s.path.name))
             fin = last.finish
             if fin is None:
                 self.state, self.exit_code, self.error = "crashed", None, None

@@ -209,12 +209,13 @@ def _forge(root: Path, monkeypatch: pytest.MonkeyPatch, loss: float) -> index.Ca
     cached = index.load(root)
     assert cached.entries and cached.runs
     for entry in cached.entries.values():
-        entry.stats["loss"].last = loss
+        detail = index._detail_decoder.decode(entry.detail)
+        detail.stats["loss"].last = loss
+        entry.detail = index.msgspec.Raw(index._encoder.encode(detail))
     runs = {}
-    for key, raw in cached.runs.items():
-        listing = index._listing_decoder.decode(raw)
-        listing.summary["loss"] = loss
-        runs[key] = index.msgspec.Raw(index._encoder.encode(listing))
+    for key, listing in cached.runs.items():
+        listing.summary["loss"] = loss  # type: ignore[union-attr]
+        runs[key] = listing
     forged = index.Cached(cached.entries, runs)
     _write(root, forged, monkeypatch)
     return forged

@@ -4,6 +4,11 @@
 
 Fixtures are built once with the real logger and cached under /tmp. Each figure is printed
 against the floor measured in the same run; nothing here asserts a wall-clock time.
+
+A measure is timed in a fresh process after its imports: the scan (the index cache's load,
+code stamp included, the directory walk, every stat, the restores) and each run's summary
+(with the collector's first pass over what the scan built). `runwatch ls` end to end adds
+the interpreter, the imports and the table.
 """
 
 from __future__ import annotations
