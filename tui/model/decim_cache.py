@@ -97,6 +97,7 @@ class _Unpickler(pickle.Unpickler):
 
 
 _FOUND: dict[tuple[str, str], Any] = {}
+Loaded = tuple[RunData, Path, str, str]  # a run read from the cache: run, its dir, project, id
 
 
 def _reduce_run(run: RunData) -> Any:
@@ -146,38 +147,51 @@ class AppCache:
         return index.key(os.path.realpath(self.reader.root))
 
     def restore(self, paths: Iterable[Path]) -> list[Update]:
-        """Runs of these segment paths restored from the cache (hold the reader's lock);
-        their segments then read on from where the entry left them. The first call also
-        restores the NEWEST newest runs: the table's first screenful, whatever the paths."""
+        """`install(load(paths))`: hold the reader's lock (tests, tools)."""
+        return self.install(self.load(paths))
+
+    def load(self, paths: Iterable[Path]) -> list[Loaded]:
+        """Runs of these segment paths read from the cache, not yet the reader's: the first
+        call also brings the NEWEST newest runs (the table's first screenful, whatever the
+        paths). No lock: unpickling is most of a restore, and a screen's worker reading
+        the runs already shown must not wait for it (the chart panel's first draw did)."""
         idx = self._load_index()
-        if idx is None or not idx.runs:
+        if idx is None or not idx.runs or self.path is None:
             return []
-        reader, wanted = self.reader, {}
+        runs, wanted = self.reader.runs, {}
         if not self._began:
             self._began = True
-            wanted = {k: e for k, e in islice(idx.runs.items(), NEWEST) if k not in reader.runs}
+            wanted = {k: e for k, e in islice(idx.runs.items(), NEWEST) if k not in runs}
         for path in paths:
             key = f"{path.parent.parent.name}/{path.parent.name}"
-            if key not in reader.runs and key in idx.runs:
+            if key not in runs and key in idx.runs:
                 wanted[key] = idx.runs[key]
-        if not wanted or self.path is None:
-            return []
-        updates = []
+        loaded = []
         try:
             with open(self.path, "rb") as f:
                 for key, entry in wanted.items():
                     try:
-                        run = self._restore_run(f.fileno(), key, entry)
+                        found = self._load_run(f.fileno(), key, entry)
                     except Exception:  # noqa: BLE001 - that run is read from its segments
-                        run = None
-                    if run is not None:
-                        updates.append(Update(run, [], True, False))
+                        found = None
+                    if found is not None:
+                        loaded.append(found)
         except OSError:
             pass
+        return loaded
+
+    def install(self, loaded: list[Loaded]) -> list[Update]:
+        """Put loaded runs where the reader keeps its runs, as if it had read them (hold
+        its lock); a run it read meanwhile keeps what it read."""
+        updates = []
+        for run, run_dir, project, run_id in loaded:
+            if f"{project}/{run_id}" not in self.reader.runs:
+                self._install(run, run_dir, project, run_id)
+                updates.append(Update(run, [], True, False))
         self.restored += len(updates)
         return updates
 
-    def _restore_run(self, fd: int, key: str, entry: Entry) -> RunData | None:
+    def _load_run(self, fd: int, key: str, entry: Entry) -> Loaded | None:
         project, run_id = key.split("/", 1)
         run_dir = self.reader.root / project / run_id
         if not entry.segs or not all(usable(run_dir / s.name, s) for s in entry.segs):
@@ -193,8 +207,7 @@ class AppCache:
             return None
         if set(run.segments) != {s.name for s in entry.segs}:
             return None
-        self._install(run, run_dir, project, run_id)
-        return run
+        return run, run_dir, project, run_id
 
     def _install(self, run: RunData, run_dir: Path, project: str, run_id: str) -> None:
         """Put a restored run where the reader keeps its runs, as if it had read it."""

@@ -83,6 +83,7 @@ class RunStore:
         self._snapshots = Snapshotter()
         self._stop = threading.Event()
         self._applied = threading.Event()  # the UI thread took a batch of snapshots
+        self.drawn = self._applied  # ...and drew them: an App sets its own (tui/app.py)
         self.post = post  # called in the reading thread with new snapshots
         self.loaded = False  # every byte on disk at start has been read (rows, summaries)
         self.filled = False  # and every history is in the decimations (sparklines, charts)
@@ -185,6 +186,14 @@ class RunStore:
 
     def _first_pass(self) -> None:
         f = self._follower
+        # The newest screenful from the reopen cache before listing the root, unpickled
+        # outside the lock (decim_cache.py): a screen's worker may read what is shown.
+        newest = self.cache.load(())
+        if newest:
+            with f.lock:
+                updates = self.cache.install(newest)
+            self._publish(updates)
+            self.drawn.wait(FIRST_WAIT)
         paths = segment_paths(f.root)
         i = 0
         while i < len(paths):
@@ -192,8 +201,9 @@ class RunStore:
                 return
             batch = paths[i : i + (FIRST_SCREEN if i == 0 else FIRST_BATCH)]
             i += len(batch)
+            loaded = self.cache.load(batch)
             with f.lock:
-                updates = self.cache.restore(batch) + f.reader.read_paths(
+                updates = self.cache.install(loaded) + f.reader.read_paths(
                     batch, limit=read_limit(len(batch)))
             self._publish(updates)
             if i == len(batch):
