@@ -26,6 +26,7 @@ import os
 import pickle
 import sys
 import threading
+from array import array
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
@@ -38,6 +39,8 @@ from logger.liveness import Observations
 from logger.reader import RootReader, Update
 from logger.rundata import RunData
 
+from . import decimate as dm
+from . import stats
 from .decim_file import (
     Entry,
     Index,
@@ -59,7 +62,8 @@ _SAFE = {("array", "array"), ("array", "_array_reconstructor"), ("collections", 
          ("collections", "OrderedDict"), ("pathlib", "PosixPath"), ("pathlib", "PurePosixPath"),
          ("pathlib", "WindowsPath"), ("pathlib", "PureWindowsPath"), ("copyreg", "_reconstructor"),
          ("builtins", "set"), ("builtins", "frozenset"), ("builtins", "bytearray"),
-         ("builtins", "complex"), ("builtins", "object"), ("copyreg", "__newobj__")}
+         ("builtins", "complex"), ("builtins", "object"), ("copyreg", "__newobj__"),
+         ("tui.model.decim_cache", "_singles")}
 
 
 def code_stamp() -> str:
@@ -110,11 +114,33 @@ def _reduce_run(run: RunData) -> Any:
     return (func, args, (attrs, state[1]) if isinstance(state, tuple) else attrs, *rest)
 
 
+def _reduce_decimator(dec: stats.Decimator) -> Any:
+    """A decimation of one point a bucket (a chart's fine one of a run with <= FINE points:
+    the newest runs, a reopen's first screenful) as its points: 2 arrays of its 6."""
+    n = len(dec.n)
+    if n and dec.n.count(1) == n and dec.x0 == dec.x1 and dec.lo == dec.hi == dec.sum:
+        return _singles, (type(dec), dec.cap, dec.size, dec.fed, dec._open, dec.x0, dec.lo)
+    return dec.__reduce_ex__(5)
+
+
+def _singles(cls: type, cap: int, size: int, fed: int, open_: int, xs: Any, ys: Any) -> Any:
+    """The decimation _reduce_decimator kept as its points, whole again."""
+    if not (isinstance(cls, type) and issubclass(cls, stats.Decimator)):
+        raise pickle.UnpicklingError(f"not a decimation: {cls!r}")
+    xs, ys = array("d", xs), array("d", ys)
+    dec = cls.__new__(cls)
+    dec.cap, dec.size, dec.fed, dec._open = int(cap), int(size), int(fed), int(open_)
+    dec.x0, dec.x1, dec.lo, dec.hi, dec.sum = xs, array("d", xs), ys, array("d", ys), array("d", ys)
+    dec.n = array("q", [1]) * len(xs)
+    return dec
+
+
 def _dumps(run: RunData) -> bytes:
     buf = io.BytesIO()
     pickler = pickle.Pickler(buf, protocol=5)
     # A reader's liveness observations are on its own monotonic clock: a new one starts afresh.
-    pickler.dispatch_table = {Observations: lambda _o: (Observations, ()), RunData: _reduce_run}
+    pickler.dispatch_table = {Observations: lambda _o: (Observations, ()), RunData: _reduce_run,
+                              stats.Decimator: _reduce_decimator, dm.Decimator: _reduce_decimator}
     pickler.dump(run)
     return buf.getvalue()
 
