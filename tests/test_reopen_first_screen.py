@@ -21,6 +21,7 @@ from tui.app import RunwatchApp
 from tui.model import decim_cache, stats
 from tui.model import store as store_module
 from tui.model.store import RunStore
+from tui.screens.main import MainScreen
 from tui.widgets.chart_panel import ChartPanel
 
 REPO = Path(__file__).resolve().parents[1]
@@ -129,3 +130,21 @@ def test_the_cache_builds_nothing_but_decimations_from_points(root: Path) -> Non
     """_singles is callable from a cache entry: given another class, it refuses."""
     with pytest.raises(pickle.UnpicklingError):
         decim_cache._singles(dict, 8, 1, 0, 0, [1.0], [2.0])
+
+
+async def test_a_reopened_roots_screen_mounts_with_its_newest_rows(
+        root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The App restores the newest screenful before its main screen mounts: the screen's
+    first layout has the rows (and the chart panel its size), not an empty table laid out
+    again when they come."""
+    seen: list[int] = []
+    mount = MainScreen.on_mount
+
+    def on_mount(self: MainScreen) -> None:
+        seen.append(len(self.store.views))
+        mount(self)
+
+    monkeypatch.setattr(MainScreen, "on_mount", on_mount)
+    app = RunwatchApp(root)
+    async with app.run_test(size=(120, 40)):
+        assert seen == [3]

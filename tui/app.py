@@ -51,6 +51,11 @@ class RunwatchApp(App[int]):
         self.alerts = AlertTracker(time.time())  # alerts already on disk are not news
 
     async def on_mount(self) -> None:
+        # A reopen's newest screenful (the cache: ~30 ms) before the screen lays out, so its
+        # first layout has the rows and the chart panel its size.
+        views = self.store.restore_newest()
+        if views:
+            self.on_runs_changed(RunsChanged(views))
         # Reading starts while the table is built: the screen takes what the store holds when
         # it mounts (a reopen's first screenful, restored meanwhile), then what comes after.
         self.run_worker(self._read, thread=True, name="reader", group="reader")

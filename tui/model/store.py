@@ -186,13 +186,11 @@ class RunStore:
 
     def _first_pass(self) -> None:
         f = self._follower
-        # The newest screenful from the reopen cache before listing the root, unpickled
-        # outside the lock (decim_cache.py): a screen's worker may read what is shown.
-        newest = self.cache.load(())
-        if newest:
-            with f.lock:
-                updates = self.cache.install(newest)
-            self._publish(updates)
+        views = self.restore_newest()  # {}: none, or the App took them before its screen
+        if views:
+            self._wake.set()
+            self.post(views)
+        if self.cache.restored:  # the rest once the first screenful is drawn
             self.drawn.wait(FIRST_WAIT)
         paths = segment_paths(f.root)
         i = 0
@@ -217,6 +215,19 @@ class RunStore:
             with f.lock:
                 updates = f.reader.read_paths(fresh, limit=read_limit(len(fresh)))
             self._publish(updates)
+
+    def restore_newest(self) -> Views:
+        """A reopen's newest screenful from the cache (decim_cache.py; unpickled outside the
+        lock), as snapshots: the App takes them before its first screen lays out."""
+        newest = self.cache.load(())
+        if not newest:
+            return {}
+        with self._follower.lock:
+            updates = self.cache.install(newest)
+            views = {u.run.path: self._snapshots.view(u.run) for u in updates}
+            self._unfilled.update({u.run.path: u.run for u in updates})
+            self._fill_order = None
+        return views
 
     def pending_bytes(self) -> int:
         """Bytes on disk not read yet."""
