@@ -10,7 +10,8 @@ each segment" stays true: a reopen restores the run and reads on from N.
 An entry is used only where every segment it names is the same file (device, inode), not
 shorter than what was read, and untouched (size and mtime) or grown with the bytes before N
 as they were (a checksum of the last TAIL bytes read; tui/model/decim_file.py). Entries are pickles of the reader's own
-objects, so restoring is exact by construction; the file says which code wrote them (the
+objects, so restoring is exact by construction (a decimation of one point a bucket is kept
+as its points, 2 of its 6 arrays); the file says which code wrote them (the
 size and mtime of every module whose objects it holds) and is ignored after any change.
 Each entry carries a CRC, is loaded by an unpickler that builds only this package's
 classes, and only from a file the user owns that nobody else can write. A damaged, stale or
