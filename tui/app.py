@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterable
 from functools import partial
@@ -44,13 +45,21 @@ class RunwatchApp(App[int]):
         # The reading thread's news comes to the App, not to a screen: a message to a screen
         # while it is hidden would make Textual repaint the top screen.
         self.store = RunStore(root, force_polling, lambda views: self.post_message(RunsChanged(views)))
+        # The reader restores the rest of a reopened root once the first screenful is drawn.
+        self.store.drawn = threading.Event()
         self.editor = Editor(self, self.store)
         self.alerts = AlertTracker(time.time())  # alerts already on disk are not news
 
     async def on_mount(self) -> None:
-        await self.push_screen(MainScreen(self.store, self.editor))
-        # Reading starts once the table is mounted, so the first batch of runs meets it.
+        # A reopen's newest screenful (the cache: ~30 ms) before the screen lays out, so its
+        # first layout has the rows and the chart panel its size.
+        views = self.store.restore_newest()
+        if views:
+            self.on_runs_changed(RunsChanged(views))
+        # Reading starts while the table is built: the screen takes what the store holds when
+        # it mounts (a reopen's first screenful, restored meanwhile), then what comes after.
         self.run_worker(self._read, thread=True, name="reader", group="reader")
+        await self.push_screen(MainScreen(self.store, self.editor))
 
     def on_unmount(self) -> None:
         self.store.stop()
@@ -74,6 +83,8 @@ class RunwatchApp(App[int]):
 
     def on_runs_changed(self, message: RunsChanged) -> None:
         self.store.apply(message.views)
+        if message.views and not self.store.drawn.is_set():
+            self.call_after_refresh(self.store.drawn.set)
         self.alerts.push(message.views, self.store.loaded)
         self._find_alerts()
 

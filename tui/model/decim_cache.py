@@ -10,7 +10,8 @@ each segment" stays true: a reopen restores the run and reads on from N.
 An entry is used only where every segment it names is the same file (device, inode), not
 shorter than what was read, and untouched (size and mtime) or grown with the bytes before N
 as they were (a checksum of the last TAIL bytes read; tui/model/decim_file.py). Entries are pickles of the reader's own
-objects, so restoring is exact by construction; the file says which code wrote them (the
+objects, so restoring is exact by construction (a decimation of one point a bucket is kept
+as its points, 2 of its 6 arrays); the file says which code wrote them (the
 size and mtime of every module whose objects it holds) and is ignored after any change.
 Each entry carries a CRC, is loaded by an unpickler that builds only this package's
 classes, and only from a file the user owns that nobody else can write. A damaged, stale or
@@ -26,6 +27,7 @@ import os
 import pickle
 import sys
 import threading
+from array import array
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
@@ -38,6 +40,8 @@ from logger.liveness import Observations
 from logger.reader import RootReader, Update
 from logger.rundata import RunData
 
+from . import decimate as dm
+from . import stats
 from .decim_file import (
     Entry,
     Index,
@@ -52,14 +56,15 @@ from .decim_file import (
 )
 from .decimate import FINE, RunSeries, SeriesBook
 
-MAX_BYTES = 128 * 1024 * 1024  # a 1,000-run root of 1,000 steps x 4 metrics takes ~28 MB
+MAX_BYTES = 128 * 1024 * 1024  # 1,000 runs x 1,000 steps x 4 metrics: ~20 MB; 10,000 x 100: ~98 MB
 NEWEST = 64  # runs restored first (a screenful of the table, newest first); the index is in that order
 _PACKAGES = ("logger", "tui.model")
 _SAFE = {("array", "array"), ("array", "_array_reconstructor"), ("collections", "deque"),
          ("collections", "OrderedDict"), ("pathlib", "PosixPath"), ("pathlib", "PurePosixPath"),
          ("pathlib", "WindowsPath"), ("pathlib", "PureWindowsPath"), ("copyreg", "_reconstructor"),
          ("builtins", "set"), ("builtins", "frozenset"), ("builtins", "bytearray"),
-         ("builtins", "complex"), ("builtins", "object"), ("copyreg", "__newobj__")}
+         ("builtins", "complex"), ("builtins", "object"), ("copyreg", "__newobj__"),
+         ("tui.model.decim_cache", "_singles")}
 
 
 def code_stamp() -> str:
@@ -97,6 +102,7 @@ class _Unpickler(pickle.Unpickler):
 
 
 _FOUND: dict[tuple[str, str], Any] = {}
+Loaded = tuple[RunData, Path, str, str]  # a run read from the cache: run, its dir, project, id
 
 
 def _reduce_run(run: RunData) -> Any:
@@ -109,11 +115,33 @@ def _reduce_run(run: RunData) -> Any:
     return (func, args, (attrs, state[1]) if isinstance(state, tuple) else attrs, *rest)
 
 
+def _reduce_decimator(dec: stats.Decimator) -> Any:
+    """A decimation of one point a bucket (a chart's fine one of a run with <= FINE points:
+    the newest runs, a reopen's first screenful) as its points: 2 arrays of its 6."""
+    n = len(dec.n)
+    if n and dec.n.count(1) == n and dec.x0 == dec.x1 and dec.lo == dec.hi == dec.sum:
+        return _singles, (type(dec), dec.cap, dec.size, dec.fed, dec._open, dec.x0, dec.lo)
+    return dec.__reduce_ex__(5)
+
+
+def _singles(cls: type, cap: int, size: int, fed: int, open_: int, xs: Any, ys: Any) -> Any:
+    """The decimation _reduce_decimator kept as its points, whole again."""
+    if not (isinstance(cls, type) and issubclass(cls, stats.Decimator)):
+        raise pickle.UnpicklingError(f"not a decimation: {cls!r}")
+    xs, ys = array("d", xs), array("d", ys)
+    dec = cls.__new__(cls)
+    dec.cap, dec.size, dec.fed, dec._open = int(cap), int(size), int(fed), int(open_)
+    dec.x0, dec.x1, dec.lo, dec.hi, dec.sum = xs, array("d", xs), ys, array("d", ys), array("d", ys)
+    dec.n = array("q", [1]) * len(xs)
+    return dec
+
+
 def _dumps(run: RunData) -> bytes:
     buf = io.BytesIO()
     pickler = pickle.Pickler(buf, protocol=5)
     # A reader's liveness observations are on its own monotonic clock: a new one starts afresh.
-    pickler.dispatch_table = {Observations: lambda _o: (Observations, ()), RunData: _reduce_run}
+    pickler.dispatch_table = {Observations: lambda _o: (Observations, ()), RunData: _reduce_run,
+                              stats.Decimator: _reduce_decimator, dm.Decimator: _reduce_decimator}
     pickler.dump(run)
     return buf.getvalue()
 
@@ -146,38 +174,51 @@ class AppCache:
         return index.key(os.path.realpath(self.reader.root))
 
     def restore(self, paths: Iterable[Path]) -> list[Update]:
-        """Runs of these segment paths restored from the cache (hold the reader's lock);
-        their segments then read on from where the entry left them. The first call also
-        restores the NEWEST newest runs: the table's first screenful, whatever the paths."""
+        """`install(load(paths))`: hold the reader's lock (tests, tools)."""
+        return self.install(self.load(paths))
+
+    def load(self, paths: Iterable[Path]) -> list[Loaded]:
+        """Runs of these segment paths read from the cache, not yet the reader's: the first
+        call also brings the NEWEST newest runs (the table's first screenful, whatever the
+        paths). No lock: unpickling is most of a restore, and a screen's worker reading
+        the runs already shown must not wait for it (the chart panel's first draw did)."""
         idx = self._load_index()
-        if idx is None or not idx.runs:
+        if idx is None or not idx.runs or self.path is None:
             return []
-        reader, wanted = self.reader, {}
+        runs, wanted = self.reader.runs, {}
         if not self._began:
             self._began = True
-            wanted = {k: e for k, e in islice(idx.runs.items(), NEWEST) if k not in reader.runs}
+            wanted = {k: e for k, e in islice(idx.runs.items(), NEWEST) if k not in runs}
         for path in paths:
             key = f"{path.parent.parent.name}/{path.parent.name}"
-            if key not in reader.runs and key in idx.runs:
+            if key not in runs and key in idx.runs:
                 wanted[key] = idx.runs[key]
-        if not wanted or self.path is None:
-            return []
-        updates = []
+        loaded = []
         try:
             with open(self.path, "rb") as f:
                 for key, entry in wanted.items():
                     try:
-                        run = self._restore_run(f.fileno(), key, entry)
+                        found = self._load_run(f.fileno(), key, entry)
                     except Exception:  # noqa: BLE001 - that run is read from its segments
-                        run = None
-                    if run is not None:
-                        updates.append(Update(run, [], True, False))
+                        found = None
+                    if found is not None:
+                        loaded.append(found)
         except OSError:
             pass
+        return loaded
+
+    def install(self, loaded: list[Loaded]) -> list[Update]:
+        """Put loaded runs where the reader keeps its runs, as if it had read them (hold
+        its lock); a run it read meanwhile keeps what it read."""
+        updates = []
+        for run, run_dir, project, run_id in loaded:
+            if f"{project}/{run_id}" not in self.reader.runs:
+                self._install(run, run_dir, project, run_id)
+                updates.append(Update(run, [], True, False))
         self.restored += len(updates)
         return updates
 
-    def _restore_run(self, fd: int, key: str, entry: Entry) -> RunData | None:
+    def _load_run(self, fd: int, key: str, entry: Entry) -> Loaded | None:
         project, run_id = key.split("/", 1)
         run_dir = self.reader.root / project / run_id
         if not entry.segs or not all(usable(run_dir / s.name, s) for s in entry.segs):
@@ -193,8 +234,7 @@ class AppCache:
             return None
         if set(run.segments) != {s.name for s in entry.segs}:
             return None
-        self._install(run, run_dir, project, run_id)
-        return run
+        return run, run_dir, project, run_id
 
     def _install(self, run: RunData, run_dir: Path, project: str, run_id: str) -> None:
         """Put a restored run where the reader keeps its runs, as if it had read it."""

@@ -83,6 +83,7 @@ class RunStore:
         self._snapshots = Snapshotter()
         self._stop = threading.Event()
         self._applied = threading.Event()  # the UI thread took a batch of snapshots
+        self.drawn = self._applied  # ...and drew them: an App sets its own (tui/app.py)
         self.post = post  # called in the reading thread with new snapshots
         self.loaded = False  # every byte on disk at start has been read (rows, summaries)
         self.filled = False  # and every history is in the decimations (sparklines, charts)
@@ -185,6 +186,12 @@ class RunStore:
 
     def _first_pass(self) -> None:
         f = self._follower
+        views = self.restore_newest()  # {}: none, or the App took them before its screen
+        if views:
+            self._wake.set()
+            self.post(views)
+        if self.cache.restored:  # the rest once the first screenful is drawn
+            self.drawn.wait(FIRST_WAIT)
         paths = segment_paths(f.root)
         i = 0
         while i < len(paths):
@@ -192,8 +199,9 @@ class RunStore:
                 return
             batch = paths[i : i + (FIRST_SCREEN if i == 0 else FIRST_BATCH)]
             i += len(batch)
+            loaded = self.cache.load(batch)
             with f.lock:
-                updates = self.cache.restore(batch) + f.reader.read_paths(
+                updates = self.cache.install(loaded) + f.reader.read_paths(
                     batch, limit=read_limit(len(batch)))
             self._publish(updates)
             if i == len(batch):
@@ -207,6 +215,19 @@ class RunStore:
             with f.lock:
                 updates = f.reader.read_paths(fresh, limit=read_limit(len(fresh)))
             self._publish(updates)
+
+    def restore_newest(self) -> Views:
+        """A reopen's newest screenful from the cache (decim_cache.py; unpickled outside the
+        lock), as snapshots: the App takes them before its first screen lays out."""
+        newest = self.cache.load(())
+        if not newest:
+            return {}
+        with self._follower.lock:
+            updates = self.cache.install(newest)
+            views = {u.run.path: self._snapshots.view(u.run) for u in updates}
+            self._unfilled.update({u.run.path: u.run for u in updates})
+            self._fill_order = None
+        return views
 
     def pending_bytes(self) -> int:
         """Bytes on disk not read yet."""

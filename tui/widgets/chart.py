@@ -38,10 +38,19 @@ def plotext() -> Any:
     """plotext, imported on first use (130 ms) and told not to clamp to the terminal size."""
     global _plt
     if _plt is None:
-        # Its interactive documentation (plotext.doc) costs 120-220 ms of import: not loaded.
-        stub: Any = sys.modules.setdefault("plotext._doc.doc", types.ModuleType("plotext._doc.doc"))
-        stub.docs = getattr(stub, "docs", None)
-        import plotext as plt  # type: ignore[import-untyped]
+        # Its interactive documentation (plotext.doc: 120-220 ms of import), its self-tests
+        # (unittest) and Pillow (image plots: ~40 ms) are never used here: not loaded.
+        for name, attr in (("plotext._doc.doc", "docs"), ("plotext._tests.run", "test")):
+            stub: Any = sys.modules.setdefault(name, types.ModuleType(name))
+            setattr(stub, attr, getattr(stub, attr, None))
+        hide = "PIL" not in sys.modules
+        if hide:
+            sys.modules["PIL"] = None  # type: ignore[assignment]  # plotext: Image = None
+        try:
+            import plotext as plt  # type: ignore[import-untyped]
+        finally:
+            if hide and sys.modules.get("PIL", 0) is None:
+                del sys.modules["PIL"]  # the media panel imports it when it needs it
 
         plt.terminal.limit(False, False)  # else a 120x40 widget draws 80x22 (STACK.md)
         _plt = plt
