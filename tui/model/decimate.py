@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections import deque
 from operator import add, attrgetter, mul
 from typing import Any
 
@@ -177,7 +176,7 @@ class RunSeries:
         self.objects = History(self._paths)  # non-numeric values, whole (media panel)
         self.spans: dict[str, array[float]] = {}  # segment -> [begin, end, step lo/hi, t lo/hi]*
         self._ends: dict[str, int] = {}  # segment -> offset up to which rows were fed
-        self.times: deque[float] = deque(maxlen=RECENT)
+        self.times = array("d")  # the last RECENT row times (a deque of floats: 2.8 KB a run)
         self.t0: float | None = None  # the first row's time: what "_runtime" counts from
         self.extra: dict[tuple[str, str, int], list[Any]] = {}  # (key, x, cap) -> [dec, version]
         self._scale = 1.0  # the segment being read: its size / bytes read so far
@@ -199,7 +198,10 @@ class RunSeries:
         self._scale = max(1.0, seg.size / seg.offset) if seg.offset else 1.0
         if self.t0 is None:
             self.t0 = logs[0].time
-        self.times.extend(map(_time, logs[-RECENT:]))
+        times = self.times
+        times.extend(map(_time, logs[-RECENT:]))
+        if len(times) > RECENT:
+            del times[: len(times) - RECENT]
         groups: dict[tuple[str, ...], list[Any]] = {}
         for log in logs:
             keys = tuple(log.values)

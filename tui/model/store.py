@@ -17,6 +17,7 @@ constructor and
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -52,12 +53,41 @@ T = TypeVar("T")
 Views = dict[str, RunView]
 
 
-def segment_paths(root: Path) -> list[Path]:
-    """The segments under root (ROOT/<project>/<run>/*.rws), for the batched first pass."""
+def _subdirs(path: str) -> list[str]:
+    """The directories in `path` (through symlinks, as a glob goes), [] if it cannot be read."""
     try:
-        return [p for p in root.glob("*/*/*" + SEGMENT_SUFFIX) if not p.parts[-3].startswith(".")]
-    except OSError:
+        with os.scandir(path) as it:
+            return [e.path for e in it if _is_dir(e)]
+    except (OSError, ValueError):
         return []
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def run_dirs(root: Path) -> list[str]:
+    """ROOT/<project>/<run> directories; projects whose name starts with "." left out."""
+    projects = [p for p in _subdirs(os.fspath(root)) if not os.path.basename(p).startswith(".")]
+    return [run for project in projects for run in _subdirs(project)]
+
+
+def segment_paths(root: Path, dirs: Iterable[str] | None = None) -> list[Path]:
+    """The segments under root (ROOT/<project>/<run>/*.rws), or in `dirs` of them, for the
+    batched first pass. os.scandir on strings: Path.glob cost ~85 us a run (10k runs: 0.86 s
+    of the reading thread's 2.6 s before every row), this ~15 us."""
+    found: list[Path] = []
+    for run in run_dirs(root) if dirs is None else dirs:
+        try:
+            with os.scandir(run) as it:
+                names = [e.name for e in it if e.name.endswith(SEGMENT_SUFFIX)]
+        except (OSError, ValueError):
+            continue
+        found += [Path(run, name) for name in names]
+    return found
 
 
 class RunStore:
@@ -200,9 +230,11 @@ class RunStore:
                 # Let the UI thread take the first screenful before reading on: both want
                 # the GIL, and this thread would otherwise hold it for most of the next batch.
                 self._applied.wait(FIRST_WAIT)
-        # Segments that appeared meanwhile (the rest of the known ones: read_rest reads them).
-        known = set(paths)
-        fresh = [p for p in segment_paths(f.root) if p not in known]
+        # Run directories that appeared meanwhile (what known runs grew, read_rest reads; a
+        # new segment of a known run, the watcher's first rescan): a scan of the projects,
+        # not a second scan of every run's directory (10k runs: ~0.4 s).
+        known = {os.fspath(p.parent) for p in paths}
+        fresh = segment_paths(f.root, [d for d in run_dirs(f.root) if d not in known])
         if fresh:
             with f.lock:
                 updates = f.reader.read_paths(fresh, limit=read_limit(len(fresh)))
