@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,31 @@ def test_a_runs_recent_row_times_are_kept_compact(tmp_path: Path) -> None:
         held = sys.getsizeof(sink.times)
     assert times == [1_700_000_000.0 + i for i in range(500 - RECENT, 500)]
     assert held <= 8 * RECENT + 200, f"{held} B for {RECENT} times"
+
+
+def test_the_first_pass_posts_a_few_times_not_once_a_batch(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each post costs the UI a table update (a sort and a repaint): the first screenful at
+    once, then at most one every FIRST_POSTS seconds, and every run in one of them."""
+    import tui.model.store as store_module
+
+    root = tmp_path / "runs"
+    for i in range(300):
+        write_run(root, f"run{i:03d}", steps=2)
+    monkeypatch.setattr(store_module, "FIRST_SCREEN", 10)
+    monkeypatch.setattr(store_module, "FIRST_BATCH", 10)  # 30 batches
+    posts: list[int] = []
+    seen: set[str] = set()
+
+    def post(views: dict) -> None:
+        posts.append(len(views))
+        seen.update(views)
+
+    store = RunStore(root, post=post)
+    store._applied.set()
+    started = time.monotonic()
+    store.first_pass()
+    took = time.monotonic() - started
+    assert seen == {f"proj/run{i:03d}" for i in range(300)}
+    assert posts[0] == 10  # the first screenful, alone
+    assert len(posts) <= 2 + took / getattr(store_module, "FIRST_POSTS", 0.25), (posts, took)

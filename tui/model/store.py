@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
@@ -48,6 +49,8 @@ def read_limit(segments: int) -> int:
 FIRST_SCREEN = 64  # segments in the first first-pass read: a screenful, shown at once...
 FIRST_BATCH = 256  # ...then this many per read
 FIRST_WAIT = 0.2  # seconds the reader waits at most for the UI to take the first screenful
+FIRST_POSTS = 0.25  # seconds between posts after it: each post costs the UI thread a table
+# update (sort, repaint: 20-30 ms at 10k runs); 40 posts a batch each were ~30 of them
 
 T = TypeVar("T")
 Views = dict[str, RunView]
@@ -114,6 +117,8 @@ class RunStore:
         self._stop = threading.Event()
         self._applied = threading.Event()  # the UI thread took a batch of snapshots
         self.post = post  # called in the reading thread with new snapshots
+        self._held: Views = {}  # snapshots not posted yet (the first pass holds some back)
+        self._posted_at = 0.0  # time.monotonic() of the last post
         self.loaded = False  # every byte on disk at start has been read (rows, summaries)
         self.filled = False  # and every history is in the decimations (sparklines, charts)
         self.loaded_bytes = 0  # history bytes filled in, of...
@@ -208,6 +213,7 @@ class RunStore:
         try:
             self._first_pass()
         finally:
+            self._publish([])  # what the last reads held back
             self._first = False
             with self._follower.lock:  # a later segment's first rows are decimated as read
                 for run in self._follower.reader.runs.values():
@@ -225,7 +231,7 @@ class RunStore:
             with f.lock:
                 updates = self.cache.restore(batch) + f.reader.read_paths(
                     batch, limit=read_limit(len(batch)))
-            self._publish(updates)
+            self._publish(updates, hold=i > len(batch))
             if i == len(batch):
                 # Let the UI thread take the first screenful before reading on: both want
                 # the GIL, and this thread would otherwise hold it for most of the next batch.
@@ -244,17 +250,23 @@ class RunStore:
         """Bytes on disk not read yet."""
         return self._follower.pending()
 
-    def _publish(self, updates: Iterable[Update]) -> None:
+    def _publish(self, updates: Iterable[Update], hold: bool = False) -> None:
+        """Snapshot the runs updated and post them; with `hold`, keep them for the next post
+        unless FIRST_POSTS passed since the last one (the first pass: see FIRST_POSTS)."""
         runs = {u.run.path: u.run for u in updates}
-        if not runs:
-            return
-        with self._follower.lock:
-            views = {path: self._snapshots.view(run) for path, run in runs.items()}
+        with self._follower.lock:  # also what keeps `_held` whole (ingest() posts from a worker)
+            self._held.update({path: self._snapshots.view(run) for path, run in runs.items()})
             if not runs.keys() <= self._unfilled.keys():
                 self._fill_order = None
             self._unfilled.update(runs)
-        self._wake.set()
-        self.post(views)
+            now = time.monotonic()
+            views: Views = {}
+            if self._held and not (hold and now - self._posted_at < FIRST_POSTS):
+                views, self._held, self._posted_at = self._held, {}, now
+        if runs:
+            self._wake.set()
+        if views:
+            self.post(views)
 
     # -- worker threads ----------------------------------------------------------------------
     def with_runs(self, paths: Iterable[str], fn: Callable[[list[RunData]], T]) -> T:

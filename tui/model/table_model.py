@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from operator import itemgetter
+from itertools import compress
+from operator import itemgetter, not_
 from typing import Any
 
 from logger.query import FilterError, compile_filter
@@ -41,6 +42,8 @@ NO_MATCH = "no run matches the filter: / then ctrl+u clears it"  # said, not an 
 
 
 RUNTIME = ColumnKey.field("runtime")
+Keyed = tuple[tuple[int, Any], int, "Row"]  # sort value, first-seen tie-break, the run's row
+TIE = itemgetter(1)
 
 
 def _aggregate_label(view: RunView, key: str) -> str | None:
@@ -106,10 +109,13 @@ class TableModel:
         self._sort_keys: dict[str, tuple[RunView, tuple[int, Any] | None]] = {}  # for...
         self._sort_for: ColumnKey | None = None  # ...this sort column (filtered or grouped)
         self._rows: dict[str, Row] = {}  # path -> its run row (the same while its view is)
+        self._seq: dict[str, int] = {}  # path -> when first seen (ties sort in this order)
         self._changed: set[str] = set()  # runs updated since the last flat rebuild, which...
-        self._keyed: dict[str, tuple[tuple[int, Any], Row]] = {}  # ...keeps runs with a value
+        self._keyed: dict[str, Keyed] = {}  # ...keeps runs with a value
         self._unkeyed: dict[str, Row] = {}  # ...and those without one (listed last)
-        self._keyed_for: ColumnKey | None = None  # ...for this sort column
+        self._ordered: list[Keyed] = []  # ...sorted (the next sort's nearly sorted input)
+        self._unkeyed_rows: list[Row] | None = []  # ...in first-seen order (None: to sort)
+        self._keyed_for: tuple[ColumnKey, bool] | None = None  # ...for this sort column
         self._labels: dict[str, tuple[str, str | None]] = {}  # metric -> (label, run it came from)
 
     # -- input -------------------------------------------------------------------------------
@@ -119,6 +125,8 @@ class TableModel:
             if old is None or old.config_flat is not view.config_flat:
                 self._epoch += 1
                 self._note_config(view.config_flat, new_run=old is None)
+            if old is None:
+                self._seq[path] = len(self._seq)
             self.views[path] = view
             self._changed.add(path)
             self._note_labels(path, view)
@@ -364,28 +372,55 @@ class TableModel:
         return row
 
     def _every_run_sorted(self) -> list[Row]:
-        """Every run's row in the sort column's order, those without a value last: only the
-        runs updated since the last call are keyed again (10k runs: a C-level sort, ~5 ms)."""
-        key = self.sort_key
+        """Every run's row in the sort column's order, those without a value last, ties in
+        first-seen order. Only runs updated since the last call are keyed again, and the
+        sort starts from the last order (nearly sorted: Timsort merges; 10k runs ~2 ms)."""
+        key, reverse = self.sort_key, self.sort_reverse
         keyed, unkeyed = self._keyed, self._unkeyed
         changed: Any = self._changed
-        if key != self._keyed_for:
+        if (key, reverse) != self._keyed_for:
             keyed.clear()
             unkeyed.clear()
-            self._keyed_for, changed = key, self.views.keys()
-        for path in changed:
-            view = self.views[path]
-            row = self._run_row(view)
-            value = column_value(view, key)
-            if value is None or value == "":
-                keyed.pop(path, None)
-                unkeyed[path] = row
-            else:
-                unkeyed.pop(path, None)
-                keyed[path] = (sortable(value), row)
-        self._changed = set()
-        ordered = sorted(keyed.values(), key=itemgetter(0), reverse=self.sort_reverse)
-        return [*map(itemgetter(1), ordered), *unkeyed.values()]
+            self._ordered, self._unkeyed_rows = [], None
+            self._keyed_for, changed = (key, reverse), self.views.keys()
+        base = self._ordered
+        if changed:
+            fresh, stale = [], set()
+            for path in changed:
+                entry = self._key_run(path, key, reverse)
+                was = keyed.get(path)
+                if was is not None:
+                    stale.add(was[1])  # its tie-break: unique to the run
+                if entry is None:
+                    keyed.pop(path, None)
+                    if path not in unkeyed:  # a run newly without a value: where it goes
+                        self._unkeyed_rows = None
+                    unkeyed[path] = self._run_row(self.views[path])
+                else:
+                    if unkeyed.pop(path, None) is not None:
+                        self._unkeyed_rows = None
+                    keyed[path] = entry
+                    fresh.append(entry)
+            if stale:  # the runs keyed again, out of the last order (in C: ~0.5 ms for 10k)
+                base = list(compress(base, map(not_, map(stale.__contains__, map(TIE, base)))))
+            base += fresh
+            self._changed = set()
+        self._ordered = ordered = sorted(base, reverse=reverse)
+        if self._unkeyed_rows is None:
+            seq = self._seq
+            self._unkeyed_rows = sorted(unkeyed.values(), key=lambda r: seq[r.key])
+        else:  # same runs: their rows may be new ones
+            self._unkeyed_rows = [unkeyed[r.key] for r in self._unkeyed_rows]
+        return [*map(itemgetter(2), ordered), *self._unkeyed_rows]
+
+    def _key_run(self, path: str, key: ColumnKey, reverse: bool) -> Keyed | None:
+        """(sort value, tie-break, row) of a run; None when it has no value to sort by."""
+        view = self.views[path]
+        value = column_value(view, key)
+        if value is None or value == "":
+            return None
+        seq = self._seq[path]
+        return (sortable(value), -seq if reverse else seq, self._run_row(view))
 
     def _sorted(self, views: list[RunView]) -> list[RunView]:
         """Runs in the sort column's order, those without a value last (in their order)."""
