@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+import tui.model.row_order as ro
 import tui.model.table_model as tm
 from tui.model.columns import ColumnKey, column_value, sortable
 from tui.model.runview import RunView
@@ -44,7 +45,7 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         calls[0] += 1
         return column_value(v, key)
 
-    monkeypatch.setattr(tm, "column_value", counting)
+    monkeypatch.setattr(ro, "column_value", counting)
     return calls
 
 

@@ -6,17 +6,12 @@ string that came from a file goes through `logger.textsafe` here, before it is d
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from itertools import compress
-from operator import itemgetter, not_
 from typing import Any
 
 from logger.query import FilterError, compile_filter
 from logger.textsafe import one_line
 
-from ..fmt import fmt_mean_std
 from .columns import (
     CREATED,
     METRIC_WIDTH,
@@ -30,8 +25,10 @@ from .columns import (
     table_columns,
 )
 from .console_tail import CONSOLE_COLUMNS
-from .runview import STALLED_GLYPH, STATE_GLYPHS, RunView
-from .stats import hashable, mean_std
+from .group_cells import group_cells
+from .row_order import RUNTIME, Group, Row, RowOrder
+from .runview import RunView
+from .stats import hashable
 from .system_plots import GPU_COLUMN
 
 ALL_BUT_SEED = ("*",)  # group_keys value: every config key except seeds
@@ -39,11 +36,6 @@ SWEEP = "@sweep"  # a group_keys entry: the run's sweep, not a config key
 AUTO_CONFIG_COLUMNS = 3  # config columns shown, when not grouping, for keys that vary
 _UNSEEN = object()
 NO_MATCH = "no run matches the filter: / then ctrl+u clears it"  # said, not an empty table
-
-
-RUNTIME = ColumnKey.field("runtime")
-Keyed = tuple[tuple[int, Any], int, "Row"]  # sort value, first-seen tie-break, the run's row
-TIE = itemgetter(1)
 
 
 def _aggregate_label(view: RunView, key: str) -> str | None:
@@ -56,22 +48,6 @@ def _aggregate_label(view: RunView, key: str) -> str | None:
 
 def is_seed(key: str) -> bool:
     return "seed" in key.rsplit(".", 1)[-1].lower()
-
-
-@dataclass
-class Group:
-    key: Any
-    label: str
-    runs: list[RunView] = field(default_factory=list)
-    values: dict[str, Any] = field(default_factory=dict)  # group-by key -> value
-
-
-@dataclass(frozen=True)
-class Row:
-    kind: str  # "run" | "group"
-    key: str  # run path, or "group:<label>"
-    run: RunView | None = None
-    group: Group | None = None
 
 
 class TableModel:
@@ -106,29 +82,18 @@ class TableModel:
         self._id_keys: tuple[int, frozenset[str]] = (-1, frozenset())
         # Per run, kept between rebuilds (a 10k-run rebuild was ~0.16 s, 14 of them while a
         # root loads; now what changed costs, and the rest is one pass and a sort):
-        self._sort_keys: dict[str, tuple[RunView, tuple[int, Any] | None]] = {}  # for...
-        self._sort_for: ColumnKey | None = None  # ...this sort column (filtered or grouped)
-        self._rows: dict[str, Row] = {}  # path -> its run row (the same while its view is)
-        self._seq: dict[str, int] = {}  # path -> when first seen (ties sort in this order)
-        self._changed: set[str] = set()  # runs updated since the last flat rebuild, which...
-        self._keyed: dict[str, Keyed] = {}  # ...keeps runs with a value
-        self._unkeyed: dict[str, Row] = {}  # ...and those without one (listed last)
-        self._ordered: list[Keyed] = []  # ...sorted (the next sort's nearly sorted input)
-        self._unkeyed_rows: list[Row] | None = []  # ...in first-seen order (None: to sort)
-        self._keyed_for: tuple[ColumnKey, bool] | None = None  # ...for this sort column
+        self._order = RowOrder()  # run rows sorted, kept between rebuilds (row_order.py)
         self._labels: dict[str, tuple[str, str | None]] = {}  # metric -> (label, run it came from)
 
     # -- input -------------------------------------------------------------------------------
     def update(self, views: dict[str, RunView]) -> None:
+        self._order.changed(views)
         for path, view in views.items():
             old = self.views.get(path)
             if old is None or old.config_flat is not view.config_flat:
                 self._epoch += 1
                 self._note_config(view.config_flat, new_run=old is None)
-            if old is None:
-                self._seq[path] = len(self._seq)
             self.views[path] = view
-            self._changed.add(path)
             self._note_labels(path, view)
             self.has_sweeps = self.has_sweeps or view.sweep_id is not None
             self.projects.add(view.project)
@@ -327,9 +292,9 @@ class TableModel:
         if not self.group_keys:
             self.groups = {}
             if self.filter_text or self.sort_key == RUNTIME:
-                self.rows = [self._run_row(v) for v in self._sorted(visible)]
+                self.rows = [self._order.run_row(v) for v in self._sorted(visible)]
             else:
-                self.rows = self._every_run_sorted()
+                self.rows = self._order.every_run(self.views, self.sort_key, self.sort_reverse)
             return self.rows
         groups: dict[Any, Group] = {}
         for view in visible:
@@ -343,7 +308,7 @@ class TableModel:
         for group in self._sorted_groups(list(groups.values())):
             rows.append(Row("group", "group:" + group.label, group=group))
             if rows[-1].key not in self.collapsed:
-                rows.extend(self._run_row(v) for v in self._sorted(group.runs))
+                rows.extend(self._order.run_row(v) for v in self._sorted(group.runs))
         self.rows = rows
         return rows
 
@@ -365,87 +330,8 @@ class TableModel:
         return " ".join(f"{one_line('sweep' if k == SWEEP else k)}="
                         f"{fmt_number(v) if v is not None else '-'}" for k, v in values.items())
 
-    def _run_row(self, view: RunView) -> Row:
-        row = self._rows.get(view.path)
-        if row is None or row.run is not view:
-            row = self._rows[view.path] = Row("run", view.path, run=view)
-        return row
-
-    def _every_run_sorted(self) -> list[Row]:
-        """Every run's row in the sort column's order, those without a value last, ties in
-        first-seen order. Only runs updated since the last call are keyed again, and the
-        sort starts from the last order (nearly sorted: Timsort merges; 10k runs ~2 ms)."""
-        key, reverse = self.sort_key, self.sort_reverse
-        keyed, unkeyed = self._keyed, self._unkeyed
-        changed: Any = self._changed
-        if (key, reverse) != self._keyed_for:
-            keyed.clear()
-            unkeyed.clear()
-            self._ordered, self._unkeyed_rows = [], None
-            self._keyed_for, changed = (key, reverse), self.views.keys()
-        base = self._ordered
-        if changed:
-            fresh, stale = [], set()
-            for path in changed:
-                entry = self._key_run(path, key, reverse)
-                was = keyed.get(path)
-                if was is not None:
-                    stale.add(was[1])  # its tie-break: unique to the run
-                if entry is None:
-                    keyed.pop(path, None)
-                    if path not in unkeyed:  # a run newly without a value: where it goes
-                        self._unkeyed_rows = None
-                    unkeyed[path] = self._run_row(self.views[path])
-                else:
-                    if unkeyed.pop(path, None) is not None:
-                        self._unkeyed_rows = None
-                    keyed[path] = entry
-                    fresh.append(entry)
-            if stale:  # the runs keyed again, out of the last order (in C: ~0.5 ms for 10k)
-                base = list(compress(base, map(not_, map(stale.__contains__, map(TIE, base)))))
-            base += fresh
-            self._changed = set()
-        self._ordered = ordered = sorted(base, reverse=reverse)
-        if self._unkeyed_rows is None:
-            seq = self._seq
-            self._unkeyed_rows = sorted(unkeyed.values(), key=lambda r: seq[r.key])
-        else:  # same runs: their rows may be new ones
-            self._unkeyed_rows = [unkeyed[r.key] for r in self._unkeyed_rows]
-        return [*map(itemgetter(2), ordered), *self._unkeyed_rows]
-
-    def _key_run(self, path: str, key: ColumnKey, reverse: bool) -> Keyed | None:
-        """(sort value, tie-break, row) of a run; None when it has no value to sort by."""
-        view = self.views[path]
-        value = column_value(view, key)
-        if value is None or value == "":
-            return None
-        seq = self._seq[path]
-        return (sortable(value), -seq if reverse else seq, self._run_row(view))
-
     def _sorted(self, views: list[RunView]) -> list[RunView]:
-        """Runs in the sort column's order, those without a value last (in their order)."""
-        key = self.sort_key
-        if key != self._sort_for:
-            self._sort_keys, self._sort_for = {}, key
-        keys = self._sort_keys
-        timed = key == RUNTIME  # a running run's runtime grows: never kept
-        present: list[tuple[tuple[int, Any], RunView]] = []
-        missing: list[RunView] = []
-        for v in views:
-            kept = keys.get(v.path)
-            if kept is not None and kept[0] is v:
-                sort_key = kept[1]
-            else:
-                value = column_value(v, key)
-                sort_key = None if value is None or value == "" else sortable(value)
-                if not (timed and v.state == "running"):
-                    keys[v.path] = (v, sort_key)
-            if sort_key is None:
-                missing.append(v)
-            else:
-                present.append((sort_key, v))
-        present.sort(key=itemgetter(0), reverse=self.sort_reverse)
-        return [v for _, v in present] + missing
+        return self._order.sorted(views, self.sort_key, self.sort_reverse)
 
     def _sorted_groups(self, groups: list[Group]) -> list[Group]:
         key = self.sort_key
@@ -476,52 +362,8 @@ class TableModel:
         return out
 
     def group_cells(self, row: Row, now: float) -> list[tuple[str, str]]:
-        group = row.group
-        assert group is not None
-        out: list[tuple[str, str]] = []
-        counts: dict[str, int] = {}
-        for v in group.runs:
-            state = "stalled" if v.stalled(now) else v.state
-            counts[state] = counts.get(state, 0) + 1
-        for col in self.cols:
-            kind, arg = col.key.kind, col.key.name
-            key = arg if kind == "field" else ""
-            if key == "state":
-                glyphs = {**STATE_GLYPHS, "stalled": STALLED_GLYPH}
-                text = " ".join(f"{n}{glyphs[s]}" for s, n in counts.items() if s in glyphs)
-                out.append((text, "group"))
-            elif key == "name":
-                arrow = "▸" if row.key in self.collapsed else "▾"
-                n = len(group.runs)
-                label = f"{arrow} {n} run{'s' if n != 1 else ''}"
-                if not self.cols or not any(c.key.kind == "config" for c in self.cols):
-                    label += f" {group.label}"  # else the config columns say it
-                out.append((label, "group"))
-            elif kind == "config":
-                value = group.values.get(arg, group.runs[0].config_flat.get(arg))
-                out.append((fmt_number(value) if value is not None else "", "group"))
-            elif key == "sweep":
-                sweeps = {v.sweep_id for v in group.runs}
-                out.append((one_line(sweeps.pop() or "") if len(sweeps) == 1 else "", "dim"))
-            elif key == "step":
-                steps = [v.step for v in group.runs if v.step is not None]
-                out.append((str(max(steps)) if steps else "", "group"))
-            elif key == "updated":
-                out.append((fmt_ago(max(v.logged_at for v in group.runs), now), "dim"))
-            elif kind == "metric":
-                out.append((self._metric_cell(group, arg), "group"))
-            else:
-                out.append(("", ""))
-        return out
-
-    @staticmethod
-    def _metric_cell(group: Group, key: str) -> str:
-        """Mean ± std of the runs that logged `key`: blank when none did, nan when all NaN."""
-        logged = [x for x in (v.metric_value(key) for v in group.runs) if x is not None]
-        if not logged:
-            return ""
-        m, s = mean_std(logged)
-        return "nan" if math.isnan(m) else fmt_mean_std(m, s)
+        """(text, style name) per column for a group row (tui/model/group_cells.py)."""
+        return group_cells(row, self.cols, row.key in self.collapsed, now)
 
     def row_signature(self, row: Row, now: float) -> Any:
         """What a cached rendering of this row depends on (besides the columns)."""
