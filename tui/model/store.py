@@ -17,6 +17,7 @@ constructor and
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -208,11 +209,21 @@ class RunStore:
         return self._book(run)
 
     def first_pass(self) -> None:
-        """Every run's row (metadata, state, summary), published a batch of segments at a time."""
+        """Every run's row (metadata, state, summary), published a batch of segments at a time.
+        Without the cyclic collector, as the reader's own listing scan: 10k runs allocate a few
+        dozen long-lived objects each and free few; collections found nothing and cost ~0.24 s
+        of the 2.6 s first pass. What it made is then frozen (gc.freeze: long-lived, never
+        traversed again), else the first collection after it walked them all (~0.35 s)."""
         self._first = True
+        collecting = gc.isenabled()
+        if collecting:
+            gc.disable()
         try:
             self._first_pass()
         finally:
+            if collecting:
+                gc.freeze()
+                gc.enable()
             self._publish([])  # what the last reads held back
             self._first = False
             with self._follower.lock:  # a later segment's first rows are decimated as read
