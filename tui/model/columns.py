@@ -12,10 +12,9 @@ from logger.textsafe import one_line
 
 from ..fmt import fmt_ago, fmt_duration, fmt_number
 from .console_tail import console_cell
-from .runview import STALLED_GLYPH, STATE_GLYPHS, RunView
+from .runview import SPARK_WIDTH, STALLED_GLYPH, STATE_GLYPHS, RunView
 from .stats import sparkline
 
-SPARK_WIDTH = 8
 VALUE_WIDTH = 9
 METRIC_WIDTH = VALUE_WIDTH + 1 + SPARK_WIDTH
 NARROW = 100  # cells: below this the name narrows so the essentials fit (80x24 is first-class)

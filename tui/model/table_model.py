@@ -6,15 +6,12 @@ string that came from a file goes through `logger.textsafe` here, before it is d
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from logger.query import FilterError, compile_filter
 from logger.textsafe import one_line
 
-from ..fmt import fmt_mean_std
 from .columns import (
     CREATED,
     METRIC_WIDTH,
@@ -28,8 +25,10 @@ from .columns import (
     table_columns,
 )
 from .console_tail import CONSOLE_COLUMNS
-from .runview import STALLED_GLYPH, STATE_GLYPHS, RunView
-from .stats import hashable, mean_std
+from .group_cells import group_cells
+from .row_order import RUNTIME, Group, Row, RowOrder
+from .runview import RunView
+from .stats import hashable
 from .system_plots import GPU_COLUMN
 
 ALL_BUT_SEED = ("*",)  # group_keys value: every config key except seeds
@@ -39,24 +38,16 @@ _UNSEEN = object()
 NO_MATCH = "no run matches the filter: / then ctrl+u clears it"  # said, not an empty table
 
 
+def _aggregate_label(view: RunView, key: str) -> str | None:
+    """`key.min` when the run's summary holds define_metric aggregates of `key`, else None."""
+    value = view.summary.get(key)
+    if type(value) is dict and value and "_type" not in value:
+        return f"{key}.{next(iter(value))}"
+    return None
+
+
 def is_seed(key: str) -> bool:
     return "seed" in key.rsplit(".", 1)[-1].lower()
-
-
-@dataclass
-class Group:
-    key: Any
-    label: str
-    runs: list[RunView] = field(default_factory=list)
-    values: dict[str, Any] = field(default_factory=dict)  # group-by key -> value
-
-
-@dataclass(frozen=True)
-class Row:
-    kind: str  # "run" | "group"
-    key: str  # run path, or "group:<label>"
-    run: RunView | None = None
-    group: Group | None = None
 
 
 class TableModel:
@@ -89,15 +80,21 @@ class TableModel:
         self._config_runs = 0
         self.has_sweeps = False  # some run is a sweep's trial: the sweep column shows
         self._id_keys: tuple[int, frozenset[str]] = (-1, frozenset())
+        # Per run, kept between rebuilds (a 10k-run rebuild was ~0.16 s, 14 of them while a
+        # root loads; now what changed costs, and the rest is one pass and a sort):
+        self._order = RowOrder()  # run rows sorted, kept between rebuilds (row_order.py)
+        self._labels: dict[str, tuple[str, str | None]] = {}  # metric -> (label, run it came from)
 
     # -- input -------------------------------------------------------------------------------
     def update(self, views: dict[str, RunView]) -> None:
+        self._order.changed(views)
         for path, view in views.items():
             old = self.views.get(path)
             if old is None or old.config_flat is not view.config_flat:
                 self._epoch += 1
                 self._note_config(view.config_flat, new_run=old is None)
             self.views[path] = view
+            self._note_labels(path, view)
             self.has_sweeps = self.has_sweeps or view.sweep_id is not None
             self.projects.add(view.project)
 
@@ -223,12 +220,27 @@ class TableModel:
 
     def metric_label(self, key: str) -> str:
         """A metric column's name: `val/loss.min` when the runs summarise val/loss with
-        define_metric (the cell shows that aggregate), else the key as logged."""
-        for view in self.views.values():
-            value = view.summary.get(key)
-            if type(value) is dict and value and "_type" not in value:
-                return f"{key}.{next(iter(value))}"
-        return key
+        define_metric (the cell shows that aggregate), else the key as logged. Found once
+        over every run, then kept up to date by `update()` (columns() asks at each rebuild)."""
+        known = self._labels.get(key)
+        if known is None:
+            known = self._labels[key] = (key, None)
+            for view in self.views.values():
+                label = _aggregate_label(view, key)
+                if label is not None:
+                    known = self._labels[key] = (label, view.path)
+                    break
+        return known[0]
+
+    def _note_labels(self, path: str, view: RunView) -> None:
+        """A run's new snapshot may give a metric its aggregate's name, or take it away."""
+        for key, (label, source) in list(self._labels.items()):
+            if source is None:
+                found = _aggregate_label(view, key)
+                if found is not None:
+                    self._labels[key] = (found, path)
+            elif source == path and _aggregate_label(view, key) != label:
+                del self._labels[key]  # found again over every run when next asked
 
     def sort_options(self) -> list[tuple[ColumnKey, str]]:
         """(column key, label) of everything the table can sort by."""
@@ -272,11 +284,17 @@ class TableModel:
     # -- rows --------------------------------------------------------------------------------
     def rebuild(self) -> list[Row]:
         self.cols = self.columns()
-        visible = [v for v in self.views.values() if self.matches(v)]
+        if self.filter_text:
+            visible = [v for v in self.views.values() if self.matches(v)]
+        else:
+            visible = list(self.views.values())
         self.visible_runs = visible
         if not self.group_keys:
             self.groups = {}
-            self.rows = [Row("run", v.path, run=v) for v in self._sorted(visible)]
+            if self.filter_text or self.sort_key == RUNTIME:
+                self.rows = [self._order.run_row(v) for v in self._sorted(visible)]
+            else:
+                self.rows = self._order.every_run(self.views, self.sort_key, self.sort_reverse)
             return self.rows
         groups: dict[Any, Group] = {}
         for view in visible:
@@ -290,7 +308,7 @@ class TableModel:
         for group in self._sorted_groups(list(groups.values())):
             rows.append(Row("group", "group:" + group.label, group=group))
             if rows[-1].key not in self.collapsed:
-                rows.extend(Row("run", v.path, run=v) for v in self._sorted(group.runs))
+                rows.extend(self._order.run_row(v) for v in self._sorted(group.runs))
         self.rows = rows
         return rows
 
@@ -313,14 +331,7 @@ class TableModel:
                         f"{fmt_number(v) if v is not None else '-'}" for k, v in values.items())
 
     def _sorted(self, views: list[RunView]) -> list[RunView]:
-        key = self.sort_key
-        present: list[tuple[tuple[int, Any], RunView]] = []
-        missing: list[tuple[tuple[int, Any], RunView]] = []
-        for v in views:
-            value = column_value(v, key)
-            (missing if value is None or value == "" else present).append((sortable(value), v))
-        present.sort(key=lambda p: p[0], reverse=self.sort_reverse)
-        return [v for _, v in present] + [v for _, v in missing]
+        return self._order.sorted(views, self.sort_key, self.sort_reverse)
 
     def _sorted_groups(self, groups: list[Group]) -> list[Group]:
         key = self.sort_key
@@ -351,52 +362,8 @@ class TableModel:
         return out
 
     def group_cells(self, row: Row, now: float) -> list[tuple[str, str]]:
-        group = row.group
-        assert group is not None
-        out: list[tuple[str, str]] = []
-        counts: dict[str, int] = {}
-        for v in group.runs:
-            state = "stalled" if v.stalled(now) else v.state
-            counts[state] = counts.get(state, 0) + 1
-        for col in self.cols:
-            kind, arg = col.key.kind, col.key.name
-            key = arg if kind == "field" else ""
-            if key == "state":
-                glyphs = {**STATE_GLYPHS, "stalled": STALLED_GLYPH}
-                text = " ".join(f"{n}{glyphs[s]}" for s, n in counts.items() if s in glyphs)
-                out.append((text, "group"))
-            elif key == "name":
-                arrow = "▸" if row.key in self.collapsed else "▾"
-                n = len(group.runs)
-                label = f"{arrow} {n} run{'s' if n != 1 else ''}"
-                if not self.cols or not any(c.key.kind == "config" for c in self.cols):
-                    label += f" {group.label}"  # else the config columns say it
-                out.append((label, "group"))
-            elif kind == "config":
-                value = group.values.get(arg, group.runs[0].config_flat.get(arg))
-                out.append((fmt_number(value) if value is not None else "", "group"))
-            elif key == "sweep":
-                sweeps = {v.sweep_id for v in group.runs}
-                out.append((one_line(sweeps.pop() or "") if len(sweeps) == 1 else "", "dim"))
-            elif key == "step":
-                steps = [v.step for v in group.runs if v.step is not None]
-                out.append((str(max(steps)) if steps else "", "group"))
-            elif key == "updated":
-                out.append((fmt_ago(max(v.logged_at for v in group.runs), now), "dim"))
-            elif kind == "metric":
-                out.append((self._metric_cell(group, arg), "group"))
-            else:
-                out.append(("", ""))
-        return out
-
-    @staticmethod
-    def _metric_cell(group: Group, key: str) -> str:
-        """Mean ± std of the runs that logged `key`: blank when none did, nan when all NaN."""
-        logged = [x for x in (v.metric_value(key) for v in group.runs) if x is not None]
-        if not logged:
-            return ""
-        m, s = mean_std(logged)
-        return "nan" if math.isnan(m) else fmt_mean_std(m, s)
+        """(text, style name) per column for a group row (tui/model/group_cells.py)."""
+        return group_cells(row, self.cols, row.key in self.collapsed, now)
 
     def row_signature(self, row: Row, now: float) -> Any:
         """What a cached rendering of this row depends on (besides the columns)."""

@@ -21,7 +21,7 @@ class StatusLine(Static):
         text = status_text(model, store, baseline)
         if text.plain != self._shown:  # Static.update re-lays out the screen: only on change
             self._shown = text.plain
-            self.update(text)
+            self.update(text, layout=False)  # one line high (app.tcss): no re-layout of the screen
 
 
 def status_text(m: TableModel, store: RunStore, baseline: str | None = None) -> Text:
