@@ -101,9 +101,11 @@ class TailLines:
         shows noted."""
         if since is not None:
             logs = [e for e in logs if e.time >= since]
-        if not logs:
-            return
-        steps, times, rows = log_columns(logs)
+        if logs:
+            self.log_rows(run, *log_columns(logs))
+
+    def log_rows(self, run: RunData, steps: list[int], times: list[float], rows: list[dict[str, Any]]) -> None:
+        """Lines for rows given as columns (steps, times, flat values), in that order."""
         groups = key_groups(rows)
         self.noted.setdefault(run.path, Noted()).note(steps, rows, len(groups) == 1)
         text: Block
@@ -124,9 +126,11 @@ class TailLines:
     def _start_line(self, run: RunData, e: ev.RunStart) -> None:
         self._line(run, e.time, *start_line(run, e))
 
-    def _latest(self, run: RunData) -> None:
+    def _latest(self, run: RunData, replayed: bool = False) -> None:
+        """The `latest` line; after a replay (tail_replay), what its lines showed, else (no row
+        printed: --every, --since) the run's last values as its reader knows them."""
         noted = self.noted.get(run.path)
-        if noted is not None and not len(run.history):  # a replay that read no history (tail_replay)
+        if noted is not None and (replayed or not len(run.history)):
             values, step = noted.last, noted.step
         else:
             values, step = {k: c.last_value for k, c in run.history.columns.items()}, run.step
