@@ -110,3 +110,19 @@ def test_a_column_spec_prints_each_value_as_fmt_value(col: tuple[Any, ...]) -> N
     spec, values = tail_bulk.value_column(col)
     texts = [spec] * len(col) if values is None else [spec % v for v in values]
     assert texts == [fmt_value(v) for v in col]
+
+
+@pytest.mark.parametrize("value", [0.5, math.nan, None, [1.0, math.inf], "p\udcff", "null", 2**70, True])
+def test_json_rows_read_as_each_row_encoded_alone(value: Any) -> None:
+    """One msgspec call per chunk, checked by the text it gave ("null": a NaN, an infinity or a
+    None was there), reads as `json_line` of each row, whatever the values (a lone surrogate,
+    from a file name that is not UTF-8, included)."""
+    from tui.fmt import iso_time, json_line
+
+    head = {"run": "p/r", "project": "p", "id": "r", "name": "n\udcfe"}
+    rows = [{"a": 0.25, "k\udcfd": value}, {"a": 0.5, "k\udcfd": 1}]
+    times, steps = [1796126212.25, 1796126213.5], [0, 1]
+    isos = [iso_time(t) for t in times]
+    want = [json_line({"kind": "log", **head, "time": i, "ts": t, "step": s, "values": r})
+            for i, t, s, r in zip(isos, times, steps, rows)]
+    assert tail_bulk.json_block(head, ("a", "k\udcfd"), isos, times, steps, rows) == want

@@ -126,19 +126,23 @@ def json_block(head: dict[str, Any], keys: tuple[str, ...], isos: list[str | Non
 def json_text(head: dict[str, Any], keys: tuple[str, ...], isos: list[str | None], times: list[float],
               steps: list[int], rows: Rows) -> str:
     """JSON lines for rows that share one key set, encoded by one msgspec call; rows holding a
-    NaN, an infinity or a list go through `to_json` one at a time (NaN as "nan")."""
+    NaN, an infinity or a list go through `to_json` one at a time (NaN as "nan"). msgspec
+    writes a NaN or an infinity as null: output without "null" (nearly all) had none, and
+    needs no pass over the values to say so."""
     if keys and tuple(rows[0]) == keys:
         values = rows  # every key shown, in the row's order: the decoded dicts are the values
     else:
         cols = [list(map(itemgetter(k), rows)) for k in keys]
         values = list(map(dict, map(zip, repeat(keys), zip(*cols)))) if keys else [{} for _ in rows]
-    if _plain(values, keys) and all(map(isfinite, times)):
-        fixed = [without_surrogates(head[k]) for k in ("run", "project", "id", "name")]
-        lines = list(map(_LogLine, repeat("log"), *map(repeat, fixed), isos, times, steps, values))
-        try:
-            return json_safe(encode_json_lines(lines)).decode()
-        except UnicodeEncodeError:  # a key or a value that is not UTF-8: to_json escapes it
-            pass
+    fixed = [without_surrogates(head[k]) for k in ("run", "project", "id", "name")]
+    lines = list(map(_LogLine, repeat("log"), *map(repeat, fixed), isos, times, steps, values))
+    try:
+        data: bytes | None = encode_json_lines(lines)
+    except UnicodeEncodeError:  # a key or a value that is not UTF-8: to_json escapes it
+        data = None
+    del lines
+    if data is not None and (b"null" not in data or _plain(values, keys) and all(map(isfinite, times))):
+        return json_safe(data).decode()
     start = to_json({"kind": "log", **head})[:-1] + b","
     return "".join([(start + to_json({"time": i, "ts": t, "step": s, "values": v})[1:]).decode() + "\n"
                     for i, t, s, v in zip(isos, times, steps, values)])
