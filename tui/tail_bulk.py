@@ -165,6 +165,10 @@ def _plain(values: Rows, keys: tuple[str, ...]) -> bool:
 def key_groups(rows: Rows) -> list[tuple[tuple[str, ...], list[int] | None]]:
     """Rows by key set: [(keys, None)] when they all share one (nearly always), else each key
     set with the positions of its rows."""
+    n = len(rows)
+    lengths = list(map(len, rows))
+    if lengths.count(lengths[0]) == n and all(t.count(t[0]) == n for t in zip(*rows)):
+        return [(tuple(rows[0]), None)]  # each position's key the same in every row: one key set
     sets = list(map(tuple, rows))
     if sets.count(sets[0]) == len(sets):  # C-level: equal key tuples share their strings
         return [(sets[0], None)]
