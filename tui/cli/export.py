@@ -128,9 +128,9 @@ def find_target(ref: str, root_arg: str | None) -> tuple[list[RunData], bool]:
 def _keys(runs: list[RunData], metrics: list[str]) -> list[str]:
     """Every key the runs logged, in the order first logged (a pass over the history)."""
     keys: dict[str, None] = {}
-    for run in runs:
-        for page in HistoryScan(run.dir).pages():
-            keys.update(dict.fromkeys(chain.from_iterable(page)))
+    for run in runs:  # chunks, not pages: no row given its _step, _timestamp and _runtime
+        for _steps, _times, rows in HistoryScan(run.dir).chunks():
+            keys.update(dict.fromkeys(chain.from_iterable(rows)))
     for base in BASE:
         keys.pop(base, None)
     if metrics:
