@@ -110,9 +110,9 @@ def _plural(n: int, word: str) -> str:
 def find_target(ref: str, root_arg: str | None) -> tuple[list[RunData], bool]:
     """The runs to export, and whether `ref` named a whole project."""
     ref, root_arg = split_run_path(ref, root_arg)
-    from ..tail_replay import meta_reader  # here: tail_replay imports tui.cli (a cycle at import)
+    from ..tail_replay import listing_reader  # here: tail_replay imports tui.cli (import cycle)
 
-    reader = meta_reader(root_path(root_arg))  # names and states only: history is streamed later
+    reader = listing_reader(root_path(root_arg))  # names and states (as ls): history is streamed later
     projects = {r.project for r in reader.runs.values()}
     found = match_runs(reader.runs, ref)
     if ref in projects and "/" not in ref:
