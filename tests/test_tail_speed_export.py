@@ -81,9 +81,10 @@ def test_bulk_csv_reads_as_csv_writer_a_cell_at_a_time(root: Path, tmp_path: Pat
     got = piped.stdout.decode()
     assert got == (naive_csv(root, True) if project else _one_run(root, metrics))
     to_file = tmp_path / "out.csv"
-    subprocess.run([sys.executable, "-m", "tui", *args, "-o", str(to_file)], cwd=REPO, env=env(), check=True,
-                   capture_output=True, timeout=60)
+    wrote = subprocess.run([sys.executable, "-m", "tui", *args, "-o", str(to_file)], cwd=REPO, env=env(),
+                           check=True, capture_output=True, text=True, timeout=60).stderr
     assert to_file.read_text() == got
+    assert f"wrote {got.count(chr(10)) - 1} rows" in wrote
     assert got.count("\n") > 2400 and ("sec,ond" in got) == project
 
 

@@ -18,7 +18,8 @@ import io
 import math
 import sys
 from collections.abc import Callable, Iterator
-from itertools import chain, repeat
+from itertools import chain, compress, repeat
+from operator import sub
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -81,7 +82,9 @@ def cmd_export(ref: str, root_arg: str | None, fmt: str | None, output: str | No
         raise CliError(f"--metrics: none of {', '.join(safe_text(m) for m in metrics)} was logged "
                        f"by {safe_text(ref)}")
     every = not metrics and keys is not None  # every key logged: rows as decoded, none rebuilt
-    rows = _rows(runs, keys, project, every)
+    rows: Iterator[Any] = _rows(runs, keys, project, every)
+    if fmt == "csv" and not (project and {"run", "name"} & set(keys or ())):
+        rows = _column_pages(runs, keys or [], project, every)  # no row built: columns from the scan
     columns = (["run", "name"] if project else []) + list(BASE) + (keys or [])
     to_tty = output is None and out.isatty()
     if fmt == "parquet":
@@ -154,6 +157,38 @@ def _rows(runs: list[RunData], keys: list[str] | None, project: bool,
             yield [_with_media_paths(run.dir, row) for row in page] if _has_dict(page) else page
 
 
+class _Columns(list[list[Any]]):
+    """A page as its CSV columns (lists of values), in the export's column order."""
+
+
+_BASE_SET = frozenset(BASE)
+
+
+def _column_pages(runs: list[RunData], keys: list[str], project: bool, every: bool) -> Iterator[Any]:
+    """What `_rows` gives, as columns straight from the scan's chunks (steps, times, values):
+    no row given _step, _timestamp and _runtime, no row read three times more for them."""
+    for run in runs:
+        scan = HistoryScan(run.dir, None if every else keys, any_key=True)
+        for chunk in scan.chunks():
+            steps, times, rows = scan.selected(*chunk)
+            del chunk
+            if every and rows and min(map(len, rows)) <= len(BASE):  # a row holding no key logged
+                keep = [not row.keys() <= _BASE_SET for row in rows]
+                steps, times = list(compress(steps, keep)), list(compress(times, keep))
+                rows = list(compress(rows, keep))
+            if not rows:
+                continue
+            start = scan.start or 0.0
+            cols = _Columns([steps, times, list(map(sub, times, repeat(start)))])
+            for key in keys:
+                col = list(map(dict.get, rows, repeat(key)))
+                cols.append([_media_path(run.dir, v) if type(v) is dict else v for v in col]
+                            if dict in set(map(type, col)) else col)
+            if project:
+                cols[:0] = [[run.path] * len(rows), [run.name] * len(rows)]
+            yield cols
+
+
 def _has_dict(page: list[dict[str, Any]]) -> bool:
     return dict in set(map(type, chain.from_iterable(map(dict.values, page))))
 
@@ -198,7 +233,7 @@ def _cell(value: Any, to_tty: bool) -> Any:
     return safe_text(text) if to_tty else text
 
 
-def _write_text(fmt: str, pages: Iterator[list[dict[str, Any]]], columns: list[str], f: TextIO,
+def _write_text(fmt: str, pages: Iterator[Any], columns: list[str], f: TextIO,
                 to_tty: bool) -> int:
     count = 0
     if fmt == "jsonl":
@@ -210,13 +245,13 @@ def _write_text(fmt: str, pages: Iterator[list[dict[str, Any]]], columns: list[s
     writer = csv.writer(f, lineterminator="\n")
     writer.writerow([safe_text(c) if to_tty else c for c in columns])
     for page in pages:
-        cols = [list(map(dict.get, page, repeat(c))) for c in columns]
+        cols = page if type(page) is _Columns else [list(map(dict.get, page, repeat(c))) for c in columns]
         text = _csv_lines(cols, to_tty)
         if text is None:
             writer.writerows(zip(*(_cells(col, to_tty) for col in cols)))
         else:
             f.write(text)
-        count += len(page)
+        count += len(cols[0])
     return count
 
 
