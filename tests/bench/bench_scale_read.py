@@ -1,14 +1,16 @@
 """Reading one big run back (issue 14, the reading half): figures and ratios against a floor
 measured in the same run. No asserts: this prints, people judge.
 
-    .venv/bin/python tests/bench/bench_scale_read.py [--steps 1000000] [--repeat 3]
+    .venv/bin/python tests/bench/bench_scale_read.py [--steps 1000000] [--repeat 3] [--only tail,export]
 
 The run (STEPS x 8 scalars) is written once with the real logger and cached under /tmp. The
 floor: the segment's bytes read and every frame's payload decoded by a plain
 `msgspec.msgpack.Decoder(list[AnyEvent])`, the events dropped. Times are CPU seconds (the
 process's own, or the child's for the CLI), best of --repeat: on a shared machine wall time
 swings 2-5x with other people's load, CPU time much less. Peak RSS is the process's (the
-child's for the CLI), so each CLI figure is a separate process.
+child's for the CLI), so each CLI figure is a separate process. The CLI children run with
+their modules compiled (as an install has them: PYTHONDONTWRITEBYTECODE is dropped for them),
+so startup is the interpreter and the imports, not compiling them (~0.1 s more).
 """
 
 from __future__ import annotations
