@@ -31,60 +31,63 @@ _INLINE = {float, int, bool, str, type(None)}  # kinds whose equal values print 
 _JSON_AS_IS = {int, str, bool, type(None)}
 
 
-def value_column(col: list[Any]) -> tuple[bool, Any]:
-    """One key's values in a chunk as tail prints them: (True, the text) when every row holds
-    the same value, else (False, each value's text): floats that print with four decimals
-    by one C-level call each, ints by str(), anything else through fmt_value."""
+def value_column(col: tuple[Any, ...]) -> tuple[str, Any]:
+    """One key's values in a chunk as tail prints them, as a `%` spec and its argument column:
+    the text itself (spec "", no column) when every row holds the same value; "%.4f" and the
+    floats when each prints with four decimals ("%.4f" % v is what fmt_value gives); "%d" and
+    the ints; else "%s" and each value through fmt_value."""
     first = col[0]
     kind = type(first)
     if (kind is str or first is None or kind is float and not first.is_integer()) and col[-1] == first \
             and col.count(first) == len(col):  # only a str, None, such a float equals one: no type pass
-        return True, fmt_value(first)
+        return fmt_value(first), None
     kinds = set(map(type, col))
     if len(kinds) == 1:
         if kind in _INLINE and col[-1] == first and col.count(first) == len(col):  # 0.0 == -0.0: both "0"
-            return True, fmt_value(col[0])
+            return fmt_value(first), None
         if kind is float:
             lo, hi = min(col), max(col)  # a NaN or an infinity fails both tests: each value then
             if (lo >= 0.01 and hi < 1e6) or (hi <= -0.01 and lo > -1e6):
-                return False, map(float.__format__, col, repeat(".4f"))  # what "%.4f" % v gives
+                return "%.4f", col
         elif kind is int:
-            return False, map(str, col)
-    return False, map(fmt_value, col)
+            return "%d", col
+    return "%s", list(map(fmt_value, col))
 
 
-def log_parts(prefix: str, keys: tuple[str, ...], stamps: list[str], steps: list[int], rows: Rows) -> list[Any]:
-    """Human lines for rows that share one key set, "HH:MM:SS  label  step N  k v  k v", as
-    columns to zip: the text between values (repeated) and each value's column of text."""
-    parts: list[Any] = []
-    text = ""
-    one_second = stamps[-1] is stamps[0] and stamps.count(stamps[0]) == len(stamps)
-    if one_second:
-        text = stamps[0]
+def log_template(prefix: str, keys: tuple[str, ...], stamps: list[str], steps: list[int],
+                 rows: Rows) -> tuple[str, list[Any]]:
+    """Human lines for rows that share one key set, "HH:MM:SS  label  step N  k v  k v", as one
+    line's `%` template (the text and every value the same on each row written into it) and
+    the columns of what differs, so that a line is one C-level `%` of a row of them."""
+    cols = list(zip(*map(itemgetter(*keys), rows))) if len(keys) > 1 else [tuple(map(itemgetter(keys[0]), rows))]
+    args: list[Any] = []
+    if stamps[-1] is stamps[0] and stamps.count(stamps[0]) == len(stamps):  # one second: one stamp
+        text = stamps[0].replace("%", "%%")
     else:
-        parts += [repeat(""), stamps]
-    text += f"  {prefix}  step "
-    parts += [repeat(text), map(str, steps)]
-    text = ""
-    for key in keys:
-        same, col = value_column(list(map(itemgetter(key), rows)))
-        text += f"  {_label(key)} "
-        if same:
-            text += col
+        text, args = "%s", [stamps]
+    text += f"  {prefix}  step ".replace("%", "%%") + "%d"
+    args.append(steps)
+    for key, col in zip(keys, cols):
+        spec, values = value_column(col)
+        text += f"  {_label(key)} ".replace("%", "%%")
+        if values is None:
+            text += spec.replace("%", "%%")
         else:
-            parts += [repeat(text), col]
-            text = ""
-    return [*parts, repeat(text + "\n")]
+            text += spec
+            args.append(values)
+    return text + "\n", args
 
 
 def log_text(prefix: str, keys: tuple[str, ...], stamps: list[str], steps: list[int], rows: Rows) -> str:
-    """`log_block`'s lines as one string, joined without a string per line."""
-    return "".join(chain.from_iterable(zip(*log_parts(prefix, keys, stamps, steps, rows))))
+    """`log_block`'s lines as one string: the template repeated, `%` once over every row."""
+    template, args = log_template(prefix, keys, stamps, steps, rows)
+    return (template * len(rows)) % tuple(chain.from_iterable(zip(*args)))
 
 
 def log_block(prefix: str, keys: tuple[str, ...], stamps: list[str], steps: list[int], rows: Rows) -> list[str]:
     """Human lines for rows that share one key set: "HH:MM:SS  label  step N  k v  k v"."""
-    return list(map("".join, zip(*log_parts(prefix, keys, stamps, steps, rows))))
+    template, args = log_template(prefix, keys, stamps, steps, rows)
+    return list(map(template.__mod__, zip(*args)))
 
 
 _LABELS: dict[str, str] = {}
@@ -123,19 +126,23 @@ def json_block(head: dict[str, Any], keys: tuple[str, ...], isos: list[str | Non
 def json_text(head: dict[str, Any], keys: tuple[str, ...], isos: list[str | None], times: list[float],
               steps: list[int], rows: Rows) -> str:
     """JSON lines for rows that share one key set, encoded by one msgspec call; rows holding a
-    NaN, an infinity or a list go through `to_json` one at a time (NaN as "nan")."""
+    NaN, an infinity or a list go through `to_json` one at a time (NaN as "nan"). msgspec
+    writes a NaN or an infinity as null: output without "null" (nearly all) had none, and
+    needs no pass over the values to say so."""
     if keys and tuple(rows[0]) == keys:
         values = rows  # every key shown, in the row's order: the decoded dicts are the values
     else:
         cols = [list(map(itemgetter(k), rows)) for k in keys]
         values = list(map(dict, map(zip, repeat(keys), zip(*cols)))) if keys else [{} for _ in rows]
-    if _plain(values, keys) and all(map(isfinite, times)):
-        fixed = [without_surrogates(head[k]) for k in ("run", "project", "id", "name")]
-        lines = list(map(_LogLine, repeat("log"), *map(repeat, fixed), isos, times, steps, values))
-        try:
-            return json_safe(encode_json_lines(lines)).decode()
-        except UnicodeEncodeError:  # a key or a value that is not UTF-8: to_json escapes it
-            pass
+    fixed = [without_surrogates(head[k]) for k in ("run", "project", "id", "name")]
+    lines = list(map(_LogLine, repeat("log"), *map(repeat, fixed), isos, times, steps, values))
+    try:
+        data: bytes | None = encode_json_lines(lines)
+    except UnicodeEncodeError:  # a key or a value that is not UTF-8: to_json escapes it
+        data = None
+    del lines
+    if data is not None and (b"null" not in data or _plain(values, keys) and all(map(isfinite, times))):
+        return json_safe(data).decode()
     start = to_json({"kind": "log", **head})[:-1] + b","
     return "".join([(start + to_json({"time": i, "ts": t, "step": s, "values": v})[1:]).decode() + "\n"
                     for i, t, s, v in zip(isos, times, steps, values)])
@@ -158,6 +165,10 @@ def _plain(values: Rows, keys: tuple[str, ...]) -> bool:
 def key_groups(rows: Rows) -> list[tuple[tuple[str, ...], list[int] | None]]:
     """Rows by key set: [(keys, None)] when they all share one (nearly always), else each key
     set with the positions of its rows."""
+    n = len(rows)
+    lengths = list(map(len, rows))
+    if lengths.count(lengths[0]) == n and all(t.count(t[0]) == n for t in zip(*rows)):
+        return [(tuple(rows[0]), None)]  # each position's key the same in every row: one key set
     sets = list(map(tuple, rows))
     if sets.count(sets[0]) == len(sets):  # C-level: equal key tuples share their strings
         return [(sets[0], None)]

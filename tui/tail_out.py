@@ -5,7 +5,9 @@ Which events print, and when, is tui/tail.py (Tail, built on TailLines).
 
 from __future__ import annotations
 
+import codecs
 import fnmatch
+import os
 from typing import TYPE_CHECKING, Any, TextIO
 
 from logger import events as ev
@@ -31,6 +33,22 @@ if TYPE_CHECKING:
     from .tail import TailOptions
 
 LABEL_MAX = 48
+_PLAIN = bytes(range(0x20, 0x7F)) + b"\n\t"  # what needs no escape (logger.textsafe passes it too)
+
+
+def _bytes_under(out: TextIO) -> Any:
+    """The binary stream under a text stream that writes ASCII as itself (stdout: UTF-8, "\n"
+    kept), or None (a StringIO, another encoding, a platform that writes "\r\n")."""
+    stream = getattr(out, "stream", out)  # a TerminalWriter's own
+    buffer = getattr(stream, "buffer", None)
+    encoding = getattr(stream, "encoding", None)
+    if buffer is None or not isinstance(encoding, str) or os.linesep != "\n":
+        return None
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        return None
+    return buffer if name in ("utf-8", "ascii") and hasattr(buffer, "write") else None
 
 
 class TailLines:
@@ -39,6 +57,7 @@ class TailLines:
     def __init__(self, options: TailOptions, out: TextIO) -> None:
         self.o = options
         self.out = terminal_safe(out)  # escapes what a line forgot, whoever calls Tail
+        self._raw = _bytes_under(out)  # where plain ASCII goes as the bytes it was checked as
         self._lines: list[str] = []
         self._label: dict[str, tuple[str, str]] = {}  # path -> (name, label)
         self._width = 0
@@ -62,10 +81,24 @@ class TailLines:
         return shown
 
     def emit(self) -> None:
-        if self._lines:
-            self.out.write("".join(self._lines))
-            self._lines.clear()
-            self.out.flush()
+        """Write the lines made so far, flushed. Printable ASCII (nearly always) goes to the
+        stream's bytes as checked, encoded once; anything else through the escaping writer."""
+        if not self._lines:
+            return
+        text = "".join(self._lines)
+        self._lines.clear()
+        raw = self._raw
+        if raw is not None and text.isascii():
+            data = text.encode("ascii")
+            del text
+            if not data.translate(None, _PLAIN):
+                self.out.flush()  # whatever the text layer holds goes first
+                raw.write(data)
+                raw.flush()
+                return
+            text = data.decode("ascii")
+        self.out.write(text)
+        self.out.flush()
 
     def _label_of(self, run: RunData) -> str:
         name = run.name
@@ -101,9 +134,11 @@ class TailLines:
         shows noted."""
         if since is not None:
             logs = [e for e in logs if e.time >= since]
-        if not logs:
-            return
-        steps, times, rows = log_columns(logs)
+        if logs:
+            self.log_rows(run, *log_columns(logs))
+
+    def log_rows(self, run: RunData, steps: list[int], times: list[float], rows: list[dict[str, Any]]) -> None:
+        """Lines for rows given as columns (steps, times, flat values), in that order."""
         groups = key_groups(rows)
         self.noted.setdefault(run.path, Noted()).note(steps, rows, len(groups) == 1)
         text: Block
@@ -124,9 +159,11 @@ class TailLines:
     def _start_line(self, run: RunData, e: ev.RunStart) -> None:
         self._line(run, e.time, *start_line(run, e))
 
-    def _latest(self, run: RunData) -> None:
+    def _latest(self, run: RunData, replayed: bool = False) -> None:
+        """The `latest` line; after a replay (tail_replay), what its lines showed, else (no row
+        printed: --every, --since) the run's last values as its reader knows them."""
         noted = self.noted.get(run.path)
-        if noted is not None and not len(run.history):  # a replay that read no history (tail_replay)
+        if noted is not None and (replayed or not len(run.history)):
             values, step = noted.last, noted.step
         else:
             values, step = {k: c.last_value for k, c in run.history.columns.items()}, run.step

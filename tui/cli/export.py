@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import math
 import sys
 from collections.abc import Callable, Iterator
-from itertools import chain, repeat
+from itertools import chain, compress, repeat
+from operator import sub
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -79,11 +81,14 @@ def cmd_export(ref: str, root_arg: str | None, fmt: str | None, output: str | No
     if metrics and not keys:
         raise CliError(f"--metrics: none of {', '.join(safe_text(m) for m in metrics)} was logged "
                        f"by {safe_text(ref)}")
-    rows = _rows(runs, keys, project)
+    every = not metrics and keys is not None  # every key logged: rows as decoded, none rebuilt
+    rows: Iterator[Any] = _rows(runs, keys, project, every)
+    if fmt == "csv" and not (project and {"run", "name"} & set(keys or ())):
+        rows = _column_pages(runs, keys or [], project, every)  # no row built: columns from the scan
     columns = (["run", "name"] if project else []) + list(BASE) + (keys or [])
     to_tty = output is None and out.isatty()
     if fmt == "parquet":
-        count = _write_parquet(lambda: _rows(runs, keys, project), columns, output)
+        count = _write_parquet(lambda: _rows(runs, keys, project, every), columns, output)
     elif output is None:
         # Byte-exact to a pipe, as logged; escaped only for a person at a terminal.
         count = _write_text(fmt, rows, columns, terminal_safe(out) if to_tty else out, to_tty)
@@ -108,9 +113,9 @@ def _plural(n: int, word: str) -> str:
 def find_target(ref: str, root_arg: str | None) -> tuple[list[RunData], bool]:
     """The runs to export, and whether `ref` named a whole project."""
     ref, root_arg = split_run_path(ref, root_arg)
-    from ..tail_replay import meta_reader  # here: tail_replay imports tui.cli (a cycle at import)
+    from ..tail_replay import listing_reader  # here: tail_replay imports tui.cli (import cycle)
 
-    reader = meta_reader(root_path(root_arg))  # names and states only: history is streamed later
+    reader = listing_reader(root_path(root_arg))  # names and states (as ls): history is streamed later
     projects = {r.project for r in reader.runs.values()}
     found = match_runs(reader.runs, ref)
     if ref in projects and "/" not in ref:
@@ -126,9 +131,9 @@ def find_target(ref: str, root_arg: str | None) -> tuple[list[RunData], bool]:
 def _keys(runs: list[RunData], metrics: list[str]) -> list[str]:
     """Every key the runs logged, in the order first logged (a pass over the history)."""
     keys: dict[str, None] = {}
-    for run in runs:
-        for page in HistoryScan(run.dir).pages():
-            keys.update(dict.fromkeys(chain.from_iterable(page)))
+    for run in runs:  # chunks, not pages: no row given its _step, _timestamp and _runtime
+        for _steps, _times, rows in HistoryScan(run.dir).chunks():
+            keys.update(dict.fromkeys(chain.from_iterable(rows)))
     for base in BASE:
         keys.pop(base, None)
     if metrics:
@@ -136,13 +141,52 @@ def _keys(runs: list[RunData], metrics: list[str]) -> list[str]:
     return list(keys)
 
 
-def _rows(runs: list[RunData], keys: list[str] | None, project: bool) -> Iterator[list[dict[str, Any]]]:
-    """Pages of rows: every row of each run, or those holding any of `keys` (their values)."""
+def _rows(runs: list[RunData], keys: list[str] | None, project: bool,
+          every: bool = False) -> Iterator[list[dict[str, Any]]]:
+    """Pages of rows: every row of each run, or those holding any of `keys` (their values).
+    `every`: `keys` are every key logged, so a row holds one unless it holds only the base
+    three (a step logged with no value): the decoded rows are kept, not rebuilt with `keys`."""
     for run in runs:
-        for page in HistoryScan(run.dir, keys, any_key=True).pages():
+        for page in HistoryScan(run.dir, None if every else keys, any_key=True).pages():
+            if every and min(map(len, page)) <= len(BASE):
+                page = [row for row in page if len(row) > len(BASE)]
+                if not page:
+                    continue
             if project:
                 page = [{"run": run.path, "name": run.name, **row} for row in page]
             yield [_with_media_paths(run.dir, row) for row in page] if _has_dict(page) else page
+
+
+class _Columns(list[list[Any]]):
+    """A page as its CSV columns (lists of values), in the export's column order."""
+
+
+_BASE_SET = frozenset(BASE)
+
+
+def _column_pages(runs: list[RunData], keys: list[str], project: bool, every: bool) -> Iterator[Any]:
+    """What `_rows` gives, as columns straight from the scan's chunks (steps, times, values):
+    no row given _step, _timestamp and _runtime, no row read three times more for them."""
+    for run in runs:
+        scan = HistoryScan(run.dir, None if every else keys, any_key=True)
+        for chunk in scan.chunks():
+            steps, times, rows = scan.selected(*chunk)
+            del chunk
+            if every and rows and min(map(len, rows)) <= len(BASE):  # a row holding no key logged
+                keep = [not row.keys() <= _BASE_SET for row in rows]
+                steps, times = list(compress(steps, keep)), list(compress(times, keep))
+                rows = list(compress(rows, keep))
+            if not rows:
+                continue
+            start = scan.start or 0.0
+            cols = _Columns([steps, times, list(map(sub, times, repeat(start)))])
+            for key in keys:
+                col = list(map(dict.get, rows, repeat(key)))
+                cols.append([_media_path(run.dir, v) if type(v) is dict else v for v in col]
+                            if dict in set(map(type, col)) else col)
+            if project:
+                cols[:0] = [[run.path] * len(rows), [run.name] * len(rows)]
+            yield cols
 
 
 def _has_dict(page: list[dict[str, Any]]) -> bool:
@@ -189,7 +233,7 @@ def _cell(value: Any, to_tty: bool) -> Any:
     return safe_text(text) if to_tty else text
 
 
-def _write_text(fmt: str, pages: Iterator[list[dict[str, Any]]], columns: list[str], f: TextIO,
+def _write_text(fmt: str, pages: Iterator[Any], columns: list[str], f: TextIO,
                 to_tty: bool) -> int:
     count = 0
     if fmt == "jsonl":
@@ -201,18 +245,57 @@ def _write_text(fmt: str, pages: Iterator[list[dict[str, Any]]], columns: list[s
     writer = csv.writer(f, lineterminator="\n")
     writer.writerow([safe_text(c) if to_tty else c for c in columns])
     for page in pages:
-        writer.writerows(zip(*(_cells(list(map(dict.get, page, repeat(c))), to_tty) for c in columns)))
-        count += len(page)
+        cols = page if type(page) is _Columns else [list(map(dict.get, page, repeat(c))) for c in columns]
+        text = _csv_lines(cols, to_tty)
+        if text is None:
+            writer.writerows(zip(*(_cells(col, to_tty) for col in cols)))
+        else:
+            f.write(text)
+        count += len(cols[0])
     return count
+
+
+def _csv_lines(cols: list[list[Any]], to_tty: bool) -> str | None:
+    """A page as CSV text by one `%` (what csv.writer writes: floats by repr, ints by str) when
+    every column holds numbers, or one value throughout (a run's name: its cell made once);
+    None when a column holds anything else (text, None, a list): csv.writer writes that page."""
+    cells: list[str] = []
+    args: list[list[Any]] = []
+    for col in cols:
+        first = col[0]
+        kinds = set(map(type, col))
+        if kinds <= _NUMBERS and not (first and col[-1] == first and col.count(first) == len(col)):
+            cells.append("%r")
+            args.append(col)
+        elif len(kinds) == 1 and (first or type(first) is str) and col.count(first) == len(col):
+            cells.append(_one_cell(first, to_tty).replace("%", "%%"))  # not 0.0: -0.0 equals it
+        else:
+            return None
+    line = ",".join(cells) + "\n"
+    return (line * len(cols[0])) % tuple(chain.from_iterable(zip(*args)))
+
+
+def _one_cell(value: Any, to_tty: bool) -> str:
+    """One value as csv.writer writes it in a row of two or more (quoted where it must be)."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow([_cell(value, to_tty), "x"])
+    return out.getvalue()[: -len(",x\n")]
 
 
 _FIRST = ("run", "name", *BASE)
 _AS_IS = {int, float, type(None)}  # csv writes these as _cell would: repr, str, ""
+_FLOAT = {float}
+_NUMBERS = {int, float}
 
 
 def _cells(col: list[Any], to_tty: bool) -> list[Any]:
     """One column of a page as CSV cells; numbers (the bulk) pass through untouched."""
     kinds = set(map(type, col))
+    if kinds == _FLOAT:
+        first = col[0]  # the same float on every row (a learning rate): its text made once
+        if first and col[-1] == first and col.count(first) == len(col):  # not 0.0: -0.0 equals it
+            return [repr(first)] * len(col)
+        return col
     if kinds <= _AS_IS or (not to_tty and kinds <= _AS_IS | {str}):
         return col
     return [_cell(v, to_tty) for v in col]

@@ -70,7 +70,9 @@ def _dispatch(argv: list[str]) -> int:
         return run_app_or_tail(app_args.root, app_args.poll, app_args.reset_view)
     if command.words:
         argv = words_last(argv, command)
-    args = commands.build_parser().parse_args(argv)
+    before = argv[: argv.index(command.name)]  # `runwatch --help tail`: the whole help
+    whole = any(a in ("-h", "--help", "--version") for a in before)
+    args = (commands.build_parser() if whole else commands.parser_for(command)).parse_args(argv)
     return run_command(command, args)
 
 
