@@ -207,8 +207,8 @@ class RootReader:
                 seg.finish = event
             elif type(event) is ev.SegmentStart and seg.start is None:
                 seg.start = event
+        seg.last_time = max(seg.last_time, found.snap.time)  # before: the run's update time is taken from it
         run.apply_snapshot(seg, found)
-        seg.last_time = max(seg.last_time, found.snap.time)
         seg.offset = found.end  # the reader goes on from there, frame by frame
 
     def _restore(self, run: RunData) -> None:

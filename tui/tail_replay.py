@@ -98,8 +98,6 @@ def listing_reader(root: Path) -> RootReader:
     reader.scan(CHUNK)
     while reader.pending():
         reader.scan(CHUNK)
-    for run in reader.runs.values():  # a segment taken from a snapshot or the cache applied no event
-        run.updated_at = max([run.updated_at, *(seg.last_time for seg in run.segments.values())])
     return reader
 
 
