@@ -11,6 +11,7 @@ from textual.geometry import Region
 from logger import events as ev
 from tests.test_tui_support import append_events, sweep, wait_for, write_run
 from tui.app import RunwatchApp
+from tui.fmt import fmt_ago
 from tui.screens.main import MainScreen
 from tui.widgets.chart_panel import LIVE_INTERVAL, ChartPanel
 from tui.widgets.run_table import RunTable
@@ -39,9 +40,15 @@ def _live_root(tmp_path):
 
 
 async def test_a_silent_running_runs_ticking_age_repaints_its_cell_alone(tmp_path):
-    root, _live = _live_root(tmp_path)
+    root, live = _live_root(tmp_path)
     async with RunwatchApp(root).run_test(size=(120, 30)) as pilot:
         screen = await _idle_app(pilot, 7)
+        # A log now: its age ticks each second from here, however long the app took to start.
+        panel = screen.query_one(ChartPanel)
+        append_events(live, [ev.Log(step=3, time=time.time(), values={"loss": 0.01})])
+        await wait_for(pilot, lambda: screen.model.views["proj/live01"].step == 3
+                       and panel.up_to_date(), timeout=LIVE_INTERVAL + 3)
+        await pilot.pause(0.3)
         frames: list[list[Region]] = []
         compositor = screen._compositor
         render = compositor.render_partial_update
@@ -85,3 +92,12 @@ async def test_the_chart_panel_does_no_work_while_its_runs_do_not_change(tmp_pat
         append_events(live, [ev.Log(step=3, time=time.time(), values={"loss": 0.01})])
         await wait_for(pilot, lambda: panel.draws > draws and panel.up_to_date(),
                        timeout=LIVE_INTERVAL + 2)
+
+
+def test_a_silent_runs_age_changes_fifteen_times_in_its_first_minute_not_sixty():
+    # Each change is a repaint (~2.5 ms of a frame): seconds while it is fresh, then tens.
+    t = 1_700_000_000.0
+    shown = [fmt_ago(t, t + s) for s in range(60)]
+    assert len(set(shown)) == 15
+    assert shown[:10] == [f"{s}s" for s in range(10)] and shown[10] == shown[19] == "10s"
+    assert shown[59] == "50s" and fmt_ago(t, t + 60) == "1m"
