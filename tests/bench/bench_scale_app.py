@@ -315,6 +315,8 @@ def _measure(cmd: str, seconds: float) -> tuple[float, float]:
     try:
         pid = _tmux("rw-bench-idle", cmd)
         time.sleep(8)  # loaded, first paint done
+        if not os.path.exists(f"/proc/{pid}"):
+            raise RuntimeError(f"{cmd!r} exited in tmux before it was measured: run it by hand")
         c0, t0 = _thread_cpu(pid), time.monotonic()
         time.sleep(seconds)
         c1, wall = _thread_cpu(pid), time.monotonic() - t0
