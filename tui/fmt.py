@@ -31,14 +31,16 @@ def fmt_duration(seconds: float) -> str:
 
 
 def fmt_ago(t: float, now: float) -> str:
-    """How long ago `t` was within two days (seconds under a minute, then whole minutes: an
-    idle table's ages change once a minute, not every second — bytes over SSH), else its
-    date; "" for no time."""
+    """How long ago `t` was within two days (seconds under ten, tens of seconds under a
+    minute, then whole minutes: an idle table's ages change once a minute, not every second —
+    bytes over SSH, and a repaint each a silent run's age ticks), else its date; "" for none."""
     if not t:
         return ""
     ago = max(0.0, now - t)
-    if ago < 60:
+    if ago < 10:
         return f"{int(ago)}s"
+    if ago < 60:
+        return f"{int(ago) // 10 * 10}s"
     if ago < 3600:
         return f"{int(ago) // 60}m"
     if ago < 86400 * 2:

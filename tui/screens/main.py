@@ -167,6 +167,8 @@ class MainScreen(MainActions):
         self._ticker.resume()
         if self._stale:
             self._apply()
+        # The chart panel looks only when its runs change, and not while covered: look now.
+        self.query_one(Workspace).panel.refresh_soon()
 
     def refresh_table(self) -> None:
         self.remember_view()  # saved only when sort, grouping, filter or columns changed
