@@ -221,8 +221,8 @@ class RunStore:
 
     def _fill_wanted(self) -> None:
         """(reading thread, between first-pass reads) One fill batch of the runs the screen
-        shows, posted at once with what the pass held back (so no older snapshot of a run
-        is posted after its filled one)."""
+        shows, posted with what the pass holds back (so no older snapshot of a run is posted
+        after its filled one): at once for the chart panel's runs, else as the pass posts."""
         if not self._wants:
             return
         with self._follower.lock:
@@ -234,7 +234,9 @@ class RunStore:
             for run in wanted[:visited]:
                 if not run.unfed():
                     del self._unfilled[run.path]
-        self._publish([])
+            panel = self._wants.get("panel", ())
+            urgent = any(run.path in panel for run in fed)
+        self._publish([], hold=self._first and not urgent)
 
     def _series(self, run: RunData) -> RunSeries:
         """A new run's sink; in the first pass its rows wait for the filler (rows first)."""
