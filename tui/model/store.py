@@ -208,10 +208,8 @@ class RunStore:
             self._fill_order = sorted(self._unfilled.values(), key=lambda r: -r.created_at)
         order = self._fill_order = [r for r in self._fill_order if r.path in self._unfilled]
         wanted = self._wanted()
-        if not wanted:
-            return order
         first = {r.path for r in wanted}
-        return wanted + [r for r in order if r.path not in first]
+        return wanted + [r for r in order if r.path not in first] if wanted else order
 
     def _wanted(self) -> list[RunData]:
         """The runs `want` named that still lack rows, each once: the panel's, then the rows'."""
