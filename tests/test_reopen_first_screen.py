@@ -57,9 +57,9 @@ def test_the_newest_runs_are_restored_before_the_root_is_listed(
     known: list[int] = []
     listing = store_module.segment_paths
 
-    def segment_paths(where: Path) -> list[Path]:
+    def segment_paths(where: Path, dirs: Any = None) -> list[Path]:
         known.append(len(store._follower.reader.runs))
-        return listing(where)
+        return listing(where, dirs)
 
     monkeypatch.setattr(store_module, "segment_paths", segment_paths)
     store.first_pass()
