@@ -49,6 +49,9 @@ class RunwatchApp(App[int]):
         self.store.drawn = threading.Event()
         self.editor = Editor(self, self.store)
         self.alerts = AlertTracker(time.time())  # alerts already on disk are not news
+        self._alerts_lock = threading.Lock()  # one alert worker at a time...
+        self._alerts_running = False
+        self._alerts_again = False  # ...which looks once more if batches came meanwhile
 
     async def on_mount(self) -> None:
         # A reopen's newest screenful (the cache: ~30 ms) before the screen lays out, so its
@@ -86,12 +89,28 @@ class RunwatchApp(App[int]):
         if message.views and not self.store.drawn.is_set():
             self.call_after_refresh(self.store.drawn.set)
         self.alerts.push(message.views, self.store.loaded)
+        with self._alerts_lock:  # a worker per message was hundreds of threads on a cold open
+            if self._alerts_running:
+                self._alerts_again = True
+                return
+            self._alerts_running = True
         self._find_alerts()
 
     @work(thread=True, group="alerts")
     def _find_alerts(self) -> None:
-        for alert in self.alerts.drain(self.store.with_runs):
-            self.call_from_thread(self._show_alert, alert)
+        """Drain the batches pushed, again while more came during a drain, then stop."""
+        again = True
+        try:
+            while again:
+                for alert in self.alerts.drain(self.store.with_runs):
+                    self.call_from_thread(self._show_alert, alert)
+                with self._alerts_lock:
+                    again, self._alerts_again = self._alerts_again, False
+                    self._alerts_running = again
+        finally:
+            if again:  # it raised (the app closing): the next message starts another
+                with self._alerts_lock:
+                    self._alerts_running = False
 
     def _show_alert(self, alert: NewAlert) -> None:
         """A run raised an alert: a notification (WARN and ERROR also ring the bell)."""

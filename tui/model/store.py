@@ -48,7 +48,9 @@ def read_limit(segments: int) -> int:
     """Bytes per segment for one read of `segments` segments: PASS_BYTES over them."""
     return min(FIRST_LIMIT, max(MIN_BYTES, PASS_BYTES // max(1, segments)))
 FIRST_SCREEN = 64  # segments in the first first-pass read: a screenful, shown at once...
-FIRST_BATCH = 256  # ...then this many per read
+FIRST_BATCH = 256  # ...then this many per post, read FIRST_SCREEN at a time: between two
+# reads the runs the screen shows (`want`) are filled in, so the chart under the cursor does
+# not wait for the whole first pass (cold 1,000 runs: ~4 s)
 FIRST_WAIT = 0.2  # seconds the reader waits at most for the UI to take the first screenful
 FIRST_POSTS = 0.25  # seconds between posts after it: each post costs the UI thread a table
 # update (sort, repaint: 20-30 ms at 10k runs); 40 posts a batch each were ~30 of them
@@ -113,6 +115,7 @@ class RunStore:
         self._first = False  # in the first pass: rows are read back later, not decimated now
         self._unfilled: dict[str, RunData] = {}  # runs whose sink may lack rows (lock held)
         self._fill_order: list[RunData] | None = None  # newest first, as the table lists them
+        self._wants: dict[str, tuple[str, ...]] = {}  # who -> the runs it shows (see want())
         self._wake = threading.Event()  # new rows the history filler has to read back
         self._snapshots = Snapshotter()
         self._stop = threading.Event()
@@ -167,6 +170,7 @@ class RunStore:
         f = self._follower
         while f.pending() and not self._stop.is_set():
             self._publish(f.initial(limit=read_limit(len(f.reader.runs))))
+            self._fill_wanted()
 
     def fill_histories(self, follow: bool = False) -> None:
         """Read back the rows the decimations lack, BATCH_BYTES under the lock at a time,
@@ -198,11 +202,39 @@ class RunStore:
                 self._wake.wait()  # new rows or stop() wake it: idle, it costs nothing
 
     def _to_fill(self) -> list[RunData]:
-        """The runs to fill, newest first (the table's default order: the top rows first)."""
+        """The runs to fill: those the screen shows (`want`), then the rest newest first (the
+        table's default order: the top rows first). Lock held."""
         if self._fill_order is None:
             self._fill_order = sorted(self._unfilled.values(), key=lambda r: -r.created_at)
         order = self._fill_order = [r for r in self._fill_order if r.path in self._unfilled]
-        return order
+        wanted = self._wanted()
+        first = {r.path for r in wanted}
+        return wanted + [r for r in order if r.path not in first] if wanted else order
+
+    def _wanted(self) -> list[RunData]:
+        """The runs `want` named that still lack rows, each once: the panel's, then the rows'."""
+        unfilled, wants = self._unfilled, self._wants
+        seen = {p: None for who in sorted(wants) for p in wants[who] if p in unfilled}
+        return [unfilled[p] for p in seen]
+
+    def _fill_wanted(self) -> None:
+        """(reading thread, between first-pass reads) One fill batch of the runs the screen
+        shows, posted with what the pass holds back (so no older snapshot of a run is posted
+        after its filled one): at once for the chart panel's runs, else as the pass posts."""
+        if not self._wants:
+            return
+        with self._follower.lock:
+            wanted = self._wanted()
+            if not wanted:
+                return
+            fed, _spent, visited = fill(wanted)
+            self._held.update({run.path: self._snapshots.view(run) for run in fed})
+            for run in wanted[:visited]:
+                if not run.unfed():
+                    del self._unfilled[run.path]
+            panel = self._wants.get("panel", ())
+            urgent = any(run.path in panel for run in fed)
+        self._publish([], hold=self._first and not urgent)
 
     def _series(self, run: RunData) -> RunSeries:
         """A new run's sink; in the first pass its rows wait for the filler (rows first)."""
@@ -246,10 +278,7 @@ class RunStore:
                 return
             batch = paths[i : i + (FIRST_SCREEN if i == 0 else FIRST_BATCH)]
             i += len(batch)
-            loaded = self.cache.load(batch)
-            with f.lock:
-                updates = self.cache.install(loaded) + f.reader.read_paths(
-                    batch, limit=read_limit(len(batch)))
+            updates = self._read_batch(batch)
             self._publish(updates, hold=i > len(batch))
             if i == len(batch):
                 # Let the UI thread take the first screenful before reading on: both want
@@ -264,6 +293,21 @@ class RunStore:
             with f.lock:
                 updates = f.reader.read_paths(fresh, limit=read_limit(len(fresh)))
             self._publish(updates)
+
+    def _read_batch(self, batch: list[Path]) -> list[Update]:
+        """A first-pass batch of segments, FIRST_SCREEN at a time, the screen's runs filled in
+        between (the lock is let go: a screen's worker waits one read, not the batch)."""
+        f, updates = self._follower, list[Update]()
+        limit = read_limit(len(batch))
+        for j in range(0, len(batch), FIRST_SCREEN):
+            if j:
+                self._publish(updates, hold=True)
+                self._fill_wanted()
+            part = batch[j : j + FIRST_SCREEN]
+            loaded = self.cache.load(part)
+            with f.lock:
+                updates = self.cache.install(loaded) + f.reader.read_paths(part, limit=limit)
+        return updates
 
     def restore_newest(self) -> Views:
         """A reopen's newest screenful from the cache (decim_cache.py; unpickled outside the
@@ -324,6 +368,14 @@ class RunStore:
         self._publish(updates)
 
     # -- the UI thread -----------------------------------------------------------------------
+    def want(self, paths: Iterable[str], who: str = "rows") -> None:
+        """`who` (a screen's part: "panel", "rows") shows these runs now: their histories are
+        read back before the others', even during the first pass. Cheap: call it whenever the
+        cursor, the scroll or the chart's runs change."""
+        paths = tuple(paths)
+        if self._wants.get(who) != paths:
+            self._wants = {**self._wants, who: paths}  # replaced whole: read by other threads
+
     def apply(self, views: Views) -> None:
         """Take snapshots the reading thread posted, and tell every subscriber."""
         self.views.update(views)

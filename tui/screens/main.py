@@ -190,6 +190,8 @@ class MainScreen(MainActions):
             self.query_one("#empty").display = not has_runs
         table.refresh_rows()
         self._place_cursor(table)
+        top = int(table.scroll_y)  # the rows on screen: their sparklines filled in first
+        self.store.want(r.key for r in self.model.rows[top : top + table.size.height] if r.run)
         if has_runs and self.focused is None:
             table.focus()
         workspace.update_charts()

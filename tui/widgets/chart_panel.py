@@ -151,6 +151,7 @@ class ChartPanel(Widget, can_focus=True):
         """Chart `target`, the metrics in `first` before the rest; redraws now if it changed."""
         if target == self.target and first == self.first:
             return
+        self.store.want(target.paths if target is not None else (), "panel")  # filled first
         if target != self.target:
             self.settings.page = 0
         self.target, self.first = target, first
@@ -190,8 +191,11 @@ class ChartPanel(Widget, can_focus=True):
         versions = tuple(views[p].version if p in views else -1 for p in target.paths)
         drawn = self._drawn if isinstance(self._drawn, tuple) else (None, None, None)
         now = time.monotonic()
-        # What to chart changed: now. Only data changed: at most every LIVE_INTERVAL.
-        if (target, opts) != drawn[1:] or (versions != drawn[0] and now - self._drawn_at >= LIVE_INTERVAL):
+        # What to chart changed: now. Only data changed: at most every LIVE_INTERVAL, but at
+        # once while no chart has a line (a cold open: the history was just read back).
+        stale = versions != drawn[0] and (now - self._drawn_at >= LIVE_INTERVAL or not any(
+            line.xs for chart in self.charts() if chart.plot for line in chart.plot.lines))
+        if (target, opts) != drawn[1:] or stale:
             self._drawn = (versions, target, opts)
             self._drawn_at = now
             self._token += 1
