@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import events as ev
 from . import index
+from .discover import run_dirs, segment_entries
 from .rundata import RunData
 from .segment import SegmentReader
 
@@ -33,34 +34,29 @@ def first_scan(reader: RootReader, limit: int | None) -> list[Update | tuple[Any
     cached = reader._index = index.load(reader.root)
     settled = time.time_ns() - SETTLED_NS
     updates: list[Update | tuple[Any, ...]] = []
-    for project in _scandir(reader.root):
-        if not _is_dir(project) or project.name.startswith("."):
-            continue
-        for run_dir in _scandir(project.path):
-            if not _is_dir(run_dir):
-                continue
-            key = f"{project.name}/{run_dir.name}"
-            listing = cached.runs.get(index.key(key)) if cached.runs else None
-            ident = _dir_id(run_dir, settled)
-            if type(listing) is index.Listing and ident is not None and listing.dir_id == ident:
-                done = _restore(reader, cached, project.name, run_dir, listing, _known(run_dir, listing))
-                if done is not None:
-                    updates.append(done)
-                    continue
-            segs = _segments(run_dir.path)
-            if not segs:
-                continue
-            done = None
-            if type(listing) is index.Listing:
-                done = _restore(reader, cached, project.name, run_dir, listing, _listed(segs))
+    for project, run_dir in run_dirs(reader.root):
+        key = f"{project.name}/{run_dir.name}"
+        listing = cached.runs.get(index.key(key)) if cached.runs else None
+        ident = _dir_id(run_dir, settled)
+        if type(listing) is index.Listing and ident is not None and listing.dir_id == ident:
+            done = _restore(reader, cached, project.name, run_dir, listing, _known(run_dir, listing))
             if done is not None:
-                if listing.dir_id != ident:  # type: ignore[union-attr]
-                    listing.dir_id, reader._index_dirty = ident, True  # type: ignore[union-attr]
                 updates.append(done)
                 continue
-            updates += reader._read([Path(e.path) for e in segs], limit, stat_first=True)
-            if key in reader.runs:
-                reader.runs[key].dir_id = ident
+        segs = segment_entries(run_dir.path)
+        if not segs:
+            continue
+        done = None
+        if type(listing) is index.Listing:
+            done = _restore(reader, cached, project.name, run_dir, listing, _listed(segs))
+        if done is not None:
+            if listing.dir_id != ident:  # type: ignore[union-attr]
+                listing.dir_id, reader._index_dirty = ident, True  # type: ignore[union-attr]
+            updates.append(done)
+            continue
+        updates += reader._read([Path(e.path) for e in segs], limit, stat_first=True)
+        if key in reader.runs:
+            reader.runs[key].dir_id = ident
     return updates
 
 
@@ -96,37 +92,6 @@ def _listed(segs: list[os.DirEntry[str]]) -> list[tuple[str, os.stat_result]] | 
         return [(e.name, e.stat(follow_symlinks=False)) for e in segs]
     except OSError:
         return None
-
-
-def _segments(run_dir: str) -> list[os.DirEntry[str]]:
-    """A run directory's segment files, by name (as reader.segment_files finds them)."""
-    found = []
-    for entry in _scandir(run_dir):
-        name = entry.name
-        if name.endswith(ev.SEGMENT_SUFFIX) and name[:1] != ".":
-            try:
-                regular = entry.is_file(follow_symlinks=False)
-            except OSError:
-                continue
-            if regular:
-                found.append((name, entry))
-    found.sort(key=lambda f: f[0])
-    return [e for _, e in found]
-
-
-def _scandir(path: str | os.PathLike[str]) -> list[os.DirEntry[str]]:
-    try:
-        with os.scandir(os.fspath(path)) as it:
-            return list(it)
-    except (OSError, ValueError):  # gone, unreadable, or a name with a NUL in it
-        return []
-
-
-def _is_dir(entry: os.DirEntry[str]) -> bool:
-    try:
-        return entry.is_dir()
-    except OSError:
-        return False
 
 
 def _restore(reader: RootReader, cached: index.Cached, project: str, run_dir: os.DirEntry[str],

@@ -21,6 +21,9 @@ from typing import Any, NamedTuple
 
 from . import events as ev
 from . import index, index_scan
+from .discover import is_dir as _is_dir
+from .discover import run_dirs, segment_files
+from .discover import scandir as _scandir
 from .rundata import RunData
 from .segment import SegmentReader
 from .snapshot import Found, find_last
@@ -61,12 +64,8 @@ class RootReader:
 
     # -- discovery --------------------------------------------------------------------------
     def _segment_paths(self) -> Iterable[Path]:
-        for project in _scandir(self.root):
-            if not _is_dir(project) or project.name.startswith("."):
-                continue
-            for run_dir in _scandir(project.path):
-                if _is_dir(run_dir):
-                    yield from segment_files(run_dir.path)
+        for _project, run_dir in run_dirs(self.root):
+            yield from segment_files(run_dir.path)
 
     def _follow(self, path: Path) -> tuple[RunData, SegmentReader, bool] | None:
         known = self._segments.get(path)
@@ -335,49 +334,13 @@ def _cached(entry: index.Entry, seg: SegmentReader) -> tuple[Found, os.stat_resu
     return (found, st) if found is not None else None
 
 
-def segment_files(run_dir: str | os.PathLike[str]) -> list[Path]:
-    """The segment files of one run directory, by name (names start with a UTC time).
-
-    The one discovery every reader uses: only regular files, never through a symlink, so a
-    FIFO, socket or device named `*.rws` is never opened; a name that is not valid UTF-8
-    comes back surrogate-escaped (as os.fsdecode gives it) and is followed like any other.
-    """
-    found = []
-    for entry in _scandir(run_dir):
-        name = entry.name
-        if name.endswith(ev.SEGMENT_SUFFIX) and name[:1] != ".":
-            try:
-                regular = entry.is_file(follow_symlinks=False)
-            except OSError:
-                continue
-            if regular:
-                found.append((name, entry.path))
-    found.sort()
-    return [Path(path) for _, path in found]
-
-
 def is_run_dir(path: str | os.PathLike[str]) -> bool:
     """Whether `path` holds at least one segment file: what makes a directory a run."""
     return bool(segment_files(path))
-
-
-def _scandir(path: str | os.PathLike[str]) -> list[os.DirEntry[str]]:
-    try:
-        with os.scandir(os.fspath(path)) as it:
-            return list(it)
-    except (OSError, ValueError):  # gone, unreadable, or a name with a NUL in it
-        return []
 
 
 def _is_regular(path: Path) -> bool:
     try:
         return stat.S_ISREG(os.lstat(path).st_mode)
     except (OSError, ValueError):
-        return False
-
-
-def _is_dir(entry: os.DirEntry[str]) -> bool:
-    try:
-        return entry.is_dir()
-    except OSError:
         return False
