@@ -11,7 +11,7 @@ from typing import TextIO
 
 from logger.textsafe import safe_text
 
-from .cli.common import EXIT_OK, CliError
+from .cli.common import EXIT_OK, CliError, no_runs_message
 from .follow import Follower
 from .tail import Tail, TailOptions, follower_for
 
@@ -28,7 +28,12 @@ def run_tail(root: Path, options: TailOptions, force_polling: bool | None = None
     if not options.follow:  # what is on disk, streamed: memory bounded by a chunk per segment
         from .tail_replay import replay
 
-        replay(tail, root)
+        listed, selected = replay(tail, root)
+        if not listed:  # as `ls` says it: a mistyped root printed nothing at all
+            print(no_runs_message(root), file=sys.stderr)
+        elif not selected:
+            print(f"runwatch: none of the {listed} runs under {safe_text(str(root))} is selected by -r/-p "
+                  f"(`runwatch ls {safe_text(str(root))}` lists them)", file=sys.stderr)
         return EXIT_OK
     follower = follower_for(root, force_polling)
     if options.follow and not root.exists():

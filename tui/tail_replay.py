@@ -101,8 +101,9 @@ def listing_reader(root: Path) -> RootReader:
     return reader
 
 
-def replay(tail: Tail, root: Path) -> None:
-    """Print every selected run's events, its end in its place, then its `latest` line."""
+def replay(tail: Tail, root: Path) -> tuple[int, int]:
+    """Print every selected run's events, its end in its place, then its `latest` line:
+    (runs under the root, runs selected)."""
     since = tail.o.since
     listed = listing_reader(root).runs.values()
     runs = sorted((r for r in listed if tail.selected(r)), key=lambda r: r.created_at)
@@ -116,6 +117,7 @@ def replay(tail: Tail, root: Path) -> None:
     for run in shown:
         tail._latest(run, replayed=True)
     tail.emit()
+    return len(listed), len(runs)
 
 
 def _replay_run(tail: Tail, run: RunData, since: float | None) -> None:
