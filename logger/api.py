@@ -86,7 +86,7 @@ class Run(MediaReads):  # file(), load_table(), alerts, charts: logger/media/rea
     @property
     def rewritten_steps(self) -> int:
         """Rows logged at a step already logged (steps went backwards): history keeps the last."""
-        return self._data.history.rewritten
+        return self._data.rewritten  # from the digests in meta mode: no history read
 
     summary_metrics = property(lambda self: self._data.summary, doc="W&B's other name for summary")
 

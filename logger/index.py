@@ -33,11 +33,11 @@ from typing import Any, cast
 
 import msgspec
 
-from . import atomic
+from . import atomic, step_runs
 from . import events as ev
 from .snapshot import Digest, Found, KeyStat
 
-VERSION = 3
+VERSION = 4  # 4: entries say each segment's first step and record-step runs
 MAGIC = b"RWIX"  # then the CRC-32 of the rest: a damaged cache is no cache, never a wrong one
 TAIL = 32  # bytes before an entry's offset it keeps: a file that grew must still end with them
 
@@ -73,6 +73,8 @@ class Entry(msgspec.Struct, array_like=True, gc=False):
     follows: tuple[str, ...]  # the segments its run resumed (its RunStart's `follows`)
     tail: bytes  # the TAIL bytes before `offset`
     detail: msgspec.Raw  # a Detail
+    first_step: int | None = None  # the first row's step, and the record steps' runs
+    runs: list[list[int]] | None = None  # (logger/step_runs.py: None, unknown)
 
 
 class Listing(msgspec.Struct, array_like=True, gc=False):
@@ -270,6 +272,9 @@ def _digest(entry: Entry) -> Digest:
     digest = Digest()
     digest.rows, digest.max_step, digest.last_time, digest.rewritten = (
         entry.rows, entry.max_step, entry.row_time, entry.rewritten)
+    digest.first_step = entry.first_step
+    digest.runs = (step_runs.checked(entry.runs, entry.rows, entry.first_step)
+                   if entry.first_step is not None else None)
     return digest
 
 
@@ -284,7 +289,8 @@ def entry_for(st: os.stat_result, size: int, offset: int, skipped: int, last_tim
     detail = _encoder.encode(Detail(digest.keys, [s for s, _ in meta], [e for _, e in meta]))
     return Entry(st.st_dev, st.st_ino, size, st.st_mtime_ns if size == st.st_size else 0, offset,
                  skipped, last_time, events, digest.rows, digest.max_step, digest.last_time,
-                 digest.rewritten, start, finish, follows, tail, msgspec.Raw(detail))
+                 digest.rewritten, start, finish, follows, tail, msgspec.Raw(detail),
+                 digest.first_step, digest.runs)
 
 
 def listing_for(sizes: dict[str, int], derived: dict[str, Any], summary: dict[str, Any]) -> msgspec.Raw | None:

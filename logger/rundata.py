@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import events as ev
+from . import step_runs
 from .history import History
 from .liveness import HEARTBEAT_WINDOW, Observations
 from .media.readback import apply_event as apply_media_event
@@ -332,9 +333,16 @@ class RunData(RunMeta, RunState, RunRestore):
 
     @property
     def rewritten(self) -> int:
-        """Rows whose step was not past every earlier row's (of their writer)."""
+        """Rows whose step was not past every earlier row's, in the merged history's order (a
+        later writer's at or below an earlier one's steps too): from the digests where they
+        tell (logger/step_runs.py), else from the rows (a follower keeping none: its own)."""
         if self.meta or not self._keep:
-            return sum(d.rewritten for d in self._digests.values())
+            generation = self._generations()
+            names = sorted(self._digests, key=lambda n: (generation.get(n, 0), n))
+            count = step_runs.rewritten([self._digests[n] for n in names if self._digests[n].rows])
+            if count is not None or not self.meta:
+                return count if count is not None else sum(d.rewritten for d in self._digests.values())
+            return self.full().history.rewritten
         return self.history.rewritten
 
     def numeric_keys(self) -> list[str]:

@@ -201,6 +201,9 @@ class Snapshot(Event, tag="snap"):
     stats: dict[str, Any] = {}  # flat history key -> its KeyStat fields (logger/snapshot.py)
     meta: list[Any] = []  # the payloads of the events a listing needs, as written
     meta_seq: list[Any] = []  # each one's position (1-based) among the segment's events (ints)
+    rewritten: int = 0  # rows whose step was not past every earlier row's
+    first_step: int | None = None  # the first row's step (None: an older writer's, unknown)
+    runs: list[Any] | None = None  # record steps as [first, stride, count] runs (logger/step_runs.py)
 
 
 AnyEvent = Union[  # noqa: UP007 - msgspec needs a real Union object here

@@ -21,6 +21,7 @@ from typing import Any
 import msgspec
 
 from . import events as ev
+from . import step_runs
 from .flat import flatten_into
 
 # Bytes of frames between two snapshots. A reader of a live run decodes at most this much
@@ -86,14 +87,16 @@ _stat_encoder = msgspec.msgpack.Encoder()
 class Digest:
     """One segment's history as a listing sees it: per-key stats, rows, highest step."""
 
-    __slots__ = ("keys", "rows", "max_step", "last_time", "rewritten")
+    __slots__ = ("keys", "rows", "max_step", "last_time", "rewritten", "first_step", "runs")
 
     def __init__(self) -> None:
         self.keys: dict[str, KeyStat] = {}
         self.rows = 0
         self.max_step: int | None = None
         self.last_time: float | None = None
-        self.rewritten = 0
+        self.rewritten = 0  # rows not past every earlier row's step (combined: across writers)
+        self.first_step: int | None = None  # the first row's
+        self.runs: step_runs.Runs | None = []  # its record steps (logger/step_runs.py); None: unknown
 
     def add_logs(self, logs: Iterable[Any], paths: dict[str, tuple[str, ...]]) -> None:
         """Fold Log events in (meta mode: rows after the last snapshot, or a whole segment
@@ -106,11 +109,13 @@ class Digest:
         get = groups.get
         top, row = self.max_step, 0
         rewritten = 0
-        t = None
+        records: list[int] = []  # rows past every earlier step (logger/step_runs.py)
+        record, t = records.append, None
         for log in logs:
             step, t, values = log.step, log.time, log.values
             if top is None or step > top:
                 top = step
+                record(step)
             else:
                 rewritten += 1
             keys = tuple(values)
@@ -121,8 +126,11 @@ class Digest:
             row += 1
         if not row:
             return
+        if not self.rows:
+            self.first_step = logs[0].step
         self.max_step, self.rows, self.last_time = top, self.rows + row, t
         self.rewritten += rewritten
+        self.runs = step_runs.add(self.runs, records)
         parts: dict[str, list[tuple[list[Any], list[Any], list[Any]]]] = {}
         for keys, rows in groups.items():
             order, times = list(map(itemgetter(0), rows)), list(map(itemgetter(1), rows))
@@ -161,7 +169,10 @@ class Digest:
         if not all(type(k) is str for k in keys) or any(dict in set(map(type, c)) for c in columns):
             return False
         t = logs[-1].time
+        if not self.rows:
+            self.first_step = steps[0]
         self.max_step, self.rows, self.last_time = steps[-1], self.rows + len(logs), t
+        self.runs = step_runs.add(self.runs, steps)
         for key, values in zip(keys, columns):
             stat = self.keys.get(key)
             if stat is None:
@@ -186,6 +197,8 @@ class Digest:
         d = cls()
         d.rows, d.max_step, d.rewritten = len(history), history.max_step, history.rewritten
         d.last_time = history.times[-1] if len(history.times) else None
+        d.first_step = history.steps[0] if len(history.steps) else None
+        d.runs = None  # full mode counts rewritten rows from the merged history itself
         for key, col in history.columns.items():
             if not len(col):
                 continue
@@ -206,6 +219,9 @@ def combine(digests: list[Digest]) -> Digest:
     if len(digests) == 1:
         return digests[0]
     out = Digest()
+    count = step_runs.rewritten(digests)
+    out.rewritten = sum(d.rewritten for d in digests) if count is None else count
+    out.runs = None
     for d in digests:
         out.rows += d.rows
         if d.max_step is not None:
@@ -240,11 +256,13 @@ def check(snap: ev.Snapshot, end: int) -> Found | None:
     """A snapshot's fields checked; None when anything does not hold (a damaged or hostile
     file costs a full read, never a wrong listing)."""
     try:
-        if not (0 < snap.events and 0 <= snap.rows <= snap.events
-                and len(snap.meta) == len(snap.meta_seq)):
+        if not (0 < snap.events and 0 <= snap.rows <= snap.events and len(snap.meta) == len(snap.meta_seq)
+                and 0 <= snap.rewritten < max(snap.rows, 1)):  # the first row is never rewritten
             return None
         digest = Digest()
         digest.rows, digest.max_step, digest.last_time = snap.rows, snap.max_step, snap.last_time
+        digest.rewritten, digest.first_step = snap.rewritten, snap.first_step
+        digest.runs = step_runs.checked(snap.runs, snap.rows, snap.first_step) if snap.first_step is not None else None
         for key, fields in snap.stats.items():
             if type(key) is not str:
                 return None
@@ -313,7 +331,8 @@ def snapshot_event(digest: Digest, events: int, meta: list[tuple[int, bytes]], t
     """The Snapshot that says what `digest` and `meta` say, as of `events` events."""
     return ev.Snapshot(
         time=time, events=events, rows=digest.rows, max_step=digest.max_step,
-        last_time=digest.last_time,
+        last_time=digest.last_time, rewritten=digest.rewritten, first_step=digest.first_step,
+        runs=digest.runs,
         stats={k: msgspec.msgpack.decode(_stat_encoder.encode(s)) for k, s in digest.keys.items()},
         meta=[p for _, p in meta], meta_seq=[s for s, _ in meta])
 
@@ -326,13 +345,14 @@ class Tracker:
     listing needs), from C-level passes over the chunks; a Python step only for the rare
     chunk that is not a Log."""
 
-    __slots__ = ("events", "rows", "since", "meta", "meta_bytes", "sys", "last_row", "ok")
+    __slots__ = ("events", "rows", "since", "meta", "meta_bytes", "sys", "first_row", "last_row", "ok")
 
     def __init__(self) -> None:
         self.events, self.rows, self.since = 1, 0, 0  # the SegmentStart is event 1
         self.meta: list[tuple[int, bytes]] = []
         self.meta_bytes = 0
         self.sys: tuple[int, bytes] | None = None
+        self.first_row: bytes | None = None
         self.last_row: bytes | None = None
         self.ok = True  # False: the counts no longer describe the file (no more snapshots)
 
@@ -357,6 +377,8 @@ class Tracker:
             self.ok = self.ok and self.meta_bytes <= MAX_META_BYTES
         last = next((c for c, is_log in zip(reversed(chunks), reversed(logs)) if is_log), None)
         self.last_row = last if last is not None else self.last_row
+        if self.first_row is None and last is not None:
+            self.first_row = next(compress(chunks, logs))
 
     def snapshot(self, stats: dict[str, KeyStat] | None) -> bytes | None:
         """The Snapshot frame that follows the frames noted so far, or None (inexact stats)."""
@@ -364,9 +386,12 @@ class Tracker:
             return None
         digest = Digest()
         digest.keys, digest.rows = stats, self.rows
-        if self.last_row is not None:
-            row = ev._decoder.decode(self.last_row)
-            digest.max_step, digest.last_time = row.step, row.time
+        if self.last_row is not None and self.first_row is not None:
+            row, first = ev._decoder.decode(self.last_row), ev._decoder.decode(self.first_row).step
+            digest.max_step, digest.last_time, digest.first_step = row.step, row.time, first
+            # Stats come only while steps went up (Run._inexact): rows at first..max are every step.
+            dense = row.step - first + 1 == self.rows
+            digest.runs = [[first, 1 if self.rows > 1 else 0, self.rows]] if dense else None
         meta = sorted(self.meta + ([self.sys] if self.sys else []))
         frame = ev.encode(snapshot_event(digest, self.events, meta, time.time()))
         self.events += 1
