@@ -59,7 +59,8 @@ class Redirect:
         self._saved: list[tuple[int, int]] = []  # (fd, saved copy of the original)
         self._wake_r, self._wake_w = os.pipe()  # stop() wakes the thread at once through this
         self._drained = threading.Event()
-        self._wake_lock = threading.Lock()  # see _close_wake()
+        self._wake_lock = threading.RLock()  # see _close_wake(); a signal handler may note meanwhile
+        self._ours: dict[int, os.stat_result] = {}  # fd 1/2 -> the pipe put over it
         self._pump_done = self._stopped = False
         self._recording = True
         try:
@@ -94,6 +95,7 @@ class Redirect:
         self._streams[read_end] = (stream, self._saved[-len(fds)][1], decoder)
         for fd in fds:
             os.dup2(write_end, fd)
+            self._ours[fd] = os.fstat(write_end)
         os.close(write_end)
 
     def _undo(self) -> None:
@@ -136,20 +138,21 @@ class Redirect:
                 next_flush = time.monotonic() + con.FLUSH_INTERVAL
             if stopping and not data and self.link is None:
                 self._drained.set()  # everything written before the fds were restored is read
-        # Every writer has gone: the fds were restored (stop() wrote to the originals first).
+        # Every writer has gone: stop() restored the fds, or the script pointed them elsewhere.
         self._drained.set()
-        for fd in (saved for _fd, saved in self._saved):
-            os.close(fd)
         self._close_wake(pump_done=True)
 
     def _close_wake(self, *, pump_done: bool = False, stopped: bool = False) -> None:
-        """Close the wake pipe's read end once both the thread and stop() are done with it:
-        stop() never writes to a pipe without a reader (under SIGPIPE's default, a death)."""
+        """Close the wake pipe's read end and the saved originals once both the thread and
+        stop() are done with them: stop() never writes to a pipe without a reader (under
+        SIGPIPE's default, a death), and no note nor restore meets a number the script reused."""
         with self._wake_lock:
             self._pump_done |= pump_done
             self._stopped |= stopped
-            if self._pump_done and self._stopped:
-                os.close(self._wake_r)
+            if self._pump_done and self._stopped and self._saved:
+                saved, self._saved = self._saved, []
+                for fd in [self._wake_r, *(copy for _fd, copy in saved)]:
+                    os.close(fd)
 
     def _tick(self) -> None:
         if self._recording:
@@ -237,7 +240,8 @@ class Redirect:
         A child process that still holds the pipe keeps being copied to the terminal."""
         for fd, saved in self._saved:
             con._flush_python(fd)
-            os.dup2(saved, fd)
+            if self._still_ours(fd):  # not a file the script itself put on fd 1 or 2
+                os.dup2(saved, fd)
         with self._wake_lock:  # the thread neither closes the link nor the wake pipe meanwhile
             link = self.link
             if link is not None:
@@ -252,9 +256,17 @@ class Redirect:
         self._recording = False
         self.recorder.flush(final=True)
 
+    def _still_ours(self, fd: int) -> bool:
+        try:
+            return os.path.samestat(os.fstat(fd), self._ours[fd])
+        except OSError:
+            return False
+
     def write_terminal(self, text: str) -> None:
-        """Write to the original stderr, past the capture."""
-        con._write_all(self._saved[-1][1], text.encode("utf-8", "replace"))
+        """Write to the original stderr, past the capture; nowhere once it is closed."""
+        with self._wake_lock:
+            if self._saved:
+                con._write_all(self._saved[-1][1], text.encode("utf-8", "replace"))
 
     def after_fork(self) -> None:
         """A forked child writes through the pipe to its parent, which records it; it holds
