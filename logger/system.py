@@ -17,8 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from . import events as ev
-from .atomic import write_atomic
 from .host import process_alive, process_start_ticks
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: claims are taken over without a lock
+    fcntl = None  # type: ignore[assignment]
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 ENV_INTERVAL = "RUNWATCH_SYSTEM_INTERVAL"
 # W&B samples every 15 s. One sample here costs ~1 ms of CPU (tests/bench/bench_system.py, 2
@@ -268,10 +273,31 @@ def claim_host(run_dir: Path) -> bool:
     pid = os.getpid()
     mine = f"{pid} {process_start_ticks(pid)}\n".encode()
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC, 0o666)
     except FileExistsError:
+        return _take_over(path, mine, pid)
+    except OSError:
+        return True  # cannot write a claim (a read-only directory): sample regardless
+    try:
+        os.write(fd, mine)
+    finally:
+        os.close(fd)
+    return True
+
+
+def _take_over(path: Path, mine: bytes, pid: int) -> bool:
+    """A claim exists: take it over only if its claimant is gone, deciding under an exclusive
+    lock of the claim file (the lock ends with its holder, even SIGKILLed), so of several
+    processes starting at once exactly one does. Written in place: the lock's inode stays."""
+    try:
+        fd = os.open(path, os.O_RDWR | _CLOEXEC)
+    except OSError:
+        return False
+    try:
+        if not _lock(fd):
+            return False  # another process is deciding, for long: it samples, or no one
         try:
-            other_pid, ticks = (int(x) for x in path.read_text().split()[:2])
+            other_pid, ticks = (int(x) for x in os.pread(fd, 64, 0).split()[:2])
         except (OSError, ValueError):
             if _age(path) < 5.0:
                 return False  # just created by another process, not written yet
@@ -280,15 +306,31 @@ def claim_host(run_dir: Path) -> bool:
             return False
         # The claimant is gone (a resume): this process takes over. No fsync: a claim means
         # something only while its process lives, and a reboot ends them all.
-        write_atomic(path, mine)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, mine, 0)
         return True
     except OSError:
-        return True  # cannot write a claim (a read-only directory): sample regardless
-    try:
-        os.write(fd, mine)
+        return False
     finally:
-        os.close(fd)
-    return True
+        os.close(fd)  # and the lock with it
+
+
+def _lock(fd: int, wait: float = 2.0) -> bool:
+    """An exclusive flock of `fd` within `wait` seconds; True too where the filesystem has
+    no locks (as before them: a race there may let two processes sample)."""
+    if fcntl is None:
+        return True
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.005)
+        except OSError:  # ENOLCK, EOPNOTSUPP: a filesystem without locks
+            return True
 
 
 def _age(path: Path) -> float:
