@@ -43,18 +43,45 @@ def plotext() -> Any:
         for name, attr in (("plotext._doc.doc", "docs"), ("plotext._tests.run", "test")):
             stub: Any = sys.modules.setdefault(name, types.ModuleType(name))
             setattr(stub, attr, getattr(stub, attr, None))
-        hide = "PIL" not in sys.modules
-        if hide:
-            sys.modules["PIL"] = None  # type: ignore[assignment]  # plotext: Image = None
-        try:
-            import plotext as plt  # type: ignore[import-untyped]
-        finally:
-            if hide and sys.modules.get("PIL", 0) is None:
-                del sys.modules["PIL"]  # the media panel imports it when it needs it
+        _without_pillow("plotext._settings.system")  # plotext: Image = None
+        import plotext as plt  # type: ignore[import-untyped]
 
         plt.terminal.limit(False, False)  # else a 120x40 widget draws 80x22 (STACK.md)
         _plt = plt
     return _plt
+
+
+def _without_pillow(name: str) -> None:
+    """Run plotext's module of optional imports with Pillow unseen by it alone. Hiding PIL in
+    sys.modules instead failed any thread importing it meanwhile (the media panel's worker)."""
+    import builtins
+    import importlib.util
+    import os
+
+    if name in sys.modules or "plotext" in sys.modules:
+        return
+    found = importlib.util.find_spec("plotext")
+    where = list(found.submodule_search_locations or []) if found else []
+    path = os.path.join(where[0], *name.split(".")[1:]) + ".py" if where else ""
+    spec = importlib.util.spec_from_file_location(name, path) if os.path.isfile(path) else None
+    if spec is None or spec.loader is None:
+        return  # another plotext layout: it imports Pillow itself
+    module = importlib.util.module_from_spec(spec)
+    module.__builtins__ = {**vars(builtins), "__import__": _no_pillow}  # type: ignore[attr-defined]
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+
+
+def _no_pillow(name: str, globals: Any = None, locals: Any = None, fromlist: Any = (), level: int = 0) -> Any:
+    import builtins
+
+    if level == 0 and (name == "PIL" or name.startswith("PIL.")):
+        raise ImportError(f"{name} is not loaded for plotext (image plots are not used here)")
+    return builtins.__import__(name, globals, locals, fromlist, level)
 
 
 class Chart(Widget):
