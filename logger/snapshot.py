@@ -78,6 +78,7 @@ class KeyStat(msgspec.Struct, array_like=True):
 
 
 _values, _step = attrgetter("values"), attrgetter("step")
+_LO, _HI = -(2**63), 2**63 - 1  # the steps a History holds (array "q")
 _FLOAT = frozenset((float,))
 _NUMBERS = frozenset((int, float))
 _stat_decoder = msgspec.msgpack.Decoder(KeyStat)
@@ -107,12 +108,14 @@ class Digest:
             return
         groups: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
         get = groups.get
-        top, row = self.max_step, 0
-        rewritten = 0
+        top, row, rewritten = self.max_step, 0, 0
         records: list[int] = []  # rows past every earlier step (logger/step_runs.py)
         record, t = records.append, None
         for log in logs:
-            step, t, values = log.step, log.time, log.values
+            step = log.step
+            if not _LO <= step <= _HI:
+                continue  # a step History cannot hold either (64 bits): neither reader counts it
+            t, values = log.time, log.values
             if top is None or step > top:
                 top = step
                 record(step)
@@ -127,7 +130,7 @@ class Digest:
         if not row:
             return
         if not self.rows:
-            self.first_step = logs[0].step
+            self.first_step = records[0]
         self.max_step, self.rows, self.last_time = top, self.rows + row, t
         self.rewritten += rewritten
         self.runs = step_runs.add(self.runs, records)
@@ -163,7 +166,8 @@ class Digest:
         (keys,) = keysets
         steps = list(map(_step, logs))
         top = self.max_step
-        if (top is not None and steps[0] <= top) or not all(map(lt, steps, islice(steps, 1, None))):
+        if ((top is not None and steps[0] <= top) or steps[0] < _LO or steps[-1] > _HI
+                or not all(map(lt, steps, islice(steps, 1, None)))):
             return False
         columns = [list(map(itemgetter(k), vals)) for k in keys]
         if not all(type(k) is str for k in keys) or any(dict in set(map(type, c)) for c in columns):
@@ -352,7 +356,7 @@ class Tracker:
         self.meta: list[tuple[int, bytes]] = []
         self.meta_bytes = 0
         self.sys: tuple[int, bytes] | None = None
-        self.first_row: bytes | None = None
+        self.first_row: bytes | None = None  # the first and the last Log payloads
         self.last_row: bytes | None = None
         self.ok = True  # False: the counts no longer describe the file (no more snapshots)
 
@@ -390,8 +394,7 @@ class Tracker:
             row, first = ev._decoder.decode(self.last_row), ev._decoder.decode(self.first_row).step
             digest.max_step, digest.last_time, digest.first_step = row.step, row.time, first
             # Stats come only while steps went up (Run._inexact): rows at first..max are every step.
-            dense = row.step - first + 1 == self.rows
-            digest.runs = [[first, 1 if self.rows > 1 else 0, self.rows]] if dense else None
+            digest.runs = [[first, min(self.rows - 1, 1), self.rows]] if row.step - first + 1 == self.rows else None
         meta = sorted(self.meta + ([self.sys] if self.sys else []))
         frame = ev.encode(snapshot_event(digest, self.events, meta, time.time()))
         self.events += 1

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from logger import events as ev
 from logger.reader import RootReader
 from tests.conftest import script_env
 
@@ -62,8 +63,8 @@ def _script(tmp_path: Path, code: str, *args: str) -> None:
 def _listed(run: Any) -> tuple[Any, ...]:
     """Every field a listing (ls, the app's table and info, Api().runs()) shows of a run."""
     return (run.state, run.summary_flat(), run.config, run.tags, run.name, run.notes, run.group,
-            run.step, run.rows, run.created_at, run.runtime, run.exit_code, run.numeric_keys(),
-            sorted(run.segments), run.rewritten)
+            run.step, run.rows, run.created_at, run.state == "running" or run.runtime, run.exit_code,
+            run.numeric_keys(), sorted(run.segments), run.rewritten)
 
 
 def _read(root: Path, meta: bool) -> dict[str, Any]:
@@ -114,3 +115,27 @@ def test_ranks_logging_the_same_steps_list_them_as_rewritten(tmp_path, monkeypat
     go.write_text("")
     assert [p.wait(60) for p in procs] == [0, 0]
     _agree(root, monkeypatch, "ddp", 100)
+
+
+def test_a_step_no_history_holds_is_skipped_by_both_reads(tmp_path, monkeypatch):
+    """A hostile or foreign file's step past 64 bits: the full read's History cannot hold the
+    row and skips it; the meta read's digest counted it (rows, the step shown, the summary)."""
+    run_dir = tmp_path / "runs" / "p" / "h"
+    run_dir.mkdir(parents=True)
+    start = [ev.SegmentStart(version=ev.FORMAT_VERSION, run_id="h", role="script", host="h", pid=1,
+                             proc_start=0, boot_id="", time=1.0),
+             ev.RunStart(project="p", name="h", notes=None, tags=[], group=None, job_type=None,
+                         config={}, command=[], python="3", cwd="/", git_commit=None,
+                         git_branch=None, resumed=False, time=1.0, follows=[])]
+    for name, rows in (("a", [(i, {"a": float(i)}) for i in range(5)] + [(2**64 - 1, {"a": 9.0})]),
+                       ("b", [(2**64 - 1, {"b": "x"}), (3, {"a": 3.5, "b": "y"})])):
+        logs = [ev.Log(step=s, time=2.0 + i, values=v) for i, (s, v) in enumerate(rows)]
+        (run_dir / f"20260101T000000-script-1-{name * 6}.rws").write_bytes(
+            ev.HEADER + ev.frames_from([ev.encode_event(e) for e in start + logs]))
+    root = tmp_path / "runs"
+    with monkeypatch.context() as m:
+        m.setenv("RUNWATCH_CACHE", "0")
+        full = _listed(_read(root, meta=False)["p/h"])
+        cold = _listed(_read(root, meta=True)["p/h"])
+    assert full[7] == 4 and full[8] == 6  # the step shown, the rows
+    assert cold == full
