@@ -19,22 +19,31 @@ Runs = list[list[int]]
 
 
 def add(runs: Runs | None, steps: list[int]) -> Runs | None:
-    """`runs` with more record steps (strictly increasing, past every step of `runs`), in
-    C-level passes but for one step of Python per change of stride; None past MAX_RUNS."""
+    """`runs` with more record steps (strictly increasing, past every step of `runs`): O(1)
+    for consecutive steps, else C-level passes and a step of Python per change of stride;
+    None past MAX_RUNS."""
     if runs is None or not steps:
         return runs
     _point(runs, steps[0])
+    if steps[-1] - steps[0] == len(steps) - 1:  # increasing by at least 1 each: by exactly 1
+        if len(steps) > 1:
+            _extend(runs, 1, len(steps) - 1)
+        return runs
     for stride, group in groupby(map(sub, islice(steps, 1, None), steps)):
-        k = len(list(group))
-        last = runs[-1]
-        first, was, n = last
-        if n == 1:
-            last[1], last[2] = stride, 1 + k
-        elif was == stride:
-            last[2] = n + k
-        else:
-            runs.append([first + was * (n - 1) + stride, stride, k])
+        _extend(runs, stride, len(list(group)))
     return runs if len(runs) <= MAX_RUNS else None
+
+
+def _extend(runs: Runs, stride: int, k: int) -> None:
+    """k more steps after the last of `runs`, each `stride` past the one before."""
+    last = runs[-1]
+    first, was, n = last
+    if n == 1:
+        last[1], last[2] = stride, 1 + k
+    elif was == stride:
+        last[2] = n + k
+    else:
+        runs.append([first + was * (n - 1) + stride, stride, k])
 
 
 def _point(runs: Runs, step: int) -> None:
