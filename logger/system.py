@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import events as ev
+from .atomic import write_atomic
 from .host import process_alive, process_start_ticks
 
 try:
@@ -288,31 +289,51 @@ def claim_host(run_dir: Path) -> bool:
 def _take_over(path: Path, mine: bytes, pid: int) -> bool:
     """A claim exists: take it over only if its claimant is gone, deciding under an exclusive
     lock of the claim file (the lock ends with its holder, even SIGKILLed), so of several
-    processes starting at once exactly one does. Written in place: the lock's inode stays."""
-    try:
-        fd = os.open(path, os.O_RDWR | _CLOEXEC)
-    except OSError:
-        return False
-    try:
-        if not _lock(fd):
-            return False  # another process is deciding, for long: it samples, or no one
-        try:
-            other_pid, ticks = (int(x) for x in os.pread(fd, 64, 0).split()[:2])
-        except (OSError, ValueError):
-            if _age(path) < 5.0:
-                return False  # just created by another process, not written yet
-            other_pid, ticks = 0, 0
-        if other_pid != pid and process_alive(other_pid, ticks):
+    processes starting at once exactly one does. The new claim is renamed in (no file is
+    rewritten in place): a process that locked the old one sees it replaced, and looks again."""
+    for _attempt in range(3):
+        fd = _open_claim(path)
+        if fd is None:
             return False
-        # The claimant is gone (a resume): this process takes over. No fsync: a claim means
-        # something only while its process lives, and a reboot ends them all.
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, mine, 0)
-        return True
-    except OSError:
+        try:
+            if not _lock(fd):
+                return False  # another process is deciding, for long: it samples, or no one
+            if not os.path.samestat(os.fstat(fd), os.stat(path)):
+                continue  # taken over meanwhile: decide on the claim there now
+            return _claim_if_gone(fd, path, mine, pid)
+        except OSError:
+            return False
+        finally:
+            os.close(fd)  # and the lock with it
+    return False
+
+
+def _open_claim(path: Path) -> int | None:
+    """The claim file, for writing where allowed: NFS locks a file open for reading only in
+    shared mode (another user's claim: read-only, locked where the filesystem lets us)."""
+    for flags in (os.O_RDWR, os.O_RDONLY):
+        try:
+            return os.open(path, flags | _CLOEXEC)
+        except PermissionError:
+            continue
+        except OSError:
+            return None
+    return None
+
+
+def _claim_if_gone(fd: int, path: Path, mine: bytes, pid: int) -> bool:
+    try:
+        other_pid, ticks = (int(x) for x in os.pread(fd, 64, 0).split()[:2])
+    except (OSError, ValueError):
+        if _age(path) < 5.0:
+            return False  # just created by another process, not written yet
+        other_pid, ticks = 0, 0
+    if other_pid != pid and process_alive(other_pid, ticks):
         return False
-    finally:
-        os.close(fd)  # and the lock with it
+    # The claimant is gone (a resume): this process takes over. No fsync: a claim means
+    # something only while its process lives, and a reboot ends them all.
+    write_atomic(path, mine)
+    return True
 
 
 def _lock(fd: int, wait: float = 2.0) -> bool:
