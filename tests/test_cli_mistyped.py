@@ -73,8 +73,10 @@ def _on_a_terminal(cwd: Path, *args: str, timeout: float = 30) -> tuple[int, str
                 out += chunk
             elif proc.poll() is not None:
                 break
-        code = proc.poll()
-        assert code is not None, f"still running (the app opened?): {out[-500:]!r}"
+        try:  # the terminal closed: the process is ending (or the app is drawing, and stays)
+            code = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"still running (the app opened?): {out[-500:]!r}") from None
         return code, out.decode(errors="replace")
     finally:
         if proc.poll() is None:
