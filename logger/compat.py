@@ -7,7 +7,6 @@ Where W&B talks to a server (a URL, an entity, a sweep), runwatch gives a local 
 
 from __future__ import annotations
 
-import getpass
 import importlib
 import os
 import re
@@ -78,6 +77,8 @@ def join(exit_code: int | None = None, quiet: bool | None = None) -> None:
 
 def local_entity() -> str:
     """What `run.entity` is: there are no accounts, so the local user's name."""
+    import getpass  # here: `import logger` and every reader skip it
+
     try:
         return getpass.getuser()
     except Exception:  # noqa: BLE001 - no passwd entry (a container): any name will do

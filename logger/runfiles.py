@@ -8,10 +8,8 @@ wrote into run.dir, media (logger/media/), and the console rendered as output.lo
 from __future__ import annotations
 
 import io
-import mimetypes
 import os
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +29,8 @@ class File:
         self.policy = policy
         self._files_dir = files_dir
         self.path = str(files_dir / name)
+        import mimetypes  # here, as shutil below: a reader that lists no file never loads them
+
         self.mimetype = mimetypes.guess_type(name)[0] or "application/octet-stream"
 
     @property
@@ -51,6 +51,8 @@ class File:
             raise ValueError(f"{target} already exists: pass replace=True to overwrite it, "
                              "or exist_ok=True to leave it as it is")
         target.parent.mkdir(parents=True, exist_ok=True)
+        import shutil
+
         shutil.copyfile(source, target)
         return open(target)
 

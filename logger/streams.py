@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import heapq
 import os
-import random
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,6 +76,8 @@ def system_history(run_dir: Path, created_at: float, samples: int, keys: Any, pa
         rows = [{k: r[k] for k in ("_timestamp", "_runtime", *wanted) if k in r} for r in rows
                 if any(k in r for k in wanted)]
     if samples and len(rows) > samples > 2:
+        import random  # only for a sampled stream
+
         picks = sorted(random.Random(0).sample(range(1, len(rows) - 1), samples - 2))
         rows = [rows[0], *(rows[i] for i in picks), rows[-1]]
     if not pandas:

@@ -336,7 +336,7 @@ def test_a_mistyped_command_is_not_taken_for_a_root(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "tui", "lss"], cwd=tmp_path, env=env(),
                           capture_output=True, text=True, timeout=30)
     assert proc.returncode == 2
-    assert "did you mean `runwatch ls`?" in proc.stderr
+    assert "did you mean 'ls'?" in proc.stderr
 
 
 def test_export_refuses_a_file_name_whose_format_it_cannot_tell(tmp_path):

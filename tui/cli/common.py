@@ -6,7 +6,6 @@ How values print is tui/fmt.py's; how text from files is escaped, logger/textsaf
 
 from __future__ import annotations
 
-import difflib
 import os
 import sys
 from pathlib import Path
@@ -111,6 +110,8 @@ def pick_run(reader: RootReader, ref: str) -> RunData:
     for run in reader.runs.values():
         for word in (run.path, run.id, run.name, f"{run.project}/{run.name}"):
             words.setdefault(word, run)
+    import difflib  # only when a run is not found
+
     close = difflib.get_close_matches(ref, list(words), n=5, cutoff=0.5)
     hint = ""
     if close:

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import difflib
 import os
 import sys
 from typing import TextIO
 
-from logger.textsafe import terminal_safe
+from logger.textsafe import safe_text, terminal_safe
 
 from . import commands
 from .common import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, CliError, root_path, setup_stdout
@@ -48,25 +47,29 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
 
 
-def _not_a_typo(root: str | None) -> None:
-    """`runwatch lss` would wait forever for a directory named lss: say what was meant."""
-    if root is None or os.path.exists(root) or os.sep in root:
+def _not_a_typo(word: str | None) -> None:
+    """`runwatch expor ...` would wait forever on (or open the app on) a directory named expor:
+    a word that is no path and is close to a command is taken for a mistyped command (as git
+    and pip do). A word far from every command is a root still, as an existing directory is."""
+    if word is None or os.sep in word or os.path.exists(word):
         return
-    close = difflib.get_close_matches(root, commands.names(), n=1, cutoff=0.6)
+    import difflib  # only for a root that does not exist
+
+    close = difflib.get_close_matches(word.lower(), commands.names(), n=1, cutoff=0.6)
     if close:
-        raise CliError(f"{root!r} is neither a command nor a directory; did you mean "
-                       f"`runwatch {close[0]}`? (`runwatch ./{root}` watches a directory of "
-                       "that name once it exists)")
+        raise CliError(f"{safe_text(repr(word))} is not a command or a directory; did you mean "
+                       f"{close[0]!r}?\n(`runwatch ./{safe_text(word)}` watches a directory of that "
+                       "name once it exists)")
 
 
 def _dispatch(argv: list[str]) -> int:
     first = next((a for a in argv if not a.startswith("-")), None)
     command = commands.command_named(first)
     if command is None:
+        _not_a_typo(first)  # before the app's parser, which would only say "unrecognized"
         if any(a in ("-h", "--help", "--version") for a in argv):
             commands.build_parser().parse_args(argv)  # prints help or version, exits 0
         app_args = build_app_parser().parse_args(argv)
-        _not_a_typo(app_args.root)
         return run_app_or_tail(app_args.root, app_args.poll, app_args.reset_view)
     if command.words:
         argv = words_last(argv, command)

@@ -16,7 +16,7 @@ from logger.rundata import RunData
 from logger.textsafe import safe_text
 
 from ..fmt import fmt_duration, fmt_state, fmt_value, iso_time, json_line, short
-from ..model.runview import is_stalled, last_logged, log_interval
+from ..model.stall import is_stalled, last_logged, log_interval
 from .common import CliError, no_runs_message, open_run, root_path
 from .parser import ROOT_HELP, RUN_HELP, Command, split_keys
 
