@@ -174,10 +174,12 @@ class RunData(RunMeta, RunState, RunRestore):
         console's last line, which a snapshot skips over, unless a later one was read."""
         if self._lazy:
             self._replay()
-        logs = [e for e in events if type(e) is ev.Log]
+        kinds = set(map(type, events))
+        logs = events if kinds == {ev.Log} else [e for e in events if type(e) is ev.Log]
         if logs and self.sink is not None:
             self.sink(_At(seg, end), logs)
-        chunks = [e for e in events if type(e) is ev.ConsoleChunk and e.stream != "note"]
+        chunks = [] if ev.ConsoleChunk not in kinds else [
+            e for e in events if type(e) is ev.ConsoleChunk and e.stream != "note"]
         if chunks and (self._console_back or "console" not in self._extras):
             self._console_back = True
             for chunk in chunks:
