@@ -218,6 +218,8 @@ def _load(args: argparse.Namespace, root: Path) -> None:
     finally:
         shutil.rmtree(cold, ignore_errors=True)
     old = run_child(*argv, "--old")
+    row("first screenful", f"{new['first']:.2f} s", f"{old['first']:.2f} s",
+        _ratio(new["first"], old["first"]))
     row("every row", f"{new['rows']:.2f} s", f"{old['rows']:.2f} s", _ratio(new["rows"], old["rows"]))
     row("loading time (every history)", f"{new['histories']:.1f} s", f"{old['histories']:.1f} s",
         _ratio(new["histories"], old["histories"]))
