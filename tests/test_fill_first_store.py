@@ -3,14 +3,14 @@ before the rest of the history fill, and into the first pass itself, between its
 
 from __future__ import annotations
 
-from tests.test_tui_support import write_run
+from tests.snapshot_support import write_snap_run
 from tui.model.store import FIRST_SCREEN, RunStore, segment_paths
 
 
 def _root(tmp_path, runs: int, steps: int):
-    root = tmp_path / "runs"
+    root = tmp_path / "runs"  # with snapshots: rows first (a big run without is fed as read)
     for i in range(runs):
-        write_run(root, f"r{i:05d}", steps=steps, t0=1_700_000_000.0 + i * 100)
+        write_snap_run(root, f"r{i:05d}", steps=steps, t0=1_700_000_000.0 + i * 100)
     return root
 
 

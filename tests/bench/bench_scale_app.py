@@ -10,7 +10,9 @@ Each figure is measured twice in the same run, in fresh child processes: the app
 fixed ~70 MB scales with runs x keys, not with steps (extrapolate the baseline linearly).
 
 Sections:
-  load     20 runs x --steps x 8 metrics loaded (Pilot): time, resident and peak memory
+  load     20 runs x --steps x 8 metrics loaded (Pilot): time, resident and peak memory,
+           with the writer's snapshots and without; the filler's CPU against a plain
+           msgspec decode of the same frames (--profile: its cProfile)
   rows     --runs runs x 100 steps x 4: every row in the table (summaries, states), then
            every history decimated (sparklines); cold and warm index cache; time and memory
   reopen   1,000 runs x 1,000 steps x 4, reopened unchanged: App() to the first screenful
@@ -38,6 +40,7 @@ sys.path.insert(0, str(REPO))
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_tui import HERTZ, make_root  # noqa: E402  (the same generated roots, cached)
+from fill_meter import FillMeter, floor  # noqa: E402
 
 CACHE = Path(tempfile.gettempdir()) / "runwatch-bench-scale"
 WHOLE_PAINT = 0.2  # seconds a chart has to paint data found whole before it counts as painted
@@ -163,6 +166,8 @@ def child(args: argparse.Namespace) -> None:
     if args.old:
         baseline()
     out: dict[str, float] = {}
+    meter = FillMeter(args.profile)  # the load's filler against the msgspec floor
+    meter.install()
 
     async def measure() -> None:
         await _app(Path(args.root), args.runs, args.child, args.steps, out)
@@ -172,12 +177,18 @@ def child(args: argparse.Namespace) -> None:
     except Exception:  # noqa: BLE001 - an exit while the reader still posts: measured already
         if not out:
             raise
+    if args.child == "loaded":
+        out.update(fill_cpu=meter.cpu, fill_bytes=meter.bytes, floor=floor(Path(args.root)))
+        print(meter.report())
     print("RESULT " + json.dumps(out))
 
 
-def run_child(*argv: str, env: dict[str, str] | None = None) -> dict[str, float]:
+def run_child(*argv: str, env: dict[str, str] | None = None,
+              show: bool = False) -> dict[str, float]:
     proc = subprocess.run([sys.executable, __file__, "--child", *argv], capture_output=True,
                           text=True, timeout=1800, cwd=REPO, env={**os.environ, **(env or {})})
+    if show:  # what the child printed (a profile)
+        print("\n".join(line for line in proc.stdout.splitlines() if not line.startswith("RESULT ")))
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
             return json.loads(line[7:])  # type: ignore[no-any-return]
@@ -192,13 +203,23 @@ def _ratio(a: float, b: float) -> str:
 def section_load(args: argparse.Namespace) -> None:
     print(f"20 runs x {args.steps:,} steps x 8 metrics, every history loaded, cold (no index "
           "nor reopen cache)   (new / baseline)")
-    root, cold = make_root(20, args.steps, 8), Path(tempfile.mkdtemp(prefix="rw-bench-xdg-"))
+    for snapshots, what in ((True, "with the writer's snapshots (what the logger writes)"),
+                            (False, "without snapshots (files written before them)")):
+        print(f" {what}")
+        _load(args, make_root(20, args.steps, 8, snapshots=snapshots))
+
+
+def _load(args: argparse.Namespace, root: Path) -> None:
+    cold = Path(tempfile.mkdtemp(prefix="rw-bench-xdg-"))
     argv = ("loaded", "--root", str(root), "--runs", "20")
     try:  # a cache a former run left would be restored: loaded in a fraction of a second
-        new = run_child(*argv, env={"XDG_CACHE_HOME": str(cold)})
+        new = run_child(*argv, *(("--profile",) if args.profile else ()),
+                        env={"XDG_CACHE_HOME": str(cold)}, show=args.profile)
     finally:
         shutil.rmtree(cold, ignore_errors=True)
     old = run_child(*argv, "--old")
+    row("first screenful", f"{new['first']:.2f} s", f"{old['first']:.2f} s",
+        _ratio(new["first"], old["first"]))
     row("every row", f"{new['rows']:.2f} s", f"{old['rows']:.2f} s", _ratio(new["rows"], old["rows"]))
     row("loading time (every history)", f"{new['histories']:.1f} s", f"{old['histories']:.1f} s",
         _ratio(new["histories"], old["histories"]))
@@ -208,6 +229,9 @@ def section_load(args: argparse.Namespace) -> None:
         _ratio(new["rss"], old["rss"]), "<= 150 MB at 100k steps")
     row("peak resident", f"{new['peak']:.0f} MB", f"{old['peak']:.0f} MB",
         _ratio(new["peak"], old["peak"]), "<= 150 MB at 100k steps")
+    row(f"  filler CPU ({new['fill_bytes'] / 1e6:.0f} MB read back) / msgspec floor",
+        f"{new['fill_cpu']:.2f} s", f"{new['floor']:.2f} s", _ratio(new["fill_cpu"], new["floor"]),
+        "(floor: every frame decoded)")
 
 
 def section_rows(args: argparse.Namespace) -> None:
@@ -397,6 +421,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20000)
     parser.add_argument("--idle", type=float, default=60)
     parser.add_argument("--repeat", type=int, default=3, help="reopen: children per figure")
+    parser.add_argument("--profile", action="store_true", help="load: cProfile the filler")
     args = parser.parse_args()
     if args.child:
         child(args)

@@ -12,7 +12,8 @@ Sections:
   cpu      the app in tmux: idle; following one live run; 20 runs each at 100 steps/s
 
 Data is generated once under $TMPDIR/runwatch-bench (header, segment start, run start,
-then frames of 10 steps, as the writer's 100 ms flusher lays them out).
+then frames of 10 steps, as the writer's 100 ms flusher lays them out, with the writer's
+snapshots: `make_root`; its `snapshots=False` roots are files written before them).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from logger import events as ev  # noqa: E402
+from logger.snapshot import SNAPSHOT_EVERY, KeyStat, Tracker  # noqa: E402
 
 CACHE = Path(tempfile.gettempdir()) / "runwatch-bench"
 HERTZ = os.sysconf("SC_CLK_TCK")
@@ -46,8 +48,15 @@ def row(name: str, value: str, target: str = "") -> None:
 
 
 # -- data ------------------------------------------------------------------------------------
-def make_root(runs: int, steps: int, metrics: int = 4) -> Path:
-    root = CACHE / (f"{runs}x{steps}" + (f"x{metrics}" if metrics != 4 else ""))  # one per shape
+def make_root(runs: int, steps: int, metrics: int = 4, snapshots: bool = True) -> Path:
+    """ROOT/bench/<run>/ of `runs` finished runs, each `steps` rows of `metrics` floats in
+    frames of 10 rows (the writer's 100 ms flusher). With `snapshots` (what the logger
+    writes) a Snapshot frame every SNAPSHOT_EVERY bytes and a last one after the finish,
+    made by the writer's own Tracker (logger/snapshot.py); without, files as written before
+    snapshots existed. Cached per shape; names without "-snap" mean no snapshots (shared by
+    older benches)."""
+    shape = f"{runs}x{steps}" + (f"x{metrics}" if metrics != 4 else "")
+    root = CACHE / (shape + ("-snap" if snapshots else ""))
     if (root / ".done").exists():
         return root
     shutil.rmtree(root, ignore_errors=True)
@@ -57,34 +66,60 @@ def make_root(runs: int, steps: int, metrics: int = 4) -> Path:
         run_id = f"r{i:05d}"
         run_dir = root / "bench" / run_id
         run_dir.mkdir(parents=True)
-        t0 = 1_700_000_000.0 + i * 10
-        data = bytearray(ev.HEADER)
-        data += ev.encode(ev.SegmentStart(version=ev.FORMAT_VERSION, run_id=run_id, role="script",
-                                          host="bench-host", pid=0, proc_start=0, boot_id="b",
-                                          time=t0))
-        data += ev.encode(ev.RunStart(
-            project="bench", name=f"run-{i}", notes=None, tags=["bench"], group=None,
-            job_type=None, config={"lr": 1e-3, "batch_size": 64, "seed": i, "model": "mlp"},
-            command=["train.py"], python="3.11", cwd="/", git_commit=None, git_branch=None,
-            resumed=False, time=t0))
-        speed = rng.uniform(100, 400)
-        batch: list[bytes] = []
-        for s in range(steps):
-            base = 1.0 / (1 + s / speed)
-            values = {f"m{k}": base * (k + 1) + rng.random() * 0.01 for k in range(metrics)}
-            batch.append(ev.encode_event(ev.Log(step=s, time=t0 + s * 0.1, values=values)))
-            if len(batch) == 10:
-                data += ev.frame(batch)
-                batch = []
-        if batch:
-            data += ev.frame(batch)
-        data += ev.encode(ev.Finish(time=t0 + steps * 0.1, exit_code=0, state="finished",
-                                    error=None))
-        (run_dir / f"20240101T000000-script-1-{run_id}.rws").write_bytes(bytes(data))
+        data = _segment(run_id, i, steps, metrics, rng, snapshots)
+        (run_dir / f"20240101T000000-script-1-{run_id}.rws").write_bytes(data)
     (root / ".done").write_text("")
     size = sum(p.stat().st_size for p in root.rglob("*.rws"))
     print(f"  (generated {root}: {size / 1e6:.0f} MB in {time.perf_counter() - t_start:.0f} s)")
     return root
+
+
+def _segment(run_id: str, i: int, steps: int, metrics: int, rng: random.Random,
+             snapshots: bool) -> bytes:
+    """One run's segment: header, segment start, run start, rows, (snapshots,) finish."""
+    t0 = 1_700_000_000.0 + i * 10
+    seen = Tracker()  # the writer's: counts what the frames hold, makes the Snapshot frame
+    data = bytearray(ev.HEADER)
+    data += ev.encode(ev.SegmentStart(version=ev.FORMAT_VERSION, run_id=run_id, role="script",
+                                      host="bench-host", pid=0, proc_start=0, boot_id="b",
+                                      time=t0))
+
+    def add(chunks: list[bytes]) -> None:  # as the writer's framer (logger/framing.py)
+        seen.note(chunks)
+        framed = ev.frames_from(chunks)
+        data.extend(framed)
+        seen.since += len(framed)
+
+    def snapshot(values: dict[str, float]) -> None:
+        seen.since = 0
+        # The run's stats for plain keys (logger/run_extras.py _snapshot_stats): last values.
+        frame = seen.snapshot({k: KeyStat(last=v, numeric=True, agg=False)
+                               for k, v in values.items()})
+        assert frame is not None
+        data.extend(frame)
+
+    add([ev.encode_event(ev.RunStart(
+        project="bench", name=f"run-{i}", notes=None, tags=["bench"], group=None,
+        job_type=None, config={"lr": 1e-3, "batch_size": 64, "seed": i, "model": "mlp"},
+        command=["train.py"], python="3.11", cwd="/", git_commit=None, git_branch=None,
+        resumed=False, time=t0))])
+    speed = rng.uniform(100, 400)
+    batch: list[bytes] = []
+    values: dict[str, float] = {}
+    for s in range(steps):
+        base = 1.0 / (1 + s / speed)
+        values = {f"m{k}": base * (k + 1) + rng.random() * 0.01 for k in range(metrics)}
+        batch.append(ev.encode_event(ev.Log(step=s, time=t0 + s * 0.1, values=values)))
+        if len(batch) == 10 or s == steps - 1:
+            add(batch)
+            batch = []
+            if snapshots and seen.since >= SNAPSHOT_EVERY:
+                snapshot(values)
+    add([ev.encode_event(ev.Finish(time=t0 + steps * 0.1, exit_code=0, state="finished",
+                                   error=None))])
+    if snapshots:  # finish() asks for one; the framer writes it after the Finish it drained
+        snapshot(values)
+    return bytes(data)
 
 
 def rss_mb(pid: int | str = "self") -> float:

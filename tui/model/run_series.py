@@ -41,11 +41,7 @@ Points = tuple[list[float], list[float], list[float], list[float], list[int]]
 EMPTY: Points = ([], [], [], [], [])
 _NUMERIC = frozenset((int, float))
 _BUILTIN_X = ("_step", "_timestamp", "_runtime")
-_step, _time = attrgetter("step"), attrgetter("time")
-
-
-def _second(_a: float, b: float) -> float:
-    return b
+_step, _time, _values = attrgetter("step"), attrgetter("time"), attrgetter("values")
 
 
 def _float(v: float) -> float:
@@ -76,11 +72,32 @@ class Decimator(_Decimator):
             return out
 
         self.x0 = array("d", x0[0::2])
-        self.x1 = pair(x1, _second)
+        self.x1 = array("d", x1[1::2])  # each pair's second (the last bucket alone: its own)
+        if odd:
+            self.x1.append(x1[-1])
         self.lo, self.hi = pair(self.lo, min), pair(self.hi, max)
         self.sum, self.n = pair(self.sum, add), pair(self.n, add, "q")
         self._open = self._open + (0 if odd else size)
         self.size = size * 2
+
+
+def _groups(logs: list[Any]) -> Any:
+    """(keys, rows, steps, a column per key) of each key set among `logs`, in row order
+    within each: the common batch (every row the same keys) in C-level passes only."""
+    vals = list(map(_values, logs))
+    keysets = set(map(tuple, vals))
+    if len(keysets) == 1:
+        (keys,) = keysets
+        return [(keys, logs, list(map(_step, logs)), list(zip(*map(dict.values, vals))))]
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    for log in logs:
+        keys = tuple(log.values)
+        group = groups.get(keys)
+        if group is None:
+            group = groups[keys] = []
+        group.append(log)
+    return [(keys, group, list(map(_step, group)), list(zip(*[tuple(g.values.values()) for g in group])))
+            for keys, group in groups.items()]
 
 
 class SeriesBook:
@@ -132,8 +149,8 @@ class KeySeries:
             else:
                 dec = self.coarse = Decimator(COARSE)
             expected = len(ys) * scale / dec.cap  # points per bucket once all is read
-            while dec.size * 4 <= expected:  # what halving would reach (2x over-estimates safe)
-                dec.size *= 2
+            while dec.size < expected:  # the size halving would reach, if the guess holds: each
+                dec.size *= 2  # bucket made costs ~1 us (its sum, min, max), whatever its size
         else:
             kept = self.fine if self.fine is not None else self.coarse
             assert kept is not None
@@ -192,17 +209,8 @@ class RunSeries:
         times.extend(map(_time, logs[-RECENT:]))
         if len(times) > RECENT:
             del times[: len(times) - RECENT]
-        groups: dict[tuple[str, ...], list[Any]] = {}
-        for log in logs:
-            keys = tuple(log.values)
-            group = groups.get(keys)
-            if group is None:
-                group = groups[keys] = []
-            group.append(log)
-        for keys, group in groups.items():
-            steps = list(map(_step, group))
+        for keys, group, steps, columns in _groups(logs):
             ordered = increasing(steps)
-            columns = zip(*[tuple(log.values.values()) for log in group])
             for key, values in zip(keys, columns):
                 if set(map(type, values)) <= _NUMERIC:
                     name = key if type(key) is str else str(key)

@@ -10,7 +10,7 @@ import math
 from array import array
 from bisect import bisect_left
 from collections.abc import Sequence
-from operator import add, truediv
+from operator import truediv
 from typing import Any
 
 _isfinite = math.isfinite
@@ -98,13 +98,11 @@ class Decimator:
         """Fold `count` whole buckets at once with C-level loops; False if a value is not
         finite (the caller then folds bucket by bucket, skipping it)."""
         size = self.size
-        if size <= 32:
-            cols = [ys[k::size] for k in range(size)]
-            sums = list(cols[0])
-            for col in cols[1:]:
-                sums = list(map(add, sums, col))
-            lo = list(map(min, *cols)) if size > 1 else list(cols[0])
-            hi = list(map(max, *cols)) if size > 1 else list(cols[0])
+        if size == 1:
+            sums = lo = hi = list(ys)
+        elif size <= 32:  # each bucket's points as one tuple, reused by sum, min and max
+            groups = list(zip(*[iter(ys)] * size))
+            sums, lo, hi = list(map(sum, groups)), list(map(min, groups)), list(map(max, groups))
         else:
             starts = range(0, count * size, size)
             sums = [sum(ys[a : a + size]) for a in starts]
