@@ -19,6 +19,7 @@ from .tail_bulk import (
     Block,
     Clock,
     Noted,
+    float_text,
     grouped_text,
     json_block,
     json_text,
@@ -31,6 +32,7 @@ from .tail_lines import latest_line, start_line
 
 if TYPE_CHECKING:
     from .tail import TailOptions
+    from .tail_floats import FloatRows
 
 LABEL_MAX = 48
 _PLAIN = bytes(range(0x20, 0x7F)) + b"\n\t"  # what needs no escape (logger.textsafe passes it too)
@@ -152,6 +154,18 @@ class TailLines:
             text = lambda k, s, t, r: log_text(prefix, k, self.clock.stamps(t), s, r)  # noqa: E731
             block = lambda k, s, t, r: log_block(prefix, k, self.clock.stamps(t), s, r)  # noqa: E731
         self._lines.append(grouped_text(groups, self.keys_for, steps, times, rows, text, block))
+
+    def log_floats(self, run: RunData, rows: FloatRows) -> None:
+        """Lines for rows of float values (tail_floats): log_rows' lines, from flat values."""
+        if self.o.json:
+            self.log_rows(run, rows.steps, rows.times, rows.dicts())
+            return
+        self.noted.setdefault(run.path, Noted()).note_last(rows.steps, rows.last())
+        shown = self.keys_for(rows.keys)
+        if shown:
+            prefix = f"{self._label_of(run):<{self._width}}"
+            self._lines.append(float_text(prefix, shown, self.clock.stamps(rows.times), rows.steps,
+                                          list(map(rows.column, shown))))
 
     def _iso(self, t: float) -> str | None:
         return self.clock.iso(t)
