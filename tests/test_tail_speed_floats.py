@@ -15,7 +15,7 @@ import pytest
 from logger import events as ev
 from tests.test_scale_read import A, _log, _start, _write
 from tests.test_tail_bulk import _log_lines, _reference
-from tui import tail_floats, tail_out
+from tui import tail_bulk, tail_floats, tail_out
 from tui.tail import Tail, TailOptions
 from tui.tail_replay import replay
 
@@ -25,17 +25,17 @@ OTHER = [3, True, False, None, "a\x1bb%s", 2**62]
 KEYS = ["loss", "acc%d", "lr", "k\x1b[2J", "_hidden", "x" * 50, "é"]
 
 
-def _rows(seed: int, n: int = 1500) -> list[dict]:
+def _rows(seed: int, n: int = 1500, keys: list[str] = KEYS, floats: list[float] = FLOATS) -> list[dict]:
     """Float rows of one key set, runs of a constant value, and now and then a row that breaks
     the layout: keys in another order, one left out, one more, a value that is no float."""
     rng = random.Random(seed)
-    const = {k: rng.choice(FLOATS) for k in KEYS}
+    const = {k: rng.choice(floats) for k in keys}
     rows = []
     for step in range(n):
         if rng.random() < 0.03:
-            const[rng.choice(KEYS)] = rng.choice(FLOATS)
-        row = {k: (rng.uniform(0.02, 9) if k == "loss" else rng.choice(FLOATS) if k == "lr" and step % 5 == 0
-                   else const[k]) for k in KEYS}
+            const[rng.choice(keys)] = rng.choice(floats)
+        row = {k: (rng.uniform(0.02, 9) if k == "loss" else rng.choice(floats) if k == "lr" and step % 5 == 0
+                   else const[k]) for k in keys}
         odd = rng.random() if step % 500 == 77 else 1.0  # a frame in three holds one
         if odd < 0.25:
             keys = list(row)
@@ -43,11 +43,11 @@ def _rows(seed: int, n: int = 1500) -> list[dict]:
             keys[i], keys[j] = keys[j], keys[i]
             row = {k: row[k] for k in keys}
         elif odd < 0.5:
-            row.pop(rng.choice(KEYS))
+            row.pop(rng.choice(keys))
         elif odd < 0.75:
             row["extra"] = 0.5
         elif odd < 1.0:
-            row[rng.choice(KEYS)] = rng.choice(OTHER)
+            row[rng.choice(keys)] = rng.choice(OTHER)
         rows.append(row)
     return rows
 
@@ -87,6 +87,27 @@ def test_float_rows_print_as_one_row_at_a_time(tmp_path, monkeypatch, seed, opts
     want = _reference(root, [e for e in logs if since is None or e.time >= since], **opts)
     assert got == want
     assert fast >= 1 and len(got) > 500
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+@pytest.mark.parametrize("opts", [{"json": True}, {"json": True, "metrics": ("lr", "a.*", "é")}], ids=str)
+def test_float_rows_as_json_are_the_lines_of_one_row_at_a_time(tmp_path, monkeypatch, seed, opts):
+    keys = ["loss", "acc%d", "lr", "_hidden", "x" * 50, "é", "a.b"]  # none that msgspec takes for no field
+    rows = _rows(seed, keys=keys, floats=[v for v in FLOATS if math.isfinite(v)])
+    rows[1234]["lr"] = math.nan  # a frame whose JSON needs "nan": one row at a time
+    root, logs = _root(tmp_path, rows)
+    encoded = []
+    real = tail_bulk.json_floats
+
+    def counting(*args):
+        text = real(*args)
+        encoded.append(text is not None)
+        return text
+
+    monkeypatch.setattr(tail_out, "json_floats", counting)
+    got, _ = _replayed(root, monkeypatch, **opts)
+    assert got == _reference(root, logs, **opts)
+    assert any(encoded)
 
 
 @pytest.mark.parametrize("change", ["moved", "missing", "added", "int", "bool", "str", "none", "nested"])

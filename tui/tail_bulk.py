@@ -183,6 +183,43 @@ def json_text(head: dict[str, Any], keys: tuple[str, ...], isos: list[str | None
                     for i, t, s, v in zip(isos, times, steps, values)])
 
 
+def json_floats(head: dict[str, Any], keys: tuple[str, ...], isos: list[str | None], times: list[float],
+                steps: list[int], cols: list[Any]) -> str | None:
+    """json_text's lines for rows of float values, from the columns of the keys shown: each
+    row's values a struct whose fields are the keys (encoded as the dict would be, built by
+    one C-level call a row), or None where a value or a time needs json_text (NaN, infinity,
+    a time no date holds: msgspec writes null) or a key is not UTF-8."""
+    kind = _values_struct(keys)
+    if kind is None:
+        return None
+    values = list(map(kind, *cols))
+    fixed = [without_surrogates(head[k]) for k in ("run", "project", "id", "name")]
+    lines = list(map(_LogLine, repeat("log"), *map(repeat, fixed), isos, times, steps, values))
+    try:
+        data = encode_json_lines(lines)
+    except UnicodeEncodeError:
+        return None
+    return None if b"null" in data else json_safe(data).decode()
+
+
+_STRUCTS: dict[tuple[str, ...], Any] = {}
+
+
+def _values_struct(keys: tuple[str, ...]) -> Any:
+    """A struct type whose fields, in order, encode as `keys` (one per key set, kept), or None."""
+    found = _STRUCTS.get(keys, False)
+    if found is False:
+        if len(_STRUCTS) > 256:
+            _STRUCTS.clear()
+        names = [f"f{i}" for i in range(len(keys))]
+        try:
+            found = msgspec.defstruct("Values", names, rename=dict(zip(names, keys)), gc=False)
+        except ValueError:  # a key msgspec takes for no field name (a quote, a control character)
+            found = None
+        _STRUCTS[keys] = found
+    return found
+
+
 def _plain(values: Rows, keys: tuple[str, ...]) -> bool:
     """Whether JSON carries every value as it is: no NaN or infinity to spell out, no list."""
     try:  # numbers only (nearly always): their sum is finite only if each is (else: not plain)

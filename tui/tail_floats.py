@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import struct
 from bisect import bisect_left
+from itertools import repeat
 from typing import Any, Literal
 
 import msgspec
@@ -46,8 +47,9 @@ class FloatRows:
         return dict(zip(self.keys, self.table[len(self.table) - self.width + 2:]))
 
     def dicts(self) -> list[dict[str, Any]]:
-        keys, table, w = self.keys, self.table, self.width
-        return [dict(zip(keys, table[i + 2:i + w])) for i in range(0, len(table), w)]
+        """Each row's values as a dict (C-level passes: a tuple per row, zipped with the keys)."""
+        rows = zip(*[self.table[i::self.width] for i in range(2, self.width)])
+        return list(map(dict, map(zip, repeat(self.keys), rows)))
 
     def events(self) -> list[Any]:
         return list(map(FlatLog, self.steps, self.times, self.dicts()))

@@ -22,6 +22,7 @@ from .tail_bulk import (
     float_text,
     grouped_text,
     json_block,
+    json_floats,
     json_text,
     key_groups,
     log_block,
@@ -157,12 +158,17 @@ class TailLines:
 
     def log_floats(self, run: RunData, rows: FloatRows) -> None:
         """Lines for rows of float values (tail_floats): log_rows' lines, from flat values."""
-        if self.o.json:
-            self.log_rows(run, rows.steps, rows.times, rows.dicts())
-            return
-        self.noted.setdefault(run.path, Noted()).note_last(rows.steps, rows.last())
         shown = self.keys_for(rows.keys)
-        if shown:
+        if self.o.json:
+            head = {"run": run.path, "project": run.project, "id": run.id, "name": run.name}
+            text = json_floats(head, shown, self.clock.isos(rows.times), rows.times, rows.steps,
+                               list(map(rows.column, shown))) if shown else ""
+            if text is None:
+                self.log_rows(run, rows.steps, rows.times, rows.dicts())
+                return
+            self._lines.append(text)
+        self.noted.setdefault(run.path, Noted()).note_last(rows.steps, rows.last())
+        if shown and not self.o.json:
             prefix = f"{self._label_of(run):<{self._width}}"
             self._lines.append(float_text(prefix, shown, self.clock.stamps(rows.times), rows.steps,
                                           list(map(rows.column, shown))))
