@@ -152,3 +152,24 @@ def test_a_frame_of_float_rows_is_read_without_a_dict_per_row():
     payload = msgspec.msgpack.encode([ev.Log(step=1000 + s, time=1.0 + s, values=r) for s, r in enumerate(rows)])
     got = tail_floats.decode_frame(payload, general)
     assert [list(e[3]) for e in got[4:7]] == [["loss", "lr"], ["lr", "loss"], ["loss", "lr"]]
+
+
+def test_a_value_held_for_frames_then_changed_mid_frame_prints_as_it_is(tmp_path, monkeypatch):
+    """Frames after frames of one lr take it as skeleton (tail_floats' layout with constants);
+    the frame where it changes, or where 0.0 turns -0.0, is read again without."""
+    rows = [{"a": 0.5 + s / 1000, "lr": 1e-3 if s < 1450 else 0.02, "z": 0.0 if s < 2300 else -0.0,
+             "n": math.nan} for s in range(3000)]
+    root, logs = _root(tmp_path, rows)
+    reads = []
+    real = tail_floats._Layout.read
+
+    def read(self, payload):
+        got = real(self, payload)
+        reads.append((bool(self.consts), got is not None))
+        return got
+
+    monkeypatch.setattr(tail_floats._Layout, "read", read)
+    got, _ = _replayed(root, monkeypatch)
+    assert got == _reference(root, logs)
+    assert (True, True) in reads and (True, False) in reads  # constants taken, and given up
+    assert "lr 0.001 " in got[1449] and "lr 0.0200" in got[1450]

@@ -30,55 +30,77 @@ _STEP_CODES = {0xCC: "B", 0xCD: "H", 0xCE: "I", 0xCF: "Q"}  # msgpack's unsigned
 
 class FloatRows:
     """Consecutive Log rows of one segment with one key set, every value a float, as one flat
-    table: row i is table[i * width : (i + 1) * width], its step, its time, then its values."""
+    table: row i is table[i * width : (i + 1) * width], its step, its time, then its values of
+    the keys that vary (`varying`); a value the whole frame holds in its skeleton, in `consts`."""
 
-    __slots__ = ("keys", "steps", "times", "table", "width")
+    __slots__ = ("keys", "varying", "consts", "steps", "times", "table", "width")
 
-    def __init__(self, keys: tuple[str, ...], table: tuple[Any, ...]) -> None:
-        self.keys, self.table, self.width = keys, table, len(keys) + 2
+    def __init__(self, keys: tuple[str, ...], table: tuple[Any, ...], varying: tuple[str, ...] | None = None,
+                 consts: dict[str, float] | None = None) -> None:
+        self.keys, self.table = keys, table
+        self.varying, self.consts = keys if varying is None else varying, consts or {}
+        self.width = len(self.varying) + 2
         self.steps: list[int] = list(table[0::self.width])
         self.times: list[float] = list(table[1::self.width])
 
     def column(self, key: str) -> tuple[float, ...]:
-        return self.table[2 + self.keys.index(key)::self.width]
+        """Every row's value of `key` (a value the frame holds throughout: one object repeated)."""
+        if key in self.consts:
+            return (self.consts[key],) * len(self.steps)
+        return self.table[2 + self.varying.index(key)::self.width]
 
     def last(self) -> dict[str, float]:
         """The last row's values as a dict."""
-        return dict(zip(self.keys, self.table[len(self.table) - self.width + 2:]))
+        return {k: self.column(k)[-1] for k in self.keys}
 
     def dicts(self) -> list[dict[str, Any]]:
         """Each row's values as a dict (C-level passes: a tuple per row, zipped with the keys)."""
-        rows = zip(*[self.table[i::self.width] for i in range(2, self.width)])
+        rows = zip(*map(self.column, self.keys))
         return list(map(dict, map(zip, repeat(self.keys), rows)))
 
     def events(self) -> list[Any]:
         return list(map(FlatLog, self.steps, self.times, self.dicts()))
 
+    def _rows(self, start: int, stop: int | None = None) -> FloatRows:
+        end = None if stop is None else stop * self.width
+        return FloatRows(self.keys, self.table[start * self.width:end], self.varying, self.consts)
+
     def cut(self, at: int) -> tuple[FloatRows, list[Any]]:
         """The rows before `at`, and those from it on as events."""
-        cut = at * self.width
-        return FloatRows(self.keys, self.table[:cut]), FloatRows(self.keys, self.table[cut:]).events()
+        return self._rows(0, at), self._rows(at).events()
 
     def since(self, t: float) -> FloatRows:
         """The rows from time `t` on (their times are in order: tail_replay checks)."""
         at = bisect_left(self.times, t)
-        return FloatRows(self.keys, self.table[at * self.width:]) if at else self
+        return self._rows(at) if at else self
 
 
 class _Layout:
     """Where a row's step, time and float values sit in a frame's bytes: the skeleton's fixed
-    pieces between them and the `struct` formats that read the holes and write both."""
+    pieces between the holes (a value every row of the frame holds is skeleton too: `consts`)
+    and the `struct` formats that read the holes and write both."""
 
-    __slots__ = ("keys", "size", "pieces", "small", "read_row", "write_row", "reads", "writes")
+    __slots__ = ("keys", "varying", "consts", "step", "code", "size", "parts", "small", "read_row", "write_row",
+                 "holes", "reads", "writes")
 
-    def __init__(self, keys: tuple[str, ...], step: bytes, code: str, values: bytes) -> None:
+    def __init__(self, keys: tuple[str, ...], step: bytes, code: str, values: bytes,
+                 consts: dict[str, float] | None = None) -> None:
         head = values[:len(values) - sum(len(_ENCODE(k)) + 9 for k in keys)]  # the map's own head
-        self.keys, self.small = keys, not code
-        self.pieces = [b"\x94" + _ENCODE("log") + step[:0 if self.small else 1], b"\xcb"]
-        self.pieces += [(head if i == 0 else b"") + _ENCODE(k) + b"\xcb" for i, k in enumerate(keys)]
-        holes = [code or "B", "d", *["d"] * len(keys)]
-        self.read_row = "".join(f"{len(p)}x{h}" for p, h in zip(self.pieces, holes))
-        self.write_row = "".join(f"{len(p)}s{h}" for p, h in zip(self.pieces, holes))
+        self.keys, self.small, self.consts, self.step, self.code = keys, not code, consts or {}, step, code
+        self.varying = tuple(k for k in keys if k not in self.consts)
+        parts: list[bytes | str] = [b"\x94" + _ENCODE("log") + step[:0 if self.small else 1], code or "B", b"\xcb", "d"]
+        for i, key in enumerate(keys):
+            parts.append((head if i == 0 else b"") + _ENCODE(key) + b"\xcb")
+            parts.append(struct.pack(">d", self.consts[key]) if key in self.consts else "d")
+        self.parts: list[bytes | str] = []
+        for part in parts:  # pieces of skeleton side by side are one
+            if self.parts and isinstance(part, bytes) and isinstance(self.parts[-1], bytes):
+                self.parts[-1] += part
+            else:
+                self.parts.append(part)
+        self.read_row = "".join(f"{len(p)}x" if isinstance(p, bytes) else p for p in self.parts)
+        self.write_row = "".join(f"{len(p)}s" if isinstance(p, bytes) else p for p in self.parts)
+        self.holes = [i for i, p in enumerate(self.parts) if isinstance(p, str)]
         self.size = struct.calcsize(">" + self.read_row)
         self.reads: dict[int, Any] = {}
         self.writes: dict[int, tuple[Any, list[Any]]] = {}
@@ -94,14 +116,16 @@ class _Layout:
                 self.reads.clear()
             read = self.reads[n] = struct.Struct(">" + self.read_row * n).unpack_from
         got = read(payload, off)
-        width = len(self.keys) + 2
+        width = len(self.holes)
         if self.small and max(got[0::width]) > 0x7F:
             return None  # a byte that is no positive fixint
         write, fields = self._writer(n)
-        fields[1::2] = got
+        every = len(self.parts)
+        for i, hole in enumerate(self.holes):
+            fields[hole::every] = got[i::width]
         if write(*fields) != bytes(payload[off:]):
             return None
-        return FloatRows(self.keys, got)
+        return FloatRows(self.keys, got, self.varying, self.consts)
 
     def _writer(self, n: int) -> tuple[Any, list[Any]]:
         """The `pack` of n rows and its fields, the skeleton's pieces in place (a list reused:
@@ -110,11 +134,22 @@ class _Layout:
         if found is None:
             if len(self.writes) > 64:
                 self.writes.clear()
-            fields: list[Any] = [None] * (2 * n * (len(self.keys) + 2))
-            for i, piece in enumerate(self.pieces):
-                fields[2 * i::2 * len(self.pieces)] = [piece] * n
+            every = len(self.parts)
+            fields: list[Any] = [None] * (n * every)
+            for i, part in enumerate(self.parts):
+                if isinstance(part, bytes):
+                    fields[i::every] = [part] * n
             found = self.writes[n] = (struct.Struct(">" + self.write_row * n).pack, fields)
         return found
+
+    def holding(self, rows: FloatRows) -> _Layout | None:
+        """This layout with the values `rows` hold on every row as skeleton, if any."""
+        n = len(rows.steps)
+        consts = {k: col[0] for k in rows.varying if (col := rows.column(k)).count(col[0]) == n}
+        if not consts or n < 2:
+            return None
+        example = dict.fromkeys(self.keys, 0.0)  # the map's head is the same whatever the values
+        return _Layout(self.keys, self.step, self.code, _ENCODE(example), {**self.consts, **consts})
 
 
 def _array_len(data: Any) -> tuple[int, int]:
@@ -140,30 +175,40 @@ def _learn(row: tuple[str, int, float, dict[str, Any]]) -> _Layout | None:
     if code == "?":
         return None
     layout = _Layout(tuple(values), encoded, code, _ENCODE(values))
-    fields: list[Any] = [None] * (2 * len(layout.pieces))
-    fields[0::2] = layout.pieces
-    fields[1::2] = [step, time, *values.values()]
+    fields = list(layout.parts)
+    for hole, value in zip(layout.holes, [step, time, *values.values()]):
+        fields[hole] = value
     if struct.pack(">" + layout.write_row, *fields) != _ENCODE([row])[1:]:
         return None
     return layout
 
 
-_CURRENT: list[_Layout | None] = [None]  # the layout the last frames had
+_CURRENT: list[_Layout | None] = [None, None]  # the layouts the last frames had: with constants, without
+_RETRY = [0]  # frames to go before looking for constants again, after a frame had none
 
 
 def decode_frame(payload: Any, general: Any) -> list[Any]:
     """A frame's events: [FloatRows] for a frame of float rows laid out as the last ones were,
     ("log", step, time, values) tuples for any other frame of flat Log rows (whose first row
     is then the layout tried next), else what `general` decodes."""
-    layout = _CURRENT[0]
-    if layout is not None:
-        rows = layout.read(payload)
+    tight, loose = _CURRENT
+    if tight is not None:
+        rows = tight.read(payload)
         if rows is not None:
+            return [rows]
+        _CURRENT[0] = None
+    if loose is not None:
+        rows = loose.read(payload)
+        if rows is not None:
+            _RETRY[0] -= 1
+            if _RETRY[0] <= 0:
+                _CURRENT[0] = loose.holding(rows)
+                _RETRY[0] = 0 if _CURRENT[0] is not None else 16
             return [rows]
     try:
         logs = _DECODE_TUPLES(payload)
     except msgspec.ValidationError:
         return general(payload)
     if logs:
-        _CURRENT[0] = _learn(logs[0])
+        _CURRENT[:] = [None, _learn(logs[0])]
     return logs
