@@ -143,14 +143,14 @@ def test_rows_past_the_end_of_a_finished_run_print_after_it(tmp_path, monkeypatc
 def test_a_frame_of_float_rows_is_read_without_a_dict_per_row():
     rows = [{"loss": 0.1 * s, "lr": 3e-4} for s in range(200)]
     payload = msgspec.msgpack.encode([ev.Log(step=1000 + s, time=1.0 + s, values=r) for s, r in enumerate(rows)])
-    general = lambda p: pytest.fail("the general decoder was used")  # noqa: E731
-    assert tail_floats.decode_frame(payload, general)[0] == ("log", 1000, 1.0, rows[0])  # the layout learnt
-    got = tail_floats.decode_frame(payload, general)
+    decode = tail_floats.FrameDecoder(lambda p: pytest.fail("the general decoder was used"))
+    assert decode(payload)[0] == ("log", 1000, 1.0, rows[0])  # the layout learnt
+    got = decode(payload)
     assert len(got) == 1 and type(got[0]) is tail_floats.FloatRows
     assert got[0].keys == ("loss", "lr") and got[0].dicts() == rows and got[0].steps == list(range(1000, 1200))
     rows[5] = {"lr": 3e-4, "loss": 0.5}  # keys in another order: rows as they are, in their order
     payload = msgspec.msgpack.encode([ev.Log(step=1000 + s, time=1.0 + s, values=r) for s, r in enumerate(rows)])
-    got = tail_floats.decode_frame(payload, general)
+    got = decode(payload)
     assert [list(e[3]) for e in got[4:7]] == [["loss", "lr"], ["lr", "loss"], ["loss", "lr"]]
 
 

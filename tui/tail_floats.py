@@ -183,32 +183,36 @@ def _learn(row: tuple[str, int, float, dict[str, Any]]) -> _Layout | None:
     return layout
 
 
-_CURRENT: list[_Layout | None] = [None, None]  # the layouts the last frames had: with constants, without
-_RETRY = [0]  # frames to go before looking for constants again, after a frame had none
+class FrameDecoder:
+    """A segment's frame decoder for tail (one per segment read): [FloatRows] for a frame of
+    float rows laid out as the last ones were, ("log", step, time, values) tuples for any other
+    frame of flat Log rows (whose first row is then the layout tried next), else what
+    `general` decodes."""
 
+    def __init__(self, general: Any) -> None:
+        self.general = general
+        self.tight: _Layout | None = None  # the last frames' layout, their constants as skeleton
+        self.loose: _Layout | None = None  # the same without constants
+        self.retry = 0  # frames to go before looking for constants again, after a frame had none
 
-def decode_frame(payload: Any, general: Any) -> list[Any]:
-    """A frame's events: [FloatRows] for a frame of float rows laid out as the last ones were,
-    ("log", step, time, values) tuples for any other frame of flat Log rows (whose first row
-    is then the layout tried next), else what `general` decodes."""
-    tight, loose = _CURRENT
-    if tight is not None:
-        rows = tight.read(payload)
-        if rows is not None:
-            return [rows]
-        _CURRENT[0] = None
-    if loose is not None:
-        rows = loose.read(payload)
-        if rows is not None:
-            _RETRY[0] -= 1
-            if _RETRY[0] <= 0:
-                _CURRENT[0] = loose.holding(rows)
-                _RETRY[0] = 0 if _CURRENT[0] is not None else 16
-            return [rows]
-    try:
-        logs = _DECODE_TUPLES(payload)
-    except msgspec.ValidationError:
-        return general(payload)
-    if logs:
-        _CURRENT[:] = [None, _learn(logs[0])]
-    return logs
+    def __call__(self, payload: Any) -> list[Any]:
+        if self.tight is not None:
+            rows = self.tight.read(payload)
+            if rows is not None:
+                return [rows]
+            self.tight = None
+        if self.loose is not None:
+            rows = self.loose.read(payload)
+            if rows is not None:
+                self.retry -= 1
+                if self.retry <= 0:
+                    self.tight = self.loose.holding(rows)
+                    self.retry = 0 if self.tight is not None else 16
+                return [rows]
+        try:
+            logs = _DECODE_TUPLES(payload)
+        except msgspec.ValidationError:
+            return self.general(payload)
+        if logs:
+            self.tight, self.loose = None, _learn(logs[0])
+        return logs

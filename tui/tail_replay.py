@@ -22,7 +22,7 @@ from logger.reader import RootReader
 from logger.rundata import RunData
 
 from .tail import Tail
-from .tail_floats import FloatRows, decode_frame
+from .tail_floats import FloatRows, FrameDecoder
 
 _EVERY_KIND = {kind: kind for kind in get_args(ev.AnyEvent)}
 META_DECODE = _skipping({**_EVERY_KIND, ev.Log: StepLog})
@@ -185,15 +185,11 @@ def merged_by_time(paths: list[Path]) -> Iterator[Rows | FloatRows | list[Any]]:
         yield sorted(rest, key=_TIME)
 
 
-def _decode_frame(payload: Any) -> list[Any]:
-    return decode_frame(payload, PRINT_DECODE)
-
-
 def _one_segment(path: Path) -> Iterator[Rows | FloatRows | list[Any]]:
     """One segment's events a piece at a time, each in time order (as merged_by_time gives a
     single stream's): a piece of flat Logs already in time order as FloatRows (every value a
     float, tail_floats) or Rows, any other as events."""
-    for chunk in segment_events(path, _decode_frame):
+    for chunk in segment_events(path, FrameDecoder(PRINT_DECODE)):
         kinds = set(map(type, chunk))
         if kinds == _FLOATS:
             times = chunk[0].times if len(chunk) == 1 else list(chain.from_iterable(b.times for b in chunk))
