@@ -173,3 +173,18 @@ def test_a_value_held_for_frames_then_changed_mid_frame_prints_as_it_is(tmp_path
     assert got == _reference(root, logs)
     assert (True, True) in reads and (True, False) in reads  # constants taken, and given up
     assert "lr 0.001 " in got[1449] and "lr 0.0200" in got[1450]
+
+
+def test_a_damaged_frame_after_float_frames_costs_its_rows_only_once(tmp_path):
+    """Past damage the rest of a segment is read again by SegmentReader, skipping the events
+    already printed: a piece of FloatRows counts as its rows (not one), so none prints twice."""
+    rows = [{"a": 0.5 + s / 1000, "b": 2.0} for s in range(30000)]  # past the first read (a MiB)
+    root, _logs = _root(tmp_path, rows)
+    path = next((root / "p" / "r").glob("*.rws"))
+    data = bytearray(path.read_bytes())
+    data[len(data) * 2 // 3] ^= 0xFF  # a byte of a frame two thirds in
+    path.write_bytes(bytes(data))
+    out = io.StringIO()
+    replay(Tail(TailOptions(follow=False), out), root)
+    steps = [int(line.split("step ")[1].split()[0]) for line in _log_lines(out.getvalue(), False)]
+    assert steps == sorted(set(steps)) and 29000 < len(steps) < 30000

@@ -183,6 +183,14 @@ def _learn(row: tuple[str, int, float, dict[str, Any]]) -> _Layout | None:
     return layout
 
 
+def event_count(chunk: list[Any]) -> int:
+    """How many events a chunk of FrameDecoder's stands for (FloatRows: one a row)."""
+    kinds = list(map(type, chunk))
+    if FloatRows not in kinds:
+        return len(chunk)
+    return len(chunk) + sum(len(e.steps) - 1 for e in chunk if type(e) is FloatRows)
+
+
 class FrameDecoder:
     """A segment's frame decoder for tail (one per segment read): [FloatRows] for a frame of
     float rows laid out as the last ones were, ("log", step, time, values) tuples for any other

@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any, get_args
 
 from logger import events as ev
-from logger.history_read import CHUNK, FlatLog, StepLog, _skipping, segment_events
+from logger.history_frames import segment_events
+from logger.history_read import CHUNK, FlatLog, StepLog, _skipping
 from logger.reader import RootReader
 from logger.rundata import RunData
 
 from .tail import Tail
-from .tail_floats import FloatRows, FrameDecoder
+from .tail_floats import FloatRows, FrameDecoder, event_count
 
 _EVERY_KIND = {kind: kind for kind in get_args(ev.AnyEvent)}
 META_DECODE = _skipping({**_EVERY_KIND, ev.Log: StepLog})
@@ -189,7 +190,7 @@ def _one_segment(path: Path) -> Iterator[Rows | FloatRows | list[Any]]:
     """One segment's events a piece at a time, each in time order (as merged_by_time gives a
     single stream's): a piece of flat Logs already in time order as FloatRows (every value a
     float, tail_floats) or Rows, any other as events."""
-    for chunk in segment_events(path, FrameDecoder(PRINT_DECODE)):
+    for chunk in segment_events(path, FrameDecoder(PRINT_DECODE), count=event_count):
         kinds = set(map(type, chunk))
         if kinds == _FLOATS:
             times = chunk[0].times if len(chunk) == 1 else list(chain.from_iterable(b.times for b in chunk))
