@@ -46,13 +46,14 @@ class Slow(Exception):
     """The fast frame loop met something only SegmentReader handles (damage, a torn tail)."""
 
 
-def segment_events(path: Path, decode: Any, chunk: int = CHUNK) -> Iterator[list[Any]]:
+def segment_events(path: Path, decode: Any, chunk: int = CHUNK, count: Any = len) -> Iterator[list[Any]]:
     """The events of one segment, a chunk at a time, decoded by `decode`. At the first anomaly
-    the rest comes from SegmentReader (resync, skipped frames, torn tails), as full events."""
+    the rest comes from SegmentReader (resync, skipped frames, torn tails), as full events,
+    those already given skipped (`count`: how many events a chunk of `decode`'s stands for)."""
     done = 0
     try:
         for events in fast_events(path, decode, chunk):
-            done += len(events)
+            done += count(events)
             yield events
             del events  # each layer lets go of a chunk before the next is decoded (see _frames)
         return

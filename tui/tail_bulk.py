@@ -54,12 +54,29 @@ def value_column(col: tuple[Any, ...]) -> tuple[str, Any]:
     return "%s", list(map(fmt_value, col))
 
 
+def float_column(col: tuple[float, ...]) -> tuple[str, Any]:
+    """value_column for a column known to hold floats only (tail_floats): no pass over types."""
+    first = col[0]
+    if col.count(first) == len(col):  # equal floats print the same (0.0 and -0.0: both "0")
+        return fmt_value(first), None
+    lo, hi = min(col), max(col)  # a NaN or an infinity fails both tests
+    if (lo >= 0.01 and hi < 1e6) or (hi <= -0.01 and lo > -1e6):
+        return "%.4f", col
+    return "%s", list(map(fmt_value, col))
+
+
 def log_template(prefix: str, keys: tuple[str, ...], stamps: list[str], steps: list[int],
                  rows: Rows) -> tuple[str, list[Any]]:
     """Human lines for rows that share one key set, "HH:MM:SS  label  step N  k v  k v", as one
     line's `%` template (the text and every value the same on each row written into it) and
     the columns of what differs, so that a line is one C-level `%` of a row of them."""
     cols = list(zip(*map(itemgetter(*keys), rows))) if len(keys) > 1 else [tuple(map(itemgetter(keys[0]), rows))]
+    return columns_template(prefix, keys, stamps, steps, cols, value_column)
+
+
+def columns_template(prefix: str, keys: tuple[str, ...], stamps: list[str], steps: list[int],
+                     cols: list[Any], column: Callable[[Any], tuple[str, Any]]) -> tuple[str, list[Any]]:
+    """log_template's, from each key's column of values (`column` says how one prints)."""
     args: list[Any] = []
     if stamps[-1] is stamps[0] and stamps.count(stamps[0]) == len(stamps):  # one second: one stamp
         text = stamps[0].replace("%", "%%")
@@ -68,7 +85,7 @@ def log_template(prefix: str, keys: tuple[str, ...], stamps: list[str], steps: l
     text += f"  {prefix}  step ".replace("%", "%%") + "%d"
     args.append(steps)
     for key, col in zip(keys, cols):
-        spec, values = value_column(col)
+        spec, values = column(col)
         text += f"  {_label(key)} ".replace("%", "%%")
         if values is None:
             text += spec.replace("%", "%%")
@@ -78,10 +95,28 @@ def log_template(prefix: str, keys: tuple[str, ...], stamps: list[str], steps: l
     return text + "\n", args
 
 
+def row_major(args: list[Any], n: int) -> tuple[Any, ...]:
+    """Columns of `n` values as one row-major tuple (what one `%` of a template repeated n
+    times takes): a slice assignment per column, no tuple per row."""
+    if len(args) == 1:
+        return tuple(args[0])
+    width = len(args)
+    out: list[Any] = [None] * (n * width)
+    for i, col in enumerate(args):
+        out[i::width] = col
+    return tuple(out)
+
+
 def log_text(prefix: str, keys: tuple[str, ...], stamps: list[str], steps: list[int], rows: Rows) -> str:
     """`log_block`'s lines as one string: the template repeated, `%` once over every row."""
     template, args = log_template(prefix, keys, stamps, steps, rows)
-    return (template * len(rows)) % tuple(chain.from_iterable(zip(*args)))
+    return (template * len(rows)) % row_major(args, len(rows))
+
+
+def float_text(prefix: str, shown: tuple[str, ...], stamps: list[str], steps: list[int], cols: list[Any]) -> str:
+    """log_text's lines for rows of float values, from the columns of the keys `shown`."""
+    template, args = columns_template(prefix, shown, stamps, steps, cols, float_column)
+    return (template * len(steps)) % row_major(args, len(steps))
 
 
 def log_block(prefix: str, keys: tuple[str, ...], stamps: list[str], steps: list[int], rows: Rows) -> list[str]:
@@ -146,6 +181,43 @@ def json_text(head: dict[str, Any], keys: tuple[str, ...], isos: list[str | None
     start = to_json({"kind": "log", **head})[:-1] + b","
     return "".join([(start + to_json({"time": i, "ts": t, "step": s, "values": v})[1:]).decode() + "\n"
                     for i, t, s, v in zip(isos, times, steps, values)])
+
+
+def json_floats(head: dict[str, Any], keys: tuple[str, ...], isos: list[str | None], times: list[float],
+                steps: list[int], cols: list[Any]) -> str | None:
+    """json_text's lines for rows of float values, from the columns of the keys shown: each
+    row's values a struct whose fields are the keys (encoded as the dict would be, built by
+    one C-level call a row), or None where a value or a time needs json_text (NaN, infinity,
+    a time no date holds: msgspec writes null) or a key is not UTF-8."""
+    kind = _values_struct(keys)
+    if kind is None:
+        return None
+    values = list(map(kind, *cols))
+    fixed = [without_surrogates(head[k]) for k in ("run", "project", "id", "name")]
+    lines = list(map(_LogLine, repeat("log"), *map(repeat, fixed), isos, times, steps, values))
+    try:
+        data = encode_json_lines(lines)
+    except UnicodeEncodeError:
+        return None
+    return None if b"null" in data else json_safe(data).decode()
+
+
+_STRUCTS: dict[tuple[str, ...], Any] = {}
+
+
+def _values_struct(keys: tuple[str, ...]) -> Any:
+    """A struct type whose fields, in order, encode as `keys` (one per key set, kept), or None."""
+    found = _STRUCTS.get(keys, False)
+    if found is False:
+        if len(_STRUCTS) > 256:
+            _STRUCTS.clear()
+        names = [f"f{i}" for i in range(len(keys))]
+        try:
+            found = msgspec.defstruct("Values", names, rename=dict(zip(names, keys)), gc=False)
+        except ValueError:  # a key msgspec takes for no field name (a quote, a control character)
+            found = None
+        _STRUCTS[keys] = found
+    return found
 
 
 def _plain(values: Rows, keys: tuple[str, ...]) -> bool:
@@ -230,6 +302,10 @@ class Noted:
             self.last.update(rows[-1])
         else:
             deque(map(self.last.update, rows), 0)
+
+    def note_last(self, steps: list[int], last: dict[str, Any]) -> None:
+        """`note` of rows of one key set, given their last row."""
+        self.note(steps, [last], True)
 
 
 class Clock:

@@ -19,8 +19,10 @@ from .tail_bulk import (
     Block,
     Clock,
     Noted,
+    float_text,
     grouped_text,
     json_block,
+    json_floats,
     json_text,
     key_groups,
     log_block,
@@ -31,6 +33,7 @@ from .tail_lines import latest_line, start_line
 
 if TYPE_CHECKING:
     from .tail import TailOptions
+    from .tail_floats import FloatRows
 
 LABEL_MAX = 48
 _PLAIN = bytes(range(0x20, 0x7F)) + b"\n\t"  # what needs no escape (logger.textsafe passes it too)
@@ -152,6 +155,23 @@ class TailLines:
             text = lambda k, s, t, r: log_text(prefix, k, self.clock.stamps(t), s, r)  # noqa: E731
             block = lambda k, s, t, r: log_block(prefix, k, self.clock.stamps(t), s, r)  # noqa: E731
         self._lines.append(grouped_text(groups, self.keys_for, steps, times, rows, text, block))
+
+    def log_floats(self, run: RunData, rows: FloatRows) -> None:
+        """Lines for rows of float values (tail_floats): log_rows' lines, from flat values."""
+        shown = self.keys_for(rows.keys)
+        if self.o.json:
+            head = {"run": run.path, "project": run.project, "id": run.id, "name": run.name}
+            text = json_floats(head, shown, self.clock.isos(rows.times), rows.times, rows.steps,
+                               list(map(rows.column, shown))) if shown else ""
+            if text is None:
+                self.log_rows(run, rows.steps, rows.times, rows.dicts())
+                return
+            self._lines.append(text)
+        self.noted.setdefault(run.path, Noted()).note_last(rows.steps, rows.last())
+        if shown and not self.o.json:
+            prefix = f"{self._label_of(run):<{self._width}}"
+            self._lines.append(float_text(prefix, shown, self.clock.stamps(rows.times), rows.steps,
+                                          list(map(rows.column, shown))))
 
     def _iso(self, t: float) -> str | None:
         return self.clock.iso(t)

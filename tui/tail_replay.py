@@ -11,35 +11,24 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterator
-from itertools import compress, islice, repeat
+from itertools import chain, compress, islice, repeat
 from operator import attrgetter, ge, le
 from pathlib import Path
-from typing import Any, Literal, get_args
-
-import msgspec
+from typing import Any, get_args
 
 from logger import events as ev
-from logger.history_read import CHUNK, FlatLog, Scalar, StepLog, _skipping, segment_events
+from logger.history_frames import segment_events
+from logger.history_read import CHUNK, FlatLog, StepLog, _skipping
 from logger.reader import RootReader
 from logger.rundata import RunData
 
 from .tail import Tail
+from .tail_floats import FloatRows, FrameDecoder, event_count
 
 _EVERY_KIND = {kind: kind for kind in get_args(ev.AnyEvent)}
 META_DECODE = _skipping({**_EVERY_KIND, ev.Log: StepLog})
 PRINT_DECODE = _skipping({**_EVERY_KIND, ev.Log: FlatLog})
-# A frame of flat Log events only (nearly every one) decodes as tuples (tag, step, time,
-# values): a piece of them is transposed into columns in one C-level pass (as history_read).
-_DECODE_TUPLES = msgspec.msgpack.Decoder(list[tuple[Literal["log"], int, float, dict[str, Scalar]]]).decode
 _TIME = attrgetter("time")
-
-
-def _decode_print(payload: Any) -> list[Any]:
-    """A frame's events: tuples where every one is a flat Log, else as PRINT_DECODE gives them."""
-    try:
-        return _DECODE_TUPLES(payload)
-    except msgspec.ValidationError:
-        return PRINT_DECODE(payload)
 
 
 class Rows:
@@ -125,7 +114,7 @@ def _replay_run(tail: Tail, run: RunData, since: float | None) -> None:
     end = run.finished_at or 0.0
     after: list[Any] = []  # events past the run's end (edits made later): after its state line
     for batch in merged_by_time([seg.path for seg in run.segments.values()]):
-        if isinstance(batch, Rows):
+        if isinstance(batch, (Rows, FloatRows)):
             after += _print_rows(tail, run, batch, end if ended else None, since)
         else:
             if ended:
@@ -142,22 +131,26 @@ def _replay_run(tail: Tail, run: RunData, since: float | None) -> None:
     tail.emit()
 
 
-def _print_rows(tail: Tail, run: RunData, rows: Rows, end: float | None, since: float | None) -> list[Any]:
+def _print_rows(tail: Tail, run: RunData, rows: Rows | FloatRows, end: float | None,
+                since: float | None) -> list[Any]:
     """Lines for a piece of rows up to the run's `end`; returns those past it, as events."""
     late: list[Any] = []
-    if end is not None:
+    if end is not None and rows.times and rows.times[-1] > end:  # in time order: the last is the latest
         rows, late = rows.cut(bisect_right(rows.times, end))
     if tail.o.every is not None:
         tail._events(run, rows.events(), since)
         return late
     if since is not None:
         rows = rows.since(since)
-    if rows.times:
+    if isinstance(rows, FloatRows):
+        if rows.times:
+            tail.log_floats(run, rows)
+    elif rows.times:
         tail.log_rows(run, rows.steps, rows.times, rows.values)
     return late
 
 
-def merged_by_time(paths: list[Path]) -> Iterator[Rows | list[Any]]:
+def merged_by_time(paths: list[Path]) -> Iterator[Rows | FloatRows | list[Any]]:
     """The segments' events in time order (ties: segment by name, then position), a chunk at
     a time: an event is given once every segment still being read has reached its time."""
     if len(paths) == 1:  # one segment (nearly every run): no merge, pieces of rows as columns
@@ -193,20 +186,37 @@ def merged_by_time(paths: list[Path]) -> Iterator[Rows | list[Any]]:
         yield sorted(rest, key=_TIME)
 
 
-def _one_segment(path: Path) -> Iterator[Rows | list[Any]]:
+def _one_segment(path: Path) -> Iterator[Rows | FloatRows | list[Any]]:
     """One segment's events a piece at a time, each in time order (as merged_by_time gives a
-    single stream's): a piece of flat Logs already in time order as Rows, any other as events."""
-    for chunk in segment_events(path, _decode_print):
-        if set(map(type, chunk)) == _TUPLES:
+    single stream's): a piece of flat Logs already in time order as FloatRows (every value a
+    float, tail_floats) or Rows, any other as events."""
+    for chunk in segment_events(path, FrameDecoder(PRINT_DECODE), count=event_count):
+        kinds = set(map(type, chunk))
+        if kinds == _FLOATS:
+            times = chunk[0].times if len(chunk) == 1 else list(chain.from_iterable(b.times for b in chunk))
+            if all(map(le, times, islice(times, 1, None))):
+                yield from chunk
+                continue
+        elif kinds == _TUPLES:
             _tags, steps, times, values = zip(*chunk)  # each tag checked "log" by the decoder
             del chunk
             if all(map(le, times, islice(times, 1, None))):  # no clock stepped back (nor a NaN)
                 yield Rows(list(steps), list(times), list(values))
                 continue
             chunk = list(map(FlatLog, steps, times, values))
+        yield sorted(_as_events(chunk), key=_TIME)
+
+
+def _as_events(chunk: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for e in chunk:
+        kind = type(e)
+        if kind is FloatRows:
+            out += e.events()
         else:
-            chunk = [FlatLog(*e[1:]) if type(e) is tuple else e for e in chunk]
-        yield sorted(chunk, key=_TIME)
+            out.append(FlatLog(*e[1:]) if kind is tuple else e)
+    return out
 
 
 _TUPLES = {tuple}
+_FLOATS = {FloatRows}
