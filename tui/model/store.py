@@ -22,6 +22,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -30,7 +31,8 @@ from logger.reader import Update
 from logger.rundata import RunData
 from tui.follow import Follower
 
-from .decim_cache import AppCache
+from . import row_cache
+from .decim_cache import AppCache, code_stamp
 from .decimate import RunSeries, SeriesBook
 from .history_fill import fill, unfed_bytes
 from .runview import RunView, Snapshotter
@@ -73,6 +75,12 @@ def segment_paths(root: Path, dirs: Iterable[str] | None = None) -> list[Path]:
     return found
 
 
+def _key(run_dir: str) -> str:
+    """A run directory's "project/run" (the reader's run path)."""
+    head, run = os.path.split(run_dir)
+    return f"{os.path.basename(head)}/{run}"
+
+
 class RunStore:
     """Reads a root in a thread; the UI thread keeps the latest snapshot of every run."""
 
@@ -95,6 +103,12 @@ class RunStore:
         self._wants: dict[str, tuple[str, ...]] = {}  # who -> the runs it shows (see want())
         self._wake = threading.Event()  # new rows the history filler has to read back
         self._snapshots = Snapshotter()
+        # A reopen's finished, unchanged runs, shown from their cached rows (row_cache.py)
+        # with no RunData: read only when a screen asks (with_runs) or their files change.
+        self.ghosts: dict[str, row_cache.Row] = {}  # path -> row (lock held to change)
+        self._unghosted: list[Path] = []  # segments of runs found changed, to read (lock)
+        self._bumps: dict[str, int] = {}  # run -> a version its next snapshot must pass
+        self._rows_loaded = False
         self._stop = threading.Event()
         self._applied = threading.Event()  # the UI thread took a batch of snapshots
         self.drawn = self._applied  # ...and drew them: an App sets its own (tui/app.py)
@@ -128,7 +142,7 @@ class RunStore:
         filler.start()
         try:
             for batch in self._follower.follow(self._stop):
-                self._publish(batch)
+                self._publish(batch + self._read_unghosted())
         finally:
             self._stop.set()
             self._wake.set()
@@ -172,7 +186,10 @@ class RunStore:
             if idle:
                 if not self.filled:
                     self.filled = True
-                    self.cache.save_later(lock)  # every history in: what a reopen restores
+                    # Every history in: what a reopen restores; the app's reading thread
+                    # (follow) also leaves the rows a reopen shows first.
+                    save = self._save_caches if follow else partial(self.cache.save, lock)
+                    threading.Thread(target=save, name="runwatch-cache", daemon=True).start()
                     self.post({})
                 if not follow:
                     return
@@ -222,8 +239,9 @@ class RunStore:
         """Every run's row (metadata, state, summary), published a batch of segments at a time.
         Without the cyclic collector, as the reader's own listing scan: 10k runs allocate a few
         dozen long-lived objects each and free few; collections found nothing and cost ~0.24 s
-        of the 2.6 s first pass. What it made is then frozen (gc.freeze: long-lived, never
-        traversed again), else the first collection after it walked them all (~0.35 s)."""
+        of the 2.6 s first pass. Not frozen after (gc.freeze would also freeze every object
+        Textual made by then, its cyclic garbage never collected): a reopen's cached rows
+        build no RunData, and a cold open's first full collection walks them once."""
         self._first = True
         collecting = gc.isenabled()
         if collecting:
@@ -232,7 +250,6 @@ class RunStore:
             self._first_pass()
         finally:
             if collecting:
-                gc.freeze()
                 gc.enable()
             self._publish([])  # what the last reads held back
             self._first = False
@@ -248,7 +265,9 @@ class RunStore:
             self.post(views)
         if self.cache.restored:  # the rest once the first screenful is drawn
             self.drawn.wait(FIRST_WAIT)
-        paths = segment_paths(f.root)
+        dirs = run_dirs(f.root)
+        ghosts = self.ghosts  # their directories were checked as the rows were restored
+        paths = segment_paths(f.root, [d for d in dirs if _key(d) not in ghosts])
         i = 0
         while i < len(paths):
             if self._stop.is_set():
@@ -264,12 +283,13 @@ class RunStore:
         # Run directories that appeared meanwhile (what known runs grew, read_rest reads; a
         # new segment of a known run, the watcher's first rescan): a scan of the projects,
         # not a second scan of every run's directory (10k runs: ~0.4 s).
-        known = {os.fspath(p.parent) for p in paths}
+        known = set(dirs)
         fresh = segment_paths(f.root, [d for d in run_dirs(f.root) if d not in known])
         if fresh:
             with f.lock:
                 updates = f.reader.read_paths(fresh, limit=read_limit(len(fresh)))
             self._publish(updates)
+        self._publish(self._read_unghosted())
 
     def _read_batch(self, batch: list[Path]) -> list[Update]:
         """A first-pass batch of segments, FIRST_SCREEN at a time, the screen's runs filled in
@@ -287,17 +307,124 @@ class RunStore:
         return updates
 
     def restore_newest(self) -> Views:
-        """A reopen's newest screenful from the cache (decim_cache.py; unpickled outside the
-        lock), as snapshots: the App takes them before its first screen lays out."""
+        """A reopen's rows of finished unchanged runs (row_cache.py), and its newest screenful
+        from the cache (decim_cache.py; unpickled outside the lock) read whole, as snapshots:
+        the App takes them all in one go before its first screen lays out."""
+        views = self._restore_rows()
         newest = self.cache.load(())
         if not newest:
-            return {}
+            return views
         with self._follower.lock:
             updates = self.cache.install(newest)
-            views = {u.run.path: self._snapshots.view(u.run) for u in updates}
+            for u in updates:
+                row = self.ghosts.pop(u.run.path, None)
+                if row is not None:
+                    u.run.version = max(u.run.version, row.version)
+            views.update({u.run.path: self._snapshots.view(u.run) for u in updates})
             self._unfilled.update({u.run.path: u.run for u in updates})
             self._fill_order = None
         return views
+
+    def _restore_rows(self) -> Views:
+        """(once) The cached rows whose runs' files are as they were, as snapshots."""
+        if self._rows_loaded:
+            return {}
+        self._rows_loaded = True
+        reader = self._follower.reader
+        metrics, rows = row_cache.load(reader.root, code_stamp(), self.cache._root_text())
+        views: Views = {}
+        ghosts = {}
+        base = os.path.join(reader.root, "")
+        for row in rows:
+            if row.state in row_cache.FINAL and row_cache.unchanged(base + row.path, row):
+                ghosts[row.path] = row
+                views[row.path] = row_cache.to_view(row, reader.root / row.path, metrics)
+        if ghosts:
+            with self._follower.lock:
+                self.ghosts.update(ghosts)
+                reader.skip = self._skip
+                self._snapshots.metrics = metrics  # the last ones chosen: the screen's guess
+        return views
+
+    # -- the ghosts: rows without RunData ----------------------------------------------------
+    def _skip(self, path: Path) -> bool:
+        """(the reader, lock held) Whether a segment of a run not read yet is left unread:
+        its run is shown from its cached row and unchanged. A changed one is read as now."""
+        key = f"{path.parent.parent.name}/{path.parent.name}"
+        row = self.ghosts.get(key)
+        if row is None:
+            return False
+        if any(s.name == path.name for s in row.segs) and row_cache.unchanged(
+                os.fspath(path.parent), row):
+            return True
+        del self.ghosts[key]
+        self._bumps[key] = row.version + 1  # changed: its next snapshot replaces the row's
+        self._unghosted += [path.parent / s.name for s in row.segs if s.name != path.name]
+        return False
+
+    def _read_unghosted(self) -> list[Update]:
+        """The other segments of runs _skip found changed (a run's row comes from all of
+        them), read in the same publish as the changed one."""
+        with self._follower.lock:
+            paths, self._unghosted = self._unghosted, []
+            updates = self._follower.reader.read_paths(paths) if paths else []
+            self._bump()
+        return updates
+
+    def _bump(self) -> None:
+        """Versions of runs read back from a row: never below the row's (lock held)."""
+        runs = self._follower.reader.runs
+        for key in [k for k in self._bumps if k in runs]:
+            runs[key].version = max(runs[key].version, self._bumps.pop(key))
+
+    def _materialize(self, paths: Iterable[str]) -> None:
+        """Read the runs of `paths` still shown from cached rows (a screen asks for their
+        RunData): restored from the app's cache, else read, as they were (lock held)."""
+        segs: list[Path] = []
+        for key in [p for p in paths if p in self.ghosts]:
+            row = self.ghosts.pop(key)
+            self._bumps[key] = row.version
+            segs += [self._follower.reader.root / key / s.name for s in row.segs]
+        if not segs:
+            return
+        updates = self.cache.install(self.cache.load(segs))
+        updates += self._follower.reader.read_paths(segs)
+        self._bump()
+        self._unfilled.update({u.run.path: u.run for u in updates})
+        self._fill_order = None
+        self._wake.set()
+
+    def _save_caches(self) -> None:
+        """(a thread of its own) The app's cache, then the rows a reopen shows first."""
+        lock = self._follower.lock
+        self.cache.save(lock)
+        try:
+            self._save_rows(lock)
+        except Exception:  # noqa: BLE001 - a cache that cannot be written is no error
+            pass
+
+    def _save_rows(self, lock: threading.Lock) -> None:
+        reader, rows = self._follower.reader, list[row_cache.Row]()
+        with lock:
+            runs = [r for r in reader.runs.values() if r.state in row_cache.FINAL]
+            metrics = self._snapshots.metrics
+            rows += self.ghosts.values()
+        for i in range(0, len(runs), 256):  # the live path waits one chunk at most
+            with lock:
+                rows += filter(None, (self._row(run) for run in runs[i : i + 256]))
+        row_cache.save(reader.root, code_stamp(), self.cache._root_text(), metrics, rows)
+
+    def _row(self, run: RunData) -> row_cache.Row | None:
+        """A finished run's row, if every segment was read to its end (lock held)."""
+        segs = row_cache.seg_stats(os.fspath(run.dir), run.segments)
+        if not segs or run.unfed() or any(
+                s.size != run.segments[s.name].offset or run.segments[s.name].error is not None
+                for s in segs):
+            return None
+        alerts = len(run.extras.get("alerts", []))
+        sparks = {k: self._snapshots._spark(run, k) for k in run.numeric_keys()[:row_cache.SPARK_KEYS]}
+        return row_cache.to_row(self._snapshots.view(run), segs,
+                                row_cache.dir_id(os.fspath(run.dir)), alerts, sparks)
 
     def pending_bytes(self) -> int:
         """Bytes on disk not read yet."""
@@ -326,23 +453,33 @@ class RunStore:
         """`fn(runs)` over the RunData of `paths` that exist, with the reader held still.
         Blocks while the reading thread reads: call it from a worker thread, and keep `fn`
         to copying out what the screen needs."""
+        paths = list(paths)
         with self._follower.lock:
+            self._materialize(paths)
             runs = self._follower.reader.runs
             return fn([runs[p] for p in paths if p in runs])
 
     def snapshot_metrics(self, metrics: tuple[str, ...]) -> None:
-        """Sparkline keys changed: re-snapshot every run (from a worker thread)."""
+        """Sparkline keys changed: re-snapshot every run (from a worker thread); runs shown
+        from cached rows are read first unless their rows carry these keys."""
+        ghosts = [p for p, row in self.ghosts.items() if not row_cache.covers(row, metrics)]
+        for i in range(0, len(ghosts), FIRST_SCREEN):  # the live path waits one part
+            with self._follower.lock:
+                self._materialize(ghosts[i : i + FIRST_SCREEN])
         with self._follower.lock:
             self._snapshots.metrics = metrics
             runs = list(self._follower.reader.runs.values())
             views = {run.path: self._snapshots.view(run) for run in runs}
+            root = self._follower.reader.root
+            views.update({p: row_cache.to_view(row, root / p, metrics)
+                          for p, row in self.ghosts.items()})
         self.post(views)
 
     def ingest(self, paths: Iterable[Path]) -> None:
         """Read files this process just wrote (an edit), without waiting for the watcher."""
         with self._follower.lock:
             updates = self._follower.reader.read_paths(list(paths))
-        self._publish(updates)
+        self._publish(updates + self._read_unghosted())
 
     # -- the UI thread -----------------------------------------------------------------------
     def want(self, paths: Iterable[str], who: str = "rows") -> None:
