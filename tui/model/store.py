@@ -32,8 +32,9 @@ from logger.rundata import RunData
 from tui.follow import Follower
 
 from . import row_cache
-from .decim_cache import AppCache, code_stamp
+from .decim_cache import AppCache
 from .decimate import RunSeries, SeriesBook
+from .ghosts import Ghosts
 from .history_fill import fill, unfed_bytes
 from .runview import RunView, Snapshotter
 
@@ -105,10 +106,8 @@ class RunStore:
         self._snapshots = Snapshotter()
         # A reopen's finished, unchanged runs, shown from their cached rows (row_cache.py)
         # with no RunData: read only when a screen asks (with_runs) or their files change.
-        self.ghosts: dict[str, row_cache.Row] = {}  # path -> row (lock held to change)
-        self._unghosted: list[Path] = []  # segments of runs found changed, to read (lock)
-        self._bumps: dict[str, int] = {}  # run -> a version its next snapshot must pass
-        self._rows_loaded = False
+        self._ghosts = Ghosts(self._follower, self.cache, self._snapshots)
+        self.ghosts = self._ghosts.rows  # path -> row (the reader's lock held to change)
         self._stop = threading.Event()
         self._applied = threading.Event()  # the UI thread took a batch of snapshots
         self.drawn = self._applied  # ...and drew them: an App sets its own (tui/app.py)
@@ -142,7 +141,7 @@ class RunStore:
         filler.start()
         try:
             for batch in self._follower.follow(self._stop):
-                self._publish(batch + self._read_unghosted())
+                self._publish(batch + self._ghosts.read_changed())
         finally:
             self._stop.set()
             self._wake.set()
@@ -188,7 +187,7 @@ class RunStore:
                     self.filled = True
                     # Every history in: what a reopen restores; the app's reading thread
                     # (follow) also leaves the rows a reopen shows first.
-                    save = self._save_caches if follow else partial(self.cache.save, lock)
+                    save = self._ghosts.save if follow else partial(self.cache.save, lock)
                     threading.Thread(target=save, name="runwatch-cache", daemon=True).start()
                     self.post({})
                 if not follow:
@@ -289,7 +288,7 @@ class RunStore:
             with f.lock:
                 updates = f.reader.read_paths(fresh, limit=read_limit(len(fresh)))
             self._publish(updates)
-        self._publish(self._read_unghosted())
+        self._publish(self._ghosts.read_changed())
 
     def _read_batch(self, batch: list[Path]) -> list[Update]:
         """A first-pass batch of segments, FIRST_SCREEN at a time, the screen's runs filled in
@@ -310,7 +309,7 @@ class RunStore:
         """A reopen's rows of finished unchanged runs (row_cache.py), and its newest screenful
         from the cache (decim_cache.py; unpickled outside the lock) read whole, as snapshots:
         the App takes them all in one go before its first screen lays out."""
-        views = self._restore_rows()
+        views = self._ghosts.restore()
         newest = self.cache.load(())
         if not newest:
             return views
@@ -325,106 +324,14 @@ class RunStore:
             self._fill_order = None
         return views
 
-    def _restore_rows(self) -> Views:
-        """(once) The cached rows whose runs' files are as they were, as snapshots."""
-        if self._rows_loaded:
-            return {}
-        self._rows_loaded = True
-        reader = self._follower.reader
-        metrics, rows = row_cache.load(reader.root, code_stamp(), self.cache._root_text())
-        views: Views = {}
-        ghosts = {}
-        base = os.path.join(reader.root, "")
-        for row in rows:
-            if row.state in row_cache.FINAL and row_cache.unchanged(base + row.path, row):
-                ghosts[row.path] = row
-                views[row.path] = row_cache.to_view(row, reader.root / row.path, metrics)
-        if ghosts:
-            with self._follower.lock:
-                self.ghosts.update(ghosts)
-                reader.skip = self._skip
-                self._snapshots.metrics = metrics  # the last ones chosen: the screen's guess
-        return views
-
-    # -- the ghosts: rows without RunData ----------------------------------------------------
-    def _skip(self, path: Path) -> bool:
-        """(the reader, lock held) Whether a segment of a run not read yet is left unread:
-        its run is shown from its cached row and unchanged. A changed one is read as now."""
-        key = f"{path.parent.parent.name}/{path.parent.name}"
-        row = self.ghosts.get(key)
-        if row is None:
-            return False
-        if any(s.name == path.name for s in row.segs) and row_cache.unchanged(
-                os.fspath(path.parent), row):
-            return True
-        del self.ghosts[key]
-        self._bumps[key] = row.version + 1  # changed: its next snapshot replaces the row's
-        self._unghosted += [path.parent / s.name for s in row.segs if s.name != path.name]
-        return False
-
-    def _read_unghosted(self) -> list[Update]:
-        """The other segments of runs _skip found changed (a run's row comes from all of
-        them), read in the same publish as the changed one."""
-        with self._follower.lock:
-            paths, self._unghosted = self._unghosted, []
-            updates = self._follower.reader.read_paths(paths) if paths else []
-            self._bump()
-        return updates
-
-    def _bump(self) -> None:
-        """Versions of runs read back from a row: never below the row's (lock held)."""
-        runs = self._follower.reader.runs
-        for key in [k for k in self._bumps if k in runs]:
-            runs[key].version = max(runs[key].version, self._bumps.pop(key))
-
     def _materialize(self, paths: Iterable[str]) -> None:
-        """Read the runs of `paths` still shown from cached rows (a screen asks for their
-        RunData): restored from the app's cache, else read, as they were (lock held)."""
-        segs: list[Path] = []
-        for key in [p for p in paths if p in self.ghosts]:
-            row = self.ghosts.pop(key)
-            self._bumps[key] = row.version
-            segs += [self._follower.reader.root / key / s.name for s in row.segs]
-        if not segs:
-            return
-        updates = self.cache.install(self.cache.load(segs))
-        updates += self._follower.reader.read_paths(segs)
-        self._bump()
-        self._unfilled.update({u.run.path: u.run for u in updates})
-        self._fill_order = None
-        self._wake.set()
-
-    def _save_caches(self) -> None:
-        """(a thread of its own) The app's cache, then the rows a reopen shows first."""
-        lock = self._follower.lock
-        self.cache.save(lock)
-        try:
-            self._save_rows(lock)
-        except Exception:  # noqa: BLE001 - a cache that cannot be written is no error
-            pass
-
-    def _save_rows(self, lock: threading.Lock) -> None:
-        reader, rows = self._follower.reader, list[row_cache.Row]()
-        with lock:
-            runs = [r for r in reader.runs.values() if r.state in row_cache.FINAL]
-            metrics = self._snapshots.metrics
-            rows += self.ghosts.values()
-        for i in range(0, len(runs), 256):  # the live path waits one chunk at most
-            with lock:
-                rows += filter(None, (self._row(run) for run in runs[i : i + 256]))
-        row_cache.save(reader.root, code_stamp(), self.cache._root_text(), metrics, rows)
-
-    def _row(self, run: RunData) -> row_cache.Row | None:
-        """A finished run's row, if every segment was read to its end (lock held)."""
-        segs = row_cache.seg_stats(os.fspath(run.dir), run.segments)
-        if not segs or run.unfed() or any(
-                s.size != run.segments[s.name].offset or run.segments[s.name].error is not None
-                for s in segs):
-            return None
-        alerts = len(run.extras.get("alerts", []))
-        sparks = {k: self._snapshots._spark(run, k) for k in run.numeric_keys()[:row_cache.SPARK_KEYS]}
-        return row_cache.to_row(self._snapshots.view(run), segs,
-                                row_cache.dir_id(os.fspath(run.dir)), alerts, sparks)
+        """The runs of `paths` shown from cached rows, read (lock held): their histories are
+        filled in as any other's."""
+        updates = self._ghosts.materialize(paths)
+        if updates:
+            self._unfilled.update({u.run.path: u.run for u in updates})
+            self._fill_order = None
+            self._wake.set()
 
     def pending_bytes(self) -> int:
         """Bytes on disk not read yet."""
@@ -479,7 +386,7 @@ class RunStore:
         """Read files this process just wrote (an edit), without waiting for the watcher."""
         with self._follower.lock:
             updates = self._follower.reader.read_paths(list(paths))
-        self._publish(updates + self._read_unghosted())
+        self._publish(updates + self._ghosts.read_changed())
 
     # -- the UI thread -----------------------------------------------------------------------
     def want(self, paths: Iterable[str], who: str = "rows") -> None:
