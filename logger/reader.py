@@ -56,6 +56,7 @@ class RootReader:
         self._index_saved = 0.0
         self.sink = sink  # sink(run) -> RunData.sink for each new run (the app's decimations)
         self.skip: Any = None  # skip(path) -> True: a new run's segment is left unread (the app's cached rows)
+        self.skip_dir: Any = None  # skip_dir(run, dir) -> True: ...and its directory not listed
         # Absolute: file watchers report absolute paths, and they must match the root's.
         self.root = Path(os.path.abspath(root))
         self._prefix = os.path.join(str(self.root), "")
@@ -65,8 +66,9 @@ class RootReader:
 
     # -- discovery --------------------------------------------------------------------------
     def _segment_paths(self) -> Iterable[Path]:
-        for _project, run_dir in run_dirs(self.root):
-            yield from segment_files(run_dir.path)
+        for project, run_dir in run_dirs(self.root):
+            if self.skip_dir is None or not self.skip_dir(f"{project.name}/{run_dir.name}", run_dir.path):
+                yield from segment_files(run_dir.path)
 
     def _follow(self, path: Path) -> tuple[RunData, SegmentReader, bool] | None:
         known = self._segments.get(path)

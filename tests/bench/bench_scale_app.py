@@ -111,7 +111,7 @@ async def _app(root: Path, runs: int, until: str, steps: int = 0,
         marking(Chart, "render")
     else:
         marking(RunTable, "render_line")
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0, c0, t_wall = time.perf_counter(), time.process_time(), time.time()
     app = RunwatchApp(root)
     # Polled with asyncio.sleep, not pilot.pause: a pause posts a callback to every widget
     # and waits for them all: polled every 5 ms it was a good part of the app's CPU measured.
@@ -159,8 +159,8 @@ async def _app(root: Path, runs: int, until: str, steps: int = 0,
         from tui.model.row_cache import rows_path
 
         rows = rows_path(store._follower.reader.root)
-        for _ in range(1200):
-            if rows is None or rows.exists():
+        for _ in range(1200):  # written by this child (one another code wrote is stale)
+            if rows is None or (rows.exists() and rows.stat().st_mtime > t_wall):
                 break
             await asyncio.sleep(0.05)
     return out

@@ -53,7 +53,7 @@ class Ghosts:
         if found:
             with self._follower.lock:
                 self.rows.update(found)
-                reader.skip = self.skip
+                reader.skip, reader.skip_dir = self.skip, self.skip_dir
                 self._snapshots.metrics = metrics  # the last ones chosen: the screen's guess
         return views
 
@@ -70,6 +70,19 @@ class Ghosts:
         del self.rows[key]
         self._bumps[key] = row.version + 1  # changed: its next snapshot replaces the row's
         self._changed += [path.parent / s.name for s in row.segs if s.name != path.name]
+        return False
+
+    def skip_dir(self, key: str, run_dir: str) -> bool:
+        """(the reader's rescan, lock held) Whether a run's directory is left unlisted: its
+        run is shown from its row and unchanged (a few stats, not a listing). A changed one
+        is listed and read as now."""
+        row = self.rows.get(key)
+        if row is None:
+            return False
+        if row_cache.unchanged(run_dir, row):
+            return True
+        del self.rows[key]
+        self._bumps[key] = row.version + 1
         return False
 
     def read_changed(self) -> list[Update]:
