@@ -55,6 +55,8 @@ class RootReader:
         self._index_dirty = False
         self._index_saved = 0.0
         self.sink = sink  # sink(run) -> RunData.sink for each new run (the app's decimations)
+        self.skip: Any = None  # skip(path) -> True: a new run's segment is left unread (the app's cached rows)
+        self.skip_dir: Any = None  # skip_dir(run, dir) -> True: ...and its directory not listed
         # Absolute: file watchers report absolute paths, and they must match the root's.
         self.root = Path(os.path.abspath(root))
         self._prefix = os.path.join(str(self.root), "")
@@ -64,8 +66,9 @@ class RootReader:
 
     # -- discovery --------------------------------------------------------------------------
     def _segment_paths(self) -> Iterable[Path]:
-        for _project, run_dir in run_dirs(self.root):
-            yield from segment_files(run_dir.path)
+        for project, run_dir in run_dirs(self.root):
+            if self.skip_dir is None or not self.skip_dir(f"{project.name}/{run_dir.name}", run_dir.path):
+                yield from segment_files(run_dir.path)
 
     def _follow(self, path: Path) -> tuple[RunData, SegmentReader, bool] | None:
         known = self._segments.get(path)
@@ -89,6 +92,8 @@ class RootReader:
         key = f"{project}/{run_id}"
         run = self.runs.get(key)
         new = run is None
+        if run is None and self.skip is not None and self.skip(path):
+            return None
         if run is None:
             run = self.runs[key] = RunData(path.parent, project, run_id, self.keep_history, self.meta)
             run.sink = self.sink(run) if self.sink is not None else None
@@ -110,7 +115,7 @@ class RootReader:
         if collecting:
             gc.disable()
         try:
-            if self.meta and not self._segments:  # a first scan: the index cache's runs at once
+            if self.meta and not self._segments and self.skip is None:  # a first scan: the index cache's runs at once
                 updates = [Update(*u) for u in index_scan.first_scan(self, limit)]
             else:
                 updates = self._read(list(self._segment_paths()), limit, stat_first=True)

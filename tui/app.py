@@ -57,6 +57,8 @@ class RunwatchApp(App[int]):
         # A reopen's newest screenful (the cache: ~30 ms) before the screen lays out, so its
         # first layout has the rows and the chart panel its size.
         views = self.store.restore_newest()
+        # Runs shown from cached rows held these alerts: shown before, not news when read.
+        self.alerts.seen({path: row.alerts for path, row in self.store.ghosts.items()})
         if views:
             self.on_runs_changed(RunsChanged(views))
         # Reading starts while the table is built: the screen takes what the store holds when
@@ -88,7 +90,8 @@ class RunwatchApp(App[int]):
         self.store.apply(message.views)
         if message.views and not self.store.drawn.is_set():
             self.call_after_refresh(self.store.drawn.set)
-        self.alerts.push(message.views, self.store.loaded)
+        ghosts = self.store.ghosts  # no RunData to look into, nothing new in them
+        self.alerts.push([p for p in message.views if p not in ghosts], self.store.loaded)
         with self._alerts_lock:  # a worker per message was hundreds of threads on a cold open
             if self._alerts_running:
                 self._alerts_again = True

@@ -348,9 +348,9 @@ async def test_the_app_and_the_cli_write_only_editor_segments_in_the_runs_they_e
     cache = home / "runwatch"  # readers' index cache (logger/index.py): derived state lives there
     views = cache / "views"  # the app's remembered view (tui/model/viewstate.py), per root
     new = [p for p in new if Path(p) not in (cache, views) and not (
-        # the listing index, and the app's reopen cache beside it (tui/model/decim_cache.py)
+        # the listing index, and the app's reopen cache and rows beside it (tui/model/decim_cache.py)
         Path(p).parent == cache and re.fullmatch(r"(index-v\d+-[0-9a-f]+\.msgpack)"
-                                                 r"|(app-v\d+-index-v\d+-[0-9a-f]+\.bin)", Path(p).name))
+                                                 r"|((app|rows)-v\d+-index-v\d+-[0-9a-f]+\.bin)", Path(p).name))
         and not (Path(p).parent == views and re.fullmatch(r"[0-9a-f]+\.json", Path(p).name))]
     strays = [p for p in new if not (Path(p).parent in edited and allowed.fullmatch(Path(p).name))]
     assert strays == [], f"written outside the edited run directories: {strays}"

@@ -54,6 +54,10 @@ class AlertTracker:
         self._queue: deque[tuple[list[str], bool]] = deque()
         self._lock = threading.Lock()
 
+    def seen(self, counts: dict[str, int]) -> None:
+        """(UI thread, before any push) Runs whose first `count` alerts were shown before."""
+        self._seen.update(counts)
+
     def push(self, paths: Iterable[str], loaded: bool) -> None:
         """(UI thread) These runs changed; `loaded` is `store.loaded` as the message is handled.
         The first batch seen with it set may still hold what was on disk: it is not yet live."""

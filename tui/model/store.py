@@ -22,6 +22,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -30,8 +31,10 @@ from logger.reader import Update
 from logger.rundata import RunData
 from tui.follow import Follower
 
+from . import row_cache
 from .decim_cache import AppCache
 from .decimate import RunSeries, SeriesBook
+from .ghosts import Ghosts
 from .history_fill import fill, unfed_bytes
 from .runview import RunView, Snapshotter
 
@@ -73,6 +76,12 @@ def segment_paths(root: Path, dirs: Iterable[str] | None = None) -> list[Path]:
     return found
 
 
+def _key(run_dir: str) -> str:
+    """A run directory's "project/run" (the reader's run path)."""
+    head, run = os.path.split(run_dir)
+    return f"{os.path.basename(head)}/{run}"
+
+
 class RunStore:
     """Reads a root in a thread; the UI thread keeps the latest snapshot of every run."""
 
@@ -95,6 +104,10 @@ class RunStore:
         self._wants: dict[str, tuple[str, ...]] = {}  # who -> the runs it shows (see want())
         self._wake = threading.Event()  # new rows the history filler has to read back
         self._snapshots = Snapshotter()
+        # A reopen's finished, unchanged runs, shown from their cached rows (row_cache.py)
+        # with no RunData: read only when a screen asks (with_runs) or their files change.
+        self._ghosts = Ghosts(self._follower, self.cache, self._snapshots)
+        self.ghosts = self._ghosts.rows  # path -> row (the reader's lock held to change)
         self._stop = threading.Event()
         self._applied = threading.Event()  # the UI thread took a batch of snapshots
         self.drawn = self._applied  # ...and drew them: an App sets its own (tui/app.py)
@@ -128,7 +141,7 @@ class RunStore:
         filler.start()
         try:
             for batch in self._follower.follow(self._stop):
-                self._publish(batch)
+                self._publish(batch + self._ghosts.read_changed())
         finally:
             self._stop.set()
             self._wake.set()
@@ -172,7 +185,10 @@ class RunStore:
             if idle:
                 if not self.filled:
                     self.filled = True
-                    self.cache.save_later(lock)  # every history in: what a reopen restores
+                    # Every history in: what a reopen restores; the app's reading thread
+                    # (follow) also leaves the rows a reopen shows first.
+                    save = self._ghosts.save if follow else partial(self.cache.save, lock)
+                    threading.Thread(target=save, name="runwatch-cache", daemon=True).start()
                     self.post({})
                 if not follow:
                     return
@@ -222,8 +238,9 @@ class RunStore:
         """Every run's row (metadata, state, summary), published a batch of segments at a time.
         Without the cyclic collector, as the reader's own listing scan: 10k runs allocate a few
         dozen long-lived objects each and free few; collections found nothing and cost ~0.24 s
-        of the 2.6 s first pass. What it made is then frozen (gc.freeze: long-lived, never
-        traversed again), else the first collection after it walked them all (~0.35 s)."""
+        of the 2.6 s first pass. Not frozen after (gc.freeze would also freeze every object
+        Textual made by then, its cyclic garbage never collected): a reopen's cached rows
+        build no RunData, and a cold open's first full collection walks them once."""
         self._first = True
         collecting = gc.isenabled()
         if collecting:
@@ -232,7 +249,6 @@ class RunStore:
             self._first_pass()
         finally:
             if collecting:
-                gc.freeze()
                 gc.enable()
             self._publish([])  # what the last reads held back
             self._first = False
@@ -248,7 +264,9 @@ class RunStore:
             self.post(views)
         if self.cache.restored:  # the rest once the first screenful is drawn
             self.drawn.wait(FIRST_WAIT)
-        paths = segment_paths(f.root)
+        dirs = run_dirs(f.root)
+        ghosts = self.ghosts  # their directories were checked as the rows were restored
+        paths = segment_paths(f.root, [d for d in dirs if _key(d) not in ghosts])
         i = 0
         while i < len(paths):
             if self._stop.is_set():
@@ -264,12 +282,13 @@ class RunStore:
         # Run directories that appeared meanwhile (what known runs grew, read_rest reads; a
         # new segment of a known run, the watcher's first rescan): a scan of the projects,
         # not a second scan of every run's directory (10k runs: ~0.4 s).
-        known = {os.fspath(p.parent) for p in paths}
+        known = set(dirs)
         fresh = segment_paths(f.root, [d for d in run_dirs(f.root) if d not in known])
         if fresh:
             with f.lock:
                 updates = f.reader.read_paths(fresh, limit=read_limit(len(fresh)))
             self._publish(updates)
+        self._publish(self._ghosts.read_changed())
 
     def _read_batch(self, batch: list[Path]) -> list[Update]:
         """A first-pass batch of segments, FIRST_SCREEN at a time, the screen's runs filled in
@@ -287,17 +306,32 @@ class RunStore:
         return updates
 
     def restore_newest(self) -> Views:
-        """A reopen's newest screenful from the cache (decim_cache.py; unpickled outside the
-        lock), as snapshots: the App takes them before its first screen lays out."""
+        """A reopen's rows of finished unchanged runs (row_cache.py), and its newest screenful
+        from the cache (decim_cache.py; unpickled outside the lock) read whole, as snapshots:
+        the App takes them all in one go before its first screen lays out."""
+        views = self._ghosts.restore()
         newest = self.cache.load(())
         if not newest:
-            return {}
+            return views
         with self._follower.lock:
             updates = self.cache.install(newest)
-            views = {u.run.path: self._snapshots.view(u.run) for u in updates}
+            for u in updates:
+                row = self.ghosts.pop(u.run.path, None)
+                if row is not None:
+                    u.run.version = max(u.run.version, row.version)
+            views.update({u.run.path: self._snapshots.view(u.run) for u in updates})
             self._unfilled.update({u.run.path: u.run for u in updates})
             self._fill_order = None
         return views
+
+    def _materialize(self, paths: Iterable[str]) -> None:
+        """The runs of `paths` shown from cached rows, read (lock held): their histories are
+        filled in as any other's."""
+        updates = self._ghosts.materialize(paths)
+        if updates:
+            self._unfilled.update({u.run.path: u.run for u in updates})
+            self._fill_order = None
+            self._wake.set()
 
     def pending_bytes(self) -> int:
         """Bytes on disk not read yet."""
@@ -326,23 +360,33 @@ class RunStore:
         """`fn(runs)` over the RunData of `paths` that exist, with the reader held still.
         Blocks while the reading thread reads: call it from a worker thread, and keep `fn`
         to copying out what the screen needs."""
+        paths = list(paths)
         with self._follower.lock:
+            self._materialize(paths)
             runs = self._follower.reader.runs
             return fn([runs[p] for p in paths if p in runs])
 
     def snapshot_metrics(self, metrics: tuple[str, ...]) -> None:
-        """Sparkline keys changed: re-snapshot every run (from a worker thread)."""
+        """Sparkline keys changed: re-snapshot every run (from a worker thread); runs shown
+        from cached rows are read first unless their rows carry these keys."""
+        ghosts = [p for p, row in self.ghosts.items() if not row_cache.covers(row, metrics)]
+        for i in range(0, len(ghosts), FIRST_SCREEN):  # the live path waits one part
+            with self._follower.lock:
+                self._materialize(ghosts[i : i + FIRST_SCREEN])
         with self._follower.lock:
             self._snapshots.metrics = metrics
             runs = list(self._follower.reader.runs.values())
             views = {run.path: self._snapshots.view(run) for run in runs}
+            root = self._follower.reader.root
+            views.update({p: row_cache.to_view(row, root / p, metrics)
+                          for p, row in self.ghosts.items()})
         self.post(views)
 
     def ingest(self, paths: Iterable[Path]) -> None:
         """Read files this process just wrote (an edit), without waiting for the watcher."""
         with self._follower.lock:
             updates = self._follower.reader.read_paths(list(paths))
-        self._publish(updates)
+        self._publish(updates + self._ghosts.read_changed())
 
     # -- the UI thread -----------------------------------------------------------------------
     def want(self, paths: Iterable[str], who: str = "rows") -> None:
