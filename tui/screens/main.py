@@ -34,6 +34,7 @@ from ..widgets.status_line import StatusLine
 from ..widgets.workspace import Workspace
 from .edit import Editor
 from .main_actions import MainActions
+from .main_clock import TextClock
 from .pick import PickScreen
 
 MIN_INTERVAL = 0.1  # seconds between table updates: coalesces bursts, keeps p95 latency low
@@ -91,6 +92,7 @@ class MainScreen(MainActions):
         self._apply_cost = 0.0
         self._stale = False
         self._timer: Timer | None = None
+        self._clock = TextClock(self, self._tick)  # ages, runtimes, stalls: see main_clock.py
         self._pending: Views = {}  # snapshots not in the model yet
         self.applied = 0  # table updates so far (tests wait on it)
         self._cursor_moved = False  # by the user, since the screen opened
@@ -109,7 +111,7 @@ class MainScreen(MainActions):
         self.query_one(FilterBox).display = False
         self.query_one(Workspace).display = False
         self._unsubscribe = self.store.subscribe(self._runs_changed)
-        self._ticker = self.set_interval(1.0, self._tick)
+        self._schedule_tick()
         if self.store.views:  # what was read before this screen opened
             self._runs_changed(dict(self.store.views))
 
@@ -161,10 +163,10 @@ class MainScreen(MainActions):
         self.store.snapshot_metrics(metrics)
 
     def on_screen_suspend(self) -> None:
-        self._ticker.pause()
+        self._clock.stop()
 
     def on_screen_resume(self) -> None:
-        self._ticker.resume()
+        self._schedule_tick()
         if self._stale:
             self._apply()
         # The chart panel looks only when its runs change, and not while covered: look now.
@@ -190,12 +192,22 @@ class MainScreen(MainActions):
             self.query_one("#empty").display = not has_runs
         table.refresh_rows()
         self._place_cursor(table)
-        top = int(table.scroll_y)  # the rows on screen: their sparklines filled in first
-        self.store.want(r.key for r in self.model.rows[top : top + table.size.height] if r.run)
+        self._want_shown(table)
         if has_runs and self.focused is None:
             table.focus()
         workspace.update_charts()
         self._update_status()
+        self._schedule_tick()
+
+    def _want_shown(self, table: RunTable) -> None:
+        top = int(table.scroll_y)  # the rows on screen: their sparklines filled in first
+        self.store.want(r.key for r in self.model.rows[top : top + table.size.height] if r.run)
+
+    @on(RunTable.Scrolled)
+    def _table_scrolled(self) -> None:
+        """Other rows in view (the wheel moves no cursor): their histories first, their ages."""
+        self._want_shown(self.query_one(RunTable))
+        self._schedule_tick()
 
     def _place_cursor(self, table: RunTable) -> None:
         """Follow newest: on the newest run. Else the same run stays under the cursor (the
@@ -221,6 +233,15 @@ class MainScreen(MainActions):
         if not self.store.loaded:
             self._update_status()
         self.query_one(RunTable).refresh_time_cells()
+        self._schedule_tick()
+
+    def _schedule_tick(self) -> None:
+        """The clock set for the next moment a text on screen changes by time alone."""
+        tables = self.query(RunTable)
+        if not tables or not self._visible():
+            self._clock.stop()  # resuming sets it again
+            return
+        self._clock.set(tables.first().next_change(), loading=not self.store.loaded)
 
     def _update_status(self) -> None:
         self.query_one(StatusLine).show(self.model, self.store, self.baseline)

@@ -26,11 +26,13 @@ from textual.strip import Strip
 from ..model import runview
 from ..model.columns import ColumnKey
 from ..model.table_model import NO_MATCH, Row, TableModel
+from .table_clock import next_change
 
 FIXED_COLUMNS = 2  # state and name stay in view when scrolling sideways
 GUTTER = 2  # the mark column
 MIN_PART = 4  # cells, at least, to show a column wider than the whole scrolling area
 NAME = ColumnKey.field("name")
+UPDATED, RUNTIME = ColumnKey.field("updated"), ColumnKey.field("runtime")
 
 
 class Drawn(NamedTuple):
@@ -95,6 +97,9 @@ class RunTable(ScrollView, can_focus=True):
     class RowClicked(Message):
         index: int
         double: bool
+
+    class Scrolled(Message):
+        """Other rows or columns came into view (the wheel, the scrollbar, a key, a resize)."""
 
     @dataclass
     class CursorMoved(Message):
@@ -186,15 +191,30 @@ class RunTable(ScrollView, can_focus=True):
 
     def _refresh_cell(self, line: int, column: int) -> None:
         """Mark one cell of a viewport line for repainting (where the scroll put it)."""
+        x, width = self._cell_span(column)
+        if width > 0:
+            self.refresh(Region(x, line, width, 1))
+
+    def _cell_span(self, column: int) -> tuple[int, int]:
+        """Where a column is on screen: x and width (0 or less: scrolled out of view)."""
         x = GUTTER + sum(w + 1 for w in self._widths[:column])
         width = self._widths[column] if column < len(self._widths) else 0
         if column >= FIXED_COLUMNS:
             x -= self._snapped_x()
             if x < self._fixed:  # scrolled under the fixed columns
                 width, x = width - (self._fixed - x), self._fixed
-        width = min(width, self._width() - x)
-        if width > 0:
-            self.refresh(Region(x, line, width, 1))
+        return x, min(width, self._width() - x)
+
+    def _shown(self, key: ColumnKey) -> bool:
+        index = next((i for i, c in enumerate(self.model.cols) if c.key == key), None)
+        return index is not None and self._cell_span(index)[1] > 0
+
+    def next_change(self) -> float | None:
+        """When a row on screen next changes by time alone, as `runview.clock()` reads (None:
+        none will): the screen sets one timer for it rather than looking every second."""
+        top = int(self.scroll_y)
+        rows = self.model.rows[top : top + max(0, self.scrollable_content_region.height - 1)]
+        return next_change(rows, runview.clock(), self._shown(UPDATED), self._shown(RUNTIME))
 
     def index_of(self, key: str) -> int | None:
         return self._index.get(key)
@@ -202,6 +222,16 @@ class RunTable(ScrollView, can_focus=True):
     def refresh_time_cells(self) -> None:
         """Once a second: repaint the visible rows whose "ago" or runtime text moved on."""
         self._refresh_changed()
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        if round(old) != round(new):
+            self.post_message(self.Scrolled())
+
+    def watch_scroll_x(self, old: float, new: float) -> None:
+        super().watch_scroll_x(old, new)
+        if round(old) != round(new):
+            self.post_message(self.Scrolled())
 
     # -- cursor ------------------------------------------------------------------------------
     def watch_cursor(self, old: int, new: int) -> None:
@@ -276,6 +306,7 @@ class RunTable(ScrollView, can_focus=True):
             self.refresh_rows()
         else:
             self._resize_virtual()
+        self.post_message(self.Scrolled())
 
     def _width(self) -> int:
         """Cells a row has: the vertical scrollbar's gutter is kept (scrollbar-gutter)."""
