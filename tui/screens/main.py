@@ -179,13 +179,11 @@ class MainScreen(MainActions):
             # of a background one (a live run under its charts: 25 full repaints a second).
             self._stale = True
             return
-        tables = self.query(RunTable)
-        if not tables:  # the screen is closing (a timer set before it closed)
+        table, workspace = self.one(RunTable), self.one(Workspace)
+        if table is None or workspace is None:  # the screen is closing (a timer set before)
             return
         self._stale = False
         self.model.rebuild()
-        table = tables.first()
-        workspace = self.query_one(Workspace)
         has_runs = bool(self.model.views)
         if workspace.display != has_runs:  # setting display at all costs a full layout
             workspace.display = has_runs
@@ -206,8 +204,10 @@ class MainScreen(MainActions):
     @on(RunTable.Scrolled)
     def _table_scrolled(self) -> None:
         """Other rows in view (the wheel moves no cursor): their histories first, their ages."""
-        self._want_shown(self.query_one(RunTable))
-        self._schedule_tick()
+        table = self.one(RunTable)
+        if table is not None:
+            self._want_shown(table)
+            self._schedule_tick()
 
     def _place_cursor(self, table: RunTable) -> None:
         """Follow newest: on the newest run. Else the same run stays under the cursor (the
@@ -230,21 +230,26 @@ class MainScreen(MainActions):
     def _tick(self) -> None:
         if not self._visible():
             return
+        table = self.one(RunTable)
+        if table is None:
+            return
         if not self.store.loaded:
             self._update_status()
-        self.query_one(RunTable).refresh_time_cells()
+        table.refresh_time_cells()
         self._schedule_tick()
 
     def _schedule_tick(self) -> None:
         """The clock set for the next moment a text on screen changes by time alone."""
-        tables = self.query(RunTable)
-        if not tables or not self._visible():
+        table = self.one(RunTable)
+        if table is None or not self._visible():
             self._clock.stop()  # resuming sets it again
             return
-        self._clock.set(tables.first().next_change(), loading=not self.store.loaded)
+        self._clock.set(table.next_change(), loading=not self.store.loaded)
 
     def _update_status(self) -> None:
-        self.query_one(StatusLine).show(self.model, self.store, self.baseline)
+        status = self.one(StatusLine)
+        if status is not None:
+            status.show(self.model, self.store, self.baseline)
 
     # -- the cursor --------------------------------------------------------------------------
     def current_row(self) -> Row | None:

@@ -8,10 +8,11 @@ are bound there (BINDINGS), the actions live here.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from textual import work
 from textual.screen import Screen
+from textual.widget import Widget
 
 from logger.query import FilterError
 from logger.textsafe import one_line, safe_text
@@ -26,6 +27,7 @@ from ..model.writers import Writer, live_writers, refusal, terminate
 from .confirm import ConfirmScreen
 
 YANK_SHOWN = 120  # characters of what was copied shown in the notification
+W = TypeVar("W", bound=Widget)
 
 
 class MainActions(Screen[None]):
@@ -35,6 +37,10 @@ class MainActions(Screen[None]):
     store: RunStore
     metric_choice: MetricChoice
     baseline: str | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._found: dict[type[Widget], Widget] = {}  # see one()
 
     def current_row(self) -> Row | None:
         raise NotImplementedError
@@ -52,6 +58,18 @@ class MainActions(Screen[None]):
         from ..widgets.run_table import RunTable
 
         return self.query_one(RunTable)
+
+    def one(self, cls: type[W]) -> W | None:
+        """The screen's one `cls` widget, found once: a query walks every widget of the
+        screen (~0.5 ms; a table update made five). None once it is gone (closing)."""
+        found = self._found
+        widget = found.get(cls)
+        if widget is None or not widget.is_attached:
+            query = self.query(cls)
+            if not query:
+                return None
+            widget = found[cls] = query.first()
+        return widget  # type: ignore[return-value]
 
     # -- baseline and compare ----------------------------------------------------------------
     def action_baseline(self) -> None:
@@ -220,8 +238,8 @@ class MainActions(Screen[None]):
         None while the screen is being torn down (a timer that fired as the app closed)."""
         from ..widgets.workspace import Workspace
 
-        found = self.query(Workspace)
-        return found.first().settings if found else None
+        found = self.one(Workspace)
+        return found.settings if found is not None else None
 
     def remember_view(self) -> None:
         """After any change: what to restore next time (written only when it differs)."""
