@@ -19,7 +19,6 @@ from textual.timer import Timer
 from textual.widgets import Input, Static
 
 from logger.query import FilterError
-from logger.textsafe import one_line
 
 from ..model.console_tail import CONSOLE_COLUMNS
 from ..model.metric_choice import MetricChoice, default_metrics
@@ -395,30 +394,3 @@ class MainScreen(MainActions):
 
     def action_notes(self) -> None:
         self.editor.edit_notes(self.model.targets(self.current_row()))
-
-    # -- other screens -----------------------------------------------------------------------
-    def action_open(self) -> None:
-        from .detail import DetailScreen
-
-        row = self.current_row()
-        if row is None:
-            return
-        if row.kind == "group" and row.group is not None:
-            runs = [v.path for v in row.group.runs]
-            title = f"group {row.group.label} ({len(runs)} runs)"
-            self.app.push_screen(DetailScreen(self.store, self.editor, runs, title, group=True))
-            return
-        paths = [row.key] + sorted(p for p in self.model.marked if p != row.key)
-        name = one_line(row.run.name if row.run else "")
-        self.app.push_screen(DetailScreen(self.store, self.editor, paths, name))
-
-    def action_importance(self) -> None:
-        from .importance import ImportanceScreen
-
-        paths = [v.path for v in self.model.visible_runs]
-        self.app.push_screen(ImportanceScreen(self.store, paths))
-
-    def action_sweeps(self) -> None:
-        from .sweeps import SweepsScreen
-
-        self.app.push_screen(SweepsScreen(self.store))

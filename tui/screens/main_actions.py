@@ -1,6 +1,7 @@
 """MainActions: what the run table offers beyond the table (MainScreen derives from it):
 a pinned baseline and the compare screen, yanking ids and paths, stopping a run of this
-host, jumping to a run from the palette, and the view remembered between sessions.
+host, jumping to a run from the palette, the view remembered between sessions, and opening
+the other screens (charts, importance, sweeps).
 
 Kept apart from tui/screens/main.py so that the main screen stays the table's own; the keys
 are bound there (BINDINGS), the actions live here.
@@ -25,6 +26,7 @@ from ..model.table_model import Row, TableModel
 from ..model.workspace import PanelLayout, apply_layout, layout_state
 from ..model.writers import Writer, live_writers, refusal, terminate
 from .confirm import ConfirmScreen
+from .edit import Editor
 
 YANK_SHOWN = 120  # characters of what was copied shown in the notification
 W = TypeVar("W", bound=Widget)
@@ -35,6 +37,7 @@ class MainActions(Screen[None]):
 
     model: TableModel
     store: RunStore
+    editor: Editor
     metric_choice: MetricChoice
     baseline: str | None = None
 
@@ -272,3 +275,30 @@ class MainActions(Screen[None]):
         self._set_metrics(metrics or ())
         self.refresh_table()
         self.notify("view reset: default columns, sort, grouping and filter")
+
+    # -- other screens -----------------------------------------------------------------------
+    def action_open(self) -> None:
+        from .detail import DetailScreen
+
+        row = self.current_row()
+        if row is None:
+            return
+        if row.kind == "group" and row.group is not None:
+            runs = [v.path for v in row.group.runs]
+            title = f"group {row.group.label} ({len(runs)} runs)"
+            self.app.push_screen(DetailScreen(self.store, self.editor, runs, title, group=True))
+            return
+        paths = [row.key] + sorted(p for p in self.model.marked if p != row.key)
+        name = one_line(row.run.name if row.run else "")
+        self.app.push_screen(DetailScreen(self.store, self.editor, paths, name))
+
+    def action_importance(self) -> None:
+        from .importance import ImportanceScreen
+
+        paths = [v.path for v in self.model.visible_runs]
+        self.app.push_screen(ImportanceScreen(self.store, paths))
+
+    def action_sweeps(self) -> None:
+        from .sweeps import SweepsScreen
+
+        self.app.push_screen(SweepsScreen(self.store))
