@@ -48,6 +48,25 @@ def fmt_ago(t: float, now: float) -> str:
     return time.strftime("%y-%m-%d", time.localtime(t))
 
 
+def ago_changes_at(t: float, now: float) -> float | None:
+    """When `fmt_ago(t, ...)` next shows another text (after `now`); None: never (a date).
+    The screen sets one timer for the soonest of these, not a tick a second."""
+    if not t:
+        return None
+    ago = int(max(0.0, now - t))
+    if ago >= 86400 * 2:
+        return None
+    step = 1 if ago < 10 else 10 if ago < 60 else 60 if ago < 86400 else 3600
+    return min(t + (ago // step + 1) * step, t + 86400 * 2)
+
+
+def duration_changes_at(start: float, now: float) -> float:
+    """When `fmt_duration(now' - start)` next shows another text (after `now`)."""
+    s = int(max(0.0, now - start))
+    step = 1 if s < 3600 else 60 if s < 86400 else 3600
+    return start + (s // step + 1) * step
+
+
 def duration_label(seconds: float) -> str:
     """A chart tick on a time axis: 90s, 12m, 3.5h, 2.0d."""
     s = abs(seconds)

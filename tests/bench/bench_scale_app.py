@@ -365,23 +365,38 @@ def _thread_cpu(pid: int) -> dict[int, float]:
     return out
 
 
-def _measure(cmd: str, seconds: float) -> tuple[float, float]:
-    """% of a core the command uses in tmux over `seconds` once started: all, main thread."""
+def _wakeups(pid: int) -> int:
+    """Times the threads of `pid` slept and woke (voluntary context switches), all told."""
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/status") as f:
+                total += sum(int(line.split()[1]) for line in f
+                             if line.startswith("voluntary_ctxt_switches:"))
+        except OSError:
+            continue
+    return total
+
+
+def _measure(cmd: str, seconds: float) -> tuple[float, float, float]:
+    """What the command costs in tmux over `seconds` once started: % of a core (all, the
+    main thread) and wakeups a second (Textual's input thread alone: 10, its 0.1 s select)."""
     try:
         pid = _tmux("rw-bench-idle", cmd)
         time.sleep(8)  # loaded, first paint done
         if not os.path.exists(f"/proc/{pid}"):
             raise RuntimeError(f"{cmd!r} exited in tmux before it was measured: run it by hand")
-        c0, t0 = _thread_cpu(pid), time.monotonic()
+        c0, w0, t0 = _thread_cpu(pid), _wakeups(pid), time.monotonic()
         time.sleep(seconds)
-        c1, wall = _thread_cpu(pid), time.monotonic() - t0
+        c1, w1, wall = _thread_cpu(pid), _wakeups(pid), time.monotonic() - t0
         spent = sum(c1.values()) - sum(c0.get(t, 0.0) for t in c1)
-        return 100 * spent / wall, 100 * (c1.get(pid, 0.0) - c0.get(pid, 0.0)) / wall
+        return (100 * spent / wall, 100 * (c1.get(pid, 0.0) - c0.get(pid, 0.0)) / wall,
+                (w1 - w0) / wall)
     finally:
         subprocess.run(["tmux", "kill-session", "-t", "rw-bench-idle"], check=False)
 
 
-def _idle(root: Path, seconds: float, old: bool) -> tuple[float, float]:
+def _idle(root: Path, seconds: float, old: bool) -> tuple[float, float, float]:
     CACHE.mkdir(parents=True, exist_ok=True)
     script = CACHE / "silent.py"
     script.write_text(SILENT)
@@ -394,7 +409,7 @@ def _idle(root: Path, seconds: float, old: bool) -> tuple[float, float]:
         live.wait()
 
 
-def _floor(rows: int, seconds: float, tick: bool) -> tuple[float, float]:
+def _floor(rows: int, seconds: float, tick: bool) -> tuple[float, float, float]:
     script = CACHE / "floor.py"
     script.write_text(FLOOR)
     return _measure(f"exec {sys.executable} {script} {rows} {'tick' if tick else 'still'}",
@@ -403,20 +418,23 @@ def _floor(rows: int, seconds: float, tick: bool) -> tuple[float, float]:
 
 def section_idle(args: argparse.Namespace) -> None:
     print(f"idle CPU, % of one core over {args.idle:.0f} s (tmux 120x40; 20 finished runs, "
-          "one running and silent); the main thread's share after the slash")
+          "one running and silent); the main thread's share after the slash; wakeups a second")
     if shutil.which("tmux") is None:
         row("tmux not installed", "skipped")
         return
     root = CACHE / "idle"
     shutil.rmtree(root, ignore_errors=True)
     shutil.copytree(make_root(20, 1000, 4), root)
-    (new, new_main), (old, old_main) = _idle(root, args.idle, False), _idle(root, args.idle, True)
+    (new, new_main, new_w), (old, old_main, old_w) = (_idle(root, args.idle, False),
+                                                      _idle(root, args.idle, True))
     row("idle", f"{new:.2f}/{new_main:.2f} %", f"{old:.2f}/{old_main:.2f} %", _ratio(new, old),
-        "<= 0.5 %")
+        "<= 0.5 % (aim 0.4)")
+    row("  wakeups a second", f"{new_w:.1f}", f"{old_w:.1f}", "", "floor: 10 (Textual's input)")
     for tick, what in ((False, "floor: a bare Textual DataTable, still"),
                        (True, "floor: the same, one cell updated each second")):
-        floor, floor_main = _floor(21, args.idle, tick)
-        row(what, f"{floor:.2f}/{floor_main:.2f} %", "", _ratio(new, floor), "(app / floor)")
+        floor, floor_main, floor_w = _floor(21, args.idle, tick)
+        row(what, f"{floor:.2f}/{floor_main:.2f} %, {floor_w:.1f}/s", "", _ratio(new, floor),
+            "(app / floor)")
 
 
 SECTIONS = {"load": section_load, "rows": section_rows, "reopen": section_reopen,

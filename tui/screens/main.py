@@ -19,7 +19,6 @@ from textual.timer import Timer
 from textual.widgets import Input, Static
 
 from logger.query import FilterError
-from logger.textsafe import one_line
 
 from ..model.console_tail import CONSOLE_COLUMNS
 from ..model.metric_choice import MetricChoice, default_metrics
@@ -34,6 +33,7 @@ from ..widgets.status_line import StatusLine
 from ..widgets.workspace import Workspace
 from .edit import Editor
 from .main_actions import MainActions
+from .main_clock import TextClock
 from .pick import PickScreen
 
 MIN_INTERVAL = 0.1  # seconds between table updates: coalesces bursts, keeps p95 latency low
@@ -91,6 +91,7 @@ class MainScreen(MainActions):
         self._apply_cost = 0.0
         self._stale = False
         self._timer: Timer | None = None
+        self._clock = TextClock(self, self._tick)  # ages, runtimes, stalls: see main_clock.py
         self._pending: Views = {}  # snapshots not in the model yet
         self.applied = 0  # table updates so far (tests wait on it)
         self._cursor_moved = False  # by the user, since the screen opened
@@ -109,7 +110,7 @@ class MainScreen(MainActions):
         self.query_one(FilterBox).display = False
         self.query_one(Workspace).display = False
         self._unsubscribe = self.store.subscribe(self._runs_changed)
-        self._ticker = self.set_interval(1.0, self._tick)
+        self._schedule_tick()
         if self.store.views:  # what was read before this screen opened
             self._runs_changed(dict(self.store.views))
 
@@ -161,10 +162,10 @@ class MainScreen(MainActions):
         self.store.snapshot_metrics(metrics)
 
     def on_screen_suspend(self) -> None:
-        self._ticker.pause()
+        self._clock.stop()
 
     def on_screen_resume(self) -> None:
-        self._ticker.resume()
+        self._schedule_tick()
         if self._stale:
             self._apply()
         # The chart panel looks only when its runs change, and not while covered: look now.
@@ -177,25 +178,35 @@ class MainScreen(MainActions):
             # of a background one (a live run under its charts: 25 full repaints a second).
             self._stale = True
             return
-        tables = self.query(RunTable)
-        if not tables:  # the screen is closing (a timer set before it closed)
+        table, workspace = self.one(RunTable), self.one(Workspace)
+        if table is None or workspace is None:  # the screen is closing (a timer set before)
             return
         self._stale = False
         self.model.rebuild()
-        table = tables.first()
-        workspace = self.query_one(Workspace)
         has_runs = bool(self.model.views)
         if workspace.display != has_runs:  # setting display at all costs a full layout
             workspace.display = has_runs
             self.query_one("#empty").display = not has_runs
         table.refresh_rows()
         self._place_cursor(table)
-        top = int(table.scroll_y)  # the rows on screen: their sparklines filled in first
-        self.store.want(r.key for r in self.model.rows[top : top + table.size.height] if r.run)
+        self._want_shown(table)
         if has_runs and self.focused is None:
             table.focus()
         workspace.update_charts()
         self._update_status()
+        self._schedule_tick()
+
+    def _want_shown(self, table: RunTable) -> None:
+        top = int(table.scroll_y)  # the rows on screen: their sparklines filled in first
+        self.store.want(r.key for r in self.model.rows[top : top + table.size.height] if r.run)
+
+    @on(RunTable.Scrolled)
+    def _table_scrolled(self) -> None:
+        """Other rows in view (the wheel moves no cursor): their histories first, their ages."""
+        table = self.one(RunTable)
+        if table is not None:
+            self._want_shown(table)
+            self._schedule_tick()
 
     def _place_cursor(self, table: RunTable) -> None:
         """Follow newest: on the newest run. Else the same run stays under the cursor (the
@@ -218,12 +229,26 @@ class MainScreen(MainActions):
     def _tick(self) -> None:
         if not self._visible():
             return
+        table = self.one(RunTable)
+        if table is None:
+            return
         if not self.store.loaded:
             self._update_status()
-        self.query_one(RunTable).refresh_time_cells()
+        table.refresh_time_cells()
+        self._schedule_tick()
+
+    def _schedule_tick(self) -> None:
+        """The clock set for the next moment a text on screen changes by time alone."""
+        table = self.one(RunTable)
+        if table is None or not self._visible():
+            self._clock.stop()  # resuming sets it again
+            return
+        self._clock.set(table.next_change(), loading=not self.store.loaded)
 
     def _update_status(self) -> None:
-        self.query_one(StatusLine).show(self.model, self.store, self.baseline)
+        status = self.one(StatusLine)
+        if status is not None:
+            status.show(self.model, self.store, self.baseline)
 
     # -- the cursor --------------------------------------------------------------------------
     def current_row(self) -> Row | None:
@@ -369,30 +394,3 @@ class MainScreen(MainActions):
 
     def action_notes(self) -> None:
         self.editor.edit_notes(self.model.targets(self.current_row()))
-
-    # -- other screens -----------------------------------------------------------------------
-    def action_open(self) -> None:
-        from .detail import DetailScreen
-
-        row = self.current_row()
-        if row is None:
-            return
-        if row.kind == "group" and row.group is not None:
-            runs = [v.path for v in row.group.runs]
-            title = f"group {row.group.label} ({len(runs)} runs)"
-            self.app.push_screen(DetailScreen(self.store, self.editor, runs, title, group=True))
-            return
-        paths = [row.key] + sorted(p for p in self.model.marked if p != row.key)
-        name = one_line(row.run.name if row.run else "")
-        self.app.push_screen(DetailScreen(self.store, self.editor, paths, name))
-
-    def action_importance(self) -> None:
-        from .importance import ImportanceScreen
-
-        paths = [v.path for v in self.model.visible_runs]
-        self.app.push_screen(ImportanceScreen(self.store, paths))
-
-    def action_sweeps(self) -> None:
-        from .sweeps import SweepsScreen
-
-        self.app.push_screen(SweepsScreen(self.store))

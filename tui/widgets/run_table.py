@@ -20,17 +20,16 @@ from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..model import runview
 from ..model.columns import ColumnKey
 from ..model.table_model import NO_MATCH, Row, TableModel
+from .table_clock import next_change
+from .table_columns import FIXED_COLUMNS, GUTTER, TableColumns
 
-FIXED_COLUMNS = 2  # state and name stay in view when scrolling sideways
-GUTTER = 2  # the mark column
-MIN_PART = 4  # cells, at least, to show a column wider than the whole scrolling area
 NAME = ColumnKey.field("name")
+UPDATED, RUNTIME = ColumnKey.field("updated"), ColumnKey.field("runtime")
 
 
 class Drawn(NamedTuple):
@@ -51,7 +50,7 @@ def fit(text: str, width: int, right: bool = False) -> str:
     return " " * pad + text if right else text + " " * pad
 
 
-class RunTable(ScrollView, can_focus=True):
+class RunTable(TableColumns, can_focus=True):
     """Draws `model.rows`; the screen owns the model and calls `refresh_rows()` after changes."""
 
     DEFAULT_CSS = """
@@ -95,6 +94,9 @@ class RunTable(ScrollView, can_focus=True):
     class RowClicked(Message):
         index: int
         double: bool
+
+    class Scrolled(Message):
+        """Other rows or columns came into view (the wheel, the scrollbar, a key, a resize)."""
 
     @dataclass
     class CursorMoved(Message):
@@ -186,15 +188,16 @@ class RunTable(ScrollView, can_focus=True):
 
     def _refresh_cell(self, line: int, column: int) -> None:
         """Mark one cell of a viewport line for repainting (where the scroll put it)."""
-        x = GUTTER + sum(w + 1 for w in self._widths[:column])
-        width = self._widths[column] if column < len(self._widths) else 0
-        if column >= FIXED_COLUMNS:
-            x -= self._snapped_x()
-            if x < self._fixed:  # scrolled under the fixed columns
-                width, x = width - (self._fixed - x), self._fixed
-        width = min(width, self._width() - x)
+        x, width = self._cell_span(column)
         if width > 0:
             self.refresh(Region(x, line, width, 1))
+
+    def next_change(self) -> float | None:
+        """When a row on screen next changes by time alone, as `runview.clock()` reads (None:
+        none will): the screen sets one timer for it rather than looking every second."""
+        top = int(self.scroll_y)
+        rows = self.model.rows[top : top + max(0, self.scrollable_content_region.height - 1)]
+        return next_change(rows, runview.clock(), self._shown(UPDATED), self._shown(RUNTIME))
 
     def index_of(self, key: str) -> int | None:
         return self._index.get(key)
@@ -202,6 +205,16 @@ class RunTable(ScrollView, can_focus=True):
     def refresh_time_cells(self) -> None:
         """Once a second: repaint the visible rows whose "ago" or runtime text moved on."""
         self._refresh_changed()
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        if round(old) != round(new):
+            self.post_message(self.Scrolled())
+
+    def watch_scroll_x(self, old: float, new: float) -> None:
+        super().watch_scroll_x(old, new)
+        if round(old) != round(new):
+            self.post_message(self.Scrolled())
 
     # -- cursor ------------------------------------------------------------------------------
     def watch_cursor(self, old: int, new: int) -> None:
@@ -238,48 +251,12 @@ class RunTable(ScrollView, can_focus=True):
     def action_jump(self, where: int) -> None:
         self.move_to(where if where >= 0 else len(self.model.rows) - 1)
 
-    # -- sideways: by whole columns ----------------------------------------------------------
-    def _starts(self) -> list[int]:
-        """Where each scrolling column starts, right of the fixed ones."""
-        starts, pos = [], 0
-        for width in self._widths[FIXED_COLUMNS:]:
-            starts.append(pos)
-            pos += width + 1
-        return starts or [0]
-
-    def _snapped_x(self) -> int:
-        x = int(self.scroll_x)
-        return max((s for s in self._starts() if s <= x), default=0)
-
-    def _virtual_width(self) -> int:
-        """Wide enough to scroll until the last columns sit whole at the right edge."""
-        total = GUTTER + sum(w + 1 for w in self._widths)
-        room = self._width() - self._fixed
-        if total <= self._width() or room <= 0:
-            return total
-        rest = total - self._fixed
-        last = next((s for s in self._starts() if rest - s <= room), self._starts()[-1])
-        return self._fixed + last + room
-
-    def action_scroll_right(self) -> None:
-        x = self._snapped_x()
-        nxt = next((s for s in self._starts() if s > x), x)
-        self.scroll_to(x=min(nxt, self.max_scroll_x), animate=False, immediate=True)
-
-    def action_scroll_left(self) -> None:
-        x = self._snapped_x()
-        self.scroll_to(x=max((s for s in self._starts() if s < x), default=0), animate=False,
-                       immediate=True)
-
     def on_resize(self, event: events.Resize) -> None:
         if self.model.set_width(self._width()):
             self.refresh_rows()
         else:
             self._resize_virtual()
-
-    def _width(self) -> int:
-        """Cells a row has: the vertical scrollbar's gutter is kept (scrollbar-gutter)."""
-        return self.scrollable_content_region.width
+        self.post_message(self.Scrolled())
 
     def _resize_virtual(self) -> None:
         size = Size(self._virtual_width(), len(self.model.rows) + 1)
@@ -298,14 +275,6 @@ class RunTable(ScrollView, can_focus=True):
         if 0 <= index < len(self.model.rows):
             self.move_to(index)
             self.post_message(self.RowClicked(index, event.chain >= 2))
-
-    def _column_at(self, x: int) -> ColumnKey | None:
-        pos = GUTTER
-        for col, width in zip(self.model.cols, self._widths):
-            if pos <= x < pos + width + 1:
-                return col.key
-            pos += width + 1
-        return None
 
     # -- drawing -----------------------------------------------------------------------------
     def notify_style_update(self) -> None:
@@ -342,26 +311,6 @@ class RunTable(ScrollView, can_focus=True):
                 strip = strip.apply_style(self._style("cursor"))
             return strip.apply_style(base)
         return self._crop(strip, width).apply_style(base)
-
-    def _crop(self, strip: Strip, width: int) -> Strip:
-        """The fixed columns, then whole columns from the scroll position: a column the right
-        edge would cut is left out (a header is never cut to a letter or two)."""
-        fixed = min(self._fixed, width)
-        x = self._snapped_x()
-        room = max(0, width - fixed)
-        end, ellipsis = room, False
-        for start, w in zip(self._starts(), self._widths[FIXED_COLUMNS:]):
-            if start + w > x + room:  # the first column the right edge cuts: left out,
-                end = start - x  # unless it alone is wider than the room (then cut)
-                ellipsis = end == 0 and room >= MIN_PART
-                end = room if ellipsis else end
-                break
-        left = strip.crop(0, fixed)
-        right = strip.crop(fixed + x, fixed + x + end)
-        if ellipsis:
-            segs = list(right.crop(0, end - 1))
-            right = Strip([*segs, Segment("…", segs[-1].style if segs else None)])
-        return Strip.join([left, right]).adjust_cell_length(width)
 
     def _header(self) -> Strip:
         model = self.model
