@@ -1,11 +1,9 @@
 """Following a root live, for the TUI and for `runwatch tail` alike (no Textual here).
 
-On Linux, inotify reports appends (tui/inotify.py: the thread sleeps until a file changes);
-elsewhere, or past inotify's limits, watchfiles does (debounce tuned to 50 ms: its default
-batches for 1.6 s). Where change events do not arrive — network filesystems (NFS, CIFS,
-FUSE) — or when asked, every followed file is re-read on a timer instead. While a run is
-running its writer is checked each second, so a SIGKILLed run reads "crashed" within about a
-second; with none running, an idle watch wakes only for its rescan.
+watchfiles reports appends (inotify; debounce tuned to 50 ms: its default batches for 1.6 s).
+Where change events do not arrive — network filesystems (NFS, CIFS, FUSE) — or when asked,
+every followed file is re-read on a timer instead. Either way, each second the writers of
+running runs are checked, so a SIGKILLed run reads "crashed" within about a second.
 """
 
 from __future__ import annotations
@@ -13,13 +11,11 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from logger.reader import RootReader, Update
-
-from .inotify import Inotify, Unavailable
 
 NETWORK_FILESYSTEMS = {
     "nfs", "nfs4", "cifs", "smb", "smbfs", "smb3", "fuse", "fuseblk", "sshfs", "fuse.sshfs",
@@ -28,10 +24,7 @@ NETWORK_FILESYSTEMS = {
 }
 DEBOUNCE_MS = 50
 WATCH_STEP_MS = 50  # ms between the watcher's checks: 20 cost ~0.15 % of a core idle more
-GATHER = 0.02  # inotify: seconds to gather a burst's other events before reading...
-BATCH_GAP = 0.1  # ...and at least this long between batches (a file appended continuously)
 STATE_INTERVAL = 1.0  # liveness checks of running runs
-STOP_CHECK = 5.0  # inotify: the longest sleep without a look at `stop` (wake() ends one now)
 POLL_INTERVAL = 0.5  # re-reads when events cannot be trusted
 RESCAN_INTERVAL = 30.0  # a full rescan even when watching: costs a stat per segment
 
@@ -74,14 +67,6 @@ class Follower:
         if force_polling is None and env:
             force_polling = env not in ("0", "false", "no")
         self.polling = force_polling if force_polling is not None else needs_polling(self.root)
-        self._inotify: Inotify | None = None
-        self.wakeups = 0  # the inotify watch's returns from sleep (tests count them)
-
-    def wake(self) -> None:
-        """After setting `follow()`'s stop event: end the watch's sleep now, not in seconds."""
-        watch = self._inotify
-        if watch is not None:
-            watch.wake()
 
     def initial(self, limit: int | None = None) -> list[Update]:
         """Read what is on disk now (with a limit, call again while `pending()` says so)."""
@@ -105,38 +90,21 @@ class Follower:
         with self.lock:
             return self.reader.read_paths(sorted(paths))
 
-    def _running(self) -> bool:
-        with self.lock:
-            return any(run.state == "running" for run in self.reader.runs.values())
-
     def follow(self, stop: threading.Event) -> Iterator[list[Update]]:
         """Yield batches of updates until `stop` is set. Blocking: run it in a thread."""
-        while self._wait_for_root(stop):
-            if not self.polling:
-                try:
-                    self._inotify = Inotify(str(self.root))
-                except OSError:  # not Linux, no descriptors or watches left: watchfiles
-                    self._inotify = None
-            # Anything that appeared between `initial()` and the watch starting:
-            first = self.refresh()
-            if first:
-                yield first
-            if self.polling:
-                yield from self._poll(stop)
-            elif self._inotify is None:
-                yield from self._watch(stop)
-            elif (yield from self._notify(stop, self._inotify)):
-                continue  # the root went away (wait for it to come back), or poll now
-            return
-
-    def _wait_for_root(self, stop: threading.Event) -> bool:
-        """Until the root is a directory (True), or `stop` (False)."""
         while not self.root.is_dir():
             if stop.wait(POLL_INTERVAL):
-                return False
+                return
             if self.root.exists() and not self.root.is_dir():
                 raise NotADirectoryError(f"{self.root} is not a directory")
-        return not stop.is_set()
+        # Anything that appeared between `initial()` and the watch starting:
+        first = self.refresh()
+        if first:
+            yield first
+        if self.polling:
+            yield from self._poll(stop)
+        else:
+            yield from self._watch(stop)
 
     def _poll(self, stop: threading.Event) -> Iterator[list[Update]]:
         interval = POLL_INTERVAL
@@ -148,49 +116,6 @@ class Follower:
             interval = max(POLL_INTERVAL, 10 * (time.monotonic() - started))
             if updates:
                 yield updates
-
-    def _notify(self, stop: threading.Event, watch: Inotify) -> Generator[list[Update], None, bool]:
-        """Batches from inotify; True to start over (the root went away; or polling, past
-        inotify's limits), False on `stop`. Asleep until a file changes,
-        or the next liveness check while a run is running, or the next rescan."""
-        last_states = last_rescan = last_batch = time.monotonic()
-        try:
-            while not stop.is_set():
-                due = last_rescan + RESCAN_INTERVAL
-                if self._running():
-                    due = min(due, last_states + STATE_INTERVAL)
-                woke = watch.wait(min(STOP_CHECK, due - time.monotonic()))
-                self.wakeups += 1
-                if woke:  # gather the burst's other events, batches at most every BATCH_GAP
-                    now = time.monotonic()
-                    stop.wait(max(GATHER, last_batch + BATCH_GAP - now))
-                if stop.is_set():
-                    return False
-                try:
-                    changes = watch.read()
-                except Unavailable:  # a new directory past inotify's limit: poll from here
-                    self.polling = True
-                    return True
-                now = time.monotonic()
-                if changes.root_gone:
-                    return True
-                if changes.overflow or now - last_rescan >= RESCAN_INTERVAL:
-                    # Events dropped; or now and then, a safety net for filesystems whose
-                    # events can get lost (overlays, bind mounts).
-                    last_rescan = last_states = now
-                    updates = self.refresh()
-                else:
-                    updates = self._read(changes.paths) if changes.paths else []
-                    if now - last_states >= STATE_INTERVAL:
-                        last_states = now
-                        updates += self._states()  # a gone writer's last write, too
-                if updates:
-                    last_batch = now
-                    yield updates
-            return False
-        finally:
-            self._inotify = None
-            watch.close()
 
     def _watch(self, stop: threading.Event) -> Iterator[list[Update]]:
         from watchfiles import watch  # imported here: costs ~40 ms, and polling needs none

@@ -149,7 +149,6 @@ class RunStore:
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
-        self._follower.wake()  # the file watch sleeps until a change: end its sleep now
 
     def catch_up(self) -> None:
         """Read what is on disk and fill every history in, in this thread (tests, tools)."""
