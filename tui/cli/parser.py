@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Literal, NamedTuple, TextIO
+from typing import Any, Literal, NamedTuple, TextIO
 
 EXIT_CODES = """\
 exit codes:
@@ -86,13 +86,26 @@ def _columns() -> int:
     return columns or 80
 
 
+class _CommandParser(argparse.ArgumentParser):
+    """A command's own parser: an argument it does not know is its error, shown with its own
+    usage (argparse hands it up to the top level: `runwatch [ROOT] [--poll]`, as if the whole
+    command line were wrong)."""
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        found, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return found, extras
+
+
 def build_parser(commands: Sequence[Command]) -> argparse.ArgumentParser:
     """The whole `runwatch` parser: the top level, and one subparser per command."""
     parser = argparse.ArgumentParser(
         prog="runwatch", usage="runwatch [ROOT] [--poll]\n       runwatch COMMAND ...",
         description=MAIN_DESCRIPTION, epilog=MAIN_EXAMPLES, formatter_class=Formatter)
     parser.add_argument("--version", action=_Version, nargs=0, help="print the version and exit")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands", prog="runwatch")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands", prog="runwatch",
+                                parser_class=_CommandParser)
     for command in commands:
         p = sub.add_parser(command.name, help=command.summary,
                            description=command.description or command.summary,
