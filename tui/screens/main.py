@@ -186,7 +186,8 @@ class MainScreen(MainActions):
         has_runs = bool(self.model.views)
         if workspace.display != has_runs:  # setting display at all costs a full layout
             workspace.display = has_runs
-            self.query_one("#empty").display = not has_runs
+            for empty in self.query("#empty"):  # none while the screen is torn down
+                empty.display = not has_runs
         table.refresh_rows()
         self._place_cursor(table)
         self._want_shown(table)
