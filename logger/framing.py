@@ -96,8 +96,9 @@ class Framing:
         return size
 
     def snapshot(self, stats: dict[str, Any] | None) -> None:
-        """Leave a snapshot with these stats after what is queued now (finish calls it, holding
-        the run's lock, before its Finish event)."""
+        """Leave a snapshot with these stats after what is queued at the next drain: finish
+        calls it, holding the run's lock, just before it queues its Finish, so the snapshot
+        nearly always lands after the Finish and repeats it (logger/run.py _write_finish)."""
         self._requests.append(_Snap(stats))  # type: ignore[arg-type]
         self._poke()
 

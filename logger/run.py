@@ -265,7 +265,11 @@ class Run:
         spool = getattr(self, "_media_spool", None)  # made by the first media value
         if spool is not None:
             spool.close()  # every media file lands before the finish (logger/media/spool.py)
-        self._writer.snapshot(self._snapshot_stats())  # a finished run lists from its last frames
+        # The framer's next drain frames what is queued, then this snapshot: nearly always the
+        # Finish below is queued by then, so the segment ends with a snapshot that repeats it
+        # (a finished run lists from its last frame); a drain in between leaves the Finish just
+        # after the snapshot, read as the events after it are. Either order lists the same.
+        self._writer.snapshot(self._snapshot_stats())
         code = 0 if exit_code is None else int(exit_code)
         if state is None:
             state = "finished" if code == 0 else "failed"

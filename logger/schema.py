@@ -190,7 +190,7 @@ class ConsoleChunk(Event, tag="out"):
 
 class Snapshot(Event, tag="snap"):
     """What a reader needs to list the run without reading this segment's history: written by
-    the segment's own writer periodically and before its finish (logger/snapshot.py). Every
+    the segment's own writer periodically and at its finish (logger/snapshot.py). Every
     field is checked on reading; one that does not check out is ignored, never trusted."""
 
     time: float = 0.0

@@ -2,9 +2,10 @@
 events that carry metadata, as of an offset.
 
 A writer leaves a `Snapshot` event (its own frame) in its own segment every SNAPSHOT_EVERY
-bytes and before its finish; the index cache (logger/index.py) stores the same thing for
-any segment a reader has read. A reader in meta mode starts from the last one and decodes
-only what follows it: a finished run costs its first frame, its snapshot and its finish.
+bytes and at its finish (normally its last frame, after the Finish it repeats); the index cache
+(logger/index.py) stores the same thing for any segment a reader has read. A reader in meta
+mode starts from the last one and decodes only what follows it: a finished run costs its
+first frame and its snapshot.
 """
 
 from __future__ import annotations
