@@ -51,6 +51,10 @@ class Run(MediaReads):  # file(), load_table(), alerts, charts: logger/media/rea
             warnings.warn(
                 f"run {data.path}: {data.skipped_frames} damaged frame(s) in its segment files were "
                 "skipped; the rest of the run reads normally", RunwatchWarning, stacklevel=3)
+        if data.dropped_rows:
+            warnings.warn(
+                f"run {data.path}: {data.dropped_rows} row(s) with a step outside 64 bits were "
+                "skipped; the rest of the run reads normally", RunwatchWarning, stacklevel=3)
         for error in data.errors:
             warnings.warn(f"run {data.path}: {error}", RunwatchWarning, stacklevel=3)
         overlaps = 0 if data.meta else data.history.overlaps  # a lazy run reads no rows here
@@ -82,6 +86,7 @@ class Run(MediaReads):  # file(), load_table(), alerts, charts: logger/media/rea
     error = property(lambda self: self._data.error)
     display_name = property(lambda self: self.name)
     skipped_frames = property(lambda self: self._data.skipped_frames)
+    dropped_rows = property(lambda self: self._data.dropped_rows)
 
     @property
     def rewritten_steps(self) -> int:

@@ -75,6 +75,7 @@ class Entry(msgspec.Struct, array_like=True, gc=False):
     detail: msgspec.Raw  # a Detail
     first_step: int | None = None  # the first row's step, and the record steps' runs
     runs: list[list[int]] | None = None  # (logger/step_runs.py: None, unknown)
+    dropped: int = 0  # rows with a step outside 64 bits (Digest.dropped)
 
 
 class Listing(msgspec.Struct, array_like=True, gc=False):
@@ -272,7 +273,7 @@ def _digest(entry: Entry) -> Digest:
     digest = Digest()
     digest.rows, digest.max_step, digest.last_time, digest.rewritten = (
         entry.rows, entry.max_step, entry.row_time, entry.rewritten)
-    digest.first_step = entry.first_step
+    digest.first_step, digest.dropped = entry.first_step, entry.dropped
     digest.runs = (step_runs.checked(entry.runs, entry.rows, entry.first_step)
                    if entry.first_step is not None else None)
     return digest
@@ -290,7 +291,7 @@ def entry_for(st: os.stat_result, size: int, offset: int, skipped: int, last_tim
     return Entry(st.st_dev, st.st_ino, size, st.st_mtime_ns if size == st.st_size else 0, offset,
                  skipped, last_time, events, digest.rows, digest.max_step, digest.last_time,
                  digest.rewritten, start, finish, follows, tail, msgspec.Raw(detail),
-                 digest.first_step, digest.runs)
+                 digest.first_step, digest.runs, digest.dropped)
 
 
 def listing_for(sizes: dict[str, int], derived: dict[str, Any], summary: dict[str, Any]) -> msgspec.Raw | None:

@@ -376,6 +376,13 @@ class RunData(RunMeta, RunState, RunRestore):
         return sum(s.skipped for s in self.segments.values())
 
     @property
+    def dropped_rows(self) -> int:
+        """Rows left out for a step outside 64 bits (no writer of ours logs one): counted, and
+        reported where damaged frames are, from the digests where no rows are kept."""
+        held = self._digests.values() if self.meta or not self._keep else self._histories.values()
+        return sum(h.dropped for h in held)
+
+    @property
     def errors(self) -> list[str]:
         return [s.error for s in self.segments.values() if s.error]
 

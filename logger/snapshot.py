@@ -89,7 +89,7 @@ _stat_encoder = msgspec.msgpack.Encoder()
 class Digest:
     """One segment's history as a listing sees it: per-key stats, rows, highest step."""
 
-    __slots__ = ("keys", "rows", "max_step", "last_time", "rewritten", "first_step", "runs")
+    __slots__ = ("keys", "rows", "max_step", "last_time", "rewritten", "first_step", "runs", "dropped")
 
     def __init__(self) -> None:
         self.keys: dict[str, KeyStat] = {}
@@ -99,6 +99,7 @@ class Digest:
         self.rewritten = 0  # rows not past every earlier row's step (combined: across writers)
         self.first_step: int | None = None  # the first row's
         self.runs: step_runs.Runs | None = []  # its record steps (logger/step_runs.py); None: unknown
+        self.dropped = 0  # rows with a step outside 64 bits: History cannot hold them either
 
     def add_logs(self, logs: Iterable[Any], paths: dict[str, tuple[str, ...]]) -> None:
         """Fold Log events in (meta mode: rows after the last snapshot, or a whole segment
@@ -115,7 +116,8 @@ class Digest:
         for log in logs:
             step = log.step
             if not _LO <= step <= _HI:
-                continue  # a step History cannot hold either (64 bits): neither reader counts it
+                self.dropped += 1  # a step History cannot hold either (64 bits): counted, not a row
+                continue
             t, values = log.time, log.values
             if top is None or step > top:
                 top = step
@@ -204,6 +206,7 @@ class Digest:
         d.last_time = history.times[-1] if len(history.times) else None
         d.first_step = history.steps[0] if len(history.steps) else None
         d.runs = None  # full mode counts rewritten rows from the merged history itself
+        d.dropped = history.dropped
         for key, col in history.columns.items():
             if not len(col):
                 continue
@@ -229,6 +232,7 @@ def combine(digests: list[Digest]) -> Digest:
     out.runs = None
     for d in digests:
         out.rows += d.rows
+        out.dropped += d.dropped
         if d.max_step is not None:
             out.max_step = d.max_step if out.max_step is None else max(out.max_step, d.max_step)
         if d.rows:

@@ -230,6 +230,8 @@ def _meta(r: RunData) -> list[tuple[str, Any]]:
             meta.append(("sweep stopped", stopped))
     if r.skipped_frames:
         meta.append(("damaged frames", f"{r.skipped_frames} skipped while reading"))
+    if r.dropped_rows:
+        meta.append(("dropped rows", f"{r.dropped_rows} with a step outside 64 bits, skipped"))
     meta += [("unreadable", err) for err in r.errors]
     return meta
 

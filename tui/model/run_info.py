@@ -83,6 +83,8 @@ def run_info(run: RunData) -> RunInfo:
     warnings = []
     if run.skipped_frames:
         warnings.append(f"{run.skipped_frames} damaged frame(s) skipped while reading")
+    if run.dropped_rows:
+        warnings.append(f"{run.dropped_rows} row(s) with a step outside 64 bits skipped while reading")
     warnings += [safe_text(error) for error in run.errors]
     rewritten = ""
     if run.rewritten:
