@@ -19,15 +19,14 @@ import argparse
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
-
-import msgspec
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from logger import events as ev  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fill_meter import cpu_best  # noqa: E402  (the scale benches' helpers: one copy)
+from fill_meter import decode_frames as floor  # noqa: E402
 
 
 def row(name: str, value: str, target: str = "") -> None:
@@ -57,26 +56,6 @@ run.finish()
 
 def segment(root: Path) -> Path:
     return next((root / "big" / "r1m").glob("*.rws"))
-
-
-def cpu_best(fn, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.process_time()
-        fn()
-        best = min(best, time.process_time() - t)
-    return best
-
-
-def floor(path: Path) -> None:
-    decode = msgspec.msgpack.Decoder(list[ev.AnyEvent]).decode
-    data = path.read_bytes()
-    view, pos, n = memoryview(data), ev.HEADER_SIZE, len(data)
-    while pos + ev.FRAME_HEAD_SIZE <= n:
-        _, length, _ = ev.FRAME_HEAD.unpack_from(data, pos)
-        start = pos + ev.FRAME_HEAD_SIZE
-        decode(view[start : start + length])
-        pos = start + length
 
 
 def scan_history(root: Path) -> None:
