@@ -84,6 +84,13 @@ class Digest:
         logs = list(logs)
         if logs and self._add_uniform(logs):
             return
+        groups = self._add_rows(logs)
+        if groups:
+            self._fold_keys(groups, paths)
+
+    def _add_rows(self, logs: list[Any]) -> dict[tuple[Any, ...], list[tuple[Any, ...]]]:
+        """Count the rows and their steps; the rows grouped by key set, each as (row, time,
+        *values), for `_fold_keys`."""
         groups: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
         get = groups.get
         top, row, rewritten = self.max_step, 0, 0
@@ -107,12 +114,17 @@ class Digest:
             chunk.append((row, t, *values.values()))
             row += 1
         if not row:
-            return
+            return groups
         if not self.rows:
             self.first_step = records[0]
         self.max_step, self.rows, self.last_time = top, self.rows + row, t
         self.rewritten += rewritten
         self.runs = step_runs.add(self.runs, records)
+        return groups
+
+    def _fold_keys(self, groups: dict[tuple[Any, ...], list[tuple[Any, ...]]],
+                   paths: dict[str, tuple[str, ...]]) -> None:
+        """Each key's values, in row order across the key sets it came in, into its KeyStat."""
         parts: dict[str, list[tuple[list[Any], list[Any], list[Any]]]] = {}
         for keys, rows in groups.items():
             order, times = list(map(itemgetter(0), rows)), list(map(itemgetter(1), rows))
