@@ -78,19 +78,10 @@ def init(project: str | None = None, name: str | None = None, notes: str | None 
 def _start(project: Any, name: Any, notes: Any, tags: Any, config: dict[str, Any], group: Any,
            job_type: Any, run_id: Any, resume: Any, dir: Any, allow_val_change: bool) -> Run:
     project = check_project(project)
-    root = resolve_root(dir)
-    if root.exists() and not root.is_dir():
-        raise NotADirectoryError(f"run root {root} is a file; pass dir= a directory (or set RUNWATCH_DIR)")
-    root = Path(os.path.abspath(root))  # fixed at init: a later chdir moves nothing
+    root = _run_root(dir)
     run_id = check_run_id(run_id) if run_id is not None else new_run_id()
     previous = _previous_run(root, project, run_id, resume)
-    given: dict[str, Any] = {
-        "name": check_name("name", name) if name is not None else None,
-        "notes": check_name("notes", notes, 1_000_000) if notes is not None else None,
-        "tags": check_tags(tags) if tags is not None else None,
-        "group": check_name("group", group) if group is not None else None,
-        "job_type": check_name("job_type", job_type) if job_type is not None else None,
-    }
+    given = _given_labels(name, notes, tags, group, job_type)
     labels = {k: v for k, v in given.items() if v is not None}
     values: dict[str, Any] = {}
     if previous is not None:
@@ -116,14 +107,7 @@ def _start(project: Any, name: Any, notes: Any, tags: Any, config: dict[str, Any
             on_finish=_on_finish,
         )
         if previous is not None:
-            # A resume restates the labels it read; readers take only what init was given (as
-            # edits), so a tag added in the TUI while this script started is not undone.
-            if given["name"] is not None:
-                run.name = given["name"]
-            if given["notes"] is not None:
-                run.notes = given["notes"]
-            if given["tags"] is not None:
-                run.tags = given["tags"]
+            _restate_given(run, given)
         run.sweep_id = _sweep_id()
         _active.append(run)
         _publish(run)
@@ -131,6 +115,37 @@ def _start(project: Any, name: Any, notes: Any, tags: Any, config: dict[str, Any
         # here on finds it in _active and records it as killed.
         run._writer.flush()
     return run
+
+
+def _run_root(dir: Any) -> Path:
+    """The run root init writes under (argument > env var > default), as an absolute path
+    fixed at init: a later chdir moves nothing."""
+    root = resolve_root(dir)
+    if root.exists() and not root.is_dir():
+        raise NotADirectoryError(f"run root {root} is a file; pass dir= a directory (or set RUNWATCH_DIR)")
+    return Path(os.path.abspath(root))
+
+
+def _given_labels(name: Any, notes: Any, tags: Any, group: Any, job_type: Any) -> dict[str, Any]:
+    """The labels init was given, checked; None for each one it was not."""
+    return {
+        "name": check_name("name", name) if name is not None else None,
+        "notes": check_name("notes", notes, 1_000_000) if notes is not None else None,
+        "tags": check_tags(tags) if tags is not None else None,
+        "group": check_name("group", group) if group is not None else None,
+        "job_type": check_name("job_type", job_type) if job_type is not None else None,
+    }
+
+
+def _restate_given(run: Run, given: dict[str, Any]) -> None:
+    """A resume restates the labels it read; readers take only what init was given (as
+    edits), so a tag added in the TUI while this script started is not undone."""
+    if given["name"] is not None:
+        run.name = given["name"]
+    if given["notes"] is not None:
+        run.notes = given["notes"]
+    if given["tags"] is not None:
+        run.tags = given["tags"]
 
 
 def _sweep_id() -> str | None:
