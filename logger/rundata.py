@@ -113,26 +113,32 @@ class RunData(RunMeta, RunState, RunRestore):
                 self._meta_dirty = True
                 if kind is ev.RunStart and event.follows:
                     self._follows[name] = [f for f in event.follows if type(f) is str]
-            elif kind is ev.ArtifactLogged:
-                self._artifacts.append(event)
-            elif kind is ev.FileSaved:
-                self._files.append(event)
-            elif kind is ev.Alert or kind is ev.Chart:
-                apply_media_event(self._extras, event)
-            elif kind is ev.SystemStats:  # the latest sample only: the run table's GPU column
-                if event.time >= getattr(self._extras.get("system"), "time", -math.inf):
-                    self._extras["system"] = event
-            elif kind is ev.ConsoleChunk and event.stream != "note":  # the console column
-                self._extras["console"] = last_line(event.text, self._extras.get("console", ""))
-            elif kind is ev.EditSeen and seg.role == "editor":
-                self._edit_seen[name] = {k: v for k, v in event.segments.items()
-                                         if type(k) is str and type(v) is int}
-                self._meta_dirty = True
+            else:
+                self._apply_held(seg, kind, event)
         self._seq[name] = seq
         self._clock[name] = clock
         if events:
             self.updated_at = max(self.updated_at, seg.last_time)
             self.version += 1
+
+    def _apply_held(self, seg: SegmentReader, kind: type, event: Any) -> None:
+        """An event that is neither a row nor metadata: what the run holds (artifacts, files,
+        media, the latest system sample, the console's last line) or an editor's EditSeen."""
+        if kind is ev.ArtifactLogged:
+            self._artifacts.append(event)
+        elif kind is ev.FileSaved:
+            self._files.append(event)
+        elif kind is ev.Alert or kind is ev.Chart:
+            apply_media_event(self._extras, event)
+        elif kind is ev.SystemStats:  # the latest sample only: the run table's GPU column
+            if event.time >= getattr(self._extras.get("system"), "time", -math.inf):
+                self._extras["system"] = event
+        elif kind is ev.ConsoleChunk and event.stream != "note":  # the console column
+            self._extras["console"] = last_line(event.text, self._extras.get("console", ""))
+        elif kind is ev.EditSeen and seg.role == "editor":
+            self._edit_seen[seg.path.name] = {k: v for k, v in event.segments.items()
+                                              if type(k) is str and type(v) is int}
+            self._meta_dirty = True
 
     def _add_rows(self, seg: SegmentReader, logs: list[Any]) -> None:
         """Rows into the history (full mode) or the digests (no rows kept: only what
