@@ -334,17 +334,33 @@ def load_artifact(root: Path, project: str, name: str, alias: str = "latest") ->
         known = list_artifact_names(root, project)
         hint = f"; this project has: {', '.join(known)}" if known else ""
         raise ArtifactError(f"no artifact {name!r} in project {project!r} under {root}{hint}")
+    number = _version_of(art_dir, project, name, alias, latest)
+    manifest = _manifest(art_dir, project, name, number)
+    art = Artifact(manifest["name"], manifest["type"], manifest.get("description"), manifest.get("metadata"))
+    art.version, art.digest, art.size, art.project = f"v{number}", manifest["digest"], manifest["size"], project
+    names = {alias for alias, version in aliases_of(art_dir) if version == number}
+    art.aliases = sorted(names | ({"latest"} if number == latest else set()))
+    art._manifest, art._store = manifest, store
+    return art
+
+
+def _version_of(art_dir: Path, project: str, name: str, alias: str, latest: int) -> int:
+    """The version number `alias` names: "latest", "v3", or an alias file's "vN"."""
     if alias == "latest":
-        number = latest
-    elif re.fullmatch(r"v\d+", alias):
-        number = int(alias[1:])
-    else:
-        try:
-            number = int((art_dir / "aliases" / alias).read_text().strip()[1:])
-        except (OSError, ValueError):
-            raise ArtifactError(f"artifact {project}/{name} has no alias {alias!r}") from None
+        return latest
+    if re.fullmatch(r"v\d+", alias):
+        return int(alias[1:])
     try:
-        manifest = json.loads((art_dir / f"v{number}.json").read_text())
+        return int((art_dir / "aliases" / alias).read_text().strip()[1:])
+    except (OSError, ValueError):
+        raise ArtifactError(f"artifact {project}/{name} has no alias {alias!r}") from None
+
+
+def _manifest(art_dir: Path, project: str, name: str, number: int) -> dict[str, Any]:
+    """Version `number`'s manifest, its file entries checked to name SHA-256 digests (they
+    become paths in the store)."""
+    try:
+        manifest: dict[str, Any] = json.loads((art_dir / f"v{number}.json").read_text())
         files = manifest["files"]
         if not isinstance(files, dict) or not all(
             isinstance(e, dict) and isinstance(e.get("digest"), str) and _SHA256.fullmatch(e["digest"])
@@ -353,9 +369,4 @@ def load_artifact(root: Path, project: str, name: str, alias: str = "latest") ->
             raise ValueError("a file entry without a SHA-256 digest")
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ArtifactError(f"artifact {project}/{name} has no readable version v{number}: {exc}") from None
-    art = Artifact(manifest["name"], manifest["type"], manifest.get("description"), manifest.get("metadata"))
-    art.version, art.digest, art.size, art.project = f"v{number}", manifest["digest"], manifest["size"], project
-    names = {alias for alias, version in aliases_of(art_dir) if version == number}
-    art.aliases = sorted(names | ({"latest"} if number == latest else set()))
-    art._manifest, art._store = manifest, store
-    return art
+    return manifest
