@@ -64,18 +64,7 @@ def check_tags(value: Any) -> tuple[str, ...]:
 def convert(value: Any, depth: int = 0) -> Any:
     """A value msgspec can encode, as close to the original as it can be."""
     if isinstance(value, _PLAIN):
-        tv = type(value)
-        if tv not in _PLAIN:  # subclasses: numpy.float64, IntEnum, str enums
-            base: Any = next(t for t in (bool, int, float, str) if isinstance(value, t))
-            value = base(value)
-        if type(value) is str:
-            return safe_str(value)
-        if type(value) is int and not -_INT_LIMIT <= value < 2 * _INT_LIMIT:
-            try:
-                return float(value)  # msgpack holds 64-bit integers; larger ones as floats
-            except OverflowError:
-                return repr(value)
-        return value
+        return _plain(value)
     if depth > MAX_DEPTH:
         # Not repr(): that recurses as deep as the value does, and can overflow the stack.
         return f"<{type(value).__name__} nested deeper than {MAX_DEPTH} levels>"
@@ -106,6 +95,21 @@ def convert(value: Any, depth: int = 0) -> Any:
         return [convert(v, depth + 1) for v in sorted(value, key=repr)]
     return repr(value)
 
+
+def _plain(value: Any) -> Any:
+    """A bool, int, float or str (a subclass too: numpy.float64, IntEnum) as the plain type
+    msgpack holds: text made safe, an int past 64 bits as a float (or its repr)."""
+    if type(value) not in _PLAIN:  # subclasses: numpy.float64, IntEnum, str enums
+        base: Any = next(t for t in (bool, int, float, str) if isinstance(value, t))
+        value = base(value)
+    if type(value) is str:
+        return safe_str(value)
+    if type(value) is int and not -_INT_LIMIT <= value < 2 * _INT_LIMIT:
+        try:
+            return float(value)  # msgpack holds 64-bit integers; larger ones as floats
+        except OverflowError:
+            return repr(value)
+    return value
 
 def _numel(value: Any) -> int:
     size = getattr(value, "size", None)
