@@ -5,6 +5,7 @@ reported nowhere; a listing's digest did not count them at all."""
 
 from __future__ import annotations
 
+import json
 import time
 import warnings
 from pathlib import Path
@@ -89,6 +90,8 @@ def test_show_says_how_many_rows_were_dropped(root: Path) -> None:
         assert proc.returncode == 0, proc.stderr
         line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("dropped rows")), "")
         assert line.split()[2:] == ["2", "with", "a", "step", "outside", "64", "bits,", "skipped"], proc.stdout
+    proc = rw("show", "p/r", "--root", str(root), "--json")
+    assert (json.loads(proc.stdout)["dropped_rows"], json.loads(proc.stdout)["skipped_frames"]) == (2, 0)
 
 
 async def test_the_run_detail_notes_the_dropped_rows(root: Path) -> None:

@@ -176,6 +176,8 @@ def cmd_show(ref: str, root_arg: str | None, as_json: bool, out: TextIO) -> int:
         record["start"] = _start_fields(r)
         sweep = _sweep_of(r)[0]
         record["sweep"] = f"{r.project}/{sweep}" if sweep else None
+        # What the reader skipped, as the text says it (damaged frames, rows it cannot hold).
+        record["skipped_frames"], record["dropped_rows"] = r.skipped_frames, r.dropped_rows
         out.write(json_line(record))
         return 0
     out.write("".join(show_lines(r)))
