@@ -85,7 +85,7 @@ def edit_summary(run_dir: Path, run_id: str, values: dict[str, Any], removed: It
 
 
 # -- an Api run's config and summary, edited in place and saved by run.update() ----------------
-class ApiSummary(dict):  # type: ignore[type-arg]
+class ApiSummary(dict[str, Any]):
     """An Api run's summary: a dict, with W&B's `_json_dict` (HTTPSummary's plain dict), which
     W&B's own "export runs to CSV" example reads: `run.summary._json_dict`."""
 
