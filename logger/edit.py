@@ -85,11 +85,20 @@ def edit_summary(run_dir: Path, run_id: str, values: dict[str, Any], removed: It
 
 
 # -- an Api run's config and summary, edited in place and saved by run.update() ----------------
+class ApiSummary(dict[str, Any]):
+    """An Api run's summary: a dict, with W&B's `_json_dict` (HTTPSummary's plain dict), which
+    W&B's own "export runs to CSV" example reads: `run.summary._json_dict`."""
+
+    @property
+    def _json_dict(self) -> dict[str, Any]:
+        return self  # the same dict, as W&B's: an edit through it is saved by update()
+
+
 def editable(run: Any, field: str, current: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """The run's `field` ("config" or "summary") as a dict to edit; update() saves the change."""
     copies = run.__dict__.setdefault("_field_edits", {})
     if field not in copies:
-        base = current()
+        base = ApiSummary(current()) if field == "summary" else current()
         copies[field] = (copy.deepcopy(base), copy.deepcopy(base))
     return copies[field][1]
 

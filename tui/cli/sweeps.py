@@ -8,7 +8,7 @@ from typing import Any, TextIO
 
 from logger.textsafe import safe_text
 
-from ..fmt import fmt_value, short
+from ..fmt import fmt_exact, fmt_value, short
 from .common import CliError, root_path
 from .parser import ROOT_HELP, Command
 
@@ -73,7 +73,7 @@ def status_lines(summary: dict[str, Any]) -> list[str]:
     best = summary["best"]
     if best is not None:
         lines.append(f"best      {safe_text(summary['metric'])}={fmt_value(best['metric'], 16)}  "
-                     f"run {safe_text(best['run_id'])}  {_params(best['params'])}\n")
+                     f"run {safe_text(best['run_id'])}  {_exact_params(best['params'])}\n")
     for t in summary["trials"]:
         metric = "-" if t["metric"] is None else fmt_value(t["metric"], 16)
         lines.append(f"  {t['trial']}.g{t['gen']}  {t['state']:<9} {safe_text(t['run_id']):<10} "
@@ -83,6 +83,12 @@ def status_lines(summary: dict[str, Any]) -> list[str]:
 
 def _params(params: dict[str, Any]) -> str:
     return short(" ".join(f"{k}={fmt_value(v, 24)}" for k, v in params.items()), 120)
+
+
+def _exact_params(params: dict[str, Any]) -> str:
+    """The best trial's parameters with every digit (the line copied to rerun it): four
+    decimals had turned lr 0.0644289101483281 into 0.0644."""
+    return " ".join(f"{safe_text(k)}={fmt_exact(v)}" for k, v in params.items())
 
 
 SWEEP = Command("sweep", "create a sweep from a W&B sweep configuration; stop, cancel or resume one",

@@ -14,7 +14,7 @@ from typing import Any
 from logger.query import shown_summary
 from logger.textsafe import one_line
 
-from ..fmt import fmt_number
+from ..fmt import fmt_exact, fmt_number
 from .runview import RunView
 from .stats import hashable
 
@@ -46,7 +46,7 @@ class Comparison:
 
 
 def _config_value(value: Any) -> str:
-    return "" if value is _MISSING else fmt_number(value) if value is not None else "None"
+    return "" if value is _MISSING else fmt_exact(value) if value is not None else "None"
 
 
 def config_diff(runs: list[RunView]) -> tuple[tuple[ConfigRow, ...], int]:

@@ -30,22 +30,56 @@ def signed_bar(value: float, width: int = 6) -> str:
     return left + "│" + right
 
 
+MISSING_AT = 0.0  # a run without the key: the bottom of a number axis, under its least value
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
 def axis(values: list[Any]) -> tuple[list[float], str]:
-    """Values placed on [0, 1], and how the axis reads: numbers (log past 100x), or categories."""
-    nums = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    if len(nums) == len(values) and nums:
-        lo, hi = min(nums), max(nums)
-        if lo > 0 and hi / lo >= 100:
-            llo, lhi = math.log10(lo), math.log10(hi)
-            return ([(math.log10(v) - llo) / (lhi - llo) for v in nums],
-                    f"{fmt_number(lo)} … {fmt_number(hi)} (log)")
-        span = (hi - lo) or 1.0
-        return [(v - lo) / span for v in nums], f"{fmt_number(lo)} … {fmt_number(hi)}"
-    keys = sorted({repr(hashable(v)) for v in values})
-    index = {k: i for i, k in enumerate(keys)}
-    top = max(1, len(keys) - 1)
-    cats = sorted({"-" if v is None else fmt_number(v) for v in values})
-    return [index[repr(hashable(v))] / top for v in values], " | ".join(cats[:6])
+    """Values placed on [0, 1], and how the axis reads: numbers (log past 100x), or categories.
+    Runs that lack a number key keep the axis numeric, their lines at the bottom (one run
+    without `seed` had made it categories in string order: 0, 1, 10, 100, 1000, 2)."""
+    nums = [v for v in values if _is_number(v)]
+    if nums and len(nums) + values.count(None) == len(values):
+        placed, reads = _numbers(nums)
+        if len(nums) == len(values):
+            return placed, reads
+        it = iter(placed)  # numbers above the missing: 0.1 .. 1
+        return ([MISSING_AT if v is None else 0.1 + 0.9 * next(it) for v in values],
+                f"{reads}, - at the bottom")
+    ordered = sorted({hashable(v) for v in values}, key=_category_order)
+    index = {k: i for i, k in enumerate(ordered)}
+    top = max(1, len(ordered) - 1)
+    cats = ["-" if v is None else fmt_number(v) for v in ordered]  # the order they are placed in
+    return [index[hashable(v)] / top for v in values], " | ".join(cats[:6])
+
+
+def _numbers(nums: list[Any]) -> tuple[list[float], str]:
+    """Numbers on [0, 1] by their finite range; inf and -inf at its ends, nan at the bottom
+    (a diverged run, or a logged nan, must not make every other line nan)."""
+    finite = [v for v in nums if math.isfinite(v)] or [0.0]
+    lo, hi = min(finite), max(finite)
+    log = lo > 0 and hi / lo >= 100
+    llo, span = (math.log10(lo), (math.log10(hi) - math.log10(lo))) if log else (lo, (hi - lo) or 1.0)
+
+    def place(v: float) -> float:
+        if not math.isfinite(v):
+            return 1.0 if v == math.inf else 0.0
+        return ((math.log10(v) if log else v) - llo) / span
+
+    reads = f"{fmt_number(lo)} … {fmt_number(hi)}" + (" (log)" if log else "")
+    return [place(v) for v in nums], reads
+
+
+def _category_order(v: Any) -> tuple[int, float, str]:
+    """Missing first, then numbers by value, then everything else by its text."""
+    if v is None:
+        return (0, 0.0, "")
+    if _is_number(v):
+        return (1, float(v), "")
+    return (2, 0.0, v if isinstance(v, str) else repr(v))
 
 
 def parallel_plot(configs: list[dict[str, Any]], metric: list[float], keys: list[str],

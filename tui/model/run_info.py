@@ -19,7 +19,7 @@ from logger.query import shown_summary
 from logger.rundata import RunData
 from logger.textsafe import safe_text
 
-from ..fmt import fmt_duration, fmt_number
+from ..fmt import fmt_duration, fmt_exact
 from .runview import STATE_GLYPHS, flatten, last_logged
 
 Pairs = tuple[tuple[str, str], ...]  # (label, value), both already safe
@@ -75,7 +75,7 @@ def _overview(run: RunData) -> Pairs:
 
 
 def _flat_pairs(flat: dict[str, Any]) -> Pairs:
-    return tuple((safe_text(k), safe_text(fmt_number(v))) for k, v in sorted(flat.items()))
+    return tuple((safe_text(k), fmt_exact(v)) for k, v in sorted(flat.items()))
 
 
 def run_info(run: RunData) -> RunInfo:
@@ -118,7 +118,7 @@ def members(runs: list[RunData]) -> tuple[str, ...]:
         state = f"{STATE_GLYPHS.get(run.state, '?')} {safe_text(run.state):<9} "
         name = safe_text(run.name)[:30].ljust(31)
         step = f"step {run.step if run.step is not None else '-':<8} "
-        values = safe_text(" ".join(f"{k}={fmt_number(flat.get(k))}" for k in varying))
+        values = " ".join(f"{safe_text(k)}={fmt_exact(flat.get(k))}" for k in varying)
         lines.append(state + name + step + values)
     return tuple(lines)
 

@@ -22,7 +22,7 @@ from textual.widgets import DataTable, Static
 
 from logger.textsafe import one_line
 
-from ..fmt import fmt_number
+from ..fmt import fmt_exact, fmt_number
 from ..model.store import RunStore, Views
 from ..widgets.keybar import KeyBar
 
@@ -116,7 +116,8 @@ def best_line(row: SweepRow, views: Views) -> Text:
                     else "  has no metric to rank its trials by")
         return text
     text.append(f"  best {one_line(row.metric or '')} = {fmt_number(best[0])} with  ")
-    text.append(" ".join(f"{one_line(k)}={fmt_number(v)}" for k, v in best[1].items()))
+    # Every digit of the parameters: the line someone copies to rerun the best trial.
+    text.append(" ".join(f"{one_line(k)}={fmt_exact(v)}" for k, v in best[1].items()))
     return text
 
 
