@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+import random
 
 import pytest
 
@@ -16,6 +17,8 @@ from tests.test_scale_read import A, _log, _start
 from tests.test_tail_bulk import _log_lines, _reference
 from tui import tail_json, tail_out
 from tui.tail import Tail, TailOptions
+from tui.tail_bulk import Clock, json_text
+from tui.tail_floats import FloatRows
 from tui.tail_replay import replay
 
 T0 = 1796126212.0
@@ -37,7 +40,7 @@ def _frames() -> list[list[dict]]:
         [{"a": 1.5 + i, "b%d": math.inf, "é": -math.inf} for i in n],  # 5: infinities
         [{"a": i, "b%d": 2.0, "é": 0.5} for i in n],  # 6: ints
         [{"a": 0.5, "b%d": f"s%s\x1b[2J{i}", "é": 0.5} for i in n],  # 7: strings, escapes
-        *([{"a": 0.5 + i + f, "b%d": 3.0, "é": 0.125} for i in n] for f in range(5)),  # 8-12: held values
+        *([{"a": 0.5 + i + f, "b%d": 3.0, "é": 0.125} for i in n] for f in range(6)),  # 8-13: held values
     ]
 
 
@@ -46,6 +49,10 @@ def _times(f: int) -> list[float]:
     base = T0 + f * 100
     if f == ROUND_UP:
         return [base + 0.9999996 + i * 1e-10 for i in range(R)]
+    if f == 10:  # fast logging: every row in one millisecond
+        return [base + 0.5 + i * 1e-9 for i in range(R)]
+    if f == 12:  # ... or across a few
+        return [base + 0.0007 + i * 3e-6 for i in range(R)]
     if f % 3 == 0:
         return [base + 0.001 * i + 0.0000137 for i in range(R)]
     return [base + 0.13 * i for i in range(R)]
@@ -102,16 +109,41 @@ def test_template_lines_are_the_general_lines_byte_for_byte(tmp_path, monkeypatc
     replay(Tail(TailOptions(follow=False, json=True, metrics=metrics), out), root)
     got = _log_lines(out.getvalue(), True)
     assert got == _reference(root, logs, json=True, metrics=metrics)
-    assert len(got) == R * (13 if damaged is None else 12)
+    assert len(got) == R * (14 if damaged is None else 13)
     # From the template: across seconds (1, 2), in one second with -0.0 held (3); the general
     # path: a NaN (4), infinities (5). Past the damage SegmentReader reads: events, no frames.
     assert {f: fast[f] for f in (1, 2, 3, 4, 5)} == {1: True, 2: True, 3: True, 4: False, 5: False}
     assert math.copysign(1, HELD[3]["b%d"]) == -1  # -0.0 written into the template, not 0.0
     if damaged is None:
         assert HELD[10] == {"b%d": 3.0, "é": 0.125}
-        assert fast[9] and fast[10] and not fast[ROUND_UP]  # held values in the template; a time rounding up
+        assert fast[9] and fast[10] and fast[12] and not fast[ROUND_UP]  # held values in the template; a time rounding up
     else:
         assert max(fast) < damaged
     text = "".join(got)
     assert '"é":-0.0' in text and '"é":0.0' in text  # -0.0 is never taken for 0.0, nor 0.0 for -0.0
     assert ('"b%d":-0.0' in text) == (not metrics)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_times_near_a_millisecond_or_a_second_read_as_clock_iso_writes_them(seed):
+    """Times a few microseconds either side of millisecond boundaries (where the microseconds
+    round across one), in order or not, in one millisecond, a few, many, or several seconds."""
+    rng = random.Random(seed)
+    sec = 1796126212 + rng.randrange(3)
+    start = rng.randrange(1, 995)
+    span = range(start, min(1000, start + rng.choice([3, 9, 400])), rng.choice([1, 2, 7]))  # few ms, or many
+    edges = [sec + k / 1000 + d for k in span for d in (-5e-7, -4.9999e-7, 0.0, 4.9999e-7, 5e-7, 2e-6)]
+    times = sorted(rng.sample(edges, min(len(edges), 200)))
+    if seed % 3 == 1:
+        times = [sec + 0.123 + i * 1e-9 for i in range(50)]  # one millisecond
+    if seed % 3 == 2:
+        rng.shuffle(times)  # out of order (a clock stepped back)
+    head = {"run": "p/r", "project": "p", "id": "r", "name": "n"}
+    rows = FloatRows(("v",), tuple(x for i, t in enumerate(times) for x in (i, t, 0.5 + i)))
+    clock = Clock()
+    fast = tail_json.json_float_lines(head, ("v",), rows, clock)
+    want = json_text(head, ("v",), clock.isos(rows.times), rows.times, rows.steps, rows.dicts())
+    if fast is None:  # only where a time's microseconds round up to the next second
+        assert any(round((t - int(t)) * 1e6) >= 1_000_000 for t in times)
+    else:
+        assert fast[0].decode() == want and fast[1]

@@ -15,9 +15,10 @@ tests/test_tail_json.py compares both over odd values.
 
 from __future__ import annotations
 
-from itertools import repeat
+from bisect import bisect_left
+from itertools import islice, repeat
 from math import isfinite
-from operator import floordiv, mul, sub
+from operator import floordiv, le, mul, sub
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -46,23 +47,11 @@ def json_float_lines(head: dict[str, Any], shown: tuple[str, ...], rows: FloatRo
     lo, hi = min(times), max(times)
     if not (lo >= 0 and hi < 1e11 and isfinite(sum(times))):
         return None
-    args: list[Any] = []
-    text = _head(head) + b',"time":"'
-    sec = int(lo)
-    if sec == int(hi):  # one second (fast logging): its date and clock written in once
-        text += clock.iso_second(sec).encode().replace(b"%", b"%%") + b".%03d"
-        fracs = map(sub, times, repeat(sec))
-    else:
-        secs = list(map(int, times))
-        bases = {s: clock.iso_second(s).encode() for s in set(secs)}
-        args.append(list(map(bases.__getitem__, secs)))
-        text += b"%b.%03d"
-        fracs = map(sub, times, secs)
-    # As Clock.iso: the fraction's microseconds rounded half to even, then cut to milliseconds.
-    millis = list(map(floordiv, map(round, map(mul, fracs, repeat(1e6))), repeat(1000)))
-    if max(millis) > 999:
-        return None  # a time whose microseconds round up to the next second: Clock.iso's own way
-    args.append(millis)
+    found = _times(times, lo, hi, clock)
+    if found is None:
+        return None
+    piece, args = found
+    text = _head(head) + b',"time":"' + piece
     text += b'+00:00","ts":%b,"step":%d,"values":{'
     args += [_column(times), rows.steps]
     for i, key in enumerate(shown):
@@ -80,6 +69,51 @@ def json_float_lines(head: dict[str, Any], shown: tuple[str, ...], rows: FloatRo
         args.append(col)
     text += b"}}\n"
     return (text * n) % row_major(args, n), text.isascii() and not text.translate(None, _PLAIN)
+
+
+def _times(times: list[float], lo: float, hi: float, clock: Clock) -> tuple[bytes, list[Any]] | None:
+    """The rows' ISO times as Clock.iso writes them, as a template piece and its columns; None
+    for a time whose microseconds round up to the next second (Clock.iso's own way then)."""
+    sec = int(lo)
+    if sec != int(hi):
+        secs = list(map(int, times))
+        bases = {s: clock.iso_second(s).encode() for s in set(secs)}
+        millis = _millis_each(map(sub, times, secs))
+        return None if millis is None else (b"%b.%03d", [list(map(bases.__getitem__, secs)), millis])
+    base = clock.iso_second(sec).encode().replace(b"%", b"%%")  # one second: written in once
+    first, last = _ms(lo - sec), _ms(hi - sec)
+    if last > 999:
+        return None
+    if first == last:  # every time between the two holds it too: the rounding is monotonic
+        return base + b".%03d" % first, []
+    millis = _millis_sorted(times, sec, first, last) or _millis_each(map(sub, times, repeat(sec)))
+    return None if millis is None else (base + b".%03d", [millis])
+
+
+def _ms(frac: float) -> int:
+    """As Clock.iso: a fraction of a second's microseconds rounded half to even, cut to ms."""
+    return round(frac * 1e6) // 1000
+
+
+def _millis_each(fracs: Any) -> list[int] | None:
+    """_ms of each fraction, by C-level passes; None if one rounds up to the next second."""
+    millis = list(map(floordiv, map(round, map(mul, fracs, repeat(1e6))), repeat(1000)))
+    return None if max(millis) > 999 else millis
+
+
+def _millis_sorted(times: list[float], sec: int, first: int, last: int) -> list[int] | None:
+    """_ms of each time of second `sec`, when they are in order and span a few milliseconds
+    (fast logging: a frame spans one or two): where each millisecond starts, by bisection
+    (_ms is monotonic), each run of rows one list repeat. None otherwise."""
+    if last - first > 8 or not all(map(le, times, islice(times, 1, None))):
+        return None
+    out: list[int] = []
+    at = 0
+    for ms in range(first + 1, last + 1):
+        to = bisect_left(times, ms, lo=at, key=lambda t: _ms(t - sec))
+        out += [ms - 1] * (to - at)
+        at = to
+    return out + [last] * (len(times) - at)
 
 
 def _column(col: Any) -> list[bytes] | None:
