@@ -46,10 +46,13 @@ class Slow(Exception):
     """The fast frame loop met something only SegmentReader handles (damage, a torn tail)."""
 
 
-def segment_events(path: Path, decode: Any, chunk: int = CHUNK, count: Any = len) -> Iterator[list[Any]]:
+def segment_events(path: Path, decode: Any, chunk: int = CHUNK, count: Any = len,
+                   skipped: list[int] | None = None) -> Iterator[list[Any]]:
     """The events of one segment, a chunk at a time, decoded by `decode`. At the first anomaly
     the rest comes from SegmentReader (resync, skipped frames, torn tails), as full events,
-    those already given skipped (`count`: how many events a chunk of `decode`'s stands for)."""
+    those already given skipped (`count`: how many events a chunk of `decode`'s stands for).
+    The damaged frames SegmentReader passed over are added to `skipped[0]` as they are met
+    (the count RunData.skipped_frames sums), so that a reader can say what it skipped."""
     done = 0
     try:
         for events in fast_events(path, decode, chunk):
@@ -61,8 +64,10 @@ def segment_events(path: Path, decode: Any, chunk: int = CHUNK, count: Any = len
         pass
     seg = SegmentReader(path)
     while True:
-        before = seg.offset
+        before, passed = seg.offset, seg.skipped
         events = seg.read_new(chunk)
+        if skipped is not None:
+            skipped[0] += seg.skipped - passed
         if done:
             cut = min(done, len(events))
             done -= cut

@@ -15,7 +15,7 @@ import pytest
 from logger import events as ev
 from tests.test_scale_read import A, _log, _start, _write
 from tests.test_tail_bulk import _log_lines, _reference
-from tui import tail_bulk, tail_floats, tail_out
+from tui import tail_bulk, tail_floats, tail_json, tail_out
 from tui.tail import Tail, TailOptions
 from tui.tail_replay import replay
 
@@ -96,18 +96,19 @@ def test_float_rows_as_json_are_the_lines_of_one_row_at_a_time(tmp_path, monkeyp
     rows = _rows(seed, keys=keys, floats=[v for v in FLOATS if math.isfinite(v)])
     rows[1234]["lr"] = math.nan  # a frame whose JSON needs "nan": one row at a time
     root, logs = _root(tmp_path, rows)
-    encoded = []
-    real = tail_bulk.json_floats
+    encoded: dict[str, list[bool]] = {"json_float_lines": [], "json_floats": []}
+    for name in encoded:  # the template's lines (tail_json), then msgspec's (tail_bulk)
+        real = getattr(tail_json if name == "json_float_lines" else tail_bulk, name)
 
-    def counting(*args):
-        text = real(*args)
-        encoded.append(text is not None)
-        return text
+        def counting(*args, real=real, name=name):
+            text = real(*args)
+            encoded[name].append(text is not None)
+            return text
 
-    monkeypatch.setattr(tail_out, "json_floats", counting)
+        monkeypatch.setattr(tail_out, name, counting)
     got, _ = _replayed(root, monkeypatch, **opts)
     assert got == _reference(root, logs, **opts)
-    assert any(encoded)
+    assert any(encoded["json_float_lines"])
 
 
 @pytest.mark.parametrize("change", ["moved", "missing", "added", "int", "bool", "str", "none", "nested"])

@@ -373,6 +373,10 @@ class Clock:
         except IndexError:  # a time that rounds up to the next second: as datetime does it
             return list(map(self.iso, times))
 
+    def iso_second(self, sec: int) -> str:
+        """The date and clock of second `sec` as `iso` writes them, "2026-11-27T12:03:04"."""
+        return self._base(sec)
+
     def _base(self, sec: int) -> str:
         base = self._isos.get(sec)
         if base is None:

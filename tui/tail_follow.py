@@ -28,7 +28,9 @@ def run_tail(root: Path, options: TailOptions, force_polling: bool | None = None
     if not options.follow:  # what is on disk, streamed: memory bounded by a chunk per segment
         from .tail_replay import replay
 
-        listed, selected = replay(tail, root)
+        listed, selected, notes = replay(tail, root)
+        for note in notes:  # stdout holds the data only; what was skipped is said here, as show says it
+            print(note, file=sys.stderr, flush=True)
         if not listed:  # as `ls` says it: a mistyped root printed nothing at all
             print(no_runs_message(root), file=sys.stderr)
         elif not selected:

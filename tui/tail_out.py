@@ -8,7 +8,7 @@ from __future__ import annotations
 import codecs
 import fnmatch
 import os
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from logger import events as ev
 from logger.rundata import RunData
@@ -29,6 +29,7 @@ from .tail_bulk import (
     log_columns,
     log_text,
 )
+from .tail_json import json_float_lines
 from .tail_lines import latest_line, start_line
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ class TailLines:
         self.o = options
         self.out = terminal_safe(out)  # escapes what a line forgot, whoever calls Tail
         self._raw = _bytes_under(out)  # where plain ASCII goes as the bytes it was checked as
-        self._lines: list[str] = []
+        self._lines: list[str | bytes] = []
         self._label: dict[str, tuple[str, str]] = {}  # path -> (name, label)
         self._width = 0
         self._keys: dict[tuple[str, ...], tuple[str, ...]] = {}
@@ -85,23 +86,46 @@ class TailLines:
 
     def emit(self) -> None:
         """Write the lines made so far, flushed. Printable ASCII (nearly always) goes to the
-        stream's bytes as checked, encoded once; anything else through the escaping writer."""
+        stream's bytes as checked, encoded once; anything else through the escaping writer.
+        Bytes among the lines are printable ASCII already checked (tail_json's): as they are."""
         if not self._lines:
             return
-        text = "".join(self._lines)
-        self._lines.clear()
+        lines, self._lines = self._lines, []
+        text: list[str] = []
+        for part in lines:
+            if type(part) is bytes:
+                self._write("".join(text))
+                text.clear()
+                self._write_plain(part)
+            else:
+                text.append(cast(str, part))
+        del lines
+        self._write("".join(text))
+
+    def _write(self, text: str) -> None:
+        if not text:
+            return
         raw = self._raw
         if raw is not None and text.isascii():
             data = text.encode("ascii")
             del text
             if not data.translate(None, _PLAIN):
-                self.out.flush()  # whatever the text layer holds goes first
-                raw.write(data)
-                raw.flush()
+                self._write_plain(data)
                 return
             text = data.decode("ascii")
         self.out.write(text)
         self.out.flush()
+
+    def _write_plain(self, data: bytes) -> None:
+        """Printable ASCII, checked: to the stream's bytes if it has them, else as text."""
+        raw = self._raw
+        if raw is None:
+            self.out.write(data.decode("ascii"))
+            self.out.flush()
+            return
+        self.out.flush()  # whatever the text layer holds goes first
+        raw.write(data)
+        raw.flush()
 
     def _label_of(self, run: RunData) -> str:
         name = run.name
@@ -161,8 +185,11 @@ class TailLines:
         shown = self.keys_for(rows.keys)
         if self.o.json:
             head = {"run": run.path, "project": run.project, "id": run.id, "name": run.name}
-            text = json_floats(head, shown, self.clock.isos(rows.times), rows.times, rows.steps,
-                               list(map(rows.column, shown))) if shown else ""
+            fast = json_float_lines(head, shown, rows, self.clock) if shown else (b"", True)
+            text = None if fast is None else fast[0] if fast[1] else fast[0].decode()
+            if text is None:  # a NaN, an odd time: msgspec's lines, if they hold no null
+                text = json_floats(head, shown, self.clock.isos(rows.times), rows.times, rows.steps,
+                                   list(map(rows.column, shown)))
             if text is None:
                 self.log_rows(run, rows.steps, rows.times, rows.dicts())
                 return

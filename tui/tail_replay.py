@@ -21,6 +21,7 @@ from logger.history_frames import segment_events
 from logger.history_read import CHUNK, FlatLog, StepLog, _skipping
 from logger.reader import RootReader
 from logger.rundata import RunData
+from logger.textsafe import safe_text
 
 from .tail import Tail
 from .tail_floats import FloatRows, FrameDecoder, event_count
@@ -51,6 +52,37 @@ class Rows:
         keep = list(map(ge, self.times, repeat(t)))
         return Rows(list(compress(self.steps, keep)), list(compress(self.times, keep)),
                     list(compress(self.values, keep)))
+
+
+INT64_MAX = (1 << 63) - 1  # a step past it: History cannot hold the row (History.dropped)
+
+
+class Skips:
+    """What a run's replay met that readers skip: damaged frames passed over (SegmentReader's
+    count, as RunData.skipped_frames sums it) and rows whose step is past int64, which tail
+    prints and `show`, the app and the API leave out (History.dropped)."""
+
+    __slots__ = ("frames", "rows")
+
+    def __init__(self) -> None:
+        self.frames = [0]  # segment_events adds to it
+        self.rows = 0
+
+    def count_rows(self, steps: list[int]) -> None:
+        if steps and max(steps) > INT64_MAX:  # one C-level pass a piece: nearly always no
+            self.rows += sum(step > INT64_MAX for step in steps)
+
+    def notes(self, run: RunData) -> list[str]:
+        """What tail says on stderr at the end, in `show`'s words."""
+        name = safe_text(run.path)
+        out = []
+        if self.frames[0]:
+            out.append(f"runwatch: run {name}: {self.frames[0]} damaged frame(s) skipped while reading; "
+                       "the rest of the run reads normally")
+        if self.rows:
+            out.append(f"runwatch: run {name}: {self.rows} row(s) with a step outside 64 bits, printed "
+                       "(`runwatch show` counts them as dropped rows: a history cannot hold them)")
+        return out
 
 
 class _MetaReader(RootReader):
@@ -90,9 +122,9 @@ def listing_reader(root: Path) -> RootReader:
     return reader
 
 
-def replay(tail: Tail, root: Path) -> tuple[int, int]:
+def replay(tail: Tail, root: Path) -> tuple[int, int, list[str]]:
     """Print every selected run's events, its end in its place, then its `latest` line:
-    (runs under the root, runs selected)."""
+    (runs under the root, runs selected, what was skipped as lines for stderr: Skips)."""
     since = tail.o.since
     listed = listing_reader(root).runs.values()
     runs = sorted((r for r in listed if tail.selected(r)), key=lambda r: r.created_at)
@@ -101,22 +133,26 @@ def replay(tail: Tail, root: Path) -> tuple[int, int]:
     shown = [r for r in runs if since is None or r.updated_at >= since]
     for run in runs:
         tail.state[run.path] = run.state
+    notes: list[str] = []
     for run in shown:
-        _replay_run(tail, run, since)
+        notes += _replay_run(tail, run, since).notes(run)
     for run in shown:
         tail._latest(run, replayed=True)
     tail.emit()
-    return len(listed), len(runs)
+    return len(listed), len(runs), notes
 
 
-def _replay_run(tail: Tail, run: RunData, since: float | None) -> None:
+def _replay_run(tail: Tail, run: RunData, since: float | None) -> Skips:
     ended = run.state != "running"
     end = run.finished_at or 0.0
     after: list[Any] = []  # events past the run's end (edits made later): after its state line
-    for batch in merged_by_time([seg.path for seg in run.segments.values()]):
+    skips = Skips()
+    for batch in merged_by_time([seg.path for seg in run.segments.values()], skips.frames):
         if isinstance(batch, (Rows, FloatRows)):
+            skips.count_rows(batch.steps)
             after += _print_rows(tail, run, batch, end if ended else None, since)
         else:
+            skips.count_rows([e.step for e in batch if type(e) in _LOGS])  # FlatLog; ev.Log past damage
             if ended:
                 cut = bisect_right(batch, end, key=_TIME)
                 after += batch[cut:]
@@ -129,6 +165,7 @@ def _replay_run(tail: Tail, run: RunData, since: float | None) -> None:
     tail._events(run, after, since)
     tail._flush_run(run.path)
     tail.emit()
+    return skips
 
 
 def _print_rows(tail: Tail, run: RunData, rows: Rows | FloatRows, end: float | None,
@@ -150,13 +187,14 @@ def _print_rows(tail: Tail, run: RunData, rows: Rows | FloatRows, end: float | N
     return late
 
 
-def merged_by_time(paths: list[Path]) -> Iterator[Rows | FloatRows | list[Any]]:
+def merged_by_time(paths: list[Path], skipped: list[int] | None = None) -> Iterator[Rows | FloatRows | list[Any]]:
     """The segments' events in time order (ties: segment by name, then position), a chunk at
-    a time: an event is given once every segment still being read has reached its time."""
+    a time: an event is given once every segment still being read has reached its time. The
+    damaged frames passed over are added to `skipped[0]`."""
     if len(paths) == 1:  # one segment (nearly every run): no merge, pieces of rows as columns
-        yield from _one_segment(paths[0])
+        yield from _one_segment(paths[0], skipped)
         return
-    streams = [segment_events(p, PRINT_DECODE) for p in sorted(paths, key=lambda p: p.name)]
+    streams = [segment_events(p, PRINT_DECODE, skipped=skipped) for p in sorted(paths, key=lambda p: p.name)]
     pending: list[list[Any]] = [[] for _ in streams]
     live = list(range(len(streams)))
     while live:
@@ -186,11 +224,11 @@ def merged_by_time(paths: list[Path]) -> Iterator[Rows | FloatRows | list[Any]]:
         yield sorted(rest, key=_TIME)
 
 
-def _one_segment(path: Path) -> Iterator[Rows | FloatRows | list[Any]]:
+def _one_segment(path: Path, skipped: list[int] | None = None) -> Iterator[Rows | FloatRows | list[Any]]:
     """One segment's events a piece at a time, each in time order (as merged_by_time gives a
     single stream's): a piece of flat Logs already in time order as FloatRows (every value a
     float, tail_floats) or Rows, any other as events."""
-    for chunk in segment_events(path, FrameDecoder(PRINT_DECODE), count=event_count):
+    for chunk in segment_events(path, FrameDecoder(PRINT_DECODE), count=event_count, skipped=skipped):
         kinds = set(map(type, chunk))
         if kinds == _FLOATS:
             times = chunk[0].times if len(chunk) == 1 else list(chain.from_iterable(b.times for b in chunk))
@@ -219,4 +257,5 @@ def _as_events(chunk: list[Any]) -> list[Any]:
 
 
 _TUPLES = {tuple}
+_LOGS = {FlatLog, ev.Log}
 _FLOATS = {FloatRows}
