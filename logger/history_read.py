@@ -30,7 +30,7 @@ import msgspec
 
 from . import events as ev
 from .flat import flatten_into
-from .float_frames import FloatRows
+from .float_frames import FloatRows, FrameDecoder, event_count
 from .history import History, increasing
 from .history_floats import HeldFrameDecoder, history_rows
 from .history_frames import CHUNK, FlatLog, Scalar, skipping
@@ -130,36 +130,63 @@ class HistoryScan:
                 yield page
             del page
 
-    def chunks(self, built: bool = False) -> Iterator[tuple[list[int], list[float], list[Row]]]:
+    def chunks(self, built: bool = False, columnar: bool = False) -> Iterator[tuple[list[int], list[float], Any]]:
         """(steps, times, values) of a chunk's rows in step order, merged where they share a
         step, before the window and `keys` (`_finish` applies them); `start` is then set.
         `built` (rows that stream only): the rows already hold `_step`, `_timestamp` and
-        `_runtime`, as `build` puts them."""
+        `_runtime`, as `build` puts them. `columnar` (export): a frame of float rows read from
+        its bytes comes as its FloatRows (logger/float_frames.py) in place of the values."""
         if not self.streams:
             yield from self._history_chunks()
             return
+        hi = self.window[1]
+        for steps, times, rows in self._in_order(built, columnar):
+            yield steps, times, rows
+            if hi is not None and steps[-1] >= hi:
+                return  # steps never go back: nothing later is in the window (what is held back neither)
+
+    def _in_order(self, built: bool, columnar: bool) -> Iterator[tuple[list[int], list[float], Any]]:
+        """The pieces' rows, those at one step merged. A row is held back (`carry`), as the
+        next piece's first may share its step; a FloatRows whole (`held`), then cut if so."""
         writers = self.writers
         strict = all(w.strict for w in writers) and all(
             a.last is not None and b.first is not None and a.last < b.first for a, b in zip(writers, writers[1:]))
-        hi = self.window[1]
         carry: tuple[int, float, Row] | None = None  # the last row: the next may share its step
-        for steps, times, rows in self._logs(built):
-            if not strict:  # rows at one step may meet across chunks: hold the last one back
-                if carry is not None:
-                    steps.insert(0, carry[0])
-                    times.insert(0, carry[1])
-                    rows.insert(0, carry[2])
+        held: FloatRows | None = None
+        for steps, times, rows in self._logs(built, columnar):
+            if strict:
+                yield steps, times, rows
+                continue
+            if held is not None:
+                if held.steps[-1] < steps[0]:
+                    yield held.steps, held.times, held
+                else:  # rows at one step: the last row of the table merges with this piece's first
+                    head, (last,) = held.cut(len(held.steps) - 1)
+                    if head.steps:
+                        yield head.steps, head.times, head
+                    carry = (last.step, last.time, last.values)
+                held = None
+            if type(rows) is FloatRows:
+                if (carry is None or carry[0] < steps[0]) and increasing(steps):
+                    if carry is not None:
+                        yield [carry[0]], [carry[1]], [carry[2]]
+                    carry, held = None, rows
+                    continue
+                steps, times, rows = list(steps), list(times), rows.dicts()
+            if carry is not None:
+                steps.insert(0, carry[0])
+                times.insert(0, carry[1])
+                rows.insert(0, carry[2])
+            if not increasing(steps):
+                steps, times, rows = _merge_steps(steps, times, rows, built)
                 if not increasing(steps):
-                    steps, times, rows = _merge_steps(steps, times, rows, built)
-                    if not increasing(steps):
-                        self._out_of_order(steps)
-                carry = (steps.pop(), times.pop(), rows.pop())
-            last = carry[0] if carry is not None else steps[-1]
+                    self._out_of_order(steps)
+            carry = (steps.pop(), times.pop(), rows.pop())
             if steps:
                 yield steps, times, rows
             del steps, times, rows
-            if hi is not None and last >= hi:
-                return  # steps never go back: nothing later is in the window
+        if held is not None:
+            yield held.steps, held.times, held
         if carry is not None:
             yield [carry[0]], [carry[1]], [carry[2]]
 
@@ -174,22 +201,19 @@ class HistoryScan:
                       "said they only grew; rows from there on are in the order written", RunwatchWarning,
                       stacklevel=3)
 
-    def _logs(self, built: bool = False) -> Iterator[tuple[list[int], list[float], list[Row]]]:
+    def _logs(self, built: bool = False, columnar: bool = False) -> Iterator[tuple[list[int], list[float], Any]]:
         """(steps, times, flat values) of each piece's Log events, in file order; `start` is
         set at the first. `built`: each values dict with `_step`, `_timestamp`, `_runtime` too,
         put in as the piece is taken apart, frames of mostly held floats read from their bytes
-        (logger/history_floats.py)."""
+        (logger/history_floats.py). `columnar`: each frame of float rows as its FloatRows."""
         for w in self.writers:
-            decode = HeldFrameDecoder(_decode_flat) if built else None
-            pieces = (segment_events(w.path, decode, decode.count) if decode is not None
-                      else segment_events(w.path, _decode_rows))
-            for events in pieces:
+            for events in _pieces(w.path, built, columnar):
                 kinds = set(map(type, events))
-                if kinds == _FLOATS_ONLY:  # built: frames of mostly held floats, read from their bytes
+                if kinds == _FLOATS_ONLY:  # frames of float rows, read from their bytes
                     for rows in events:
                         if self.start is None:
                             self.start = rows.times[0]
-                        yield rows.steps, rows.times, history_rows(rows, self.start)
+                        yield rows.steps, rows.times, history_rows(rows, self.start) if built else rows
                 elif kinds == _TUPLES_ONLY:  # nearly every other piece: transposed in one C-level pass
                     if self.start is None:
                         self.start = events[0][2]
@@ -302,6 +326,17 @@ def _flat_log(e: Any) -> _Flat:
     flat: dict[str, Any] = {}
     flatten_into(flat, e.values, {})
     return _Flat(e.step, e.time, flat)
+
+
+def _pieces(path: Path, built: bool, columnar: bool) -> Iterator[list[Any]]:
+    """A segment's events a chunk at a time: frames of float rows as FloatRows where asked
+    (`built`: of mostly held values only, logger/history_floats.py)."""
+    if built:
+        held = HeldFrameDecoder(_decode_flat)
+        return segment_events(path, held, held.count)
+    if columnar:
+        return segment_events(path, FrameDecoder(_decode_flat), event_count)
+    return segment_events(path, _decode_rows)
 
 
 def _build_tuples(events: list[tuple[str, int, float, Row]], start: float) -> None:

@@ -23,6 +23,7 @@ from operator import sub
 from pathlib import Path
 from typing import Any, TextIO
 
+from logger.float_frames import FloatRows
 from logger.history_read import HistoryScan
 from logger.media.readback import run_file_path
 from logger.rundata import RunData
@@ -77,14 +78,17 @@ def cmd_export(ref: str, root_arg: str | None, fmt: str | None, output: str | No
         if output is None and out.isatty():
             raise CliError("parquet is binary and stdout is a terminal: give -o FILE.parquet")
     runs, project = find_target(ref, root_arg)
-    keys = _keys(runs, metrics) if metrics or fmt != "jsonl" else None
+    listed = _listed_keys(runs) if metrics or fmt != "jsonl" else None
+    keys = (_keys(runs, metrics, listed) if metrics or fmt != "jsonl" else None)
     if metrics and not keys:
         raise CliError(f"--metrics: none of {', '.join(safe_text(m) for m in metrics)} was logged "
                        f"by {safe_text(ref)}")
     every = not metrics and keys is not None  # every key logged: rows as decoded, none rebuilt
     rows: Iterator[Any] = _rows(runs, keys, project, every)
+    unlisted: dict[str, None] = {}  # keys a row held that the listing's digests did not name
     if fmt == "csv" and not (project and {"run", "name"} & set(keys or ())):
-        rows = _column_pages(runs, keys or [], project, every)  # no row built: columns from the scan
+        # no row built: columns from the scan
+        rows = _column_pages(runs, keys or [], project, every, unlisted if every and listed is not None else None)
     columns = (["run", "name"] if project else []) + list(BASE) + (keys or [])
     to_tty = output is None and out.isatty()
     if fmt == "parquet":
@@ -103,6 +107,11 @@ def cmd_export(ref: str, root_arg: str | None, fmt: str | None, output: str | No
     if output is not None:
         what = f"project {safe_text(ref)} ({_plural(len(runs), 'run')})" if project else safe_text(runs[0].path)
         print(f"runwatch: wrote {_plural(count, 'row')} of {what} to {safe_text(output)}", file=sys.stderr)
+    if unlisted:  # a snapshot that does not list every key its rows hold: a damaged or edited file
+        names = ", ".join(safe_text(str(k)) for k in list(unlisted)[:10])
+        print(f"runwatch: export: rows hold keys the runs' snapshots do not list, left out of the CSV: {names} "
+              f"(export them with -m)", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -128,10 +137,26 @@ def find_target(ref: str, root_arg: str | None) -> tuple[list[RunData], bool]:
     return [pick_run(reader, ref)], False
 
 
-def _keys(runs: list[RunData], metrics: list[str]) -> list[str]:
-    """Every key the runs logged, in the order first logged (a pass over the history)."""
+def _listed_keys(runs: list[RunData]) -> list[str] | None:
+    """Every key the runs logged, first logged first, from the listing's digests (each
+    segment's snapshot and the rows after it, as `ls` shows them): no pass over the rows.
+    None where that order may not be the rows' (a run whose writers' steps overlap or go
+    back: rows are re-ordered, and a key first met is not the first logged) or a digest
+    counts rows and no key (a snapshot of an older writer's, or one made by hand)."""
     keys: dict[str, None] = {}
-    for run in runs:  # chunks, not pages: no row given its _step, _timestamp and _runtime
+    for run in runs:
+        digest = run.digest()
+        if digest.rows and not digest.keys or digest.rows and not HistoryScan(run.dir).streams:
+            return None
+        keys.update(dict.fromkeys(digest.keys))
+    return list(keys)
+
+
+def _keys(runs: list[RunData], metrics: list[str], listed: list[str] | None = None) -> list[str]:
+    """Every key the runs logged, in the order first logged: `listed` (the digests'), else
+    from a pass over the history."""
+    keys: dict[str, None] = dict.fromkeys(listed or ())
+    for run in runs if listed is None else ():  # chunks, not pages: no row given its _step, ...
         for _steps, _times, rows in HistoryScan(run.dir).chunks():
             keys.update(dict.fromkeys(chain.from_iterable(rows)))
     for base in BASE:
@@ -164,29 +189,66 @@ class _Columns(list[list[Any]]):
 _BASE_SET = frozenset(BASE)
 
 
-def _column_pages(runs: list[RunData], keys: list[str], project: bool, every: bool) -> Iterator[Any]:
+def _column_pages(runs: list[RunData], keys: list[str], project: bool, every: bool,
+                  unlisted: dict[str, None] | None = None) -> Iterator[Any]:
     """What `_rows` gives, as columns straight from the scan's chunks (steps, times, values):
-    no row given _step, _timestamp and _runtime, no row read three times more for them."""
+    no row given _step, _timestamp and _runtime, no row read three times more for them; a
+    frame of float rows, its columns as read from its bytes (no dict at all). `unlisted`
+    (keys from the digests): gets any other key a row holds."""
+    known = frozenset(keys) | _BASE_SET
     for run in runs:
         scan = HistoryScan(run.dir, None if every else keys, any_key=True)
-        for chunk in scan.chunks():
-            steps, times, rows = scan.selected(*chunk)
-            del chunk
-            if every and rows and min(map(len, rows)) <= len(BASE):  # a row holding no key logged
-                keep = [not row.keys() <= _BASE_SET for row in rows]
-                steps, times = list(compress(steps, keep)), list(compress(times, keep))
-                rows = list(compress(rows, keep))
-            if not rows:
+        for steps, times, rows in scan.chunks(columnar=True):
+            if type(rows) is FloatRows:
+                values = _table_columns(rows, keys, every, known, unlisted)
+            else:
+                steps, times, rows = scan.selected(steps, times, rows)
+                values, keep = _row_columns(run, rows, keys, every, known, unlisted)
+                if keep is not None:  # rows holding no key logged: not written
+                    steps, times = list(compress(steps, keep)), list(compress(times, keep))
+            del rows
+            if values is None:
                 continue
             start = scan.start or 0.0
-            cols = _Columns([steps, times, list(map(sub, times, repeat(start)))])
-            for key in keys:
-                col = list(map(dict.get, rows, repeat(key)))
-                cols.append([_media_path(run.dir, v) if type(v) is dict else v for v in col]
-                            if dict in set(map(type, col)) else col)
+            cols = _Columns([steps, times, list(map(sub, times, repeat(start))), *values])
             if project:
-                cols[:0] = [[run.path] * len(rows), [run.name] * len(rows)]
+                cols[:0] = [[run.path] * len(steps), [run.name] * len(steps)]
             yield cols
+
+
+def _table_columns(rows: FloatRows, keys: list[str], every: bool, known: frozenset[str],
+                   unlisted: dict[str, None] | None) -> list[Any] | None:
+    """A FloatRows' columns of `keys` (a key it lacks: None throughout); None where its rows
+    hold none of them (or only the base three, `every`)."""
+    have = set(rows.keys)
+    if not (have - _BASE_SET if every else have.intersection(keys)):
+        return None
+    if unlisted is not None and not have <= known:
+        unlisted.update(dict.fromkeys(k for k in rows.keys if k not in known))
+    missing = (None,) * len(rows.steps)
+    return [rows.column(k) if k in have else missing for k in keys]
+
+
+def _row_columns(run: RunData, rows: list[dict[str, Any]], keys: list[str], every: bool,
+                 known: frozenset[str], unlisted: dict[str, None] | None) -> tuple[list[Any] | None, list[bool] | None]:
+    """The columns of `keys` of rows of values (media as their files' paths; None: no row),
+    and with `every`, where a row holds only the base three, which rows the columns keep."""
+    keep = None
+    if every and rows and min(map(len, rows)) <= len(BASE):  # a row holding no key logged
+        keep = [not row.keys() <= _BASE_SET for row in rows]
+        rows = list(compress(rows, keep))
+    if not rows:
+        return None, None
+    cols: list[Any] = []
+    held = 0  # values of the keys written (None counted as missing: the exact check then)
+    for key in keys:
+        col = list(map(dict.get, rows, repeat(key)))
+        held += len(col) - col.count(None)
+        cols.append([_media_path(run.dir, v) if type(v) is dict else v for v in col]
+                    if dict in set(map(type, col)) else col)
+    if unlisted is not None and sum(map(len, rows)) > held:
+        unlisted.update(dict.fromkeys(k for k in chain.from_iterable(rows) if k not in known))
+    return cols, keep
 
 
 def _has_dict(page: list[dict[str, Any]]) -> bool:
