@@ -17,6 +17,7 @@ from logger.history_read import HistoryScan
 from tui.cli import export
 
 from .test_cli_support import REPO, env
+from .writer_support import written_root
 
 WRITER = r"""
 import math, sys
@@ -37,9 +38,7 @@ for name in ("first", "sec,ond"):
 
 @pytest.fixture(scope="module")
 def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("export") / "runs"
-    subprocess.run([sys.executable, "-c", WRITER, str(root)], cwd=REPO, env=env(), check=True, timeout=60)
-    return root
+    return written_root(tmp_path_factory, "export", WRITER)
 
 
 def naive_csv(root: Path, project: bool, metrics: list[str] | None = None) -> str:

@@ -154,7 +154,9 @@ def _listed_keys(runs: list[RunData]) -> list[str] | None:
 
 def _keys(runs: list[RunData], metrics: list[str], listed: list[str] | None = None) -> list[str]:
     """Every key the runs logged, in the order first logged: `listed` (the digests'), else
-    from a pass over the history."""
+    from a pass over the history (and for a metric asked for that they do not name)."""
+    if listed is not None and not set(metrics) <= set(listed):
+        listed = None
     keys: dict[str, None] = dict.fromkeys(listed or ())
     for run in runs if listed is None else ():  # chunks, not pages: no row given its _step, ...
         for _steps, _times, rows in HistoryScan(run.dir).chunks():
