@@ -18,7 +18,7 @@ from logger.snapshot import KeyStat
 from tests.test_scale_read import A, _log, _start, _write
 from tests.test_scan_floats import _run
 from tests.test_tail_speed_export import naive_csv
-from tui.cli import export
+from tui.cli import export, export_columns
 
 
 def _export(root: Path, ref: str = "p/r", metrics: list[str] | None = None) -> tuple[int, str]:
@@ -32,8 +32,8 @@ def test_csv_of_float_frames_reads_as_csv_writer_a_cell_at_a_time(tmp_path, monk
     root = tmp_path / "runs"
     _run(root, seed, damaged)
     tables = []
-    real = export._table_columns
-    monkeypatch.setattr(export, "_table_columns", lambda rows, *a: tables.append(rows) or real(rows, *a))
+    real = export_columns._table_columns
+    monkeypatch.setattr(export_columns, "_table_columns", lambda rows, *a: tables.append(rows) or real(rows, *a))
     code, got = _export(root)
     assert code == 0 and len(tables) >= 3  # frames of float rows went out as their columns
     assert got == naive_csv(root, False)

@@ -4,8 +4,10 @@ Columns: `_step, _timestamp, _runtime, <keys...>` in the order the keys were fir
 A PROJECT goes into one file with two more columns first, `run` (project/id) and `name`,
 and the union of every run's keys. Rows come from logger.history_read, a chunk of frames at
 a time (one per step, the last write winning where a resumed run rewrote steps), so memory
-stays bounded however long the run; CSV is written a column at a time per chunk, Parquet a
-row group (ROW_GROUP rows) at a time.
+stays bounded however long the run; CSV is written a column at a time per chunk
+(tui/cli/export_columns.py), Parquet a row group (ROW_GROUP rows) at a time. The keys come
+from the listing's digests (what `ls` shows), so CSV is one pass over the frames; a pass for
+the keys first where those cannot give the rows' order (steps that go back).
 A media value (an Image, a Table, a list of images, ...) is written as the absolute path of
 its file under the run's files/ (a list of paths for a list of media), as W&B's export does.
 """
@@ -18,25 +20,22 @@ import io
 import math
 import sys
 from collections.abc import Callable, Iterator
-from itertools import chain, compress, repeat
-from operator import sub
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any, TextIO
 
-from logger.float_frames import FloatRows
 from logger.history_read import HistoryScan
-from logger.media.readback import run_file_path
 from logger.rundata import RunData
 from logger.textsafe import safe_text, terminal_safe
 
 from ..fmt import json_line, to_json
 from .common import CliError, match_runs, pick_run, root_path, split_run_path
+from .export_columns import BASE, SAME, Columns, column_pages, has_dict, with_media_paths
 from .parser import ROOT_HELP, RUN_HELP, Command, split_keys
 
 FORMATS = ("csv", "jsonl", "parquet")
 _SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
              ".parquet": "parquet", ".pq": "parquet"}
-BASE = ("_step", "_timestamp", "_runtime")
 PARQUET_HINT = "pip install 'runwatch[parquet]' (or: pip install pyarrow)"
 
 
@@ -88,7 +87,7 @@ def cmd_export(ref: str, root_arg: str | None, fmt: str | None, output: str | No
     unlisted: dict[str, None] = {}  # keys a row held that the listing's digests did not name
     if fmt == "csv" and not (project and {"run", "name"} & set(keys or ())):
         # no row built: columns from the scan
-        rows = _column_pages(runs, keys or [], project, every, unlisted if every and listed is not None else None)
+        rows = column_pages(runs, keys or [], project, every, unlisted if every and listed is not None else None)
     columns = (["run", "name"] if project else []) + list(BASE) + (keys or [])
     to_tty = output is None and out.isatty()
     if fmt == "parquet":
@@ -181,114 +180,7 @@ def _rows(runs: list[RunData], keys: list[str] | None, project: bool,
                     continue
             if project:
                 page = [{"run": run.path, "name": run.name, **row} for row in page]
-            yield [_with_media_paths(run.dir, row) for row in page] if _has_dict(page) else page
-
-
-class _Columns(list[list[Any]]):
-    """A page as its CSV columns (lists of values), in the export's column order; `known`
-    (a frame of float rows): each column's NUMBERS (ints or floats only) or SAME (one object
-    throughout), so that _csv_lines need not look at every value's type."""
-
-    known: list[str] | None = None
-
-
-NUMBERS, SAME = "numbers", "same"
-
-
-_BASE_SET = frozenset(BASE)
-
-
-def _column_pages(runs: list[RunData], keys: list[str], project: bool, every: bool,
-                  unlisted: dict[str, None] | None = None) -> Iterator[Any]:
-    """What `_rows` gives, as columns straight from the scan's chunks (steps, times, values):
-    no row given _step, _timestamp and _runtime, no row read three times more for them; a
-    frame of float rows, its columns as read from its bytes (no dict at all). `unlisted`
-    (keys from the digests): gets any other key a row holds."""
-    known = frozenset(keys) | _BASE_SET
-    for run in runs:
-        scan = HistoryScan(run.dir, None if every else keys, any_key=True)
-        for steps, times, rows in scan.chunks(columnar=True):
-            if type(rows) is FloatRows:
-                values = _table_columns(rows, keys, every, known, unlisted)
-            else:
-                steps, times, rows = scan.selected(steps, times, rows)
-                values, keep = _row_columns(run, rows, keys, every, known, unlisted)
-                if keep is not None:  # rows holding no key logged: not written
-                    steps, times = list(compress(steps, keep)), list(compress(times, keep))
-            if values is None:
-                continue
-            start = scan.start or 0.0
-            cols = _Columns([steps, times, list(map(sub, times, repeat(start))), *values])
-            if type(rows) is FloatRows:
-                cols.known = [NUMBERS] * 3 + [SAME if k in rows.consts or k not in rows.keys else NUMBERS
-                                              for k in keys]
-            del rows, values  # no chunk held while the next is decoded (history_frames)
-            if project:
-                cols[:0] = [[run.path] * len(steps), [run.name] * len(steps)]
-                if cols.known is not None:
-                    cols.known[:0] = [SAME, SAME]
-            yield cols
-
-
-def _table_columns(rows: FloatRows, keys: list[str], every: bool, known: frozenset[str],
-                   unlisted: dict[str, None] | None) -> list[Any] | None:
-    """A FloatRows' columns of `keys` (a key it lacks: None throughout); None where its rows
-    hold none of them (or only the base three, `every`)."""
-    have = set(rows.keys)
-    if not (have - _BASE_SET if every else have.intersection(keys)):
-        return None
-    if unlisted is not None and not have <= known:
-        unlisted.update(dict.fromkeys(k for k in rows.keys if k not in known))
-    missing = (None,) * len(rows.steps)
-    return [rows.column(k) if k in have else missing for k in keys]
-
-
-def _row_columns(run: RunData, rows: list[dict[str, Any]], keys: list[str], every: bool,
-                 known: frozenset[str], unlisted: dict[str, None] | None) -> tuple[list[Any] | None, list[bool] | None]:
-    """The columns of `keys` of rows of values (media as their files' paths; None: no row),
-    and with `every`, where a row holds only the base three, which rows the columns keep."""
-    keep = None
-    if every and rows and min(map(len, rows)) <= len(BASE):  # a row holding no key logged
-        keep = [not row.keys() <= _BASE_SET for row in rows]
-        rows = list(compress(rows, keep))
-    if not rows:
-        return None, None
-    cols: list[Any] = []
-    held = 0  # values of the keys written (None counted as missing: the exact check then)
-    for key in keys:
-        col = list(map(dict.get, rows, repeat(key)))
-        held += len(col) - col.count(None)
-        cols.append([_media_path(run.dir, v) if type(v) is dict else v for v in col]
-                    if dict in set(map(type, col)) else col)
-    if unlisted is not None and sum(map(len, rows)) > held:
-        unlisted.update(dict.fromkeys(k for k in chain.from_iterable(rows) if k not in known))
-    return cols, keep
-
-
-def _has_dict(page: list[dict[str, Any]]) -> bool:
-    return dict in set(map(type, chain.from_iterable(map(dict.values, page))))
-
-
-def _with_media_paths(run_dir: Path, row: dict[str, Any]) -> dict[str, Any]:
-    if any(type(v) is dict for v in row.values()):
-        return {k: _media_path(run_dir, v) if type(v) is dict else v for k, v in row.items()}
-    return row
-
-
-def _media_path(run_dir: Path, value: dict[str, Any]) -> Any:
-    """A media ref as the absolute path of its file (paths, for a list of media); any other
-    dict (a histogram, a nested value, a ref naming a file outside files/) as it is."""
-    if "_type" not in value:
-        return value
-    path, names = value.get("path"), value.get("filenames")
-    try:
-        if isinstance(path, str):
-            return str(run_file_path(run_dir, path))
-        if isinstance(names, list) and names and all(isinstance(n, str) for n in names):
-            return [str(run_file_path(run_dir, n)) for n in names]
-    except ValueError:  # a path that would leave files/: written by something else
-        return value
-    return value
+            yield [with_media_paths(run.dir, row) for row in page] if has_dict(page) else page
 
 
 def _cell(value: Any, to_tty: bool) -> Any:
@@ -321,7 +213,7 @@ def _write_text(fmt: str, pages: Iterator[Any], columns: list[str], f: TextIO,
     writer = csv.writer(f, lineterminator="\n")
     writer.writerow([safe_text(c) if to_tty else c for c in columns])
     for page in pages:
-        cols = page if type(page) is _Columns else [list(map(dict.get, page, repeat(c))) for c in columns]
+        cols = page if type(page) is Columns else [list(map(dict.get, page, repeat(c))) for c in columns]
         text = _csv_lines(cols, to_tty)
         if text is None:
             writer.writerows(zip(*(_cells(col, to_tty) for col in cols)))
