@@ -69,12 +69,14 @@ def _compile(shape: tuple[bool, ...]) -> Any:
 
 class HeldFrameDecoder(FrameDecoder):
     """FrameDecoder for scan_history: [FloatRows] only while a layout with held values fits
-    (`_mostly_held`); other frames as tuples, without reading them as float rows first but
-    one in 17, to find held values again (a frame where one changed mid-frame holds fewer)."""
+    (`_mostly_held`); other frames as tuples, read from their bytes first only when the last
+    frame decoded looked mostly held (`_looks_held`: its first and last rows), so that a run
+    whose values all vary pays no read of its frames as float rows."""
 
     def __init__(self, general: Any) -> None:
         super().__init__(general)
         self.extra = 0  # rows past one a FloatRows since the last `count`
+        self.probe = False  # read the next frame as float rows (loose) first
 
     def count(self, chunk: list[Any]) -> int:
         """How many events the chunk of the frames decoded since the last call stands for
@@ -88,23 +90,34 @@ class HeldFrameDecoder(FrameDecoder):
             if rows is not None:
                 self.extra += len(rows.steps) - 1
                 return [rows]
-            self.tight, self.retry = None, 0  # a held value changed: look for the new ones now
-        tried = self.loose is not None and self.retry <= 0
+            self.tight, self.probe = None, True  # a held value changed: look for the new ones now
+        tried = self.probe and self.loose is not None
         if tried:
             rows = self.loose.read(payload)  # type: ignore[union-attr]
             if rows is not None:
                 self.tight = _mostly_held(self.loose.holding(rows))  # type: ignore[union-attr]
-                self.retry = 0 if self.tight is not None else 16
+                self.probe = self.tight is not None
                 self.extra += len(rows.steps) - 1
                 return [rows]
-        self.retry -= 1
         try:
             logs = _DECODE_TUPLES(payload)
         except msgspec.ValidationError:
             return self.general(payload)
-        if logs and (tried or self.loose is None):
-            self.loose, self.retry = _learn(logs[0]), 0
+        if logs:
+            if tried or self.loose is None:
+                self.loose = _learn(logs[0])
+            self.probe = _looks_held(logs)
         return logs
+
+
+def _looks_held(logs: list[Any]) -> bool:
+    """Whether a frame's ("log", step, time, values) first and last rows have one key set, of MAX_KEYS at most, and
+    hold at most a quarter of its values different (as `_mostly_held` takes a layout)."""
+    first, last = logs[0][3], logs[-1][3]
+    if len(logs) < 2 or len(first) > MAX_KEYS or first.keys() != last.keys():
+        return False
+    differ = sum(1 for k, v in first.items() if last[k] != v)  # NaN: differs, as holding() finds it
+    return 4 * differ <= len(first)
 
 
 def _mostly_held(layout: _Layout | None) -> _Layout | None:

@@ -118,3 +118,21 @@ def test_a_damaged_frame_after_frames_read_from_their_bytes_loses_only_its_rows(
     steps = [r["_step"] for r in got]
     assert steps == sorted(set(steps)) and 3000 < len(steps) < 4000
     assert msgspec.msgpack.encode(got) == msgspec.msgpack.encode(_general(run, (None, None)))
+
+
+def test_a_run_whose_values_all_vary_is_decoded_not_read_from_its_bytes(tmp_path, monkeypatch):
+    """Reading a frame as float rows pays only where most values are held (history_floats):
+    rows whose values all vary are decoded, with no read of their bytes first."""
+    from logger import float_frames
+
+    reads = []
+    real = float_frames._Layout.read
+    monkeypatch.setattr(float_frames._Layout, "read", lambda self, payload: reads.append(1) or real(self, payload))
+    vary = [_log(s, 10.0 + s, **{f"m{k}": s * 0.5 + k for k in range(8)}) for s in range(3000)]
+    held = [_log(s, 10.0 + s, m0=s * 0.5, **{f"m{k}": 1.0 + k for k in range(1, 8)}) for s in range(3000)]
+    for name, logs in (("vary", vary), ("held", held)):
+        run = tmp_path / name / "p" / "r"
+        _write(run, A, [*_start("script", 10.0), *logs])
+        got = list(HistoryScan(run).rows())
+        assert msgspec.msgpack.encode(got) == msgspec.msgpack.encode(_general(run, (None, None)))
+        assert len(reads) > 5 if name == "held" else not reads, name
