@@ -21,6 +21,7 @@ from tui.tail import Tail, TailOptions, follower_for
 from tui.tail_replay import replay
 
 from .test_cli_support import REPO, env
+from .writer_support import written_root
 
 # A real writer's run: floats, ints, NaN and infinities, bools, strings with escapes and a
 # "%", a key missing from some rows, key sets that change mid-run, a constant column.
@@ -44,9 +45,7 @@ run.finish()
 
 @pytest.fixture(scope="module")
 def mixed_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("speed") / "runs"
-    subprocess.run([sys.executable, "-c", WRITER, str(root)], cwd=REPO, env=env(), check=True, timeout=60)
-    return root
+    return written_root(tmp_path_factory, "speed", WRITER)
 
 
 def naive_lines(root: Path) -> list[str]:

@@ -4,8 +4,10 @@ Columns: `_step, _timestamp, _runtime, <keys...>` in the order the keys were fir
 A PROJECT goes into one file with two more columns first, `run` (project/id) and `name`,
 and the union of every run's keys. Rows come from logger.history_read, a chunk of frames at
 a time (one per step, the last write winning where a resumed run rewrote steps), so memory
-stays bounded however long the run; CSV is written a column at a time per chunk, Parquet a
-row group (ROW_GROUP rows) at a time.
+stays bounded however long the run; CSV is written a column at a time per chunk
+(tui/cli/export_columns.py), Parquet a row group (ROW_GROUP rows) at a time. The keys come
+from the listing's digests (what `ls` shows), so CSV is one pass over the frames; a pass for
+the keys first where those cannot give the rows' order (steps that go back).
 A media value (an Image, a Table, a list of images, ...) is written as the absolute path of
 its file under the run's files/ (a list of paths for a list of media), as W&B's export does.
 """
@@ -18,24 +20,22 @@ import io
 import math
 import sys
 from collections.abc import Callable, Iterator
-from itertools import chain, compress, repeat
-from operator import sub
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any, TextIO
 
 from logger.history_read import HistoryScan
-from logger.media.readback import run_file_path
 from logger.rundata import RunData
 from logger.textsafe import safe_text, terminal_safe
 
 from ..fmt import json_line, to_json
 from .common import CliError, match_runs, pick_run, root_path, split_run_path
+from .export_columns import BASE, SAME, Columns, column_pages, has_dict, with_media_paths
 from .parser import ROOT_HELP, RUN_HELP, Command, split_keys
 
 FORMATS = ("csv", "jsonl", "parquet")
 _SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
              ".parquet": "parquet", ".pq": "parquet"}
-BASE = ("_step", "_timestamp", "_runtime")
 PARQUET_HINT = "pip install 'runwatch[parquet]' (or: pip install pyarrow)"
 
 
@@ -77,14 +77,17 @@ def cmd_export(ref: str, root_arg: str | None, fmt: str | None, output: str | No
         if output is None and out.isatty():
             raise CliError("parquet is binary and stdout is a terminal: give -o FILE.parquet")
     runs, project = find_target(ref, root_arg)
-    keys = _keys(runs, metrics) if metrics or fmt != "jsonl" else None
+    listed = _listed_keys(runs) if metrics or fmt != "jsonl" else None
+    keys = (_keys(runs, metrics, listed) if metrics or fmt != "jsonl" else None)
     if metrics and not keys:
         raise CliError(f"--metrics: none of {', '.join(safe_text(m) for m in metrics)} was logged "
                        f"by {safe_text(ref)}")
     every = not metrics and keys is not None  # every key logged: rows as decoded, none rebuilt
     rows: Iterator[Any] = _rows(runs, keys, project, every)
+    unlisted: dict[str, None] = {}  # keys a row held that the listing's digests did not name
     if fmt == "csv" and not (project and {"run", "name"} & set(keys or ())):
-        rows = _column_pages(runs, keys or [], project, every)  # no row built: columns from the scan
+        # no row built: columns from the scan
+        rows = column_pages(runs, keys or [], project, every, unlisted if every and listed is not None else None)
     columns = (["run", "name"] if project else []) + list(BASE) + (keys or [])
     to_tty = output is None and out.isatty()
     if fmt == "parquet":
@@ -103,6 +106,11 @@ def cmd_export(ref: str, root_arg: str | None, fmt: str | None, output: str | No
     if output is not None:
         what = f"project {safe_text(ref)} ({_plural(len(runs), 'run')})" if project else safe_text(runs[0].path)
         print(f"runwatch: wrote {_plural(count, 'row')} of {what} to {safe_text(output)}", file=sys.stderr)
+    if unlisted:  # a snapshot that does not list every key its rows hold: a damaged or edited file
+        names = ", ".join(safe_text(str(k)) for k in list(unlisted)[:10])
+        print(f"runwatch: export: rows hold keys the runs' snapshots do not list, left out of the CSV: {names} "
+              f"(export them with -m)", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -128,10 +136,28 @@ def find_target(ref: str, root_arg: str | None) -> tuple[list[RunData], bool]:
     return [pick_run(reader, ref)], False
 
 
-def _keys(runs: list[RunData], metrics: list[str]) -> list[str]:
-    """Every key the runs logged, in the order first logged (a pass over the history)."""
+def _listed_keys(runs: list[RunData]) -> list[str] | None:
+    """Every key the runs logged, first logged first, from the listing's digests (each
+    segment's snapshot and the rows after it, as `ls` shows them): no pass over the rows.
+    None where that order may not be the rows' (a run whose writers' steps overlap or go
+    back: rows are re-ordered, and a key first met is not the first logged) or a digest
+    counts rows and no key (a snapshot of an older writer's, or one made by hand)."""
     keys: dict[str, None] = {}
-    for run in runs:  # chunks, not pages: no row given its _step, _timestamp and _runtime
+    for run in runs:
+        digest = run.digest()
+        if digest.rows and not digest.keys or digest.rows and not HistoryScan(run.dir).streams:
+            return None
+        keys.update(dict.fromkeys(digest.keys))
+    return list(keys)
+
+
+def _keys(runs: list[RunData], metrics: list[str], listed: list[str] | None = None) -> list[str]:
+    """Every key the runs logged, in the order first logged: `listed` (the digests'), else
+    from a pass over the history (and for a metric asked for that they do not name)."""
+    if listed is not None and not set(metrics) <= set(listed):
+        listed = None
+    keys: dict[str, None] = dict.fromkeys(listed or ())
+    for run in runs if listed is None else ():  # chunks, not pages: no row given its _step, ...
         for _steps, _times, rows in HistoryScan(run.dir).chunks():
             keys.update(dict.fromkeys(chain.from_iterable(rows)))
     for base in BASE:
@@ -154,65 +180,7 @@ def _rows(runs: list[RunData], keys: list[str] | None, project: bool,
                     continue
             if project:
                 page = [{"run": run.path, "name": run.name, **row} for row in page]
-            yield [_with_media_paths(run.dir, row) for row in page] if _has_dict(page) else page
-
-
-class _Columns(list[list[Any]]):
-    """A page as its CSV columns (lists of values), in the export's column order."""
-
-
-_BASE_SET = frozenset(BASE)
-
-
-def _column_pages(runs: list[RunData], keys: list[str], project: bool, every: bool) -> Iterator[Any]:
-    """What `_rows` gives, as columns straight from the scan's chunks (steps, times, values):
-    no row given _step, _timestamp and _runtime, no row read three times more for them."""
-    for run in runs:
-        scan = HistoryScan(run.dir, None if every else keys, any_key=True)
-        for chunk in scan.chunks():
-            steps, times, rows = scan.selected(*chunk)
-            del chunk
-            if every and rows and min(map(len, rows)) <= len(BASE):  # a row holding no key logged
-                keep = [not row.keys() <= _BASE_SET for row in rows]
-                steps, times = list(compress(steps, keep)), list(compress(times, keep))
-                rows = list(compress(rows, keep))
-            if not rows:
-                continue
-            start = scan.start or 0.0
-            cols = _Columns([steps, times, list(map(sub, times, repeat(start)))])
-            for key in keys:
-                col = list(map(dict.get, rows, repeat(key)))
-                cols.append([_media_path(run.dir, v) if type(v) is dict else v for v in col]
-                            if dict in set(map(type, col)) else col)
-            if project:
-                cols[:0] = [[run.path] * len(rows), [run.name] * len(rows)]
-            yield cols
-
-
-def _has_dict(page: list[dict[str, Any]]) -> bool:
-    return dict in set(map(type, chain.from_iterable(map(dict.values, page))))
-
-
-def _with_media_paths(run_dir: Path, row: dict[str, Any]) -> dict[str, Any]:
-    if any(type(v) is dict for v in row.values()):
-        return {k: _media_path(run_dir, v) if type(v) is dict else v for k, v in row.items()}
-    return row
-
-
-def _media_path(run_dir: Path, value: dict[str, Any]) -> Any:
-    """A media ref as the absolute path of its file (paths, for a list of media); any other
-    dict (a histogram, a nested value, a ref naming a file outside files/) as it is."""
-    if "_type" not in value:
-        return value
-    path, names = value.get("path"), value.get("filenames")
-    try:
-        if isinstance(path, str):
-            return str(run_file_path(run_dir, path))
-        if isinstance(names, list) and names and all(isinstance(n, str) for n in names):
-            return [str(run_file_path(run_dir, n)) for n in names]
-    except ValueError:  # a path that would leave files/: written by something else
-        return value
-    return value
+            yield [with_media_paths(run.dir, row) for row in page] if has_dict(page) else page
 
 
 def _cell(value: Any, to_tty: bool) -> Any:
@@ -245,7 +213,7 @@ def _write_text(fmt: str, pages: Iterator[Any], columns: list[str], f: TextIO,
     writer = csv.writer(f, lineterminator="\n")
     writer.writerow([safe_text(c) if to_tty else c for c in columns])
     for page in pages:
-        cols = page if type(page) is _Columns else [list(map(dict.get, page, repeat(c))) for c in columns]
+        cols = page if type(page) is Columns else [list(map(dict.get, page, repeat(c))) for c in columns]
         text = _csv_lines(cols, to_tty)
         if text is None:
             writer.writerows(zip(*(_cells(col, to_tty) for col in cols)))
@@ -257,22 +225,50 @@ def _write_text(fmt: str, pages: Iterator[Any], columns: list[str], f: TextIO,
 
 def _csv_lines(cols: list[list[Any]], to_tty: bool) -> str | None:
     """A page as CSV text by one `%` (what csv.writer writes: floats by repr, ints by str) when
-    every column holds numbers, or one value throughout (a run's name: its cell made once);
-    None when a column holds anything else (text, None, a list): csv.writer writes that page."""
+    every column holds numbers, or one value throughout (a run's name, a key no row of the
+    page holds: its cell made once); None when a column holds anything else (text, None
+    among values, a list): csv.writer writes that page."""
     cells: list[str] = []
     args: list[list[Any]] = []
-    for col in cols:
+    known = getattr(cols, "known", None) or repeat(None)
+    for col, kind in zip(cols, known):
         first = col[0]
+        if kind is SAME and (first or type(first) is str or first is None):  # not 0.0: the cell cache's keys
+            cells.append(_template_cell(first, to_tty))
+            continue
+        if kind is not None:  # numbers
+            cells.append("%r")
+            args.append(col)
+            continue
         kinds = set(map(type, col))
         if kinds <= _NUMBERS and not (first and col[-1] == first and col.count(first) == len(col)):
             cells.append("%r")
             args.append(col)
-        elif len(kinds) == 1 and (first or type(first) is str) and col.count(first) == len(col):
-            cells.append(_one_cell(first, to_tty).replace("%", "%%"))  # not 0.0: -0.0 equals it
+        elif len(kinds) == 1 and (first or type(first) is str or first is None) and col.count(first) == len(col):
+            cells.append(_template_cell(first, to_tty))  # not 0.0: -0.0 equals it
         else:
             return None
     line = ",".join(cells) + "\n"
     return (line * len(cols[0])) % tuple(chain.from_iterable(zip(*args)))
+
+
+_TEMPLATE_CELLS: dict[tuple[type, Any, bool], str] = {}
+
+
+def _template_cell(value: Any, to_tty: bool) -> str:
+    """_one_cell's text for a `%` template, made once per value (a value held for frames on
+    end comes once a page: ~0.1x of the floor on 1M rows with 7 held)."""
+    key = (type(value), value, to_tty)  # the type: 1, 1.0 and True are equal keys
+    try:
+        return _TEMPLATE_CELLS[key]
+    except KeyError:
+        pass
+    except TypeError:  # a list: no key
+        return _one_cell(value, to_tty).replace("%", "%%")
+    if len(_TEMPLATE_CELLS) > 1024:
+        _TEMPLATE_CELLS.clear()
+    text = _TEMPLATE_CELLS[key] = _one_cell(value, to_tty).replace("%", "%%")
+    return text
 
 
 def _one_cell(value: Any, to_tty: bool) -> str:

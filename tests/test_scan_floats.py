@@ -1,0 +1,138 @@
+"""scan_history's frames of float rows built from their bytes (logger/row_build.py): the very
+rows the general path gives (values decoded by msgspec, the three keys added after), byte for
+byte as msgpack writes them (key order, int or float, NaN), on runs that mix float frames with
+ints, strings, nested dicts, NaN/inf, missing keys, logged "_step"s, rows sharing a step, a
+resume and a damaged frame between float frames."""
+
+from __future__ import annotations
+
+import math
+import random
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pytest
+
+from logger import events as ev
+from logger import history_read
+from logger.history_read import HistoryScan
+from tests.test_scale_read import A, B, _log, _start, _write
+
+ODD = [3, -7, True, None, "s\x1b", [1, "a"], {"x": 0.5, "y": {"z": 2}}, math.nan, math.inf, -math.inf, -0.0]
+
+
+def _values(rng: random.Random, step: int, held: dict[str, float]) -> dict[str, Any]:
+    """Mostly float rows of one key set (held values for frames on end); now and then a row
+    that breaks the layout: a value of another kind, a key left out or added or moved."""
+    if rng.random() < 0.002:
+        held[rng.choice(list(held))] = rng.choice([0.5, 2.0, -math.inf, -0.0])
+    acc = rng.choice([math.nan, -0.0, 1e300]) if rng.random() < 0.02 else rng.random()
+    row = {"loss": 1.0 / (step + 1), **held, "acc": acc}
+    odd = rng.random() if step % 1500 in (17, 18, 900) else 1.0  # a frame (~260 rows) in three or so
+    if odd < 0.3:
+        row[rng.choice(list(row))] = rng.choice(ODD)
+    elif odd < 0.45:
+        row.pop(rng.choice(list(row)))
+    elif odd < 0.6:
+        row["_step"] = 0.25  # a logged "_step": its place kept, the step's value put in it
+    elif odd < 0.75:
+        row = dict(reversed(row.items()))
+    elif odd < 1.0:
+        row["extra"] = rng.choice([math.inf, 7])
+    return row
+
+
+def _logs(rng: random.Random, first: int, n: int, t0: float) -> list[ev.Log]:
+    held = {"lr": 3e-4, "epoch": 1.0, "wd": 0.01, "beta": 0.9, "clip": 1.0, "inf": math.inf}
+    logs, step = [], first
+    for i in range(n):
+        logs.append(_log(step, t0 + i * 0.01, **_values(rng, step, held)))
+        step += 0 if rng.random() < 0.002 else 1  # now and then a row that shares its step
+    return logs
+
+
+def _run(root: Path, seed: int, damaged: bool) -> Path:
+    rng = random.Random(seed)
+    run = root / "p" / "r"
+    first = _logs(rng, 0, 5000, 1000.0)
+    _write(run, B, [*_start("script", 1000.0), *first])
+    # A resume that goes on at the step the first writer stopped at: the two rows merge.
+    again = _logs(rng, first[-1].step, 3000, 2000.0)
+    path = _write(run, A, [*_start("script", 2000.0, follows=[B]), *again])
+    if damaged:
+        data = bytearray(path.read_bytes())
+        data[len(data) // 2] ^= 0x55  # one frame lost between float frames, the rest reads
+        path.write_bytes(bytes(data))
+    return run
+
+
+def _general(run: Path, window: tuple[int | None, int | None]) -> list[dict[str, Any]]:
+    """The rows as pages() gave them before float frames were built from their bytes."""
+    scan = HistoryScan(run, None, *window)
+    return [row for chunk in scan.chunks() for row in scan.build(*scan.selected(*chunk))]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("damaged", [False, True])
+@pytest.mark.parametrize("chunk", [900, 1 << 20])
+@pytest.mark.parametrize("window", [(None, None), (40, 6100)])
+def test_float_frames_give_the_general_paths_rows(tmp_path, monkeypatch, seed, damaged, chunk, window):
+    run = _run(tmp_path / "runs", seed, damaged)
+    built = []
+
+    def counting(rows: Any, start: float) -> list[dict[str, Any]]:
+        built.append(len(rows.steps))
+        return real(rows, start)
+    real = history_read.history_rows
+    monkeypatch.setattr(history_read, "history_rows", counting)
+    monkeypatch.setattr(history_read, "CHUNK", chunk)
+    got = list(HistoryScan(run, None, *window).rows())
+    want = _general(run, window)
+    assert len(built) >= 3  # frames of float rows were read from their bytes
+    assert msgspec.msgpack.encode(got) == msgspec.msgpack.encode(want)  # keys, order, types, NaN bits
+    if damaged:
+        assert len(got) < 8000 - 10
+
+
+def test_a_frame_of_float_rows_is_built_with_its_three_keys_last(tmp_path):
+    logs = [_log(s, 10.0 + s, loss=0.5 * s, lr=1e-3, _step=0.0) for s in range(500)]
+    run = tmp_path / "runs" / "p" / "r"
+    _write(run, A, [*_start("script", 10.0), *logs])
+    rows = list(HistoryScan(run).rows())
+    assert [list(r) for r in rows[::199]] == [["loss", "lr", "_step", "_timestamp", "_runtime"]] * 3
+    assert rows[300] == {"loss": 150.0, "lr": 1e-3, "_step": 300, "_timestamp": 310.0, "_runtime": 300.0}
+    assert type(rows[300]["_step"]) is int
+
+
+def test_a_damaged_frame_after_frames_read_from_their_bytes_loses_only_its_rows(tmp_path, monkeypatch):
+    """Past damage the rest is read again, skipping the rows given: a FloatRows counts as its
+    rows (HeldFrameDecoder.count), or rows before the damage would come twice."""
+    logs = [_log(s, 10.0 + s, loss=0.5 * s, lr=1e-3, wd=0.1, epoch=2.0) for s in range(4000)]
+    run = tmp_path / "runs" / "p" / "r"
+    path = _write(run, A, [*_start("script", 10.0), *logs])
+    data = bytearray(path.read_bytes())
+    data[len(data) * 3 // 4] ^= 0x55
+    path.write_bytes(bytes(data))
+    got = list(HistoryScan(run).rows())
+    steps = [r["_step"] for r in got]
+    assert steps == sorted(set(steps)) and 3000 < len(steps) < 4000
+    assert msgspec.msgpack.encode(got) == msgspec.msgpack.encode(_general(run, (None, None)))
+
+
+def test_a_run_whose_values_all_vary_is_decoded_not_read_from_its_bytes(tmp_path, monkeypatch):
+    """Reading a frame as float rows pays only where most values are held (history_floats):
+    rows whose values all vary are decoded, with no read of their bytes first."""
+    from logger import float_frames
+
+    reads = []
+    real = float_frames._Layout.read
+    monkeypatch.setattr(float_frames._Layout, "read", lambda self, payload: reads.append(1) or real(self, payload))
+    vary = [_log(s, 10.0 + s, **{f"m{k}": s * 0.5 + k for k in range(8)}) for s in range(3000)]
+    held = [_log(s, 10.0 + s, m0=s * 0.5, **{f"m{k}": 1.0 + k for k in range(1, 8)}) for s in range(3000)]
+    for name, logs in (("vary", vary), ("held", held)):
+        run = tmp_path / name / "p" / "r"
+        _write(run, A, [*_start("script", 10.0), *logs])
+        got = list(HistoryScan(run).rows())
+        assert msgspec.msgpack.encode(got) == msgspec.msgpack.encode(_general(run, (None, None)))
+        assert len(reads) > 5 if name == "held" else not reads, name
