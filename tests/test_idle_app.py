@@ -9,40 +9,20 @@ import time
 from textual.geometry import Region
 
 from logger import events as ev
-from tests.test_tui_support import append_events, sweep, wait_for, write_run
+from tests.idle_support import live_root, loaded
+from tests.test_tui_support import append_events, wait_for
 from tui.app import RunwatchApp
 from tui.fmt import fmt_ago
-from tui.screens.main import MainScreen
 from tui.widgets.chart_panel import LIVE_INTERVAL, ChartPanel
 from tui.widgets.run_table import RunTable
 
 IDLE = 2.5  # seconds watched idle
 
 
-async def _idle_app(pilot, runs: int) -> MainScreen:
-    """The main screen once every run is in, every history filled and the charts drawn."""
-    app = pilot.app
-    await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
-    screen = app.screen
-    panel = screen.query_one(ChartPanel)
-    await wait_for(pilot, lambda: len(screen.model.views) == runs and app.store.filled
-                   and panel.up_to_date(), timeout=10)
-    await pilot.pause(0.3)
-    return screen
-
-
-def _live_root(tmp_path):
-    root = tmp_path / "runs"
-    sweep(root, 6)
-    # Running (this process writes it) and silent: its "updated" age ticks every second.
-    live = write_run(root, "live01", name="live", state=None, steps=3, t0=time.time() - 3)
-    return root, live
-
-
 async def test_a_silent_running_runs_ticking_age_repaints_its_cell_alone(tmp_path):
-    root, live = _live_root(tmp_path)
+    root, live = live_root(tmp_path)
     async with RunwatchApp(root).run_test(size=(120, 30)) as pilot:
-        screen = await _idle_app(pilot, 7)
+        screen = await loaded(pilot, 7, settle=0.3)
         # A log now: its age ticks each second from here, however long the app took to start.
         panel = screen.query_one(ChartPanel)
         append_events(live, [ev.Log(step=3, time=time.time(), values={"loss": 0.01})])
@@ -71,7 +51,7 @@ async def test_a_silent_running_runs_ticking_age_repaints_its_cell_alone(tmp_pat
 
 
 async def test_the_chart_panel_does_no_work_while_its_runs_do_not_change(tmp_path, monkeypatch):
-    root, live = _live_root(tmp_path)
+    root, live = live_root(tmp_path)
     looks: list[float] = []
     look = ChartPanel._tick
 
@@ -81,7 +61,7 @@ async def test_the_chart_panel_does_no_work_while_its_runs_do_not_change(tmp_pat
 
     monkeypatch.setattr(ChartPanel, "_tick", counted)
     async with RunwatchApp(root).run_test(size=(120, 30)) as pilot:
-        screen = await _idle_app(pilot, 7)
+        screen = await loaded(pilot, 7, settle=0.3)
         panel = screen.query_one(ChartPanel)
         assert panel.target is not None and panel.target.paths == ("proj/live01",)
         before = len(looks)
