@@ -1,6 +1,7 @@
 """The app idle (issue 14: <= 0.5 % of a core with a silent running run): a ticking age
 repaints its cell alone, not its line across the table (Textual redraws every widget under a
-dirty region's span), and the chart panel does no work while its runs do not change."""
+dirty region's span), the chart panel does no work while its runs do not change, and a
+system sample updates the table only for a GPU cell it shows."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from tests.idle_support import live_root, loaded
 from tests.test_tui_support import append_events, wait_for
 from tui.app import RunwatchApp
 from tui.fmt import fmt_ago
+from tui.model.system_plots import GPU_COLUMN
 from tui.widgets.chart_panel import LIVE_INTERVAL, ChartPanel
 from tui.widgets.run_table import RunTable
 
@@ -81,3 +83,32 @@ def test_a_silent_runs_age_changes_fifteen_times_in_its_first_minute_not_sixty()
     assert len(set(shown)) == 15
     assert shown[:10] == [f"{s}s" for s in range(10)] and shown[10] == shown[19] == "10s"
     assert shown[59] == "50s" and fmt_ago(t, t + 60) == "1m"
+
+
+async def test_a_gpu_sample_reaches_the_table_only_while_its_gpu_column_shows(tmp_path):
+    root, live = live_root(tmp_path)
+    path = "proj/live01"
+
+    def sample(util: float) -> None:
+        append_events(live, [ev.SystemStats(time=time.time(), values={
+            "gpu.0.gpu": util, "gpu.0.memoryAllocatedBytes": 1e9, "gpu.0.memoryTotalBytes": 8e10})])
+
+    async with RunwatchApp(root).run_test(size=(120, 30)) as pilot:
+        screen = await loaded(pilot, 7, settle=0.3)
+        store = pilot.app.store
+
+        def read() -> object:  # the sample the reader holds (it has read the file that far)
+            last = store.with_runs([path], lambda runs: runs[0].extras.get("system"))
+            return None if last is None else last.values.get("gpu.0.gpu")
+
+        applied = screen.applied
+        for util in (10.0, 90.0):
+            sample(util)
+            await wait_for(pilot, lambda u=util: read() == u)
+        await pilot.pause(0.3)  # the table's MIN_INTERVAL, had anything been posted
+        assert screen.applied == applied, "a sample made a table update with no GPU column shown"
+        screen._set_metrics((*screen.model.metrics, GPU_COLUMN))  # as the metric picker does
+        screen.refresh_table()
+        await wait_for(pilot, lambda: screen.model.views[path].gpu.startswith("GPU 90%"))
+        sample(40.0)  # shown: a new cell is drawn
+        await wait_for(pilot, lambda: screen.model.views[path].gpu.startswith("GPU 40%"))

@@ -16,13 +16,17 @@ from textual import events
 from textual.timer import Timer
 
 from logger import events as ev
+from logger.reader import RootReader
 from logger.segment import SegmentReader
 from tests.idle_support import loaded, silent_writer
-from tests.test_tui_support import sweep, wait_for, write_run
+from tests.test_tui_support import append_events, sweep, wait_for, write_run
 from tui.app import RunwatchApp
 from tui.model import runview, stall
 from tui.model.alerts import AlertTracker
 from tui.model.columns import ColumnKey
+from tui.model.quiet import Quiet
+from tui.model.system_plots import GPU_COLUMN
+from tui.widgets.chart_panel import ChartPanel
 from tui.widgets.run_table import RunTable
 
 IDLE = 3.0  # seconds watched idle
@@ -94,13 +98,16 @@ async def test_a_silent_runs_heartbeats_make_no_table_update_yet_it_stalls_and_c
             await wait_for(pilot, lambda: screen.model.views[live].logged, timeout=10)
             await pilot.pause(1.0)  # its first system sample, console note
             segment = next((root / live).glob("*" + ev.SEGMENT_SUFFIX))
-            size, applied, pushed = segment.stat().st_size, screen.applied, len(passes)
+            panel = screen.query_one(ChartPanel)
+            size, applied, pushed, looks = (segment.stat().st_size, screen.applied, len(passes),
+                                            panel.looks)
             await pilot.pause(IDLE)
             # It wrote heartbeats and samples meanwhile (the file moved: it is alive)...
             assert {"Heartbeat", "SystemStats"} <= _kinds_since(segment, size)
             # ...and none of them reached the screen: nothing on it changed.
             assert screen.applied == applied, "a heartbeat made a table update"
             assert passes[pushed:] == [], "a heartbeat made an alerts pass"
+            assert panel.looks == looks, "a heartbeat made the chart panel look"
             # The stall marker comes by the screen's clock, from the last log: on time.
             table, state = screen.query_one(RunTable), ColumnKey.field("state")
             column = next(i for i, c in enumerate(screen.model.cols) if c.key == state)
@@ -145,3 +152,26 @@ async def test_rows_scrolled_into_view_by_the_wheel_are_wanted_at_once(tmp_path)
         wanted = set(store._wants["rows"])
         assert shown <= wanted, f"rows on screen not wanted: {sorted(shown - wanted)[:5]}"
         assert wanted != first
+
+
+def test_only_reads_of_heartbeats_and_unseen_samples_are_left_unposted(tmp_path):
+    """The filter itself, over a real reader: whatever else a read brings is posted."""
+    root = tmp_path / "runs"
+    live = write_run(root, "live01", name="live", state=None, steps=3, t0=time.time() - 3)
+    reader, quiet = RootReader(root), Quiet()
+
+    def posted(events: list[ev.Event], columns: tuple[str, ...] = ()) -> int:
+        append_events(live, events)
+        return len(quiet.news(reader.scan(), columns))
+
+    assert posted([]) == 1  # the run, new
+    now = time.time()
+    gpu = {"gpu.0.gpu": 50.0, "gpu.0.memoryAllocatedBytes": 1e9}
+    assert posted([ev.Heartbeat(time=now)]) == 0
+    assert posted([ev.SystemStats(time=now, values={"cpu": 3.0})]) == 0
+    assert posted([ev.SystemStats(time=now, values=gpu)]) == 0  # its GPU column not shown
+    assert posted([ev.SystemStats(time=now, values={**gpu, "gpu.0.gpu": 60.0})], (GPU_COLUMN,)) == 1
+    assert posted([ev.SystemStats(time=now, values={**gpu, "gpu.0.gpu": 60.0})], (GPU_COLUMN,)) == 0
+    assert posted([ev.Heartbeat(time=now), ev.Log(step=3, time=now, values={"loss": 0.5})]) == 1
+    assert posted([ev.Heartbeat(time=now), ev.SetTags(tags=["x"], add=[], remove=[], time=now)]) == 1
+    assert posted([ev.Heartbeat(time=now), ev.Finish(time=now, exit_code=0, state="finished", error=None)]) == 1

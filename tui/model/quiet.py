@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from logger import events as ev
 from logger.reader import Update
 
-from .system_plots import gpu_cell
+from .system_plots import GPU_COLUMN, gpu_cell
 
 __all__ = ["Quiet", "QUIET_KINDS"]
 
@@ -24,22 +24,26 @@ QUIET_KINDS = frozenset({ev.Heartbeat, ev.SystemStats})
 
 
 class Quiet:
-    """Drops updates that bring only heartbeats and system samples, unless the run's GPU
-    cell (the one thing on screen a sample moves) changed since its last update let through.
-    Called by the reading thread (and an edit's worker): a lost race costs one extra post."""
+    """Drops updates that bring only heartbeats and system samples, unless the table shows
+    the GPU column and the run's GPU cell (all a sample moves on screen) changed. Called by
+    the reading thread (and an edit's worker): a lost race costs one extra post."""
 
     def __init__(self) -> None:
-        self._gpu: dict[str, str] = {}  # run path -> its GPU cell as last let through
+        self._gpu: dict[str, str] = {}  # run path -> its GPU cell as last read
 
-    def news(self, updates: Iterable[Update]) -> list[Update]:
-        """The updates a screen has to hear of, in order."""
+    def news(self, updates: Iterable[Update], columns: tuple[str, ...]) -> list[Update]:
+        """The updates a screen has to hear of, in order; `columns`: the table's metric
+        columns (RunStore.metrics). Choosing them again re-snapshots every run, so a GPU cell
+        left stale while its column was hidden is fresh when it shows."""
         out = []
+        shown = GPU_COLUMN in columns
         for u in updates:
             path = u.run.path
             gpu = gpu_cell(getattr(u.run.extras.get("system"), "values", None))
-            if (not u.new and not u.state_changed and u.events and self._gpu.get(path) == gpu
+            same = self._gpu.get(path) == gpu or (not shown and path in self._gpu)
+            self._gpu[path] = gpu
+            if (same and not u.new and not u.state_changed and u.events
                     and all(type(e) in QUIET_KINDS for e in u.events)):
                 continue
-            self._gpu[path] = gpu
             out.append(u)
         return out

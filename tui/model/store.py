@@ -342,7 +342,7 @@ class RunStore:
     def _publish(self, updates: Iterable[Update], hold: bool = False) -> None:
         """Snapshot the runs updated and post them; with `hold`, keep them for the next post
         unless FIRST_POSTS passed since the last one (the first pass: see FIRST_POSTS)."""
-        runs = {u.run.path: u.run for u in self._quiet.news(updates)}
+        runs = {u.run.path: u.run for u in self._quiet.news(updates, self.metrics)}
         with self._follower.lock:  # also what keeps `_held` whole (ingest() posts from a worker)
             self._held.update({path: self._snapshots.view(run) for path, run in runs.items()})
             if not runs.keys() <= self._unfilled.keys():
