@@ -78,7 +78,11 @@ class Task(NamedTuple):
 def _tasks(pid: int) -> dict[int, Task]:
     """Every thread of `pid` by id (the main thread's is the pid)."""
     out: dict[int, Task] = {}
-    for task in os.listdir(f"/proc/{pid}/task"):
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except FileNotFoundError:  # it ended (a tmux server killed by someone else's test)
+        return out
+    for task in tasks:
         where = f"/proc/{pid}/task/{task}"
         try:
             with open(f"{where}/stat", "rb") as f:
@@ -120,7 +124,8 @@ def measure(cmd: str, seconds: float) -> Idle:
         time.sleep(seconds)
         after, wall = _tasks(pid), time.monotonic() - t0
         if pid not in after or after[pid].state in ("Z", "X"):
-            raise RuntimeError(f"{cmd!r} ended while measured: run it by hand")
+            raise RuntimeError(f"{cmd!r} ended while measured (its tmux server killed by "
+                               "another user of the machine?): run the bench again")
         zero = Task(0.0, 0, "", "")
         threads = sorted((("main" if t == pid else f"{a.name}:{t}",
                            100 * (a.cpu - before.get(t, zero).cpu) / wall,
