@@ -1,6 +1,7 @@
 """The app idle (issue 14: <= 0.5 % of a core with a silent running run): a ticking age
 repaints its cell alone, not its line across the table (Textual redraws every widget under a
-dirty region's span), and the chart panel does no work while its runs do not change."""
+dirty region's span), the chart panel does no work while its runs do not change, and a
+system sample updates the table only for a GPU cell it shows."""
 
 from __future__ import annotations
 
@@ -9,40 +10,21 @@ import time
 from textual.geometry import Region
 
 from logger import events as ev
-from tests.test_tui_support import append_events, sweep, wait_for, write_run
+from tests.idle_support import live_root, loaded
+from tests.test_tui_support import append_events, wait_for
 from tui.app import RunwatchApp
 from tui.fmt import fmt_ago
-from tui.screens.main import MainScreen
+from tui.model.system_plots import GPU_COLUMN
 from tui.widgets.chart_panel import LIVE_INTERVAL, ChartPanel
 from tui.widgets.run_table import RunTable
 
 IDLE = 2.5  # seconds watched idle
 
 
-async def _idle_app(pilot, runs: int) -> MainScreen:
-    """The main screen once every run is in, every history filled and the charts drawn."""
-    app = pilot.app
-    await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
-    screen = app.screen
-    panel = screen.query_one(ChartPanel)
-    await wait_for(pilot, lambda: len(screen.model.views) == runs and app.store.filled
-                   and panel.up_to_date(), timeout=10)
-    await pilot.pause(0.3)
-    return screen
-
-
-def _live_root(tmp_path):
-    root = tmp_path / "runs"
-    sweep(root, 6)
-    # Running (this process writes it) and silent: its "updated" age ticks every second.
-    live = write_run(root, "live01", name="live", state=None, steps=3, t0=time.time() - 3)
-    return root, live
-
-
 async def test_a_silent_running_runs_ticking_age_repaints_its_cell_alone(tmp_path):
-    root, live = _live_root(tmp_path)
+    root, live = live_root(tmp_path)
     async with RunwatchApp(root).run_test(size=(120, 30)) as pilot:
-        screen = await _idle_app(pilot, 7)
+        screen = await loaded(pilot, 7, settle=0.3)
         # A log now: its age ticks each second from here, however long the app took to start.
         panel = screen.query_one(ChartPanel)
         append_events(live, [ev.Log(step=3, time=time.time(), values={"loss": 0.01})])
@@ -71,7 +53,7 @@ async def test_a_silent_running_runs_ticking_age_repaints_its_cell_alone(tmp_pat
 
 
 async def test_the_chart_panel_does_no_work_while_its_runs_do_not_change(tmp_path, monkeypatch):
-    root, live = _live_root(tmp_path)
+    root, live = live_root(tmp_path)
     looks: list[float] = []
     look = ChartPanel._tick
 
@@ -81,7 +63,7 @@ async def test_the_chart_panel_does_no_work_while_its_runs_do_not_change(tmp_pat
 
     monkeypatch.setattr(ChartPanel, "_tick", counted)
     async with RunwatchApp(root).run_test(size=(120, 30)) as pilot:
-        screen = await _idle_app(pilot, 7)
+        screen = await loaded(pilot, 7, settle=0.3)
         panel = screen.query_one(ChartPanel)
         assert panel.target is not None and panel.target.paths == ("proj/live01",)
         before = len(looks)
@@ -101,3 +83,32 @@ def test_a_silent_runs_age_changes_fifteen_times_in_its_first_minute_not_sixty()
     assert len(set(shown)) == 15
     assert shown[:10] == [f"{s}s" for s in range(10)] and shown[10] == shown[19] == "10s"
     assert shown[59] == "50s" and fmt_ago(t, t + 60) == "1m"
+
+
+async def test_a_gpu_sample_reaches_the_table_only_while_its_gpu_column_shows(tmp_path):
+    root, live = live_root(tmp_path)
+    path = "proj/live01"
+
+    def sample(util: float) -> None:
+        append_events(live, [ev.SystemStats(time=time.time(), values={
+            "gpu.0.gpu": util, "gpu.0.memoryAllocatedBytes": 1e9, "gpu.0.memoryTotalBytes": 8e10})])
+
+    async with RunwatchApp(root).run_test(size=(120, 30)) as pilot:
+        screen = await loaded(pilot, 7, settle=0.3)
+        store = pilot.app.store
+
+        def read() -> object:  # the sample the reader holds (it has read the file that far)
+            last = store.with_runs([path], lambda runs: runs[0].extras.get("system"))
+            return None if last is None else last.values.get("gpu.0.gpu")
+
+        applied = screen.applied
+        for util in (10.0, 90.0):
+            sample(util)
+            await wait_for(pilot, lambda u=util: read() == u)
+        await pilot.pause(0.3)  # the table's MIN_INTERVAL, had anything been posted
+        assert screen.applied == applied, "a sample made a table update with no GPU column shown"
+        screen._set_metrics((*screen.model.metrics, GPU_COLUMN))  # as the metric picker does
+        screen.refresh_table()
+        await wait_for(pilot, lambda: screen.model.views[path].gpu.startswith("GPU 90%"))
+        sample(40.0)  # shown: a new cell is drawn
+        await wait_for(pilot, lambda: screen.model.views[path].gpu.startswith("GPU 40%"))

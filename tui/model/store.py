@@ -36,6 +36,7 @@ from .decim_cache import AppCache
 from .decimate import RunSeries, SeriesBook
 from .ghosts import Ghosts
 from .history_fill import fill, unfed_bytes
+from .quiet import Quiet
 from .runview import RunView, Snapshotter
 
 FIRST_LIMIT = 8 * 1024 * 1024  # bytes per segment in the first pass at most: past its last
@@ -112,6 +113,7 @@ class RunStore:
         self._applied = threading.Event()  # the UI thread took a batch of snapshots
         self.drawn = self._applied  # ...and drew them: an App sets its own (tui/app.py)
         self.post = post  # called in the reading thread with new snapshots
+        self._quiet = Quiet()  # ...but not for a silent run's heartbeats (quiet.py)
         self._held: Views = {}  # snapshots not posted yet (the first pass holds some back)
         self._posted_at = 0.0  # time.monotonic() of the last post
         self.loaded = False  # every byte on disk at start has been read (rows, summaries)
@@ -340,7 +342,7 @@ class RunStore:
     def _publish(self, updates: Iterable[Update], hold: bool = False) -> None:
         """Snapshot the runs updated and post them; with `hold`, keep them for the next post
         unless FIRST_POSTS passed since the last one (the first pass: see FIRST_POSTS)."""
-        runs = {u.run.path: u.run for u in updates}
+        runs = {u.run.path: u.run for u in self._quiet.news(updates, self.metrics)}
         with self._follower.lock:  # also what keeps `_held` whole (ingest() posts from a worker)
             self._held.update({path: self._snapshots.view(run) for path, run in runs.items()})
             if not runs.keys() <= self._unfilled.keys():
