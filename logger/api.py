@@ -262,17 +262,17 @@ class Runs(Sequence[Run]):
 
 class Api:
     """Read every run under a root: `projects()`, `runs()`, `run()`, `artifact()`. As W&B's,
-    it keeps the runs it read: `flush()` forgets them, so the next call reads the root again."""
+    it keeps what runs() read: `flush()` forgets it, so the next runs() reads the root again."""
 
     def __init__(self, root: str | os.PathLike[str] | None = None, overrides: dict[str, Any] | None = None,
                  timeout: int | None = None, api_key: str | None = None) -> None:
         self.root = resolve_root(root)
         if self.root.exists() and not self.root.is_dir():
             raise NotADirectoryError(f"Api root {self.root} is a file, not a run directory")
-        self._runs: dict[str, Any] = {}  # W&B's cache: runs() and run() results by their arguments
+        self._runs: dict[str, Runs] = {}  # W&B's cache: runs() results by their arguments
 
     def flush(self) -> None:
-        """Forget the runs read so far (W&B's `api.flush()`): the next runs() or run() re-reads."""
+        """Forget the runs read so far (W&B's `api.flush()`): the next runs() re-reads the root."""
         self._runs = {}
 
     def _reader(self) -> RootReader:
@@ -318,16 +318,15 @@ class Api:
         if len(parts) < 2:
             raise ValueError(f"run path {path!r}: use 'project/run_id'")
         project, run_id = parts[-2], parts[-1]
-        if f"{project}/{run_id}" in self._runs:  # W&B's cache, until flush()
-            return self._runs[f"{project}/{run_id}"]
         run_dir = self.root / project / run_id
         reader = RootReader(self.root)
         reader.read_paths([run_dir])
         data = reader.runs.get(f"{project}/{run_id}")
         if data is None:
             raise ValueError(f"no run {project}/{run_id} under {self.root}")
-        run = self._runs[f"{project}/{run_id}"] = Run(data, self.root)
-        return run
+        # Not kept, unlike W&B's: this Run holds its rows (12 MB for 200k), and a script that
+        # walks a thousand runs by path would keep them all; reading one run again is cheap.
+        return Run(data, self.root)
 
     def sweep(self, path: str) -> Any:
         """W&B's `api.sweep("project/sweep_id")`: runs, best_run(), state (logger/sweeps/public.py)."""

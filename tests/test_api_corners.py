@@ -78,9 +78,10 @@ def test_runs_are_kept_until_flush_as_wandbs_api_keeps_them(root: Path) -> None:
     with logger.init(project="p", settings=NO_STATS) as other:
         other.log({"loss": 2.0})
     assert api.runs("p") is first and len(first) == 1  # W&B: "you must clear the local cache"
-    assert api.run(run.path).state == "running"
+    assert first[0].state == "running" and api.runs() is not first  # another query reads anew
+    assert api.run(run.path).state == "finished"  # one run by path is read anew (logger/api.py)
     api.flush()
-    assert len(api.runs("p")) == 2 and api.run(run.path).state == "finished"
+    assert [r.state for r in api.runs("p")] == ["finished", "finished"]
 
 
 def test_project_by_name_as_wandbs(root: Path) -> None:
