@@ -78,6 +78,14 @@ class RunCorners:
     user = property(lambda self: User(self.entity), doc="W&B's User who created the run: the local one")
 
     @property
+    def username(self) -> str:
+        """W&B's deprecated name for `entity`: its warning, then the entity."""
+        from .compat import termwarn
+
+        termwarn("Run.username is deprecated. Please use Run.entity instead.")
+        return self.entity
+
+    @property
     def url(self) -> str:
         """The file:// URL of the run's directory: what the script-side `run.url` gave."""
         return self._data.dir.resolve().as_uri()

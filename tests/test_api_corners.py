@@ -24,13 +24,14 @@ from tests.conftest import script_env
 NO_STATS = {"x_disable_stats": True}
 
 
-def test_the_runs_url_entity_and_user_agree_with_the_script_side_run(root: Path) -> None:
+def test_the_runs_url_entity_and_user_agree_with_the_script_side_run(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with logger.init(project="p", settings=NO_STATS) as run:
         run.log({"loss": 1.0})
     got = Api(root).run(run.path)
     assert got.url == run.url and got.url.startswith("file://")
     assert got.entity == run.entity
     assert got.user.username == got.user.name == run.entity and repr(got.user) == f"<User {run.entity}>"
+    assert got.username == run.entity and "Run.username is deprecated" in capsys.readouterr().err
 
 
 def test_heartbeat_at_is_the_last_event_and_system_metrics_the_last_sample(root: Path) -> None:
