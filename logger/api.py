@@ -8,12 +8,12 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 import os
 import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from .api_wandb import Project, RunCorners, User, artifact_versions, iso_utc
 from .artifacts import Artifact, ArtifactError, list_artifact_names, load_artifact
 from .edit import edit_name, edit_notes, editable, save_field_edits, set_tags
 from .media.readback import MediaReads
@@ -24,17 +24,11 @@ from .rundata import RunData
 from .runfiles import File, inside, like_pattern
 from .writer import RunwatchWarning
 
-
-class Project:
-    def __init__(self, name: str, root: str) -> None:
-        self.name = name
-        self.path = f"{root}/{name}"
-
-    def __repr__(self) -> str:
-        return f"<Project {self.name}>"
+__all__ = ["Api", "Project", "Run", "Runs", "User"]
 
 
-class Run(MediaReads):  # file(), load_table(), alerts, charts: logger/media/readback.py
+class Run(MediaReads, RunCorners):  # file(), load_table(), alerts, charts: logger/media/readback.py
+    # RunCorners: url, entity, user, heartbeat_at, system_metrics, sweep (logger/api_wandb.py)
     """A run read back: W&B's `Run` attributes, history as columns underneath."""
 
     def __init__(self, data: RunData, root: Any) -> None:
@@ -82,6 +76,21 @@ class Run(MediaReads):  # file(), load_table(), alerts, charts: logger/media/rea
 
         found = sweep_of_run(Path(self._root), self.project, self.id)
         return found[0] if found else None
+
+    @property
+    def sweep(self) -> Any:
+        """The sweep whose trial this run is (W&B's `api.sweep` object), or None."""
+        sweep_id = self.sweep_id
+        if sweep_id is None:
+            return None
+        from .sweeps.config import SweepConfigError
+        from .sweeps.public import load_sweep
+
+        try:
+            return load_sweep(Api(self._root), f"{self.project}/{sweep_id}")
+        except (SweepConfigError, OSError):  # its sweep directory is gone: W&B's None
+            return None
+
     exit_code = property(lambda self: self._data.exit_code)
     error = property(lambda self: self._data.error)
     display_name = property(lambda self: self.name)
@@ -112,11 +121,8 @@ class Run(MediaReads):  # file(), load_table(), alerts, charts: logger/media/rea
     @property
     def created_at(self) -> str:
         """ISO 8601 in UTC, as W&B gives it."""
-        try:
-            stamp = _dt.datetime.fromtimestamp(self._data.created_at, _dt.timezone.utc)
-        except (ValueError, OverflowError, OSError):  # a time no clock could have written
-            return ""
-        return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return iso_utc(self._data.created_at)
+
 
     @property
     def lastHistoryStep(self) -> int:  # noqa: N802 - W&B's name
@@ -163,26 +169,21 @@ class Run(MediaReads):  # file(), load_table(), alerts, charts: logger/media/rea
 
     def history(self, samples: int = 500, keys: Sequence[str] | None = None, x_axis: str = "_step",
                 pandas: bool = True, stream: str = "default", writer: str | None = None) -> Any:
-        """Up to `samples` rows spread evenly over the run (W&B samples too); a DataFrame by
-        default (needs pandas), or a list of dicts with `pandas=False`."""
+        """Up to `samples` rows, the first and last always among them and the rest at random
+        positions, as W&B's server samples (wandb/wandb#5994: its picks are not evenly spaced),
+        but seeded: the same run gives the same rows. A DataFrame by default; without pandas,
+        W&B's warning and the list of dicts that `pandas=False` gives."""
+        pd = _pandas() if pandas else None
         if stream != "default":  # system metrics: logger/streams.py
             from .streams import system_history
 
-            return system_history(self._data.dir, self._data.created_at, samples, keys, pandas, stream)
-        if pandas:
-            try:
-                import pandas as pd  # type: ignore[import-untyped, unused-ignore]
-            except ImportError:
-                raise ImportError(
-                    "history() returns a pandas DataFrame, and pandas is not installed: "
-                    "pip install 'runwatch[pandas]', or call history(pandas=False) for a list of dicts"
-                ) from None
+            return system_history(self._data.dir, self._data.created_at, samples, keys, pd is not None, stream)
         from .history_table import BASE, frame, sampled_pages
 
         wanted = None if keys is None else [*keys, *([x_axis] if x_axis not in ("_step",) else [])]
         shown = tuple(dict.fromkeys(("_step", x_axis, *(keys or ()))))
         scan = self._scan(wanted, writer=writer)
-        if pandas:  # columns from the decoded values: no row dict is built
+        if pd is not None:  # columns from the decoded values: no row dict is built
             columns = frame(scan, samples, tuple(k for k in shown if k not in BASE) if keys is not None else None)
             return pd.DataFrame({k: columns[k] for k in shown} if keys is not None else columns)
         pages = sampled_pages(scan, samples)
@@ -265,13 +266,19 @@ class Runs(Sequence[Run]):
 
 
 class Api:
-    """Read every run under a root: `projects()`, `runs()`, `run()`, `artifact()`."""
+    """Read every run under a root: `projects()`, `runs()`, `run()`, `artifact()`. As W&B's,
+    it keeps what runs() read: `flush()` forgets it, so the next runs() reads the root again."""
 
     def __init__(self, root: str | os.PathLike[str] | None = None, overrides: dict[str, Any] | None = None,
                  timeout: int | None = None, api_key: str | None = None) -> None:
         self.root = resolve_root(root)
         if self.root.exists() and not self.root.is_dir():
             raise NotADirectoryError(f"Api root {self.root} is a file, not a run directory")
+        self._runs: dict[str, Runs] = {}  # W&B's cache: runs() results by their arguments
+
+    def flush(self) -> None:
+        """Forget the runs read so far (W&B's `api.flush()`): the next runs() re-reads the root."""
+        self._runs = {}
 
     def _reader(self) -> RootReader:
         """Every run's metadata, summary, state and tags from snapshots (logger/snapshot.py);
@@ -282,17 +289,33 @@ class Api:
 
     def projects(self, entity: str | None = None) -> list[Project]:
         names = sorted({r.project for r in self._reader().runs.values()})
-        return [Project(n, str(self.root)) for n in names]
+        owner = self.default_entity
+        return [Project(n, self.root, owner) for n in names]
+
+    def project(self, name: str, entity: str | None = None) -> Project:
+        """W&B's `api.project(name)`: a Project whether or not it has runs yet, as W&B's."""
+        return Project(name.strip("/").split("/")[-1], self.root, entity or self.default_entity)
+
+    @property
+    def default_entity(self) -> str:
+        """The entity runs here belong to: the local user, as `run.entity` says."""
+        from .compat import local_entity
+
+        return local_entity()
 
     def runs(self, path: str | None = None, filters: dict[str, Any] | None = None,
              order: str = "+created_at", per_page: int = 50, include_sweeps: bool = True,
              lazy: bool = True) -> Runs:
         """Runs of a project ("project" or "entity/project"), or of every project, oldest
         first (W&B's default order). Lazy whatever `lazy` says: no history is read here."""
+        key = f"{path or ''}{filters}{order}"
+        if key in self._runs:  # W&B's cache, until flush()
+            return self._runs[key]
         project = path.strip("/").split("/")[-1] if path else None
         selected = [d for d in self._reader().runs.values() if project is None or d.project == project]
         selected = [d for d in selected if matches(d, filters)]
-        return Runs([Run(d, self.root) for d in _sorted(selected, order)])
+        runs = self._runs[key] = Runs([Run(d, self.root) for d in _sorted(selected, order)])
+        return runs
 
     def run(self, path: str) -> Run:
         """One run: "project/id", "entity/project/id" or "project/runs/id"."""
@@ -306,6 +329,8 @@ class Api:
         data = reader.runs.get(f"{project}/{run_id}")
         if data is None:
             raise ValueError(f"no run {project}/{run_id} under {self.root}")
+        # Not kept, unlike W&B's: this Run holds its rows (12 MB for 200k), and a script that
+        # walks a thousand runs by path would keep them all; reading one run again is cheap.
         return Run(data, self.root)
 
     def sweep(self, path: str) -> Any:
@@ -325,6 +350,11 @@ class Api:
         if type is not None and art.type != type:
             raise ArtifactError(f"artifact {name!r} has type {art.type!r}, not {type!r}")
         return art
+
+    def artifacts(self, type_name: str, name: str, order: str | None = None, per_page: int = 50,
+                  tags: Any = None) -> list[Artifact]:
+        """W&B's `api.artifacts(type_name, "project/name")`: every version, newest first."""
+        return artifact_versions(self.root, name, type_name, order, tags)
 
     def artifact_names(self, project: str) -> list[str]:
         return list_artifact_names(self.root, project)
@@ -351,3 +381,15 @@ def _sorted(runs: list[RunData], order: str) -> list[RunData]:
 
 _FIELDS = ("name", "state", "group", "job_type", "notes", "id", "project", "display_name",
            "displayName", "jobType", "tags")
+
+
+def _pandas() -> Any:
+    """pandas, or None after W&B's warning: its history() then returns the list of dicts."""
+    try:
+        import pandas  # type: ignore[import-untyped, unused-ignore]
+    except ImportError:
+        from .compat import termwarn
+
+        termwarn("Unable to load pandas, call history with pandas=False")
+        return None
+    return pandas

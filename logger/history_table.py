@@ -1,5 +1,5 @@
-"""What W&B's history() takes from a scan (logger/history_read.py): `samples` rows spread over
-the run, and DataFrame columns gathered from the decoded values a chunk at a time by C-level
+"""What W&B's history() takes from a scan (logger/history_read.py): `samples` rows sampled from
+the run (the first, the last, the rest at seeded random positions), and DataFrame columns gathered from the decoded values a chunk at a time by C-level
 passes (one per key), with no row dict built: the rows are counted, then picked, without
 `_step`, `_timestamp` and `_runtime` being put in every one.
 """
@@ -21,9 +21,9 @@ Chunk = tuple[list[int], list[float], list[Row]]
 
 
 def sampled_pages(scan: HistoryScan, samples: int) -> list[list[Row]]:
-    """W&B's history(samples=N): N rows spread over the run, the first and last included,
-    picked as ever (random.Random(0)). Rows are counted in one pass and only the picked ones
-    built in a second, so memory is bounded by `samples`, not by the run."""
+    """W&B's history(samples=N): N rows of the run at the positions `positions` picks. Rows
+    are counted in one pass and only the picked ones built in a second, so memory is bounded
+    by `samples`, not by the run."""
     kept, n = _first(scan, samples)
     if kept is not None:
         return [scan.build(*c) for c in kept]
@@ -41,8 +41,20 @@ def frame(scan: HistoryScan, samples: int, order: tuple[str, ...] | None = None)
     return cols.out()
 
 
+def positions(n: int, samples: int) -> list[int]:
+    """Which of `n` rows (more than `samples`) history(samples=N) keeps: the first and the
+    last, and N-2 at random positions between, as W&B's server samples (its picks are not
+    evenly spaced: wandb/wandb#5994), seeded so that a run read twice gives the same rows;
+    for N=1, the first."""
+    if samples < 2:
+        return [0]
+    return [0, *sorted(random.Random(0).sample(range(1, n - 1), samples - 2)), n - 1]
+
+
 def _first(scan: HistoryScan, samples: int) -> tuple[list[Chunk] | None, int]:
     """Pass one: the selected chunks while they are `samples` rows at most, and the count."""
+    if samples < 0:
+        raise ValueError(f"history(samples={samples}): a number of rows, or 0 for every row")
     kept: list[Chunk] | None = []
     n = 0
     for chunk in scan.chunks():
@@ -59,7 +71,7 @@ def _first(scan: HistoryScan, samples: int) -> tuple[list[Chunk] | None, int]:
 
 def _picked(scan: HistoryScan, samples: int, n: int) -> list[Chunk]:
     """Pass two: the rows at the sampled positions, each chunk's picked in C-level passes."""
-    wanted = [0, *sorted(random.Random(0).sample(range(1, n - 1), samples - 2)), n - 1]
+    wanted = positions(n, samples)
     out: list[Chunk] = []
     base = i = 0
     for chunk in scan.chunks():

@@ -93,9 +93,8 @@ def test_history_and_scan_history(root):
     assert set(only[0]) == {"_step", "loss"} and len(only) == 20
     try:
         import pandas  # noqa: F401
-    except ImportError:
-        with pytest.raises(ImportError, match=r"pip install 'runwatch\[pandas\]'"):
-            run.history()
+    except ImportError:  # W&B warns and returns the list of dicts (tests/test_api_corners.py)
+        assert run.history(samples=5) == sampled
     else:
         assert list(run.history(keys=["acc"]).columns) == ["_step", "acc"]
 

@@ -1,0 +1,159 @@
+"""The corners of W&B's Public API a script reaches for, with a local meaning (logger/api.py):
+a run's user, heartbeat and last system sample, a project, and an artifact's versions.
+
+W&B answers these from its server; here each is read from what the run's segments and the
+artifact store already hold, so no extra file is read to answer any of them.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from pathlib import Path
+from typing import Any
+
+from .artifact_store import ArtifactError, store_dir
+from .artifacts import Artifact, load_artifact
+from .paths import check_component
+
+__all__ = ["Project", "RunCorners", "User", "artifact_versions", "iso_utc", "last_system_sample"]
+
+_VERSION_FILE = re.compile(r"^v(\d+)\.json$")
+
+
+def iso_utc(stamp: float | None) -> str:
+    """A time as W&B's API gives its times (ISO 8601, UTC); "" for one no clock could write."""
+    if stamp is None:
+        return ""
+    try:
+        when = _dt.datetime.fromtimestamp(stamp, _dt.timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        return ""
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def last_system_sample(sample: Any, created_at: float) -> dict[str, Any]:
+    """W&B's `run.system_metrics`: the latest system sample as one row of the "system" stream
+    (`system.`-prefixed keys, `_timestamp`, `_runtime`), the same row history(stream="system")
+    ends with; {} for a run that sampled nothing (W&B's empty systemMetrics)."""
+    values = getattr(sample, "values", None)
+    if not isinstance(values, dict):
+        return {}
+    runtime = sample.time - created_at
+    row: dict[str, Any] = {f"system.{k}": v for k, v in values.items()}
+    row.update(_wandb={"runtime": runtime}, _timestamp=sample.time, _runtime=runtime)
+    return row
+
+
+class RunCorners:
+    """What W&B's Run has beside its data, for logger/api.py's Run (which sets `_data`,
+    `_root`, `project` and `sweep_id`): answers that agree with the script-side run's."""
+
+    _data: Any
+    _root: Any
+    project: str
+
+    @property
+    def sweep_id(self) -> str | None:
+        raise NotImplementedError  # logger/api.py's Run says which sweep (if any) ran it (and `sweep`)
+
+    @property
+    def heartbeat_at(self) -> str:
+        """When the run last wrote anything (an event or its writer's 10 s heartbeat), as
+        created_at is written: W&B's last heartbeat from the run's process."""
+        return iso_utc(self._data.updated_at or self._data.created_at)
+
+    @property
+    def system_metrics(self) -> dict[str, Any]:
+        """The latest system sample as W&B gives it (last_system_sample); {} if none."""
+        return last_system_sample(self._data.extras.get("system"), self._data.created_at)
+
+    @property
+    def entity(self) -> str:
+        """The local user, as the script-side `run.entity` says (no accounts here)."""
+        from .compat import local_entity
+
+        return local_entity()
+
+    user = property(lambda self: User(self.entity), doc="W&B's User who created the run: the local one")
+
+    @property
+    def username(self) -> str:
+        """W&B's deprecated name for `entity`: its warning, then the entity."""
+        from .compat import termwarn
+
+        termwarn("Run.username is deprecated. Please use Run.entity instead.")
+        return self.entity
+
+    @property
+    def url(self) -> str:
+        """The file:// URL of the run's directory: what the script-side `run.url` gave."""
+        return self._data.dir.resolve().as_uri()
+
+    sweep_name = property(lambda self: self.sweep_id, doc="W&B's name for the run's sweep id")
+
+
+class User:
+    """W&B's `run.user`: who created the run. No accounts here: the local user (the name
+    `run.entity` gives), with W&B's `name` and `username` attributes."""
+
+    def __init__(self, username: str) -> None:
+        self._attrs = {"name": username, "username": username}
+        self.name = self.username = username
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"
+
+
+class Project:
+    """W&B's `Project`: `name`, `entity`, `path` ([entity, name]), `url` (a file:// URL of the
+    project's directory, as the script-side `run.get_project_url()` gives)."""
+
+    def __init__(self, name: str, root: Path, entity: str) -> None:
+        self.name, self.entity = name, entity
+        self.dir = Path(root) / name
+
+    @property
+    def path(self) -> list[str]:
+        return [self.entity, self.name]
+
+    @property
+    def url(self) -> str:
+        return self.dir.resolve().as_uri()
+
+    def __repr__(self) -> str:
+        return f"<Project {self.entity}/{self.name}>"
+
+
+def artifact_versions(root: Path, name: str, type_name: str, order: str | None = None,
+                      tags: Any = None) -> list[Artifact]:
+    """W&B's `api.artifacts(type_name, "project/name")`: every readable version, newest first
+    (an `order` starting with "+" gives oldest first). A damaged version is skipped, as W&B
+    lists only committed ones; no version of that type raises, as W&B's query fails."""
+    parts = [p for p in name.strip("/").split("/") if p]
+    if len(parts) < 2:
+        raise ArtifactError(f"artifacts(): name {name!r}: use 'project/name' (or 'entity/project/name')")
+    project, collection = parts[-2], parts[-1].partition(":")[0]
+    try:
+        check_component("project", project)
+        check_component("artifact name", collection)
+        files = list((store_dir(root, project) / collection).iterdir())
+    except (TypeError, ValueError) as exc:
+        raise ArtifactError(str(exc)) from None
+    except OSError:
+        files = []
+    numbers = sorted((int(m.group(1)) for p in files if (m := _VERSION_FILE.match(p.name))),
+                     reverse=not (order or "").startswith("+"))
+    found = []
+    for number in numbers:
+        try:
+            found.append(load_artifact(root, project, collection, f"v{number}"))
+        except ArtifactError:
+            continue
+    wanted = set([tags] if isinstance(tags, str) else tags or ())
+    out = [a for a in found if a.type == type_name and wanted <= set(getattr(a, "tags", ()) or ())]
+    if not any(a.type == type_name for a in found):
+        kinds = sorted({a.type for a in found})
+        have = f"; it has type {', '.join(map(repr, kinds))}" if kinds else ""
+        raise ArtifactError(f"no artifact {project}/{collection} of type {type_name!r} under {root}{have}")
+    return out
