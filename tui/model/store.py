@@ -265,7 +265,7 @@ class RunStore:
         dirs = run_dirs(f.root)
         ghosts = self.ghosts  # their directories were checked as the rows were restored
         paths = segment_paths(f.root, [d for d in dirs if _key(d) not in ghosts])
-        if self.cache.restored and len(paths) > FIRST_SCREEN:
+        if self.cache.restored and not (ghosts and len(paths) <= FIRST_SCREEN):
             # The rest once the first screenful is drawn; not when all but a screenful came
             # from cached rows: reading on costs the UI ~20 ms, waiting cost every row 0.2 s.
             self.drawn.wait(FIRST_WAIT)
