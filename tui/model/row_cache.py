@@ -211,8 +211,9 @@ def load(root: Path, code: str, root_text: str) -> tuple[tuple[str, ...], list[R
 
 def save(root: Path, code: str, root_text: str, metrics: tuple[str, ...],
          rows: Iterable[Row | msgspec.Raw]) -> bool:
-    """Write the rows whole (a temporary file renamed over); rows that cannot be encoded
-    (a value msgpack cannot hold) are left out: those runs are read from disk."""
+    """Write the rows whole (a temporary file renamed over), unless the file holds them
+    already; rows that cannot be encoded (a value msgpack cannot hold) are left out: those
+    runs are read from disk."""
     path = rows_path(root)
     if path is None:
         return False
@@ -223,4 +224,15 @@ def save(root: Path, code: str, root_text: str, metrics: tuple[str, ...],
         except (TypeError, ValueError, msgspec.EncodeError):  # a surrogate, an int past 64 bits
             continue
     body = _encode(RowFile(code, root_text, metrics, raws))
+    if _holds(path, MAGIC + checksum(body) + body):
+        return True  # an open that changed nothing: 10k runs' rows (~7 MB) not written again
     return index.write_atomic(path, (MAGIC, checksum(body), body))
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    """The file at `path` is exactly `data` (one read; the size tells most differences)."""
+    try:
+        with open(path, "rb") as f:
+            return os.fstat(f.fileno()).st_size == len(data) and f.read() == data
+    except OSError:
+        return False

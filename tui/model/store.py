@@ -18,7 +18,6 @@ constructor and
 from __future__ import annotations
 
 import gc
-import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -26,30 +25,17 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-from logger import discover
 from logger.reader import Update
 from logger.rundata import RunData
 from tui.follow import Follower
 
-from . import row_cache
 from .decim_cache import AppCache
 from .decimate import RunSeries, SeriesBook
+from .first_reads import FIRST_LIMIT, read_limit, run_dirs, segment_paths  # noqa: F401 - FIRST_LIMIT re-exported
 from .ghosts import Ghosts
 from .history_fill import fill, unfed_bytes
 from .runview import RunView, Snapshotter
 
-FIRST_LIMIT = 8 * 1024 * 1024  # bytes per segment in the first pass at most: past its last
-# snapshot (one every 4 MiB, logger/snapshot.py) a segment's digests are exact; a longer
-# stretch, or one without a snapshot (an old format), is finished by read_rest
-PASS_BYTES = 4 * 1024 * 1024  # ...and per read over all its segments: a read's decoded
-# events live until published (~10x their bytes), so a batch of runs without snapshots must
-# not decode them whole at once (64 segments x 8 MiB was GBs)
-MIN_BYTES = 64 * 1024  # per segment and read, at least
-
-
-def read_limit(segments: int) -> int:
-    """Bytes per segment for one read of `segments` segments: PASS_BYTES over them."""
-    return min(FIRST_LIMIT, max(MIN_BYTES, PASS_BYTES // max(1, segments)))
 FIRST_SCREEN = 64  # segments in the first first-pass read: a screenful, shown at once...
 FIRST_BATCH = 256  # ...then this many per post, read FIRST_SCREEN at a time: between two
 # reads the runs the screen shows (`want`) are filled in, so the chart under the cursor does
@@ -61,25 +47,6 @@ FIRST_POSTS = 0.25  # seconds between posts after it: each post costs the UI thr
 T = TypeVar("T")
 Views = dict[str, RunView]
 
-
-def run_dirs(root: Path) -> list[str]:
-    """ROOT/<project>/<run> directories (logger/discover.py's walk)."""
-    return [run_dir.path for _project, run_dir in discover.run_dirs(root)]
-
-
-def segment_paths(root: Path, dirs: Iterable[str] | None = None) -> list[Path]:
-    """The segments under root (ROOT/<project>/<run>/*.rws), or in `dirs` of them, for the
-    batched first pass: the readers' one discovery (logger/discover.py: only regular files)."""
-    found: list[Path] = []
-    for run in run_dirs(root) if dirs is None else dirs:
-        found += discover.segment_files(run)
-    return found
-
-
-def _key(run_dir: str) -> str:
-    """A run directory's "project/run" (the reader's run path)."""
-    head, run = os.path.split(run_dir)
-    return f"{os.path.basename(head)}/{run}"
 
 
 class RunStore:
@@ -263,9 +230,8 @@ class RunStore:
             self._wake.set()
             self.post(views)
         dirs = run_dirs(f.root)
-        ghosts = self.ghosts  # their directories were checked as the rows were restored
-        paths = segment_paths(f.root, [d for d in dirs if _key(d) not in ghosts])
-        if self.cache.restored and not (ghosts and len(paths) <= FIRST_SCREEN):
+        paths = segment_paths(f.root, self._ghosts.unlisted(dirs))
+        if self.cache.restored and not (self.ghosts and len(paths) <= FIRST_SCREEN):
             # The rest once the first screenful is drawn; not when all but a screenful came
             # from cached rows: reading on costs the UI ~20 ms, waiting cost every row 0.2 s.
             self.drawn.wait(FIRST_WAIT)
@@ -316,24 +282,23 @@ class RunStore:
         if not newest:
             return views
         with self._follower.lock:
-            updates = self.cache.install(newest)
-            for u in updates:
-                row = self.ghosts.pop(u.run.path, None)
-                if row is not None:
-                    u.run.version = max(u.run.version, row.version)
+            updates = self._ghosts.restored(self.cache.install(newest))
             views.update({u.run.path: self._snapshots.view(u.run) for u in updates})
-            self._unfilled.update({u.run.path: u.run for u in updates})
-            self._fill_order = None
+            self._unfill(updates)
         return views
 
     def _materialize(self, paths: Iterable[str]) -> None:
         """The runs of `paths` shown from cached rows, read (lock held): their histories are
         filled in as any other's."""
-        updates = self._ghosts.materialize(paths)
+        if self._unfill(self._ghosts.materialize(paths)):
+            self._wake.set()
+
+    def _unfill(self, updates: list[Update]) -> list[Update]:
+        """(lock held) These runs' histories are to be filled in: `updates`, as given."""
         if updates:
             self._unfilled.update({u.run.path: u.run for u in updates})
             self._fill_order = None
-            self._wake.set()
+        return updates
 
     def pending_bytes(self) -> int:
         """Bytes on disk not read yet."""
@@ -370,14 +335,12 @@ class RunStore:
 
     def snapshot_metrics(self, metrics: tuple[str, ...]) -> None:
         """Sparkline keys changed: re-snapshot every run (from a worker thread); runs shown
-        from cached rows are read first unless their rows carry these keys. The keys already
-        followed (a reopen restores the last ones chosen) change nothing: every snapshot made
-        carries them (10k runs: 0.11 s of the reading thread's GIL, and a second 10k-row
-        table update, before every row was on screen)."""
+        from cached rows are read first unless their rows carry these keys. The keys followed
+        already (a reopen's) change nothing (10k runs: 0.11 s, and a second table update)."""
         with self._follower.lock:
             if metrics == self._snapshots.metrics:
                 return
-        ghosts = [p for p, row in self.ghosts.items() if not row_cache.covers(row, metrics)]
+        ghosts = self._ghosts.uncovered(metrics)
         for i in range(0, len(ghosts), FIRST_SCREEN):  # the live path waits one part
             with self._follower.lock:
                 self._materialize(ghosts[i : i + FIRST_SCREEN])
@@ -385,9 +348,7 @@ class RunStore:
             self._snapshots.metrics = metrics
             runs = list(self._follower.reader.runs.values())
             views = {run.path: self._snapshots.view(run) for run in runs}
-            root = self._follower.reader.root
-            views.update({p: row_cache.to_view(row, root / p, metrics)
-                          for p, row in self.ghosts.items()})
+            views.update(self._ghosts.views(metrics))
         self.post(views)
 
     def ingest(self, paths: Iterable[Path]) -> None:
