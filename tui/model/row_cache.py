@@ -42,10 +42,12 @@ class RowSeg(msgspec.Struct, array_like=True):
     mtime_ns: int
 
 
-class Row(msgspec.Struct, array_like=True):
-    """One run's RunView (less `dir`, `serial`) and what it was made from."""
+class Row(msgspec.Struct, array_like=True, gc=False):
+    """One run's RunView (less `dir`, `serial`) and what it was made from. Not tracked by the
+    cyclic collector (it holds no cycle): a reopen makes 10k at once, each collection after
+    would walk them all."""
 
-    segs: list[RowSeg]
+    segs: tuple[RowSeg, ...]
     dir_id: tuple[int, int, int] | None  # the run directory, when settled: its names are known
     alerts: int  # alerts the run held (the app's alert tracker has seen them)
     path: str
@@ -105,13 +107,13 @@ def rows_path(root: Path) -> Path | None:
     return None if app is None else app.with_name(app.name.replace("app-", "rows-", 1))
 
 
-def to_row(view: RunView, segs: list[RowSeg], dir_id: tuple[int, int, int] | None,
+def to_row(view: RunView, segs: Sequence[RowSeg], dir_id: tuple[int, int, int] | None,
            alerts: int, sparks: dict[str, Sequence[float]]) -> Row:
     values = {f: getattr(view, f) for f in _VIEW_FIELDS}
     values["sparks"] = {k: array("d", v).tobytes() for k, v in sparks.items()}
     if view.config_flat == view.config:
         values["config_flat"] = None
-    return Row(segs=segs, dir_id=dir_id, alerts=alerts, **values)
+    return Row(segs=tuple(segs), dir_id=dir_id, alerts=alerts, **values)
 
 
 def covers(row: Row, metrics: Iterable[str]) -> bool:
@@ -133,7 +135,7 @@ def to_view(r: Row, run_dir: Path, metrics: Iterable[str]) -> RunView:
                    r.log_interval, r.logged)
 
 
-def seg_stats(run_dir: str, names: Iterable[str]) -> list[RowSeg] | None:
+def seg_stats(run_dir: str, names: Iterable[str]) -> tuple[RowSeg, ...] | None:
     """Each file's identity and size (sorted by name); None if one is not a regular file."""
     out = []
     for name in sorted(names):
@@ -144,7 +146,7 @@ def seg_stats(run_dir: str, names: Iterable[str]) -> list[RowSeg] | None:
         if not stat.S_ISREG(st.st_mode):
             return None
         out.append(RowSeg(name, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns))
-    return out
+    return tuple(out)
 
 
 def dir_id(run_dir: str, settled: bool = True) -> tuple[int, int, int] | None:
