@@ -62,3 +62,22 @@ async def test_a_reopen_that_changed_nothing_leaves_the_rows_file_as_it_was(root
             assert len(app.store.views) == RUNS
         after = path.stat()
         assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+async def test_a_quick_reopen_lists_the_root_once_before_every_row_is_in(
+        root: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """The second listing (run directories that appeared during a long first pass) is left
+    to the follower's first rescan after a pass from cached rows (10k runs: ~30 ms)."""
+    await _first_open(root)
+    listed: list[bool] = []
+    listing = store_module.run_dirs
+
+    def run_dirs(where: Path) -> list[str]:
+        listed.append(app.store.loaded)
+        return listing(where)
+
+    monkeypatch.setattr(store_module, "run_dirs", run_dirs)
+    app = RunwatchApp(root)
+    async with app.run_test(size=(120, 40)):
+        await _until(lambda: app.store.loaded)
+        assert app.store.ghosts and listed == [False]
