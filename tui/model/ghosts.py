@@ -47,8 +47,8 @@ class Ghosts:
 
     def restore(self) -> dict[str, RunView]:
         """(once) The cached rows whose runs' files are as they were, as snapshots. Without
-        the cyclic collector (as the first pass): 10k rows are ~300k long-lived objects, and
-        the collections they set off found nothing and cost a third of the restore."""
+        the cyclic collector meanwhile (as the first pass): the collections 10k rows' objects
+        set off found nothing (all long-lived; the decode alone: 45 -> 28 ms)."""
         if self._loaded:
             return {}
         self._loaded = True
