@@ -12,7 +12,7 @@ from pathlib import Path
 
 from logger import events as ev
 from logger.reader import RootReader
-from tui.model import store as store_module
+from tui.model import first_reads
 from tui.model.store import RunStore
 
 REPO = Path(__file__).resolve().parents[1]
@@ -35,8 +35,8 @@ def test_each_read_decodes_about_pass_bytes_at_most(tmp_path, monkeypatch):
         subprocess.run([sys.executable, "-c", WRITE, str(root), f"r{r}"], cwd=REPO, timeout=120,
                        env={**os.environ, "RUNWATCH_CONSOLE": "off"})
     sizes = sorted(p.stat().st_size for p in root.rglob("*.rws"))
-    monkeypatch.setattr(store_module, "PASS_BYTES", 64 * 1024)
-    monkeypatch.setattr(store_module, "MIN_BYTES", 4 * 1024)
+    monkeypatch.setattr(first_reads, "PASS_BYTES", 64 * 1024)  # where read_limit looks
+    monkeypatch.setattr(first_reads, "MIN_BYTES", 4 * 1024)
     reads: list[tuple[int, int]] = []  # (bytes read, segments) per read
     original = RootReader._read
 

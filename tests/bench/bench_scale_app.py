@@ -115,7 +115,7 @@ async def _app(root: Path, runs: int, until: str, steps: int = 0,
         marking(Chart, "render")
     else:
         marking(RunTable, "render_line")
-    t0, c0, t_wall = time.perf_counter(), time.process_time(), time.time()
+    t0, c0 = time.perf_counter(), time.process_time()
     app = RunwatchApp(root)
     # Polled with asyncio.sleep, not pilot.pause: a pause posts a callback to every widget
     # and waits for them all: polled every 5 ms it was a good part of the app's CPU measured.
@@ -158,13 +158,14 @@ async def _app(root: Path, runs: int, until: str, steps: int = 0,
         out.update(histories=time.perf_counter() - t0, cpu=time.process_time() - c0)
         await pilot.pause(0.5)
         out.update(rss=status_mb("VmRSS"), peak=status_mb("VmHWM"))
-        # The rows a reopen shows first are written after the app's cache (seconds at 10k
-        # runs): the next child measures a reopen only once they are there.
+        # The rows a reopen shows first are saved after the app's cache (seconds at 10k
+        # runs): the next child measures a reopen only once they are there (written by this
+        # child, or found as they were; one another code wrote is stale).
         from tui.model.row_cache import rows_path
 
         rows = rows_path(store._follower.reader.root)
-        for _ in range(1200):  # written by this child (one another code wrote is stale)
-            if rows is None or (rows.exists() and rows.stat().st_mtime > t_wall):
+        for _ in range(1200):
+            if rows is None or store._ghosts.saved:
                 break
             await asyncio.sleep(0.05)
     return out

@@ -9,6 +9,7 @@ never goes below the row's, so a screen comparing versions sees only real change
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 from collections.abc import Iterable
@@ -25,6 +26,12 @@ from .runview import RunView, Snapshotter
 CHUNK = 256  # runs per hold of the reader's lock while saving: the live path waits one chunk
 
 
+def _key(run_dir: str) -> str:
+    """A run directory's "project/run" (the reader's run path)."""
+    head, run = os.path.split(run_dir)
+    return f"{os.path.basename(head)}/{run}"
+
+
 class Ghosts:
     """The rows a reopen shows without reading, and how each becomes a read run again."""
 
@@ -36,12 +43,24 @@ class Ghosts:
         self._changed: list[Path] = []  # segments of runs found changed, to read (lock)
         self._bumps: dict[str, int] = {}  # run -> the least version its RunData may have
         self._loaded = False
+        self.saved = False  # save() is over: the rows written, found as they were, or not
 
     def restore(self) -> dict[str, RunView]:
-        """(once) The cached rows whose runs' files are as they were, as snapshots."""
+        """(once) The cached rows whose runs' files are as they were, as snapshots. Without
+        the cyclic collector meanwhile (as the first pass): the collections 10k rows' objects
+        set off found nothing (all long-lived; the decode alone: 45 -> 28 ms)."""
         if self._loaded:
             return {}
         self._loaded = True
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._restore()
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _restore(self) -> dict[str, RunView]:
         reader = self._follower.reader
         metrics, rows = row_cache.load(reader.root, code_stamp(), self._cache._root_text())
         views, found = {}, {}
@@ -56,6 +75,29 @@ class Ghosts:
                 reader.skip, reader.skip_dir = self.skip, self.skip_dir
                 self._snapshots.metrics = metrics  # the last ones chosen: the screen's guess
         return views
+
+    def unlisted(self, run_dirs: list[str]) -> list[str]:
+        """The run directories to list: not those shown from rows (checked as restored)."""
+        rows = self.rows
+        return [d for d in run_dirs if _key(d) not in rows]
+
+    def restored(self, updates: list[Update]) -> list[Update]:
+        """(lock held) Runs the app's cache restored whole (the newest) leave their rows,
+        keeping their versions: `updates`, as given."""
+        for u in updates:
+            row = self.rows.pop(u.run.path, None)
+            if row is not None:
+                u.run.version = max(u.run.version, row.version)
+        return updates
+
+    def uncovered(self, metrics: tuple[str, ...]) -> list[str]:
+        """The runs shown from rows that lack the sparklines of these metric columns."""
+        return [p for p, row in self.rows.items() if not row_cache.covers(row, metrics)]
+
+    def views(self, metrics: tuple[str, ...]) -> dict[str, RunView]:
+        """(lock held) Every run shown from its row, with these sparklines (see covers)."""
+        root = self._follower.reader.root
+        return {p: row_cache.to_view(row, root / p, metrics) for p, row in self.rows.items()}
 
     def skip(self, path: Path) -> bool:
         """(the reader, lock held) Whether a segment of a run not read yet is left unread:
@@ -121,6 +163,8 @@ class Ghosts:
             self._save_rows(lock)
         except Exception:  # noqa: BLE001 - a cache that cannot be written is no error
             pass
+        finally:
+            self.saved = True
 
     def _save_rows(self, lock: threading.Lock) -> None:
         reader, rows = self._follower.reader, list[row_cache.Row]()
@@ -131,6 +175,7 @@ class Ghosts:
         for i in range(0, len(runs), CHUNK):
             with lock:
                 rows += filter(None, (self._row(run) for run in runs[i : i + CHUNK]))
+        rows.sort(key=lambda row: row.path)  # the same runs, the same bytes (see row_cache.save)
         row_cache.save(reader.root, code_stamp(), self._cache._root_text(), metrics, rows)
 
     def _row(self, run: RunData) -> row_cache.Row | None:

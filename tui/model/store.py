@@ -18,7 +18,6 @@ constructor and
 from __future__ import annotations
 
 import gc
-import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -26,31 +25,18 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-from logger import discover
 from logger.reader import Update
 from logger.rundata import RunData
 from tui.follow import Follower
 
-from . import row_cache
 from .decim_cache import AppCache
 from .decimate import RunSeries, SeriesBook
+from .first_reads import FIRST_LIMIT, read_limit, run_dirs, segment_paths  # noqa: F401 - FIRST_LIMIT re-exported
 from .ghosts import Ghosts
 from .history_fill import fill, unfed_bytes
 from .quiet import Quiet
 from .runview import RunView, Snapshotter
 
-FIRST_LIMIT = 8 * 1024 * 1024  # bytes per segment in the first pass at most: past its last
-# snapshot (one every 4 MiB, logger/snapshot.py) a segment's digests are exact; a longer
-# stretch, or one without a snapshot (an old format), is finished by read_rest
-PASS_BYTES = 4 * 1024 * 1024  # ...and per read over all its segments: a read's decoded
-# events live until published (~10x their bytes), so a batch of runs without snapshots must
-# not decode them whole at once (64 segments x 8 MiB was GBs)
-MIN_BYTES = 64 * 1024  # per segment and read, at least
-
-
-def read_limit(segments: int) -> int:
-    """Bytes per segment for one read of `segments` segments: PASS_BYTES over them."""
-    return min(FIRST_LIMIT, max(MIN_BYTES, PASS_BYTES // max(1, segments)))
 FIRST_SCREEN = 64  # segments in the first first-pass read: a screenful, shown at once...
 FIRST_BATCH = 256  # ...then this many per post, read FIRST_SCREEN at a time: between two
 # reads the runs the screen shows (`want`) are filled in, so the chart under the cursor does
@@ -62,25 +48,6 @@ FIRST_POSTS = 0.25  # seconds between posts after it: each post costs the UI thr
 T = TypeVar("T")
 Views = dict[str, RunView]
 
-
-def run_dirs(root: Path) -> list[str]:
-    """ROOT/<project>/<run> directories (logger/discover.py's walk)."""
-    return [run_dir.path for _project, run_dir in discover.run_dirs(root)]
-
-
-def segment_paths(root: Path, dirs: Iterable[str] | None = None) -> list[Path]:
-    """The segments under root (ROOT/<project>/<run>/*.rws), or in `dirs` of them, for the
-    batched first pass: the readers' one discovery (logger/discover.py: only regular files)."""
-    found: list[Path] = []
-    for run in run_dirs(root) if dirs is None else dirs:
-        found += discover.segment_files(run)
-    return found
-
-
-def _key(run_dir: str) -> str:
-    """A run directory's "project/run" (the reader's run path)."""
-    head, run = os.path.split(run_dir)
-    return f"{os.path.basename(head)}/{run}"
 
 
 class RunStore:
@@ -264,11 +231,18 @@ class RunStore:
         if views:
             self._wake.set()
             self.post(views)
-        if self.cache.restored:  # the rest once the first screenful is drawn
+        # The rest once the first screenful is drawn (the listing too: 1,000 runs' directories
+        # cost its paint ~15 ms of CPU), unless all but a screenful of runs came from cached
+        # rows: what is left is read at once (~20 ms of the UI's; the wait cost 10k rows 0.2 s).
+        restored, ghosts = self.cache.restored, bool(self.ghosts)
+        if restored and not ghosts:
             self.drawn.wait(FIRST_WAIT)
         dirs = run_dirs(f.root)
-        ghosts = self.ghosts  # their directories were checked as the rows were restored
-        paths = segment_paths(f.root, [d for d in dirs if _key(d) not in ghosts])
+        rest = self._ghosts.unlisted(dirs)
+        quick = ghosts and len(rest) <= FIRST_SCREEN
+        if restored and ghosts and not quick:
+            self.drawn.wait(FIRST_WAIT)
+        paths = segment_paths(f.root, rest)
         i = 0
         while i < len(paths):
             if self._stop.is_set():
@@ -283,9 +257,11 @@ class RunStore:
                 self._applied.wait(FIRST_WAIT)
         # Run directories that appeared meanwhile (what known runs grew, read_rest reads; a
         # new segment of a known run, the watcher's first rescan): a scan of the projects,
-        # not a second scan of every run's directory (10k runs: ~0.4 s).
+        # not a second scan of every run's directory (10k runs: ~0.4 s). Not after a quick
+        # pass: the follower's first rescan, a moment later, finds them (10k runs: ~30 ms).
         known = set(dirs)
-        fresh = segment_paths(f.root, [d for d in run_dirs(f.root) if d not in known])
+        fresh = [] if quick else segment_paths(
+            f.root, [d for d in run_dirs(f.root) if d not in known])
         if fresh:
             with f.lock:
                 updates = f.reader.read_paths(fresh, limit=read_limit(len(fresh)))
@@ -316,24 +292,23 @@ class RunStore:
         if not newest:
             return views
         with self._follower.lock:
-            updates = self.cache.install(newest)
-            for u in updates:
-                row = self.ghosts.pop(u.run.path, None)
-                if row is not None:
-                    u.run.version = max(u.run.version, row.version)
+            updates = self._ghosts.restored(self.cache.install(newest))
             views.update({u.run.path: self._snapshots.view(u.run) for u in updates})
-            self._unfilled.update({u.run.path: u.run for u in updates})
-            self._fill_order = None
+            self._unfill(updates)
         return views
 
     def _materialize(self, paths: Iterable[str]) -> None:
         """The runs of `paths` shown from cached rows, read (lock held): their histories are
         filled in as any other's."""
-        updates = self._ghosts.materialize(paths)
+        if self._unfill(self._ghosts.materialize(paths)):
+            self._wake.set()
+
+    def _unfill(self, updates: list[Update]) -> list[Update]:
+        """(lock held) These runs' histories are to be filled in: `updates`, as given."""
         if updates:
             self._unfilled.update({u.run.path: u.run for u in updates})
             self._fill_order = None
-            self._wake.set()
+        return updates
 
     def pending_bytes(self) -> int:
         """Bytes on disk not read yet."""
@@ -370,8 +345,12 @@ class RunStore:
 
     def snapshot_metrics(self, metrics: tuple[str, ...]) -> None:
         """Sparkline keys changed: re-snapshot every run (from a worker thread); runs shown
-        from cached rows are read first unless their rows carry these keys."""
-        ghosts = [p for p, row in self.ghosts.items() if not row_cache.covers(row, metrics)]
+        from cached rows are read first unless their rows carry these keys. The keys followed
+        already (a reopen's) change nothing (10k runs: 0.11 s, and a second table update)."""
+        with self._follower.lock:
+            if metrics == self._snapshots.metrics:
+                return
+        ghosts = self._ghosts.uncovered(metrics)
         for i in range(0, len(ghosts), FIRST_SCREEN):  # the live path waits one part
             with self._follower.lock:
                 self._materialize(ghosts[i : i + FIRST_SCREEN])
@@ -379,9 +358,7 @@ class RunStore:
             self._snapshots.metrics = metrics
             runs = list(self._follower.reader.runs.values())
             views = {run.path: self._snapshots.view(run) for run in runs}
-            root = self._follower.reader.root
-            views.update({p: row_cache.to_view(row, root / p, metrics)
-                          for p, row in self.ghosts.items()})
+            views.update(self._ghosts.views(metrics))
         self.post(views)
 
     def ingest(self, paths: Iterable[Path]) -> None:

