@@ -210,12 +210,14 @@ async def test_80x24_shows_the_essentials_and_scrolls_by_columns(tmp_path):
     async with RunwatchApp(root).run_test(size=(80, 24)) as pilot:
         screen = await started(pilot, 7)
         table = screen.query_one(RunTable)
-        await pilot.pause()
         head = header(screen)
         for label in ("state", "name", "project", "loss", "step", "updated"):
             assert label in head, head
-        line = table.render_line(1).text
-        assert "▁" in line or "█" in line  # the primary metric's sparkline, in view
+        # Rows come first, histories after (the status line says "loading histories" until
+        # then): the sparklines are drawn once the filler has read them back, and the table
+        # has taken that post. `started` waits for the rows only.
+        await wait_for(pilot, lambda: screen.store.filled)
+        await wait_for(pilot, lambda: "▁" in (line := table.render_line(1).text) or "█" in line)
         # Headers are whole words or cut with an ellipsis, never to one letter.
         assert all(len(word.strip("…▲▼")) >= 2 for word in head.split())
         starts = table._starts()
