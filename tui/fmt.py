@@ -138,6 +138,25 @@ def fmt_number(value: Any) -> str:
     return one_line(value)
 
 
+def fmt_exact(value: Any) -> str:
+    """A value as stored, where a person reads it one at a time (the detail screen's config
+    and summary, a config diff): integers whole and floats in the shortest form that reads
+    back the same, as W&B's run page shows them. fmt_number's four digits made seed
+    123456789 read "1.23e+08" and two differing learning rates read alike. Logged media is
+    described ("Table 2 rows x 2 cols"); text made safe, whole, its newlines shown as \\n."""
+    if value is None or isinstance(value, (bool, int)):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)  # nan, inf and -inf as such
+    if isinstance(value, str):
+        return safe_text(value)
+    if isinstance(value, dict) and "_type" in value:
+        from logger.media.readback import describe
+
+        return safe_text(describe(value) or to_json(value).decode())
+    return safe_text(to_json(value).decode())
+
+
 def fmt_mean_std(mean: float, std: float) -> str:
     """mean ± std as a person reads it: the std to 2 significant digits and the mean to the
     same decimal place (0.0202±0.0013, 12340±210); a std that is float noise next to the
