@@ -210,6 +210,9 @@ async def test_80x24_shows_the_essentials_and_scrolls_by_columns(tmp_path):
     async with RunwatchApp(root).run_test(size=(80, 24)) as pilot:
         screen = await started(pilot, 7)
         table = screen.query_one(RunTable)
+        # The columns are laid out for 120 cells until the table's first resize (a loaded
+        # machine read the header before it): wait for the table to have taken its width.
+        await wait_for(pilot, lambda: screen.model.width == table.scrollable_content_region.width)
         head = header(screen)
         for label in ("state", "name", "project", "loss", "step", "updated"):
             assert label in head, head
