@@ -13,6 +13,7 @@ import pytest
 from logger import events as ev
 from logger import history_read, snapshot
 from tests.test_scale_read import A, _log, _start, _write
+from tui import tail_replay
 from tui.cli import export
 from tui.cli.export import cmd_export
 from tui.fmt import to_json
@@ -97,6 +98,10 @@ def test_parquet_export_memory_is_bounded_by_a_row_group_not_the_run(tmp_path, m
     # at once: a bound of its own, but one past these runs (0.2 and 1.7 MB), so unscaled it
     # read each file whole (twice: the listing, then the scan's writers) and grew with the run.
     monkeypatch.setattr(snapshot, "SEARCH_MAX", 64 * 1024)
+    # The listing that finds the run reads a chunk per segment too (how much of one it holds
+    # depended on what ran before in the process: after an in-process `main(["export", ...])`
+    # its 1 MiB chunk of these files held ~5 MB): scaled like the scan's.
+    monkeypatch.setattr(tail_replay, "CHUNK", 8192)
     _peak(tmp_path, 500)  # warm: what the first export loads and caches is not the run's
     (small, small_arrow), (big, big_arrow) = _peak(tmp_path, 2000), _peak(tmp_path, 20000)
     # 10x the rows: the whole-table write held ~10x on the heap, every batch held ~10x in Arrow
