@@ -210,12 +210,17 @@ async def test_80x24_shows_the_essentials_and_scrolls_by_columns(tmp_path):
     async with RunwatchApp(root).run_test(size=(80, 24)) as pilot:
         screen = await started(pilot, 7)
         table = screen.query_one(RunTable)
-        await pilot.pause()
+        # The columns are laid out for 120 cells until the table's first resize (a loaded
+        # machine read the header before it): wait for the table to have taken its width.
+        await wait_for(pilot, lambda: screen.model.width == table.scrollable_content_region.width)
         head = header(screen)
         for label in ("state", "name", "project", "loss", "step", "updated"):
             assert label in head, head
-        line = table.render_line(1).text
-        assert "▁" in line or "█" in line  # the primary metric's sparkline, in view
+        # Rows come first, histories after (the status line says "loading histories" until
+        # then): the sparklines are drawn once the filler has read them back, and the table
+        # has taken that post. `started` waits for the rows only.
+        await wait_for(pilot, lambda: screen.store.filled)
+        await wait_for(pilot, lambda: "▁" in (line := table.render_line(1).text) or "█" in line)
         # Headers are whole words or cut with an ellipsis, never to one letter.
         assert all(len(word.strip("…▲▼")) >= 2 for word in head.split())
         starts = table._starts()
@@ -323,3 +328,23 @@ def test_config_headers_abbreviate():
     assert abbreviate("model.depth", 6) == "depth"
     assert abbreviate("a.extraordinarily", 6) == "extra…"
 
+
+
+async def test_config_cells_show_ints_whole_and_floats_uncut_at_80x24(tmp_path):
+    """Ints 123456789 and 123456790 read alike as 1.23e+08 (cut to "1.23e…" in a six-cell
+    column), as lr's short form was cut to "0.000…": ints read whole where the column has room."""
+    root = tmp_path / "runs"
+    for i, (lr, tokens) in enumerate([(0.000314159265, 123456789), (0.0003, 123456790)]):
+        write_run(root, f"r{i}", name=f"r-{i}", config={"lr": lr, "tokens": tokens},
+                  t0=1_700_000_000.0 + i)
+    async with RunwatchApp(root).run_test(size=(80, 24)) as pilot:
+        screen = await started(pilot, 2)
+        table = screen.query_one(RunTable)
+        await wait_for(pilot, lambda: "tokens" in [c.label for c in screen.model.cols])
+        for _ in range(6):
+            if {"lr", "tokens"} <= set(header(screen).split()):
+                break
+            await pilot.press("right")
+        rows = [table.render_line(y).text for y in (1, 2)]
+        assert any("123456789" in r for r in rows) and any("123456790" in r for r in rows), rows
+        assert any("0.0003142" in r for r in rows) and not any("…" in r for r in rows), rows

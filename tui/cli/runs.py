@@ -15,7 +15,7 @@ from logger.reader import RootReader
 from logger.rundata import RunData
 from logger.textsafe import safe_text
 
-from ..fmt import fmt_duration, fmt_state, fmt_value, iso_time, json_line, short
+from ..fmt import fmt_duration, fmt_exact, fmt_state, fmt_value, iso_time, json_line, short
 from ..model.stall import is_stalled, last_logged, log_interval
 from .common import CliError, no_runs_message, open_run, root_path
 from .parser import ROOT_HELP, RUN_HELP, Command, split_keys
@@ -276,5 +276,12 @@ def _mapping(title: str, values: dict[str, Any]) -> list[str]:
     if not flat:
         return [*lines, "  (none)\n"]
     width = min(40, max(len(short(k, 40)) for k in flat))
-    lines += [f"  {short(k, 40):<{width}}  {fmt_value(v, 120, fixed=False)}\n" for k, v in flat.items()]
+    lines += [f"  {short(k, 40):<{width}}  {_exact(v)}\n" for k, v in flat.items()]
     return lines
+
+
+def _exact(value: Any) -> str:
+    """A config or summary value as stored: show is where a user reads a run's exact values
+    (6 significant digits made lr 0.000314159265 read 0.000314159); text and media as before
+    (cut to 120 characters, made safe)."""
+    return fmt_exact(value) if type(value) is float else fmt_value(value, 120, fixed=False)

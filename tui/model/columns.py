@@ -19,6 +19,8 @@ VALUE_WIDTH = 9
 METRIC_WIDTH = VALUE_WIDTH + 1 + SPARK_WIDTH
 NARROW = 100  # cells: below this the name narrows so the essentials fit (80x24 is first-class)
 MIN_NAME = 14
+CONFIG_MIN = 10  # cells of a config column at least: any 32-bit seed (4294967295) whole, and
+# fmt_number's short form (-3.142e-05); at 6, "seed" cut 1.23e+08 to "1.23e…", lr to "0.000…"
 
 
 NEWEST_FIRST = frozenset({"created", "step", "runtime", "updated"})  # sorted high to low first
@@ -79,7 +81,9 @@ def run_cell(view: RunView, col: Column, now: float) -> tuple[str, str]:
     kind, name = col.key.kind, col.key.name
     if kind == "config":
         value = view.config_flat.get(name)
-        return ("" if value is None and name not in view.config_flat else fmt_number(value)), ""
+        if value is None and name not in view.config_flat:
+            return "", ""
+        return config_text(value, col.width), ""
     if kind == "metric":
         value = view.metric_value(name)  # blank when not logged yet; nan only when logged
         text = "" if value is None else fmt_number(value)
@@ -106,6 +110,17 @@ def run_cell(view: RunView, col: Column, now: float) -> tuple[str, str]:
     if name in _TEXT_FIELDS:
         return one_line(column_value(view, col.key)), _TEXT_FIELDS[name]
     return "", ""
+
+
+def config_text(value: Any, width: int) -> str:
+    """A config cell: an integer whole where the column has room (W&B's runs table shows
+    ints whole; four digits made seeds 123456789 and 123456790 both read 1.23e+08), else
+    and for floats the short form (the detail screen has the exact value)."""
+    if type(value) is int:
+        whole = str(value)
+        if len(whole) <= width:
+            return whole
+    return fmt_number(value)
 
 
 _FIELD_VALUES: dict[str, Callable[[RunView], Any]] = {
@@ -162,7 +177,7 @@ def table_columns(width: int, *, projects: bool, sweeps: bool, config: tuple[str
     if sweeps:
         cols.append(Column(field("sweep"), "sweep", 10))
     for key in config:
-        size = min(10 if narrow else 16, max(6, len(key) + 1))
+        size = min(10 if narrow else 16, max(CONFIG_MIN, len(key) + 1))
         cols.append(Column(ColumnKey.config(key), abbreviate(key, size), size, True))
     cols += metrics[1:]
     cols += [Column(field("runtime"), "runtime", 8, True), Column(field("tags"), "tags", 16),
