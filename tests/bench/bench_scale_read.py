@@ -64,6 +64,21 @@ def segment(root: Path) -> Path:
     return next((root / "big" / "r1m").glob("*.rws"))
 
 
+def checksums(data: bytes) -> None:
+    """Every frame's CRC-32 (the segment's bytes read before), as any reader checks before it
+    decodes and the floor does not: what of a reader's cost over the floor is that check alone."""
+    import zlib
+
+    from logger import events as ev
+
+    view, pos, n = memoryview(data), ev.HEADER_SIZE, len(data)
+    while pos + ev.FRAME_HEAD_SIZE <= n:
+        _, length, _ = ev.FRAME_HEAD.unpack_from(data, pos)
+        start = pos + ev.FRAME_HEAD_SIZE
+        zlib.crc32(view[start : start + length])
+        pos = start + length
+
+
 def scan_history(root: Path) -> None:
     from logger.history_read import HistoryScan
 
@@ -143,6 +158,10 @@ def main() -> None:
         vbase = cpu_best(lambda: floor(segment(vary)), args.repeat)
         print(f"  the same run with all 8 values varying, {segment(vary).stat().st_size / 1e6:.0f} MB:")
         row("floor (vary): read + msgspec decode", f"{vbase:.2f} s", "1.00x")
+        data = segment(vary).read_bytes()
+        crc = cpu_best(lambda: checksums(data), args.repeat)
+        del data
+        row("CRC-32 of every frame (a reader checks it)", f"{crc:.2f} s", f"{crc / vbase:.2f}x   (not in the floor)")
         spent = cpu_best(lambda: scan_history(vary), args.repeat)
         row("full scan_history (vary: all 8 values vary)", f"{spent:.2f} s", f"{spent / vbase:.2f}x   target <= 1.3x")
     print("  each in a process of its own (CPU and peak RSS of that process):")
