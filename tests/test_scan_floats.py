@@ -136,3 +136,33 @@ def test_a_run_whose_values_all_vary_is_decoded_not_read_from_its_bytes(tmp_path
         got = list(HistoryScan(run).rows())
         assert msgspec.msgpack.encode(got) == msgspec.msgpack.encode(_general(run, (None, None)))
         assert len(reads) > 5 if name == "held" else not reads, name
+
+
+
+def _frames_of(run_dir: Path, groups: list[list[ev.Event]]) -> None:
+    """A segment whose frames are `groups`, one frame each (each well under FRAME_BYTES)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    frames = b"".join(ev.frames_from([ev.encode_event(e) for e in group]) for group in groups)
+    (run_dir / A).write_bytes(ev.HEADER + frames)
+
+
+@pytest.mark.parametrize("inside", [False, True])
+def test_rows_whose_values_all_vary_merge_where_they_share_a_step(tmp_path, inside):
+    """Frames whose values all vary are decoded and built as they are taken apart, their steps'
+    rise seen in the same loop (history_read._build_tuples): rows at one step merge as the
+    general path merges them, where the step is shared across each frame boundary (each
+    frame's own steps rising), or only inside each frame."""
+    rng = random.Random(7)
+    groups: list[list[ev.Event]] = [_start("script", 10.0)]
+    step = 0
+    for g in range(30):
+        group = []
+        for i in range(150):
+            group.append(_log(step, 10.0 + g * 150 + i, **{f"m{k}": rng.random() for k in range(8)}))
+            step += 0 if i == (70 if inside else 149) else 1  # 149: the last row's step is the next frame's first
+        groups.append(group)
+    run = tmp_path / "runs" / "p" / "r"
+    _frames_of(run, groups)
+    got = list(HistoryScan(run).rows())
+    assert [r["_step"] for r in got] == sorted({e.step for g in groups[1:] for e in g if type(e) is ev.Log})
+    assert msgspec.msgpack.encode(got) == msgspec.msgpack.encode(_general(run, (None, None)))
