@@ -182,9 +182,12 @@ class SegmentWriter(Framing):
                 time.sleep(FLUSH_INTERVAL)
             self._poked = False
             # Megabytes a drain: come back sooner, so what is queued stays a few MB.
-            interval = FLUSH_INTERVAL if self._safe_drain() < WRITE_BATCH // 16 else FLUSH_INTERVAL / 20
+            drained = self._safe_drain()
+            interval = FLUSH_INTERVAL if drained < WRITE_BATCH // 16 else FLUSH_INTERVAL / 20
             now = time.monotonic()
-            if now - max(self.last_write, self._last_beat) > HEARTBEAT_INTERVAL:
+            if drained:  # on disk in moments (last_write is set once it is): as good as a beat
+                self._last_beat = now
+            elif now - max(self.last_write, self._last_beat) > HEARTBEAT_INTERVAL:
                 self._last_beat = now
                 self.append(ev.encode_event(ev.Heartbeat(time=time.time())))
         self._safe_drain()
