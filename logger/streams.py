@@ -65,7 +65,8 @@ def system_rows(run_dir: Path, created_at: float) -> list[dict[str, Any]]:
 
 def system_history(run_dir: Path, created_at: float, samples: int, keys: Any, pandas: bool,
                    stream: str = "system") -> Any:
-    """`Run.history(stream="system")` (or "events"): up to `samples` rows spread evenly."""
+    """`Run.history(stream="system")` (or "events"): up to `samples` rows, picked as the logged
+    metrics' are (logger/history_table.py `positions`: the first, the last, seeded picks between)."""
     if stream not in ("system", "events"):
         raise ValueError(f"history(stream={stream!r}): use 'default' for logged metrics or "
                          "'system' for system metrics")
@@ -75,11 +76,12 @@ def system_history(run_dir: Path, created_at: float, samples: int, keys: Any, pa
                   for k in keys]
         rows = [{k: r[k] for k in ("_timestamp", "_runtime", *wanted) if k in r} for r in rows
                 if any(k in r for k in wanted)]
-    if samples and len(rows) > samples > 2:
-        import random  # only for a sampled stream
+    if samples < 0:
+        raise ValueError(f"history(samples={samples}): a number of rows, or 0 for every row")
+    if samples and len(rows) > samples:
+        from .history_table import positions  # the metrics' rule: first, last, seeded picks
 
-        picks = sorted(random.Random(0).sample(range(1, len(rows) - 1), samples - 2))
-        rows = [rows[0], *(rows[i] for i in picks), rows[-1]]
+        rows = [rows[i] for i in positions(len(rows), samples)]
     if not pandas:
         return rows
     try:

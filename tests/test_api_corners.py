@@ -151,3 +151,21 @@ def test_history_samples_as_its_docstring_says(root: Path) -> None:
     assert [r["_step"] for r in got.history(samples=2, pandas=False)] == [0, 99]
     with pytest.raises(ValueError, match="samples=-1"):
         got.history(samples=-1, pandas=False)
+
+
+def test_the_system_stream_samples_by_the_metrics_rule(root: Path) -> None:
+    """history(stream="system", samples=N) picks rows as history(samples=N) does: samples=1 and
+    2 gave every row (a `> 2` guard), a negative count no error."""
+    with logger.init(project="p", settings=NO_STATS) as run:
+        run.log({"loss": 1.0})
+        start = time.time()
+    write_segment(run.run_dir, run.id, "script",
+                  [ev.SystemStats(time=start + i, values={"cpu": float(i)}) for i in range(10)])
+    got = Api(root).run(run.path)
+    cpu = [r["system.cpu"] for r in got.history(stream="system", pandas=False, samples=0)]
+    assert cpu == [float(i) for i in range(10)]
+    for n in (1, 2, 5):
+        rows = got.history(stream="system", pandas=False, samples=n)
+        assert [r["system.cpu"] for r in rows] == [cpu[i] for i in positions(10, n)], n
+    with pytest.raises(ValueError, match="samples=-1"):
+        got.history(stream="system", pandas=False, samples=-1)
