@@ -7,13 +7,15 @@ passes (one per key), with no row dict built: the rows are counted, then picked,
 from __future__ import annotations
 
 import math
-import random
 from bisect import bisect_left
 from itertools import chain, repeat
 from operator import itemgetter, sub
 from typing import Any
 
 from .history_read import HistoryScan, Row
+from .sampling import positions
+
+__all__ = ["BASE", "frame", "frame_columns", "positions", "sampled_pages"]
 
 BASE = ("_step", "_timestamp", "_runtime")
 _BASE = frozenset(BASE)
@@ -39,16 +41,6 @@ def frame(scan: HistoryScan, samples: int, order: tuple[str, ...] | None = None)
     for steps, times, rows in kept if kept is not None else _picked(scan, samples, n):
         cols.add(steps, times, rows, scan.start or 0.0)
     return cols.out()
-
-
-def positions(n: int, samples: int) -> list[int]:
-    """Which of `n` rows (more than `samples`) history(samples=N) keeps: the first and the
-    last, and N-2 at random positions between, as W&B's server samples (its picks are not
-    evenly spaced: wandb/wandb#5994), seeded so that a run read twice gives the same rows;
-    for N=1, the first."""
-    if samples < 2:
-        return [0]
-    return [0, *sorted(random.Random(0).sample(range(1, n - 1), samples - 2)), n - 1]
 
 
 def _first(scan: HistoryScan, samples: int) -> tuple[list[Chunk] | None, int]:

@@ -21,6 +21,7 @@ from typing import Any
 from . import events as ev
 from .atomic import write_atomic
 from .runfiles import File
+from .sampling import positions
 from .segment import SegmentReader
 
 READ_CHUNK = 4 * 1024 * 1024
@@ -66,7 +67,7 @@ def system_rows(run_dir: Path, created_at: float) -> list[dict[str, Any]]:
 def system_history(run_dir: Path, created_at: float, samples: int, keys: Any, pandas: bool,
                    stream: str = "system") -> Any:
     """`Run.history(stream="system")` (or "events"): up to `samples` rows, picked as the logged
-    metrics' are (logger/history_table.py `positions`: the first, the last, seeded picks between)."""
+    metrics' are (logger/sampling.py: the first, the last, seeded picks between)."""
     if stream not in ("system", "events"):
         raise ValueError(f"history(stream={stream!r}): use 'default' for logged metrics or "
                          "'system' for system metrics")
@@ -79,8 +80,6 @@ def system_history(run_dir: Path, created_at: float, samples: int, keys: Any, pa
     if samples < 0:
         raise ValueError(f"history(samples={samples}): a number of rows, or 0 for every row")
     if samples and len(rows) > samples:
-        from .history_table import positions  # the metrics' rule: first, last, seeded picks
-
         rows = [rows[i] for i in positions(len(rows), samples)]
     if not pandas:
         return rows
