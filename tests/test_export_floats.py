@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Any
 
 import msgspec
 import pytest
@@ -18,6 +17,7 @@ from logger.snapshot import KeyStat
 from tests.test_scale_read import A, _log, _start, _write
 from tests.test_scan_floats import _run
 from tests.test_tail_speed_export import naive_csv
+from tests.writer_support import decoded_bytes
 from tui.cli import export, export_columns
 
 
@@ -42,30 +42,13 @@ def test_csv_of_float_frames_reads_as_csv_writer_a_cell_at_a_time(tmp_path, monk
     assert code == 0 and some == naive_csv(root, False, ["acc", "extra"])
 
 
-def _decoded(monkeypatch) -> list[int]:
-    from logger import history_frames, segment
-
-    decoded = [0]
-    real = segment.clean_frames
-
-    def counting(data: Any, decode: Any) -> tuple[list[Any], int]:
-        events, used = real(data, decode)
-        decoded[0] += used
-        return events, used
-
-    monkeypatch.setattr(segment, "clean_frames", counting)
-    monkeypatch.setattr(history_frames, "clean_frames", counting)
-    monkeypatch.setenv("RUNWATCH_CACHE", "0")
-    return decoded
-
-
 def test_steps_that_go_back_take_the_key_pass_for_the_header(tmp_path, monkeypatch):
     """A key first met in step order is not the first logged: the header keeps the rows'
     order (as before), from a pass over them."""
     root = tmp_path / "runs"
     logs = [_log(s, 10.0 + s, b=1.0) for s in range(100, 400)] + [_log(s, 500.0 + s, a=2.0) for s in range(50)]
     path = _write(root / "p" / "r", A, [*_start("script", 10.0), *logs])
-    decoded = _decoded(monkeypatch)
+    decoded = decoded_bytes(monkeypatch)
     code, got = _export(root)
     assert code == 0 and got == naive_csv(root, False)
     assert got.splitlines()[0] == "_step,_timestamp,_runtime,a,b"

@@ -9,7 +9,6 @@ import io
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -17,7 +16,7 @@ from logger.history_read import HistoryScan
 from tui.cli import export
 
 from .test_cli_support import REPO, env
-from .writer_support import written_root
+from .writer_support import decoded_bytes, written_root
 
 WRITER = r"""
 import math, sys
@@ -103,19 +102,7 @@ def test_export_reads_each_frame_once_where_the_snapshots_list_the_keys(root: Pa
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """The runs are found as `ls` finds them (their snapshots), and the keys, the CSV's header,
     are the ones `ls` lists (the snapshots' digests): a CSV of every key costs the row pass."""
-    from logger import history_frames, segment
-
-    decoded = [0]
-    real = segment.clean_frames
-
-    def counting(data: Any, decode: Any) -> tuple[list[Any], int]:
-        events, used = real(data, decode)
-        decoded[0] += used
-        return events, used
-
-    monkeypatch.setattr(segment, "clean_frames", counting)
-    monkeypatch.setattr(history_frames, "clean_frames", counting)
-    monkeypatch.setenv("RUNWATCH_CACHE", "0")
+    decoded = decoded_bytes(monkeypatch)
     assert export.cmd_export("p", str(root), None, None, [], io.StringIO()) == 0
     size = sum(p.stat().st_size for p in root.glob("p/*/*.rws"))
     # one pass, and the first and last frames each reader of a small run reads (a pass for the
