@@ -3,8 +3,6 @@ system stream (logger/streams.py) alike: one rule, in a module neither's imports
 
 from __future__ import annotations
 
-import random
-
 __all__ = ["positions"]
 
 
@@ -15,4 +13,6 @@ def positions(n: int, samples: int) -> list[int]:
     for N=1, the first."""
     if samples < 2:
         return [0]
+    import random  # only when a history is sampled: `ls` and `show` load this module, not it
+
     return [0, *sorted(random.Random(0).sample(range(1, n - 1), samples - 2)), n - 1]
