@@ -17,10 +17,10 @@ import msgspec
 from . import step_runs
 from .flat import flatten_into
 
-__all__ = ["Digest", "KeyStat", "combine"]
+__all__ = ["STEP_MAX", "STEP_MIN", "Digest", "KeyStat", "combine"]
 
 _values, _step = attrgetter("values"), attrgetter("step")
-_LO, _HI = -(2**63), 2**63 - 1  # the steps a History holds (array "q")
+STEP_MIN, STEP_MAX = -(2**63), 2**63 - 1  # the steps a History holds (array "q"): a row past them is dropped
 _FLOAT = frozenset((float,))
 _NUMBERS = frozenset((int, float))
 
@@ -98,7 +98,7 @@ class Digest:
         record, t = records.append, None
         for log in logs:
             step = log.step
-            if not _LO <= step <= _HI:
+            if not STEP_MIN <= step <= STEP_MAX:
                 self.dropped += 1  # a step History cannot hold either (64 bits): counted, not a row
                 continue
             t, values = log.time, log.values
@@ -157,7 +157,7 @@ class Digest:
         (keys,) = keysets
         steps = list(map(_step, logs))
         top = self.max_step
-        if ((top is not None and steps[0] <= top) or steps[0] < _LO or steps[-1] > _HI
+        if ((top is not None and steps[0] <= top) or steps[0] < STEP_MIN or steps[-1] > STEP_MAX
                 or not all(map(lt, steps, islice(steps, 1, None)))):
             return False
         columns = [list(map(itemgetter(k), vals)) for k in keys]

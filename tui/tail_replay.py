@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 from logger import events as ev
+from logger.digest import STEP_MAX  # past it a History drops the row (History.dropped)
 from logger.history_frames import segment_events
 from logger.history_read import CHUNK, FlatLog, StepLog, _skipping
 from logger.reader import RootReader
@@ -54,9 +55,6 @@ class Rows:
                     list(compress(self.values, keep)))
 
 
-INT64_MAX = (1 << 63) - 1  # a step past it: History cannot hold the row (History.dropped)
-
-
 class Skips:
     """What a run's replay met that readers skip: damaged frames passed over (SegmentReader's
     count, as RunData.skipped_frames sums it) and rows whose step is past int64, which tail
@@ -69,8 +67,8 @@ class Skips:
         self.rows = 0
 
     def count_rows(self, steps: list[int]) -> None:
-        if steps and max(steps) > INT64_MAX:  # one C-level pass a piece: nearly always no
-            self.rows += sum(step > INT64_MAX for step in steps)
+        if steps and max(steps) > STEP_MAX:  # one C-level pass a piece: nearly always no
+            self.rows += sum(step > STEP_MAX for step in steps)
 
     def notes(self, run: RunData) -> list[str]:
         """What tail says on stderr at the end, in `show`'s words."""
