@@ -22,6 +22,7 @@ from .query import _MISSING, field, matches
 from .reader import RootReader
 from .rundata import RunData
 from .runfiles import File, inside, like_pattern
+from .textsafe import safe_text
 from .writer import RunwatchWarning
 
 __all__ = ["Api", "Project", "Run", "Runs", "User"]
@@ -41,20 +42,21 @@ class Run(MediaReads, RunCorners):  # file(), load_table(), alerts, charts: logg
         self.notes = data.notes
         self.tags = list(data.tags)
         self._saved = (self.name, self.notes, tuple(self.tags))
+        where = safe_text(data.path)  # a directory's name: escaped before it reaches a terminal
         if data.skipped_frames:
             warnings.warn(
-                f"run {data.path}: {data.skipped_frames} damaged frame(s) in its segment files were "
+                f"run {where}: {data.skipped_frames} damaged frame(s) in its segment files were "
                 "skipped; the rest of the run reads normally", RunwatchWarning, stacklevel=3)
         if data.dropped_rows:
             warnings.warn(
-                f"run {data.path}: {data.dropped_rows} row(s) with a step outside 64 bits were "
+                f"run {where}: {data.dropped_rows} row(s) with a step outside 64 bits were "
                 "skipped; the rest of the run reads normally", RunwatchWarning, stacklevel=3)
         for error in data.errors:
-            warnings.warn(f"run {data.path}: {error}", RunwatchWarning, stacklevel=3)
+            warnings.warn(f"run {where}: {safe_text(str(error))}", RunwatchWarning, stacklevel=3)
         overlaps = 0 if data.meta else data.history.overlaps  # a lazy run reads no rows here
         if overlaps:
             warnings.warn(
-                f"run {data.path}: {len(data.writers)} writers logged the same keys at {overlaps} "
+                f"run {where}: {len(data.writers)} writers logged the same keys at {overlaps} "
                 "step(s); history() shows the last writer's value at each (writers are ordered by "
                 "resume, then segment name); run.writers lists them, and history(writer=...) or "
                 "scan_history(writer=...) reads each one's own rows", RunwatchWarning, stacklevel=3)

@@ -104,3 +104,15 @@ async def test_the_run_detail_notes_the_dropped_rows(root: Path) -> None:
         await wait_for(pilot, lambda: "bad-steps" in str(detail.query_one("#info-run").render()))
         text = str(detail.query_one("#info-run").render())
     assert "! 2 row(s) with a step outside 64 bits skipped while reading" in text
+
+
+def test_the_apis_warnings_name_the_run_escaped(root: Path) -> None:
+    """A warning goes to a terminal: a directory named with control characters is escaped there
+    as everywhere else (the run's path came through raw)."""
+    _run_with_foreign_rows(root)
+    (root / "p").rename(root / "p\x1b[2J")
+    with pytest.warns(RunwatchWarning) as caught:
+        Api(str(root)).runs()
+    texts = [str(w.message) for w in caught]
+    assert texts and all("\x1b" not in t for t in texts), texts
+    assert any("2 row(s) with a step outside 64 bits" in t for t in texts), texts
