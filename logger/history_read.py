@@ -32,6 +32,7 @@ from . import events as ev
 from .flat import flatten_into
 from .float_frames import FloatRows, FrameDecoder, event_count
 from .history import History, increasing
+from .history_build import build_tuples, merge_steps
 from .history_floats import HeldFrameDecoder, LogRows, history_rows
 from .history_frames import CHUNK, FlatLog, Scalar, skipping
 from .history_frames import segment_events as _segment_events
@@ -60,6 +61,7 @@ def _decode_rows(payload: Any) -> list[Any]:
         return _decode_flat(payload)
 _STEP, _TIME, _VALUES = attrgetter("step"), attrgetter("time"), attrgetter("values")
 _GET_STEP, _GET_TIME = itemgetter("_step"), itemgetter("_timestamp")
+_STEP_OF, _TIME_OF, _VALUES_OF = itemgetter(1), itemgetter(2), itemgetter(3)  # of ("log", step, time, values)
 
 
 def segment_events(path: Path, decode: Any, count: Any = len) -> Iterator[list[Any]]:
@@ -113,6 +115,13 @@ class HistoryScan:
             a.last is not None and b.first is not None and a.last <= b.first
             for a, b in zip(writers, writers[1:]))
 
+    @property
+    def strict(self) -> bool:
+        """Whether steps strictly rise across the writers in order: no two rows share a step."""
+        writers = self.writers
+        return all(w.strict for w in writers) and all(
+            a.last is not None and b.first is not None and a.last < b.first for a, b in zip(writers, writers[1:]))
+
     def rows(self) -> Iterator[Row]:
         """Every row: a C-level chain over the pages, no Python frame per row."""
         return chain.from_iterable(self.pages())
@@ -123,6 +132,11 @@ class HistoryScan:
         frames of mostly held floats from their bytes (1M rows of 8 keys, 7 held: 1.14x of
         the floor where decoding them and adding the three keys took 1.40x)."""
         built = self.keys is None and self.streams
+        if built and self.window == (None, None):
+            return self._built_pages()
+        return self._pages(built)
+
+    def _pages(self, built: bool) -> Iterator[list[Row]]:
         for steps, times, rows in self.chunks(built):
             page = self.selected(steps, times, rows)[2] if built else self._finish(steps, times, rows)
             del steps, times, rows  # no chunk held while the next is decoded
@@ -148,9 +162,7 @@ class HistoryScan:
     def _in_order(self, built: bool, columnar: bool) -> Iterator[tuple[list[int], list[float], Any]]:
         """The pieces' rows, those at one step merged. A row is held back (`carry`), as the
         next piece's first may share its step; a FloatRows whole (`held`), then cut if so."""
-        writers = self.writers
-        strict = all(w.strict for w in writers) and all(
-            a.last is not None and b.first is not None and a.last < b.first for a, b in zip(writers, writers[1:]))
+        strict = self.strict
         carry: tuple[int, float, Row] | None = None  # the last row: the next may share its step
         held: FloatRows | None = None
         for steps, times, rows, rising in self._logs(built, columnar):
@@ -173,16 +185,7 @@ class HistoryScan:
                     carry, held = None, rows
                     continue
                 steps, times, rows = list(steps), list(times), rows.dicts()
-            if carry is not None:
-                rising = rising and carry[0] < steps[0]
-                steps.insert(0, carry[0])
-                times.insert(0, carry[1])
-                rows.insert(0, carry[2])
-            if not rising and not increasing(steps):
-                steps, times, rows = _merge_steps(steps, times, rows, built)
-                if not increasing(steps):
-                    self._out_of_order(steps)
-            carry = (steps.pop(), times.pop(), rows.pop())
+            carry, steps, times, rows = self._merged(carry, steps, times, rows, rising, built)
             if steps:
                 yield steps, times, rows
             del steps, times, rows
@@ -190,6 +193,55 @@ class HistoryScan:
             yield held.steps, held.times, held
         if carry is not None:
             yield [carry[0]], [carry[1]], [carry[2]]
+
+    def _built_pages(self) -> Iterator[list[Row]]:
+        """`pages()` of built rows, no window: `_in_order`'s rows alone. A frame whose rows rise
+        past the row held back comes as it is, no lists of its steps and times made (zip and
+        lists were ~0.05x of the floor on 1M rows of 8 varying floats); any other piece
+        through `_in_order`'s merge."""
+        strict = self.strict
+        carry: tuple[int, float, Row] | None = None  # the last row: the next may share its step
+        for events in chain.from_iterable(_pieces(w.path, True, False) for w in self.writers):
+            for steps, times, rows, rising in self._piece_logs(events, True, whole=True):
+                if type(rows) is LogRows:
+                    logs = rows.logs
+                    if strict or rising and (carry is None or carry[0] < logs[0][1]):
+                        page = list(map(_VALUES_OF, logs))
+                        if not strict:
+                            if carry is not None:
+                                page.insert(0, carry[2])
+                            carry = (logs[-1][1], logs[-1][2], page.pop())
+                        del logs, rows
+                        if page:
+                            yield page
+                        del page
+                        continue
+                    steps, times = list(map(_STEP_OF, logs)), list(map(_TIME_OF, logs))
+                    rows = list(map(_VALUES_OF, logs))
+                    del logs
+                if not strict:
+                    carry, steps, times, rows = self._merged(carry, steps, times, rows, rising, True)
+                if rows:
+                    yield rows
+                del steps, times, rows
+            del events  # no chunk held while the next is decoded (history_frames)
+        if carry is not None:
+            yield [carry[2]]
+
+    def _merged(self, carry: tuple[int, float, Row] | None, steps: list[int], times: list[float], rows: list[Row],
+                rising: bool, built: bool) -> tuple[tuple[int, float, Row], list[int], list[float], list[Row]]:
+        """A piece's rows after the row held back (`carry`), rows at one step merged, and its
+        own last row held back in turn."""
+        if carry is not None:
+            rising = rising and carry[0] < steps[0]
+            steps.insert(0, carry[0])
+            times.insert(0, carry[1])
+            rows.insert(0, carry[2])
+        if not rising and not increasing(steps):
+            steps, times, rows = merge_steps(steps, times, rows, built)
+            if not increasing(steps):
+                self._out_of_order(steps)
+        return (steps.pop(), times.pop(), rows.pop()), steps, times, rows
 
     def _out_of_order(self, steps: list[int]) -> None:
         """A segment's snapshot said its steps only grew and its rows say otherwise (a damaged
@@ -202,43 +254,52 @@ class HistoryScan:
                       "said they only grew; rows from there on are in the order written", RunwatchWarning,
                       stacklevel=3)
 
-    def _logs(self, built: bool = False, columnar: bool = False) -> Iterator[tuple[list[int], list[float], Any, bool]]:
+    def _logs(self, built: bool = False, columnar: bool = False,
+              whole: bool = False) -> Iterator[tuple[list[int], list[float], Any, bool]]:
         """(steps, times, flat values, rising) of each piece's Log events, in file order (`rising`:
         its steps were seen to rise strictly as its rows were built; False: not known); `start` is
         set at the first. `built`: each values dict with `_step`, `_timestamp`, `_runtime` too,
         put in as the piece is taken apart, frames of mostly held floats read from their bytes
-        (logger/history_floats.py). `columnar`: each frame of float rows as its FloatRows."""
+        (logger/history_floats.py). `columnar`: each frame of float rows as its FloatRows.
+        `whole` (built): each frame of flat rows as its LogRows, built, its steps and times in
+        its tuples (none listed: the two lists come empty)."""
         for w in self.writers:
             for events in _pieces(w.path, built, columnar):
-                kinds = set(map(type, events))
-                if kinds == _FLOATS_ONLY:  # frames of float rows, read from their bytes
-                    for rows in events:
-                        if self.start is None:
-                            self.start = rows.times[0]
-                        yield rows.steps, rows.times, history_rows(rows, self.start) if built else rows, False
-                elif kinds == _LOGROWS_ONLY:  # every other frame (built): its rows' dicts, the three keys put in
-                    for frame in events:
-                        logs = frame.logs
-                        if self.start is None:
-                            self.start = logs[0][2]
-                        rising = _build_tuples(logs, self.start)
-                        _tags, steps, times, rows = zip(*logs)
-                        del logs
-                        yield list(steps), list(times), list(rows), rising
-                        del steps, times, rows
-                elif kinds == _TUPLES_ONLY:  # nearly every other piece: transposed in one C-level pass
-                    if self.start is None:
-                        self.start = events[0][2]
-                    if built:
-                        _build_tuples(events, self.start)
-                    _tags, steps, times, rows = zip(*events)  # each tag checked "log" by the decoder
-                    del events
-                    yield list(steps), list(times), list(rows), False
-                    del steps, times, rows  # no chunk held while the next is decoded (history_frames)
+                yield from self._piece_logs(events, built, whole)
+                del events  # no chunk held while the next is decoded (history_frames)
+
+    def _piece_logs(self, events: list[Any], built: bool,
+                    whole: bool = False) -> Iterator[tuple[list[int], list[float], Any, bool]]:
+        """`_logs` of one piece's events."""
+        kinds = set(map(type, events))
+        if kinds == _FLOATS_ONLY:  # frames of float rows, read from their bytes
+            for rows in events:
+                if self.start is None:
+                    self.start = rows.times[0]
+                yield rows.steps, rows.times, history_rows(rows, self.start) if built else rows, False
+        elif kinds == _LOGROWS_ONLY:  # every other frame (built): its rows' dicts, the three keys put in
+            for frame in events:
+                logs = frame.logs
+                if self.start is None:
+                    self.start = logs[0][2]
+                rising = build_tuples(logs, self.start)
+                if whole:
+                    yield [], [], frame, rising
                     continue
-                else:
-                    yield from self._flat_logs(events, built)
-                del events
+                _tags, steps, times, rows = zip(*logs)
+                del logs
+                yield list(steps), list(times), list(rows), rising
+                del steps, times, rows
+        elif kinds == _TUPLES_ONLY:  # nearly every other piece: transposed in one C-level pass
+            if self.start is None:
+                self.start = events[0][2]
+            if built:
+                build_tuples(events, self.start)
+            _tags, steps, times, rows = zip(*events)  # each tag checked "log" by the decoder
+            del events
+            yield list(steps), list(times), list(rows), False
+        else:
+            yield from self._flat_logs(events, built)
 
     def _flat_logs(self, events: list[Any], built: bool) -> Iterator[tuple[list[int], list[float], list[Row], bool]]:
         """A piece of other kinds (or of kinds side by side): its row events as flat values."""
@@ -351,42 +412,3 @@ def _pieces(path: Path, built: bool, columnar: bool) -> Iterator[list[Any]]:
     if columnar:
         return segment_events(path, FrameDecoder(_decode_flat), event_count)
     return segment_events(path, _decode_rows)
-
-
-def _build_tuples(events: list[tuple[str, int, float, Row]], start: float) -> bool:
-    """Each ("log", step, time, values) tuple's values with `_step`, `_timestamp`, `_runtime`,
-    as HistoryScan.build puts them (a loop over the tuples: maps of setitems or updates were
-    slower); whether the steps rise strictly, seen in the same loop (~6 ns a row, where
-    `increasing` after it is ~20: its map calls `lt` for each pair)."""
-    rising, last = True, events[0][1] - 1 if events else 0
-    for _tag, step, time, row in events:
-        row["_step"] = step
-        row["_timestamp"] = time
-        row["_runtime"] = time - start
-        if step <= last:
-            rising = False
-        last = step
-    return rising
-
-
-def _merge_steps(steps: list[int], times: list[float], rows: list[Row],
-                 built: bool = False) -> tuple[list[int], list[float], list[Row]]:
-    """Consecutive rows at one step as one row (commit=False across flushes, or a resume that
-    went on at the step it stopped at): later values and the later time win. `built` rows hold
-    `_step`, `_timestamp`, `_runtime` already: the merged row gets the later's last, as build
-    puts them."""
-    keep = [True] * len(steps)
-    last = 0
-    for i in range(1, len(steps)):
-        if steps[i] == steps[last]:
-            merged = dict(rows[last])
-            merged.update(rows[i])
-            if built:
-                for key in _BASE:
-                    merged[key] = merged.pop(key)
-            rows[last] = merged
-            times[last] = times[i]
-            keep[i] = False
-        else:
-            last = i
-    return list(compress(steps, keep)), list(compress(times, keep)), list(compress(rows, keep))

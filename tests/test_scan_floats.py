@@ -1,4 +1,4 @@
-"""scan_history's frames of float rows built from their bytes (logger/row_build.py): the very
+"""scan_history's frames of float rows built from their bytes (logger/history_floats.py): the very
 rows the general path gives (values decoded by msgspec, the three keys added after), byte for
 byte as msgpack writes them (key order, int or float, NaN), on runs that mix float frames with
 ints, strings, nested dicts, NaN/inf, missing keys, logged "_step"s, rows sharing a step, a
@@ -146,12 +146,13 @@ def _frames_of(run_dir: Path, groups: list[list[ev.Event]]) -> None:
     (run_dir / A).write_bytes(ev.HEADER + frames)
 
 
-@pytest.mark.parametrize("inside", [False, True])
+@pytest.mark.parametrize("inside", [False, True, None])
 def test_rows_whose_values_all_vary_merge_where_they_share_a_step(tmp_path, inside):
     """Frames whose values all vary are decoded and built as they are taken apart, their steps'
-    rise seen in the same loop (history_read._build_tuples): rows at one step merge as the
+    rise seen in the same loop (history_build.build_tuples): rows at one step merge as the
     general path merges them, where the step is shared across each frame boundary (each
-    frame's own steps rising), or only inside each frame."""
+    frame's own steps rising), or only inside each frame; where none is shared (None), the
+    first pass proves the steps strictly rise and each frame's rows come as they are."""
     rng = random.Random(7)
     groups: list[list[ev.Event]] = [_start("script", 10.0)]
     step = 0
@@ -159,10 +160,34 @@ def test_rows_whose_values_all_vary_merge_where_they_share_a_step(tmp_path, insi
         group = []
         for i in range(150):
             group.append(_log(step, 10.0 + g * 150 + i, **{f"m{k}": rng.random() for k in range(8)}))
-            step += 0 if i == (70 if inside else 149) else 1  # 149: the last row's step is the next frame's first
+            shared = i == (70 if inside else 149) and inside is not None  # 149: the next frame's first step
+            step += 0 if shared else 1
         groups.append(group)
     run = tmp_path / "runs" / "p" / "r"
     _frames_of(run, groups)
-    got = list(HistoryScan(run).rows())
+    scan = HistoryScan(run)
+    got = list(scan.rows())
+    assert scan.strict is (inside is None)
     assert [r["_step"] for r in got] == sorted({e.step for g in groups[1:] for e in g if type(e) is ev.Log})
     assert msgspec.msgpack.encode(got) == msgspec.msgpack.encode(_general(run, (None, None)))
+
+
+def test_a_finished_runs_varying_rows_come_whole_after_its_snapshot_proves_their_order(tmp_path):
+    """A run the logger wrote and finished: pass one takes the order from its snapshot (which
+    does not say whether steps repeat, so `strict` is not known), pass two sees each frame's
+    rise as it builds it and gives its rows as they are, the last held back for the next
+    frame's first; rows at a step logged twice (commit=False, then a log at that step) merge."""
+    import logger
+
+    run = logger.init(project="p", dir=str(tmp_path / "runs"), id="r")
+    rng = random.Random(3)
+    for i in range(2500):
+        if i == 1234:
+            run.log({"extra": 1.5}, step=i, commit=False)
+        run.log({f"m{k}": rng.random() for k in range(8)}, step=i)
+    run.finish()
+    scan = HistoryScan(tmp_path / "runs" / "p" / "r")
+    got = list(scan.rows())
+    assert scan.writers[0].proven and not scan.strict
+    assert [r["_step"] for r in got] == list(range(2500)) and got[1234]["extra"] == 1.5
+    assert msgspec.msgpack.encode(got) == msgspec.msgpack.encode(_general(tmp_path / "runs" / "p" / "r", (None, None)))
