@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .api_wandb import Project, RunCorners, User, artifact_versions, iso_utc
+from .api_wandb import Project, RunCorners, User, artifact_versions, iso_utc, run_path_readings
 from .artifacts import Artifact, ArtifactError, list_artifact_names, load_artifact
 from .edit import edit_name, edit_notes, editable, save_field_edits, set_tags
 from .media.readback import MediaReads
@@ -37,7 +37,6 @@ class Run(MediaReads, RunCorners):  # file(), load_table(), alerts, charts: logg
         self._root = root
         self.id = data.id
         self.project = data.project
-        self.path = [data.project, data.id]
         self.name = data.name
         self.notes = data.notes
         self.tags = list(data.tags)
@@ -277,6 +276,9 @@ class Api:
         if self.root.exists() and not self.root.is_dir():
             raise NotADirectoryError(f"Api root {self.root} is a file, not a run directory")
         self._runs: dict[str, Runs] = {}  # W&B's cache: runs() results by their arguments
+        given = overrides or {}  # W&B's settings: what a run path may leave out ("id" alone)
+        self.settings = {"entity": given.get("entity") or os.environ.get("WANDB_ENTITY"),
+                         "project": given.get("project") or os.environ.get("WANDB_PROJECT")}
 
     def flush(self) -> None:
         """Forget the runs read so far (W&B's `api.flush()`): the next runs() re-reads the root."""
@@ -291,7 +293,7 @@ class Api:
 
     def projects(self, entity: str | None = None) -> list[Project]:
         names = sorted({r.project for r in self._reader().runs.values()})
-        owner = self.default_entity
+        owner = self.settings["entity"] or self.default_entity
         return [Project(n, self.root, owner) for n in names]
 
     def project(self, name: str, entity: str | None = None) -> Project:
@@ -313,24 +315,22 @@ class Api:
         key = f"{path or ''}{filters}{order}"
         if key in self._runs:  # W&B's cache, until flush()
             return self._runs[key]
-        project = path.strip("/").split("/")[-1] if path else None
+        # W&B's _parse_project_path: "entity/project" or "project" (the entity means no more here)
+        project = path.strip("/ ").split("/", 1)[-1] if path else None
         selected = [d for d in self._reader().runs.values() if project is None or d.project == project]
         selected = [d for d in selected if matches(d, filters)]
         runs = self._runs[key] = Runs([Run(d, self.root) for d in _sorted(selected, order)])
         return runs
 
     def run(self, path: str) -> Run:
-        """One run: "project/id", "entity/project/id" or "project/runs/id"."""
-        parts = [p for p in path.strip("/").split("/") if p and p != "runs"]
-        if len(parts) < 2:
-            raise ValueError(f"run path {path!r}: use 'project/run_id'")
-        project, run_id = parts[-2], parts[-1]
-        run_dir = self.root / project / run_id
+        """One run, by the paths W&B takes: "entity/project/id" (as run.path gives it),
+        "project/id", "entity/project/runs/id", "project:id" (logger/api_wandb.py)."""
+        readings = run_path_readings(path, self.settings["project"])
         reader = RootReader(self.root)
-        reader.read_paths([run_dir])
-        data = reader.runs.get(f"{project}/{run_id}")
+        reader.read_paths([self.root / project / run_id for project, run_id in readings])
+        data = next((reader.runs[k] for k in (f"{p}/{i}" for p, i in readings) if k in reader.runs), None)
         if data is None:
-            raise ValueError(f"no run {project}/{run_id} under {self.root}")
+            raise ValueError(f"no run {'/'.join(readings[-1])} under {self.root}")
         # Not kept, unlike W&B's: this Run holds its rows (12 MB for 200k), and a script that
         # walks a thousand runs by path would keep them all; reading one run again is cheap.
         return Run(data, self.root)

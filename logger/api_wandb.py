@@ -16,7 +16,8 @@ from .artifact_store import ArtifactError, store_dir
 from .artifacts import Artifact, load_artifact
 from .paths import check_component
 
-__all__ = ["Project", "RunCorners", "User", "artifact_versions", "iso_utc", "last_system_sample"]
+__all__ = ["Project", "RunCorners", "User", "artifact_versions", "iso_utc", "last_system_sample",
+           "parse_run_path", "run_path_readings"]
 
 _VERSION_FILE = re.compile(r"^v(\d+)\.json$")
 
@@ -45,6 +46,45 @@ def last_system_sample(sample: Any, created_at: float) -> dict[str, Any]:
     return row
 
 
+def parse_run_path(path: str, entity: str, project: str | None) -> tuple[str, str, str]:
+    """(entity, project, run_id) from the paths W&B's `api.run()` takes (its `_parse_path`):
+    "entity/project/id", "entity/project/runs/id" (a URL's), "entity/project:id", "project/id",
+    "project:id", or "id" when `project` (Api's overrides, $WANDB_PROJECT) says which. The
+    entity is taken as given: every run here is the local user's, wherever it was written."""
+    given = path
+    parts = path.replace("/runs/", "/").replace("/sweeps/", "/").strip("/ ").split("/")
+    run_id: str | None = None
+    if len(parts) == 3:
+        entity, project, run_id = parts
+    elif len(parts) == 2 and ":" in parts[1]:
+        entity = parts[0]
+        project, run_id = parts[1].split(":", 1)
+    elif len(parts) == 2:
+        project, run_id = parts
+    elif len(parts) == 1 and ":" in parts[0]:
+        project, run_id = parts[0].split(":", 1)
+    elif len(parts) == 1:
+        run_id = parts[0]
+    entity, project, run_id = entity.strip(), (project or "").strip(), (run_id or "").strip()
+    if not project:
+        raise ValueError(f"run path {given!r}: use 'project/run_id' or 'entity/project/run_id' "
+                         "(or set Api(overrides={'project': ...}))")
+    if not run_id:
+        raise ValueError(f"run path {given!r}: use 'project/run_id' or 'entity/project/run_id'")
+    return entity, project, run_id
+
+
+def run_path_readings(path: str, project: str | None) -> list[tuple[str, str]]:
+    """The (project, run_id) pairs `path` can name, to try in order: W&B's reading last, and
+    before it "entity/runs/id" read literally, as run.path writes a run of a project named
+    "runs" (W&B's reading drops "/runs/" and would look in project "entity")."""
+    readings = [parse_run_path(path, "", project)[1:]]
+    parts = path.strip("/ ").split("/")
+    if len(parts) == 3 and parts[1] == "runs" and all(p.strip() for p in parts):
+        readings.insert(0, ("runs", parts[2].strip()))
+    return readings
+
+
 class RunCorners:
     """What W&B's Run has beside its data, for logger/api.py's Run (which sets `_data`,
     `_root`, `project` and `sweep_id`): answers that agree with the script-side run's."""
@@ -52,6 +92,12 @@ class RunCorners:
     _data: Any
     _root: Any
     project: str
+    id: str
+
+    @property
+    def path(self) -> list[str]:
+        """W&B's `[entity, project, run_id]`: "/".join(run.path) is the script-side run.path."""
+        return [self.entity, self.project, self.id]
 
     @property
     def sweep_id(self) -> str | None:

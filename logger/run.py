@@ -101,7 +101,9 @@ class Run:
     group = property(lambda self: self._group)
     job_type = property(lambda self: self._job_type)
     step = property(lambda self: self._step)
-    path = property(lambda self: f"{self._project}/{self._id}")
+    # W&B's "entity/project/run_id" (the entity is the local user: run_extras.entity), so
+    # logger.Api().run(run.path) and "/".join(api_run.path) name the same run.
+    path = property(lambda self: f"{self.entity}/{self._project}/{self._id}")
     run_dir = property(lambda self: self._dir)
 
     @property

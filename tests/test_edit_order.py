@@ -22,7 +22,7 @@ def _clock(monkeypatch: pytest.MonkeyPatch, offset: float) -> None:
 def _read(root, run):
     reader = RootReader(root)
     reader.scan()
-    return reader.runs[run.path]
+    return reader.runs[f"{run.project}/{run.id}"]
 
 
 def test_an_edit_from_a_clock_behind_the_run_is_kept(root, monkeypatch):

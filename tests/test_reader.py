@@ -20,7 +20,7 @@ def test_a_torn_tail_waits_and_is_not_pending_until_the_file_grows(root):
         f.write(whole[:-3])  # a write cut short
     reader = RootReader(root)
     reader.scan()
-    data = reader.runs[run.path]
+    data = reader.runs[f"{run.project}/{run.id}"]
     assert data.history.columns["a"].series() == ([0], [1])
     assert reader.pending() == 0  # nothing to read until more bytes come
     assert reader.scan() == []
@@ -74,7 +74,7 @@ def test_a_relative_root_matches_the_absolute_paths_watchers_report(root, monkey
     reader = RootReader(root.name)  # "runs", relative
     seg = next(run.run_dir.glob("*.rws")).resolve()
     (update,) = reader.read_paths([str(seg)])
-    assert update.run.path == run.path and update.run.summary["a"] == 1
+    assert update.run.path == f"{run.project}/{run.id}" and update.run.summary["a"] == 1
     link = root.parent / "link"
     link.symlink_to(root)
     via_link = RootReader(link)
@@ -91,7 +91,7 @@ def test_parked_rows_are_compacted_as_they_pile_up(root):
     run.finish()
     reader = RootReader(root)
     reader.scan()
-    history = reader.runs[run.path].history
+    history = reader.runs[f"{run.project}/{run.id}"].history
     assert sum(map(len, history._pending.values())) <= MAX_PARKED
     assert history.columns["a"].series()[1][-1] == MAX_PARKED * 3 - 1
 
@@ -105,7 +105,7 @@ def test_a_reader_that_keeps_no_history_holds_only_last_values(root):
     run.finish()
     light = RootReader(root, keep_history=False)
     light.scan()
-    data = light.runs[run.path]
+    data = light.runs[f"{run.project}/{run.id}"]
     assert data.step == MAX_PARKED * 3 - 1
     assert {k: len(c) for k, c in data.history.columns.items()} == {"a": 1, "b": 1}
     assert data.history.columns["a"].last_value == MAX_PARKED * 3 - 1

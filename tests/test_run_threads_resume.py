@@ -33,7 +33,7 @@ def test_eight_threads_logging_into_one_run_never_rewrite_a_step(root):
     run.finish()
     reader = RootReader(root)
     reader.scan()
-    data = reader.runs[run.path]
+    data = reader.runs[f"{run.project}/{run.id}"]
     assert data.history.rewritten == 0
     assert list(data.history.steps) == list(range(8 * per_thread))
     for t in range(8):

@@ -23,11 +23,11 @@ def _runs(root: Path) -> list[str]:
                 row["acc"] = i / 300  # a key in rows of two key sets
             run.log(row)
         run.summary["best"] = "epoch 3"
-        paths.append(run.path)
+        paths.append(f"{run.project}/{run.id}")
     run = logger.init(project="p", dir=str(root))
     for i in range(50):
         run.log({"loss": math.nan if i == 10 else i, "tag": f"t{i}"})
-    paths.append(run.path)
+    paths.append(f"{run.project}/{run.id}")
     run.finish(exit_code=1)
     return paths
 

@@ -22,7 +22,7 @@ from .conftest import run_script, script_env
 def read_run(root: Path, run: logger.Run):
     reader = RootReader(root)
     reader.scan()
-    return reader.runs[run.path]
+    return reader.runs[f"{run.project}/{run.id}"]
 
 
 def test_before_init_every_module_call_says_to_call_init(root):

@@ -84,7 +84,7 @@ def test_the_reader_keeps_the_last_value_for_a_best_only_metric_from_any_writer(
         ev.DefineMetric(name="loss", step_metric=None, summary="best", hidden=False, time=0.0)])
     reader = RootReader(root)
     reader.scan()
-    assert reader.runs[run.path].summary["loss"] == 1.5
+    assert reader.runs[f"{run.project}/{run.id}"].summary["loss"] == 1.5
 
 
 def test_step_metric_is_filled_into_rows_that_lack_it(root):

@@ -66,8 +66,10 @@ def send_alert(run: Any, title: Any, text: Any = "", level: Any = None, wait_dur
     run._emit(ev.Alert(title=title, text=text, level=level_str, wait_duration=wait, time=now,
                        suppressed=suppressed))
     if not suppressed and (os.environ.get(WEBHOOK_ENV) or os.environ.get(COMMAND_ENV)):
+        # "path" stays the hook's "project/id" (what `runwatch show` takes), not W&B's run.path.
+        where = f"{run.project}/{run.id}"
         body = {"title": title, "text": text, "level": level_str, "time": now,
-                "run": {"project": run.project, "id": run.id, "name": run.name, "path": run.path}}
+                "run": {"project": run.project, "id": run.id, "name": run.name, "path": where}}
         thread = threading.Thread(target=_notify, args=(run, body), name="runwatch-alert", daemon=True)
         _pending[:] = [t for t in _pending if t.is_alive()]
         _pending.append(thread)

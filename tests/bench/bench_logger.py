@@ -163,7 +163,7 @@ def bench_read(root: Path, steps: int) -> None:
         t = time.perf_counter()
         reader = RootReader(root)
         reader.read_paths([run.run_dir])
-        history = reader.runs[run.path].history
+        history = reader.runs[f"{run.project}/{run.id}"].history
         assert len(history) == steps and len(history.columns) == len(VALUES)  # compacted
         return time.perf_counter() - t
 

@@ -73,9 +73,14 @@ def split_run_path(ref: str, root_arg: str | None) -> tuple[str, str | None]:
 
 
 def match_runs(runs: dict[str, RunData], ref: str) -> list[RunData]:
-    """Runs `ref` names: project/id, id, project/name, name, then a unique id prefix."""
+    """Runs `ref` names: project/id (or W&B's entity/project/id and .../runs/id, as the
+    script-side run.path gives it), id, project/name, name, then a unique id prefix."""
     if ref in runs:
         return [runs[ref]]
+    for wandb_path in (ref, ref.replace("/runs/", "/")):  # as written first: a project "runs"
+        parts = wandb_path.strip("/").split("/")
+        if len(parts) == 3 and f"{parts[1]}/{parts[2]}" in runs:  # the entity has no local meaning
+            return [runs[f"{parts[1]}/{parts[2]}"]]
     found = [r for r in runs.values() if r.id == ref]
     if not found and "/" in ref:
         project, name = ref.split("/", 1)
