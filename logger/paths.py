@@ -71,7 +71,7 @@ def claim_run_number(project_dir: Path) -> int:
     while tries < _CLAIM_TRIES:
         tries += 1
         try:
-            os.close(os.open(claims / str(number), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+            os.close(os.open(claims / str(number), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
             return number
         except FileExistsError:
             number += 1  # another run took it since we looked

@@ -70,3 +70,10 @@ def test_runwatch_show_takes_the_script_side_run_path(tmp_path: Path, project: s
         out = io.StringIO()
         assert cmd_show(ref, str(tmp_path), False, out) == 0
         assert "the-run" in out.getvalue()
+
+
+def test_a_sweep_read_back_has_wandbs_entity_and_path(tmp_path: Path) -> None:
+    sid = logger.sweep({"method": "grid", "parameters": {"v": {"values": [1]}}}, project="a",
+                       dir=str(tmp_path))
+    sweep = Api(tmp_path).sweep(f"{local_entity()}/a/{sid}")
+    assert (sweep.entity, sweep.path) == (local_entity(), [local_entity(), "a", sid])

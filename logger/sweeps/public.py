@@ -13,7 +13,9 @@ class PublicSweep:
 
     def __init__(self, api: Any, found: Sweep) -> None:
         self._api, self._sweep = api, found
-        self.id, self.project, self.entity = found.id, found.project, None
+        # The local user, as a run's entity: W&B's path is [entity, project, sweep_id].
+        self.id, self.project, self.entity = found.id, found.project, api.default_entity
+        self.path = [self.entity, self.project, self.id]
         self.config: dict[str, Any] = found.config
         self.name: str = str(found.config.get("name") or found.id)
 
