@@ -247,7 +247,7 @@ class Run(MediaReads, RunCorners):  # file(), load_table(), alerts, charts: logg
         self._saved = (self.name, self.notes, tuple(self.tags))
 
     def __repr__(self) -> str:
-        return f"<Run {self.project}/{self.id} ({self.state})>"
+        return f"<Run {'/'.join(self.path)} ({self.state})>"  # W&B's: entity/project/id
 
 
 class Runs(Sequence[Run]):

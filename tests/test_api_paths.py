@@ -28,6 +28,7 @@ def test_script_and_public_paths_are_wandb_shaped_and_agree(tmp_path: Path) -> N
     got = Api(tmp_path).run(run.path)
     assert got.path == [me, "p", run.id]
     assert "/".join(got.path) == run.path
+    assert repr(got) == f"<Run {run.path} (finished)>"  # W&B's repr names the same path
     listed = Api(tmp_path).runs(f"{me}/p")
     assert [r.path for r in listed] == [got.path] == [r.path for r in Api(tmp_path).runs("p")]
 
