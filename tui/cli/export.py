@@ -7,7 +7,9 @@ a time (one per step, the last write winning where a resumed run rewrote steps),
 stays bounded however long the run; CSV is written a column at a time per chunk
 (tui/cli/export_columns.py), Parquet a row group (ROW_GROUP rows) at a time. The keys come
 from the listing's digests (what `ls` shows), so CSV is one pass over the frames; a pass for
-the keys first where those cannot give the rows' order (steps that go back).
+the keys first where those cannot give the rows' order (steps that go back), and to a file
+a second write with that pass where a row holds a key they do not name (a damaged or edited
+snapshot; to a pipe, already written, export names those keys and fails).
 A media value (an Image, a Table, a list of images, ...) is written as the absolute path of
 its file under the run's files/ (a list of paths for a list of media), as W&B's export does.
 """
@@ -91,27 +93,40 @@ def cmd_export(ref: str, root_arg: str | None, fmt: str | None, output: str | No
     columns = (["run", "name"] if project else []) + list(BASE) + (keys or [])
     to_tty = output is None and out.isatty()
     if fmt == "parquet":
-        count = _write_parquet(lambda: _rows(runs, keys, project, every), columns, output)
+        count = _write_parquet(lambda: _rows(runs, keys, project, every), columns, output,
+                               lambda: _keys(runs, metrics))
     elif output is None:
         # Byte-exact to a pipe, as logged; escaped only for a person at a terminal.
         count = _write_text(fmt, rows, columns, terminal_safe(out) if to_tty else out, to_tty)
     else:
-        try:
-            # surrogateescape: a run directory named in bytes that are not UTF-8 is written
-            # back as those bytes (JSON lines escape it instead: JSON must be UTF-8).
-            with open(output, "w", newline="", encoding="utf-8", errors="surrogateescape") as f:
-                count = _write_text(fmt, rows, columns, f, False)
-        except OSError as exc:
-            raise CliError(f"cannot write {safe_text(output)}: {exc.strerror or exc}") from None
+        count = _write_file(fmt, rows, columns, output)
+        if unlisted:
+            # A file can be written again: with every key the rows hold, from a pass over
+            # them (what a pipe, already written, cannot have), nothing left out.
+            keys = _keys(runs, metrics)
+            unlisted = {}
+            count = _write_file(fmt, column_pages(runs, keys, project, every),
+                                (["run", "name"] if project else []) + list(BASE) + keys, output)
     if output is not None:
         what = f"project {safe_text(ref)} ({_plural(len(runs), 'run')})" if project else safe_text(runs[0].path)
         print(f"runwatch: wrote {_plural(count, 'row')} of {what} to {safe_text(output)}", file=sys.stderr)
     if unlisted:  # a snapshot that does not list every key its rows hold: a damaged or edited file
         names = ", ".join(safe_text(str(k)) for k in list(unlisted)[:10])
         print(f"runwatch: export: rows hold keys the runs' snapshots do not list, left out of the CSV: {names} "
-              f"(export them with -m)", file=sys.stderr)
+              f"(export them with -m, or to a file with -o)", file=sys.stderr)
         return 1
     return 0
+
+
+def _write_file(fmt: str, pages: Iterator[Any], columns: list[str], output: str) -> int:
+    """CSV or JSON lines to the file `output` (its rows written)."""
+    try:
+        # surrogateescape: a run directory named in bytes that are not UTF-8 is written
+        # back as those bytes (JSON lines escape it instead: JSON must be UTF-8).
+        with open(output, "w", newline="", encoding="utf-8", errors="surrogateescape") as f:
+            return _write_text(fmt, pages, columns, f, False)
+    except OSError as exc:
+        raise CliError(f"cannot write {safe_text(output)}: {exc.strerror or exc}") from None
 
 
 def _plural(n: int, word: str) -> str:
@@ -308,13 +323,15 @@ ROW_GROUP = 1 << 16  # rows a Parquet row group holds: what export holds at once
 
 
 def _write_parquet(pages: Callable[[], Iterator[list[dict[str, Any]]]], columns: list[str],
-                   output: str | None) -> int:
+                   output: str | None, every_key: Callable[[], list[str]]) -> int:
     """The rows as Parquet, a row group at a time: a first pass types each column from every
-    value (as one pa.array of the whole column would), the second converts and writes."""
+    value (as one pa.array of the whole column would), the second converts and writes. A key
+    the rows hold that `columns` lack (a snapshot that does not list it) is written too, the
+    columns then in the order `every_key` (a pass for the keys) gives."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema, text = _arrow_schema(pages(), columns)
+    schema, text = _arrow_schema(pages(), columns, every_key)
     count = held_rows = 0
     held: list[Any] = []
     try:
@@ -335,15 +352,20 @@ def _write_parquet(pages: Callable[[], Iterator[list[dict[str, Any]]]], columns:
     return count
 
 
-def _arrow_schema(pages: Iterator[list[dict[str, Any]]], columns: list[str]) -> tuple[Any, set[str]]:
+def _arrow_schema(pages: Iterator[list[dict[str, Any]]], columns: list[str],
+                  every_key: Callable[[], list[str]]) -> tuple[Any, set[str]]:
     """Each column's Arrow type, unified over every page's (ints and floats: double); a column
     no one type holds (mixed kinds) is written as text, and named in the set returned."""
     import pyarrow as pa
 
     types = {c: pa.null() for c in columns}
     text: set[str] = set()
+    extra = False  # a row held a key `columns` lack
     for page in pages:
-        for c in columns:
+        if not set(chain.from_iterable(page)) <= types.keys():
+            extra = True
+            types.update((k, pa.null()) for k in chain.from_iterable(page) if k not in types)
+        for c in types:
             if c in text:
                 continue
             try:
@@ -353,6 +375,8 @@ def _arrow_schema(pages: Iterator[list[dict[str, Any]]], columns: list[str]) -> 
                     types[c] = pa.unify_schemas(both, promote_options="permissive").field(c).type
             except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
                 text.add(c)
+    if extra:
+        columns = columns[: columns.index(BASE[0]) + len(BASE)] + every_key()
     return pa.schema([(c, pa.string() if c in text else types[c]) for c in columns]), text
 
 
