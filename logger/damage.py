@@ -11,6 +11,7 @@ index cache (`RootReader.count_damage`), so it is paid once per segment.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import msgspec
 from . import events as ev
 from .segment import SegmentReader
 
-__all__ = ["count_before", "count_run", "every_skipped"]
+__all__ = ["count_before", "count_run", "counted", "credit", "every_skipped", "uncounted"]
 
 _frame_check = msgspec.msgpack.Decoder(list[msgspec.Raw])
 
@@ -61,20 +62,39 @@ def count_before(path: Path, end: int) -> int | None:
     return prefix.skipped
 
 
+def uncounted(segments: Iterable[SegmentReader]) -> list[tuple[SegmentReader, int]]:
+    """The segments whose damage before a snapshot is not counted yet, each with where."""
+    return [(seg, seg.counted_from) for seg in segments
+            if seg.counted_from > ev.HEADER_SIZE and seg.error is None]
+
+
+def counted(todo: list[tuple[SegmentReader, int]]) -> list[tuple[SegmentReader, int, int]]:
+    """`uncounted`'s segments scanned: (segment, where, damaged frames before). Reads the
+    files and touches no segment: the app runs it outside its store's lock."""
+    out = []
+    for seg, end in todo:
+        found = count_before(seg.path, end)
+        if found is not None:
+            out.append((seg, end, found))
+    return out
+
+
+def credit(found: list[tuple[SegmentReader, int, int]]) -> bool:
+    """`counted`'s counts added to their segments' `skipped` (each once: a segment counted
+    meanwhile is left); True when any changed (a cache to save)."""
+    changed = False
+    for seg, end, count in found:
+        if seg.counted_from == end:
+            seg.skipped += count
+            seg.counted_from = 0
+            changed = True
+    return changed
+
+
 def count_run(segments: dict[str, SegmentReader]) -> bool:
     """Add to each segment's `skipped` the damage before its `counted_from` (then 0); True
     when any count changed (a cache to save)."""
-    changed = False
-    for seg in segments.values():
-        if seg.counted_from <= ev.HEADER_SIZE or seg.error is not None:
-            continue
-        found = count_before(seg.path, seg.counted_from)
-        if found is None:
-            continue
-        seg.skipped += found
-        seg.counted_from = 0
-        changed = True
-    return changed
+    return credit(counted(uncounted(segments.values())))
 
 
 def every_skipped(run: Any) -> int:

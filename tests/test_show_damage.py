@@ -102,3 +102,21 @@ def test_the_count_stops_at_the_snapshot(tmp_path):
     assert damage.count_before(seg, size) == 1
     assert damage.count_before(seg, _boundaries(seg.read_bytes())[2]) == 0  # before the damage
     assert damage.count_before(seg, size + 10) is None  # past the end: not read that far
+
+
+async def test_the_app_s_detail_counts_the_damage_before_the_snapshot(tmp_path):
+    """The detail screen's info tab: the app lists runs as `ls` does, from their snapshots on;
+    opening a run counts the rest, as `show` and tail count it."""
+    from tests.test_tui_detail import open_detail
+    from tests.test_tui_main import started
+    from tests.test_tui_support import wait_for
+    from tui.app import RunwatchApp
+
+    root = tmp_path / "runs"
+    _damaged_run(root)
+    async with RunwatchApp(root).run_test(size=(120, 40)) as pilot:
+        await started(pilot, runs=1)
+        detail = await open_detail(pilot)
+        await pilot.press("2")
+        await wait_for(pilot, lambda: "damaged frame" in str(detail.query_one("#info-run").render()))
+        assert "1 damaged frame(s) skipped while reading" in str(detail.query_one("#info-run").render())
