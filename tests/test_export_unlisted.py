@@ -24,13 +24,17 @@ from tui.cli import export
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _unlisted_run(root: Path, run_id: str = "r", rare_at: int = 7) -> Path:
-    """A run whose snapshot lists `loss` only, while the row at step `rare_at` also holds `rare`
-    (a snapshot made by hand, or edited): as the real reader meets such a file."""
-    logs = [_log(s, 10.0 + s, loss=0.5 * s, **({"rare": 1.0} if s == rare_at else {})) for s in range(300)]
+def _unlisted_run(root: Path, run_id: str = "r", rare_at: int = 7, also: str | None = None) -> Path:
+    """A run whose snapshot lists `loss` only (and `also`, logged as 2.0 on every row), while
+    the row at step `rare_at` also holds `rare` (a snapshot made by hand, or edited): as the
+    real reader meets such a file."""
+    more = {also: 2.0} if also else {}
+    logs = [_log(s, 10.0 + s, loss=0.5 * s, **more, **({"rare": 1.0} if s == rare_at else {}))
+            for s in range(300)]
     stat = msgspec.to_builtins(KeyStat(last=149.5, first=0.0, count=300, max=149.5, total=1.0))
+    stats = {"loss": stat, **dict.fromkeys(more, stat)}
     snap = ev.Snapshot(time=400.0, events=302, rows=300, max_step=299, last_time=309.0,
-                       stats={"loss": stat}, first_step=0)
+                       stats=stats, first_step=0)
     run = root / "p" / run_id
     run.mkdir(parents=True)
     chunks = [ev.encode_event(e) for e in [*_start("script", 10.0), *logs]]
@@ -77,6 +81,23 @@ def test_a_project_to_a_file_loses_no_run_s_key(tmp_path):
     assert len(rows) == 600 and list(rows[0]) == ["run", "name", *export.BASE, "loss", "rare"]
     assert [(r["run"], r["_step"]) for r in rows if r["rare"]] == [("p/r1", "3"), ("p/r2", "9")]
     assert all(float(r["loss"]) == 0.5 * int(r["_step"]) for r in rows)
+
+
+def test_a_project_whose_runs_logged_a_key_named_name_loses_nothing_either(tmp_path):
+    """Rows, not columns, go out where a run logged `name` (the project's own column): the
+    key no snapshot lists is noted there too, and written."""
+    root = tmp_path / "runs"
+    _unlisted_run(root, "r1", rare_at=3, also="name")
+    out = tmp_path / "p.csv"
+    code = export.cmd_export("p", str(root), None, str(out), [], io.StringIO())
+    assert code == 0
+    with out.open() as f:
+        header, *rows = list(csv.reader(f))
+    assert header[-1] == "rare" and len(rows) == 300
+    assert [r[0] for r in rows if r[-1]] == ["p/r1"] and rows[3][-1] == "1.0"
+    pipe = io.StringIO()
+    assert export.cmd_export("p", str(root), None, None, [], pipe) == 1  # a pipe: said, as ever
+    assert "rare" not in pipe.getvalue().splitlines()[0]
 
 
 @pytest.mark.parametrize("to_file", [True, False])

@@ -32,7 +32,7 @@ from logger.textsafe import safe_text, terminal_safe
 
 from ..fmt import json_line, to_json
 from .common import CliError, match_runs, pick_run, root_path, split_run_path
-from .export_columns import BASE, SAME, Columns, column_pages, has_dict, with_media_paths
+from .export_columns import BASE, SAME, Columns, csv_pages, row_pages
 from .parser import ROOT_HELP, RUN_HELP, Command, split_keys
 
 FORMATS = ("csv", "jsonl", "parquet")
@@ -68,16 +68,7 @@ EXPORT = Command("export", "a run's or a project's history as csv, jsonl or parq
 
 def cmd_export(ref: str, root_arg: str | None, fmt: str | None, output: str | None,
                metrics: list[str], out: TextIO) -> int:
-    if fmt is None:
-        suffix = Path(output).suffix.lower() if output else ""
-        if suffix and suffix not in _SUFFIXES:
-            raise CliError(f"cannot tell the format from {safe_text(output)!r}: pass "
-                           "--format csv, jsonl or parquet (or name the file .csv, .jsonl, .parquet)")
-        fmt = _SUFFIXES.get(suffix, "csv")
-    if fmt == "parquet":
-        _need_pyarrow()
-        if output is None and out.isatty():
-            raise CliError("parquet is binary and stdout is a terminal: give -o FILE.parquet")
+    fmt = _format(fmt, output, out)
     runs, project = find_target(ref, root_arg)
     listed = _listed_keys(runs) if metrics or fmt != "jsonl" else None
     keys = (_keys(runs, metrics, listed) if metrics or fmt != "jsonl" else None)
@@ -85,15 +76,14 @@ def cmd_export(ref: str, root_arg: str | None, fmt: str | None, output: str | No
         raise CliError(f"--metrics: none of {', '.join(safe_text(m) for m in metrics)} was logged "
                        f"by {safe_text(ref)}")
     every = not metrics and keys is not None  # every key logged: rows as decoded, none rebuilt
-    rows: Iterator[Any] = _rows(runs, keys, project, every)
+    rows: Iterator[Any] = row_pages(runs, keys, project, every)
     unlisted: dict[str, None] = {}  # keys a row held that the listing's digests did not name
-    if fmt == "csv" and not (project and {"run", "name"} & set(keys or ())):
-        # no row built: columns from the scan
-        rows = column_pages(runs, keys or [], project, every, unlisted if every and listed is not None else None)
+    if fmt == "csv":
+        rows = csv_pages(runs, keys or [], project, every, unlisted if every and listed is not None else None)
     columns = (["run", "name"] if project else []) + list(BASE) + (keys or [])
     to_tty = output is None and out.isatty()
     if fmt == "parquet":
-        count = _write_parquet(lambda: _rows(runs, keys, project, every), columns, output,
+        count = _write_parquet(lambda: row_pages(runs, keys, project, every), columns, output,
                                lambda: _keys(runs, metrics))
     elif output is None:
         # Byte-exact to a pipe, as logged; escaped only for a person at a terminal.
@@ -103,9 +93,8 @@ def cmd_export(ref: str, root_arg: str | None, fmt: str | None, output: str | No
         if unlisted:
             # A file can be written again: with every key the rows hold, from a pass over
             # them (what a pipe, already written, cannot have), nothing left out.
-            keys = _keys(runs, metrics)
-            unlisted = {}
-            count = _write_file(fmt, column_pages(runs, keys, project, every),
+            keys, unlisted = _keys(runs, metrics), {}
+            count = _write_file(fmt, csv_pages(runs, keys, project, every, None),
                                 (["run", "name"] if project else []) + list(BASE) + keys, output)
     if output is not None:
         what = f"project {safe_text(ref)} ({_plural(len(runs), 'run')})" if project else safe_text(runs[0].path)
@@ -116,6 +105,21 @@ def cmd_export(ref: str, root_arg: str | None, fmt: str | None, output: str | No
               f"(export them with -m, or to a file with -o)", file=sys.stderr)
         return 1
     return 0
+
+
+def _format(fmt: str | None, output: str | None, out: TextIO) -> str:
+    """The format asked for, else -o's suffix's, else csv; parquet only where it can go."""
+    if fmt is None:
+        suffix = Path(output).suffix.lower() if output else ""
+        if suffix and suffix not in _SUFFIXES:
+            raise CliError(f"cannot tell the format from {safe_text(output)!r}: pass "
+                           "--format csv, jsonl or parquet (or name the file .csv, .jsonl, .parquet)")
+        fmt = _SUFFIXES.get(suffix, "csv")
+    if fmt == "parquet":
+        _need_pyarrow()
+        if output is None and out.isatty():
+            raise CliError("parquet is binary and stdout is a terminal: give -o FILE.parquet")
+    return fmt
 
 
 def _write_file(fmt: str, pages: Iterator[Any], columns: list[str], output: str) -> int:
@@ -180,22 +184,6 @@ def _keys(runs: list[RunData], metrics: list[str], listed: list[str] | None = No
     if metrics:
         return [m for m in metrics if m in keys]
     return list(keys)
-
-
-def _rows(runs: list[RunData], keys: list[str] | None, project: bool,
-          every: bool = False) -> Iterator[list[dict[str, Any]]]:
-    """Pages of rows: every row of each run, or those holding any of `keys` (their values).
-    `every`: `keys` are every key logged, so a row holds one unless it holds only the base
-    three (a step logged with no value): the decoded rows are kept, not rebuilt with `keys`."""
-    for run in runs:
-        for page in HistoryScan(run.dir, None if every else keys, any_key=True).pages():
-            if every and min(map(len, page)) <= len(BASE):
-                page = [row for row in page if len(row) > len(BASE)]
-                if not page:
-                    continue
-            if project:
-                page = [{"run": run.path, "name": run.name, **row} for row in page]
-            yield [with_media_paths(run.dir, row) for row in page] if has_dict(page) else page
 
 
 def _cell(value: Any, to_tty: bool) -> Any:
