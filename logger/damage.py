@@ -5,8 +5,9 @@ damage before that snapshot is in no count: `show` said 0 damaged frames where `
 reads every frame, said 1. `count_run` scans what came before each snapshot as a reader
 would (SegmentReader: the same resync, the same credit, so the same count), checking each
 frame's checksum and that its payload is msgpack, but decoding no event: a 164 MB segment
-of 1M rows costs ~0.15 s, against ~0.6 s to decode it. The reader keeps the count in its
-index cache (`RootReader.count_damage`), so it is paid once per segment.
+of 1M rows costs ~0.15 s, against ~0.5 s to decode it. The reader keeps the count in its
+index cache (`RootReader.count_damage`: show, export), so it is paid once per segment; the
+app's detail screen and the Api's runs() count a run when it is looked at.
 """
 
 from __future__ import annotations
@@ -20,16 +21,16 @@ import msgspec
 from . import events as ev
 from .segment import SegmentReader
 
-__all__ = ["count_before", "count_run", "counted", "credit", "every_skipped", "uncounted"]
+__all__ = ["count_before", "count_run", "counted", "credit", "every_skipped", "frame_check", "uncounted"]
 
-_frame_check = msgspec.msgpack.Decoder(list[msgspec.Raw])
+_raw_frames = msgspec.msgpack.Decoder(list[msgspec.Raw])
 
 
-def _check(payload: Any) -> tuple[()]:
+def frame_check(payload: Any) -> tuple[()]:
     """No events, but a payload that is not a list of msgpack values fails as a full decode
     would (DecodeError: SegmentReader hands the stretch to ev.scan, which counts it)."""
     try:
-        _frame_check.decode(payload)
+        _raw_frames.decode(payload)
     except msgspec.DecodeError:  # a ValidationError too: raised as one, SegmentReader would retry it
         raise msgspec.DecodeError("not a frame of events") from None
     return ()
@@ -43,7 +44,7 @@ class _Prefix(SegmentReader):
     def __init__(self, path: Path, end: int) -> None:
         super().__init__(path)
         self.end = end
-        self.decode = _check
+        self.decode = frame_check
 
     def _open(self) -> int | None:
         fd = super()._open()

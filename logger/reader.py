@@ -233,11 +233,11 @@ class RootReader:
         """A segment's name in the index: its path under the root."""
         return index.key(str(path)[len(self._prefix):])
 
-    def count_damage(self, run: RunData) -> None:
-        """Count the damaged frames before the snapshots this run's segments were read from
+    def count_damage(self, runs: Iterable[RunData]) -> None:
+        """Count the damaged frames before the snapshots these runs' segments were read from
         (a meta reader's `skipped_frames` leaves them out: logger/damage.py); kept in the
         index cache, so a segment is scanned for them once."""
-        if damage.count_run(run.segments):
+        if [run for run in runs if damage.count_run(run.segments)]:
             self._index_dirty = True
             self._save_index(now=True)
 

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 import warnings
+from contextlib import redirect_stderr
 from pathlib import Path
 
 import pytest
@@ -16,7 +19,9 @@ import logger
 from logger import damage
 from logger import events as ev
 from logger.reader import RootReader
-from tests.test_tail_skips import _damaged_run, _tail
+from tests.test_scale_read import A, _log, _start, _write
+from tests.test_tail_skips import REPO, _damaged_run, _tail
+from tui.cli import export
 from tui.cli.runs import cmd_show
 from tui.tail_replay import meta_reader
 
@@ -120,3 +125,30 @@ async def test_the_app_s_detail_counts_the_damage_before_the_snapshot(tmp_path):
         await pilot.press("2")
         await wait_for(pilot, lambda: "damaged frame" in str(detail.query_one("#info-run").render()))
         assert "1 damaged frame(s) skipped while reading" in str(detail.query_one("#info-run").render())
+
+
+def test_export_says_what_it_skipped_as_tail_says_it(tmp_path):
+    """export wrote a damaged run's rows and said nothing of the frame it passed over: it says
+    so now on stderr, in tail's words (stdout holds the data alone), and still exits 0."""
+    root = tmp_path / "runs"
+    _damaged_run(root)
+    said = [line for line in _tail(root).stderr.splitlines() if "damaged" in line]
+    for args in ([], ["-o", str(tmp_path / "r.csv")], ["-o", str(tmp_path / "r.jsonl")]):
+        got = subprocess.run([sys.executable, "-m", "tui", "export", "p/r1", "--root", str(root), *args],
+                             cwd=REPO, capture_output=True, text=True, timeout=120)
+        assert got.returncode == 0, got.stderr
+        assert [line for line in got.stderr.splitlines() if "damaged" in line] == said
+        assert "runwatch" not in got.stdout
+
+
+def test_export_counts_rows_past_int64_as_show_does(tmp_path):
+    root = tmp_path / "runs"
+    logs = [_log(s, 10.0 + s, loss=0.5 + s) for s in range(5)] + [_log(2**63 + 7, 20.0, loss=1.5)]
+    _write(root / "p" / "r", A, [*_start("script", 9.0), *logs])
+    shown = _show_json(root, "p/r")["dropped_rows"]
+    assert shown == 1
+    err, out = io.StringIO(), io.StringIO()
+    with redirect_stderr(err):
+        assert export.cmd_export("p/r", str(root), None, None, [], out) == 0
+    assert "run p/r: 1 row(s) with a step outside 64 bits, skipped" in err.getvalue()
+    assert len(out.getvalue().splitlines()) == 6  # the header and the five rows a history holds

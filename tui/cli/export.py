@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from logger.history_read import HistoryScan
+from logger.reader import RootReader
 from logger.rundata import RunData
 from logger.textsafe import safe_text, terminal_safe
 
@@ -69,7 +70,7 @@ EXPORT = Command("export", "a run's or a project's history as csv, jsonl or parq
 def cmd_export(ref: str, root_arg: str | None, fmt: str | None, output: str | None,
                metrics: list[str], out: TextIO) -> int:
     fmt = _format(fmt, output, out)
-    runs, project = find_target(ref, root_arg)
+    reader, runs, project = find_target(ref, root_arg)
     listed = _listed_keys(runs) if metrics or fmt != "jsonl" else None
     keys = (_keys(runs, metrics, listed) if metrics or fmt != "jsonl" else None)
     if metrics and not keys:
@@ -96,6 +97,9 @@ def cmd_export(ref: str, root_arg: str | None, fmt: str | None, output: str | No
             keys, unlisted = _keys(runs, metrics), {}
             count = _write_file(fmt, csv_pages(runs, keys, project, every, None),
                                 (["run", "name"] if project else []) + list(BASE) + keys, output)
+    reader.count_damage(runs)  # every damaged frame, those before the snapshots too (as tail)
+    for note in _skip_notes(runs):
+        print(note, file=sys.stderr)
     if output is not None:
         what = f"project {safe_text(ref)} ({_plural(len(runs), 'run')})" if project else safe_text(runs[0].path)
         print(f"runwatch: wrote {_plural(count, 'row')} of {what} to {safe_text(output)}", file=sys.stderr)
@@ -137,8 +141,23 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def find_target(ref: str, root_arg: str | None) -> tuple[list[RunData], bool]:
-    """The runs to export, and whether `ref` named a whole project."""
+def _skip_notes(runs: list[RunData]) -> list[str]:
+    """What the export passed over, run by run, in show's and tail's words: damaged frames,
+    rows whose step a history cannot hold."""
+    out = []
+    for run in runs:
+        name = safe_text(run.path)
+        if run.skipped_frames:
+            out.append(f"runwatch: run {name}: {run.skipped_frames} damaged frame(s) skipped while "
+                       "reading; the rest of the run reads normally")
+        if run.dropped_rows:
+            out.append(f"runwatch: run {name}: {run.dropped_rows} row(s) with a step outside 64 bits, "
+                       "skipped (a history cannot hold them)")
+    return out
+
+
+def find_target(ref: str, root_arg: str | None) -> tuple[RootReader, list[RunData], bool]:
+    """The listing's reader, the runs to export, and whether `ref` named a whole project."""
     ref, root_arg = split_run_path(ref, root_arg)
     from ..tail_replay import listing_reader  # here: tail_replay imports tui.cli (import cycle)
 
@@ -151,8 +170,8 @@ def find_target(ref: str, root_arg: str | None) -> tuple[list[RunData], bool]:
                            f"project/id ({', '.join(safe_text(r.path) for r in found[:5])})")
         runs = sorted((r for r in reader.runs.values() if r.project == ref),
                       key=lambda r: r.created_at)
-        return runs, True
-    return [pick_run(reader, ref)], False
+        return reader, runs, True
+    return reader, [pick_run(reader, ref)], False
 
 
 def _listed_keys(runs: list[RunData]) -> list[str] | None:

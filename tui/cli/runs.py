@@ -169,7 +169,7 @@ def cmd_show(ref: str, root_arg: str | None, as_json: bool, out: TextIO) -> int:
     reader, r = open_run(ref, root_arg, meta=True)  # no history: summaries from snapshots
     # ...but every damaged frame counted, those before the snapshots too, as tail counts them
     # (frame checks only, once: the index cache keeps the count)
-    reader.count_damage(r)
+    reader.count_damage([r])
     if as_json:
         record = run_record(r)
         record["artifacts"] = [
