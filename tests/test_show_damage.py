@@ -152,3 +152,13 @@ def test_export_counts_rows_past_int64_as_show_does(tmp_path):
         assert export.cmd_export("p/r", str(root), None, None, [], out) == 0
     assert "run p/r: 1 row(s) with a step outside 64 bits, skipped" in err.getvalue()
     assert len(out.getvalue().splitlines()) == 6  # the header and the five rows a history holds
+
+
+def test_logs_says_it_skipped_a_damaged_frame(tmp_path):
+    root = tmp_path / "runs"
+    _damaged_run(root)
+    said = [line for line in _tail(root).stderr.splitlines() if "damaged" in line]
+    got = subprocess.run([sys.executable, "-m", "tui", "logs", "p/r1", "--root", str(root)],
+                         cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert got.returncode == 0
+    assert [line for line in got.stderr.splitlines() if "damaged" in line] == said
