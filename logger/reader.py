@@ -198,7 +198,9 @@ class RootReader:
         first = seg.read_new(limit=1)
         last = _last_snapshot(seg)
         self._index_dirty = True
-        if last is None or last.end <= seg.offset:
+        if last is None or last.end <= seg.offset or seg.skipped:
+            # (damage in the first frames: all read, so that none is counted twice by
+            # count_damage, which counts what lies before the snapshot from the header on)
             return first + seg.read_new(limit)
         head = [e for e in first if type(e) is ev.SegmentStart][:1]
         if head:

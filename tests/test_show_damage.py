@@ -162,3 +162,18 @@ def test_logs_says_it_skipped_a_damaged_frame(tmp_path):
                          cwd=REPO, capture_output=True, text=True, timeout=120)
     assert got.returncode == 0
     assert [line for line in got.stderr.splitlines() if "damaged" in line] == said
+
+
+def test_damage_in_the_first_frame_is_counted_once(tmp_path):
+    """A listing reads a segment's first frames before it takes the snapshot: damage there is
+    counted by that read, and not again by the count of what lies before the snapshot."""
+    root = tmp_path / "runs"
+    _unreadable_frame_run(root)
+    seg = next((root / "p" / "r3").glob("*.rws"))
+    data = bytearray(seg.read_bytes())
+    data[ev.HEADER_SIZE + ev.FRAME_HEAD_SIZE + 2] ^= 0xFF  # the first frame's payload
+    seg.write_bytes(bytes(data))
+    full = meta_reader(root).runs["p/r3"].skipped_frames
+    assert full == 2
+    assert _show_json(root, "p/r3")["skipped_frames"] == full
+    assert _show_json(root, "p/r3")["skipped_frames"] == full
