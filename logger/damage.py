@@ -31,7 +31,7 @@ def frame_check(payload: Any) -> tuple[()]:
     would (DecodeError: SegmentReader hands the stretch to ev.scan, which counts it)."""
     try:
         _raw_frames.decode(payload)
-    except msgspec.DecodeError:  # a ValidationError too: raised as one, SegmentReader would retry it
+    except msgspec.DecodeError:  # a ValidationError too: as one, clean_frames would decode it again
         raise msgspec.DecodeError("not a frame of events") from None
     return ()
 
