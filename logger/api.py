@@ -15,6 +15,7 @@ from typing import Any
 
 from .api_wandb import Project, RunCorners, User, artifact_versions, iso_utc, run_path_readings
 from .artifacts import Artifact, ArtifactError, list_artifact_names, load_artifact
+from .damage import every_skipped
 from .edit import edit_name, edit_notes, editable, save_field_edits, set_tags
 from .media.readback import MediaReads
 from .paths import resolve_root
@@ -95,7 +96,9 @@ class Run(MediaReads, RunCorners):  # file(), load_table(), alerts, charts: logg
     exit_code = property(lambda self: self._data.exit_code)
     error = property(lambda self: self._data.error)
     display_name = property(lambda self: self.name)
-    skipped_frames = property(lambda self: self._data.skipped_frames)
+    # Every damaged frame, as api.run() and tail count them: a run from runs() was read from its
+    # snapshots on, and those before them are counted when first asked (logger/damage.py).
+    skipped_frames = property(lambda self: every_skipped(self._data))
     dropped_rows = property(lambda self: self._data.dropped_rows)
 
     @property

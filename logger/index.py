@@ -76,6 +76,7 @@ class Entry(msgspec.Struct, array_like=True, gc=False):
     first_step: int | None = None  # the first row's step, and the record steps' runs
     runs: list[list[int]] | None = None  # (logger/step_runs.py: None, unknown)
     dropped: int = 0  # rows with a step outside 64 bits (Digest.dropped)
+    counted_from: int = 0  # `skipped` leaves out damage before this (SegmentReader.counted_from)
 
 
 class Listing(msgspec.Struct, array_like=True, gc=False):
@@ -280,7 +281,8 @@ def _digest(entry: Entry) -> Digest:
 
 
 def entry_for(st: os.stat_result, size: int, offset: int, skipped: int, last_time: float,
-              events: int, digest: Digest, meta: list[tuple[int, Any]], tail: bytes) -> Entry:
+              events: int, digest: Digest, meta: list[tuple[int, Any]], tail: bytes,
+              counted_from: int = 0) -> Entry:
     """A segment's entry from what RunData.segment_state() says of it (`meta`: its start
     first, then the events a listing needs, each with its position)."""
     start = meta[0][1] if meta and type(meta[0][1]) is ev.SegmentStart else None
@@ -291,7 +293,7 @@ def entry_for(st: os.stat_result, size: int, offset: int, skipped: int, last_tim
     return Entry(st.st_dev, st.st_ino, size, st.st_mtime_ns if size == st.st_size else 0, offset,
                  skipped, last_time, events, digest.rows, digest.max_step, digest.last_time,
                  digest.rewritten, start, finish, follows, tail, msgspec.Raw(detail),
-                 digest.first_step, digest.runs, digest.dropped)
+                 digest.first_step, digest.runs, digest.dropped, counted_from)
 
 
 def listing_for(sizes: dict[str, int], derived: dict[str, Any], summary: dict[str, Any]) -> msgspec.Raw | None:

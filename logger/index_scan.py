@@ -137,7 +137,7 @@ def _follow(reader: RootReader, project: str, run_dir: os.DirEntry[str],
         seg = run.segments[name] = SegmentReader(path)
         reader._segments[path] = (run, seg)
         seg._header_ok = True  # checked when the entry was made
-        seg.skipped = found.entry.skipped
+        seg.skipped, seg.counted_from = found.entry.skipped, found.entry.counted_from
         reader._apply_found(run, seg, found)
         seg.size, seg.mtime = st.st_size, st.st_mtime
         reader._unchanged.add(path)

@@ -19,8 +19,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import msgspec
+
+from . import damage, index, index_scan
 from . import events as ev
-from . import index, index_scan
 from .discover import is_dir as _is_dir
 from .discover import run_dirs, segment_files
 from .discover import scandir as _scandir
@@ -185,7 +187,7 @@ class RootReader:
         if cached is not None:
             found, st = cached
             seg._header_ok = True  # checked when the entry was made; the file only grew since
-            seg.skipped = entry.skipped  # type: ignore[union-attr]
+            seg.skipped, seg.counted_from = entry.skipped, entry.counted_from  # type: ignore[union-attr]
             self._apply_found(run, seg, found)
             if st.st_size == found.end:  # unchanged: nothing to read
                 seg.size, seg.mtime = st.st_size, st.st_mtime
@@ -196,12 +198,15 @@ class RootReader:
         first = seg.read_new(limit=1)
         last = _last_snapshot(seg)
         self._index_dirty = True
-        if last is None or last.end <= seg.offset:
+        if last is None or last.end <= seg.offset or seg.skipped:
+            # (damage in the first frames: all read, so that none is counted twice by
+            # count_damage, which counts what lies before the snapshot from the header on)
             return first + seg.read_new(limit)
         head = [e for e in first if type(e) is ev.SegmentStart][:1]
         if head:
             run.apply(seg, head)
         self._apply_found(run, seg, last)
+        seg.counted_from = last.end  # damage before the snapshot is not read: count_damage()
         return seg.read_new(limit)
 
     @staticmethod
@@ -230,10 +235,18 @@ class RootReader:
         """A segment's name in the index: its path under the root."""
         return index.key(str(path)[len(self._prefix):])
 
-    def _save_index(self) -> None:
-        """Write what every segment holds, as of what was read, at most every 5 s."""
-        now = _time.monotonic()
-        if not self._index_dirty or now - self._index_saved < 5.0 or index.cache_file(self.root) is None:
+    def count_damage(self, runs: Iterable[RunData]) -> None:
+        """Count the damaged frames before the snapshots these runs' segments were read from
+        (a meta reader's `skipped_frames` leaves them out: logger/damage.py); kept in the
+        index cache, so a segment is scanned for them once."""
+        if [run for run in runs if damage.count_run(run.segments)]:
+            self._index_dirty = True
+            self._save_index(now=True)
+
+    def _save_index(self, now: bool = False) -> None:
+        """Write what every segment holds, as of what was read, at most every 5 s (`now`: at once)."""
+        at = _time.monotonic()
+        if not self._index_dirty or (not now and at - self._index_saved < 5.0) or index.cache_file(self.root) is None:
             return
         old = self._index.entries if self._index is not None else {}
         entries: dict[str, index.Entry] = {}
@@ -241,7 +254,9 @@ class RootReader:
             key = self._key(path)
             was = old.get(key)
             if path in self._unchanged and was is not None and was.offset == seg.offset:
-                entries[key] = was  # taken whole from it, and nothing read since
+                # taken whole from it, and nothing read since (but maybe its damage counted)
+                entries[key] = was if was.counted_from == seg.counted_from else msgspec.structs.replace(
+                    was, skipped=seg.skipped, counted_from=seg.counted_from)
                 continue
             if seg.error is not None or seg.offset <= ev.HEADER_SIZE or seg.start is None:
                 continue
@@ -254,13 +269,13 @@ class RootReader:
                 continue
             digest, events, meta = run.segment_state(path.name)
             entries[key] = index.entry_for(st, seg.size, seg.offset, seg.skipped, seg.last_time,
-                                           events, digest, meta, tail)
+                                           events, digest, meta, tail, seg.counted_from)
         runs = {index.key(run.path): raw for run in self.runs.values()
                 if (raw := self._listing(run, entries)) is not None}
         index.save(self.root, entries, runs)
         self._index = index.Cached(entries, runs)
         self._unchanged.clear()  # what was taken whole is now in `entries`, as it was
-        self._index_dirty, self._index_saved = False, now
+        self._index_dirty, self._index_saved = False, at
 
     def _listing(self, run: RunData, entries: dict[str, index.Entry]) -> Any:
         """A run's listing for the index, when every one of its segments was read to its end."""

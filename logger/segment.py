@@ -31,7 +31,7 @@ class SegmentReader:
     """
 
     __slots__ = ("path", "offset", "size", "mtime", "skipped", "error", "start", "finish",
-                 "last_time", "decode", "_header_ok", "_waiting_at", "_waiting_mtime", "_resync",
+                 "last_time", "decode", "counted_from", "_header_ok", "_waiting_at", "_waiting_mtime", "_resync",
                  "_credit")
 
     def __init__(self, path: Path) -> None:
@@ -47,6 +47,9 @@ class SegmentReader:
         # A frame decoder for readers that want less than every event whole (tail's first
         # pass decodes only each Log's step); None: every event, as ev.scan decodes it.
         self.decode: Any = None
+        # Damage before this offset is not in `skipped`: a listing read the segment from a
+        # snapshot here on (logger/damage.py counts the rest when asked); 0: all counted.
+        self.counted_from = 0
         self._header_ok = False
         self._waiting_at = -1  # file size at which only an incomplete frame was left
         self._waiting_mtime = 0.0  # and its mtime then: a cut-back torn frame rewritten changes it

@@ -108,10 +108,10 @@ def frame(root: Path) -> None:
     frame(HistoryScan(root / "big" / "r1m"), 0)
 
 
-def cli(args: list[str], repeat: int) -> tuple[float, float, float]:
-    """(best child CPU seconds, its wall seconds, peak RSS MB) of `python ARGS`."""
+def cli(args: list[str], repeat: int, more: dict[str, str] | None = None) -> tuple[float, float, float]:
+    """(best child CPU seconds, its wall seconds, peak RSS MB) of `python ARGS` (`more`: its environment's extras)."""
     best = (float("inf"), 0.0, 0.0)
-    env = dict(os.environ, PYTHONPATH=str(REPO))
+    env = dict(os.environ, PYTHONPATH=str(REPO), **(more or {}))
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: compiled once, not at every start
     for _ in range(repeat):
         code = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
@@ -178,10 +178,14 @@ def main() -> None:
         ("export csv (to stdout)", ["-m", "tui", "export", "big/r1m", "--root", str(root)]),
         ("export csv (to a file)", ["-m", "tui", "export", "big/r1m", "--root", str(root), "-o",
                                     str(root.parent / f"{root.name}.csv")]),
+        # show counts the damage before the run's snapshot (logger/damage.py): each time with
+        # no index cache, once with it (the first of the repeats; the best is a cached one)
+        ("show (no index cache: damage scanned each time)", ["-m", "tui", "show", "big/r1m", "--root", str(root)]),
+        ("show (the index cache: damage scanned once)", ["-m", "tui", "show", "big/r1m", "--root", str(root)]),
     ):
         if not wanted(label):
             continue
-        cpu, wall, peak = cli(argv, args.repeat)
+        cpu, wall, peak = cli(argv, args.repeat, {"RUNWATCH_CACHE": "0"} if "no index cache" in label else None)
         row(label, f"{cpu:.2f} s cpu, {wall:.1f} s wall", f"{cpu / base:.2f}x, peak RSS {peak:.0f} MB")
 
 

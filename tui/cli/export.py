@@ -7,7 +7,9 @@ a time (one per step, the last write winning where a resumed run rewrote steps),
 stays bounded however long the run; CSV is written a column at a time per chunk
 (tui/cli/export_columns.py), Parquet a row group (ROW_GROUP rows) at a time. The keys come
 from the listing's digests (what `ls` shows), so CSV is one pass over the frames; a pass for
-the keys first where those cannot give the rows' order (steps that go back).
+the keys first where those cannot give the rows' order (steps that go back), and to a file
+a second write with that pass where a row holds a key they do not name (a damaged or edited
+snapshot; to a pipe, already written, export names those keys and fails).
 A media value (an Image, a Table, a list of images, ...) is written as the absolute path of
 its file under the run's files/ (a list of paths for a list of media), as W&B's export does.
 """
@@ -25,12 +27,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from logger.history_read import HistoryScan
+from logger.reader import RootReader
 from logger.rundata import RunData
 from logger.textsafe import safe_text, terminal_safe
 
 from ..fmt import json_line, to_json
 from .common import CliError, match_runs, pick_run, root_path, split_run_path
-from .export_columns import BASE, SAME, Columns, column_pages, has_dict, with_media_paths
+from .export_columns import BASE, SAME, Columns, csv_pages, row_pages
 from .parser import ROOT_HELP, RUN_HELP, Command, split_keys
 
 FORMATS = ("csv", "jsonl", "parquet")
@@ -66,6 +69,50 @@ EXPORT = Command("export", "a run's or a project's history as csv, jsonl or parq
 
 def cmd_export(ref: str, root_arg: str | None, fmt: str | None, output: str | None,
                metrics: list[str], out: TextIO) -> int:
+    fmt = _format(fmt, output, out)
+    reader, runs, project = find_target(ref, root_arg)
+    listed = _listed_keys(runs) if metrics or fmt != "jsonl" else None
+    keys = (_keys(runs, metrics, listed) if metrics or fmt != "jsonl" else None)
+    if metrics and not keys:
+        raise CliError(f"--metrics: none of {', '.join(safe_text(m) for m in metrics)} was logged "
+                       f"by {safe_text(ref)}")
+    every = not metrics and keys is not None  # every key logged: rows as decoded, none rebuilt
+    rows: Iterator[Any] = row_pages(runs, keys, project, every)
+    unlisted: dict[str, None] = {}  # keys a row held that the listing's digests did not name
+    if fmt == "csv":
+        rows = csv_pages(runs, keys or [], project, every, unlisted if every and listed is not None else None)
+    columns = (["run", "name"] if project else []) + list(BASE) + (keys or [])
+    to_tty = output is None and out.isatty()
+    if fmt == "parquet":
+        count = _write_parquet(lambda: row_pages(runs, keys, project, every), columns, output,
+                               lambda: _keys(runs, metrics))
+    elif output is None:
+        # Byte-exact to a pipe, as logged; escaped only for a person at a terminal.
+        count = _write_text(fmt, rows, columns, terminal_safe(out) if to_tty else out, to_tty)
+    else:
+        count = _write_file(fmt, rows, columns, output)
+        if unlisted:
+            # A file can be written again: with every key the rows hold, from a pass over
+            # them (what a pipe, already written, cannot have), nothing left out.
+            keys, unlisted = _keys(runs, metrics), {}
+            count = _write_file(fmt, csv_pages(runs, keys, project, every, None),
+                                (["run", "name"] if project else []) + list(BASE) + keys, output)
+    reader.count_damage(runs)  # every damaged frame, those before the snapshots too (as tail)
+    for note in _skip_notes(runs):
+        print(note, file=sys.stderr)
+    if output is not None:
+        what = f"project {safe_text(ref)} ({_plural(len(runs), 'run')})" if project else safe_text(runs[0].path)
+        print(f"runwatch: wrote {_plural(count, 'row')} of {what} to {safe_text(output)}", file=sys.stderr)
+    if unlisted:  # a snapshot that does not list every key its rows hold: a damaged or edited file
+        names = ", ".join(safe_text(str(k)) for k in list(unlisted)[:10])
+        print(f"runwatch: export: rows hold keys the runs' snapshots do not list, left out of the CSV: {names} "
+              f"(export them with -m, or to a file with -o)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _format(fmt: str | None, output: str | None, out: TextIO) -> str:
+    """The format asked for, else -o's suffix's, else csv; parquet only where it can go."""
     if fmt is None:
         suffix = Path(output).suffix.lower() if output else ""
         if suffix and suffix not in _SUFFIXES:
@@ -76,50 +123,41 @@ def cmd_export(ref: str, root_arg: str | None, fmt: str | None, output: str | No
         _need_pyarrow()
         if output is None and out.isatty():
             raise CliError("parquet is binary and stdout is a terminal: give -o FILE.parquet")
-    runs, project = find_target(ref, root_arg)
-    listed = _listed_keys(runs) if metrics or fmt != "jsonl" else None
-    keys = (_keys(runs, metrics, listed) if metrics or fmt != "jsonl" else None)
-    if metrics and not keys:
-        raise CliError(f"--metrics: none of {', '.join(safe_text(m) for m in metrics)} was logged "
-                       f"by {safe_text(ref)}")
-    every = not metrics and keys is not None  # every key logged: rows as decoded, none rebuilt
-    rows: Iterator[Any] = _rows(runs, keys, project, every)
-    unlisted: dict[str, None] = {}  # keys a row held that the listing's digests did not name
-    if fmt == "csv" and not (project and {"run", "name"} & set(keys or ())):
-        # no row built: columns from the scan
-        rows = column_pages(runs, keys or [], project, every, unlisted if every and listed is not None else None)
-    columns = (["run", "name"] if project else []) + list(BASE) + (keys or [])
-    to_tty = output is None and out.isatty()
-    if fmt == "parquet":
-        count = _write_parquet(lambda: _rows(runs, keys, project, every), columns, output)
-    elif output is None:
-        # Byte-exact to a pipe, as logged; escaped only for a person at a terminal.
-        count = _write_text(fmt, rows, columns, terminal_safe(out) if to_tty else out, to_tty)
-    else:
-        try:
-            # surrogateescape: a run directory named in bytes that are not UTF-8 is written
-            # back as those bytes (JSON lines escape it instead: JSON must be UTF-8).
-            with open(output, "w", newline="", encoding="utf-8", errors="surrogateescape") as f:
-                count = _write_text(fmt, rows, columns, f, False)
-        except OSError as exc:
-            raise CliError(f"cannot write {safe_text(output)}: {exc.strerror or exc}") from None
-    if output is not None:
-        what = f"project {safe_text(ref)} ({_plural(len(runs), 'run')})" if project else safe_text(runs[0].path)
-        print(f"runwatch: wrote {_plural(count, 'row')} of {what} to {safe_text(output)}", file=sys.stderr)
-    if unlisted:  # a snapshot that does not list every key its rows hold: a damaged or edited file
-        names = ", ".join(safe_text(str(k)) for k in list(unlisted)[:10])
-        print(f"runwatch: export: rows hold keys the runs' snapshots do not list, left out of the CSV: {names} "
-              f"(export them with -m)", file=sys.stderr)
-        return 1
-    return 0
+    return fmt
+
+
+def _write_file(fmt: str, pages: Iterator[Any], columns: list[str], output: str) -> int:
+    """CSV or JSON lines to the file `output` (its rows written)."""
+    try:
+        # surrogateescape: a run directory named in bytes that are not UTF-8 is written
+        # back as those bytes (JSON lines escape it instead: JSON must be UTF-8).
+        with open(output, "w", newline="", encoding="utf-8", errors="surrogateescape") as f:
+            return _write_text(fmt, pages, columns, f, False)
+    except OSError as exc:
+        raise CliError(f"cannot write {safe_text(output)}: {exc.strerror or exc}") from None
 
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def find_target(ref: str, root_arg: str | None) -> tuple[list[RunData], bool]:
-    """The runs to export, and whether `ref` named a whole project."""
+def _skip_notes(runs: list[RunData]) -> list[str]:
+    """What the export passed over, run by run, in show's and tail's words: damaged frames,
+    rows whose step a history cannot hold."""
+    out = []
+    for run in runs:
+        name = safe_text(run.path)
+        if run.skipped_frames:
+            out.append(f"runwatch: run {name}: {run.skipped_frames} damaged frame(s) skipped while "
+                       "reading; the rest of the run reads normally")
+        if run.dropped_rows:
+            out.append(f"runwatch: run {name}: {run.dropped_rows} row(s) with a step outside 64 bits, "
+                       "skipped (a history cannot hold them)")
+    return out
+
+
+def find_target(ref: str, root_arg: str | None) -> tuple[RootReader, list[RunData], bool]:
+    """The listing's reader, the runs to export, and whether `ref` named a whole project."""
     ref, root_arg = split_run_path(ref, root_arg)
     from ..tail_replay import listing_reader  # here: tail_replay imports tui.cli (import cycle)
 
@@ -132,8 +170,8 @@ def find_target(ref: str, root_arg: str | None) -> tuple[list[RunData], bool]:
                            f"project/id ({', '.join(safe_text(r.path) for r in found[:5])})")
         runs = sorted((r for r in reader.runs.values() if r.project == ref),
                       key=lambda r: r.created_at)
-        return runs, True
-    return [pick_run(reader, ref)], False
+        return reader, runs, True
+    return reader, [pick_run(reader, ref)], False
 
 
 def _listed_keys(runs: list[RunData]) -> list[str] | None:
@@ -165,22 +203,6 @@ def _keys(runs: list[RunData], metrics: list[str], listed: list[str] | None = No
     if metrics:
         return [m for m in metrics if m in keys]
     return list(keys)
-
-
-def _rows(runs: list[RunData], keys: list[str] | None, project: bool,
-          every: bool = False) -> Iterator[list[dict[str, Any]]]:
-    """Pages of rows: every row of each run, or those holding any of `keys` (their values).
-    `every`: `keys` are every key logged, so a row holds one unless it holds only the base
-    three (a step logged with no value): the decoded rows are kept, not rebuilt with `keys`."""
-    for run in runs:
-        for page in HistoryScan(run.dir, None if every else keys, any_key=True).pages():
-            if every and min(map(len, page)) <= len(BASE):
-                page = [row for row in page if len(row) > len(BASE)]
-                if not page:
-                    continue
-            if project:
-                page = [{"run": run.path, "name": run.name, **row} for row in page]
-            yield [with_media_paths(run.dir, row) for row in page] if has_dict(page) else page
 
 
 def _cell(value: Any, to_tty: bool) -> Any:
@@ -308,13 +330,15 @@ ROW_GROUP = 1 << 16  # rows a Parquet row group holds: what export holds at once
 
 
 def _write_parquet(pages: Callable[[], Iterator[list[dict[str, Any]]]], columns: list[str],
-                   output: str | None) -> int:
+                   output: str | None, every_key: Callable[[], list[str]]) -> int:
     """The rows as Parquet, a row group at a time: a first pass types each column from every
-    value (as one pa.array of the whole column would), the second converts and writes."""
+    value (as one pa.array of the whole column would), the second converts and writes. A key
+    the rows hold that `columns` lack (a snapshot that does not list it) is written too, the
+    columns then in the order `every_key` (a pass for the keys) gives."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema, text = _arrow_schema(pages(), columns)
+    schema, text = _arrow_schema(pages(), columns, every_key)
     count = held_rows = 0
     held: list[Any] = []
     try:
@@ -335,15 +359,20 @@ def _write_parquet(pages: Callable[[], Iterator[list[dict[str, Any]]]], columns:
     return count
 
 
-def _arrow_schema(pages: Iterator[list[dict[str, Any]]], columns: list[str]) -> tuple[Any, set[str]]:
+def _arrow_schema(pages: Iterator[list[dict[str, Any]]], columns: list[str],
+                  every_key: Callable[[], list[str]]) -> tuple[Any, set[str]]:
     """Each column's Arrow type, unified over every page's (ints and floats: double); a column
     no one type holds (mixed kinds) is written as text, and named in the set returned."""
     import pyarrow as pa
 
     types = {c: pa.null() for c in columns}
     text: set[str] = set()
+    extra = False  # a row held a key `columns` lack
     for page in pages:
-        for c in columns:
+        if not set(chain.from_iterable(page)) <= types.keys():
+            extra = True
+            types.update((k, pa.null()) for k in chain.from_iterable(page) if k not in types)
+        for c in types:
             if c in text:
                 continue
             try:
@@ -353,6 +382,8 @@ def _arrow_schema(pages: Iterator[list[dict[str, Any]]], columns: list[str]) -> 
                     types[c] = pa.unify_schemas(both, promote_options="permissive").field(c).type
             except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
                 text.add(c)
+    if extra:
+        columns = columns[: columns.index(BASE[0]) + len(BASE)] + every_key()
     return pa.schema([(c, pa.string() if c in text else types[c]) for c in columns]), text
 
 

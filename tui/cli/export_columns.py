@@ -18,7 +18,8 @@ from logger.history_read import HistoryScan
 from logger.media.readback import run_file_path
 from logger.rundata import RunData
 
-__all__ = ["BASE", "NUMBERS", "SAME", "Columns", "column_pages", "has_dict", "with_media_paths"]
+__all__ = ["BASE", "NUMBERS", "SAME", "Columns", "column_pages", "csv_pages", "has_dict", "row_pages",
+           "with_media_paths"]
 
 BASE = ("_step", "_timestamp", "_runtime")
 
@@ -102,6 +103,42 @@ def _row_columns(run: RunData, rows: list[dict[str, Any]], keys: list[str], ever
     if unlisted is not None and sum(map(len, rows)) > held:
         unlisted.update(dict.fromkeys(k for k in chain.from_iterable(rows) if k not in known))
     return cols, keep
+
+
+def row_pages(runs: list[RunData], keys: list[str] | None, project: bool,
+              every: bool = False) -> Iterator[list[dict[str, Any]]]:
+    """Pages of rows: every row of each run, or those holding any of `keys` (their values).
+    `every`: `keys` are every key logged, so a row holds one unless it holds only the base
+    three (a step logged with no value): the decoded rows are kept, not rebuilt with `keys`."""
+    for run in runs:
+        for page in HistoryScan(run.dir, None if every else keys, any_key=True).pages():
+            if every and min(map(len, page)) <= len(BASE):
+                page = [row for row in page if len(row) > len(BASE)]
+                if not page:
+                    continue
+            if project:
+                page = [{"run": run.path, "name": run.name, **row} for row in page]
+            yield [with_media_paths(run.dir, row) for row in page] if has_dict(page) else page
+
+
+def csv_pages(runs: list[RunData], keys: list[str], project: bool, every: bool,
+              unlisted: dict[str, None] | None) -> Iterator[Any]:
+    """CSV's pages: columns from the scan (no row built), or rows where a project's runs
+    logged a key named `run` or `name` (its own columns). `unlisted` gets any key a row holds
+    that `keys` lack."""
+    if not (project and {"run", "name"} & set(keys)):
+        return column_pages(runs, keys, project, every, unlisted)
+    rows = row_pages(runs, keys, project, every)
+    return rows if unlisted is None else _noting(rows, {"run", "name", *BASE, *keys}, unlisted)
+
+
+def _noting(pages: Iterator[list[dict[str, Any]]], known: set[str],
+            unlisted: dict[str, None]) -> Iterator[list[dict[str, Any]]]:
+    """`pages` as they are, any key of theirs not `known` put in `unlisted`."""
+    for page in pages:
+        if not set(chain.from_iterable(page)) <= known:
+            unlisted.update(dict.fromkeys(k for k in chain.from_iterable(page) if k not in known))
+        yield page
 
 
 def has_dict(page: list[dict[str, Any]]) -> bool:

@@ -63,6 +63,9 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     for chunk in follower.read_new():  # what came with the run's last write
         show(renderer.feed(chunk))
     show(renderer.unfinished())
+    if data.skipped_frames:  # what was in them is not printed: said, as show and tail say it
+        print(f"runwatch: run {terminal_text(data.path)}: {data.skipped_frames} damaged frame(s) skipped "
+              "while reading; the rest of the run reads normally", file=sys.stderr)
     if not seen[0]:
         print(f"runwatch: run {terminal_text(data.path)} has no console output stored (it ran with "
               "console='off', or wrote nothing)", file=sys.stderr)

@@ -23,6 +23,7 @@ from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.widgets import Static, TabbedContent, TabPane
 
+from logger import damage
 from logger.rundata import RunData
 from logger.textsafe import one_line
 
@@ -251,7 +252,16 @@ class DetailScreen(ChartActions):
             if lines:
                 self._deliver(self._show_members, lines)
             return
-        infos = self.store.with_runs(self.paths[:1], lambda runs: [run_info(r) for r in runs])
+        # Damage before the snapshots the run was listed from, counted as tail counts it: the
+        # files read outside the store's lock (logger/damage.py), the counts added under it.
+        todo = self.store.with_runs(self.paths[:1], lambda runs: [damage.uncounted(r.segments.values()) for r in runs])
+        found = damage.counted(todo[0]) if todo else []
+
+        def info(runs: list[RunData]) -> list[RunInfo]:
+            damage.credit(found)
+            return [run_info(r) for r in runs]
+
+        infos = self.store.with_runs(self.paths[:1], info)
         if infos:
             self._deliver(self._show_info, infos[0])
 
