@@ -115,9 +115,12 @@ class RootReader:
         With a limit, call again while `pending()` is non-zero: a first pass with a small
         limit gives every run's metadata fast; later passes fill in the histories.
         """
-        if self.meta and not self._segments and self.skip is None:  # a first scan: the index cache's runs at once
-            return self._without_gc(lambda: [Update(*u) for u in index_scan.first_scan(self, limit)])
-        return self.scan_dirs(None, limit)
+        if not (self.meta and not self._segments and self.skip is None):
+            return self.scan_dirs(None, limit)
+        # A first scan: the index cache's runs at once.
+        updates = self._without_gc(lambda: [Update(*u) for u in index_scan.first_scan(self, limit)])
+        self.save_index()
+        return updates
 
     def scan_dirs(self, dirs: Iterable[tuple[str, str]] | None, limit: int | None = None,
                   save: bool = True) -> list[Update]:

@@ -84,12 +84,16 @@ async def test_a_screen_reads_while_the_rescan_checks_the_cached_rows(
 
 async def test_every_rescan_part_holds_the_lock_apart(
         root: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
-    """Also the runs read whole (no rows): the rescan stats their segments a part at a time."""
+    """Also the runs read whole (no rows): the rescan stats their segments a part at a time,
+    and so does a later pass of the first read (read_rest: segments past FIRST_LIMIT)."""
     store, lock = await _reopened(root, monkeypatch)
     store._ghosts.materialize(list(store.ghosts))  # every run a RunData, as on a cold open
     lock.holds = 0
     assert store._follower.refresh() == []
     assert lock.holds == RUNS // follow.RESCAN_PART + 1  # each part, then the liveness checks
+    lock.holds = 0
+    assert store._follower.initial(limit=64 * 1024) == []
+    assert lock.holds == RUNS // follow.RESCAN_PART + 1  # each part, then the index cache
 
 
 async def test_a_run_changed_while_closed_is_read_by_the_rescan(

@@ -77,9 +77,15 @@ class Follower:
         self.polling = force_polling if force_polling is not None else needs_polling(self.root)
 
     def initial(self, limit: int | None = None) -> list[Update]:
-        """Read what is on disk now (with a limit, call again while `pending()` says so)."""
+        """Read what is on disk now (with a limit, call again while `pending()` says so):
+        a first read at once (from the index cache), a later one a part at a time."""
+        if not self.reader.runs:
+            with self.lock:
+                return self.reader.scan(limit)
+        updates = self._scan_parts(limit)
         with self.lock:
-            return self.reader.scan(limit)
+            self.reader.save_index()
+        return updates
 
     def pending(self) -> int:
         return self.reader.pending()
@@ -88,16 +94,22 @@ class Follower:
         """Rescan everything, then re-check liveness: what polling does on each tick. The
         directories are listed without the lock and checked RESCAN_PART at a time, each part
         after its precheck: the lock is let go between parts, each one a few ms."""
+        updates = self._scan_parts(None)
+        with self.lock:
+            self.reader.save_index()
+            return updates + self.reader.refresh_states()
+
+    def _scan_parts(self, limit: int | None) -> list[Update]:
+        """The reader's scan, RESCAN_PART run directories per hold of the lock (the index
+        cache left for the caller to save)."""
         dirs, updates = self.reader.run_dirs(), list[Update]()
         for i in range(0, len(dirs), RESCAN_PART):
             part = dirs[i : i + RESCAN_PART]
             if self.precheck is not None:
                 self.precheck(part)
             with self.lock:
-                updates += self.reader.scan_dirs(part, save=False)
-        with self.lock:
-            self.reader.save_index()
-            return updates + self.reader.refresh_states()
+                updates += self.reader.scan_dirs(part, limit, save=False)
+        return updates
 
     def _states(self) -> list[Update]:
         with self.lock:
