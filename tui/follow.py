@@ -31,7 +31,7 @@ STATE_INTERVAL = 1.0  # liveness checks of running runs
 POLL_INTERVAL = 0.5  # re-reads when events cannot be trusted
 RESCAN_INTERVAL = 30.0  # a full rescan even when watching: costs a stat per segment
 RESCAN_PART = 256  # run directories a rescan checks per hold of the lock: a screen's worker
-# (detail, charts, an edit) waits one part, not the rescan (10k runs: 90-120 ms held whole)
+# (detail, charts, an edit) waits one part, not the rescan (10k runs: 80-220 ms held whole)
 
 
 def filesystem_type(path: Path) -> str:
