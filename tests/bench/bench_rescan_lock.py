@@ -9,13 +9,15 @@ first rescans re-check every cached run's files (--cold: opens it with no cache,
 stat every run's segments while the filler reads the histories). Meanwhile a probe thread asks for the
 reader every 5 ms, as a screen's worker does (`store.with_runs`). Printed per rescan: its
 time, the reading thread's longest hold of the lock in it, the longest a probe waited, and
-the thread's CPU and each thread's total hold; the
+the thread's CPU, the collector's runs (a probe waits for those too, lock or not) and
+each thread's total hold; the
 ratios are against the rescan's own time (the floor: 1.00x means a screen waited it whole).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import shutil
 import sys
@@ -83,11 +85,31 @@ def _probe(store: Any, stop: threading.Event, waits: list[tuple[float, float]]) 
         stop.wait(PROBE_EVERY)
 
 
+class Collections:
+    """The cyclic collector's runs (start, seconds): they stop every thread, lock or not."""
+
+    def __init__(self) -> None:
+        self.runs: list[tuple[float, float]] = []
+        self._began = 0.0
+        gc.callbacks.append(self._note)
+
+    def _note(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            self.runs.append((self._began, time.perf_counter() - self._began))
+
+    def within(self, start: float, end: float) -> str:
+        inside = [s for t, s in self.runs if start <= t < end]
+        return f"{len(inside)} collections, {sum(inside) * 1000:.0f} ms"
+
+
 def measure(root: Path, rescans: int, cold: bool) -> None:
     from tui.app import tune_gc
     from tui.follow import Follower
 
     tune_gc()  # the app's collector thresholds (run_app)
+    collections = Collections()
 
     spans: list[tuple[float, float, float]] = []
     refresh = Follower.refresh
@@ -128,7 +150,8 @@ def measure(root: Path, rescans: int, cold: bool) -> None:
         took, hold, wait = end - start, max(holds, default=0.0), max(inside, default=0.0)
         print(f"  {i + 1:<10} {took * 1000:>7.0f} ms {hold * 1000:>11.1f} ms {hold / took:>6.2f}x "
               f"{wait * 1000:>11.1f} ms {wait / took:>6.2f}x {len(holds):>7}")
-        print(f"     its thread's CPU {cpu * 1000:.0f} ms; held by: " + ", ".join(f"{w} {t * 1000:.0f} ms" for w, t in sorted(others.items())))
+        print(f"     its thread's CPU {cpu * 1000:.0f} ms; {collections.within(start, end)} "
+              "in it; held by: " + ", ".join(f"{w} {t * 1000:.0f} ms" for w, t in sorted(others.items())))
 
 
 def main() -> None:
