@@ -67,10 +67,16 @@ class RootReader:
         self._segments: dict[Path, tuple[RunData, SegmentReader]] = {}
 
     # -- discovery --------------------------------------------------------------------------
-    def _segment_paths(self) -> Iterable[Path]:
-        for project, run_dir in run_dirs(self.root):
-            if self.skip_dir is None or not self.skip_dir(f"{project.name}/{run_dir.name}", run_dir.path):
-                yield from segment_files(run_dir.path)
+    def run_dirs(self) -> list[tuple[str, str]]:
+        """Every run directory under the root, as ("project/run", path): a listing of the
+        filesystem alone, so a caller may take it without holding the reader still."""
+        return self._without_gc(lambda: [(f"{project.name}/{run_dir.name}", run_dir.path)
+                                         for project, run_dir in run_dirs(self.root)])
+
+    def _segment_paths(self, dirs: Iterable[tuple[str, str]] | None = None) -> Iterable[Path]:
+        for key, path in self.run_dirs() if dirs is None else dirs:
+            if self.skip_dir is None or not self.skip_dir(key, path):
+                yield from segment_files(path)
 
     def _follow(self, path: Path) -> tuple[RunData, SegmentReader, bool] | None:
         known = self._segments.get(path)
@@ -111,22 +117,41 @@ class RootReader:
         With a limit, call again while `pending()` is non-zero: a first pass with a small
         limit gives every run's metadata fast; later passes fill in the histories.
         """
-        # A listing allocates a few dozen objects a run and frees few: the cyclic collector,
-        # run every 700 of them, found nothing and cost 10-15 % of reopening a cached root.
+        if not (self.meta and not self._segments and self.skip is None):
+            return self.scan_dirs(None, limit)
+        # A first scan: the index cache's runs at once.
+        updates = self._without_gc(lambda: [Update(*u) for u in index_scan.first_scan(self, limit)])
+        self.save_index()
+        return updates
+
+    def scan_dirs(self, dirs: Iterable[tuple[str, str]] | None, limit: int | None = None,
+                  save: bool = True) -> list[Update]:
+        """scan() over these run directories only (from run_dirs(); None: all): a follower's
+        rescan, a part at a time, lets go of the reader between parts (tui/follow.py).
+        `save=False` leaves the index cache to the last part (save_index())."""
+        updates = self._without_gc(
+            lambda: self._read(list(self._segment_paths(dirs)), limit, stat_first=True))
+        if save:
+            self.save_index()
+        return updates
+
+    def save_index(self) -> None:
+        """(meta mode) The index cache written, if it changed (at most every 5 s)."""
+        if self.meta:
+            self._without_gc(self._save_index)
+
+    def _without_gc(self, read: Any) -> Any:
+        """`read()`, in meta mode without the cyclic collector: a listing allocates a few
+        dozen objects a run and frees few; the collector, run every 700 of them, found
+        nothing and cost 10-15 % of reopening a cached root."""
         collecting = self.meta and gc.isenabled()
         if collecting:
             gc.disable()
         try:
-            if self.meta and not self._segments and self.skip is None:  # a first scan: the index cache's runs at once
-                updates = [Update(*u) for u in index_scan.first_scan(self, limit)]
-            else:
-                updates = self._read(list(self._segment_paths()), limit, stat_first=True)
-            if self.meta:
-                self._save_index()
+            return read()
         finally:
             if collecting:
                 gc.enable()
-        return updates
 
     def read_paths(self, paths: Iterable[str | os.PathLike[str]], limit: int | None = None) -> list[Update]:
         """Read only these files (as reported by a file watcher); other paths are ignored."""
