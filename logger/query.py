@@ -8,19 +8,17 @@ Both work on any object with the reader's run attributes (`RunData`, the Api's `
 
 from __future__ import annotations
 
-import datetime as _dt
 import re
-import shlex
 from collections.abc import Callable
 from typing import Any
 
 from .flat import flatten
+from .query_terms import MISSING, TEXT_OPS, TIME_FIELDS, FilterError, as_time, read_terms
 
-_MISSING = object()
+__all__ = ["FilterError", "check_keys", "compile_filter", "field", "matches", "parse_filter",
+           "shown_summary", "summary_value"]
 
-
-class FilterError(ValueError):
-    """A filter that cannot be understood; the message names the part at fault."""
+_MISSING = MISSING
 
 
 # -- field access ---------------------------------------------------------------------------
@@ -175,8 +173,8 @@ def matches(run: Any, filters: dict[str, Any] | None) -> bool:
         if key.startswith("$"):
             raise FilterError(f"unknown operator {key!r}; use one of $and $or $nor $not")
         value = field(run, key)
-        if _ALIASES.get(key, key) in _TIME_FIELDS:
-            value, cond = _as_time(value, key), _times_in(cond, key)
+        if _ALIASES.get(key, key) in TIME_FIELDS:
+            value, cond = as_time(value, key), _times_in(cond, key)
         if isinstance(cond, dict) and cond and all(k.startswith("$") for k in cond):
             for op, arg in cond.items():
                 test = _OPS.get(op)
@@ -189,66 +187,20 @@ def matches(run: Any, filters: dict[str, Any] | None) -> bool:
     return True
 
 
-_TIME_FIELDS = ("created_at",)
-
-
-def _as_time(value: Any, key: str) -> Any:
-    """A time as seconds since the epoch: a number as it is; an ISO 8601 string (W&B's form,
-    "2020-01-01T00:00:00", UTC unless it names a zone) parsed."""
-    if value is _MISSING or value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            stamp = _dt.datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
-        except ValueError:
-            raise FilterError(f"{key}: {value!r} is not a time; use ISO 8601 like "
-                              "'2020-01-01T00:00:00' or seconds since the epoch") from None
-        if stamp.tzinfo is None:
-            stamp = stamp.replace(tzinfo=_dt.timezone.utc)
-        return stamp.timestamp()
-    if isinstance(value, _dt.datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=_dt.timezone.utc)).timestamp()
-    return value
-
-
 def _times_in(cond: Any, key: str) -> Any:
     """A condition on a time field with every operand as seconds since the epoch."""
     if isinstance(cond, dict) and cond and all(k.startswith("$") for k in cond):
-        return {op: ([_as_time(a, key) for a in arg] if isinstance(arg, (list, tuple)) else
-                     arg if op in ("$exists", "$regex") else _as_time(arg, key))
+        return {op: ([as_time(a, key) for a in arg] if isinstance(arg, (list, tuple)) else
+                     arg if op in ("$exists", "$regex") else as_time(arg, key))
                 for op, arg in cond.items()}
-    return _as_time(cond, key)
+    return as_time(cond, key)
 
 
 # -- the text syntax ------------------------------------------------------------------------
-_TERM = re.compile(r"^([A-Za-z_][\w./\-]*?)\s*(<=|>=|!=|==|=|<|>|~|:)\s*(.*)$")
-_TEXT_OPS = {"<=": "$lte", ">=": "$gte", "!=": "$ne", "==": "$eq", "=": "$eq", "<": "$lt",
-             ">": "$gt", "~": "$regex", ":": "$eq"}
-_PLAIN_FIELDS = ("state", "name", "group", "job_type", "project", "id", "notes", "sweep_id")
+_PLAIN_FIELDS = ("state", "name", "group", "job_type", "project", "id", "notes", "sweep_id",
+                 "created_at")
 
 
-def parse_value(text: str) -> Any:
-    """"1e-3" -> 0.001, "42" -> 42, "true" -> True, "none" -> None, anything else a string."""
-    low = text.lower()
-    if low in ("true", "false"):
-        return low == "true"
-    if low in ("none", "null"):
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        return float(text)
-    except ValueError:
-        return text
-
-
-STATES = ("running", "finished", "failed", "killed", "crashed")
-_ORDER = ("$lt", "$lte", "$gt", "$gte")
 
 
 def parse_filter(text: str, config_keys: set[str] | None = None) -> dict[str, Any]:
@@ -260,8 +212,8 @@ def parse_filter(text: str, config_keys: set[str] | None = None) -> dict[str, An
     A state no run can have, or `<`/`>` against something that is not a number, is an error.
     """
     terms: list[dict[str, Any]] = []
-    for token, key, text_op, value in _terms(text):
-        op = _TEXT_OPS.get(text_op, "")
+    for token, key, text_op, value in read_terms(text):
+        op = TEXT_OPS.get(text_op, "")
         if key is None:
             pattern = re.escape(token)
             terms.append({"$or": [{"name": {"$regex": f"(?i){pattern}"}},
@@ -279,44 +231,13 @@ def parse_filter(text: str, config_keys: set[str] | None = None) -> dict[str, An
     return terms[0] if len(terms) == 1 else {"$and": terms}
 
 
-def _terms(text: str) -> list[tuple[str, str | None, str, Any]]:
-    """(token, key, operator as typed, value) per term of a text filter; key None for a word."""
-    try:
-        tokens = shlex.split(text)
-    except ValueError as exc:
-        raise FilterError(f"cannot read filter {text!r}: {exc}") from exc
-    out: list[tuple[str, str | None, str, Any]] = []
-    for token in tokens:
-        m = _TERM.match(token)
-        if m is None:
-            out.append((token, None, "", token))
-            continue
-        key, op, raw = m.groups()
-        if raw == "":
-            raise FilterError(f"{token!r}: no value after {op!r} (try {key}{op}VALUE)")
-        mongo_op = _TEXT_OPS[op]
-        value: Any = raw if mongo_op == "$regex" else parse_value(raw)
-        if key in ("tag", "tags"):
-            key = "tags"
-        elif key in ("sweep", "sweep_id"):  # an id, never a number; "project/id" as printed
-            key, value = "sweep_id", raw.rsplit("/", 1)[-1] if mongo_op != "$regex" else raw
-        if (mongo_op in _ORDER and key not in _TIME_FIELDS
-                and (isinstance(value, bool) or not isinstance(value, (int, float)))):
-            raise FilterError(f"{token!r}: {raw!r} is not a number; {op} compares numbers "
-                              f"(try {key}{op}0.5)")
-        if key == "state" and mongo_op in ("$eq", "$ne") and value not in STATES:
-            raise FilterError(f"{token!r}: no state {raw!r}; a run is one of {' '.join(STATES)}")
-        out.append((token, key, op, value))
-    return out
-
-
 def check_keys(text: str, runs: Any) -> None:
     """Raise FilterError naming a filter key that none of `runs` has in its config or summary
     (a typo would otherwise show an empty table). An empty set of runs checks nothing."""
     runs = list(runs)
     if not runs:
         return
-    for token, key, _op, _value in _terms(text):
+    for token, key, _op, _value in read_terms(text):
         if key is None or key in _PLAIN_FIELDS or key == "tags":
             continue
         if not any(_has_key(run, key) for run in runs):

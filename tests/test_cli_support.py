@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import pty
 import queue
+import select
+import signal
 import subprocess
 import sys
 import textwrap
@@ -153,15 +155,26 @@ def assert_no_raw_controls(text: str) -> None:
         assert ch not in text, f"raw {ch!r} reached the output"
 
 
-def read_on_a_pty(argv: list[Any], env: dict[str, str], cwd: Path) -> str:
+def read_on_a_pty(argv: list[Any], env: dict[str, str], cwd: Path,
+                  interrupt_when: Callable[[bytes], bool] | None = None) -> str:
     """Run `argv` with stdout a raw-mode terminal (no \n -> \r\n: every byte read back is the
-    program's own) and return what it wrote, as UTF-8; it must exit 0."""
+    program's own) and return what it wrote, as UTF-8; it must exit 0. With `interrupt_when`,
+    SIGINT (Ctrl-C) goes to it once what it wrote so far satisfies that: on what it shows, not
+    after a fixed time a loaded machine may spend starting Python."""
     master, slave = pty.openpty()
     tty.setraw(slave)
     proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=slave, stderr=subprocess.PIPE)
     os.close(slave)
-    chunks = []
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + 120  # a program that never shows the awaited output
     while True:
+        if interrupt_when is not None and (interrupt_when(b"".join(chunks))
+                                           or time.monotonic() > deadline):
+            proc.send_signal(signal.SIGINT)
+            interrupt_when = None
+        ready, _, _ = select.select([master], [], [], 1.0)
+        if not ready:
+            continue
         try:
             chunk = os.read(master, 65536)
         except OSError:  # EIO: the other end closed

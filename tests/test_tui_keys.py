@@ -97,6 +97,30 @@ async def test_keys_typed_with_g_reach_the_picker(root):
         await until(pilot, lambda: pilot.app.screen is screen)
 
 
+async def test_enter_in_a_picker_picks_from_the_search_as_typed(root):
+    # The picker's list is filled on Input.Changed, which bubbles up to the screen after the
+    # key that typed the search; enter behind it (a burst, a loaded machine) took the first
+    # option of the list before the search ("*": every key) - why the test above flaked.
+    async with RunwatchApp(root).run_test(size=(140, 30)) as pilot:
+        screen = await started(pilot)
+        await pilot.press("g")
+        await until(pilot, lambda: isinstance(pilot.app.screen, PickScreen))
+        picker = pilot.app.screen
+        await until(pilot, lambda: picker.query_one("#pick-search").has_focus)
+        picker.query_one("#pick-search").value = "lr"  # and enter before Changed arrives
+        picker.action_accept()
+        assert picker.chosen == ["lr"]
+        picker.action_accept()
+        await until(pilot, lambda: screen.model.group_keys == ("lr",))  # the picker's callback
+        await pilot.press("s")  # a single-choice picker: the sort column
+        await until(pilot, lambda: isinstance(pilot.app.screen, PickScreen))
+        picker = pilot.app.screen
+        await until(pilot, lambda: picker.query_one("#pick-search").has_focus)
+        picker.query_one("#pick-search").value = "acc"
+        picker.action_accept()
+        await until(pilot, lambda: pilot.app.screen is screen and screen.model.sort_key.name == "acc")
+
+
 async def test_keys_typed_with_t_reach_the_tag_editor(root):
     async with RunwatchApp(root).run_test(size=(120, 30)) as pilot:
         screen = await started(pilot)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 
 import pytest
+from textual.worker import WorkerState
 
 from tests.conftest import palette_settled
 from tests.test_tui_support import sweep, wait_for
@@ -145,19 +147,26 @@ async def test_chart_settings_are_remembered(root):
         assert opts.log_y and opts.smoothing == 0.5 and opts.x_axis == "_runtime"
 
 
+def _saving(app) -> bool:
+    return any(w.group == "view-memory" and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+               for w in app.workers)
+
+
 async def test_reset_from_the_palette_and_from_the_command_line(root):
     save(root, ViewState(sort=("field", "name"), filter="lr<0.05", group_keys=("lr",)))
     async with RunwatchApp(root).run_test(size=(140, 30)) as pilot:
+        # All 6 runs read (the first screen may show some before the rest), the view applied.
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, MainScreen)
-                       and pilot.app.screen.model.views)
+                       and len(pilot.app.screen.model.views) == 6, 30)
         screen = pilot.app.screen
         assert screen.model.filter_text == "lr<0.05"
         await pilot.press("ctrl+p")
         await pilot.press(*"reset view")
-        await palette_settled(pilot, "reset view")
+        await palette_settled(pilot, "reset view", 30)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: pilot.app.screen is screen and not screen.model.filter_text)
+        await wait_for(pilot, lambda: pilot.app.screen is screen and not screen.model.filter_text, 30)
         assert screen.model.group_keys == () and len(screen.model.visible_runs) == 6
+        await wait_for(pilot, lambda: not _saving(pilot.app), 30)  # a save begun before the reset
         assert not state_path(root).exists()
     save(root, ViewState(filter="lr<0.05"))
     assert build_app_parser().parse_args([str(root), "--reset-view"]).reset_view
@@ -165,6 +174,34 @@ async def test_reset_from_the_palette_and_from_the_command_line(root):
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, MainScreen)
                        and len(pilot.app.screen.model.visible_runs) == 6)
         assert pilot.app.screen.model.filter_text == ""
+
+
+async def test_a_save_still_on_its_way_at_reset_does_not_bring_the_view_back(root, monkeypatch):
+    # The app saves its view shortly after a change, in a worker thread; on a loaded machine
+    # that thread can run after "reset view" removed the file, and wrote the old view back
+    # (why test_reset_from_the_palette... flaked). Here the save is held until after the reset.
+    real_save, started, go = viewstate.save, threading.Event(), threading.Event()
+
+    def held_save(*args):
+        started.set()
+        assert go.wait(30)
+        real_save(*args)
+
+    monkeypatch.setattr(viewstate, "save", held_save)
+    async with RunwatchApp(root).run_test(size=(140, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, MainScreen)
+                       and len(pilot.app.screen.model.views) == 6, 30)
+        screen = pilot.app.screen
+        await pilot.press("slash", *"lr<0.05", "enter")
+        await wait_for(pilot, started.is_set, 30)  # a save on its way, not written yet
+        screen.reset_view()  # what the palette's "reset view" runs
+        go.set()
+        await wait_for(pilot, lambda: not _saving(pilot.app), 30)
+        assert not state_path(root).exists()
+        assert screen.model.filter_text == "" and pilot.app.view_memory.saves == 0
+        await pilot.press("slash", *"lr<0.02", "enter")  # a change after the reset is saved
+        await wait_for(pilot, lambda: state_path(root).exists() and not _saving(pilot.app)
+                       and load(root).filter == "lr<0.02", 30)
 
 
 async def test_an_unwritable_state_directory_is_said_once_and_the_app_goes_on(root, tmp_path,

@@ -8,6 +8,7 @@ written while nothing changed, so an idle app writes nothing.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,8 @@ class ViewMemory:
         self._timer: Timer | None = None
         self._warned = False
         self.saves = 0  # files written (tests wait on it)
+        self._generation = 0  # one more at each reset: a save begun before it must not land
+        self._writing = threading.Lock()  # one save at a time (the worker, or flush on exit)
 
     def update(self, **changes: Any) -> None:
         """Some of the view changed: remember it (saved after SAVE_DELAY)."""
@@ -46,14 +49,16 @@ class ViewMemory:
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
+        self._generation += 1
         self.state = viewstate.ViewState()
         self._saved = dataclasses.replace(self.state)
         self._quietly(viewstate.reset, self.root)
 
     def _save_soon(self) -> None:
         self._timer = None
-        state = dataclasses.replace(self.state)
-        self.app.run_worker(lambda: self._write(state), thread=True, group="view-memory")
+        state, generation = dataclasses.replace(self.state), self._generation
+        self.app.run_worker(lambda: self._write(state, generation), thread=True,
+                            group="view-memory")
 
     def flush(self) -> None:
         """On exit: save now what is not saved yet."""
@@ -61,10 +66,18 @@ class ViewMemory:
             self._timer.stop()
             self._timer = None
         if self.state != self._saved:
-            self._write(dataclasses.replace(self.state))
+            self._write(dataclasses.replace(self.state), self._generation)
 
-    def _write(self, state: viewstate.ViewState) -> None:
-        if self._quietly(viewstate.save, self.root, state):
+    def _write(self, state: viewstate.ViewState, generation: int) -> None:
+        """Save `state`, taken before reset number `generation`: a save still on its way when
+        the view was reset (the worker thread late on a loaded machine) is dropped, or undone
+        when it landed after reset removed the file; the reset view must stay forgotten."""
+        with self._writing:
+            if generation != self._generation or not self._quietly(viewstate.save, self.root, state):
+                return
+            if generation != self._generation:  # reset while this was writing
+                self._quietly(viewstate.reset, self.root)
+                return
             self._saved = state
             self.saves += 1
 

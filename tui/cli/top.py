@@ -24,7 +24,7 @@ from logger.liveness import pid_verdict
 from logger.nvml import GpuSampler, open_gpus
 from logger.reader import RootReader
 from logger.system import descendants
-from logger.textsafe import TerminalWriter, one_line, safe_text
+from logger.textsafe import TerminalWriter, one_line, safe_text, terminal_text
 
 from .common import CliError, root_path
 from .parser import ROOT_HELP, Command
@@ -223,8 +223,10 @@ def cmd_top(root: Path, out: TextIO, once: bool = False, interval: float = DEFAU
             if tty and not once:
                 width = shutil.get_terminal_size().columns
                 raw = out.stream if isinstance(out, TerminalWriter) else out  # past the escaping
-                raw.write(CLEAR)
-                out.write("\n".join(line[:width] for line in lines) + "\n")
+                # One write a frame: with PYTHONUNBUFFERED (or a full buffer) a clear written on
+                # its own showed a blank screen until the table came, and Ctrl-C between the
+                # two left the screen blank.
+                raw.write(CLEAR + terminal_text("\n".join(line[:width] for line in lines) + "\n"))
             else:
                 out.write("\n".join(lines) + "\n" + ("" if once else "\n"))
             out.flush()

@@ -306,7 +306,7 @@ class MainScreen(MainActions):
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self, event: Input.Submitted) -> None:
-        self.query_one(FilterBox).close()
+        self.query_one(FilterBox).submit()
 
     def on_key(self, event: events.Key) -> None:
         box = self.query_one(FilterBox)

@@ -48,6 +48,7 @@ class PickScreen(ModalScreen[list[str] | None]):
         self.options = options  # (value, label)
         self.multi = multi
         self.chosen: list[str] = list(selected or [])
+        self._filled_for: str | None = None  # the search the list shows the matches of
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -71,6 +72,7 @@ class PickScreen(ModalScreen[list[str] | None]):
         return [(v, label) for v, label in self.options if q in label.lower() or q in v.lower()]
 
     def _fill(self, query: str) -> None:
+        self._filled_for = query
         visible = self._visible(query)
         if self.multi:
             sl = self.query_one("#pick-list", SelectionList)
@@ -91,7 +93,9 @@ class PickScreen(ModalScreen[list[str] | None]):
 
     @on(Input.Changed, "#pick-search")
     def _search(self, event: Input.Changed) -> None:
-        self._fill(event.value)
+        query = self.query_one("#pick-search", Input).value  # not a stale event's value
+        if query != self._filled_for:
+            self._fill(query)
 
     @on(SelectionList.SelectedChanged)
     def _selected(self, event: SelectionList.SelectedChanged) -> None:
@@ -111,8 +115,13 @@ class PickScreen(ModalScreen[list[str] | None]):
         self.query_one("#pick-list", OptionList).action_cursor_up()
 
     def action_accept(self) -> None:
+        search = self.query_one("#pick-search", Input)
+        if search.value != self._filled_for:
+            # Enter typed right behind the search ("g", "lr", enter): the list is filled on
+            # Input.Changed, which bubbles up after the key; pick from the search as typed,
+            # not from the list before it (which made enter take the first option, "*").
+            self._fill(search.value)
         if self.multi:
-            search = self.query_one("#pick-search", Input)
             if self.focused is search and search.value.strip():
                 # Enter on a search toggles the highlighted match and clears the search.
                 sl = self.query_one("#pick-list", SelectionList)

@@ -1,5 +1,7 @@
 """FilterBox: the run table's filter line. "/" opens it, enter or escape closes it, and every
-keystroke filters live (the screen listens to Input.Changed)."""
+keystroke filters live (the screen listens to Input.Changed). A filter that does not parse is
+said on the box's border while typing; enter on it says it again and leaves the box open (the
+table still shows the last good filter, and a closed box would hide why)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ class FilterBox(Input):
     def __init__(self, back_to: str, **kwargs: str) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.back_to = back_to  # the selector of what gets focus when the box closes
+        self.problem = ""  # why the text does not parse ("" when it does)
 
     def open(self, text: str) -> None:
         self.display = True
@@ -26,14 +29,25 @@ class FilterBox(Input):
 
     def say(self, problem: str) -> None:
         """Show why the text does not parse (or nothing, with "")."""
-        self.border_subtitle = safe_text(problem)
+        self.problem = safe_text(problem)
+        self.border_subtitle = self.problem
+
+    def submit(self) -> None:
+        """Enter: close on a filter that parses; on one that does not, say why and stay."""
+        if not self.problem:
+            self.close()
+            return
+        self.app.bell()
+        self.app.notify(f"filter not applied: {self.problem}", severity="error", markup=False)
 
     def take_key(self, event: events.Key) -> bool:
         """Keys typed right after "/" were queued for the table before the box took focus
         (Textual routes a key to the widget focused when it arrived): True if taken here."""
         if not (self.display and self.screen.focused is self):
             return False
-        if event.key in ("escape", "enter"):
+        if event.key == "enter":
+            self.submit()
+        elif event.key == "escape":
             self.close()
         elif event.is_printable and event.character:
             self.insert_text_at_cursor(event.character)
