@@ -43,12 +43,17 @@ def root(tmp_path: Path) -> Path:
     return root
 
 
+async def _main_screen(pilot) -> MainScreen:
+    """The main screen once its six runs are listed."""
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, MainScreen), 30)
+    screen = pilot.app.screen
+    await wait_for(pilot, lambda: len(screen.model.visible_runs) == 6, 30)
+    return screen
+
+
 async def test_the_filter_box_says_what_is_wrong_and_keeps_the_last_good_filter(root):
     async with RunwatchApp(root).run_test(size=(160, 30)) as pilot:
-        app = pilot.app
-        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), 30)
-        screen = app.screen
-        await wait_for(pilot, lambda: len(screen.model.visible_runs) == 6, 30)
+        screen = await _main_screen(pilot)
         await pilot.press("slash", *"baseline")
         await wait_for(pilot, lambda: len(screen.model.visible_runs) == 1, 30)
         box = screen.query_one("#filter")
@@ -69,9 +74,7 @@ async def test_the_filter_box_says_what_is_wrong_and_keeps_the_last_good_filter(
 async def test_enter_on_a_malformed_filter_says_it_and_leaves_the_box_open(root):
     async with RunwatchApp(root).run_test(size=(160, 30)) as pilot:
         app = pilot.app
-        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), 30)
-        screen = app.screen
-        await wait_for(pilot, lambda: len(screen.model.visible_runs) == 6, 30)
+        screen = await _main_screen(pilot)
         await pilot.press("slash", *"lr<<x", "enter")  # typed, as a person does
         box = screen.query_one("#filter")
         said = "'lr<<x': expected a number after '<'"
