@@ -8,13 +8,13 @@ from pathlib import Path
 
 DEFAULT_ROOT = "runs"
 DEFAULT_PROJECT = "uncategorized"
-RESERVED_IDS = {"artifacts"}
 _ID_OK = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 # Run names' numbers taken (claim_run_number): under the root, where a leading dot keeps
 # discovery and the app out of it (logger/discover.py); one empty file per name given.
 NAMES_DIR = ".run-names"
 _NOT_RUNS = ("artifacts", "sweeps")  # a project's artifact and sweep stores (artifact_store, sweeps)
+RESERVED_IDS = frozenset(_NOT_RUNS)  # a run by one of these names would write into a store
 _CLAIM_TRIES = 1000  # far past any number of runs starting in the same millisecond
 
 _ADJECTIVES = (

@@ -64,6 +64,7 @@ INIT_CASES = [
     ("id-nul", dict(id="a\x00"), ValueError, r"invalid run id .*use 1-64"),
     ("id-long", dict(id="i" * 10_000), ValueError, r"invalid run id .*use 1-64"),
     ("id-reserved", dict(id="artifacts"), ValueError, r"invalid run id 'artifacts'.*not artifacts"),
+    ("id-reserved-sweeps", dict(id="sweeps"), ValueError, r"invalid run id 'sweeps'.*not artifacts, sweeps"),
     ("name-int", dict(name=5), TypeError, r"name must be a str, not int"),
     ("name-nul", dict(name="a\x00b"), ValueError, r"invalid name .*NUL"),
     ("name-long", dict(name="n" * 10_000), ValueError, r"name is 10000 characters long; the limit is 256"),
