@@ -37,7 +37,7 @@ def build_tuples(events: list[tuple[str, int, float, Row]], start: float) -> boo
 
 def build_page(events: list[tuple[str, int, float, Row]], start: float) -> tuple[list[Row], bool]:
     """`build_tuples`, the rows listed in the same loop: (the page, whether the steps rise
-    strictly). A map of itemgetter after the loop was ~10 ns a row more (~0.02x of the floor)."""
+    strictly). A map of itemgetter after the loop, and a generator layer a frame, were ~0.01x of the floor more."""
     page: list[Row] = []
     append = page.append
     rising, last = True, events[0][1] - 1 if events else 0
