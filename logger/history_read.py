@@ -45,8 +45,9 @@ from .segment import StepLog
 __all__ = ["CHUNK", "FlatLog", "HistoryScan", "Scalar", "StepLog", "read_writers", "segment_events"]
 
 # Bytes read at a time by the scan's passes (six frames): 1 MiB (history_frames' CHUNK) left
-# cache before its frames were checked and decoded (1M rows of 8 varying floats: 1.30x of the
-# floor, 1.25x at 192 KiB; the cut frame a read ends on is read again, ~1/12 more bytes).
+# cache before its frames were checked and decoded (1M rows of 8 varying floats, load ~1.5: 1.30x
+# of the floor, 1.25x at 192 KiB, and no page faults; at load ~3 alike). The frame a read cuts
+# is read again: ~1/12 more bytes, from the page cache.
 CHUNK = 3 << 16
 _skipping = skipping  # tui's name for it
 _decode_steps = decode_steps
