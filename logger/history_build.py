@@ -13,7 +13,7 @@ from __future__ import annotations
 from itertools import compress
 from typing import Any
 
-__all__ = ["build_tuples", "merge_steps"]
+__all__ = ["build_page", "build_tuples", "merge_steps"]
 
 Row = dict[str, Any]
 _BASE = ("_step", "_timestamp", "_runtime")
@@ -33,6 +33,23 @@ def build_tuples(events: list[tuple[str, int, float, Row]], start: float) -> boo
             rising = False
         last = step
     return rising
+
+
+def build_page(events: list[tuple[str, int, float, Row]], start: float) -> tuple[list[Row], bool]:
+    """`build_tuples`, the rows listed in the same loop: (the page, whether the steps rise
+    strictly). A map of itemgetter after the loop, and a generator layer a frame, were ~0.01x of the floor more."""
+    page: list[Row] = []
+    append = page.append
+    rising, last = True, events[0][1] - 1 if events else 0
+    for _tag, step, time, row in events:
+        row["_step"] = step
+        row["_timestamp"] = time
+        row["_runtime"] = time - start
+        append(row)
+        if step <= last:
+            rising = False
+        last = step
+    return page, rising
 
 
 def merge_steps(steps: list[int], times: list[float], rows: list[Row],

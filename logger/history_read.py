@@ -32,9 +32,9 @@ from . import events as ev
 from .flat import flatten_into
 from .float_frames import FloatRows, FrameDecoder, event_count
 from .history import History, increasing
-from .history_build import build_tuples, merge_steps
+from .history_build import build_page, build_tuples, merge_steps
 from .history_floats import HeldFrameDecoder, LogRows, history_rows
-from .history_frames import CHUNK, FlatLog, Scalar, skipping
+from .history_frames import FlatLog, Scalar, skipping
 from .history_frames import segment_events as _segment_events
 from .history_order import Writer, decode_steps, pick_writer
 from .history_order import read_writers as _read_writers
@@ -44,6 +44,11 @@ from .segment import StepLog
 
 __all__ = ["CHUNK", "FlatLog", "HistoryScan", "Scalar", "StepLog", "read_writers", "segment_events"]
 
+# Bytes read at a time by the scan's passes (six frames): 1 MiB (history_frames' CHUNK) left
+# cache before its frames were checked and decoded (1M rows of 8 varying floats, load ~1.5: 1.30x
+# of the floor, 1.25x at 192 KiB, and no page faults; at load ~3 alike). The frame a read cuts
+# is read again: ~1/12 more bytes, from the page cache.
+CHUNK = 3 << 16
 _skipping = skipping  # tui's name for it
 _decode_steps = decode_steps
 _decode_flat = skipping({ev.Log: FlatLog})
@@ -61,7 +66,7 @@ def _decode_rows(payload: Any) -> list[Any]:
         return _decode_flat(payload)
 _STEP, _TIME, _VALUES = attrgetter("step"), attrgetter("time"), attrgetter("values")
 _GET_STEP, _GET_TIME = itemgetter("_step"), itemgetter("_timestamp")
-_STEP_OF, _TIME_OF, _VALUES_OF = itemgetter(1), itemgetter(2), itemgetter(3)  # of ("log", step, time, values)
+_STEP_OF, _TIME_OF = itemgetter(1), itemgetter(2)  # of ("log", step, time, values)
 
 
 def segment_events(path: Path, decode: Any, count: Any = len) -> Iterator[list[Any]]:
@@ -202,31 +207,41 @@ class HistoryScan:
         strict = self.strict
         carry: tuple[int, float, Row] | None = None  # the last row: the next may share its step
         for events in chain.from_iterable(_pieces(w.path, True, False) for w in self.writers):
-            for steps, times, rows, rising in self._piece_logs(events, True, whole=True):
-                if type(rows) is LogRows:
-                    logs = rows.logs
-                    if strict or rising and (carry is None or carry[0] < logs[0][1]):
-                        page = list(map(_VALUES_OF, logs))
-                        if not strict:
-                            if carry is not None:
-                                page.insert(0, carry[2])
-                            carry = (logs[-1][1], logs[-1][2], page.pop())
-                        del logs, rows
-                        if page:
-                            yield page
-                        del page
-                        continue
-                    steps, times = list(map(_STEP_OF, logs)), list(map(_TIME_OF, logs))
-                    rows = list(map(_VALUES_OF, logs))
-                    del logs
-                if not strict:
-                    carry, steps, times, rows = self._merged(carry, steps, times, rows, rising, True)
-                if rows:
-                    yield rows
-                del steps, times, rows
+            if len(events) != 1 or type(events[0]) is not LogRows:
+                for _steps, _times, rows, rising in self._piece_logs(events, True):
+                    carry, rows = self._after(carry, _steps, _times, rows, rising, strict)
+                    if rows:
+                        yield rows
+                    del rows
+                del events
+                continue
+            logs = events[0].logs  # nearly every piece: one frame of flat rows, built here
             del events  # no chunk held while the next is decoded (history_frames)
+            if self.start is None:
+                self.start = logs[0][2]
+            page, rising = build_page(logs, self.start)
+            if strict or rising and (carry is None or carry[0] < logs[0][1]):
+                if not strict:
+                    if carry is not None:
+                        page.insert(0, carry[2])
+                    carry = (logs[-1][1], logs[-1][2], page.pop())
+            else:
+                carry, page = self._after(carry, list(map(_STEP_OF, logs)), list(map(_TIME_OF, logs)), page,
+                                          rising, strict)
+            del logs
+            if page:
+                yield page
+            del page
         if carry is not None:
             yield [carry[2]]
+
+    def _after(self, carry: tuple[int, float, Row] | None, steps: list[int], times: list[float], rows: list[Row],
+               rising: bool, strict: bool) -> tuple[tuple[int, float, Row] | None, list[Row]]:
+        """A piece's built rows after the row held back, merged (`_merged`) unless strict."""
+        if strict:
+            return carry, rows
+        carry, _steps, _times, rows = self._merged(carry, steps, times, rows, rising, True)
+        return carry, rows
 
     def _merged(self, carry: tuple[int, float, Row] | None, steps: list[int], times: list[float], rows: list[Row],
                 rising: bool, built: bool) -> tuple[tuple[int, float, Row], list[int], list[float], list[Row]]:
@@ -254,22 +269,18 @@ class HistoryScan:
                       "said they only grew; rows from there on are in the order written", RunwatchWarning,
                       stacklevel=3)
 
-    def _logs(self, built: bool = False, columnar: bool = False,
-              whole: bool = False) -> Iterator[tuple[list[int], list[float], Any, bool]]:
+    def _logs(self, built: bool = False, columnar: bool = False) -> Iterator[tuple[list[int], list[float], Any, bool]]:
         """(steps, times, flat values, rising) of each piece's Log events, in file order (`rising`:
         its steps were seen to rise strictly as its rows were built; False: not known); `start` is
         set at the first. `built`: each values dict with `_step`, `_timestamp`, `_runtime` too,
         put in as the piece is taken apart, frames of mostly held floats read from their bytes
-        (logger/history_floats.py). `columnar`: each frame of float rows as its FloatRows.
-        `whole` (built): each frame of flat rows as its LogRows, built, its steps and times in
-        its tuples (none listed: the two lists come empty)."""
+        (logger/history_floats.py). `columnar`: each frame of float rows as its FloatRows."""
         for w in self.writers:
             for events in _pieces(w.path, built, columnar):
-                yield from self._piece_logs(events, built, whole)
+                yield from self._piece_logs(events, built)
                 del events  # no chunk held while the next is decoded (history_frames)
 
-    def _piece_logs(self, events: list[Any], built: bool,
-                    whole: bool = False) -> Iterator[tuple[list[int], list[float], Any, bool]]:
+    def _piece_logs(self, events: list[Any], built: bool) -> Iterator[tuple[list[int], list[float], Any, bool]]:
         """`_logs` of one piece's events."""
         kinds = set(map(type, events))
         if kinds == _FLOATS_ONLY:  # frames of float rows, read from their bytes
@@ -283,9 +294,6 @@ class HistoryScan:
                 if self.start is None:
                     self.start = logs[0][2]
                 rising = build_tuples(logs, self.start)
-                if whole:
-                    yield [], [], frame, rising
-                    continue
                 _tags, steps, times, rows = zip(*logs)
                 del logs
                 yield list(steps), list(times), list(rows), rising

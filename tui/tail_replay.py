@@ -18,8 +18,8 @@ from typing import Any, get_args
 
 from logger import events as ev
 from logger.digest import STEP_MAX  # past it a History drops the row (History.dropped)
-from logger.history_frames import segment_events
-from logger.history_read import CHUNK, FlatLog, StepLog, _skipping
+from logger.history_frames import CHUNK, segment_events
+from logger.history_read import FlatLog, StepLog, _skipping
 from logger.reader import RootReader
 from logger.rundata import RunData
 from logger.textsafe import safe_text
