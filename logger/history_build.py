@@ -13,7 +13,13 @@ from __future__ import annotations
 from itertools import compress
 from typing import Any
 
-__all__ = ["build_page", "build_tuples", "merge_steps"]
+import msgspec
+
+from . import events as ev
+from .flat import flatten_into
+from .history_frames import FlatLog
+
+__all__ = ["as_flat", "build_page", "build_tuples", "merge_steps"]
 
 Row = dict[str, Any]
 _BASE = ("_step", "_timestamp", "_runtime")
@@ -73,3 +79,24 @@ def merge_steps(steps: list[int], times: list[float], rows: list[Row],
         else:
             last = i
     return list(compress(steps, keep)), list(compress(times, keep)), list(compress(rows, keep))
+
+
+def as_flat(e: Any) -> Any:
+    """A row event as something with flat `values` (a Log's nested ones as "a.b" keys)."""
+    kind = type(e)
+    if kind is tuple:
+        return FlatLog(*e[1:])
+    return _flat_log(e) if kind is ev.Log else e
+
+
+class _Flat(msgspec.Struct, gc=False):
+    step: int
+    time: float
+    values: dict[str, Any]
+
+
+def _flat_log(e: Any) -> _Flat:
+    """A Log whose values nest (or have keys that are not strings) as W&B's "a.b" keys."""
+    flat: dict[str, Any] = {}
+    flatten_into(flat, e.values, {})
+    return _Flat(e.step, e.time, flat)

@@ -24,17 +24,14 @@ from collections.abc import Iterator
 from itertools import chain, compress, islice, repeat
 from operator import attrgetter, itemgetter
 from pathlib import Path
-from typing import Any, Literal
-
-import msgspec
+from typing import Any
 
 from . import events as ev
-from .flat import flatten_into
 from .float_frames import FloatRows, FrameDecoder, event_count
 from .history import History, increasing
-from .history_build import build_page, build_tuples, merge_steps
+from .history_build import as_flat, build_page, build_tuples, merge_steps
 from .history_floats import HeldFrameDecoder, LogRows, history_rows
-from .history_frames import FlatLog, Scalar, skipping
+from .history_frames import FlatLog, Scalar, decode_flat, decode_rows, skipping
 from .history_frames import segment_events as _segment_events
 from .history_order import Writer, decode_steps, pick_writer
 from .history_order import read_writers as _read_writers
@@ -51,19 +48,6 @@ __all__ = ["CHUNK", "FlatLog", "HistoryScan", "Scalar", "StepLog", "read_writers
 CHUNK = 3 << 16
 _skipping = skipping  # tui's name for it
 _decode_steps = decode_steps
-_decode_flat = skipping({ev.Log: FlatLog})
-# A frame of flat Log events only (nearly every one) decodes as tuples: transposed into
-# columns in one C-level pass, where structs take an attribute pass per field.
-_decode_tuples = msgspec.msgpack.Decoder(list[tuple[Literal["log"], int, float, dict[str, Scalar]]]).decode
-
-
-def _decode_rows(payload: Any) -> list[Any]:
-    """A frame's events: tuples (tag, step, time, values) where every event is a flat Log,
-    else FlatLog structs and placeholders (else, via clean_frames, full events)."""
-    try:
-        return _decode_tuples(payload)
-    except msgspec.ValidationError:
-        return _decode_flat(payload)
 _STEP, _TIME, _VALUES = attrgetter("step"), attrgetter("time"), attrgetter("values")
 _GET_STEP, _GET_TIME = itemgetter("_step"), itemgetter("_timestamp")
 _STEP_OF, _TIME_OF = itemgetter(1), itemgetter(2)  # of ("log", step, time, values)
@@ -313,7 +297,7 @@ class HistoryScan:
         """A piece of other kinds (or of kinds side by side): its row events as flat values."""
         if not _WHOLE.isdisjoint(set(map(type, events))):
             events = list(chain.from_iterable(e.events() if type(e) in _WHOLE else (e,) for e in events))
-        logs = [_as_flat(e) for e in events if type(e) in _ROWS]
+        logs = [as_flat(e) for e in events if type(e) in _ROWS]
         del events
         if logs:
             steps, times, rows = list(map(_STEP, logs)), list(map(_TIME, logs)), list(map(_VALUES, logs))
@@ -390,33 +374,12 @@ _BASE = ("_step", "_timestamp", "_runtime")
 _ROWS = (StepLog, FlatLog, ev.Log, tuple)
 
 
-def _as_flat(e: Any) -> Any:
-    """A row event as something with flat `values` (a Log's nested ones as "a.b" keys)."""
-    kind = type(e)
-    if kind is tuple:
-        return FlatLog(*e[1:])
-    return _flat_log(e) if kind is ev.Log else e
-
-
-class _Flat(msgspec.Struct, gc=False):
-    step: int
-    time: float
-    values: dict[str, Any]
-
-
-def _flat_log(e: Any) -> _Flat:
-    """A Log whose values nest (or have keys that are not strings) as W&B's "a.b" keys."""
-    flat: dict[str, Any] = {}
-    flatten_into(flat, e.values, {})
-    return _Flat(e.step, e.time, flat)
-
-
 def _pieces(path: Path, built: bool, columnar: bool) -> Iterator[list[Any]]:
     """A segment's events a chunk at a time: frames of float rows as FloatRows where asked
     (`built`: of mostly held values only, logger/history_floats.py)."""
     if built:
-        held = HeldFrameDecoder(_decode_flat)
+        held = HeldFrameDecoder(decode_flat)
         return segment_events(path, held, held.count)
     if columnar:
-        return segment_events(path, FrameDecoder(_decode_flat), event_count)
-    return segment_events(path, _decode_rows)
+        return segment_events(path, FrameDecoder(decode_flat), event_count)
+    return segment_events(path, decode_rows)
