@@ -55,10 +55,11 @@ class _Taken:
 def save(reader: RootReader, now: bool = False, lock: Any = None) -> None:
     """Write the index if it changed (at most every INTERVAL seconds; `now`: at once). With
     `lock` (the reader's, not held by the caller) it is taken only to read the reader."""
+    if not _due(reader, now):  # (without the lock: a rescan that has nothing to save takes none)
+        return
     held = lock if lock is not None else contextlib.nullcontext()
     with held:
-        if (not reader._index_dirty or (not now and time.monotonic() - reader._index_saved < INTERVAL)
-                or index.cache_file(reader.root) is None):
+        if not _due(reader, now):
             return
         taken = _Taken(reader)
         reader._index_dirty, reader._index_saved = False, taken.at  # what is read from now on: the next save
@@ -72,6 +73,11 @@ def save(reader: RootReader, now: bool = False, lock: Any = None) -> None:
     listings = _finish(reader.root, taken)
     with held:
         _install(reader, taken, listings)
+
+
+def _due(reader: RootReader, now: bool) -> bool:
+    return bool(reader._index_dirty and (now or time.monotonic() - reader._index_saved >= INTERVAL)
+                and index.cache_file(reader.root) is not None)
 
 
 def _take(reader: RootReader, taken: _Taken, runs: list[tuple[str, RunData]]) -> None:

@@ -110,17 +110,19 @@ class RootReader:
         return run, seg, new
 
     # -- reading ----------------------------------------------------------------------------
-    def scan(self, limit: int | None = None) -> list[Update]:
+    def scan(self, limit: int | None = None, save: bool = True) -> list[Update]:
         """Find new segments and read what every segment gained (at most `limit` bytes each).
 
         With a limit, call again while `pending()` is non-zero: a first pass with a small
         limit gives every run's metadata fast; later passes fill in the histories.
+        `save=False` leaves the index cache to save_index() (a follower's, outside its lock).
         """
         if not (self.meta and not self._segments and self.skip is None):
-            return self.scan_dirs(None, limit)
+            return self.scan_dirs(None, limit, save)
         # A first scan: the index cache's runs at once.
         updates = self._without_gc(lambda: [Update(*u) for u in index_scan.first_scan(self, limit)])
-        self.save_index()
+        if save:
+            self.save_index()
         return updates
 
     def scan_dirs(self, dirs: Iterable[tuple[str, str]] | None, limit: int | None = None,

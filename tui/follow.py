@@ -81,8 +81,9 @@ class Follower:
         a first read at once (from the index cache), a later one a part at a time."""
         if not self.reader.runs:
             with self.lock:
-                return self.reader.scan(limit)
-        updates = self._scan_parts(limit)
+                updates = self.reader.scan(limit, save=False)
+        else:
+            updates = self._scan_parts(limit)
         self.reader.save_index(self.lock)  # the lock taken only to read the reader
         return updates
 
