@@ -285,30 +285,57 @@ def entry_for(st: os.stat_result, size: int, offset: int, skipped: int, last_tim
               counted_from: int = 0) -> Entry:
     """A segment's entry from what RunData.segment_state() says of it (`meta`: its start
     first, then the events a listing needs, each with its position)."""
+    return with_file(entry_at(size, offset, skipped, last_time, events, digest, meta, counted_from), st, tail)
+
+
+def entry_at(size: int, offset: int, skipped: int, last_time: float, events: int, digest: Digest,
+             meta: list[tuple[int, Any]], counted_from: int = 0) -> Entry:
+    """entry_for() less the file's identity and tail (with_file() adds them): plain values
+    only, nothing shared with the live digest, so it may be finished without the reader."""
     start = meta[0][1] if meta and type(meta[0][1]) is ev.SegmentStart else None
     finish = next(((s, e) for s, e in reversed(meta) if type(e) is ev.Finish), None)
     follows = next((tuple(f for f in e.follows if type(f) is str) for _, e in reversed(meta)
                     if type(e) is ev.RunStart and e.follows), ())
     detail = _encoder.encode(Detail(digest.keys, [s for s, _ in meta], [e for _, e in meta]))
-    return Entry(st.st_dev, st.st_ino, size, st.st_mtime_ns if size == st.st_size else 0, offset,
-                 skipped, last_time, events, digest.rows, digest.max_step, digest.last_time,
-                 digest.rewritten, start, finish, follows, tail, msgspec.Raw(detail),
-                 digest.first_step, digest.runs, digest.dropped, counted_from)
+    runs = None if digest.runs is None else [list(r) for r in digest.runs]  # the live ones grow in place
+    return Entry(0, 0, size, 0, offset, skipped, last_time, events, digest.rows, digest.max_step,
+                 digest.last_time, digest.rewritten, start, finish, follows, b"", msgspec.Raw(detail),
+                 digest.first_step, runs, digest.dropped, counted_from)
+
+
+def with_file(entry: Entry, st: os.stat_result, tail: bytes) -> Entry:
+    """An entry_at() with the identity of the file it describes and the TAIL bytes before its offset."""
+    return msgspec.structs.replace(entry, dev=st.st_dev, ino=st.st_ino, tail=tail,
+                                   mtime_ns=st.st_mtime_ns if entry.size == st.st_size else 0)
 
 
 def listing_for(sizes: dict[str, int], derived: dict[str, Any], summary: dict[str, Any]) -> msgspec.Raw | None:
     """A run's listing, encoded; None unless it decodes back to exactly these values (every
     type, NaN, tuple or list): a value msgpack would change is derived again next time."""
+    made = listing_data(sizes, derived, summary)
+    return None if made is None else checked_listing(*made)
+
+
+def listing_data(sizes: dict[str, int], derived: dict[str, Any], summary: dict[str, Any]) -> tuple[bytes, Listing] | None:
+    """listing_for()'s encoding, unchecked: the bytes are what the run holds now, the struct
+    is what checked_listing() compares them with (RunData replaces, never mutates, these values)."""
     if set(derived) - {"dir_id"} != set(_DERIVED):  # RunData derives something this index does not know
         return None
     try:
         listing = Listing(sizes, *(derived[f] for f in _DERIVED), summary,  # type: ignore[call-arg]
                           derived.get("dir_id"))
-        data = _encoder.encode(listing)
-        back = _listing_decoder.decode(data)
-    except (TypeError, ValueError, OverflowError, msgspec.DecodeError, msgspec.ValidationError):
+        return _encoder.encode(listing), listing
+    except (TypeError, ValueError, OverflowError):
         return None
-    return msgspec.Raw(data) if same(back, listing) else None
+
+
+def checked_listing(data: bytes, listing: Listing) -> msgspec.Raw | None:
+    """`data` as a listing to keep, when it decodes back to exactly `listing`; else None."""
+    try:
+        back = _listing_decoder.decode(data)
+        return msgspec.Raw(data) if same(back, listing) else None
+    except (msgspec.DecodeError, msgspec.ValidationError, RuntimeError):  # RuntimeError: changed meanwhile
+        return None
 
 
 def restored(cached: Listing | msgspec.Raw, sizes: dict[str, int]) -> tuple[dict[str, Any], dict[str, Any]] | None:

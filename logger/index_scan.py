@@ -119,7 +119,7 @@ def _restore(reader: RootReader, cached: index.Cached, project: str, run_dir: os
     run = _follow(reader, project, run_dir, taken)
     changed = run.refresh_state()
     run.restore_listing(*got)
-    reader._listed[run.path] = listing
+    reader._listed[run.path] = (listing.sizes, listing)
     return run, [], True, changed
 
 

@@ -14,14 +14,11 @@ from __future__ import annotations
 import gc
 import os
 import stat
-import time as _time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import msgspec
-
-from . import damage, index, index_scan
+from . import damage, index, index_save, index_scan
 from . import events as ev
 from .discover import is_dir as _is_dir
 from .discover import run_dirs, segment_files
@@ -53,7 +50,9 @@ class RootReader:
         self.meta = meta
         self._index: index.Cached | None = None  # meta mode: the cache (logger/index.py)
         self._unchanged: set[Path] = set()  # segments taken whole from the cache, nothing read since
-        self._listed: dict[str, Any] = {}  # runs whose cached listing was taken: its encoding
+        self._fresh: set[Path] = set()  # segments as the index last saved holds them, if not read since
+        self._listed: dict[str, tuple[dict[str, int], Any]] = {}  # a run's listing in the index: (sizes, it)
+        self._save_gen = 0  # saves begun (logger/index_save.py)
         self._index_dirty = False
         self._index_saved = 0.0
         self.sink = sink  # sink(run) -> RunData.sink for each new run (the app's decimations)
@@ -111,17 +110,19 @@ class RootReader:
         return run, seg, new
 
     # -- reading ----------------------------------------------------------------------------
-    def scan(self, limit: int | None = None) -> list[Update]:
+    def scan(self, limit: int | None = None, save: bool = True) -> list[Update]:
         """Find new segments and read what every segment gained (at most `limit` bytes each).
 
         With a limit, call again while `pending()` is non-zero: a first pass with a small
         limit gives every run's metadata fast; later passes fill in the histories.
+        `save=False` leaves the index cache to save_index() (a follower's, outside its lock).
         """
         if not (self.meta and not self._segments and self.skip is None):
-            return self.scan_dirs(None, limit)
+            return self.scan_dirs(None, limit, save)
         # A first scan: the index cache's runs at once.
         updates = self._without_gc(lambda: [Update(*u) for u in index_scan.first_scan(self, limit)])
-        self.save_index()
+        if save:
+            self.save_index()
         return updates
 
     def scan_dirs(self, dirs: Iterable[tuple[str, str]] | None, limit: int | None = None,
@@ -135,10 +136,12 @@ class RootReader:
             self.save_index()
         return updates
 
-    def save_index(self) -> None:
-        """(meta mode) The index cache written, if it changed (at most every 5 s)."""
+    def save_index(self, lock: Any = None) -> None:
+        """(meta mode) The index cache written, if it changed (at most every 5 s). With the
+        reader's `lock` (not held by the caller), it is held only to take what is written,
+        a part at a time (logger/index_save.py)."""
         if self.meta:
-            self._without_gc(self._save_index)
+            self._without_gc(lambda: index_save.save(self, lock=lock))
 
     def _without_gc(self, read: Any) -> Any:
         """`read()`, in meta mode without the cyclic collector: a listing allocates a few
@@ -251,10 +254,11 @@ class RootReader:
         raw = self._index.runs.get(index.key(run.path)) if self._index is not None else None
         if raw is None or any(seg.path not in self._unchanged for seg in run.segments.values()):
             return
-        got = index.restored(raw, {index.key(n): seg.offset for n, seg in run.segments.items()})
+        sizes = {index.key(n): seg.offset for n, seg in run.segments.items()}
+        got = index.restored(raw, sizes)
         if got is not None:
             run.restore_listing(*got)
-            self._listed[run.path] = raw
+            self._listed[run.path] = (sizes, raw)
 
     def _key(self, path: Path) -> str:
         """A segment's name in the index: its path under the root."""
@@ -270,51 +274,7 @@ class RootReader:
 
     def _save_index(self, now: bool = False) -> None:
         """Write what every segment holds, as of what was read, at most every 5 s (`now`: at once)."""
-        at = _time.monotonic()
-        if not self._index_dirty or (not now and at - self._index_saved < 5.0) or index.cache_file(self.root) is None:
-            return
-        old = self._index.entries if self._index is not None else {}
-        entries: dict[str, index.Entry] = {}
-        for path, (run, seg) in self._segments.items():
-            key = self._key(path)
-            was = old.get(key)
-            if path in self._unchanged and was is not None and was.offset == seg.offset:
-                # taken whole from it, and nothing read since (but maybe its damage counted)
-                entries[key] = was if was.counted_from == seg.counted_from else msgspec.structs.replace(
-                    was, skipped=seg.skipped, counted_from=seg.counted_from)
-                continue
-            if seg.error is not None or seg.offset <= ev.HEADER_SIZE or seg.start is None:
-                continue
-            try:
-                st = os.stat(path)
-            except OSError:
-                continue
-            tail = index.tail_of(path, seg.offset)
-            if tail is None:
-                continue
-            digest, events, meta = run.segment_state(path.name)
-            entries[key] = index.entry_for(st, seg.size, seg.offset, seg.skipped, seg.last_time,
-                                           events, digest, meta, tail, seg.counted_from)
-        runs = {index.key(run.path): raw for run in self.runs.values()
-                if (raw := self._listing(run, entries)) is not None}
-        index.save(self.root, entries, runs)
-        self._index = index.Cached(entries, runs)
-        self._unchanged.clear()  # what was taken whole is now in `entries`, as it was
-        self._index_dirty, self._index_saved = False, at
-
-    def _listing(self, run: RunData, entries: dict[str, index.Entry]) -> Any:
-        """A run's listing for the index, when every one of its segments was read to its end."""
-        sizes: dict[str, int] = {}
-        for name, seg in run.segments.items():
-            entry = entries.get(self._key(seg.path))
-            if entry is None or entry.offset != entry.size or entry.offset != seg.offset:
-                return None
-            sizes[index.key(name)] = entry.offset
-        raw = self._listed.get(run.path)
-        if raw is not None and index.restored(raw, sizes) is not None:
-            return raw
-        derived, summary = run.listing()
-        return None if summary is None else index.listing_for(sizes, derived, summary)
+        index_save.save(self, now)
 
     def pending(self) -> int:
         """Bytes known to be on disk and not read yet."""

@@ -81,10 +81,10 @@ class Follower:
         a first read at once (from the index cache), a later one a part at a time."""
         if not self.reader.runs:
             with self.lock:
-                return self.reader.scan(limit)
-        updates = self._scan_parts(limit)
-        with self.lock:
-            self.reader.save_index()
+                updates = self.reader.scan(limit, save=False)
+        else:
+            updates = self._scan_parts(limit)
+        self.reader.save_index(self.lock)  # the lock taken only to read the reader
         return updates
 
     def pending(self) -> int:
@@ -95,8 +95,8 @@ class Follower:
         directories are listed without the lock and checked RESCAN_PART at a time, each part
         after its precheck: the lock is let go between parts, each one a few ms."""
         updates = self._scan_parts(None)
+        self.reader.save_index(self.lock)  # the lock taken only to read the reader
         with self.lock:
-            self.reader.save_index()
             return updates + self.reader.refresh_states()
 
     def _scan_parts(self, limit: int | None) -> list[Update]:
