@@ -16,11 +16,12 @@ from typing import Any
 import pytest
 from textual import events
 
+from logger.query import parse_filter
 from tests.test_tui_support import sweep, wait_for, write_run
 from tui import keys
 from tui.app import RunwatchApp
 from tui.screens.detail import DetailScreen
-from tui.screens.help import HelpScreen
+from tui.screens.help import FILTER_HELP, HelpScreen
 from tui.screens.main import MainScreen
 from tui.screens.pick import PickScreen
 from tui.widgets.run_table import RunTable
@@ -176,6 +177,23 @@ async def test_help_lists_every_key_with_its_aliases(root):
         assert keys.get("j") == keys.get("↓") == "down", text
         for description in keys.values():  # one case style: lower case, like the key bar
             assert description == description.lower(), text
+
+
+async def test_help_says_the_filter_syntax_as_it_is_and_fits_80_columns(root):
+    # The filter this session: terms without spaces, created_at compared as a time, name~TEXT
+    # for text that starts with an operator, errors said on the box. Each example parses.
+    async with RunwatchApp(root).run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
+        help_text = pilot.app.screen.query_one("#help-text")
+        for said in ("without spaces", "lr < 0.1", "created_at>=", "name~TEXT", "border"):
+            assert said in FILTER_HELP, said
+        width = help_text.content_region.width
+        assert max(len(line) for line in FILTER_HELP.splitlines()) <= width  # none wraps
+    for line in FILTER_HELP.splitlines()[2:]:
+        if line.startswith("  ") and "   " in line.strip():
+            parse_filter(line.strip().split("   ")[0])  # raises FilterError on a stale example
 
 
 async def test_picker_gets_keys_typed_while_it_opens(root):
