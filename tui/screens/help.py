@@ -19,6 +19,7 @@ written without spaces (lr<0.1, not lr < 0.1):
   state:running  tag:baseline  group:sweep-1  name~^resnet
   created_at>=2024-01-01                   ISO 8601 or epoch secs
   notes:"first try"                        quote spaces in values
+  sweep:ID  job_type:eval                  sweep runs, job type
   name~TEXT finds text that starts with an operator: name~<v2>
 Operators: = == != < <= > >= and : (equals; contains for name
 and notes), ~ (regex). A term that cannot be read is said on the
