@@ -86,6 +86,24 @@ async def test_enter_on_a_malformed_filter_says_it_and_leaves_the_box_open(root)
         assert screen.model.filter_text == "lr<0.05"
 
 
+async def test_enter_in_the_same_tick_as_the_text_judges_the_text_as_typed(root):
+    # The box's problem is said on Input.Changed, which reaches the screen after the key that
+    # changed the text; enter right behind it (a burst, a paste) judged the text before it.
+    async with RunwatchApp(root).run_test(size=(160, 30)) as pilot:
+        screen = await _main_screen(pilot)
+        await pilot.press("slash")
+        box = screen.query_one("#filter")
+        box.value = "lr<<x"  # and enter before Changed arrives
+        box.submit()
+        assert box.display and "expected a number" in box.problem  # said, the box kept open
+        await wait_for(pilot, lambda: "expected a number" in str(box.border_subtitle), 30)
+        box.value = "lr<0.05"  # fixed, and enter at once: taken, not the stale problem
+        box.submit()
+        assert not box.display and not box.problem
+        await wait_for(pilot, lambda: len(screen.model.visible_runs) == 4, 30)
+        assert screen.model.filter_text == "lr<0.05"
+
+
 def _ls(root: Path, text: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "tui", "ls", str(root), "-f", text],
                           capture_output=True, text=True, env=script_env(), timeout=120)

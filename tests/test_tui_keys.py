@@ -16,11 +16,12 @@ from typing import Any
 import pytest
 from textual import events
 
+from logger.query import parse_filter
 from tests.test_tui_support import sweep, wait_for, write_run
 from tui import keys
 from tui.app import RunwatchApp
 from tui.screens.detail import DetailScreen
-from tui.screens.help import HelpScreen
+from tui.screens.help import FILTER_HELP, HelpScreen
 from tui.screens.main import MainScreen
 from tui.screens.pick import PickScreen
 from tui.widgets.run_table import RunTable
@@ -176,6 +177,43 @@ async def test_help_lists_every_key_with_its_aliases(root):
         assert keys.get("j") == keys.get("↓") == "down", text
         for description in keys.values():  # one case style: lower case, like the key bar
             assert description == description.lower(), text
+
+
+async def test_enter_right_after_space_in_the_metrics_picker_keeps_the_toggle(root):
+    # Space toggles the list's selection at once, but `chosen` followed it on SelectedChanged,
+    # which bubbles up after the key: enter behind space dismissed without that toggle.
+    async with RunwatchApp(root).run_test(size=(140, 30)) as pilot:
+        screen = await started(pilot)
+        before = tuple(screen.model.metrics)
+        await pilot.press("m")
+        await until(pilot, lambda: isinstance(pilot.app.screen, PickScreen))
+        picker = pilot.app.screen
+        await until(pilot, lambda: picker.query_one("#pick-list").option_count > 0)
+        checklist = picker.query_one("#pick-list")
+        first = checklist.get_option_at_index(0).value
+        checklist.focus()
+        checklist.toggle(first)  # as space does; and enter before SelectedChanged arrives
+        picker.action_accept()
+        assert first in before  # a shown column, so the toggle takes it away
+        await until(pilot, lambda: pilot.app.screen is screen and screen.metric_choice.auto is False)
+        assert tuple(screen.model.metrics) == tuple(m for m in before if m != first)
+
+
+async def test_help_says_the_filter_syntax_as_it_is_and_fits_80_columns(root):
+    # The filter this session: terms without spaces, created_at compared as a time, name~TEXT
+    # for text that starts with an operator, errors said on the box. Each example parses.
+    async with RunwatchApp(root).run_test(size=(80, 24)) as pilot:
+        await started(pilot)
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
+        help_text = pilot.app.screen.query_one("#help-text")
+        for said in ("without spaces", "lr < 0.1", "created_at>=", "name~TEXT", "border"):
+            assert said in FILTER_HELP, said
+        width = help_text.content_region.width
+        assert max(len(line) for line in FILTER_HELP.splitlines()) <= width  # none wraps
+    for line in FILTER_HELP.splitlines()[2:]:
+        if line.startswith("  ") and "   " in line.strip():
+            parse_filter(line.strip().split("   ")[0])  # raises FilterError on a stale example
 
 
 async def test_picker_gets_keys_typed_while_it_opens(root):

@@ -85,6 +85,26 @@ async def test_media_keys_listed_and_an_image_drawn_in_half_blocks_per_step(root
         assert panel.step == 2
 
 
+async def test_a_step_key_right_after_moving_the_key_list_steps_the_new_key(root: Path) -> None:
+    # The key under the list's cursor was taken on OptionHighlighted, which bubbles up after
+    # the key that moved it: "↓ [" in one burst stepped the old key, then the new key's
+    # arrival reset its step to the last, so the "[" was lost.
+    log_media(root)
+    async with RunwatchApp(root).run_test(size=(120, 40)) as pilot:
+        panel = await open_media(pilot)
+        await select(pilot, panel, "curve")
+        options = panel.query_one("#media-keys", OptionList)
+        options.highlighted = [str(o.id) for o in options.options].index("img")
+        panel.action_step(-1)  # "[" before OptionHighlighted arrives
+        assert panel.key == "img" and panel.step == 1
+        await wait_for(pilot, lambda: panel.shown is not None and "img" in panel.shown.title
+                       and panel.shown.cells[0][0][1] == (150, 0, 0))
+        assert panel.key == "img" and panel.step == 1  # the late message changed nothing
+        options.highlighted = [str(o.id) for o in options.options].index("pil")
+        panel.action_step_to(0)  # home, likewise
+        assert panel.key == "pil" and panel.step == 0
+
+
 async def test_a_table_is_a_scrollable_data_table_with_escaped_cells(root: Path) -> None:
     log_media(root)
     async with RunwatchApp(root).run_test(size=(120, 40)) as pilot:

@@ -27,7 +27,8 @@ LS_METRICS = 4
 def configure_ls(p: argparse.ArgumentParser) -> None:
     p.add_argument("root", nargs="?", metavar="ROOT", help=ROOT_HELP)
     p.add_argument("-f", "--filter", default="", metavar="FILTER",
-                   help="the TUI's filter: lr<=1e-3 state:running tag:x name~re words")
+                   help="the TUI's filter, terms without spaces: lr<=1e-3 state:running "
+                        "tag:x name~REGEX created_at>=2024-01-01 words")
     p.add_argument("-p", "--project", action="append", default=[], help="only this project (repeatable)")
     p.add_argument("-m", "--metrics", action="append", default=[], metavar="KEYS",
                    help="summary keys to show, comma-separated (default: the common ones)")
@@ -45,6 +46,7 @@ LS = Command("ls", "list runs: state, name, id, step, runtime, key metrics", """
   runwatch ls runs -p cat-classification
   runwatch ls -f 'state:running'              the TUI's filter syntax
   runwatch ls -f 'lr<=1e-3 tag:baseline' -m loss,val/acc
+  runwatch ls -f 'created_at>=2024-01-01 name~^resnet'   made since, by name
   runwatch ls --json | jq -r .run""", configure_ls, run_ls)
 
 

@@ -137,6 +137,14 @@ class TableModel:
         self._predicate = predicate
         self._matched.clear()
 
+    def filter_problem(self, text: str) -> str:
+        """Why set_filter would refuse `text` ("" when it would take it), without setting it."""
+        try:
+            compile_filter(text, self.views.values())
+        except FilterError as exc:
+            return str(exc)
+        return ""
+
     def matches(self, view: RunView) -> bool:
         hit = self._matched.get(view.path)
         if hit is not None and hit[0] == view.version:

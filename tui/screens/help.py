@@ -12,12 +12,18 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 FILTER_HELP = """\
-Filter (/): words match name, tags and notes; terms match fields:
-  lr<=1e-3  batch_size=32  optimizer:adam   config keys (or summary keys)
-  loss<0.5  summary.val/acc>=0.9            summary keys
-  state:running  tag:baseline  name~^resnet  group:sweep-1
-  notes:"first try"                         quote values with spaces
-Operators: = == != < <= > >= : (equals, or contains for name/notes) ~ (regex)"""
+Filter (/): words match name, tags and notes; terms match fields,
+written without spaces (lr<0.1, not lr < 0.1):
+  lr<=1e-3  batch_size=32  optimizer:adam  config (or summary)
+  loss<0.5  summary.val/acc>=0.9           summary keys
+  state:running  tag:baseline  group:sweep-1  name~^resnet
+  created_at>=2024-01-01                   ISO 8601 or epoch secs
+  notes:"first try"                        quote spaces in values
+  sweep:ID  job_type:eval                  sweep runs, job type
+  name~TEXT finds text that starts with an operator: name~<v2>
+Operators: = == != < <= > >= and : (equals; contains for name
+and notes), ~ (regex). A term that cannot be read is said on the
+box's border; enter keeps the box open and the last good filter."""
 
 CHART_HELP = """\
 Charts, in the panel beside the table (wide terminals) or below it, and full screen (enter):
@@ -89,7 +95,7 @@ class HelpScreen(ModalScreen[None]):
         text.append("\nctrl+p opens the command palette (every action, searchable); "
                     "the mouse works: click a row, a header to sort, a key below.\n")
         with VerticalScroll():
-            yield Static(text)
+            yield Static(text, id="help-text")
 
     def action_close(self) -> None:
         self.dismiss(None)

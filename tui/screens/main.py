@@ -99,7 +99,8 @@ class MainScreen(MainActions):
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status")
-        yield FilterBox("#runs", placeholder="filter: words, lr<=1e-3, state:running, tag:x "
+        yield FilterBox("#runs", check=self.model.filter_problem,
+                        placeholder="filter: words, lr<=1e-3, state:running, tag:x "
                         "(enter keeps, escape closes)", id="filter")
         yield Workspace(self.model, self.store, id="workspace")
         yield Static(Text(empty_message(self.store.root)), id="empty")
@@ -294,9 +295,9 @@ class MainScreen(MainActions):
         try:
             self.model.set_filter(event.value)
         except FilterError as exc:
-            box.say(str(exc))
+            box.say(str(exc), event.value)
             return
-        box.say("")
+        box.say("", event.value)
         if self.metric_choice.auto:  # the metric columns follow the runs the filter shows
             metrics = default_metrics(key_counts(v for v in self.model.views.values()
                                                  if self.model.matches(v)))

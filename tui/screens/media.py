@@ -278,9 +278,18 @@ class MediaPanel(Vertical):
         self.app.copy_to_clipboard(file)
         self.notify(safe_text(file), title="path copied", markup=False)
 
-    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        if event.option.id is not None and event.option.id != self.key:
-            self.key = str(event.option.id)
+    def on_option_list_option_highlighted(self, _event: OptionList.OptionHighlighted) -> None:
+        self._take_highlighted()
+
+    def _take_highlighted(self) -> None:
+        """The key under the list's cursor now: OptionHighlighted bubbles up after the key that
+        moved it, so a step key right behind ("down [" in one burst) asks here first."""
+        options = self.query_one("#media-keys", OptionList)
+        if options.highlighted is None or not options.option_count:
+            return
+        picked = options.get_option_at_index(options.highlighted).id
+        if picked is not None and picked != self.key:
+            self.key = str(picked)
             self.step_index = -1
             self._request()
 
@@ -299,12 +308,14 @@ class MediaPanel(Vertical):
         return len(item.steps) - 1 if self.step_index < 0 else min(self.step_index, len(item.steps) - 1)
 
     def action_step(self, delta: int) -> None:
+        self._take_highlighted()
         item = self.current
         if item is not None and item.steps:
             self.step_index = max(0, min(len(item.steps) - 1, self._position(item) + delta))
             self._request()
 
     def action_step_to(self, where: int) -> None:
+        self._take_highlighted()
         self.step_index = where  # 0 the first; -1 follows the last as new steps arrive
         self._request()
 

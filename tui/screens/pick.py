@@ -99,8 +99,13 @@ class PickScreen(ModalScreen[list[str] | None]):
 
     @on(SelectionList.SelectedChanged)
     def _selected(self, event: SelectionList.SelectedChanged) -> None:
-        shown = {v for v, _ in self._visible(self.query_one("#pick-search", Input).value)}
-        now = set(event.selection_list.selected)
+        self._take_selection()
+
+    def _take_selection(self) -> None:
+        """`chosen` as the list's ticks say now (its shown values), the hidden ones as they were."""
+        sl = self.query_one("#pick-list", SelectionList)
+        shown = {v for v, _ in self._visible(self._filled_for or "")}
+        now = set(sl.selected)
         self.chosen = [v for v in self.chosen if v not in shown or v in now]
         self.chosen += [v for v, _ in self.options if v in now and v not in self.chosen]
 
@@ -133,6 +138,8 @@ class PickScreen(ModalScreen[list[str] | None]):
                         self.chosen.append(value)
                 search.value = ""
                 return
+            # Space right before enter: the list is ticked, SelectedChanged not here yet.
+            self._take_selection()
             order = [v for v, _ in self.options]
             self.dismiss(sorted(self.chosen, key=order.index))
             return
