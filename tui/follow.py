@@ -71,6 +71,9 @@ class Follower:
         # precheck(part of reader.run_dirs()), called without the lock before a rescan checks
         # those directories under it: the app stats its cached rows' files there (ghosts.py)
         self.precheck: Callable[[list[tuple[str, str]]], object] | None = None
+        # set once follow()'s first rescan is over (or follow() ended): a reopen's row save
+        # waits for it (ghosts.py), as it waited for the lock when the rescan held it whole
+        self.rescanned = threading.Event()
         env = os.environ.get("RUNWATCH_POLL", "")
         if force_polling is None and env:
             force_polling = env not in ("0", "false", "no")
@@ -121,13 +124,16 @@ class Follower:
 
     def follow(self, stop: threading.Event) -> Iterator[list[Update]]:
         """Yield batches of updates until `stop` is set. Blocking: run it in a thread."""
-        while not self.root.is_dir():
-            if stop.wait(POLL_INTERVAL):
-                return
-            if self.root.exists() and not self.root.is_dir():
-                raise NotADirectoryError(f"{self.root} is not a directory")
-        # Anything that appeared between `initial()` and the watch starting:
-        first = self.refresh()
+        try:
+            while not self.root.is_dir():
+                if stop.wait(POLL_INTERVAL):
+                    return
+                if self.root.exists() and not self.root.is_dir():
+                    raise NotADirectoryError(f"{self.root} is not a directory")
+            # Anything that appeared between `initial()` and the watch starting:
+            first = self.refresh()
+        finally:
+            self.rescanned.set()
         if first:
             yield first
         if self.polling:

@@ -174,7 +174,11 @@ class Ghosts:
         return updates
 
     def save(self) -> None:
-        """(a thread of its own) The app's cache, then the rows a reopen shows first."""
+        """(a thread of its own) The app's cache, then the rows a reopen shows first: after
+        the follower's first rescan (what it finds changed is saved as now, not as cached).
+        Started as the rescan starts, the save's ~0.2 s of CPU took the GIL from the first
+        paint between the rescan's parts (10k warm rows: every row painted 0.45 -> 0.7 s)."""
+        self._follower.rescanned.wait()
         lock = self._follower.lock
         self._cache.save(lock)
         try:
