@@ -268,7 +268,8 @@ class RootReader:
         """Count the damaged frames before the snapshots these runs' segments were read from
         (a meta reader's `skipped_frames` leaves them out: logger/damage.py); kept in the
         index cache, so a segment is scanned for them once."""
-        if [run for run in runs if damage.count_run(run.segments)]:
+        changed = [damage.count_run(run.segments) for run in runs]  # every run counted: not any()'s short cut
+        if any(changed):
             self._index_dirty = True
             self._save_index(now=True)
 
