@@ -192,8 +192,8 @@ class HistoryScan:
         carry: tuple[int, float, Row] | None = None  # the last row: the next may share its step
         for events in chain.from_iterable(_pieces(w.path, True, False) for w in self.writers):
             if len(events) != 1 or type(events[0]) is not LogRows:
-                for _steps, _times, rows, rising in self._piece_logs(events, True):
-                    carry, rows = self._after(carry, _steps, _times, rows, rising, strict)
+                for steps, times, rows, rising in self._piece_logs(events, True):
+                    carry, rows = self._after(carry, steps, times, rows, rising, strict)
                     if rows:
                         yield rows
                     del rows
