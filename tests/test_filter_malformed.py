@@ -81,6 +81,8 @@ async def test_enter_on_a_malformed_filter_says_it_and_leaves_the_box_open(root)
         await wait_for(pilot, lambda: any(said in str(n.message) for n in app._notifications), 30)
         assert box.display and screen.focused is box and said in str(box.border_subtitle)
         assert screen.model.filter_text == "lr"  # the last text typed that parsed, a word
+        # the table is filtered by that prefix: the message says so, not just "not applied"
+        assert any("the table shows 'lr'" in str(n.message) for n in app._notifications)
         await pilot.press("backspace", "backspace", *"0.05", "enter")  # fixed: lr<0.05
         await wait_for(pilot, lambda: not box.display and len(screen.model.visible_runs) == 4, 30)
         assert screen.model.filter_text == "lr<0.05"

@@ -99,7 +99,7 @@ class MainScreen(MainActions):
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status")
-        yield FilterBox("#runs", check=self.model.filter_problem,
+        yield FilterBox("#runs", check=self.model.filter_problem, applied=lambda: self.model.filter_text,
                         placeholder="filter: words, lr<=1e-3, state:running, tag:x "
                         "(enter keeps, escape closes)", id="filter")
         yield Workspace(self.model, self.store, id="workspace")

@@ -19,10 +19,11 @@ from logger.textsafe import safe_text
 
 class FilterBox(Input):
     def __init__(self, back_to: str, check: Callable[[str], str] | None = None,
-                 **kwargs: str) -> None:
+                 applied: Callable[[], str] | None = None, **kwargs: str) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.back_to = back_to  # the selector of what gets focus when the box closes
         self.check = check  # why a text would not parse ("" when it would); None: any text does
+        self.applied = applied  # the filter the table shows (the last text that parsed)
         self.problem = ""  # why the text does not parse ("" when it does)
         self._said_for = ""  # the text `problem` is about
 
@@ -50,7 +51,10 @@ class FilterBox(Input):
             self.close()
             return
         self.app.bell()
-        self.app.notify(f"filter not applied: {self.problem}", severity="error", markup=False)
+        shown = self.applied() if self.applied is not None else ""
+        # the table shows the last text that parsed, which may be a prefix of this one: say which
+        showing = f"the table shows {safe_text(shown)!r}" if shown else "the table shows every run"
+        self.app.notify(f"filter not applied: {self.problem}; {showing}", severity="error", markup=False)
 
     def take_key(self, event: events.Key) -> bool:
         """Keys typed right after "/" were queued for the table before the box took focus
