@@ -110,6 +110,30 @@ def test_api_runs_is_lazy_and_oldest_first(tmp_path):
     assert runs[0]._data.segment_paths() == sorted((root / "p" / runs[0].id).glob("*.rws"))
 
 
+def test_api_run_by_path_is_lazy_as_runs_is(tmp_path):
+    """W&B's other way in, `api.run("project/id")`, reads no rows either (a 1M-step run took
+    seconds and a GB before it was asked for anything); its summary nests what was logged
+    nested, from the snapshot and again from the index cache, as a full read's does."""
+    root = tmp_path / "runs"
+    run = logger.init(project="p", name="a", dir=str(root))
+    for i in range(3000):
+        run.log({"loss": 1.0 / (i + 1), "val": {"acc": i * 0.5}})
+    run.finish()
+    full = RootReader(root)
+    full.scan()
+    (want,) = full.runs.values()
+    for cached in (False, True):
+        if cached:
+            Api(root).runs("p")  # writes the index cache
+            assert _cache_files(tmp_path)
+        got = Api(root).run(f"p/{run.id}")
+        assert got._data._histories == {}
+        assert got.summary == want.summary and got.summary["val"] == {"acc": 1499.5}
+        assert got.config == want.config and got.state == "finished" and got.lastHistoryStep == 2999
+        assert [r["_step"] for r in got.scan_history(keys=["loss"])][-1] == 2999
+        assert len(got.history(samples=10**6)) == 3000
+
+
 def test_ls_lists_through_meta_mode(tmp_path):
     root = tmp_path / "runs"
     run = logger.init(project="p", name="one", dir=str(root))
