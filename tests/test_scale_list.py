@@ -134,6 +134,25 @@ def test_api_run_by_path_is_lazy_as_runs_is(tmp_path):
         assert len(got.history(samples=10**6)) == 3000
 
 
+def test_the_cli_finds_a_run_without_reading_its_rows(tmp_path, capsys):
+    """tag, note, logs and show find their run as a listing does (open_run): a 1M-step run was
+    read whole, seconds and a GB, to print its tags. The edit still lands and reads back."""
+    from tui.cli.common import open_run
+    from tui.cli.edits import cmd_note, cmd_tag
+
+    root = tmp_path / "runs"
+    run = logger.init(project="p", name="a", dir=str(root), tags=["x"])
+    _log(run, 3000)
+    run.finish()
+    _reader, data = open_run(f"p/{run.id}", str(root))
+    assert data._histories == {} and data.meta and data.tags == ("x",) and data.rows == 3000
+    assert cmd_tag("a", str(root), ["+best"], sys.stdout) == 0
+    assert cmd_note("a", str(root), ["kept"], False, sys.stdout) == 0
+    _reader, data = open_run("a", str(root))
+    assert data._histories == {} and data.tags == ("x", "best") and data.notes == "kept"
+    assert "tags x, best" in capsys.readouterr().out
+
+
 def test_ls_lists_through_meta_mode(tmp_path):
     root = tmp_path / "runs"
     run = logger.init(project="p", name="one", dir=str(root))
