@@ -164,7 +164,7 @@ class Run(MediaReads, RunCorners):  # file(), load_table(), alerts, charts: logg
         from .history_read import HistoryScan
 
         return HistoryScan(self._data.dir, list(keys) if keys is not None else None, min_step, max_step,
-                           writer, self._data.path)
+                           writer, self._data.path, start=self._data.created_at)
 
     def history(self, samples: int = 500, keys: Sequence[str] | None = None, x_axis: str = "_step",
                 pandas: bool = True, stream: str = "default", writer: str | None = None) -> Any:

@@ -28,7 +28,7 @@ class History:
     """Every logged row of a run: its step and time, and a column per key."""
 
     __slots__ = ("steps", "times", "_columns", "rewritten", "max_step", "dropped", "_pending",
-                 "_paths", "_parked", "keep", "_writers", "_overlaps")
+                 "_paths", "_parked", "keep", "_writers", "_overlaps", "start")
 
     def __init__(self, paths: dict[str, tuple[str, ...]] | None = None, keep: bool = True) -> None:
         self.keep = keep  # False: only each key's last value (a follower that prints, like tail)
@@ -43,6 +43,9 @@ class History:
         self._pending: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
         self._parked = 0
         self._paths = paths if paths is not None else {}  # flat key -> path, for nested dicts
+        # _runtime's zero: the run's start (RunData sets its created_at, as W&B counts from
+        # wandb.init); None (a history of no run): the first row's time
+        self.start: float | None = None
 
     def add(self, step: int, time: float, values: dict[str, Any]) -> None:
         """Park one row for compaction; O(1) and allocation-light on the reader's hot path."""
@@ -193,6 +196,12 @@ class History:
     def keys(self) -> list[str]:
         return list(self.columns)
 
+    def zero(self) -> float:
+        """`_runtime`'s zero: `start`, else the first row's time."""
+        if self.start is not None:
+            return self.start
+        return self.times[0] if self.times else 0.0
+
     def numeric_keys(self) -> list[str]:
         return [k for k, c in self.columns.items() if c.numeric and not k.startswith("_")]
 
@@ -204,7 +213,7 @@ class History:
     def series(self, key: str, x: str = "_step") -> tuple[list[float], list[float]]:
         """(x, y) for one numeric key, one point per step (the last written), in x order.
 
-        x is "_step", "_timestamp" (wall time), "_runtime" (seconds since the first row),
+        x is "_step", "_timestamp" (wall time), "_runtime" (seconds since the run's start),
         or another key logged in the same rows (W&B's step_metric).
         """
         col = self.columns.get(key)
@@ -215,7 +224,7 @@ class History:
             xs: list[float] = [float(s) for s in col.steps]
         elif x in ("_timestamp", "_runtime"):
             times = self.times
-            base = times[0] if (x == "_runtime" and times) else 0.0
+            base = self.zero() if x == "_runtime" else 0.0
             xs = [times[r] - base for r in col.rows]
         else:
             xcol = self._columns.get(x)
@@ -244,7 +253,7 @@ class History:
         columns = self.columns
         wanted = columns if keys is None else {k: columns[k] for k in keys if k in columns}
         merged: dict[int, dict[str, Any]] = {}
-        start = self.times[0] if self.times else 0.0
+        start = self.zero()
         for step, time in zip(self.steps, self.times):
             if (min_step is not None and step < min_step) or (max_step is not None and step >= max_step):
                 continue
@@ -278,7 +287,7 @@ class History:
     def values_since(self, key: str, start: int, x: str = "_step") -> tuple[Any, Any]:
         """(x values, values) of numeric `key` written at positions >= `start`, in write order.
 
-        x is "_step", "_timestamp", "_runtime" (seconds since the first row) or another
+        x is "_step", "_timestamp", "_runtime" (seconds since the run's start) or another
         numeric key, paired by row (rows without it are left out). Cheap: a follower that
         remembers how far it read costs O(new values) per call (x a key: O(new log n)).
         """
@@ -296,7 +305,7 @@ class History:
                                              col.values[start:]) if j < len(xrows) and xrows[j] == r]
             return [float(xcol.values[j]) for j, _ in hit], [v for _, v in hit]
         times = self.times
-        base = times[0] if x == "_runtime" and times else 0.0
+        base = self.zero() if x == "_runtime" else 0.0
         return [times[r] - base for r in col.rows[start:]], col.values[start:]
 
 

@@ -34,7 +34,8 @@ _STEP = attrgetter("step")
 class Writer:
     """One segment as the first pass saw it: its role, what it resumed, its steps' range."""
 
-    __slots__ = ("path", "start", "follows", "rows", "ordered", "strict", "first", "last", "proven")
+    __slots__ = ("path", "start", "follows", "rows", "ordered", "strict", "first", "last", "proven",
+                 "started", "run_start")
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -45,6 +46,8 @@ class Writer:
         self.first: int | None = None
         self.last: int | None = None
         self.proven = False  # its snapshot stood for its rows: pass two checks the order
+        self.started: float | None = None  # its first SegmentStart's time (RunData.created_at's)
+        self.run_start: ev.RunStart | None = None  # its first RunStart (created_at's fallback)
 
     def note(self, events: list[Any]) -> None:
         kinds = set(map(type, events))
@@ -54,10 +57,13 @@ class Writer:
             steps = [e.step for e in events if type(e) in _LOGS]
             for e in events:
                 kind = type(e)
-                if kind is ev.SegmentStart and self.start is None:
-                    self.start = e.role
-                elif kind is ev.RunStart and e.follows:
-                    self.follows = [f for f in e.follows if type(f) is str]
+                if kind is ev.SegmentStart and self.started is None:
+                    self.start, self.started = e.role, e.time
+                elif kind is ev.RunStart:
+                    if self.run_start is None:
+                        self.run_start = e
+                    if e.follows:
+                        self.follows = [f for f in e.follows if type(f) is str]
         if steps:
             self._steps(steps)
 
@@ -157,10 +163,36 @@ def generations(writers: list[Writer]) -> dict[str, int]:
 
 def read_writers(run_dir: Path, chunk: int = CHUNK) -> list[Writer]:
     """Every segment that logged rows, in the order the merged history applies them."""
+    return read_run(run_dir, chunk)[0]
+
+
+def read_run(run_dir: Path, chunk: int = CHUNK) -> tuple[list[Writer], float | None]:
+    """`read_writers`, and the run's start (`run_start`) from every segment the pass read."""
     writers = [read_writer(path, chunk) for path in segment_files(run_dir)]
     generation = generations(writers)
     logged = [w for w in writers if w.rows]
-    return sorted(logged, key=lambda w: (generation.get(w.path.name, 0), w.path.name))
+    ordered = sorted(logged, key=lambda w: (generation.get(w.path.name, 0), w.path.name))
+    return ordered, run_start(writers, generation)
+
+
+def run_start(writers: list[Writer], generation: dict[str, int]) -> float | None:
+    """The run's start, by RunData.created_at's rule: its writers' earliest SegmentStart (an
+    editor's aside); none (damaged heads): the RunStart the run's metadata takes (the first
+    not resumed, in resume order), else the earliest mtime of its files; None: no file."""
+    times = [w.started for w in writers if w.started is not None and w.start != "editor"]
+    if times:
+        return min(times)
+    starts = [(s.resumed, generation.get(w.path.name, 0), s.time, w.path.name)
+              for w in writers if (s := w.run_start) is not None]
+    if starts:
+        return min(starts)[2]
+    mtimes = []
+    for w in writers:
+        try:
+            mtimes.append(os.stat(w.path).st_mtime)
+        except OSError:
+            continue
+    return min(mtimes, default=None)
 
 
 def pick_writer(writers: list[Writer], writer: str, run_path: str) -> Writer:

@@ -33,7 +33,7 @@ from .history_build import as_flat, build_page, build_tuples, merge_steps
 from .history_floats import HeldFrameDecoder, LogRows, history_rows
 from .history_frames import FlatLog, Scalar, decode_flat, decode_rows, skipping
 from .history_frames import segment_events as _segment_events
-from .history_order import Writer, decode_steps, pick_writer
+from .history_order import Writer, decode_steps, pick_writer, read_run
 from .history_order import read_writers as _read_writers
 from .multiwriter import merge
 from .segfile import RunwatchWarning
@@ -75,7 +75,7 @@ class HistoryScan:
 
     def __init__(self, run_dir: Path, keys: list[str] | None = None, min_step: int | None = None,
                  max_step: int | None = None, writer: str | None = None, run_path: str = "",
-                 any_key: bool = False) -> None:
+                 any_key: bool = False, start: float | None = None) -> None:
         self.any_key = any_key
         self.dir, self.writer, self.run_path = Path(run_dir), writer, run_path
         self.keys = keys
@@ -83,18 +83,29 @@ class HistoryScan:
         self._writers: list[Writer] | None = None
         self._history: History | None = None
         self._warned = False
-        self.start: float | None = None  # the first row's time: _runtime's zero
+        # _runtime's zero: the run's start (RunData.created_at, which a caller holding the run
+        # passes), as W&B's counts from wandb.init; else what the first pass reads (`writers`)
+        self.start: float | None = start
 
     @property
     def writers(self) -> list[Writer]:
         """The writers read, after the first pass (run on first use, so a scan made and
-        never iterated reads nothing)."""
+        never iterated reads nothing); `start` is then set."""
         if self._writers is None:
-            writers = read_writers(self.dir)
+            writers, start = read_run(self.dir, CHUNK)
+            if self.start is None:
+                self.start = start
             if self.writer is not None:
                 writers = [pick_writer(writers, self.writer, self.run_path)]
             self._writers = writers
         return self._writers
+
+    @property
+    def zero(self) -> float:
+        """`_runtime`'s zero: `start` (0.0 where the run has no file: it has no rows either)."""
+        if self.start is None:
+            self.writers  # noqa: B018  (the first pass reads it)
+        return self.start if self.start is not None else 0.0
 
     @property
     def streams(self) -> bool:
@@ -188,7 +199,7 @@ class HistoryScan:
         past the row held back comes as it is, no lists of its steps and times made (zip and
         lists were ~0.05x of the floor on 1M rows of 8 varying floats); any other piece
         through `_in_order`'s merge."""
-        strict = self.strict
+        strict, start = self.strict, self.zero
         carry: tuple[int, float, Row] | None = None  # the last row: the next may share its step
         for events in chain.from_iterable(_pieces(w.path, True, False) for w in self.writers):
             if len(events) != 1 or type(events[0]) is not LogRows:
@@ -201,9 +212,7 @@ class HistoryScan:
                 continue
             logs = events[0].logs  # nearly every piece: one frame of flat rows, built here
             del events  # no chunk held while the next is decoded (history_frames)
-            if self.start is None:
-                self.start = logs[0][2]
-            page, rising = build_page(logs, self.start)
+            page, rising = build_page(logs, start)
             if strict or rising and (carry is None or carry[0] < logs[0][1]):
                 if not strict:
                     if carry is not None:
@@ -266,27 +275,21 @@ class HistoryScan:
 
     def _piece_logs(self, events: list[Any], built: bool) -> Iterator[tuple[list[int], list[float], Any, bool]]:
         """`_logs` of one piece's events."""
-        kinds = set(map(type, events))
+        kinds, start = set(map(type, events)), self.zero
         if kinds == _FLOATS_ONLY:  # frames of float rows, read from their bytes
             for rows in events:
-                if self.start is None:
-                    self.start = rows.times[0]
-                yield rows.steps, rows.times, history_rows(rows, self.start) if built else rows, False
+                yield rows.steps, rows.times, history_rows(rows, start) if built else rows, False
         elif kinds == _LOGROWS_ONLY:  # every other frame (built): its rows' dicts, the three keys put in
             for frame in events:
                 logs = frame.logs
-                if self.start is None:
-                    self.start = logs[0][2]
-                rising = build_tuples(logs, self.start)
+                rising = build_tuples(logs, start)
                 _tags, steps, times, rows = zip(*logs)
                 del logs
                 yield list(steps), list(times), list(rows), rising
                 del steps, times, rows
         elif kinds == _TUPLES_ONLY:  # nearly every other piece: transposed in one C-level pass
-            if self.start is None:
-                self.start = events[0][2]
             if built:
-                build_tuples(events, self.start)
+                build_tuples(events, start)
             _tags, steps, times, rows = zip(*events)  # each tag checked "log" by the decoder
             del events
             yield list(steps), list(times), list(rows), False
@@ -302,8 +305,6 @@ class HistoryScan:
         if logs:
             steps, times, rows = list(map(_STEP, logs)), list(map(_TIME, logs)), list(map(_VALUES, logs))
             del logs
-            if self.start is None:
-                self.start = times[0]
             yield steps, times, self.build(steps, times, rows) if built else rows, False
 
     def _finish(self, steps: list[int], times: list[float], rows: list[Row]) -> list[Row]:
@@ -325,7 +326,7 @@ class HistoryScan:
 
     def build(self, steps: list[int], times: list[float], rows: list[Row]) -> list[Row]:
         """Selected rows with `_step`, `_timestamp` and `_runtime` (and only `keys`)."""
-        keys, start = self.keys, self.start or 0.0
+        keys, start = self.keys, self.zero
         if keys is not None:
             return [{"_step": s, "_timestamp": t, "_runtime": t - start, **{k: r[k] for k in keys if k in r}}
                     for s, t, r in zip(steps, times, rows)]
@@ -357,7 +358,7 @@ class HistoryScan:
                     histories.append(h)
             self._history = histories[0] if len(histories) == 1 else merge(histories, {})
         history = self._history
-        self.start = history.times[0] if len(history.times) else 0.0
+        history.start = self.zero
         rows = history.rows(self.keys, *self.window)
         while True:
             page = list(islice(rows, 4096))

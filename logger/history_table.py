@@ -39,7 +39,7 @@ def frame(scan: HistoryScan, samples: int, order: tuple[str, ...] | None = None)
     kept, n = _first(scan, samples)
     cols = Columns(order)
     for steps, times, rows in kept if kept is not None else _picked(scan, samples, n):
-        cols.add(steps, times, rows, scan.start or 0.0)
+        cols.add(steps, times, rows, scan.zero)
     return cols.out()
 
 

@@ -34,13 +34,24 @@ class RunHistory:
     segments: dict[str, Any]
     version: int
     path: str
+    created_at: float  # RunData's: the run's start
 
     @property
     def history(self) -> History:
         """Every writer's rows as one history. With several writers (DDP ranks sharing an id,
         a resume while the original runs) rows are ordered by (resume generation, segment
         name, position in the segment), so where two logged a key at one step every reader
-        shows the same value: the later writer's. `writer_history()` has each one's own."""
+        shows the same value: the later writer's. `writer_history()` has each one's own.
+        Its `_runtime` counts from the run's start (`created_at`), as the summary's does."""
+        return self._zeroed(self._rows_history())
+
+    def _zeroed(self, history: History) -> History:
+        """`history` with `_runtime`'s zero the run's start (a resume's segment, or a
+        writer's read later, may move it: set at each ask, one float)."""
+        history.start = self.created_at
+        return history
+
+    def _rows_history(self) -> History:
         if not self._keep:  # a follower that must stay flat (tail, the app): never every row
             return self._last_values()
         if self.meta:
@@ -83,13 +94,13 @@ class RunHistory:
         if self.meta:
             return self.full().writer_history(writer)
         if writer in self._histories:
-            return self._histories[writer]
+            return self._zeroed(self._histories[writer])
         named = [n for n in self._histories
                  if (seg := self.segments.get(n)) is not None and seg.role == writer]
         if len(named) != 1:
             known = ", ".join(self.writers) or "none"
             raise KeyError(f"run {self.path}: no single writer {writer!r} (writers: {known})")
-        return self._histories[named[0]]
+        return self._zeroed(self._histories[named[0]])
 
     def digest(self) -> Digest:
         """Every writer's digest, combined in the merged history's order."""

@@ -33,12 +33,11 @@ def reference(root: Path, keys: list[str] | None = None, lo: int | None = None,
     reader.scan()
     run = reader.runs["p/r"]
     merged: dict[int, dict[str, Any]] = {}
-    start = None
+    start = run.created_at  # _runtime's zero: the run's start, as W&B's (and the summary's)
     for name in run.writers:
         for e in SegmentReader(run.dir / name).read_new():
             if type(e) is not ev.Log or not -_INT64 <= e.step < _INT64:
                 continue
-            start = e.time if start is None else start
             row = merged.setdefault(e.step, {"_step": e.step})
             row.update(flatten(e.values))
             row["_timestamp"] = e.time

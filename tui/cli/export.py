@@ -1,6 +1,7 @@
 """`runwatch export`: a run's (or a project's) history as CSV, JSON lines or Parquet.
 
-Columns: `_step, _timestamp, _runtime, <keys...>` in the order the keys were first logged.
+Columns: `_step, _timestamp, _runtime, <keys...>` in the order the keys were first logged;
+`_runtime` is seconds since the run started (its created_at, as W&B's and the summary's).
 A PROJECT goes into one file with two more columns first, `run` (project/id) and `name`,
 and the union of every run's keys. Rows come from logger.history_read, a chunk of frames at
 a time (one per step, the last write winning where a resumed run rewrote steps), so memory
@@ -61,7 +62,8 @@ EXPORT = Command("export", "a run's or a project's history as csv, jsonl or parq
   runwatch export brisk-otter-7 -o run.jsonl      format from the suffix
   runwatch export cat-classification --format parquet -o cats.parquet
   runwatch export brisk-otter-7 -m loss,val/acc""", configure, run,
-                 description="Columns: _step,_timestamp,_runtime,<keys...>; one row per step. A "
+                 description="Columns: _step,_timestamp,_runtime (s since the run started),<keys...>;\n"
+                             "one row per step. A "
                              "PROJECT goes\ninto one file with `run` (project/id) and `name` "
                              "columns first. parquet needs\npyarrow: pip install 'runwatch[parquet]'.",
                  output="data")

@@ -46,7 +46,7 @@ def column_pages(runs: list[RunData], keys: list[str], project: bool, every: boo
     (keys from the digests): gets any other key a row holds."""
     known = frozenset(keys) | _BASE_SET
     for run in runs:
-        scan = HistoryScan(run.dir, None if every else keys, any_key=True)
+        scan = HistoryScan(run.dir, None if every else keys, any_key=True, start=run.created_at)
         for steps, times, rows in scan.chunks(columnar=True):
             if type(rows) is FloatRows:
                 values = _table_columns(rows, keys, every, known, unlisted)
@@ -57,7 +57,7 @@ def column_pages(runs: list[RunData], keys: list[str], project: bool, every: boo
                     steps, times = list(compress(steps, keep)), list(compress(times, keep))
             if values is None:
                 continue
-            start = scan.start or 0.0
+            start = scan.zero
             cols = Columns([steps, times, list(map(sub, times, repeat(start))), *values])
             if type(rows) is FloatRows:
                 cols.known = [NUMBERS] * 3 + [SAME if k in rows.consts or k not in rows.keys else NUMBERS
@@ -111,7 +111,8 @@ def row_pages(runs: list[RunData], keys: list[str] | None, project: bool,
     `every`: `keys` are every key logged, so a row holds one unless it holds only the base
     three (a step logged with no value): the decoded rows are kept, not rebuilt with `keys`."""
     for run in runs:
-        for page in HistoryScan(run.dir, None if every else keys, any_key=True).pages():
+        scan = HistoryScan(run.dir, None if every else keys, any_key=True, start=run.created_at)
+        for page in scan.pages():
             if every and min(map(len, page)) <= len(BASE):
                 page = [row for row in page if len(row) > len(BASE)]
                 if not page:

@@ -51,6 +51,7 @@ def points(run: RunData, key: str, x_axis: str = "_step", x_lo: float | None = N
     if not isinstance(rs, RunSeries):  # a reader that keeps whole histories
         xs, ys = run.history.series(key, x_axis)
         return _decimate(xs, ys, x_lo, x_hi, cap)
+    rs.zero_at(run.created_at)
     ks = rs.keys.get(key)
     if ks is None or not ks.count:
         return EMPTY
@@ -89,7 +90,7 @@ def _stream(run: RunData, rs: RunSeries, name: str, key: str, x: str, x_lo: floa
     """Decimate `key` from one writer's segment, reading only the spans that meet the range."""
     lo = -float("inf") if x_lo is None else x_lo
     hi = float("inf") if x_hi is None else x_hi
-    base = (rs.t0 or 0.0) if x == "_runtime" else 0.0
+    base = run.created_at if x == "_runtime" else 0.0
     path = rs._paths.get(key)
     spans = rs.spans[name]
     col = 2 if x == "_step" else 4

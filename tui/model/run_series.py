@@ -184,7 +184,7 @@ class RunSeries:
         self.spans: dict[str, array[float]] = {}  # segment -> [begin, end, step lo/hi, t lo/hi]*
         self._ends: dict[str, int] = {}  # segment -> offset up to which rows were fed
         self.times = array("d")  # the last RECENT row times (a deque of floats: 2.8 KB a run)
-        self.t0: float | None = None  # the first row's time: what "_runtime" counts from
+        self.t0: float | None = None  # the run's start (zero_at): what "_runtime" counts from
         self.extra: dict[tuple[str, str, int], list[Any]] = {}  # (key, x, cap) -> [dec, version]
         self._scale = 1.0  # the segment being read: its size / bytes read so far
 
@@ -203,8 +203,6 @@ class RunSeries:
         """Take a segment's new Log events (RunData.apply calls this after reading)."""
         self._index(seg.path.name, seg.offset, logs)
         self._scale = max(1.0, seg.size / seg.offset) if seg.offset else 1.0
-        if self.t0 is None:
-            self.t0 = logs[0].time
         times = self.times
         times.extend(map(_time, logs[-RECENT:]))
         if len(times) > RECENT:
@@ -217,6 +215,16 @@ class RunSeries:
                     self._numeric(name, steps, values, group, ordered)
                 else:
                     self._mixed(str(key), group, values)
+
+    def zero_at(self, start: float) -> None:
+        """Count "_runtime" from `start`, the run's created_at (as the system charts and W&B
+        do); decimations kept on it from another zero are dropped (a segment that started
+        earlier read later moves it)."""
+        if self.t0 == start:
+            return
+        self.t0 = start
+        for entry in [k for k in self.extra if k[1] == "_runtime"]:
+            del self.extra[entry]
 
     def _index(self, name: str, end: int, logs: list[Any]) -> None:
         begin = self._ends.get(name, 0)
