@@ -6,7 +6,7 @@ merged history's order (logger/multiwriter.py). A mixin of RunData (logger/runda
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import step_runs
 from .digest import Digest, combine
@@ -34,7 +34,11 @@ class RunHistory:
     segments: dict[str, Any]
     version: int
     path: str
-    created_at: float  # RunData's: the run's start
+
+    if TYPE_CHECKING:
+        @property
+        def created_at(self) -> float:  # RunData's: the run's start
+            ...
 
     @property
     def history(self) -> History:
