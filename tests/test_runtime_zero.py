@@ -9,15 +9,18 @@ import csv
 import io
 import json
 import time
+import warnings
 from pathlib import Path
 
 import pytest
 
 import logger
 from logger import Api
+from logger import events as ev
 from logger.history_read import HistoryScan
 from logger.history_table import frame
 from logger.reader import RootReader
+from logger.segfile import RunwatchWarning
 from tui.cli.export import cmd_export
 from tui.model.decimate import points
 from tui.model.run_series import SeriesBook
@@ -149,3 +152,38 @@ def test_metric_and_system_charts_share_one_relative_time_axis(root):
     # At one wall-clock time both charts give one x: each is that time less the same zero.
     first_row, first_sample = times[0], sample_times[0]
     assert xs[0] - line.xs[0] == pytest.approx(first_row - first_sample, abs=1e-9)
+
+
+def test_a_run_whose_segment_start_is_damaged_falls_back_as_created_at_does(root):
+    """No SegmentStart readable (its frame damaged): created_at takes the RunStart's time, and
+    so does the scan of the bare directory, its first pass reading the same head."""
+    _write(root)
+    (seg,) = _run_data(root).segments.values()
+    data = bytearray(seg.path.read_bytes())
+    data[ev.HEADER_SIZE + 12] ^= 0x55  # inside the first frame: the SegmentStart
+    seg.path.write_bytes(bytes(data))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RunwatchWarning)  # the damage is reported: not the point here
+        damaged = _run_data(root)
+        assert all(s.start is None for s in damaged.segments.values())
+        assert damaged.created_at == damaged.start.time  # the fallback, not the first row's time
+        scan = HistoryScan(damaged.dir)
+        _check(list(scan.rows()), damaged.created_at, damaged.digest().last_time - damaged.created_at)
+    assert scan.start == damaged.created_at
+
+
+def test_a_resumed_run_counts_from_its_first_start(root):
+    """A resume's rows count on from the run's first start, as its summary's `_runtime` and its
+    runtime do (W&B carries the runtime on too, though by its timer, which the pause between
+    the two processes does not advance: see the report)."""
+    path = _write(root)
+    first = _run_data(root).created_at
+    run = logger.init(project="p", id=path.split("/")[1], resume="must", reinit=True)
+    run.log({"loss": 0.01})
+    run.finish()
+    data = _run_data(root)
+    assert data.created_at == first and len(data.segments) == 2
+    summary = Api(root).run(path).summary["_runtime"]
+    _check(list(Api(root).run(path).scan_history()), first, summary)
+    _check(list(HistoryScan(data.dir).rows()), first, summary)
+    _check(list(data.history.rows()), first, summary)
