@@ -163,6 +163,13 @@ def read_writers(run_dir: Path, chunk: int = CHUNK) -> list[Writer]:
     return sorted(logged, key=lambda w: (generation.get(w.path.name, 0), w.path.name))
 
 
+def apart(writers: list[Writer]) -> bool:
+    """Whether no step is logged by two of these writers (in read_writers' order, each one's
+    steps past the one before's): then no two agree or differ at a step, with no row read."""
+    return all(a.last is not None and b.first is not None and a.last < b.first
+               for a, b in zip(writers, writers[1:]))
+
+
 def pick_writer(writers: list[Writer], writer: str, run_path: str) -> Writer:
     """One writer by segment name, or by role ("rank 1") where one segment has it."""
     named = [w for w in writers if w.path.name == writer] or [w for w in writers if w.role == writer]
