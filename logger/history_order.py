@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from . import events as ev
+from .discover import segment_files
 from .history_frames import CHUNK, Slow, fast_events, segment_events, skipping
-from .reader import segment_files
 from .segment import StepLog
 from .snapshot import find_last
 
