@@ -35,7 +35,7 @@ from .history_frames import FlatLog, Scalar, decode_flat, decode_rows, skipping
 from .history_frames import segment_events as _segment_events
 from .history_order import Writer, decode_steps, pick_writer, read_run
 from .history_order import read_writers as _read_writers
-from .history_seek import first_row_time, start_of_window
+from .history_seek import start_of_window
 from .multiwriter import merge
 from .segfile import RunwatchWarning
 from .segment import StepLog
@@ -265,10 +265,9 @@ class HistoryScan:
 
     def _logs(self, built: bool = False, columnar: bool = False) -> Iterator[tuple[list[int], list[float], Any, bool]]:
         """(steps, times, flat values, rising) of each piece's Log events, in file order (`rising`:
-        its steps were seen to rise strictly as its rows were built; False: not known); `start` is
-        set at the first. `built`: each values dict with `_step`, `_timestamp`, `_runtime` too,
-        put in as the piece is taken apart, frames of mostly held floats read from their bytes
-        (logger/history_floats.py). `columnar`: each frame of float rows as its FloatRows."""
+        its steps were seen to rise strictly as its rows were built; False: not known). `built`:
+        each values dict with `_step`, `_timestamp`, `_runtime` too, put in as the piece is taken
+        apart, frames of mostly held floats read from their bytes (logger/history_floats.py). `columnar`: each frame of float rows as its FloatRows."""
         for w in self.writers:
             at = self._window_start(w)
             if at is None:
@@ -283,10 +282,7 @@ class HistoryScan:
         lo = self.window[0]
         if lo is None or not w.ordered or w.first is None or w.first >= lo:
             return ev.HEADER_SIZE
-        if self.start is None:  # _runtime's zero: the first row's time, whatever is passed over
-            self.start = first_row_time(self.writers[0].path)
-        if self.start is None:
-            return ev.HEADER_SIZE
+        # _runtime's zero is the run's start, from the first pass: nothing passed over sets it
         return None if w.last is not None and w.last < lo else start_of_window(w.path, lo)
 
     def _piece_logs(self, events: list[Any], built: bool) -> Iterator[tuple[list[int], list[float], Any, bool]]:

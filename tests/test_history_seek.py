@@ -1,7 +1,7 @@
 """scan_history(min_step=N) passes over the frames before step N where a writer's steps never
 go back (logger/history_seek.py), and gives exactly the rows a read from the start gives: for
 every shape of run, every window, damage where the search lands, and `_runtime` counted from
-the run's first row still."""
+the run's start still."""
 
 from __future__ import annotations
 
@@ -95,7 +95,7 @@ def test_the_frames_before_the_window_are_not_read(tmp_path, monkeypatch):
     assert [r["_step"] for r in rows] == list(range(2900, 3000))
     assert [name for name, _ in began] == [A]  # the first writer's steps end before the window: not read
     assert began[0][1] > (root / "p" / "r" / A).stat().st_size * 0.9
-    assert rows[0]["_runtime"] == 5000.0 + 2900 - 1000.0  # from the run's first row still
+    assert rows[0]["_runtime"] == 5000.0 + 2900 - 1000.0  # from the run's start (its first SegmentStart)
 
 
 def test_a_logger_written_run_seeks_and_reads_the_same(tmp_path):

@@ -90,6 +90,9 @@ def test_frames_of_held_floats_count_from_the_runs_start(root):
     data = _run_data(root)
     summary = data.digest().last_time - data.created_at
     _check(list(Api(root).run(path).scan_history()), data.created_at, summary)
+    # a window: the frames before it passed over (logger/history_seek.py), the zero not moved
+    _check(list(Api(root).run(path).scan_history(min_step=2900)), data.created_at, summary)
+    _check(list(HistoryScan(data.dir, None, 2900).rows()), data.created_at, summary)
     out = io.StringIO()
     assert cmd_export(path, str(root), "csv", None, [], out) == 0  # columns read from the frames' bytes
     _check([{k: float(v) for k, v in r.items()} for r in csv.DictReader(io.StringIO(out.getvalue()))],
