@@ -20,7 +20,7 @@ from . import events as ev
 from .history_order import decode_steps
 from .segment import StepLog
 
-__all__ = ["first_row_time", "start_of_window"]
+__all__ = ["start_of_window"]
 
 
 class _Odd(Exception):
@@ -50,26 +50,6 @@ def start_of_window(path: Path, lo: int) -> int:
         return starts[found]
     except (_Odd, OSError):
         return ev.HEADER_SIZE
-    finally:
-        os.close(fd)
-
-
-def first_row_time(path: Path) -> float | None:
-    """The time of a segment's first row (frames read from the start until one holds a row);
-    None where there is none or anything is odd."""
-    fd = _open(path)
-    if fd is None:
-        return None
-    try:
-        size, pos, head = os.fstat(fd).st_size, ev.HEADER_SIZE, ev.FRAME_HEAD_SIZE
-        while pos + head <= size:
-            events, pos = _events(fd, pos)
-            for event in events:
-                if type(event) is StepLog:
-                    return event.time
-        return None
-    except (_Odd, OSError):
-        return None
     finally:
         os.close(fd)
 
