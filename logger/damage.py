@@ -21,7 +21,8 @@ import msgspec
 from . import events as ev
 from .segment import SegmentReader
 
-__all__ = ["count_before", "count_run", "counted", "credit", "every_skipped", "frame_check", "uncounted"]
+__all__ = ["count_before", "count_run", "counted", "credit", "every_skipped", "frame_check", "skipped_said",
+           "uncounted"]
 
 _raw_frames = msgspec.msgpack.Decoder(list[msgspec.Raw])
 
@@ -98,8 +99,22 @@ def count_run(segments: dict[str, SegmentReader]) -> bool:
     return credit(counted(uncounted(segments.values())))
 
 
-def every_skipped(run: Any) -> int:
+def every_skipped(run: Any, reader: Any = None) -> int:
     """A RunData's `skipped_frames`, every damaged frame counted (those before its snapshots
-    when it was read as a listing: counted once, here)."""
-    count_run(run.segments)
+    when it was read as a listing: counted once, here). With the `reader` that read the run,
+    the count goes into its index cache (RootReader.count_damage), for the next listing."""
+    if reader is not None:
+        reader.count_damage([run])
+    else:
+        count_run(run.segments)
     return int(run.skipped_frames)
+
+
+def skipped_said(run: Any) -> str:
+    """A RunData's damage as far as it is counted, without a scan: "N damaged frame(s)...", or
+    "at least N ..." where some lies before a snapshot and is not counted yet (every_skipped
+    would scan for it; the index cache holds it once a count was made)."""
+    if not uncounted(run.segments.values()):
+        return f"{run.skipped_frames} damaged frame(s) in its segment files were skipped"
+    return (f"at least {run.skipped_frames} damaged frame(s) in its segment files were skipped "
+            "(run.skipped_frames counts every one)")

@@ -177,3 +177,44 @@ def test_damage_in_the_first_frame_is_counted_once(tmp_path):
     assert full == 2
     assert _show_json(root, "p/r3")["skipped_frames"] == full
     assert _show_json(root, "p/r3")["skipped_frames"] == full
+
+
+def _damaged_past_the_snapshot(root: Path) -> Path:
+    """_damaged_run's run (one frame damaged before its snapshot), then a frame whose checksum
+    fails and a whole one after it, past the snapshot: a listing's read counts the one after
+    the snapshot, the one before only when asked (logger/damage.py)."""
+    seg = _damaged_run(root)
+    body = b"\x90"  # an empty list of events
+    crc = ev._crc32(body)
+    with open(seg, "ab") as f:
+        f.write(ev.FRAME_HEAD.pack(ev.MARKER, 1, crc ^ 1) + body + ev.FRAME_HEAD.pack(ev.MARKER, 1, crc) + body)
+    return seg
+
+
+def _runs_warned(root: Path) -> tuple[list[str], object]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        runs = logger.Api(root).runs("p")
+    return [str(w.message) for w in caught if "damaged" in str(w.message)], runs[0]
+
+
+@pytest.mark.parametrize("cache", ["1", "0"])
+def test_api_runs_warns_at_least_the_count_a_listing_has_then_the_exact_one(tmp_path, monkeypatch, cache):
+    """runs() warned "1 damaged frame(s)" where skipped_frames said 2: it scans nothing at
+    build time, so it says "at least 1" until the index cache holds the count before the
+    snapshot, which skipped_frames puts there: the next runs() says the exact figure."""
+    monkeypatch.setenv("RUNWATCH_CACHE", cache)
+    root = tmp_path / "runs"
+    _damaged_past_the_snapshot(root)
+    said, run = _runs_warned(root)
+    assert said == ["run p/r1: at least 1 damaged frame(s) in its segment files were skipped "
+                    "(run.skipped_frames counts every one); the rest of the run reads normally"]
+    assert run.skipped_frames == 2 == meta_reader(root).runs["p/r1"].skipped_frames
+    said, run = _runs_warned(root)
+    if cache == "0":  # nothing kept: a listing knows only what it read
+        assert said[0].startswith("run p/r1: at least 1 damaged frame(s)")
+    else:
+        assert said == ["run p/r1: 2 damaged frame(s) in its segment files were skipped; "
+                        "the rest of the run reads normally"]
+    assert run.skipped_frames == 2
+
