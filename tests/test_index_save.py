@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 import logger
@@ -108,3 +109,65 @@ def test_a_followers_save_writes_without_the_lock_taking_the_runs_a_part_at_a_ti
     monkeypatch.undo()
     live.finish()
     assert _listing(root) == _cold(root, monkeypatch)  # the cache as written, then the rest read
+
+
+class _Float(float):
+    pass
+
+
+class _Str(str):
+    pass
+
+
+def _values() -> list[Any]:
+    """Values that same() tells apart only by their types, or holds the same across types."""
+    import copy
+    import datetime
+    import enum
+    import math
+
+    from logger import events as ev
+
+    shared = {"lr": 0.1}
+    start = ev.RunStart(project="p", name="n", notes=None, tags=["a"], group=None, job_type=None,
+                        config=shared, command=[], python="3", cwd="/", git_commit=None,
+                        git_branch=None, resumed=False, time=1.0)
+    utc = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+    return [1, 1.0, True, 0.0, -0.0, math.nan, float("nan"), _Float(1.0), enum.IntEnum("E", "A").A,
+            "x", _Str("x"), b"x", bytearray(b"x"), (1,), [1], [1.0], [True], [math.nan], (math.nan,),
+            {"a": 1, "b": 2}, {"b": 2, "a": 1}, {"a": [1]}, {"a": (1,)}, {1: "a"}, {1.0: "a"},
+            [shared, shared], [shared, copy.deepcopy(shared)], start, copy.deepcopy(start),
+            msgspec.structs.replace(start, tags=("a",)), msgspec.structs.replace(start, time=1),
+            utc, utc.astimezone(datetime.timezone(datetime.timedelta(hours=2))), lambda: 1, None]
+
+
+def test_the_listing_check_answers_as_same_does_for_every_pair():
+    """checked_listing compares a listing with its decoding at C speed first (pickled, no
+    memo); its answer is same()'s for every pair: types, NaN, order, shared objects, structs,
+    values that do not pickle."""
+    values = _values()
+    for a in values:
+        for b in values:
+            assert index._same_fast(a, b) == index.same(a, b), (a, b)
+            assert index._same_fast([a, {"k": a}], [b, {"k": b}]) == index.same([a, {"k": a}], [b, {"k": b}]), (a, b)
+
+
+@pytest.mark.parametrize("odd", [("config", {"opt": (1, 2)}), ("summary", {"loss": _Float(0.5)}),
+                                 ("summary", {"name": _Str("x")}), ("config", {"b": bytearray(b"x")})])
+def test_a_listing_msgpack_would_change_is_not_kept(tmp_path, odd):
+    """A value that would decode as another type (a tuple as a list, a subclass as its base)
+    leaves the run without a cached listing: derived again next time, never read back wrong."""
+    root = tmp_path / "runs"
+    _run(root, "r", [1.0])
+    reader = RootReader(root, meta=True)
+    reader.scan(save=False)
+    run = reader.runs["p/r"]
+    derived, summary = run.listing()
+    sizes = {n: s.offset for n, s in run.segments.items()}
+    assert index.listing_for(sizes, derived, summary) is not None
+    field, value = odd
+    if field == "summary":
+        summary = {**summary, **value}
+    else:
+        derived = {**derived, field: {**derived[field], **value}}
+    assert index.listing_for(sizes, derived, summary) is None
