@@ -15,6 +15,7 @@ import logger
 from logger import index, index_save
 from logger.reader import RootReader
 from logger.rundata import RunData
+from logger.segment import SegmentReader
 from tui.follow import Follower
 
 from .test_index_cache import _cold, _listing, _run
@@ -171,3 +172,55 @@ def test_a_listing_msgpack_would_change_is_not_kept(tmp_path, odd):
     else:
         derived = {**derived, field: {**derived[field], **value}}
     assert index.listing_for(sizes, derived, summary) is None
+
+
+def test_a_live_runs_appends_are_saved_as_they_grow_but_not_at_every_append(tmp_path, monkeypatch):
+    """Appends alone left the index as it was: a live run's entry stayed at the offset of the
+    first save, and a reopen read everything since. Now an entry that grew is due
+    GREW_INTERVAL after the last save (never at once, nor at each append)."""
+    root, live = _root(tmp_path, 2)
+    reader = RootReader(root, meta=True)
+    reader.scan()  # no cache yet: saved, the live run at its offset then
+    (path,) = (root / "p" / "live").glob("*.rws")
+    key, seg = reader._key(path), reader._segments[path][1]
+
+    def saved() -> int:
+        return index.load(root).entries[key].offset
+
+    def grow(v: float) -> int:
+        live.log({"loss": v, "acc": v})
+        live._writer.flush()
+        reader.read_paths([path])
+        return seg.offset
+
+    first = saved()
+    assert first == seg.offset
+    grown = grow(2.0)
+    assert grown > first
+    reader.save_index()  # just saved: not due yet
+    assert saved() == first
+    reader._index_saved -= index_save.INTERVAL  # what makes a change due: appends wait longer
+    reader.save_index()
+    assert saved() == first
+    reader._index_saved = float("-inf")  # GREW_INTERVAL on
+    reader.save_index()
+    assert saved() == grown
+    assert grow(3.0) > grown
+    reader.save_index()  # the next append waits its turn again
+    assert saved() == grown
+    starts: list[int] = []
+    real = SegmentReader.read_new
+
+    def read_new(self: SegmentReader, *a: Any) -> Any:
+        if self.path == path:
+            starts.append(self.offset)
+        return real(self, *a)
+
+    monkeypatch.setattr(SegmentReader, "read_new", read_new)
+    reopened = RootReader(root, meta=True)
+    reopened.scan()
+    assert starts == [grown]  # read on from the saved entry, not from the first save's
+    assert reopened.runs["p/live"].summary_flat()["loss"] == 3.0
+    monkeypatch.undo()
+    live.finish()
+    assert _listing(root) == _cold(root, monkeypatch)
