@@ -33,10 +33,9 @@ class Run(MediaReads, RunCorners):  # file(), load_table(), alerts, charts: logg
     # RunCorners: url, entity, user, heartbeat_at, system_metrics, sweep (logger/api_wandb.py)
     """A run read back: W&B's `Run` attributes, history as columns underneath."""
 
-    def __init__(self, data: RunData, root: Any, reader: RootReader | None = None) -> None:
+    def __init__(self, data: RunData, root: Any) -> None:
         self._data = data
         self._root = root
-        self._reader = reader  # runs()'s: its index cache keeps what skipped_frames counts
         self.id = data.id
         self.project = data.project
         self.name = data.name
@@ -96,9 +95,9 @@ class Run(MediaReads, RunCorners):  # file(), load_table(), alerts, charts: logg
     exit_code = property(lambda self: self._data.exit_code)
     error = property(lambda self: self._data.error)
     display_name = property(lambda self: self.name)
-    # Every damaged frame, as api.run() and tail count them: a run from runs() was read from its snapshots
-    # on; those before them are counted when first asked, into runs()'s index cache (logger/damage.py).
-    skipped_frames = property(lambda self: every_skipped(self._data, self._reader))
+    # Every damaged frame, as api.run() and tail count them: a run from runs() was read from its
+    # snapshots on, and those before them are counted when first asked (logger/damage.py).
+    skipped_frames = property(lambda self: every_skipped(self._data))
     dropped_rows = property(lambda self: self._data.dropped_rows)
 
     @property
@@ -320,9 +319,9 @@ class Api:
             return self._runs[key]
         # W&B's _parse_project_path: "entity/project" or "project" (the entity means no more here)
         project = path.strip("/ ").split("/", 1)[-1] if path else None
-        reader = self._reader()
-        selected = [d for d in reader.runs.values() if (project is None or d.project == project) and matches(d, filters)]
-        runs = self._runs[key] = Runs([Run(d, self.root, reader) for d in _sorted(selected, order)])
+        selected = [d for d in self._reader().runs.values() if project is None or d.project == project]
+        selected = [d for d in selected if matches(d, filters)]
+        runs = self._runs[key] = Runs([Run(d, self.root) for d in _sorted(selected, order)])
         return runs
 
     def run(self, path: str) -> Run:

@@ -7,7 +7,8 @@ would (SegmentReader: the same resync, the same credit, so the same count), chec
 frame's checksum and that its payload is msgpack, but decoding no event: a 164 MB segment
 of 1M rows costs ~0.15 s, against ~0.5 s to decode it. The reader keeps the count in its
 index cache (`RootReader.count_damage`: show, export), so it is paid once per segment; the
-app's detail screen and the Api's runs() count a run when it is looked at.
+app's detail screen and the Api's runs() count a run when it is looked at. Until then, and
+where the cache holds no count, runs() warns of "at least N" (`skipped_said`).
 """
 
 from __future__ import annotations
@@ -99,21 +100,17 @@ def count_run(segments: dict[str, SegmentReader]) -> bool:
     return credit(counted(uncounted(segments.values())))
 
 
-def every_skipped(run: Any, reader: Any = None) -> int:
+def every_skipped(run: Any) -> int:
     """A RunData's `skipped_frames`, every damaged frame counted (those before its snapshots
-    when it was read as a listing: counted once, here). With the `reader` that read the run,
-    the count goes into its index cache (RootReader.count_damage), for the next listing."""
-    if reader is not None:
-        reader.count_damage([run])
-    else:
-        count_run(run.segments)
+    when it was read as a listing: counted once, here)."""
+    count_run(run.segments)
     return int(run.skipped_frames)
 
 
 def skipped_said(run: Any) -> str:
     """A RunData's damage as far as it is counted, without a scan: "N damaged frame(s)...", or
-    "at least N ..." where some lies before a snapshot and is not counted yet (every_skipped
-    would scan for it; the index cache holds it once a count was made)."""
+    "at least N ..." where some lies before a snapshot and is not counted yet: every_skipped
+    would scan for it; the index cache holds it once show or export counted it."""
     if not uncounted(run.segments.values()):
         return f"{run.skipped_frames} damaged frame(s) in its segment files were skipped"
     return (f"at least {run.skipped_frames} damaged frame(s) in its segment files were skipped "
