@@ -52,13 +52,8 @@ class Run(MediaReads, RunCorners):  # file(), load_table(), alerts, charts: logg
                 "skipped; the rest of the run reads normally", RunwatchWarning, stacklevel=3)
         for error in data.errors:
             warnings.warn(f"run {where}: {safe_text(str(error))}", RunwatchWarning, stacklevel=3)
-        overlaps = 0 if data.meta else data.history.overlaps  # a lazy run reads no rows here
-        if overlaps:
-            warnings.warn(
-                f"run {where}: {len(data.writers)} writers logged the same keys at {overlaps} "
-                "step(s); history() shows the last writer's value at each (writers are ordered by "
-                "resume, then segment name); run.writers lists them, and history(writer=...) or "
-                "scan_history(writer=...) reads each one's own rows", RunwatchWarning, stacklevel=3)
+        if not data.meta:  # a lazy run reads no rows here (Api.run() checks its writers)
+            _warn_overlaps(data, 4)  # past Run() and what made it: the script's line
 
     state = property(lambda self: self._data.state)
     config = property(lambda self: editable(self, "config", lambda: self._data.config))  # update() saves edits
@@ -152,7 +147,7 @@ class Run(MediaReads, RunCorners):  # file(), load_table(), alerts, charts: logg
     @property
     def overlapping_steps(self) -> int:
         """Steps at which several writers logged the same key (history shows the last's)."""
-        return self._data.history.overlaps
+        return self._data.overlaps
 
     def scan_history(self, keys: Sequence[str] | None = None, page_size: int = 1000,
                      min_step: int | None = None, max_step: int | None = None,
@@ -328,14 +323,17 @@ class Api:
         """One run, by the paths W&B takes: "entity/project/id" (as run.path gives it),
         "project/id", "entity/project/runs/id", "project:id" (logger/api_wandb.py)."""
         readings = run_path_readings(path, self.settings["project"])
-        reader = RootReader(self.root)
+        # A listing's reader, as runs() has: the run's summary, config and state from its
+        # snapshots (or the index cache), its rows read when history is asked for (a 1M-step
+        # run: ~ms, where reading every row first took seconds and a GB).
+        reader = RootReader(self.root, meta=True)
         reader.read_paths([self.root / project / run_id for project, run_id in readings])
         data = next((reader.runs[k] for k in (f"{p}/{i}" for p, i in readings) if k in reader.runs), None)
         if data is None:
             raise ValueError(f"no run {'/'.join(readings[-1])} under {self.root}")
-        # Not kept, unlike W&B's: this Run holds its rows (12 MB for 200k), and a script that
-        # walks a thousand runs by path would keep them all; reading one run again is cheap.
-        return Run(data, self.root)
+        run = Run(data, self.root)
+        _warn_overlaps(data, 3)  # rows read only where two writers' steps meet
+        return run
 
     def sweep(self, path: str) -> Any:
         """W&B's `api.sweep("project/sweep_id")`: runs, best_run(), state (logger/sweeps/public.py)."""
@@ -362,6 +360,17 @@ class Api:
 
     def artifact_names(self, project: str) -> list[str]:
         return list_artifact_names(self.root, project)
+
+
+def _warn_overlaps(data: RunData, stacklevel: int) -> None:
+    """The warning that several writers logged the same keys at some steps (their rows read)."""
+    overlaps = data.overlaps
+    if overlaps:
+        warnings.warn(
+            f"run {safe_text(data.path)}: {len(data.writers)} writers logged the same keys at {overlaps} "
+            "step(s); history() shows the last writer's value at each (writers are ordered by "
+            "resume, then segment name); run.writers lists them, and history(writer=...) or "
+            "scan_history(writer=...) reads each one's own rows", RunwatchWarning, stacklevel=stacklevel)
 
 
 def _sorted(runs: list[RunData], order: str) -> list[RunData]:

@@ -62,15 +62,16 @@ class Slow(Exception):
 
 
 def segment_events(path: Path, decode: Any, chunk: int = CHUNK, count: Any = len,
-                   skipped: list[int] | None = None) -> Iterator[list[Any]]:
+                   skipped: list[int] | None = None, start: int = ev.HEADER_SIZE) -> Iterator[list[Any]]:
     """The events of one segment, a chunk at a time, decoded by `decode`. At the first anomaly
     the rest comes from SegmentReader (resync, skipped frames, torn tails), as full events,
     those already given skipped (`count`: how many events a chunk of `decode`'s stands for).
     The damaged frames SegmentReader passed over are added to `skipped[0]` as they are met
-    (the count RunData.skipped_frames sums), so that a reader can say what it skipped."""
+    (the count RunData.skipped_frames sums), so that a reader can say what it skipped.
+    `start`: a frame's offset to read from (logger/history_seek.py), the header checked."""
     done = 0
     try:
-        for events in fast_events(path, decode, chunk):
+        for events in fast_events(path, decode, chunk, start):
             done += count(events)
             yield events
             del events  # each layer lets go of a chunk before the next is decoded (see _frames)
@@ -78,6 +79,8 @@ def segment_events(path: Path, decode: Any, chunk: int = CHUNK, count: Any = len
     except Slow:
         pass
     seg = SegmentReader(path)
+    if start > ev.HEADER_SIZE:  # the seek that gave `start` checked the header (logger/history_seek.py)
+        seg._header_ok, seg.offset = True, start
     while True:
         before, passed = seg.offset, seg.skipped
         events = seg.read_new(chunk)

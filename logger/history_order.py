@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from . import events as ev
+from .discover import segment_files
 from .history_frames import CHUNK, Slow, fast_events, segment_events, skipping
-from .reader import segment_files
 from .segment import StepLog
 from .snapshot import find_last
 
@@ -161,6 +161,13 @@ def read_writers(run_dir: Path, chunk: int = CHUNK) -> list[Writer]:
     generation = generations(writers)
     logged = [w for w in writers if w.rows]
     return sorted(logged, key=lambda w: (generation.get(w.path.name, 0), w.path.name))
+
+
+def apart(writers: list[Writer]) -> bool:
+    """Whether no step is logged by two of these writers (in read_writers' order, each one's
+    steps past the one before's): then no two agree or differ at a step, with no row read."""
+    return all(a.last is not None and b.first is not None and a.last < b.first
+               for a, b in zip(writers, writers[1:]))
 
 
 def pick_writer(writers: list[Writer], writer: str, run_path: str) -> Writer:

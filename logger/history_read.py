@@ -35,6 +35,7 @@ from .history_frames import FlatLog, Scalar, decode_flat, decode_rows, skipping
 from .history_frames import segment_events as _segment_events
 from .history_order import Writer, decode_steps, pick_writer
 from .history_order import read_writers as _read_writers
+from .history_seek import first_row_time, start_of_window
 from .multiwriter import merge
 from .segfile import RunwatchWarning
 from .segment import StepLog
@@ -260,9 +261,24 @@ class HistoryScan:
         put in as the piece is taken apart, frames of mostly held floats read from their bytes
         (logger/history_floats.py). `columnar`: each frame of float rows as its FloatRows."""
         for w in self.writers:
-            for events in _pieces(w.path, built, columnar):
+            at = self._window_start(w)
+            if at is None:
+                continue
+            for events in _pieces(w.path, built, columnar, at):
                 yield from self._piece_logs(events, built)
                 del events  # no chunk held while the next is decoded (history_frames)
+
+    def _window_start(self, w: Writer) -> int | None:
+        """Where a writer's rows in the window begin: its frames before `min_step` are passed
+        over where its steps never go back (logger/history_seek.py); None: none are in it."""
+        lo = self.window[0]
+        if lo is None or not w.ordered or w.first is None or w.first >= lo:
+            return ev.HEADER_SIZE
+        if self.start is None:  # _runtime's zero: the first row's time, whatever is passed over
+            self.start = first_row_time(self.writers[0].path)
+        if self.start is None:
+            return ev.HEADER_SIZE
+        return None if w.last is not None and w.last < lo else start_of_window(w.path, lo)
 
     def _piece_logs(self, events: list[Any], built: bool) -> Iterator[tuple[list[int], list[float], Any, bool]]:
         """`_logs` of one piece's events."""
@@ -370,16 +386,15 @@ _TUPLES_ONLY = {tuple}
 _FLOATS_ONLY = {FloatRows}
 _LOGROWS_ONLY = {LogRows}
 _WHOLE = {FloatRows, LogRows}  # one object for a frame's rows
-_BASE = ("_step", "_timestamp", "_runtime")
 _ROWS = (StepLog, FlatLog, ev.Log, tuple)
 
 
-def _pieces(path: Path, built: bool, columnar: bool) -> Iterator[list[Any]]:
-    """A segment's events a chunk at a time: frames of float rows as FloatRows where asked
-    (`built`: of mostly held values only, logger/history_floats.py)."""
+def _pieces(path: Path, built: bool, columnar: bool, start: int = ev.HEADER_SIZE) -> Iterator[list[Any]]:
+    """A segment's events a chunk at a time (from the frame at `start`): frames of float rows as
+    FloatRows where asked (`built`: of mostly held values only, logger/history_floats.py)."""
     if built:
         held = HeldFrameDecoder(decode_flat)
-        return segment_events(path, held, held.count)
+        return _segment_events(path, held, CHUNK, held.count, start=start)
     if columnar:
-        return segment_events(path, FrameDecoder(decode_flat), event_count)
-    return segment_events(path, decode_rows)
+        return _segment_events(path, FrameDecoder(decode_flat), CHUNK, event_count, start=start)
+    return _segment_events(path, decode_rows, CHUNK, start=start)

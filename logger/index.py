@@ -94,6 +94,7 @@ class Listing(msgspec.Struct, array_like=True, gc=False):
     metrics: dict[Any, ev.DefineMetric]
     summary_set: dict[Any, tuple[float, Any]]
     summary_removed: dict[Any, Any]
+    paths: dict[str, tuple[str, ...]]  # a summary key logged nested -> its key path (values.unflatten)
     summary: dict[Any, Any]
     dir_id: tuple[int, int, int] | None = None  # the run directory (device, inode, mtime) then
 

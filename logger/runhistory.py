@@ -34,6 +34,7 @@ class RunHistory:
     segments: dict[str, Any]
     version: int
     path: str
+    dir: Any  # the run's directory (RunData's)
 
     @property
     def history(self) -> History:
@@ -74,9 +75,22 @@ class RunHistory:
     @property
     def writers(self) -> list[str]:
         """The segments that logged rows, in the order the merged history applies them."""
-        if self.meta:
-            return self.full().writers
+        if self.meta:  # the first pass of a scan: no row kept (a 1M-step run read whole took a GB)
+            from .history_order import read_writers
+
+            return [w.path.name for w in read_writers(self.dir)]
         return [name for name, _ in self._writer_histories()]
+
+    @property
+    def overlaps(self) -> int:
+        """Steps at which several writers logged the same key (history shows the last's); in
+        meta mode the rows are read only where two writers' steps meet."""
+        if self.meta:
+            from .history_order import apart, read_writers
+
+            if sum(1 for d in self._digests.values() if d.rows) < 2 or apart(read_writers(self.dir)):
+                return 0
+        return self.history.overlaps
 
     def writer_history(self, writer: str) -> History:
         """One writer's own rows: its segment's name, or its role ("rank 1") if unique."""

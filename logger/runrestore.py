@@ -41,6 +41,7 @@ class RunRestore:
     digest: Any
     _meta_state: Any
     _derived: dict[str, Any]
+    _paths: dict[str, tuple[str, ...]]
 
     def listing(self) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """Meta mode: the derived metadata and the summary (None where it needs rows): what the
@@ -51,11 +52,14 @@ class RunRestore:
             self._summary_cache = (self.version, summary_of(self.digest(), derived, self.created_at))
         except NeedRows:
             return derived, None
-        return {**derived, "dir_id": self.dir_id}, self._summary_cache[1]
+        # the nested keys' paths too (a copy: rows read later add to the live one), so that a
+        # restored run's summary nests again what was logged nested
+        return {**derived, "paths": dict(self._paths), "dir_id": self.dir_id}, self._summary_cache[1]
 
     def restore_listing(self, derived: dict[str, Any], summary: dict[str, Any]) -> None:
         """The index cache's `listing()` of this run, made from segments still as they are:
         what _meta_state() and summary_flat() compute again from the same events."""
+        self._paths.update({k: tuple(v) for k, v in derived.pop("paths", {}).items()})
         self._derived, self._meta_dirty = derived, False
         self._summary_cache = (self.version, summary)
 

@@ -24,7 +24,7 @@ from logger.rundata import HEARTBEAT_WINDOW
 def _listing(root: Path) -> str:
     reader = RootReader(root, meta=True)
     reader.scan()
-    return repr({k: (r.state, r.summary_flat(), r.config, r.tags, r.name, r.notes, r.step, r.rows,
+    return repr({k: (r.state, r.summary_flat(), r.summary, r.config, r.tags, r.name, r.notes, r.step, r.rows,
                      r.group, r.job_type, r.created_at, r.skipped_frames, r.errors, r.numeric_keys())
                  for k, r in sorted(reader.runs.items())})
 
@@ -63,9 +63,10 @@ def test_a_run_read_unchanged_takes_its_listing_from_the_cache(tmp_path, monkeyp
     run = logger.init(project="p", id="r", dir=str(root), config={"lr": 1e-3, "opt": {"b": [1, 2]}},
                       tags=["a", "b"], group="g")
     run.define_metric("loss", summary="min,max")
-    run.log({"loss": 0.5, "n": 3, "bad": math.nan})
+    run.log({"loss": 0.5, "n": 3, "bad": math.nan, "val": {"acc": 0.5, "deep": {"x": 1}}, "a.b": 1})
     run.log({"loss": 0.25, "n": 4, "bad": math.nan})
     run.summary["best"] = 7
+    run.summary["best_of"] = {"val": 0.5}  # nested as W&B nests it: a restored summary too
     run.finish()
     cold = _cold(root, monkeypatch)
     assert _listing(root) == cold  # writes the cache

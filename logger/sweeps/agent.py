@@ -147,7 +147,7 @@ def trial_metric(sweep: Sweep, claim: Claim) -> Any:
         return None
     from ..reader import RootReader
 
-    reader = RootReader(sweep.root)
+    reader = RootReader(sweep.root, meta=True)  # the summary from the snapshots: no rows read
     reader.read_paths([sweep.root / sweep.project / str(claim.data.get("run_id"))])
     data = reader.runs.get(f"{sweep.project}/{claim.data.get('run_id')}")
     value = data.summary_flat().get(metric["name"]) if data is not None else None

@@ -165,8 +165,7 @@ def main() -> None:
         spent = cpu_best(lambda: scan_history(vary), args.repeat)
         row("full scan_history (vary: all 8 values vary)", f"{spent:.2f} s", f"{spent / vbase:.2f}x   target <= 1.3x")
     print("  each in a process of its own (CPU and peak RSS of that process):")
-    # What Run.scan_history runs (Api().run() itself still reads the whole run until the lazy
-    # listing lands: that is not the scan's cost).
+    # What Run.scan_history runs (Api().run() reads no rows: bench_scale_list.py measures it).
     scan = f"from logger.history_read import HistoryScan\nfor _ in HistoryScan({str(root / 'big' / 'r1m')!r}).rows(): pass"
     bare = "import logger, tui.cli"
     for label, argv in (

@@ -126,24 +126,14 @@ def pick_run(reader: RootReader, ref: str) -> RunData:
     raise CliError(f"no run {shown!r} under {safe_text(reader.root)}{hint}")
 
 
-def open_run(ref: str, root_arg: str | None, meta: bool = False) -> tuple[RootReader, RunData]:
-    """Find one run, reading only its files in full (the rest only as far as their names).
-    `meta`: what a listing reads (each segment from its last snapshot on, no rows kept)."""
+def open_run(ref: str, root_arg: str | None) -> tuple[RootReader, RunData]:
+    """Find one run as a listing reads it (each segment from its last snapshot on, or the index
+    cache; no rows kept): its name, tags, notes, config, summary and state; its rows are read
+    when asked for. Reading every row first took seconds and a GB for a 1M-step run."""
     ref, root_arg = split_run_path(ref, root_arg)
-    root = root_path(root_arg)
-    if meta:
-        reader = RootReader(root, meta=True)
-        reader.scan()  # snapshots and the index cache: cheap for every run
-        run = pick_run(reader, ref)
-        run.refresh_state()
-        return reader, run
-    reader = RootReader(root)
-    reader.scan(limit=64 * 1024)  # metadata comes first in a segment: enough to find names
-    if len(match_runs(reader.runs, ref)) != 1 and reader.pending():
-        reader.scan()  # a rename far into a long segment: read everything
+    reader = RootReader(root_path(root_arg), meta=True)
+    reader.scan()  # snapshots and the index cache: cheap for every run
     run = pick_run(reader, ref)
-    # One read to the end (not "until nothing is pending": a torn last frame stays pending).
-    reader.read_paths([seg.path for seg in run.segments.values()])
     run.refresh_state()
     return reader, run
 

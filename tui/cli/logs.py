@@ -38,8 +38,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         pattern = re.compile(args.grep) if args.grep else None
     except re.error as exc:
         raise CliError(f"--grep {args.grep!r} is not a regular expression: {exc}") from None
-    _reader, data = open_run(args.run, args.root)
-    reader = RootReader(data.dir.parent.parent, keep_history=False)  # liveness only: flat memory
+    found, data = open_run(args.run, args.root)
+    reader = RootReader(data.dir.parent.parent, meta=True)  # liveness only: from the snapshots on, no rows kept
     wanted = set(args.stream or STREAMS)
     follower, renderer = ConsoleFollower(data.dir), OutputRenderer()
 
@@ -63,6 +63,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     for chunk in follower.read_new():  # what came with the run's last write
         show(renderer.feed(chunk))
     show(renderer.unfinished())
+    found.count_damage([data])  # those before the snapshots too, as show counts them
     if data.skipped_frames:  # what was in them is not printed: said, as show and tail say it
         print(f"runwatch: run {terminal_text(data.path)}: {data.skipped_frames} damaged frame(s) skipped "
               "while reading; the rest of the run reads normally", file=sys.stderr)

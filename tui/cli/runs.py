@@ -168,7 +168,7 @@ SHOW = Command("show", "a run's metadata, config, summary, tags, notes, artifact
 
 
 def cmd_show(ref: str, root_arg: str | None, as_json: bool, out: TextIO) -> int:
-    reader, r = open_run(ref, root_arg, meta=True)  # no history: summaries from snapshots
+    reader, r = open_run(ref, root_arg)  # no history: summaries from snapshots
     # ...but every damaged frame counted, those before the snapshots too, as tail counts them
     # (frame checks only, once: the index cache keeps the count)
     reader.count_damage([r])
