@@ -191,23 +191,24 @@ def _damaged_past_the_snapshot(root: Path) -> Path:
     return seg
 
 
-def _runs_warned(root: Path) -> tuple[list[str], object]:
+def _runs_warned(root: Path, by_path: bool = False) -> tuple[list[str], object]:
+    """What Api().runs() (or, `by_path`, Api().run()) warned of the damaged run, and the run."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        runs = logger.Api(root).runs("p")
-    return [str(w.message) for w in caught if "damaged" in str(w.message)], runs[0]
+        run = logger.Api(root).run("p/r1") if by_path else logger.Api(root).runs("p")[0]
+    return [str(w.message) for w in caught if "damaged" in str(w.message)], run
 
 
 @pytest.mark.parametrize("cache", ["1", "0"])
 def test_api_runs_warns_at_least_the_count_its_listing_has(tmp_path, monkeypatch, cache):
-    """runs() warned "1 damaged frame(s)" where skipped_frames said 2: it scans nothing at
+    """runs() and run() warned "1 damaged frame(s)" where skipped_frames said 2: they scan nothing at
     build time (a 1M-step run lists in ~1 ms), so where damage before a snapshot is not
     counted yet it says "at least" the count it has."""
     monkeypatch.setenv("RUNWATCH_CACHE", cache)
     root = tmp_path / "runs"
     _damaged_past_the_snapshot(root)
-    for _ in range(2):  # the count skipped_frames made is the Run's: the next runs() scans nothing either
-        said, run = _runs_warned(root)
+    for by_path in (False, True, False):  # run(path) is as lazy; a count skipped_frames made is the Run's
+        said, run = _runs_warned(root, by_path)
         assert said == ["run p/r1: at least 1 damaged frame(s) in its segment files were skipped "
                         "(run.skipped_frames counts every one); the rest of the run reads normally"]
         assert run.skipped_frames == 2 == meta_reader(root).runs["p/r1"].skipped_frames
@@ -217,7 +218,8 @@ def test_api_runs_warns_the_exact_count_where_the_index_cache_holds_it(tmp_path)
     root = tmp_path / "runs"
     _damaged_past_the_snapshot(root)
     assert _show_json(root)["skipped_frames"] == 2  # show's count, kept in the index cache
-    said, run = _runs_warned(root)
-    assert said == ["run p/r1: 2 damaged frame(s) in its segment files were skipped; "
-                    "the rest of the run reads normally"]
-    assert run.skipped_frames == 2
+    for by_path in (False, True):
+        said, run = _runs_warned(root, by_path)
+        assert said == ["run p/r1: 2 damaged frame(s) in its segment files were skipped; "
+                        "the rest of the run reads normally"]
+        assert run.skipped_frames == 2
