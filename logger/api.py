@@ -15,7 +15,7 @@ from typing import Any
 
 from .api_wandb import Project, RunCorners, User, artifact_versions, iso_utc, run_path_readings
 from .artifacts import Artifact, ArtifactError, list_artifact_names, load_artifact
-from .damage import every_skipped
+from .damage import every_skipped, skipped_said
 from .edit import edit_name, edit_notes, editable, save_field_edits, set_tags
 from .media.readback import MediaReads
 from .paths import resolve_root
@@ -43,10 +43,9 @@ class Run(MediaReads, RunCorners):  # file(), load_table(), alerts, charts: logg
         self.tags = list(data.tags)
         self._saved = (self.name, self.notes, tuple(self.tags))
         where = safe_text(data.path)  # a directory's name: escaped before it reaches a terminal
-        if data.skipped_frames:
-            warnings.warn(
-                f"run {where}: {data.skipped_frames} damaged frame(s) in its segment files were "
-                "skipped; the rest of the run reads normally", RunwatchWarning, stacklevel=3)
+        if data.skipped_frames:  # no scan here: "at least N" where damage before a snapshot is uncounted
+            warnings.warn(f"run {where}: {skipped_said(data)}; the rest of the run reads normally",
+                          RunwatchWarning, stacklevel=3)
         if data.dropped_rows:
             warnings.warn(
                 f"run {where}: {data.dropped_rows} row(s) with a step outside 64 bits were "

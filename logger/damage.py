@@ -7,7 +7,8 @@ would (SegmentReader: the same resync, the same credit, so the same count), chec
 frame's checksum and that its payload is msgpack, but decoding no event: a 164 MB segment
 of 1M rows costs ~0.15 s, against ~0.5 s to decode it. The reader keeps the count in its
 index cache (`RootReader.count_damage`: show, export), so it is paid once per segment; the
-app's detail screen and the Api's runs() count a run when it is looked at.
+app's detail screen and the Api's runs() count a run when it is looked at. Until then, and
+where the cache holds no count, runs() warns of "at least N" (`skipped_said`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ import msgspec
 from . import events as ev
 from .segment import SegmentReader
 
-__all__ = ["count_before", "count_run", "counted", "credit", "every_skipped", "frame_check", "uncounted"]
+__all__ = ["count_before", "count_run", "counted", "credit", "every_skipped", "frame_check", "skipped_said",
+           "uncounted"]
 
 _raw_frames = msgspec.msgpack.Decoder(list[msgspec.Raw])
 
@@ -103,3 +105,13 @@ def every_skipped(run: Any) -> int:
     when it was read as a listing: counted once, here)."""
     count_run(run.segments)
     return int(run.skipped_frames)
+
+
+def skipped_said(run: Any) -> str:
+    """A RunData's damage as far as it is counted, without a scan: "N damaged frame(s)...", or
+    "at least N ..." where some lies before a snapshot and is not counted yet: every_skipped
+    would scan for it; the index cache holds it once show or export counted it."""
+    if not uncounted(run.segments.values()):
+        return f"{run.skipped_frames} damaged frame(s) in its segment files were skipped"
+    return (f"at least {run.skipped_frames} damaged frame(s) in its segment files were skipped "
+            "(run.skipped_frames counts every one)")

@@ -334,9 +334,33 @@ def checked_listing(data: bytes, listing: Listing) -> msgspec.Raw | None:
     """`data` as a listing to keep, when it decodes back to exactly `listing`; else None."""
     try:
         back = _listing_decoder.decode(data)
-        return msgspec.Raw(data) if same(back, listing) else None
+        return msgspec.Raw(data) if _same_fast(back, listing) else None
     except (msgspec.DecodeError, msgspec.ValidationError, RuntimeError):  # RuntimeError: changed meanwhile
         return None
+
+
+def _same_fast(a: Any, b: Any) -> bool:
+    """same(a, b), most of a cold save's check (10k runs: 0.23 s of ~1 s CPU) when walked in
+    Python: first at C speed, as the two values pickled without a memo. Those bytes name every
+    value's type (1 and 1.0, a tuple and a list, a subclass and its base all differ) and its
+    value (a float by its bits: NaN is NaN), in order: equal bytes, the same values. Unequal
+    bytes (or a value that does not pickle) leave it to same(), so the answer is always its."""
+    try:
+        fast = _pickled(a) == _pickled(b)
+    except Exception:  # pickling runs a value's own reducer: whatever it raises, same() decides
+        fast = False
+    return fast or same(a, b)
+
+
+def _pickled(value: Any) -> bytes:
+    import io
+    import pickle  # here: only a save needs it, not `import logger`
+
+    out = io.BytesIO()
+    pickler = pickle.Pickler(out, pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True  # no memo: the bytes depend on the values, not on which objects are shared
+    pickler.dump(value)
+    return out.getvalue()
 
 
 def restored(cached: Listing | msgspec.Raw, sizes: dict[str, int]) -> tuple[dict[str, Any], dict[str, Any]] | None:

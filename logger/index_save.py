@@ -7,7 +7,8 @@ the lock (tui/follow.py), and reuses what did not change since the index it last
 wrote: a segment's entry made at the offset it is still at (`RootReader._fresh`), a run's
 listing made from the sizes its segments still have (`RootReader._listed`). Without the lock:
 each new entry's stat and tail, each new listing's check (index.checked_listing), the
-encoding and the (atomic) write.
+encoding and the (atomic) write. Appends alone (a live run read further) make a save due too,
+less often (GREW_INTERVAL), so a reopen after a long live run reads on from a recent offset.
 
 What is taken of a run, its entries and its listing, is taken in one hold, so the file never
 pairs a listing with entries of another moment; an entry finished without the lock describes
@@ -31,10 +32,15 @@ if TYPE_CHECKING:
     from .reader import RootReader
     from .rundata import RunData
 
-__all__ = ["save", "RUN_PART"]
+__all__ = ["save", "GREW_INTERVAL", "INTERVAL", "RUN_PART"]
 
 RUN_PART = 256  # runs taken per hold of the lock (tui/follow.py's RESCAN_PART: a few ms each)
 INTERVAL = 5.0  # seconds between saves, unless `now`
+# seconds between saves when only appends were read (a live run): a reopen reads on from an
+# offset at most this old. Longer than INTERVAL: a save that reuses every other entry still
+# encodes and writes the whole index (10k runs: ~0.1 s CPU), and a live run grows all the time;
+# tui/follow.py's RESCAN_INTERVAL, when a watching follower saves anyway
+GREW_INTERVAL = 30.0
 
 
 class _Taken:
@@ -62,7 +68,8 @@ def save(reader: RootReader, now: bool = False, lock: Any = None) -> None:
         if not _due(reader, now):
             return
         taken = _Taken(reader)
-        reader._index_dirty, reader._index_saved = False, taken.at  # what is read from now on: the next save
+        reader._index_dirty = reader._index_grew = False  # what is read from now on: the next save
+        reader._index_saved = taken.at
         runs = list(reader.runs.items())
         if lock is None:
             _take(reader, taken, runs)
@@ -76,8 +83,15 @@ def save(reader: RootReader, now: bool = False, lock: Any = None) -> None:
 
 
 def _due(reader: RootReader, now: bool) -> bool:
-    return bool(reader._index_dirty and (now or time.monotonic() - reader._index_saved >= INTERVAL)
-                and index.cache_file(reader.root) is not None)
+    """Whether a save is due: a change (an entry or listing made, a run new or gone) INTERVAL
+    after the last save, or appends alone (entries that grew) GREW_INTERVAL after it."""
+    if reader._index_dirty:
+        wait = 0.0 if now else INTERVAL
+    elif reader._index_grew:
+        wait = GREW_INTERVAL
+    else:
+        return False
+    return time.monotonic() - reader._index_saved >= wait and index.cache_file(reader.root) is not None
 
 
 def _take(reader: RootReader, taken: _Taken, runs: list[tuple[str, RunData]]) -> None:

@@ -54,6 +54,7 @@ class RootReader:
         self._listed: dict[str, tuple[dict[str, int], Any]] = {}  # a run's listing in the index: (sizes, it)
         self._save_gen = 0  # saves begun (logger/index_save.py)
         self._index_dirty = False
+        self._index_grew = False  # a segment read further since the last save (logger/index_save.py)
         self._index_saved = 0.0
         self.sink = sink  # sink(run) -> RunData.sink for each new run (the app's decimations)
         self.skip: Any = None  # skip(path) -> True: a new run's segment is left unread (the app's cached rows)
@@ -185,7 +186,10 @@ class RootReader:
             if self.meta and seg.offset == 0:
                 events = self._read_meta(run, seg, limit)
             else:
+                at = seg.offset
                 events = seg.read_new(limit)
+                if seg.offset != at:  # its entry, saved, lets a reopen read on from here
+                    self._index_grew = True
             run.observe(seg)
             entry = by_run.get(run.path)
             if entry is None:

@@ -177,3 +177,49 @@ def test_damage_in_the_first_frame_is_counted_once(tmp_path):
     assert full == 2
     assert _show_json(root, "p/r3")["skipped_frames"] == full
     assert _show_json(root, "p/r3")["skipped_frames"] == full
+
+
+def _damaged_past_the_snapshot(root: Path) -> Path:
+    """_damaged_run's run (one frame damaged before its snapshot), then a frame whose checksum
+    fails and a whole one after it, past the snapshot: a listing's read counts the one after
+    the snapshot, the one before only when asked (logger/damage.py)."""
+    seg = _damaged_run(root)
+    body = b"\x90"  # an empty list of events
+    crc = ev._crc32(body)
+    with open(seg, "ab") as f:
+        f.write(ev.FRAME_HEAD.pack(ev.MARKER, 1, crc ^ 1) + body + ev.FRAME_HEAD.pack(ev.MARKER, 1, crc) + body)
+    return seg
+
+
+def _runs_warned(root: Path, by_path: bool = False) -> tuple[list[str], object]:
+    """What Api().runs() (or, `by_path`, Api().run()) warned of the damaged run, and the run."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run = logger.Api(root).run("p/r1") if by_path else logger.Api(root).runs("p")[0]
+    return [str(w.message) for w in caught if "damaged" in str(w.message)], run
+
+
+@pytest.mark.parametrize("cache", ["1", "0"])
+def test_api_runs_warns_at_least_the_count_its_listing_has(tmp_path, monkeypatch, cache):
+    """runs() and run() warned "1 damaged frame(s)" where skipped_frames said 2: they scan nothing at
+    build time (a 1M-step run lists in ~1 ms), so where damage before a snapshot is not
+    counted yet it says "at least" the count it has."""
+    monkeypatch.setenv("RUNWATCH_CACHE", cache)
+    root = tmp_path / "runs"
+    _damaged_past_the_snapshot(root)
+    for by_path in (False, True, False):  # run(path) is as lazy; a count skipped_frames made is the Run's
+        said, run = _runs_warned(root, by_path)
+        assert said == ["run p/r1: at least 1 damaged frame(s) in its segment files were skipped "
+                        "(run.skipped_frames counts every one); the rest of the run reads normally"]
+        assert run.skipped_frames == 2 == meta_reader(root).runs["p/r1"].skipped_frames
+
+
+def test_api_runs_warns_the_exact_count_where_the_index_cache_holds_it(tmp_path):
+    root = tmp_path / "runs"
+    _damaged_past_the_snapshot(root)
+    assert _show_json(root)["skipped_frames"] == 2  # show's count, kept in the index cache
+    for by_path in (False, True):
+        said, run = _runs_warned(root, by_path)
+        assert said == ["run p/r1: 2 damaged frame(s) in its segment files were skipped; "
+                        "the rest of the run reads normally"]
+        assert run.skipped_frames == 2
