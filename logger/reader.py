@@ -137,12 +137,12 @@ class RootReader:
             self.save_index()
         return updates
 
-    def save_index(self, lock: Any = None) -> None:
-        """(meta mode) The index cache written, if it changed (at most every 5 s). With the
-        reader's `lock` (not held by the caller), it is held only to take what is written,
-        a part at a time (logger/index_save.py)."""
+    def save_index(self, lock: Any = None, now: bool = False) -> None:
+        """(meta mode) The index cache written, if it changed (at most every 5 s; `now`: at
+        once). With the reader's `lock` (not held by the caller), it is held only to take
+        what is written, a part at a time (logger/index_save.py)."""
         if self.meta:
-            self._without_gc(lambda: index_save.save(self, lock=lock))
+            self._without_gc(lambda: index_save.save(self, now, lock=lock))
 
     def _without_gc(self, read: Any) -> Any:
         """`read()`, in meta mode without the cyclic collector: a listing allocates a few
@@ -276,6 +276,14 @@ class RootReader:
         if any(changed):
             self._index_dirty = True
             self._save_index(now=True)
+
+    def credit_damage(self, found: list[Any]) -> bool:
+        """Damage `damage.counted` found outside the lock (a screen's worker) added to its
+        segments, for the index cache to keep; whether any count changed."""
+        changed = damage.credit(found)
+        if changed:
+            self._index_dirty = True
+        return changed
 
     def _save_index(self, now: bool = False) -> None:
         """Write what every segment holds, as of what was read, at most every 5 s (`now`: at once)."""

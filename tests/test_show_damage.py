@@ -125,6 +125,10 @@ async def test_the_app_s_detail_counts_the_damage_before_the_snapshot(tmp_path):
         await pilot.press("2")
         await wait_for(pilot, lambda: "damaged frame" in str(detail.query_one("#info-run").render()))
         assert "1 damaged frame(s) skipped while reading" in str(detail.query_one("#info-run").render())
+    again = RootReader(root, meta=True)  # and the count went into the index cache, as show's does
+    again.scan()
+    seg = next(iter(again.runs["p/r1"].segments.values()))
+    assert (seg.skipped, seg.counted_from) == (1, 0)
 
 
 def test_export_says_what_it_skipped_as_tail_says_it(tmp_path):

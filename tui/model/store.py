@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from logger.reader import Update
 from logger.rundata import RunData
@@ -342,6 +342,16 @@ class RunStore:
             self._materialize(paths)
             runs = self._follower.reader.runs
             return fn([runs[p] for p in paths if p in runs])
+
+    def credit_damage(self, found: list[Any]) -> None:
+        """Damage counted from the files outside the lock (logger/damage.py) added to the
+        runs' segments under it, and saved in the index cache now (as show saves it): a
+        run's files are scanned for it once, not at each reopen."""
+        f = self._follower
+        with f.lock:
+            changed = f.reader.credit_damage(found)
+        if changed:
+            f.reader.save_index(f.lock, now=True)  # the lock taken only to read the reader
 
     def snapshot_metrics(self, metrics: tuple[str, ...]) -> None:
         """Sparkline keys changed: re-snapshot every run (from a worker thread); runs shown

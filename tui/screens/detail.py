@@ -256,12 +256,8 @@ class DetailScreen(ChartActions):
         # files read outside the store's lock (logger/damage.py), the counts added under it.
         todo = self.store.with_runs(self.paths[:1], lambda runs: [damage.uncounted(r.segments.values()) for r in runs])
         found = damage.counted(todo[0]) if todo else []
-
-        def info(runs: list[RunData]) -> list[RunInfo]:
-            damage.credit(found)
-            return [run_info(r) for r in runs]
-
-        infos = self.store.with_runs(self.paths[:1], info)
+        self.store.credit_damage(found)  # and marked for the index cache: scanned once
+        infos = self.store.with_runs(self.paths[:1], lambda runs: [run_info(r) for r in runs])
         if infos:
             self._deliver(self._show_info, infos[0])
 
