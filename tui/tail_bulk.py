@@ -161,7 +161,7 @@ def json_block(head: dict[str, Any], keys: tuple[str, ...], isos: list[str | Non
 def json_text(head: dict[str, Any], keys: tuple[str, ...], isos: list[str | None], times: list[float],
               steps: list[int], rows: Rows) -> str:
     """JSON lines for rows that share one key set, encoded by one msgspec call; rows holding a
-    NaN, an infinity or a list go through `to_json` one at a time (NaN as "nan"). msgspec
+    NaN, an infinity or a list go through `to_json` one at a time (NaN as "NaN"). msgspec
     writes a NaN or an infinity as null: output without "null" (nearly all) had none, and
     needs no pass over the values to say so."""
     if keys and tuple(rows[0]) == keys:

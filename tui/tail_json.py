@@ -9,7 +9,7 @@ is formatted a column at a time: the times and the values by msgspec's own JSON 
 column encoded as one list and split at its commas: the digits are exactly those msgspec
 writes in a whole line), the steps and the milliseconds by `%d`. A frame this cannot print
 byte for byte as tail_bulk.json_text would returns None: a NaN or an infinity (JSON needs
-"nan" there), a time no date holds or one whose microseconds round up to the next second.
+"NaN" there), a time no date holds or one whose microseconds round up to the next second.
 tests/test_tail_json.py compares both over odd values.
 """
 
@@ -118,7 +118,7 @@ def _millis_sorted(times: list[float], sec: int, first: int, last: int) -> list[
 
 def _column(col: Any) -> list[bytes] | None:
     """Each float of `col` as msgspec writes it in JSON; None if one is a NaN or an infinity
-    (msgspec writes null there, tail "nan", "inf")."""
+    (msgspec writes null there, tail "NaN", "Infinity")."""
     data = _encode(col)
     if b"null" in data:
         return None
