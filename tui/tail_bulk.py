@@ -170,12 +170,10 @@ def json_block(head: dict[str, Any], keys: tuple[str, ...], isos: list[str | Non
 
 def json_text(head: dict[str, Any], keys: tuple[str, ...], isos: list[str | None], times: list[float],
               steps: list[int], rows: Rows) -> str:
-    """JSON lines for rows that share one key set, encoded by one msgspec call. msgspec writes
-    a NaN or an infinity as null: output without "null" (nearly all) had none, and needs no
-    pass over the values to say so; else the rows are encoded again with them spelled as
-    to_json spells them ("NaN", "Infinity", "-Infinity": jsonable, a row at a time, still one
-    encoding call: a diverged loss beside an int epoch, 0.74 s to 0.59 s for 300k rows, half
-    NaN, against 0.46 s without). A key or value that is not UTF-8: `to_json` a row at a time."""
+    """JSON lines for rows that share one key set, encoded by one msgspec call; output without
+    "null" (nearly all) had no NaN or infinity (msgspec's null), else the rows are encoded again
+    with them spelled as to_json spells them ("NaN"...: 300k rows half NaN 0.74 s to 0.59 s CPU).
+    A key or a value that is not UTF-8: `to_json` a row at a time."""
     if keys and tuple(rows[0]) == keys:
         values = rows  # every key shown, in the row's order: the decoded dicts are the values
     else:
