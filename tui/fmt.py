@@ -247,18 +247,25 @@ def jsonable(value: Any) -> Any:
     "Infinity", "-Infinity" (msgspec alone would write null), in lists and dicts too."""
     kind = type(value)
     if kind is float:
-        return json_float(value)
+        # value - value is 0.0 for a finite float, NaN for NaN and the infinities: one test
+        return json_float(value) if value - value else value
     if kind is dict:
         return {str(k): jsonable(v) for k, v in value.items()}
-    if kind is list or kind is tuple or kind is set or kind is frozenset:
+    if kind is list or kind is tuple:
         return [jsonable(v) for v in value]
     if kind in _AS_IS:
         return value
-    if isinstance(value, float):  # a float subclass (numpy's float64 is one)
+    return _jsonable_other(value)
+
+
+def _jsonable_other(value: Any) -> Any:
+    """jsonable for the rare kinds: a set, a float subclass (numpy's float64), a dict or list
+    subclass; anything else as it is (msgspec encodes it, or says it cannot)."""
+    if isinstance(value, float):
         return json_float(float(value))
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple, set, frozenset)):
         return [jsonable(v) for v in value]
     return value
 
