@@ -32,7 +32,10 @@ def media_json(body: Any) -> bytes:
     data = _encode_json(body)
     if b"null" not in data or not _non_finite(body):
         return data
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    try:
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    except (TypeError, ValueError):  # a kind msgspec encodes and json does not: msgspec's then
+        return data
 
 
 def _non_finite(value: Any) -> bool:
