@@ -70,7 +70,7 @@ def test_ls_json_and_filters(sample: Path) -> None:
     assert sorted(json.loads(x)["config"]["lr"] for x in both.stdout.splitlines()) == [0.001, 0.01]
     dogs = rw("ls", str(sample), "--json", "-p", "dogs")
     (hostile,) = [json.loads(x) for x in dogs.stdout.splitlines()]
-    assert hostile["name"] == HOSTILE and hostile["summary"]["loss"] == "nan"
+    assert hostile["name"] == HOSTILE and hostile["summary"]["loss"] == "NaN"
     assert "\\u001b" in dogs.stdout and "\\u009b" in dogs.stdout
     assert_no_raw_controls(dogs.stdout)
 
@@ -176,7 +176,7 @@ def test_export_hostile_values_and_nan(sample: Path) -> None:
     path = ids(sample)[HOSTILE]
     proc = rw("export", path, "--root", str(sample), "-f", "jsonl")
     (row,) = [json.loads(line) for line in proc.stdout.splitlines()]
-    assert row["loss"] == "nan" and row["acc"] == "inf" and row[HOSTILE] == HOSTILE
+    assert row["loss"] == "NaN" and row["acc"] == "Infinity" and row[HOSTILE] == HOSTILE
     assert_no_raw_controls(proc.stdout)
 
 

@@ -248,4 +248,4 @@ def test_json_is_utf8_and_escapes_what_json_leaves_raw() -> None:
     data = to_json({"p\udcff": ["\x9b\u202e\u2028\x7f\x1b", 1.5, float("nan")]})
     text = data.decode("utf-8")
     assert not UNSAFE.findall(text)
-    assert json.loads(text) == {"p\\xff": ["\x9b\u202e\u2028\x7f\x1b", 1.5, "nan"]}
+    assert json.loads(text) == {"p\\xff": ["\x9b\u202e\u2028\x7f\x1b", 1.5, "NaN"]}

@@ -41,8 +41,8 @@ def _whole_table(root) -> pa.Table:
     import json
 
     rows = [json.loads(line) for line in out.getvalue().splitlines()]
-    for r in rows:  # JSON spells NaN "nan": the file holds the float
-        r.update({k: math.nan for k, v in r.items() if v == "nan"})
+    for r in rows:  # JSON spells NaN "NaN" (W&B's): the file holds the float
+        r.update({k: math.nan for k, v in r.items() if v == "NaN"})
     columns = ["_step", "_timestamp", "_runtime", "loss", "acc", "tag", "vec", "nan", "late"]  # as first logged
     arrays = {}
     for c in columns:

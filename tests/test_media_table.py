@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -137,3 +138,23 @@ def test_a_logged_table_is_also_w_and_b_s_run_table_artifact(root: Path) -> None
     assert "artifact_path" not in rows[1]["eval/preds"]  # logged off log()'s thread: no version yet
     assert [(a.name, a.version) for a in read.logged_artifacts()] == [
         (f"run-{run.id}-eval_preds", "v0"), (f"run-{run.id}-eval_preds", "v1")]
+
+
+def test_nan_and_infinities_in_a_table_are_kept_as_w_and_b_writes_them(root: Path) -> None:
+    """msgspec writes NaN as null (the value lost); W&B's table.json (json_dump_safer) holds
+    Python json's NaN, Infinity, -Infinity tokens, which runwatch reads back as the floats.
+    A None cell and the text "NaN" stay what they are; boxes and a point cloud alike."""
+    nan, inf = float("nan"), float("inf")
+    run = logger.init(dir=root, project="p")
+    logger.log({"t": logger.Table(columns=["a", "b"], data=[[1.5, nan], [inf, "NaN"], [None, -inf]]),
+                "cloud": logger.Object3D.from_point_cloud([[0.0, 1.0, nan]])})
+    logger.finish()
+    (read,) = logger.Api(root).runs()
+    ref = read.history(pandas=False)[0]["t"]
+    text = Path(read.file(ref["path"]).path).read_text()
+    assert text == '{"columns":["a","b"],"data":[[1.5,NaN],[Infinity,"NaN"],[null,-Infinity]]}'
+    data = read.load_table(ref).data
+    assert math.isnan(data[0][1]) and data[1] == [inf, "NaN"] and data[2] == [None, -inf]
+    assert run.id and logger.Api(root).artifact(f"p/run-{run.id}-t:v0").get("t").get_column("a")[1] == inf
+    cloud = json.loads(Path(read.file(read.history(pandas=False)[0]["cloud"]["path"]).path).read_text())
+    assert math.isnan(cloud["points"][0][2])

@@ -104,7 +104,7 @@ def test_json_lines_follow_the_documented_schema(sample: Path) -> None:
     assert state["state"] == "failed" and state["exit_code"] == 1
     assert state["error"].endswith("ValueError: loss is nan")
     hostile = next(r for r in records if r["kind"] == "log" and r["project"] == "dogs")
-    assert hostile["values"] == {"loss": "nan", "acc": "inf", HOSTILE: HOSTILE}
+    assert hostile["values"] == {"loss": "NaN", "acc": "Infinity", HOSTILE: HOSTILE}
     assert hostile["name"] == HOSTILE
     assert "\\u001b]52" in proc.stdout  # JSON's own escape for ESC
     assert_no_raw_controls(proc.stdout)

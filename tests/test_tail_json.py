@@ -37,10 +37,11 @@ def _frames() -> list[list[dict]]:
         [{"a": odd[i % len(odd)], "b%d": -0.0, "é": -odd[i % len(odd)]} for i in n],  # 2: huge, tiny
         [{"a": odd[-i % len(odd)], "b%d": -0.0, "é": 1e-300} for i in n],  # 3: -0.0 held in the skeleton
         [{"a": math.nan if i == 17 else 1.5, "b%d": 2.0, "é": 0.5} for i in n],  # 4: a NaN
-        [{"a": 1.5 + i, "b%d": math.inf, "é": -math.inf} for i in n],  # 5: infinities
+        [{"a": (1.5 + i, math.nan, math.inf, -math.inf)[i % 4], "b%d": math.inf, "é": -math.inf}
+         for i in n],  # 5: infinities, and varying beside NaN
         [{"a": i, "b%d": 2.0, "é": 0.5} for i in n],  # 6: ints
         [{"a": 0.5, "b%d": f"s%s\x1b[2J{i}", "é": 0.5} for i in n],  # 7: strings, escapes
-        *([{"a": 0.5 + i + f, "b%d": 3.0, "é": 0.125} for i in n] for f in range(6)),  # 8-13: held values
+        *([{"a": 0.5 + i + f, "b%d": 3.0, "é": -math.inf} for i in n] for f in range(6)),  # 8-13: held values
     ]
 
 
@@ -110,12 +111,13 @@ def test_template_lines_are_the_general_lines_byte_for_byte(tmp_path, monkeypatc
     got = _log_lines(out.getvalue(), True)
     assert got == _reference(root, logs, json=True, metrics=metrics)
     assert len(got) == R * (14 if damaged is None else 13)
-    # From the template: across seconds (1, 2), in one second with -0.0 held (3); the general
-    # path: a NaN (4), infinities (5). Past the damage SegmentReader reads: events, no frames.
-    assert {f: fast[f] for f in (1, 2, 3, 4, 5)} == {1: True, 2: True, 3: True, 4: False, 5: False}
+    # From the template: across seconds (1, 2), in one second with -0.0 held (3), a NaN (4),
+    # infinities varying beside a NaN (5), spelled "NaN", "Infinity", "-Infinity" as the general
+    # path spells them. Past the damage SegmentReader reads: events, no frames.
+    assert {f: fast[f] for f in (1, 2, 3, 4, 5)} == {1: True, 2: True, 3: True, 4: True, 5: True}
     assert math.copysign(1, HELD[3]["b%d"]) == -1  # -0.0 written into the template, not 0.0
     if damaged is None:
-        assert HELD[10] == {"b%d": 3.0, "é": 0.125}
+        assert HELD[10] == {"b%d": 3.0, "é": -math.inf}  # -inf held: "-Infinity" in the template
         assert fast[9] and fast[10] and fast[12] and not fast[ROUND_UP]  # held values in the template; a time rounding up
     else:
         assert max(fast) < damaged

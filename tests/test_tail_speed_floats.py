@@ -94,7 +94,7 @@ def test_float_rows_print_as_one_row_at_a_time(tmp_path, monkeypatch, seed, opts
 def test_float_rows_as_json_are_the_lines_of_one_row_at_a_time(tmp_path, monkeypatch, seed, opts):
     keys = ["loss", "acc%d", "lr", "_hidden", "x" * 50, "é", "a.b"]  # none that msgspec takes for no field
     rows = _rows(seed, keys=keys, floats=[v for v in FLOATS if math.isfinite(v)])
-    rows[1234]["lr"] = math.nan  # a frame whose JSON needs "nan": one row at a time
+    rows[1234]["lr"] = math.nan  # a frame whose JSON spells "NaN" (the template's, as one row's)
     root, logs = _root(tmp_path, rows)
     encoded: dict[str, list[bool]] = {"json_float_lines": [], "json_floats": []}
     for name in encoded:  # the template's lines (tail_json), then msgspec's (tail_bulk)

@@ -227,18 +227,45 @@ def json_safe(data: bytes) -> bytes:
     return escape_json(data)
 
 
+# W&B's spelling (wandb/util.py make_safe_for_json): strict JSON that jq and JSON.parse read,
+# and that float() and JavaScript's Number() parse back (Number("inf") is NaN, Number("Infinity") not).
+NAN, INF, NEG_INF = "NaN", "Infinity", "-Infinity"
+_AS_IS = {str, int, bool, type(None)}
+
+
+def json_float(value: float) -> float | str:
+    """A float as JSON carries it: NaN and the infinities as W&B's strings, others as they are."""
+    if value != value:
+        return NAN
+    if value in (math.inf, -math.inf):
+        return INF if value > 0 else NEG_INF
+    return value
+
+
 def jsonable(value: Any) -> Any:
-    """Values as JSON can carry them: NaN and infinities become the strings "nan", "inf"."""
+    """Values as JSON can carry them: NaN and infinities become W&B's strings "NaN",
+    "Infinity", "-Infinity" (msgspec alone would write null), in lists and dicts too."""
     kind = type(value)
     if kind is float:
-        if value != value:
-            return "nan"
-        if value in (math.inf, -math.inf):
-            return "inf" if value > 0 else "-inf"
-        return value
+        # value - value is 0.0 for a finite float, NaN for NaN and the infinities: one test
+        return json_float(value) if value - value else value
     if kind is dict:
         return {str(k): jsonable(v) for k, v in value.items()}
     if kind is list or kind is tuple:
+        return [jsonable(v) for v in value]
+    if kind in _AS_IS:
+        return value
+    return _jsonable_other(value)
+
+
+def _jsonable_other(value: Any) -> Any:
+    """jsonable for the rare kinds: a set, a float subclass (numpy's float64), a dict or list
+    subclass; anything else as it is (msgspec encodes it, or says it cannot)."""
+    if isinstance(value, float):
+        return json_float(float(value))
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
         return [jsonable(v) for v in value]
     return value
 

@@ -41,7 +41,8 @@ and, by kind:
               terminal showed it, progress bars at their last redraw, colours dropped and
               every other escape sequence written out as text, "\\x1b]52;..." (only with --logs)
 
-Values are JSON as logged; NaN and infinities are the strings "nan", "inf", "-inf". JSON
+Values are JSON as logged; NaN and infinities are the strings "NaN", "Infinity", "-Infinity"
+(W&B's spelling: strict JSON, and what float() and JavaScript's Number() read back). JSON
 escapes control characters itself (ESC is "\\u001b"); DEL, C1 controls and bidi overrides
 are escaped too. `runwatch ls --json` prints one object per run: run, project, id, name,
 state, exit_code, error, step, runtime, created, updated, tags, notes, group, job_type,

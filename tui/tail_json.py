@@ -8,22 +8,26 @@ when every row falls in one, each key, and each value the frame's skeleton holds
 is formatted a column at a time: the times and the values by msgspec's own JSON encoder (a
 column encoded as one list and split at its commas: the digits are exactly those msgspec
 writes in a whole line), the steps and the milliseconds by `%d`. A frame this cannot print
-byte for byte as tail_bulk.json_text would returns None: a NaN or an infinity (JSON needs
-"nan" there), a time no date holds or one whose microseconds round up to the next second.
-tests/test_tail_json.py compares both over odd values.
+byte for byte as tail_bulk.json_text would returns None: a time no date holds or one whose
+microseconds round up to the next second. A NaN or an infinity, which msgspec writes as null,
+is spelled as to_json spells it ("NaN", "Infinity", "-Infinity": W&B's), a column holding
+one at a time: a diverged loss is NaN on every row from then on (9.5x the floor to 3.7x, the
+no-NaN run's, tests/bench/bench_scale_read.py --only NaN). tests/test_tail_json.py compares
+both over odd values.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
 from itertools import islice, repeat
+from math import inf as INF_F
 from math import isfinite
 from operator import floordiv, le, mul, sub
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from .fmt import to_json
+from .fmt import INF, NAN, NEG_INF, to_json
 from .tail_bulk import row_major
 
 if TYPE_CHECKING:
@@ -53,18 +57,13 @@ def json_float_lines(head: dict[str, Any], shown: tuple[str, ...], rows: FloatRo
     piece, args = found
     text = _head(head) + b',"time":"' + piece
     text += b'+00:00","ts":%b,"step":%d,"values":{'
-    args += [_column(times), rows.steps]
+    args += [_encode(times)[1:-1].split(b","), rows.steps]  # finite (above): no null
     for i, key in enumerate(shown):
         text += (b"," if i else b"") + _key(key)
         if key in rows.consts:  # the same bytes on every row: the same JSON
-            value = _encode(rows.consts[key])
-            if value == b"null":
-                return None
-            text += value
+            text += to_json(rows.consts[key]).replace(b"%", b"%%")
             continue
         col = _column(rows.column(key))
-        if col is None:
-            return None
         text += b"%b"
         args.append(col)
     text += b"}}\n"
@@ -116,13 +115,25 @@ def _millis_sorted(times: list[float], sec: int, first: int, last: int) -> list[
     return out + [last] * (len(times) - at)
 
 
-def _column(col: Any) -> list[bytes] | None:
-    """Each float of `col` as msgspec writes it in JSON; None if one is a NaN or an infinity
-    (msgspec writes null there, tail "nan", "inf")."""
+_SPELLED_NAN, _SPELLED_INF, _SPELLED_NEG_INF = (b'"%s"' % s.encode() for s in (NAN, INF, NEG_INF))
+
+
+def _column(col: Any) -> list[bytes]:
+    """Each float of `col` as to_json writes it: msgspec's digits, a NaN or an infinity (null
+    to msgspec) spelled out. Where the column holds no infinity (a diverged loss: NaN only),
+    every null is a NaN: one replace; else each null is looked up (`count`, `index`: C-level)."""
     data = _encode(col)
-    if b"null" in data:
-        return None
-    return data[1:-1].split(b",")
+    if b"null" not in data:
+        return data[1:-1].split(b",")
+    if col.count(INF_F) == 0 and col.count(-INF_F) == 0:
+        return data[1:-1].replace(b"null", _SPELLED_NAN).split(b",")
+    pieces = data[1:-1].split(b",")
+    at = -1
+    for _ in range(pieces.count(b"null")):
+        at = pieces.index(b"null", at + 1)
+        value = col[at]
+        pieces[at] = _SPELLED_NAN if value != value else _SPELLED_INF if value > 0 else _SPELLED_NEG_INF
+    return pieces
 
 
 def _head(head: dict[str, Any]) -> bytes:

@@ -10,13 +10,42 @@ name is written once.
 from __future__ import annotations
 
 import hashlib
+import json
+import math
 import os
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 _UNSAFE_KEY = re.compile(r"[^A-Za-z0-9._\-/]+")
+_encode_json = msgspec.json.Encoder().encode
+
+
+def media_json(body: Any) -> bytes:
+    """A media file's JSON (a table, boxes, a point cloud) as W&B writes it (json_dump_safer:
+    Python's json.dump), a NaN or an infinity as its NaN, Infinity, -Infinity tokens, where
+    msgspec writes null and the value would be lost. Only a body that holds one (msgspec's
+    output has "null" then) is written by json.dump; media/readback.py reads both."""
+    data = _encode_json(body)
+    if b"null" not in data or not _non_finite(body):
+        return data
+    try:
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    except (TypeError, ValueError):  # a kind msgspec encodes and json does not: msgspec's then
+        return data
+
+
+def _non_finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(map(_non_finite, value.values()))
+    if isinstance(value, (list, tuple)):
+        return any(map(_non_finite, value))
+    return False
 
 
 class Media:

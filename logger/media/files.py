@@ -13,11 +13,7 @@ import sys
 import wave
 from typing import Any
 
-import msgspec
-
-from .base import Context, Media, module_of, read_source, to_numpy
-
-_json = msgspec.json.Encoder()
+from .base import Context, Media, media_json, module_of, read_source, to_numpy
 
 
 class FileMedia(Media):
@@ -186,7 +182,7 @@ class Object3D(FileMedia):
             points = to_numpy(data).tolist() if hasattr(data, "tolist") else list(data)
             if not points or not all(len(p) in (3, 4, 6) for p in points):
                 raise ValueError("a point cloud must be N points of 3 (x y z), 4 (+category) or 6 (+rgb) values")
-        self._data, self._ext = _json.encode(points), ".pts.json"
+        self._data, self._ext = media_json(points), ".pts.json"
 
 
 class Molecule(FileMedia):

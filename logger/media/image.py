@@ -11,13 +11,9 @@ from __future__ import annotations
 import io
 from typing import Any
 
-import msgspec
-
-from .base import Context, Media, module_of, read_source
+from .base import Context, Media, media_json, module_of, read_source
 from .pixels import array_pixels, mask_pixels
 from .png import encode_png, image_info
-
-_json = msgspec.json.Encoder()
 
 
 class Image(Media):
@@ -169,6 +165,6 @@ def _boxes_ref(ctx: Context, name: str, boxes: Any) -> dict[str, Any]:
         raise TypeError(f"boxes {name!r} must be a dict with 'box_data' (and 'class_labels')")
     body = {"box_data": convert(boxes["box_data"]),
             "class_labels": {str(k): str(v) for k, v in (boxes.get("class_labels") or {}).items()}}
-    stored = ctx.child(ctx.key).store("metadata/boxes2D", _json.encode(body), ".boxes2D.json")
+    stored = ctx.child(ctx.key).store("metadata/boxes2D", media_json(body), ".boxes2D.json")
     return {"_type": "boxes2D", **stored, "class_labels": body["class_labels"],
             "count": len(body["box_data"])}

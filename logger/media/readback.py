@@ -8,6 +8,7 @@ the read-back events (`Alert`, `Chart`) into plain dicts.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -127,7 +128,10 @@ def _table_body(data: bytes, where: str) -> dict[str, Any]:
     try:
         body = _json_decode(data)
     except msgspec.DecodeError as exc:
-        raise ValueError(f"table file {where} is damaged ({exc})") from None
+        try:  # a NaN or an infinity as JSON's NaN, Infinity tokens (W&B's file, and ours: media_json)
+            body = json.loads(data)
+        except (ValueError, RecursionError):
+            raise ValueError(f"table file {where} is damaged ({exc})") from None
     if not isinstance(body, dict):
         raise ValueError(f"table file {where} does not hold columns and data")
     return body

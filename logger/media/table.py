@@ -24,9 +24,8 @@ from typing import Any
 
 import msgspec
 
-from .base import Context, Media, module_of, safe_key
+from .base import Context, Media, media_json, module_of, safe_key
 
-_json = msgspec.json.Encoder()
 _DEFAULT_COLUMNS = ["Input", "Output", "Expected"]  # W&B's, kept "for legacy reasons"
 
 
@@ -155,7 +154,7 @@ class Table(Media):
                 "data": [[ctx.cell(ctx, v) for v in row] for row in rows]}
         if self.log_mode == "INCREMENTAL":
             body.update(log_mode=self.log_mode, **extra)
-        return _json.encode(body)
+        return media_json(body)
 
     @classmethod
     def from_json(cls, body: dict[str, Any], source_artifact: Any = None) -> Table:

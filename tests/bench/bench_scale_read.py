@@ -33,17 +33,20 @@ def row(name: str, value: str, target: str = "") -> None:
     print(f"  {name:<46} {value:>22}   {target}")
 
 
-def fixture(steps: int, vary: bool = False) -> Path:
+def fixture(steps: int, vary: bool = False, nan: bool = False) -> Path:
     """ROOT/big/r1m written by the real logger, once per size (a marker says it is whole); the
     path names the writer's format ("snap": with the snapshots the reader trusts for order), so a
     run an older writer left is not measured as if the current one wrote it. The run holds 7 of
     its 8 values (metric_0 alone varies); `vary`: every value varies, floats with full mantissas
-    as a training run's losses have (a random walk each), its own directory."""
-    root = Path(f"/tmp/runwatch-bench-scale-read/snap-{steps}x8" + ("-vary" if vary else ""))
+    as a training run's losses have (a random walk each), its own directory; `nan` (with vary):
+    metric_0 NaN from half way on, as a diverged loss is (JSON spells it "NaN")."""
+    root = Path(f"/tmp/runwatch-bench-scale-read/snap-{steps}x8" + ("-vary" if vary else "") + ("-nan" if nan else ""))
     if (root / "done").exists():
         return root
     step = ("    for name in names:\n"
             "        vals[name] += rng.random() - 0.5\n") if vary else "    vals['metric_0'] = i * 0.001\n"
+    if nan:
+        step += f"    if i >= {steps // 2}:\n        vals['metric_0'] = float('nan')\n"
     code = f"""
 import random
 import logger
@@ -186,6 +189,24 @@ def main() -> None:
             continue
         cpu, wall, peak = cli(argv, args.repeat, {"RUNWATCH_CACHE": "0"} if "no index cache" in label else None)
         row(label, f"{cpu:.2f} s cpu, {wall:.1f} s wall", f"{cpu / base:.2f}x, peak RSS {peak:.0f} MB")
+
+    if wanted("NaN"):
+        nan_json(args.steps, args.repeat, fixture(args.steps, vary=True))
+
+
+def nan_json(steps: int, repeat: int, vary: Path) -> None:
+    """JSON out of a diverged run (metric_0 NaN from half way) beside the same run without the
+    NaN: what spelling NaN "NaN" costs the bulk paths (a frame holding one needs it written)."""
+    nan = fixture(steps, vary=True, nan=True)
+    nbase = cpu_best(lambda: floor(segment(nan)), repeat)
+    print("  the all-varying run, metric_0 NaN from half way (each ratio against this floor):")
+    row("floor (NaN): read + msgspec decode", f"{nbase:.2f} s", "1.00x")
+    for label, root in (("tail --no-follow --json (no NaN)", vary), ("tail --no-follow --json (NaN half way)", nan),
+                        ("export jsonl (no NaN)", vary), ("export jsonl (NaN half way)", nan)):
+        argv = (["-m", "tui", "tail", str(root), "--no-follow", "--json"] if "tail" in label else
+                ["-m", "tui", "export", "big/r1m", "--root", str(root), "-f", "jsonl"])
+        cpu, wall, peak = cli(argv, repeat)
+        row(label, f"{cpu:.2f} s cpu, {wall:.1f} s wall", f"{cpu / nbase:.2f}x, peak RSS {peak:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ from logger.textsafe import safe_text, terminal_safe
 from ..fmt import json_line, to_json
 from .common import CliError, match_runs, pick_run, root_path, split_run_path
 from .export_columns import BASE, SAME, Columns, csv_pages, row_pages
-from .parser import ROOT_HELP, RUN_HELP, Command, split_keys
+from .parser import JSON_FLOATS, ROOT_HELP, RUN_HELP, Command, split_keys
 
 FORMATS = ("csv", "jsonl", "parquet")
 _SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
@@ -47,7 +47,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("target", metavar="RUN|PROJECT", help=RUN_HELP + "; or a project name")
     p.add_argument("--root", help=ROOT_HELP)
     p.add_argument("-f", "--format", choices=("csv", "jsonl", "parquet"),
-                   help="default: from -o's suffix, else csv")
+                   help="default: from -o's suffix, else csv; jsonl writes " + JSON_FLOATS)
     p.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
     p.add_argument("-m", "--metrics", action="append", default=[], metavar="KEYS",
                    help="only these keys, comma-separated")

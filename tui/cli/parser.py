@@ -21,6 +21,8 @@ exit codes:
 
 ROOT_HELP = "directory of runs (default: $RUNWATCH_DIR, else ./runs)"
 RUN_HELP = "a run: project/id, id, name, project/name, or its directory"
+# W&B's spelling of what JSON has no number for (wandb/util.py make_safe_for_json)
+JSON_FLOATS = 'NaN and infinities as the strings "NaN", "Infinity", "-Infinity"'
 
 MAIN_DESCRIPTION = """\
 Experiment tracking in the terminal. `runwatch [ROOT]` opens the live full-screen view of

@@ -18,7 +18,7 @@ from logger.textsafe import safe_text
 from ..fmt import fmt_duration, fmt_exact, fmt_state, fmt_value, iso_time, json_line, short
 from ..model.stall import is_stalled, last_logged, log_interval
 from .common import CliError, no_runs_message, open_run, root_path
-from .parser import ROOT_HELP, RUN_HELP, Command, split_keys
+from .parser import JSON_FLOATS, ROOT_HELP, RUN_HELP, Command, split_keys
 
 LS_METRICS = 4
 
@@ -32,7 +32,7 @@ def configure_ls(p: argparse.ArgumentParser) -> None:
     p.add_argument("-p", "--project", action="append", default=[], help="only this project (repeatable)")
     p.add_argument("-m", "--metrics", action="append", default=[], metavar="KEYS",
                    help="summary keys to show, comma-separated (default: the common ones)")
-    p.add_argument("--json", action="store_true", help="one JSON object per run (schema: tui/tail.py)")
+    p.add_argument("--json", action="store_true", help="one JSON object per run (schema: tui/tail.py); " + JSON_FLOATS)
     p.add_argument("--sweep", metavar="SWEEP_ID", help="only the runs of this sweep (id or project/id)")
 
 
@@ -156,7 +156,7 @@ def run_record(r: RunData) -> dict[str, Any]:
 def configure_show(p: argparse.ArgumentParser) -> None:
     p.add_argument("run", metavar="RUN", help=RUN_HELP)
     p.add_argument("--root", help=ROOT_HELP)
-    p.add_argument("--json", action="store_true", help="one JSON object")
+    p.add_argument("--json", action="store_true", help="one JSON object; " + JSON_FLOATS)
 
 
 SHOW = Command("show", "a run's metadata, config, summary, tags, notes, artifacts, files", """\

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TextIO
 
 from .common import CliError, root_path
-from .parser import ROOT_HELP, Command, seconds, split_keys
+from .parser import JSON_FLOATS, ROOT_HELP, Command, seconds, split_keys
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -22,7 +22,7 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="only this run: name, id or project/id (repeatable)")
     p.add_argument("-m", "--metrics", action="append", default=[], metavar="KEYS",
                    help="keys to print, comma-separated, globs allowed: loss,val/* (repeatable)")
-    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.add_argument("--json", action="store_true", help="one JSON object per line; " + JSON_FLOATS)
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--no-follow", action="store_true",
                       help="print what is on disk, then a line per run with its state, and exit")
