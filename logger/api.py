@@ -14,8 +14,9 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .api_wandb import Project, RunCorners, User, artifact_versions, iso_utc, run_path_readings
+from .api_warnings import warn_overlaps, warn_read
 from .artifacts import Artifact, ArtifactError, list_artifact_names, load_artifact
-from .damage import every_skipped, skipped_said
+from .damage import every_skipped
 from .edit import edit_name, edit_notes, editable, save_field_edits, set_tags
 from .media.readback import MediaReads
 from .paths import resolve_root
@@ -23,7 +24,6 @@ from .query import _MISSING, field, matches
 from .reader import RootReader
 from .rundata import RunData
 from .runfiles import File, inside, like_pattern
-from .textsafe import safe_text
 from .writer import RunwatchWarning
 
 __all__ = ["Api", "Project", "Run", "Runs", "User"]
@@ -42,18 +42,9 @@ class Run(MediaReads, RunCorners):  # file(), load_table(), alerts, charts: logg
         self.notes = data.notes
         self.tags = list(data.tags)
         self._saved = (self.name, self.notes, tuple(self.tags))
-        where = safe_text(data.path)  # a directory's name: escaped before it reaches a terminal
-        if data.skipped_frames:  # no scan here: "at least N" where damage before a snapshot is uncounted
-            warnings.warn(f"run {where}: {skipped_said(data)}; the rest of the run reads normally",
-                          RunwatchWarning, stacklevel=3)
-        if data.dropped_rows:
-            warnings.warn(
-                f"run {where}: {data.dropped_rows} row(s) with a step outside 64 bits were "
-                "skipped; the rest of the run reads normally", RunwatchWarning, stacklevel=3)
-        for error in data.errors:
-            warnings.warn(f"run {where}: {safe_text(str(error))}", RunwatchWarning, stacklevel=3)
+        warn_read(data)  # at the script's line, past ours
         if not data.meta:  # a lazy run reads no rows here (Api.run() checks its writers)
-            _warn_overlaps(data, 4)  # past Run() and what made it: the script's line
+            warn_overlaps(data)
 
     state = property(lambda self: self._data.state)
     config = property(lambda self: editable(self, "config", lambda: self._data.config))  # update() saves edits
@@ -332,7 +323,7 @@ class Api:
         if data is None:
             raise ValueError(f"no run {'/'.join(readings[-1])} under {self.root}")
         run = Run(data, self.root)
-        _warn_overlaps(data, 3)  # rows read only where two writers' steps meet
+        warn_overlaps(data)  # rows read only where two writers' steps meet
         return run
 
     def sweep(self, path: str) -> Any:
@@ -360,17 +351,6 @@ class Api:
 
     def artifact_names(self, project: str) -> list[str]:
         return list_artifact_names(self.root, project)
-
-
-def _warn_overlaps(data: RunData, stacklevel: int) -> None:
-    """The warning that several writers logged the same keys at some steps (their rows read)."""
-    overlaps = data.overlaps
-    if overlaps:
-        warnings.warn(
-            f"run {safe_text(data.path)}: {len(data.writers)} writers logged the same keys at {overlaps} "
-            "step(s); history() shows the last writer's value at each (writers are ordered by "
-            "resume, then segment name); run.writers lists them, and history(writer=...) or "
-            "scan_history(writer=...) reads each one's own rows", RunwatchWarning, stacklevel=stacklevel)
 
 
 def _sorted(runs: list[RunData], order: str) -> list[RunData]:

@@ -227,3 +227,23 @@ def test_api_runs_warns_the_exact_count_where_the_index_cache_holds_it(tmp_path)
         assert said == ["run p/r1: 2 damaged frame(s) in its segment files were skipped; "
                         "the rest of the run reads normally"]
         assert run.skipped_frames == 2
+
+
+def test_the_api_s_warnings_point_at_the_script_s_line(tmp_path):
+    """runs() builds its Runs in a comprehension, run() directly: either way a warning names
+    the caller's file and line, not runwatch's (warnings.warn's stacklevel, found by walking out)."""
+    root = tmp_path / "runs"
+    run = logger.init(project="p", dir=str(root), id="r1")
+    for i in range(3000):
+        run.log({"a": i})
+    run._writer.flush()
+    (seg,) = (root / "p" / "r1").glob("*.rws")
+    data = bytearray(seg.read_bytes())
+    data[-200] ^= 0xFF  # a frame after the last snapshot: counted by the listing itself
+    seg.write_bytes(bytes(data))
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        logger.Api(root).run("p/r1")
+        logger.Api(root).runs("p")
+    assert [(Path(w.filename).name, "damaged frame" in str(w.message)) for w in said] == [
+        ("test_show_damage.py", True)] * 2
