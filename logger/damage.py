@@ -7,8 +7,8 @@ would (SegmentReader: the same resync, the same credit, so the same count), chec
 frame's checksum and that its payload is msgpack, but decoding no event: a 164 MB segment
 of 1M rows costs ~0.15 s, against ~0.5 s to decode it. The reader keeps the count in its
 index cache (`RootReader.count_damage`: show, export), so it is paid once per segment; the
-app's detail screen and the Api's runs() count a run when it is looked at. Until then, and
-where the cache holds no count, runs() warns of "at least N" (`skipped_said`).
+app's detail screen and the Api's Run count a run when it is looked at. Until a count is in
+the cache, the Api's runs() and run() warn of "at least N" (`skipped_said`): no scan there.
 """
 
 from __future__ import annotations

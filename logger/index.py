@@ -340,11 +340,11 @@ def checked_listing(data: bytes, listing: Listing) -> msgspec.Raw | None:
 
 
 def _same_fast(a: Any, b: Any) -> bool:
-    """same(a, b), most of a cold save's check (10k runs: 0.23 s of ~1 s CPU) when walked in
-    Python: first at C speed, as the two values pickled without a memo. Those bytes name every
-    value's type (1 and 1.0, a tuple and a list, a subclass and its base all differ) and its
-    value (a float by its bits: NaN is NaN), in order: equal bytes, the same values. Unequal
-    bytes (or a value that does not pickle) leave it to same(), so the answer is always its."""
+    """same(a, b), asked first at C speed: the two values pickled without a memo. Those bytes
+    name every value's type (1 and 1.0, a tuple and a list, a subclass and its base all differ)
+    and its value (a float by its bits: NaN is NaN), in order, so equal bytes are the same
+    values. Unequal bytes, or a value that does not pickle, are left to same(): the answer is
+    always same()'s. Its walk in Python was 0.23 s of a ~1 s cold save of 10k runs; this, 0.09 s."""
     try:
         fast = _pickled(a) == _pickled(b)
     except Exception:  # pickling runs a value's own reducer: whatever it raises, same() decides
