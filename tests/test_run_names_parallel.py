@@ -107,3 +107,23 @@ def test_a_root_where_claims_cannot_be_made_still_starts_runs(tmp_path: Path) ->
     with logger.init(project="p", dir=str(tmp_path)) as run:
         run.log({"x": 1})
     assert run.name.endswith("-1")  # the count, as before claims
+
+
+def test_a_project_deleted_and_made_again_numbers_from_one(tmp_path: Path) -> None:
+    """rm -r of a project left its claims under ROOT/.run-names: the re-made project's first
+    run was -4, where W&B's re-made project starts at -1. Its runs' own deletions still count."""
+    for _ in range(3):
+        with logger.init(project="p", dir=str(tmp_path)):
+            pass
+    shutil.rmtree(tmp_path / "p")
+    names = []
+    for _ in range(2):
+        with logger.init(project="p", dir=str(tmp_path)) as run:
+            names.append(run.name.rsplit("-", 1)[1])
+    assert names == ["1", "2"]
+    assert len(Api(tmp_path).runs()) == 2  # the project's key file is no run
+    first = next(r for r in Api(tmp_path).runs() if r.name.endswith("-1"))
+    shutil.rmtree(tmp_path / "p" / first.id)
+    with logger.init(project="p", dir=str(tmp_path)) as run:
+        pass
+    assert run.name.endswith("-3")  # not -2 again: a deleted run keeps its claim
