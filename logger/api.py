@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .api_wandb import Project, RunCorners, User, artifact_versions, iso_utc, run_path_readings
+from .api_wandb import Project, RunCorners, User, artifact_versions, iso_utc, read_run_at
 from .artifacts import Artifact, ArtifactError, list_artifact_names, load_artifact
 from .damage import every_skipped
 from .edit import edit_name, edit_notes, editable, save_field_edits, set_tags
@@ -328,12 +328,7 @@ class Api:
     def run(self, path: str) -> Run:
         """One run, by the paths W&B takes: "entity/project/id" (as run.path gives it),
         "project/id", "entity/project/runs/id", "project:id" (logger/api_wandb.py)."""
-        readings = run_path_readings(path, self.settings["project"])
-        reader = RootReader(self.root)
-        reader.read_paths([self.root / project / run_id for project, run_id in readings])
-        data = next((reader.runs[k] for k in (f"{p}/{i}" for p, i in readings) if k in reader.runs), None)
-        if data is None:
-            raise ValueError(f"no run {'/'.join(readings[-1])} under {self.root}")
+        data = read_run_at(self.root, path, self.settings["project"])  # another entity's: not found
         # Not kept, unlike W&B's: this Run holds its rows (12 MB for 200k), and a script that
         # walks a thousand runs by path would keep them all; reading one run again is cheap.
         return Run(data, self.root)

@@ -160,6 +160,18 @@ def _first_unclaimed(claims: Path, start: int) -> int:
     return free
 
 
+def entity_refusal(asked: str, recorded: str | None, run_path: str) -> str | None:
+    """Why `asked` does not name the run at `run_path` ("project/id"), as W&B finds no run
+    under another entity; None where it does: the same entity, none asked, or none recorded
+    (a run logged without entity= or $WANDB_ENTITY has no owner here: any entity names it)."""
+    if not asked or recorded is None or asked == recorded:
+        return None
+    from .textsafe import safe_text  # only for a refusal
+
+    return safe_text(f"no run {asked}/{run_path}: the run {run_path} was logged with entity "
+                     f"{recorded!r}, not {asked!r}; name it {recorded}/{run_path} (or {run_path})")
+
+
 def check_project(project: object) -> str:
     """A project name that is safe as one directory name, or a ValueError saying why not."""
     if project is None:

@@ -20,7 +20,9 @@ exit codes:
   130  interrupted (Ctrl-C)"""
 
 ROOT_HELP = "directory of runs (default: $RUNWATCH_DIR, else ./runs)"
-RUN_HELP = "a run: project/id, id, name, project/name, or its directory"
+RUN_HELP = ("a run: project/id, entity/project/id (W&B's run.path; a run logged with an entity "
+            "is found under that entity only, one logged without under any), id, name, "
+            "project/name, or its directory")
 
 MAIN_DESCRIPTION = """\
 Experiment tracking in the terminal. `runwatch [ROOT]` opens the live full-screen view of
