@@ -18,7 +18,7 @@ from .artifacts import Artifact, ArtifactError, list_artifact_names, load_artifa
 from .damage import every_skipped
 from .edit import edit_name, edit_notes, editable, save_field_edits, set_tags
 from .media.readback import MediaReads
-from .paths import resolve_root
+from .paths import entity_refusal, resolve_root
 from .query import _MISSING, field, matches
 from .reader import RootReader
 from .rundata import RunData
@@ -318,9 +318,11 @@ class Api:
         key = f"{path or ''}{filters}{order}"
         if key in self._runs:  # W&B's cache, until flush()
             return self._runs[key]
-        # W&B's _parse_project_path: "entity/project" or "project" (the entity means no more here)
-        project = path.strip("/ ").split("/", 1)[-1] if path else None
-        selected = [d for d in self._reader().runs.values() if project is None or d.project == project]
+        # W&B's _parse_project_path: "entity/project" or "project"; another entity's runs are
+        # not listed, a run logged without one is anyone's (paths.entity_refusal)
+        entity, project = ([""] + path.strip("/ ").split("/", 1))[-2:] if path else ("", None)
+        selected = [d for d in self._reader().runs.values() if (project is None or d.project == project)
+                    and (not entity or entity_refusal(entity, d.entity, d.path) is None)]
         selected = [d for d in selected if matches(d, filters)]
         runs = self._runs[key] = Runs([Run(d, self.root) for d in _sorted(selected, order)])
         return runs

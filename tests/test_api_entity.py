@@ -78,3 +78,12 @@ def test_the_cli_finds_no_run_of_another_entity(tmp_path: Path, command: list[st
 def test_an_entity_with_a_slash_is_refused_at_init(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="an entity has no '/'"):
         logger.init(project="p", dir=str(tmp_path), entity="a/b")
+
+
+def test_api_runs_of_entity_slash_project_lists_that_entitys_runs_and_the_ownerless(tmp_path: Path) -> None:
+    team = _team_run(tmp_path, entity="vision-team")
+    with logger.init(project="p", dir=str(tmp_path)) as ownerless:
+        pass
+    assert {r.id for r in Api(tmp_path).runs("vision-team/p")} == {team.id, ownerless.id}
+    assert [r.id for r in Api(tmp_path).runs("someone-else/p")] == [ownerless.id]
+    assert len(Api(tmp_path).runs("p")) == 2
