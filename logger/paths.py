@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from pathlib import Path
@@ -11,12 +12,13 @@ DEFAULT_PROJECT = "uncategorized"
 _ID_OK = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 # Run names' numbers taken (claim_run_number): under the root, where a leading dot keeps
-# discovery and the app out of it (logger/discover.py); one empty file per name given. Also
-# the name of each project's key file (claims_dir), a file that readers of runs pass over.
+# discovery and the app out of it (logger/discover.py); one empty file per name given.
 NAMES_DIR = ".run-names"
 _NOT_RUNS = ("artifacts", "sweeps")  # a project's artifact and sweep stores (artifact_store, sweeps)
 RESERVED_IDS = frozenset(_NOT_RUNS)  # a run by one of these names would write into a store
 _KEY_OK = re.compile(rb"^[0-9a-f]{16}$")  # claims_dir's key, as os.urandom(8).hex() wrote it
+_KEY_ATTR = "user.runwatch.names"
+_NO_ATTR = getattr(errno, "ENODATA", 61)  # getxattr's "no such attribute" on Linux
 _CLAIM_TRIES = 1000  # far past any number of runs starting in the same millisecond
 
 _ADJECTIVES = (
@@ -69,8 +71,6 @@ def claim_run_number(project_dir: Path) -> int:
     killed holder could leave behind to hang a training start."""
     claims = claims_dir(project_dir)
     start = _run_count(project_dir) + 1
-    if claims is None:
-        return start
     number, tries = _first_unclaimed(claims, start), 0
     while tries < _CLAIM_TRIES:
         tries += 1
@@ -89,59 +89,53 @@ def claim_run_number(project_dir: Path) -> int:
     return start  # the count alone, as before claims: a name is never worth failing init for
 
 
-def claims_dir(project_dir: Path) -> Path | None:
+def claims_dir(project_dir: Path) -> Path:
     """Where this project directory's names are claimed: ROOT/.run-names/<project>/<key>, the
-    key a random one kept in the project directory (its own .run-names file). A project deleted
-    (rm -r) and made again gets a new key, so its runs number from 1 again, as a re-made W&B
-    project's do; runs deleted from a project leave the key and their claims. (Not the
-    directory's inode: ext4 hands a re-made directory the inode just freed.) None where the
-    key cannot be kept (read-only root, no hard links): the count alone, then."""
+    key a random one kept on the project directory (an extended attribute: no file among its
+    runs). A project deleted (rm -r) and made again gets a new key, so its runs number from 1
+    again, as a re-made W&B project's do; runs deleted from a project leave the key and their
+    claims. (Not the directory's inode: ext4 hands a re-made directory the inode just freed.)
+    Where no attribute can be kept (not Linux, a filesystem without them), the project's
+    claims are ROOT/.run-names/<project> itself, as before keys: they outlive the project."""
+    claims = project_dir.parent / NAMES_DIR / project_dir.name
     key = _project_key(project_dir)
-    return None if key is None else project_dir.parent / NAMES_DIR / project_dir.name / key
+    return claims if key is None else claims / key
 
 
 def _project_key(project_dir: Path) -> str | None:
-    marker = project_dir / NAMES_DIR
-    key = _read_key(marker)
-    if key is not None:
-        return key
-    try:  # the project directory's first claim: publish a whole key file, or read the winner's
-        os.makedirs(project_dir, exist_ok=True)
-        draft = project_dir.parent / NAMES_DIR / f".{os.getpid()}-{os.urandom(8).hex()}"
-        os.makedirs(draft.parent, exist_ok=True)
-        with open(draft, "x", encoding="ascii") as f:
-            f.write(os.urandom(8).hex())
-        try:
-            os.link(draft, marker)  # fails if another start published first: theirs stands
-        except FileExistsError:
-            pass
-        finally:
-            os.unlink(draft)
-    except OSError:
+    if not hasattr(os, "getxattr"):
         return None
-    return _read_key(marker)
-
-
-def _read_key(marker: Path) -> str | None:
     try:
-        with open(marker, "rb") as f:
-            key = f.read(64)
+        return _checked_key(os.getxattr(project_dir, _KEY_ATTR))
+    except OSError as exc:
+        if not isinstance(exc, FileNotFoundError) and exc.errno != _NO_ATTR:
+            return None  # attributes unsupported (ENOTSUP) or not readable here
+    try:  # the project directory's first claim: set a key unless another start just did
+        os.makedirs(project_dir, exist_ok=True)
+        os.setxattr(project_dir, _KEY_ATTR, os.urandom(8).hex().encode(), os.XATTR_CREATE)
+    except FileExistsError:
+        pass  # theirs stands: read it below
     except OSError:
         return None
+    try:
+        return _checked_key(os.getxattr(project_dir, _KEY_ATTR))
+    except OSError:
+        return None
+
+
+def _checked_key(key: bytes) -> str | None:
     return key.decode("ascii") if _KEY_OK.match(key) else None
 
 
 def _run_count(project_dir: Path) -> int:
-    """The project's entries but its artifacts/ and sweeps/ stores and its claims key: its runs.
-    (Counted bare, those taken off after: a test or is_dir() per entry cost 0.2-0.5 ms at
-    10,000 runs.)"""
+    """The project's entries but its artifacts/ and sweeps/ stores: its runs. (Counted bare,
+    the stores taken off after: a test or is_dir() per entry cost 0.2-0.5 ms at 10,000 runs.)"""
     try:
         with os.scandir(project_dir) as it:
             entries = sum(1 for _ in it)
     except OSError:
         return 0
-    return entries - sum(os.path.lexists(os.path.join(project_dir, name))
-                         for name in (*_NOT_RUNS, NAMES_DIR))
+    return entries - sum(os.path.lexists(os.path.join(project_dir, name)) for name in _NOT_RUNS)
 
 
 def _first_unclaimed(claims: Path, start: int) -> int:

@@ -38,7 +38,6 @@ def project_of(root: Path, runs: int, deleted: int = 0) -> Path:
     """A project with `runs` run directories whose numbers were claimed, `deleted` of them gone."""
     project = root / f"p{runs}-{deleted}"
     claims = claims_dir(project)
-    assert claims is not None
     claims.mkdir(parents=True)
     for i in range(runs):
         (claims / str(i + 1)).touch()
