@@ -13,13 +13,13 @@ import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .api_wandb import Project, RunCorners, User, artifact_versions, iso_utc, run_path_readings
+from .api_wandb import Project, RunCorners, User, artifact_versions, iso_utc, read_run_at
 from .api_warnings import warn_overlaps, warn_read
 from .artifacts import Artifact, ArtifactError, list_artifact_names, load_artifact
 from .damage import every_skipped
 from .edit import edit_name, edit_notes, editable, save_field_edits, set_tags
 from .media.readback import MediaReads
-from .paths import resolve_root
+from .paths import entity_refusal, resolve_root
 from .query import _MISSING, field, matches
 from .reader import RootReader
 from .rundata import RunData
@@ -303,9 +303,11 @@ class Api:
         key = f"{path or ''}{filters}{order}"
         if key in self._runs:  # W&B's cache, until flush()
             return self._runs[key]
-        # W&B's _parse_project_path: "entity/project" or "project" (the entity means no more here)
-        project = path.strip("/ ").split("/", 1)[-1] if path else None
-        selected = [d for d in self._reader().runs.values() if project is None or d.project == project]
+        # W&B's _parse_project_path: "entity/project" or "project"; another entity's runs are
+        # not listed, a run logged without one is anyone's (paths.entity_refusal)
+        entity, project = ([""] + path.strip("/ ").split("/", 1))[-2:] if path else ("", None)
+        selected = [d for d in self._reader().runs.values() if (project is None or d.project == project)
+                    and (not entity or entity_refusal(entity, d.entity, d.path) is None)]
         selected = [d for d in selected if matches(d, filters)]
         runs = self._runs[key] = Runs([Run(d, self.root) for d in _sorted(selected, order)])
         return runs
@@ -313,15 +315,7 @@ class Api:
     def run(self, path: str) -> Run:
         """One run, by the paths W&B takes: "entity/project/id" (as run.path gives it),
         "project/id", "entity/project/runs/id", "project:id" (logger/api_wandb.py)."""
-        readings = run_path_readings(path, self.settings["project"])
-        # A listing's reader, as runs() has: the run's summary, config and state from its
-        # snapshots (or the index cache), its rows read when history is asked for (a 1M-step
-        # run: ~ms, where reading every row first took seconds and a GB).
-        reader = RootReader(self.root, meta=True)
-        reader.read_paths([self.root / project / run_id for project, run_id in readings])
-        data = next((reader.runs[k] for k in (f"{p}/{i}" for p, i in readings) if k in reader.runs), None)
-        if data is None:
-            raise ValueError(f"no run {'/'.join(readings[-1])} under {self.root}")
+        data = read_run_at(self.root, path, self.settings["project"])  # another entity's: not found
         run = Run(data, self.root)
         warn_overlaps(data)  # rows read only where two writers' steps meet
         return run

@@ -14,10 +14,10 @@ from typing import Any
 
 from .artifact_store import ArtifactError, store_dir
 from .artifacts import Artifact, load_artifact
-from .paths import check_component
+from .paths import check_component, entity_refusal
 
-__all__ = ["Project", "RunCorners", "User", "artifact_versions", "iso_utc", "last_system_sample",
-           "parse_run_path", "run_path_readings"]
+__all__ = ["Project", "RunCorners", "User", "artifact_versions", "iso_utc",
+           "last_system_sample", "parse_run_path", "read_run_at", "run_path_readings"]
 
 _VERSION_FILE = re.compile(r"^v(\d+)\.json$")
 
@@ -50,7 +50,7 @@ def parse_run_path(path: str, entity: str, project: str | None) -> tuple[str, st
     """(entity, project, run_id) from the paths W&B's `api.run()` takes (its `_parse_path`):
     "entity/project/id", "entity/project/runs/id" (a URL's), "entity/project:id", "project/id",
     "project:id", or "id" when `project` (Api's overrides, $WANDB_PROJECT) says which. The
-    entity is taken as given: every run here is the local user's, wherever it was written."""
+    entity is checked by the caller (entity_refusal): only a run logged with one has one."""
     given = path
     parts = path.replace("/runs/", "/").replace("/sweeps/", "/").strip("/ ").split("/")
     run_id: str | None = None
@@ -74,15 +74,37 @@ def parse_run_path(path: str, entity: str, project: str | None) -> tuple[str, st
     return entity, project, run_id
 
 
-def run_path_readings(path: str, project: str | None) -> list[tuple[str, str]]:
-    """The (project, run_id) pairs `path` can name, to try in order: W&B's reading last, and
+def run_path_readings(path: str, project: str | None) -> list[tuple[str, str, str]]:
+    """The (entity, project, run_id) `path` can name, to try in order: W&B's reading last, and
     before it "entity/runs/id" read literally, as run.path writes a run of a project named
-    "runs" (W&B's reading drops "/runs/" and would look in project "entity")."""
-    readings = [parse_run_path(path, "", project)[1:]]
+    "runs" (W&B's reading drops "/runs/" and would look in project "entity"). The entity is
+    "" where the path names none."""
+    readings = [parse_run_path(path, "", project)]
     parts = path.strip("/ ").split("/")
     if len(parts) == 3 and parts[1] == "runs" and all(p.strip() for p in parts):
-        readings.insert(0, ("runs", parts[2].strip()))
+        readings.insert(0, (parts[0].strip(), "runs", parts[2].strip()))
     return readings
+
+
+def read_run_at(root: Path, path: str, default_project: str | None) -> Any:
+    """Api.run's RunData: the first reading of `path` found, read from its own files alone,
+    whose entity matches (entity_refusal); else a ValueError naming what was asked (and, for a
+    run of another entity, the entity it has)."""
+    from .reader import RootReader
+
+    readings = run_path_readings(path, default_project)
+    # A listing's reader, as runs() has: summary, config and state from the snapshots (or the
+    # index cache), rows read when history is asked for (a 1M-step run: ~10 ms, not seconds and a GB)
+    reader = RootReader(root, meta=True)
+    reader.read_paths([root / project / run_id for _entity, project, run_id in readings])
+    refused = None
+    for entity, project, run_id in readings:
+        data = reader.runs.get(f"{project}/{run_id}")
+        if data is not None:
+            refused = entity_refusal(entity, data.entity, data.path)
+            if refused is None:
+                return data
+    raise ValueError(refused or f"no run {'/'.join(readings[-1][1:])} under {root}")
 
 
 class RunCorners:
@@ -116,10 +138,11 @@ class RunCorners:
 
     @property
     def entity(self) -> str:
-        """The local user, as the script-side `run.entity` says (no accounts here)."""
+        """The entity the run was logged with, else the local user, as the script-side
+        `run.entity` says (no accounts here)."""
         from .compat import local_entity
 
-        return local_entity()
+        return self._data.entity or local_entity()
 
     user = property(lambda self: User(self.entity), doc="W&B's User who created the run: the local one")
 

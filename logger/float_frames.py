@@ -24,7 +24,7 @@ import msgspec
 
 from .history_frames import FlatLog, Scalar
 
-__all__ = ["FloatRows", "FrameDecoder", "event_count"]
+__all__ = ["FloatRows", "FrameDecoder", "event_count", "log_tuples"]
 
 _DECODE_TUPLES = msgspec.msgpack.Decoder(list[tuple[Literal["log"], int, float, dict[str, Scalar]]]).decode
 _ENCODE = msgspec.msgpack.encode
@@ -194,6 +194,15 @@ def event_count(chunk: list[Any]) -> int:
     return len(chunk) + sum(len(e.steps) - 1 for e in chunk if type(e) is FloatRows)
 
 
+def log_tuples(payload: Any) -> list[Any] | None:
+    """A frame's events as ("log", step, time, values) tuples; None where one is anything
+    else (a config, a nested value), for the general decoder to take the frame whole."""
+    try:
+        return _DECODE_TUPLES(payload)
+    except msgspec.ValidationError:
+        return None
+
+
 class FrameDecoder:
     """A segment's frame decoder for tail (one per segment read): [FloatRows] for a frame of
     float rows laid out as the last ones were, ("log", step, time, values) tuples for any other
@@ -220,9 +229,8 @@ class FrameDecoder:
                     self.tight = self.loose.holding(rows)
                     self.retry = 0 if self.tight is not None else 16
                 return [rows]
-        try:
-            logs = _DECODE_TUPLES(payload)
-        except msgspec.ValidationError:
+        logs = log_tuples(payload)
+        if logs is None:
             return self.general(payload)
         if logs:
             self.tight, self.loose = None, _learn(logs[0])

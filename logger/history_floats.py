@@ -20,9 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
-
-from .float_frames import _DECODE_TUPLES, FloatRows, FrameDecoder, _Layout, _learn
+from .float_frames import FloatRows, FrameDecoder, _Layout, _learn, log_tuples
 
 __all__ = ["HeldFrameDecoder", "LogRows", "history_rows"]
 
@@ -113,9 +111,8 @@ class HeldFrameDecoder(FrameDecoder):
                 self.probe = self.tight is not None
                 self.extra += len(rows.steps) - 1
                 return [rows]
-        try:
-            logs = _DECODE_TUPLES(payload)
-        except msgspec.ValidationError:
+        logs = log_tuples(payload)
+        if logs is None:
             return self.general(payload)
         if logs:
             if tried or self.loose is None:

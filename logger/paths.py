@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from pathlib import Path
@@ -15,6 +16,9 @@ _ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 NAMES_DIR = ".run-names"
 _NOT_RUNS = ("artifacts", "sweeps")  # a project's artifact and sweep stores (artifact_store, sweeps)
 RESERVED_IDS = frozenset(_NOT_RUNS)  # a run by one of these names would write into a store
+_KEY_OK = re.compile(rb"^[0-9a-f]{16}$")  # claims_dir's key, as os.urandom(8).hex() wrote it
+_KEY_ATTR = "user.runwatch.names"
+_NO_ATTR = getattr(errno, "ENODATA", 61)  # getxattr's "no such attribute" on Linux
 _CLAIM_TRIES = 1000  # far past any number of runs starting in the same millisecond
 
 _ADJECTIVES = (
@@ -61,12 +65,12 @@ def human_name(project_dir: Path) -> str:
 
 def claim_run_number(project_dir: Path) -> int:
     """The N of a new run's name: the first number from the project's run count on that no
-    run has claimed, claimed by creating ROOT/.run-names/<project>/<N> with O_CREAT|O_EXCL.
+    run has claimed, claimed by creating <claims_dir>/<N> with O_CREAT|O_EXCL.
     Runs started at once (a sweep's agents, `runwatch demo`) all counted the same runs; the
     exclusive create gives each its own N, and a loser just tries the next one: no lock a
     killed holder could leave behind to hang a training start."""
+    claims = claims_dir(project_dir)
     start = _run_count(project_dir) + 1
-    claims = project_dir.parent / NAMES_DIR / project_dir.name
     number, tries = _first_unclaimed(claims, start), 0
     while tries < _CLAIM_TRIES:
         tries += 1
@@ -83,6 +87,44 @@ def claim_run_number(project_dir: Path) -> int:
         except OSError:  # claims cannot be written here (read-only, odd filesystem)
             break
     return start  # the count alone, as before claims: a name is never worth failing init for
+
+
+def claims_dir(project_dir: Path) -> Path:
+    """Where this project directory's names are claimed: ROOT/.run-names/<project>/<key>, the
+    key a random one kept on the project directory (an extended attribute: no file among its
+    runs). A project deleted (rm -r) and made again gets a new key, so its runs number from 1
+    again, as a re-made W&B project's do; runs deleted from a project leave the key and their
+    claims. (Not the directory's inode: ext4 hands a re-made directory the inode just freed.)
+    Where no attribute can be kept (not Linux, a filesystem without them), the project's
+    claims are ROOT/.run-names/<project> itself, as before keys: they outlive the project."""
+    claims = project_dir.parent / NAMES_DIR / project_dir.name
+    key = _project_key(project_dir)
+    return claims if key is None else claims / key
+
+
+def _project_key(project_dir: Path) -> str | None:
+    if not hasattr(os, "getxattr"):
+        return None
+    try:
+        return _checked_key(os.getxattr(project_dir, _KEY_ATTR))
+    except OSError as exc:
+        if not isinstance(exc, FileNotFoundError) and exc.errno != _NO_ATTR:
+            return None  # attributes unsupported (ENOTSUP) or not readable here
+    try:  # the project directory's first claim: set a key unless another start just did
+        os.makedirs(project_dir, exist_ok=True)
+        os.setxattr(project_dir, _KEY_ATTR, os.urandom(8).hex().encode(), os.XATTR_CREATE)
+    except FileExistsError:
+        pass  # theirs stands: read it below
+    except OSError:
+        return None
+    try:
+        return _checked_key(os.getxattr(project_dir, _KEY_ATTR))
+    except OSError:
+        return None
+
+
+def _checked_key(key: bytes) -> str | None:
+    return key.decode("ascii") if _KEY_OK.match(key) else None
 
 
 def _run_count(project_dir: Path) -> int:
@@ -110,6 +152,18 @@ def _first_unclaimed(claims: Path, start: int) -> int:
         middle = (taken + free) // 2
         taken, free = (middle, free) if os.path.exists(claims / str(middle)) else (taken, middle)
     return free
+
+
+def entity_refusal(asked: str, recorded: str | None, run_path: str) -> str | None:
+    """Why `asked` does not name the run at `run_path` ("project/id"), as W&B finds no run
+    under another entity; None where it does: the same entity, none asked, or none recorded
+    (a run logged without entity= or $WANDB_ENTITY has no owner here: any entity names it)."""
+    if not asked or recorded is None or asked == recorded:
+        return None
+    from .textsafe import safe_text  # only for a refusal
+
+    return safe_text(f"no run {asked}/{run_path}: the run {run_path} was logged with entity "
+                     f"{recorded!r}, not {asked!r}; name it {recorded}/{run_path} (or {run_path})")
 
 
 def check_project(project: object) -> str:

@@ -164,10 +164,11 @@ def set_tags(self: Run, value: Sequence[str]) -> None:
 
 # -- W&B's corners and artifacts in use: local answers (logger/compat.py) -----------------------
 def entity(self: Run) -> str:
-    """No accounts: the local user's name, so `f"{run.entity}/{run.project}"` still works."""
+    """The entity init was given (entity=, $WANDB_ENTITY), as W&B's; else, there being no
+    accounts, the local user's name, so `f"{run.entity}/{run.project}"` still works."""
     from .compat import local_entity
 
-    return local_entity()
+    return self._start_event.entity or local_entity()
 
 
 def url(self: Run) -> str:

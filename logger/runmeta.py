@@ -148,5 +148,8 @@ class RunMeta:
     group = property(lambda self: self._meta_state()["group"])
     job_type = property(lambda self: self._meta_state()["job_type"])
     sweep_id = property(lambda self: self._meta_state()["sweep_id"])  # None before RunStart had it
+    # The entity its first start was given (a resume restates it), or None; read off the
+    # RunStart, which the index cache's Listing keeps already.
+    entity = property(lambda self: getattr(self._meta_state()["start"], "entity", None))
     config = property(lambda self: self._meta_state()["config"])
     metrics = property(lambda self: self._meta_state()["metrics"])

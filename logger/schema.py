@@ -65,6 +65,7 @@ class RunStart(Event, tag="run"):
     time: float
     follows: list[str] = []  # a resume: the segment files that were there when it started
     sweep_id: str | None = None  # the sweep whose trial this run is (logger/sweeps); None in older runs
+    entity: str | None = None  # init(entity=...) or $WANDB_ENTITY; None: none given (any entity matches)
 
 
 class ConfigUpdate(Event, tag="config"):

@@ -70,13 +70,14 @@ def init(project: str | None = None, name: str | None = None, notes: str | None 
 
         capture = prepare(_wandb_only)
         run = _start(project, name, notes, tags, seed, group, job_type, id, resume, dir,
-                     bool(allow_val_change))
+                     bool(allow_val_change), _entity(_wandb_only.get("entity")))
         capture.start(run)
         return run
 
 
 def _start(project: Any, name: Any, notes: Any, tags: Any, config: dict[str, Any], group: Any,
-           job_type: Any, run_id: Any, resume: Any, dir: Any, allow_val_change: bool) -> Run:
+           job_type: Any, run_id: Any, resume: Any, dir: Any, allow_val_change: bool,
+           entity: str | None = None) -> Run:
     project = check_project(project)
     root = _run_root(dir)
     run_id = check_run_id(run_id) if run_id is not None else new_run_id()
@@ -103,7 +104,8 @@ def _start(project: Any, name: Any, notes: Any, tags: Any, config: dict[str, Any
             last_values=values,
             meta={"command": [safe_str(a) for a in sys.argv], "python": sys.version.split()[0],
                   "cwd": safe_str(cwd), "git_commit": commit, "git_branch": branch,
-                  "follows": follows, "sweep_id": _sweep_id()},
+                  "follows": follows, "sweep_id": _sweep_id(),
+                  "entity": entity or (previous.entity if previous is not None else None)},
             on_finish=_on_finish,
         )
         if previous is not None:
@@ -115,6 +117,19 @@ def _start(project: Any, name: Any, notes: Any, tags: Any, config: dict[str, Any
         # here on finds it in _active and records it as killed.
         run._writer.flush()
     return run
+
+
+def _entity(given: Any) -> str | None:
+    """init(entity=...), else $WANDB_ENTITY: recorded, so that a path naming another entity
+    ("other/project/id") finds no run, as on W&B. None when neither says one."""
+    entity = given if given is not None else os.environ.get("WANDB_ENTITY")
+    if entity is None or entity == "":
+        return None
+    entity = check_name("entity", entity, 128)
+    if "/" in entity:
+        raise ValueError(f"entity {entity[:40]!r}: an entity has no '/' (it is the first part of "
+                         "'entity/project/id')")
+    return entity
 
 
 def _run_root(dir: Any) -> Path:

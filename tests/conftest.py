@@ -50,6 +50,13 @@ def _cache_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
 
 
 @pytest.fixture(autouse=True)
+def _no_shell_entity(monkeypatch: pytest.MonkeyPatch) -> None:
+    """$WANDB_ENTITY from the shell would be recorded by every run a test starts, and a path
+    naming another entity would then find none (logger/sdk.py _entity)."""
+    monkeypatch.delenv("WANDB_ENTITY", raising=False)
+
+
+@pytest.fixture(autouse=True)
 def _state_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """The app remembers its view in $XDG_STATE_HOME/runwatch: never the user's own in a test
     (scripts and apps a test starts inherit it)."""

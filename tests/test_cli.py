@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -345,3 +346,18 @@ def test_export_refuses_a_file_name_whose_format_it_cannot_tell(tmp_path):
     assert proc.returncode == 2
     assert "cannot tell the format from 'out.xml'" in proc.stderr
     assert not (tmp_path / "out.xml").exists()
+
+
+def test_every_help_fits_80_columns_without_cutting_a_word() -> None:
+    # Descriptions and examples were printed as written, up to 99 columns: an 80-column
+    # terminal cut "full-screen" as "full" / "-screen", and argparse broke "read-" / "only".
+    from tui.cli.commands import names
+
+    for command in ["", *names()]:
+        proc = rw(*([command] if command else []), "--help", COLUMNS="80")
+        assert proc.returncode == 0, proc.stderr
+        lines = proc.stdout.splitlines()
+        wide = [line for line in lines if len(line) > 78]  # argparse's width: COLUMNS - 2
+        assert not wide, (command, wide)
+        assert not [line for line in lines if re.search(r"\w-$", line.rstrip())], command  # "read-"
+        assert rw(*([command] if command else []), "--help", COLUMNS="200").stdout.count("\n") < len(lines)

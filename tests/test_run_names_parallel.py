@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 import logger
 from logger import Api
 from logger.paths import NAMES_DIR
@@ -107,3 +109,33 @@ def test_a_root_where_claims_cannot_be_made_still_starts_runs(tmp_path: Path) ->
     with logger.init(project="p", dir=str(tmp_path)) as run:
         run.log({"x": 1})
     assert run.name.endswith("-1")  # the count, as before claims
+
+
+def test_a_project_deleted_and_made_again_numbers_from_one(tmp_path: Path) -> None:
+    """rm -r of a project left its claims under ROOT/.run-names: the re-made project's first
+    run was -4, where W&B's re-made project starts at -1. Its runs' own deletions still count."""
+    if not _attributes_kept(tmp_path):
+        pytest.skip("no extended attributes here: claims outlive their project, as before keys")
+    for _ in range(3):
+        with logger.init(project="p", dir=str(tmp_path)):
+            pass
+    shutil.rmtree(tmp_path / "p")
+    names = []
+    for _ in range(2):
+        with logger.init(project="p", dir=str(tmp_path)) as run:
+            names.append(run.name.rsplit("-", 1)[1])
+    assert names == ["1", "2"]
+    assert len(Api(tmp_path).runs()) == 2 and len(list((tmp_path / "p").iterdir())) == 2  # runs alone
+    first = next(r for r in Api(tmp_path).runs() if r.name.endswith("-1"))
+    shutil.rmtree(tmp_path / "p" / first.id)
+    with logger.init(project="p", dir=str(tmp_path)) as run:
+        pass
+    assert run.name.endswith("-3")  # not -2 again: a deleted run keeps its claim
+
+
+def _attributes_kept(where: Path) -> bool:
+    try:
+        os.setxattr(where, "user.runwatch.probe", b"1")
+    except (AttributeError, OSError):
+        return False
+    return True

@@ -14,6 +14,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from rich.cells import cell_len
 from textual import events
 
 from logger.query import parse_filter
@@ -209,11 +210,37 @@ async def test_help_says_the_filter_syntax_as_it_is_and_fits_80_columns(root):
         help_text = pilot.app.screen.query_one("#help-text")
         for said in ("without spaces", "lr < 0.1", "created_at>=", "name~TEXT", "border"):
             assert said in FILTER_HELP, said
-        width = help_text.content_region.width
-        assert max(len(line) for line in FILTER_HELP.splitlines()) <= width  # none wraps
+        assert_no_line_wraps(help_text)
     for line in FILTER_HELP.splitlines()[2:]:
         if line.startswith("  ") and "   " in line.strip():
             parse_filter(line.strip().split("   ")[0])  # raises FilterError on a stale example
+
+
+def assert_no_line_wraps(help_text) -> None:
+    """Each line of the help is one row on screen: a row Rich wraps cuts a phrase ("panel
+    smaller /" then "bigger ..." under the key column), read as two things."""
+    lines = help_text.content.plain.split("\n")  # the last, after the closing newline, is a row too
+    width = help_text.content_region.width
+    too_wide = [line for line in lines if cell_len(line) > width]
+    assert not too_wide, f"wider than the help's {width} columns: {too_wide}"
+    assert help_text.size.height == len(lines)  # as rendered: no row was added by a wrap
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_every_line_of_the_help_fits_its_box_on_main_and_detail(root, size):
+    # The chart part was written for 94 columns and wrapped mid-phrase at 80 (issue 14).
+    async with RunwatchApp(root).run_test(size=size) as pilot:
+        await started(pilot)
+        for opened in ("main", "detail"):
+            await pilot.press("question_mark")
+            await until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
+            help_text = pilot.app.screen.query_one("#help-text")
+            assert "Charts:" in help_text.content.plain and "ctrl+p" in help_text.content.plain
+            assert_no_line_wraps(help_text)
+            await pilot.press("escape")
+            if opened == "main":
+                await pilot.press("enter")
+                await until(pilot, lambda: isinstance(pilot.app.screen, DetailScreen))
 
 
 async def test_picker_gets_keys_typed_while_it_opens(root):

@@ -3,7 +3,10 @@ keys, the step slider, half-block images, tables, histogram heatmaps and plot.* 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image as PILImage
@@ -54,18 +57,29 @@ async def open_media(pilot) -> MediaPanel:
     return panel
 
 
-async def select(pilot, panel: MediaPanel, key: str) -> None:
-    before = panel.loads - (panel.key == key)  # the first key shows without a change
+@asynccontextmanager
+async def media_app(root: Path) -> AsyncIterator[tuple[Any, MediaPanel]]:
+    """The app at 120x40 on a run logged by log_media, its Media tab open."""
+    log_media(root)
+    async with RunwatchApp(root).run_test(size=(120, 40)) as pilot:
+        yield pilot, await open_media(pilot)
+
+
+def highlight(panel: MediaPanel, key: str) -> None:
+    """Move the key list's cursor to `key`, as the arrow keys do."""
     options = panel.query_one("#media-keys", OptionList)
     options.highlighted = [str(o.id) for o in options.options].index(key)
+
+
+async def select(pilot, panel: MediaPanel, key: str) -> None:
+    before = panel.loads - (panel.key == key)  # the first key shows without a change
+    highlight(panel, key)
     await wait_for(pilot, lambda: panel.loads > before and panel.key == key
                    and panel.shown is not None and key in panel.shown.title)
 
 
 async def test_media_keys_listed_and_an_image_drawn_in_half_blocks_per_step(root: Path) -> None:
-    log_media(root)
-    async with RunwatchApp(root).run_test(size=(120, 40)) as pilot:
-        panel = await open_media(pilot)
+    async with media_app(root) as (pilot, panel):
         assert [k.key for k in panel.keys] == ["curve", "curve_table", "img", "pil", "preds", "weights"]
         assert all(k.steps == (0, 1, 2) for k in panel.keys)
         await select(pilot, panel, "img")
@@ -89,26 +103,21 @@ async def test_a_step_key_right_after_moving_the_key_list_steps_the_new_key(root
     # The key under the list's cursor was taken on OptionHighlighted, which bubbles up after
     # the key that moved it: "↓ [" in one burst stepped the old key, then the new key's
     # arrival reset its step to the last, so the "[" was lost.
-    log_media(root)
-    async with RunwatchApp(root).run_test(size=(120, 40)) as pilot:
-        panel = await open_media(pilot)
+    async with media_app(root) as (pilot, panel):
         await select(pilot, panel, "curve")
-        options = panel.query_one("#media-keys", OptionList)
-        options.highlighted = [str(o.id) for o in options.options].index("img")
+        highlight(panel, "img")
         panel.action_step(-1)  # "[" before OptionHighlighted arrives
         assert panel.key == "img" and panel.step == 1
         await wait_for(pilot, lambda: panel.shown is not None and "img" in panel.shown.title
                        and panel.shown.cells[0][0][1] == (150, 0, 0))
         assert panel.key == "img" and panel.step == 1  # the late message changed nothing
-        options.highlighted = [str(o.id) for o in options.options].index("pil")
+        highlight(panel, "pil")
         panel.action_step_to(0)  # home, likewise
         assert panel.key == "pil" and panel.step == 0
 
 
 async def test_a_table_is_a_scrollable_data_table_with_escaped_cells(root: Path) -> None:
-    log_media(root)
-    async with RunwatchApp(root).run_test(size=(120, 40)) as pilot:
-        panel = await open_media(pilot)
+    async with media_app(root) as (pilot, panel):
         await select(pilot, panel, "preds")
         table = panel.query_one("#media-table", DataTable)
         await wait_for(pilot, lambda: table.row_count == 5)
@@ -121,9 +130,7 @@ async def test_a_table_is_a_scrollable_data_table_with_escaped_cells(root: Path)
 
 
 async def test_histograms_over_steps_draw_as_a_heatmap(root: Path) -> None:
-    log_media(root)
-    async with RunwatchApp(root).run_test(size=(120, 40)) as pilot:
-        panel = await open_media(pilot)
+    async with media_app(root) as (pilot, panel):
         await select(pilot, panel, "weights")
         heat = panel.shown.heatmap
         assert panel.shown.view == "heatmap" and heat is not None
@@ -133,9 +140,7 @@ async def test_histograms_over_steps_draw_as_a_heatmap(root: Path) -> None:
 
 
 async def test_a_plot_line_chart_draws_with_plotext(root: Path) -> None:
-    log_media(root)
-    async with RunwatchApp(root).run_test(size=(120, 40)) as pilot:
-        panel = await open_media(pilot)
+    async with media_app(root) as (pilot, panel):
         await select(pilot, panel, "curve")
         data = panel.shown.chart
         assert panel.shown.view == "chart" and data is not None and data.kind == "line"

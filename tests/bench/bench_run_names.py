@@ -21,7 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from logger.paths import NAMES_DIR, claim_run_number  # noqa: E402
+from logger.paths import claim_run_number, claims_dir  # noqa: E402
 
 CALLS = 200
 
@@ -37,7 +37,7 @@ def count_only(project_dir: Path) -> int:
 def project_of(root: Path, runs: int, deleted: int = 0) -> Path:
     """A project with `runs` run directories whose numbers were claimed, `deleted` of them gone."""
     project = root / f"p{runs}-{deleted}"
-    claims = root / NAMES_DIR / project.name
+    claims = claims_dir(project)
     claims.mkdir(parents=True)
     for i in range(runs):
         (claims / str(i + 1)).touch()
@@ -64,7 +64,7 @@ def main() -> None:
     try:
         for runs, deleted in ((0, 0), (1000, 0), (10_000, 0), (10_000, 1000)):
             project = project_of(root, runs, deleted)
-            claims = root / NAMES_DIR / project.name
+            claims = claims_dir(project)
             floor = per_call(count_only, project, lambda n: None)
             claimed = per_call(claim_run_number, project, lambda n, c=claims: (c / str(n)).unlink())
             what = f"{runs} runs" + (f", {deleted} deleted" if deleted else "")

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from logger import events as ev
-from logger.paths import resolve_root
+from logger.paths import entity_refusal, resolve_root
 from logger.reader import RootReader
 from logger.rundata import RunData
 from logger.textsafe import one_line, safe_text
@@ -77,10 +77,9 @@ def match_runs(runs: dict[str, RunData], ref: str) -> list[RunData]:
     script-side run.path gives it), id, project/name, name, then a unique id prefix."""
     if ref in runs:
         return [runs[ref]]
-    for wandb_path in (ref, ref.replace("/runs/", "/")):  # as written first: a project "runs"
-        parts = wandb_path.strip("/").split("/")
-        if len(parts) == 3 and f"{parts[1]}/{parts[2]}" in runs:  # the entity has no local meaning
-            return [runs[f"{parts[1]}/{parts[2]}"]]
+    by_path, _refused = by_wandb_path(runs, ref)
+    if by_path is not None:
+        return [by_path]
     found = [r for r in runs.values() if r.id == ref]
     if not found and "/" in ref:
         project, name = ref.split("/", 1)
@@ -90,6 +89,20 @@ def match_runs(runs: dict[str, RunData], ref: str) -> list[RunData]:
     if not found and len(ref) >= 3:
         found = [r for r in runs.values() if r.id.startswith(ref)]
     return found
+
+
+def by_wandb_path(runs: dict[str, RunData], ref: str) -> tuple[RunData | None, str | None]:
+    """The run W&B's "entity/project/id" (or ".../runs/id") names, and, where it names one
+    logged under another entity (W&B: not found), why not (logger/paths.entity_refusal)."""
+    refused = None
+    for wandb_path in (ref, ref.replace("/runs/", "/")):  # as written first: a project "runs"
+        parts = wandb_path.strip("/").split("/")
+        run = runs.get(f"{parts[1]}/{parts[2]}") if len(parts) == 3 else None
+        if run is not None:
+            refused = entity_refusal(parts[0], run.entity, run.path)
+            if refused is None:
+                return run, None
+    return None, refused
 
 
 def describe(run: RunData) -> str:
@@ -102,6 +115,9 @@ def pick_run(reader: RootReader, ref: str) -> RunData:
     if len(found) == 1:
         return found[0]
     shown = safe_text(ref)
+    _run, refused = by_wandb_path(reader.runs, ref)
+    if refused is not None:
+        raise CliError(refused)
     if found:
         found.sort(key=lambda r: r.created_at)
         lines = "\n".join(f"    {describe(r)}" for r in found[:10])

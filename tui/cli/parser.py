@@ -20,7 +20,9 @@ exit codes:
   130  interrupted (Ctrl-C)"""
 
 ROOT_HELP = "directory of runs (default: $RUNWATCH_DIR, else ./runs)"
-RUN_HELP = "a run: project/id, id, name, project/name, or its directory"
+RUN_HELP = ("a run: project/id, entity/project/id (W&B's run.path; a run logged with an entity "
+            "is found under that entity only, one logged without under any), id, name, "
+            "project/name, or its directory")
 # W&B's spelling of what JSON has no number for (wandb/util.py make_safe_for_json)
 JSON_FLOATS = 'NaN and infinities as the strings "NaN", "Infinity", "-Infinity"'
 
@@ -69,8 +71,54 @@ class Command(NamedTuple):
 
 
 class Formatter(argparse.RawDescriptionHelpFormatter):
+    """Descriptions and examples as written where they fit; a line wider than the terminal
+    is wrapped at spaces (the terminal cut "full-screen" as "full" / "-screen" at 80 columns):
+    prose refilled as a paragraph, an example's or exit code's meaning under its own column."""
+
     def __init__(self, prog: str) -> None:
         super().__init__(prog, max_help_position=30, width=_columns() - 2)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        out: list[str] = []
+        paragraph: list[str] = []
+        for line in [*text.splitlines(), ""]:
+            if line[:1].strip() and not (line.endswith(":") and len(line) < 24):  # prose, not "examples:"
+                paragraph.append(line)
+                continue
+            if paragraph and max(map(len, paragraph)) > width:
+                out.extend(_wrap(" ".join(paragraph), width, ""))
+            else:
+                out.extend(paragraph)
+            paragraph = []
+            out.extend([line] if len(line) <= width else _wrap_row(line, width))
+        return "\n".join(indent + line for line in out[:-1])
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        # argparse's own, but no break after a hyphen: "read-" / "only" read as two words.
+        return _wrap(" ".join(text.split()), width, "")
+
+
+def _wrap(text: str, width: int, indent: str) -> list[str]:
+    import textwrap  # argparse loads it for any help; here only when a line is too wide
+
+    return textwrap.wrap(text, width, initial_indent=indent, subsequent_indent=indent,
+                         break_on_hyphens=False, break_long_words=False) or [indent]
+
+
+def _wrap_row(line: str, width: int) -> list[str]:
+    """An indented row too wide: "  COMMAND   what it does" keeps its columns, the meaning
+    wrapped under its own column (on the lines below where COMMAND leaves it under 24)."""
+    body = line.lstrip()
+    gap = body.find("  ")
+    if gap < 0:
+        return _wrap(body, width, line[: len(line) - len(body)] + "    ")
+    head = line[: len(line) - len(body) + gap]
+    column = len(head) + len(body[gap:]) - len(body[gap:].lstrip())
+    meaning = body[gap:].strip()
+    if width - column >= 24:
+        rows = _wrap(meaning, width - column, "")
+        return [line[:column] + rows[0], *(" " * column + row for row in rows[1:])]
+    return [head, *_wrap(meaning, width, line[: len(line) - len(body)] + "      ")]
 
 
 def _columns() -> int:

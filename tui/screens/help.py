@@ -25,21 +25,33 @@ Operators: = == != < <= > >= and : (equals; contains for name
 and notes), ~ (regex). A term that cannot be read is said on the
 box's border; enter keeps the box open and the last good filter."""
 
+# Hard line breaks, every line within 66 columns: the help box is 72 wide at 80 columns (90%),
+# less its border, padding and scrollbar; a line Rich wraps there cut a key from its meaning.
 CHART_HELP = """\
-Charts, in the panel beside the table (wide terminals) or below it, and full screen (enter):
-the run under the cursor, or the marked runs (space) overlaid; a group row draws the group's
-mean with a ±std band (b, full screen: min-max instead). A chart for every metric, in pages.
-  c        show / hide the panel       < >      panel smaller / bigger (or drag its title bar)
-  [ ]      previous / next page        tab      into the panel: n p, page up / page down page
-  f        charts matching a glob (val/*) or words; enter keeps it, empty shows every metric
-  F        follow newest: the cursor stays on the newest run (moving it stops following);
-           otherwise the same run stays under the cursor as new runs arrive
-  left, right  scroll the table sideways by whole columns (state and name stay)
-Full screen (enter): z Z zoom, [ ] pan, 0 resets; h highlights a run; o shows outliers.
-x axis: a metric's define_metric(step_metric=...) by default; x cycles step and times,
-X picks any logged metric. Mouse: the wheel zooms where the pointer is, a drag pans;
-in inspect mode (c) the legend shows each run's value at the pointer (, . move it).
-Smoothing (+ -, s for the kind): W&B's time-weighted EMA, EMA, running average, gaussian."""
+Charts: in a panel beside the table (wide terminals) or below it,
+and full screen (enter). They draw the run under the cursor, or
+the marked runs (space) overlaid; a group row draws the group's
+mean with a ±std band (b; full screen: min-max instead). Every
+metric gets a chart, in pages.
+  c            show / hide the panel
+  < >          panel smaller / bigger (or drag its title bar)
+  [ ]          previous / next page
+  tab          into the panel, where n p and page up / down page
+  f            charts matching a glob (val/*) or words; enter
+               keeps it, empty shows every metric
+  F            follow newest: the cursor stays on the newest run
+               (moving it stops following); otherwise the same
+               run stays under the cursor as new runs arrive
+  left right   scroll the table sideways by whole columns (state
+               and name stay)
+Full screen (enter): z Z zoom, [ ] pan, 0 resets; h highlights a
+run; o shows outliers. x axis: a metric's step_metric (from
+define_metric) by default; x cycles step and times, X picks any
+logged metric. Mouse: the wheel zooms where the pointer is, a
+drag pans; in inspect mode (c) the legend shows each run's value
+at the pointer (, . move it).
+Smoothing (+ -, s for the kind): W&B's time-weighted EMA, EMA,
+running average, gaussian."""
 
 
 def one_case(description: str) -> str:
@@ -92,7 +104,7 @@ class HelpScreen(ModalScreen[None]):
             text.append(f"  {key:<{width}}  ", style="bold")
             text.append(f"{description}\n")
         text.append("\n" + FILTER_HELP + "\n\n" + CHART_HELP + "\n")
-        text.append("\nctrl+p opens the command palette (every action, searchable); "
+        text.append("\nctrl+p opens the command palette (every action, searchable);\n"
                     "the mouse works: click a row, a header to sort, a key below.\n")
         with VerticalScroll():
             yield Static(text, id="help-text")
