@@ -12,6 +12,7 @@ from itertools import chain, repeat
 from operator import itemgetter, sub
 from typing import Any
 
+from .history_order import apart
 from .history_read import HistoryScan, Row
 from .sampling import positions
 
@@ -26,21 +27,46 @@ def sampled_pages(scan: HistoryScan, samples: int) -> list[list[Row]]:
     """W&B's history(samples=N): N rows of the run at the positions `positions` picks. Rows
     are counted in one pass and only the picked ones built in a second, so memory is bounded
     by `samples`, not by the run."""
-    kept, n = _first(scan, samples)
-    if kept is not None:
-        return [scan.build(*c) for c in kept]
-    return [scan.build(*c) for c in _picked(scan, samples, n)]
+    return [scan.build(*c) for c in _sampled(scan, samples)]
 
 
 def frame(scan: HistoryScan, samples: int, order: tuple[str, ...] | None = None) -> dict[str, list[Any]]:
     """history(pandas=True)'s columns: `samples` rows as sampled_pages picks them (every row
     for 0), `_step`, `_timestamp`, `_runtime` first, then `order` (else every key); NaN
     where a row lacks a key, as W&B's pd.DataFrame(rows)."""
-    kept, n = _first(scan, samples)
     cols = Columns(order)
-    for steps, times, rows in kept if kept is not None else _picked(scan, samples, n):
+    for steps, times, rows in _sampled(scan, samples):
         cols.add(steps, times, rows, scan.zero)
     return cols.out()
+
+
+def _sampled(scan: HistoryScan, samples: int) -> list[Chunk]:
+    """The chunks of the sampled rows. Rows are counted in a first pass, picked in a second;
+    where the scan's first pass already says how many there are (every key, no window, steps
+    strictly rising: a row a Log), the picking pass alone, checked by the rows it sees (a
+    count that was off, e.g. damage a snapshot counted: both passes after all). history() of
+    1M rows: one read, where it was two."""
+    n = _rows_known(scan, samples)
+    if n is not None:
+        picked, seen = _picked(scan, samples, n, count=True)
+        if seen == n:
+            return picked
+    kept, n = _first(scan, samples)
+    return kept if kept is not None else _picked(scan, samples, n)[0]
+
+
+def _rows_known(scan: HistoryScan, samples: int) -> int | None:
+    """The scan's rows as its first pass counted them, where each Log is likely one row (steps
+    strictly rising, or as many Logs as steps from the first to the last: a script's log()
+    calls) and there are more than `samples`; else None (counted as read)."""
+    if samples <= 0 or scan.keys is not None or scan.window != (None, None) or not scan.streams:
+        return None
+    writers = scan.writers
+    if not (scan.strict or apart(writers) and all(
+            w.first is not None and w.last is not None and w.rows == w.last - w.first + 1 for w in writers)):
+        return None
+    n = sum(w.rows for w in writers)
+    return n if n > samples else None
 
 
 def _first(scan: HistoryScan, samples: int) -> tuple[list[Chunk] | None, int]:
@@ -61,8 +87,9 @@ def _first(scan: HistoryScan, samples: int) -> tuple[list[Chunk] | None, int]:
     return kept, n
 
 
-def _picked(scan: HistoryScan, samples: int, n: int) -> list[Chunk]:
-    """Pass two: the rows at the sampled positions, each chunk's picked in C-level passes."""
+def _picked(scan: HistoryScan, samples: int, n: int, count: bool = False) -> tuple[list[Chunk], int]:
+    """Pass two: the rows at the sampled positions, each chunk's picked in C-level passes, and
+    the rows seen (`count`: every one, read to the end; else up to the last picked)."""
     wanted = positions(n, samples)
     out: list[Chunk] = []
     base = i = 0
@@ -76,9 +103,9 @@ def _picked(scan: HistoryScan, samples: int, n: int) -> list[Chunk]:
             out.append(([steps[a] for a in at], [times[a] for a in at], [rows[a] for a in at]))
         i, base = j, end
         del steps, times, rows
-        if i == len(wanted):
+        if i == len(wanted) and not count:
             break
-    return out
+    return out, base
 
 
 class Columns:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+import logger
 from logger import Api, RunwatchWarning, history_read
 from logger import events as ev
 from logger.api import Run
@@ -147,7 +148,8 @@ def test_scan_history_reads_the_segments_not_a_history_held_in_memory(tmp_path):
     assert rows == _reference(root, None, None, None)
 
 
-@pytest.mark.parametrize("shape", [_one_writer, _rewritten, _ranks], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("shape", [_one_writer, _rewritten, _ranks, _resumed, _damaged],
+                         ids=lambda f: f.__name__)
 def test_history_samples_as_before(tmp_path, monkeypatch, shape):
     monkeypatch.setattr(history_read, "CHUNK", 2048)
     root = tmp_path / "runs"
@@ -192,3 +194,41 @@ def test_a_segment_read_with_a_decoder_keeps_to_its_limit_and_reads_every_event(
         got += seg.read_new(4096)
     assert [(type(e).__name__ == "StepLog", getattr(e, "step", None)) for e in got] == \
         [(type(e) is ev.Log, getattr(e, "step", None)) for e in plain]
+
+
+def test_a_sampled_history_reads_a_plain_run_once_and_a_miscounted_one_right(tmp_path, monkeypatch):
+    """history(samples=N) of a run whose first pass counts its rows (a Log a step, steps from
+    the first to the last) picks in one read; where that count is off (damage its snapshot
+    counted) it counts again, and gives the rows a count made as it read would give."""
+    root = tmp_path / "runs"
+    run = logger.init(project="p", dir=str(root), id="r")
+    for i in range(20000):
+        run.log({"loss": 1.0 / (i + 1)})
+    run.finish()
+    reads = []
+    real = HistoryScan.chunks
+
+    def counted(self: HistoryScan, *a: Any, **kw: Any) -> Any:
+        reads.append(1)
+        return real(self, *a, **kw)
+
+    monkeypatch.setattr(HistoryScan, "chunks", counted)
+    whole = list(Api(root).run("p/r").scan_history())
+    picks = sorted(random.Random(0).sample(range(1, len(whole) - 1), 98))
+    want = [whole[0], *(whole[i] for i in picks), whole[-1]]
+    reads.clear()
+    assert Api(root).run("p/r").history(samples=100, pandas=False) == want
+    assert len(reads) == 1
+    (seg,) = (root / "p" / "r").glob("*.rws")
+    data = bytearray(seg.read_bytes())
+    data[len(data) // 3] ^= 0xFF  # a frame before the last snapshot: its rows counted, not readable
+    seg.write_bytes(bytes(data))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RunwatchWarning)
+        got = Api(root).run("p/r")
+        whole = list(got.scan_history())
+        reads.clear()
+        sampled = got.history(samples=100, pandas=False)
+    assert len(whole) < 20000 and len(reads) == 3
+    picks = sorted(random.Random(0).sample(range(1, len(whole) - 1), 98))
+    assert sampled == [whole[0], *(whole[i] for i in picks), whole[-1]]
