@@ -87,3 +87,19 @@ def test_api_runs_of_entity_slash_project_lists_that_entitys_runs_and_the_ownerl
     assert {r.id for r in Api(tmp_path).runs("vision-team/p")} == {team.id, ownerless.id}
     assert [r.id for r in Api(tmp_path).runs("someone-else/p")] == [ownerless.id]
     assert len(Api(tmp_path).runs("p")) == 2
+
+
+def test_show_and_ls_say_the_entity_a_run_was_logged_with(tmp_path: Path) -> None:
+    import json
+
+    team = _team_run(tmp_path, entity="vision-team")
+    with logger.init(project="p", dir=str(tmp_path), name="ownerless") as plain:
+        pass
+    def fields(out: str) -> dict[str, str]:
+        return dict(line.split(None, 1) for line in out.splitlines() if len(line.split(None, 1)) == 2)
+
+    assert fields(rw("show", team.path, "--root", str(tmp_path)).stdout)["entity"] == "vision-team"
+    assert "entity" not in fields(rw("show", f"p/{plain.id}", "--root", str(tmp_path)).stdout)
+    assert json.loads(rw("show", team.path, "--root", str(tmp_path), "--json").stdout)["entity"] == "vision-team"
+    listed = [json.loads(line) for line in rw("ls", str(tmp_path), "--json").stdout.splitlines()]
+    assert {r["name"]: r["entity"] for r in listed} == {"team-run": "vision-team", "ownerless": None}

@@ -143,7 +143,7 @@ def table(rows: list[list[str]]) -> str:
 
 def run_record(r: RunData) -> dict[str, Any]:
     return {
-        "run": r.path, "project": r.project, "id": r.id, "name": r.name, "state": r.state,
+        "run": r.path, "entity": r.entity, "project": r.project, "id": r.id, "name": r.name, "state": r.state,
         "exit_code": r.exit_code, "error": r.error, "step": r.step,
         "runtime": round(r.runtime, 3), "created": iso_time(r.created_at),
         "updated": iso_time(last_logged(r)), "stalled": _stalled(r, time.time()), "tags": list(r.tags), "notes": r.notes,
@@ -218,6 +218,8 @@ def show_lines(r: RunData) -> list[str]:
 
 def _meta(r: RunData) -> list[tuple[str, Any]]:
     meta: list[tuple[str, Any]] = [("run", r.path), ("name", r.name), ("state", r.state)]
+    if r.entity is not None:  # the entity init was given (entity=, $WANDB_ENTITY)
+        meta.insert(1, ("entity", r.entity))
     if r.exit_code is not None:
         meta.append(("exit code", r.exit_code))
     meta += [("created", time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.created_at))),
