@@ -45,8 +45,9 @@ Values are JSON as logged; NaN and infinities are the strings "NaN", "Infinity",
 (W&B's spelling: strict JSON, and what float() and JavaScript's Number() read back). JSON
 escapes control characters itself (ESC is "\\u001b"); DEL, C1 controls and bidi overrides
 are escaped too. `runwatch ls --json` prints one object per run: run, entity (the one init
-was given, else null), project, id, name, state, exit_code, error, step, runtime, created, updated, tags, notes, group, job_type,
-config (nested), summary (flat keys), path (the run directory).
+was given, else null), project, id, name, state, exit_code, error, step, runtime, created,
+updated, tags, notes, group, job_type, config (nested), summary (flat keys), path (the run
+directory).
 
 Which runs `--until-done` waits for: those running when tail starts, those that start while it
 runs, those named with `--run`, and with `--since` those active since then; runs that ended
