@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .api_wandb import Project, RunCorners, User, artifact_versions, iso_utc, read_run_at
-from .api_warnings import warn_overlaps, warn_read
+from .api_warnings import warn_overlaps, warn_read, warn_skipped
 from .artifacts import Artifact, ArtifactError, list_artifact_names, load_artifact
 from .damage import every_skipped
 from .edit import edit_name, edit_notes, editable, save_field_edits, set_tags
@@ -154,7 +154,8 @@ class Run(MediaReads, RunCorners):  # file(), load_table(), alerts, charts: logg
         from .history_read import HistoryScan
 
         return HistoryScan(self._data.dir, list(keys) if keys is not None else None, min_step, max_step,
-                           writer, self._data.path, start=self._data.created_at)
+                           writer, self._data.path, start=self._data.created_at,
+                           say=lambda frames: warn_skipped(self._data.path, frames))
 
     def history(self, samples: int = 500, keys: Sequence[str] | None = None, x_axis: str = "_step",
                 pandas: bool = True, stream: str = "default", writer: str | None = None) -> Any:
@@ -174,8 +175,12 @@ class Run(MediaReads, RunCorners):  # file(), load_table(), alerts, charts: logg
         scan = self._scan(wanted, writer=writer)
         if pd is not None:  # columns from the decoded values: no row dict is built
             columns = frame(scan, samples, tuple(k for k in shown if k not in BASE) if keys is not None else None)
+            if scan.skipped[0]:  # damage passed over: said, as scan_history says it
+                warn_skipped(self._data.path, scan.skipped[0])
             return pd.DataFrame({k: columns[k] for k in shown} if keys is not None else columns)
         pages = sampled_pages(scan, samples)
+        if scan.skipped[0]:
+            warn_skipped(self._data.path, scan.skipped[0])
         if keys is not None:
             pages = [[{k: r[k] for k in shown if k in r} for r in page] for page in pages]
         return [row for page in pages for row in page]

@@ -14,7 +14,7 @@ from .rundata import RunData
 from .textsafe import safe_text
 from .writer import RunwatchWarning
 
-__all__ = ["warn_overlaps", "warn_read"]
+__all__ = ["warn_overlaps", "warn_read", "warn_skipped"]
 
 
 def warn_read(data: RunData) -> None:
@@ -29,6 +29,13 @@ def warn_read(data: RunData) -> None:
                       "skipped; the rest of the run reads normally", RunwatchWarning, stacklevel=stacklevel)
     for error in data.errors:
         warnings.warn(f"run {where}: {safe_text(str(error))}", RunwatchWarning, stacklevel=stacklevel)
+
+
+def warn_skipped(run_path: str, frames: int) -> None:
+    """That a read of a run's rows passed over damaged frames (their rows are not in it), in
+    tail's words; the script's loop named as where."""
+    warnings.warn(f"run {safe_text(run_path)}: {frames} damaged frame(s) skipped while reading its rows; "
+                  "the rest of the run reads normally", RunwatchWarning, stacklevel=_callers_level())
 
 
 def warn_overlaps(data: RunData) -> None:

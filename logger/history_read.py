@@ -40,24 +40,17 @@ from .multiwriter import merge
 from .segfile import RunwatchWarning
 from .segment import StepLog
 
-__all__ = ["CHUNK", "FlatLog", "HistoryScan", "Scalar", "StepLog", "read_writers", "segment_events"]
+__all__ = ["CHUNK", "FlatLog", "HistoryScan", "Scalar", "StepLog", "read_writers"]
 
-# Bytes read at a time by the scan's passes (six frames): 1 MiB (history_frames' CHUNK) left
-# cache before its frames were checked and decoded (1M rows of 8 varying floats, load ~1.5: 1.30x
-# of the floor, 1.25x at 192 KiB, and no page faults; at load ~3 alike). The frame a read cuts
-# is read again: ~1/12 more bytes, from the page cache.
+# Bytes read at a time by the scan's passes (six frames): 1 MiB (history_frames' CHUNK) left cache
+# before its frames were checked and decoded (1M rows of 8 varying floats: 1.30x of the floor, 1.25x
+# at 192 KiB, no page faults). The frame a read cuts is read again: ~1/12 more bytes, from the cache.
 CHUNK = 3 << 16
 _skipping = skipping  # tui's name for it
 _decode_steps = decode_steps
 _STEP, _TIME, _VALUES = attrgetter("step"), attrgetter("time"), attrgetter("values")
 _GET_STEP, _GET_TIME = itemgetter("_step"), itemgetter("_timestamp")
 _STEP_OF, _TIME_OF = itemgetter(1), itemgetter(2)  # of ("log", step, time, values)
-
-
-def segment_events(path: Path, decode: Any, count: Any = len) -> Iterator[list[Any]]:
-    """One segment's events a chunk (CHUNK bytes, read when called) at a time (`count`: how
-    many events a chunk of `decode`'s stands for)."""
-    return _segment_events(path, decode, CHUNK, count)
 
 
 def read_writers(run_dir: Path) -> list[Writer]:
@@ -76,8 +69,9 @@ class HistoryScan:
 
     def __init__(self, run_dir: Path, keys: list[str] | None = None, min_step: int | None = None,
                  max_step: int | None = None, writer: str | None = None, run_path: str = "",
-                 any_key: bool = False, start: float | None = None) -> None:
-        self.any_key = any_key
+                 any_key: bool = False, start: float | None = None, say: Any = None) -> None:
+        self.any_key, self.say = any_key, say  # say(n): told of n damaged frames a read passed over
+        self.skipped = [0]  # damaged frames the scan passed over (history_frames.segment_events)
         self.dir, self.writer, self.run_path = Path(run_dir), writer, run_path
         self.keys = keys
         self.window = (min_step, max_step)
@@ -133,9 +127,12 @@ class HistoryScan:
         frames of mostly held floats from their bytes (1M rows of 8 keys, 7 held: 1.14x of
         the floor where decoding them and adding the three keys took 1.40x)."""
         built = self.keys is None and self.streams
-        if built and self.window == (None, None):
-            return self._built_pages()
-        return self._pages(built)
+        return self._said(self._built_pages() if built and self.window == (None, None) else self._pages(built))
+
+    def _said(self, pages: Iterator[list[Row]]) -> Iterator[list[Row]]:
+        yield from pages
+        if self.say is not None and self.skipped[0]:
+            self.say(self.skipped[0])
 
     def _pages(self, built: bool) -> Iterator[list[Row]]:
         for steps, times, rows in self.chunks(built):
@@ -151,6 +148,7 @@ class HistoryScan:
         `built` (rows that stream only): the rows already hold `_step`, `_timestamp` and
         `_runtime`, as `build` puts them. `columnar` (export): a frame of float rows read from
         its bytes comes as its FloatRows (logger/float_frames.py) in place of the values."""
+        self.skipped[0] = 0  # each pass counts what it passes over (history() may read twice)
         if not self.streams:
             yield from self._history_chunks()
             return
@@ -201,8 +199,10 @@ class HistoryScan:
         lists were ~0.05x of the floor on 1M rows of 8 varying floats); any other piece
         through `_in_order`'s merge."""
         strict, start = self.strict, self.zero
+        self.skipped[0] = 0
         carry: tuple[int, float, Row] | None = None  # the last row: the next may share its step
-        for events in chain.from_iterable(_pieces(w.path, True, False) for w in self.writers):
+        pieces = (_pieces(w.path, True, False, skipped=self.skipped) for w in self.writers)
+        for events in chain.from_iterable(pieces):
             if len(events) != 1 or type(events[0]) is not LogRows:
                 for steps, times, rows, rising in self._piece_logs(events, True):
                     carry, rows = self._after(carry, steps, times, rows, rising, strict)
@@ -272,7 +272,7 @@ class HistoryScan:
             at = self._window_start(w)
             if at is None:
                 continue
-            for events in _pieces(w.path, built, columnar, at):
+            for events in _pieces(w.path, built, columnar, at, self.skipped):
                 yield from self._piece_logs(events, built)
                 del events  # no chunk held while the next is decoded (history_frames)
 
@@ -364,7 +364,7 @@ class HistoryScan:
             histories = []
             for w in self.writers:
                 h = History({})
-                for events in segment_events(w.path, ev.decode_batch):
+                for events in _segment_events(w.path, ev.decode_batch, CHUNK, skipped=self.skipped):
                     h.add_logs([e for e in events if type(e) is ev.Log])
                 if len(h):
                     histories.append(h)
@@ -386,12 +386,14 @@ _WHOLE = {FloatRows, LogRows}  # one object for a frame's rows
 _ROWS = (StepLog, FlatLog, ev.Log, tuple)
 
 
-def _pieces(path: Path, built: bool, columnar: bool, start: int = ev.HEADER_SIZE) -> Iterator[list[Any]]:
-    """A segment's events a chunk at a time (from the frame at `start`): frames of float rows as
-    FloatRows where asked (`built`: of mostly held values only, logger/history_floats.py)."""
+def _pieces(path: Path, built: bool, columnar: bool, start: int = ev.HEADER_SIZE,
+            skipped: list[int] | None = None) -> Iterator[list[Any]]:
+    """A segment's events a chunk at a time (from the frame at `start`; damaged frames passed
+    over counted in `skipped[0]`): frames of float rows as FloatRows where asked (`built`: of
+    mostly held values only, logger/history_floats.py)."""
     if built:
         held = HeldFrameDecoder(decode_flat)
-        return _segment_events(path, held, CHUNK, held.count, start=start)
+        return _segment_events(path, held, CHUNK, held.count, skipped=skipped, start=start)
     if columnar:
-        return _segment_events(path, FrameDecoder(decode_flat), CHUNK, event_count, start=start)
-    return _segment_events(path, decode_rows, CHUNK, start=start)
+        return _segment_events(path, FrameDecoder(decode_flat), CHUNK, event_count, skipped=skipped, start=start)
+    return _segment_events(path, decode_rows, CHUNK, skipped=skipped, start=start)

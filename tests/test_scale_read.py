@@ -159,10 +159,15 @@ def test_history_samples_as_before(tmp_path, monkeypatch, shape):
         run = Api(root).run("p/r")
     rows = _reference(root, None, None, None)
     picks = sorted(random.Random(0).sample(range(1, len(rows) - 1), 48))
-    assert run.history(samples=50, pandas=False) == [rows[0], *(rows[i] for i in picks), rows[-1]]
-    assert run.history(samples=0, pandas=False) == rows
-    only = [{k: r[k] for k in ("_step", "loss")} for r in rows]
-    assert run.history(samples=10_000, keys=["loss"], pandas=False) == only
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always", RunwatchWarning)
+        assert run.history(samples=50, pandas=False) == [rows[0], *(rows[i] for i in picks), rows[-1]]
+        assert run.history(samples=0, pandas=False) == rows
+        only = [{k: r[k] for k in ("_step", "loss")} for r in rows]
+        assert run.history(samples=10_000, keys=["loss"], pandas=False) == only
+    # what was passed over is said, once a read, as tail says it
+    assert [str(w.message) for w in said] == ["run p/r: 1 damaged frame(s) skipped while reading its rows; "
+                                              "the rest of the run reads normally"] * 3 * (shape is _damaged)
     with pytest.raises(KeyError, match="no single writer 'rank 9'"):
         list(run.scan_history(writer="rank 9"))
 

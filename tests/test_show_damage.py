@@ -247,3 +247,28 @@ def test_the_api_s_warnings_point_at_the_script_s_line(tmp_path):
         logger.Api(root).runs("p")
     assert [(Path(w.filename).name, "damaged frame" in str(w.message)) for w in said] == [
         ("test_show_damage.py", True)] * 2
+
+
+def test_reading_a_runs_rows_says_what_it_passed_over(tmp_path):
+    """scan_history() and history() of a run damaged before its last snapshot (which the
+    listing does not read) said nothing of the rows they left out: they warn once a read, in
+    tail's words, at the script's line."""
+    root = tmp_path / "runs"
+    run = logger.init(project="p", dir=str(root), id="r1")
+    for i in range(200000):
+        run.log({"a": i})
+    run.finish()
+    (seg,) = (root / "p" / "r1").glob("*.rws")
+    data = bytearray(seg.read_bytes())
+    data[len(data) // 3] ^= 0xFF
+    seg.write_bytes(bytes(data))
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        got = logger.Api(root).run("p/r1")
+        assert said == []  # the listing read nothing before the snapshot
+        rows = sum(1 for _ in got.scan_history())
+        got.history(pandas=False)
+    assert 190000 < rows < 200000
+    assert [(Path(w.filename).name, str(w.message)) for w in said] == [
+        ("test_show_damage.py", "run p/r1: 1 damaged frame(s) skipped while reading its rows; "
+                                "the rest of the run reads normally")] * 2
